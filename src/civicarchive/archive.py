@@ -1,0 +1,328 @@
+"""The application service: the one entry point the CLI, the API and scripts call."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+
+import orjson
+import sqlalchemy as sa
+
+from civicarchive.clock import Clock, SystemClock, format_time
+from civicarchive.errors import AlreadyInitialised, ArchiveError, InvalidInput, NotFound
+from civicarchive.model.account import Account, Agency, Classification
+from civicarchive.model.record import Event, Item, Kind, Observation, Version
+from civicarchive.settings import Settings
+from civicarchive.store import SqlRecordStore, open_store
+from civicarchive.store import schema as t
+from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, ArchiveKey,
+                                           fingerprint, load_public_key, public_pem,
+                                           public_raw)
+from civicarchive.store.entries import EntryKind, tombstone_entry
+from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
+from civicarchive.store.proof import build_proof
+from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
+
+DEFAULT_BATCH = 1000
+
+
+class Archive:
+    """An agency archive: registry, versioned records, ledger and audit log."""
+
+    def __init__(self, settings: Settings, store: SqlRecordStore, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self._key: ArchiveKey | None = None
+        with store.read() as conn:
+            info = conn.execute(sa.select(t.archive_info)).one()
+        self.archive_id: str = info.id
+        self._public_key_b64: str = info.public_key
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    def init(cls, agency: str, home: str | Path | None = None, database_url: str | None = None,
+             clock: Clock | None = None, actor: str = "system") -> Archive:
+        """Create a new archive with its first agency and signing key."""
+        settings = Settings.resolve(home, database_url)
+        clock = clock or SystemClock()
+        if not agency.strip():
+            raise InvalidInput("the agency needs a name: --agency 'City of Example'")
+        if (settings.keys_dir / PRIVATE_KEY_FILE).exists():
+            raise AlreadyInitialised(str(settings.home))
+        settings.home.mkdir(parents=True, exist_ok=True)
+        store = open_store(settings)
+        if store.is_initialised():
+            raise AlreadyInitialised(store.where)
+        store.migrate()
+        key = ArchiveKey.generate(settings.keys_dir)
+        for folder in (settings.blobs_dir, settings.exports_dir):
+            folder.mkdir(exist_ok=True)
+        archive_id = str(uuid.uuid4())
+        now = format_time(clock.now())
+        with store.write(key, archive_id, now) as tx:
+            tx.conn.execute(t.archive_info.insert(), [{
+                "id": archive_id, "created_at": now,
+                "public_key": base64.b64encode(key.public_raw()).decode()}])
+            agency_id = tx.next_id("agencies")
+            tx.add("agencies", {"id": agency_id, "slug": slugify(agency), "name": agency.strip(),
+                                "created_at": now})
+            tx.audit(actor, "archive.init", f"archive {archive_id}",
+                     {"agency": agency.strip(), "public_key_sha256": fingerprint(key.public_raw())})
+        archive = cls(settings, store, clock)
+        archive._key = key
+        return archive
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, database_url: str | None = None,
+             clock: Clock | None = None) -> Archive:
+        settings = Settings.resolve(home, database_url)
+        store = open_store(settings)
+        store.require_initialised()
+        store.migrate()
+        return cls(settings, store, clock or SystemClock())
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- keys ---------------------------------------------------------------------------
+
+    @property
+    def key(self) -> ArchiveKey:
+        if self._key is None:
+            keys = self.settings.keys_dir
+            if not (keys / PRIVATE_KEY_FILE).exists():
+                raise ArchiveError(f"the archive's signing key is missing from {keys}: restore "
+                                   f"{PRIVATE_KEY_FILE} from your backup to write to this archive")
+            self._key = ArchiveKey.load(keys)
+            if public_raw(self._key.public) != self.public_key_raw:
+                raise ArchiveError(f"the key in {keys} is not this archive's key")
+        return self._key
+
+    @property
+    def public_key_raw(self) -> bytes:
+        return base64.b64decode(self._public_key_b64)
+
+    def public_key_pem(self) -> bytes:
+        return public_pem(load_public_key(self._public_key_b64.encode()))
+
+    def _write(self):  # noqa: ANN202
+        return self.store.write(self.key, self.archive_id, format_time(self.clock.now()))
+
+    # -- registry -----------------------------------------------------------------------
+
+    def agencies(self) -> list[Agency]:
+        with self.store.read() as conn:
+            return [Agency(**row._asdict()) for row in
+                    conn.execute(sa.select(t.agencies).order_by(t.agencies.c.id))]
+
+    def add_account(self, platform: str, handle: str, classification: Classification | str,
+                    owner: str | None = None, platform_id: str | None = None,
+                    agency: str | None = None, actor: str = "system") -> Account:
+        """Register an account that does agency business."""
+        classification = _enum(Classification, classification, "classification")
+        platform = platform.strip().lower()
+        if not platform or not handle.strip():
+            raise InvalidInput("an account needs a platform and a handle")
+        agency_row = self._agency(agency)
+        with self._write() as tx:
+            exists = tx.conn.execute(sa.select(t.accounts.c.id).where(
+                t.accounts.c.agency_id == agency_row.id, t.accounts.c.platform == platform,
+                t.accounts.c.handle == handle)).first()
+            if exists:
+                raise InvalidInput(f"{platform} account {handle!r} is already registered as "
+                                   f"account {exists.id}")
+            account_id = tx.next_id("accounts")
+            row = {"id": account_id, "agency_id": agency_row.id, "platform": platform,
+                   "handle": handle, "platform_id": platform_id, "owner": owner,
+                   "classification": classification.value, "registered_at": tx.now,
+                   "registered_by": actor}
+            tx.add("accounts", row)
+            tx.audit(actor, "account.register", f"account {account_id}",
+                     {k: v for k, v in row.items() if k != "id"})
+        return self.account(account_id)
+
+    def _agency(self, slug: str | None) -> Agency:
+        agencies = self.agencies()
+        if slug is None:
+            if len(agencies) == 1:
+                return agencies[0]
+            raise InvalidInput("this archive holds several agencies: name one with --agency "
+                               f"({', '.join(a.slug for a in agencies)})")
+        for agency in agencies:
+            if slug in (agency.slug, agency.name):
+                return agency
+        raise NotFound("agency", slug)
+
+    def accounts(self) -> list[Account]:
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(t.accounts).order_by(t.accounts.c.id)).all()
+        return [_account(row) for row in rows]
+
+    def account(self, account_id: int) -> Account:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(t.accounts).where(t.accounts.c.id == account_id)).first()
+        if row is None:
+            raise NotFound("account", account_id)
+        return _account(row)
+
+    # -- records ------------------------------------------------------------------------
+
+    def ingest(self, observations: Iterable[Observation], source: str, actor: str = "system",
+               batch_size: int = DEFAULT_BATCH,
+               progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
+        """Add what the observations show; idempotent, one transaction per batch."""
+        platforms = {a.id: a.platform for a in self.accounts()}
+        total = IngestReport()
+        for batch in _batches(observations, batch_size):
+            prepared = [Prepared.of(obs) for obs in batch]
+            for p in prepared:
+                if p.obs.account_id not in platforms:
+                    raise NotFound("account", p.obs.account_id)
+            with self._write() as tx:
+                report = ingest_batch(tx, prepared, platforms, source, actor)
+            total.add(report)
+            if progress:
+                progress(total)
+        return total
+
+    def item(self, item_id: int) -> Item:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(t.items).where(t.items.c.id == item_id)).first()
+        if row is None:
+            raise NotFound("item", item_id)
+        return Item(**{**row._asdict(), "kind": Kind(row.kind)})
+
+    def history(self, item_id: int) -> list[Version]:
+        """Every version of an item, in observed order."""
+        self.item(item_id)
+        v = t.versions.c
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(t.versions).where(v.item_id == item_id)
+                                .order_by(v.observed_at, v.id)).all()
+        return [_version(row) for row in rows]
+
+    def version(self, version_id: int) -> Version:
+        with self.store.read() as conn:
+            row = conn.execute(sa.select(t.versions).where(t.versions.c.id == version_id)).first()
+        if row is None:
+            raise NotFound("version", version_id)
+        return _version(row)
+
+    def content(self, version: Version) -> dict | None:
+        """A version's normalised content, or None once purged by disposition."""
+        data = self.store.blob(version.content_sha256)
+        return orjson.loads(data) if data is not None else None
+
+    def raw(self, version: Version) -> bytes | None:
+        return self.store.blob(version.raw_sha256)
+
+    def purged(self, version_id: int) -> bool:
+        with self.store.read() as conn:
+            return conn.execute(sa.select(t.tombstones.c.version_id).where(
+                t.tombstones.c.version_id == version_id)).first() is not None
+
+    def purge(self, version_ids: Iterable[int], reason: str, actor: str) -> list[int]:
+        """Remove versions' content and blobs, keeping their hashes, with tombstones.
+
+        The only way content ever leaves the archive; disposition calls it once a batch is
+        approved. Blobs still used by a version that is kept stay. Returns ledger indexes.
+        """
+        if not reason.strip():
+            raise InvalidInput("a purge needs a reason (the approved disposition it executes)")
+        ids = sorted(set(version_ids))
+        v, ts = t.versions.c, t.tombstones.c
+        indexes: list[int] = []
+        orphans: list[str] = []
+        with self._write() as tx:
+            rows = tx.conn.execute(sa.select(v.id, v.content_sha256, v.raw_sha256)
+                                   .where(v.id.in_(ids))).all()
+            missing = set(ids) - {row.id for row in rows}
+            if missing:
+                raise NotFound("version", min(missing))
+            already = {r for (r,) in tx.conn.execute(sa.select(ts.version_id)
+                                                     .where(ts.version_id.in_(ids)))}
+            for row in rows:
+                if row.id in already:
+                    continue
+                index = tx.ledger.append(EntryKind.TOMBSTONE, tombstone_entry(
+                    version_id=row.id, content_sha256=row.content_sha256,
+                    raw_sha256=row.raw_sha256, reason=reason, purged_at=tx.now))
+                tx.add("tombstones", {"version_id": row.id, "ledger_index": index,
+                                      "reason": reason, "purged_at": tx.now})
+                indexes.append(index)
+            tx.flush()
+            shas = {sha for row in rows for sha in (row.content_sha256, row.raw_sha256)}
+            kept = sa.select(v.id).where(v.id.not_in(sa.select(ts.version_id)))
+            still_used = {sha for (c, r) in tx.conn.execute(
+                sa.select(v.content_sha256, v.raw_sha256).where(
+                    v.id.in_(kept), sa.or_(v.content_sha256.in_(shas), v.raw_sha256.in_(shas))))
+                for sha in (c, r)}
+            orphans = sorted(shas - still_used)
+            if orphans:
+                tx.conn.execute(t.blobs.delete().where(t.blobs.c.sha256.in_(orphans)))
+            tx.audit(actor, "records.purge", f"{len(indexes)} versions",
+                     {"versions": [row.id for row in rows if row.id not in already],
+                      "reason": reason, "blobs_removed": len(orphans)})
+        for sha in orphans:  # after commit: a crash before this leaves only unused files
+            self.store.blob_store.delete(sha)
+        return indexes
+
+    # -- proof --------------------------------------------------------------------------
+
+    def verify(self, progress: Progress | None = None, trusted_key_pem: bytes | None = None
+               ) -> VerifyReport:
+        """Re-derive every hash, entry, root and signature; see store/verification.py."""
+        public = load_public_key(trusted_key_pem) if trusted_key_pem else \
+            load_public_key(self._public_key_b64.encode())
+        report = verify_store(self.store, public, self.archive_id, progress)
+        key_file = self.settings.keys_dir / PUBLIC_KEY_FILE
+        if key_file.exists() and public_raw(load_public_key(key_file.read_bytes())) != \
+                self.public_key_raw:
+            report.problems.insert(0, Problem(str(key_file), "differs from the public key "
+                                              "recorded in the archive"))
+        return report
+
+    def proof(self, version_id: int) -> dict:
+        return build_proof(self.store, version_id, self.public_key_raw)
+
+    def stats(self) -> dict[str, int]:
+        return self.store.counts()
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "agency"
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _enum(kind: type, value: object, what: str):  # noqa: ANN202
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidInput(f"unknown {what} {value!r}: use one of "
+                           f"{', '.join(m.value for m in kind)}") from None
+
+
+def _account(row: sa.Row) -> Account:
+    return Account(**{**row._asdict(), "classification": Classification(row.classification)})
+
+
+def _version(row: sa.Row) -> Version:
+    return Version(**{**row._asdict(), "event": Event(row.event)})

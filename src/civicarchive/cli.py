@@ -1,0 +1,373 @@
+"""The `civicarchive` command: thin commands over `Archive`.
+
+Errors are mapped here, once: an ArchiveError prints `error: <message>` and exits 1;
+usage mistakes exit 2 (click). Everything a script would parse has `--json`.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+import orjson
+
+from civicarchive.archive import Archive
+from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
+from civicarchive.errors import ArchiveError, InvalidInput, ProofError
+from civicarchive.model.account import Classification
+from civicarchive.store.checkpoint import fingerprint, load_public_key
+from civicarchive.store.proof import verify_proof
+
+
+def _emit(data: object) -> None:
+    click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+def _default_actor() -> str:
+    try:
+        return os.environ.get("CIVICARCHIVE_ACTOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def handles_errors(command):  # noqa: ANN001, ANN201
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return command(*args, **kwargs)
+        except ArchiveError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+    return wrapper
+
+
+class Context:
+    def __init__(self, home: str | None, database_url: str | None, actor: str) -> None:
+        self.home = home
+        self.database_url = database_url
+        self.actor = actor
+
+    def open(self) -> Archive:
+        return Archive.open(self.home, self.database_url)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", envvar="CIVICARCHIVE_HOME", type=click.Path(file_okay=False),
+              help="Archive folder (default ./civicarchive-data; env CIVICARCHIVE_HOME).")
+@click.option("--database-url", envvar="CIVICARCHIVE_DATABASE_URL",
+              help="postgresql://... to keep records in PostgreSQL (env "
+                   "CIVICARCHIVE_DATABASE_URL); SQLite in the home folder otherwise.")
+@click.option("--actor", default=_default_actor,
+              help="Who is acting, for the audit log (env CIVICARCHIVE_ACTOR; default: "
+                   "your login name).")
+@click.version_option(package_name="civicarchive")
+@click.pass_context
+def main(ctx: click.Context, home: str | None, database_url: str | None, actor: str) -> None:
+    """Keep an agency's social media as provable public records."""
+    ctx.obj = Context(home, database_url, actor)
+
+
+@main.command()
+@click.option("--agency", required=True, help="The agency's name, e.g. 'City of Example'.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+@handles_errors
+def init(ctx: Context, agency: str, as_json: bool) -> None:
+    """Create an archive: database, blob folder and Ed25519 signing key."""
+    with Archive.init(agency, ctx.home, ctx.database_url, actor=ctx.actor) as archive:
+        result = {"archive_id": archive.archive_id, "home": str(archive.settings.home),
+                  "database": archive.store.where,
+                  "public_key_sha256": fingerprint(archive.public_key_raw)}
+    if as_json:
+        _emit(result)
+        return
+    click.echo(f"Created archive {result['archive_id']} for {agency}")
+    click.echo(f"  database:   {result['database']}")
+    click.echo(f"  signing key: {archive.settings.keys_dir} (keep a backup; mode 0600)")
+    click.echo(f"  public key sha256: {result['public_key_sha256']}")
+    click.echo("Next: civicarchive accounts add --platform P --handle H --classification agency")
+
+
+@main.group()
+def accounts() -> None:
+    """The registry of accounts that do agency business."""
+
+
+@accounts.command("add")
+@click.option("--platform", required=True, help="e.g. x, facebook, instagram, mastodon, bluesky.")
+@click.option("--handle", required=True, help="The account's handle or name on the platform.")
+@click.option("--classification", required=True,
+              type=click.Choice([c.value for c in Classification]))
+@click.option("--owner", help="The person or office responsible for the account.")
+@click.option("--platform-id", help="The platform's own id for the account, if known.")
+@click.option("--agency", help="Agency slug, when the archive holds several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new account as JSON.")
+@pass_ctx
+@handles_errors
+def accounts_add(ctx: Context, platform: str, handle: str, classification: str,
+                 owner: str | None, platform_id: str | None, agency: str | None,
+                 as_json: bool) -> None:
+    """Register an account."""
+    with ctx.open() as archive:
+        account = archive.add_account(platform, handle, classification, owner=owner,
+                                      platform_id=platform_id, agency=agency, actor=ctx.actor)
+    if as_json:
+        _emit(account.as_dict())
+    else:
+        click.echo(f"Registered account {account.id}: {account.platform} {account.handle} "
+                   f"({account.classification.value})")
+
+
+@accounts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@pass_ctx
+@handles_errors
+def accounts_list(ctx: Context, as_json: bool) -> None:
+    """List registered accounts."""
+    with ctx.open() as archive:
+        rows = archive.accounts()
+    if as_json:
+        _emit([a.as_dict() for a in rows])
+        return
+    if not rows:
+        click.echo("No accounts registered yet: civicarchive accounts add --help")
+    for a in rows:
+        click.echo(f"{a.id:>5}  {a.platform:<10} {a.handle:<30} {a.classification.value:<22} "
+                   f"{a.owner or '-'}")
+
+
+@main.command("ingest-jsonl")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", "account_id", required=True, type=int, help="Account id.")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100000),
+              help="Observations per transaction.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@pass_ctx
+@handles_errors
+def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_json: bool,
+                 quiet: bool) -> None:
+    """Ingest observations from a JSONL file (format: docs/jsonl-format.md).
+
+    The whole file is checked first: if any line is malformed, nothing is written.
+    Re-running the same file adds nothing, so an interrupted ingest is finished by
+    running it again.
+    """
+    with ctx.open() as archive:
+        archive.account(account_id)
+        problems = check_jsonl(file, account_id)
+        if problems:
+            more = " (showing the first 20)" if len(problems) >= 20 else ""
+            listing = "\n  ".join(str(p) for p in problems)
+            raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
+                               f"ingested. Fix them and run again:\n  {listing}")
+        started = last = time.monotonic()
+
+        def progress(report) -> None:  # noqa: ANN001
+            nonlocal last
+            now = time.monotonic()
+            if not quiet and now - last >= 2:
+                last = now
+                rate = report.observations / (now - started)
+                click.echo(f"  {report.observations:,} observations, {report.versions:,} new "
+                           f"versions ({rate:,.0f}/s)", err=True)
+
+        report = archive.ingest(read_jsonl(file, account_id), source=f"jsonl:{file.name}",
+                                actor=ctx.actor, batch_size=batch_size, progress=progress)
+    if as_json:
+        _emit(report.as_dict())
+        return
+    d = report.as_dict()
+    click.echo(f"Ingested {d['observations']:,} observations from {file}: "
+               f"{d['versions']:,} new versions ({d['created']:,} created, {d['edited']:,} "
+               f"edited, {d['deleted']:,} deleted, {d['hidden']:,} hidden, {d['unhidden']:,} "
+               f"unhidden, {d['restored']:,} restored), {d['unchanged']:,} unchanged")
+
+
+def _version_dict(archive: Archive, version) -> dict:  # noqa: ANN001
+    return {"id": version.id, "event": version.event.value, "observed_at": version.observed_at,
+            "recorded_at": version.recorded_at, "content_sha256": version.content_sha256,
+            "raw_sha256": version.raw_sha256, "source": version.source,
+            "ledger_index": version.ledger_index, "purged": archive.purged(version.id)}
+
+
+@main.command()
+@click.argument("item_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@pass_ctx
+@handles_errors
+def show(ctx: Context, item_id: int, as_json: bool) -> None:
+    """Show an item and the content of its latest version."""
+    with ctx.open() as archive:
+        item = archive.item(item_id)
+        history = archive.history(item_id)
+        latest = history[-1]
+        content = archive.content(latest)
+        account = archive.account(item.account_id)
+        data = {"id": item.id, "account": account.as_dict(), "native_id": item.native_id,
+                "kind": item.kind.value, "parent_native_id": item.parent_native_id,
+                "author": item.author, "url": item.url, "created_at": item.created_at,
+                "first_seen_at": item.first_seen_at, "versions": len(history),
+                "latest": {**_version_dict(archive, latest), "content": content}}
+    if as_json:
+        _emit(data)
+        return
+    click.echo(f"item {item.id}: {item.kind.value} {item.native_id} on {account.platform} "
+               f"{account.handle}")
+    click.echo(f"  author {item.author or '-'}, created {item.created_at or '-'}, "
+               f"first seen {item.first_seen_at}")
+    if item.url:
+        click.echo(f"  {item.url}")
+    click.echo(f"  latest: version {latest.id}, {latest.event.value} at {latest.observed_at} "
+               f"({len(history)} version(s); see `civicarchive history {item.id}`)")
+    if content is None:
+        click.echo("  [content purged by an approved disposition; hashes remain in the ledger]")
+    else:
+        text = content.get("text")
+        click.echo(f"  text: {text}" if isinstance(text, str) else
+                   f"  content: {orjson.dumps(content).decode()}")
+
+
+@main.command()
+@click.argument("item_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
+@pass_ctx
+@handles_errors
+def history(ctx: Context, item_id: int, as_json: bool) -> None:
+    """List every version of an item, in observed order."""
+    with ctx.open() as archive:
+        versions = [_version_dict(archive, v) for v in archive.history(item_id)]
+    if as_json:
+        _emit(versions)
+        return
+    click.echo(f"{'version':>8}  {'event':<9} {'observed at':<28} {'ledger':>7}  content sha256")
+    for v in versions:
+        purged = "  (purged)" if v["purged"] else ""
+        click.echo(f"{v['id']:>8}  {v['event']:<9} {v['observed_at']:<28} "
+                   f"{v['ledger_index']:>7}  {v['content_sha256'][:16]}{purged}")
+
+
+@main.command()
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False),
+              help="Check signatures against this published key instead of the archive's own.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+@handles_errors
+def verify(ctx: Context, public_key: str | None, as_json: bool) -> None:
+    """Re-derive every hash, ledger entry, root and signature; exit 1 on any mismatch."""
+    def progress(stage: str, count: int) -> None:
+        if not as_json:
+            click.echo(f"  {stage}: {count:,} checked", err=True)
+
+    with ctx.open() as archive:
+        trusted = Path(public_key).read_bytes() if public_key else None
+        report = archive.verify(progress=progress, trusted_key_pem=trusted)
+    if as_json:
+        _emit(report.as_dict())
+    else:
+        click.echo(f"ledger entries {report.entries:,} (versions {report.versions:,}, audit "
+                   f"events {report.audit_events:,}, tombstones {report.tombstones:,}); blobs "
+                   f"{report.blobs:,} ({report.blob_bytes:,} bytes); checkpoints "
+                   f"{report.checkpoints:,}; purged versions {report.purged_versions:,}")
+        click.echo(f"root {report.root}")
+        if report.unsealed_entries:
+            click.echo(f"warning: {report.unsealed_entries} entries after the last checkpoint")
+        if report.ok:
+            click.echo("OK: every hash, entry, root and signature verifies")
+        else:
+            click.echo(f"FAILED: {len(report.problems)} problem(s); first: "
+                       f"{report.problems[0]}", err=True)
+            for problem in report.problems[1:50]:
+                click.echo(f"  {problem}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("version_id", type=int)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the proof (JSON).")
+@pass_ctx
+@handles_errors
+def proof(ctx: Context, version_id: int, output: Path) -> None:
+    """Write a self-contained inclusion proof for one version."""
+    with ctx.open() as archive:
+        doc = archive.proof(version_id)
+    output.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    click.echo(f"Wrote proof of version {version_id} (ledger entry {doc['leaf_index']} of "
+               f"{doc['tree_size']}) to {output}; check it with `civicarchive verify-proof "
+               f"{output}`")
+
+
+@main.command("verify-proof")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False),
+              help="The agency's published public key (PEM or base64); recommended.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@handles_errors
+def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> None:
+    """Check an inclusion proof offline, without the archive."""
+    try:
+        doc = orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise ProofError(f"{file} is not JSON: {error}") from None
+    trusted = load_public_key(Path(public_key).read_bytes()) if public_key else None
+    result = verify_proof(doc, trusted)
+    if as_json:
+        _emit({"ok": True, "version_id": result.version_id, "leaf_index": result.leaf_index,
+               "tree_size": result.tree_size, "root": result.root,
+               "checkpoint_time": result.checkpoint_time,
+               "public_key_sha256": result.key_fingerprint,
+               "content_included": result.content_included, "entry": result.entry})
+        return
+    click.echo(f"OK: version {result.version_id} is entry {result.leaf_index} of the ledger "
+               f"of {result.tree_size} entries signed at {result.checkpoint_time}")
+    click.echo(f"  root {result.root}")
+    click.echo(f"  signed by key sha256 {result.key_fingerprint}"
+               + ("" if public_key else " (compare it with the agency's published key, or "
+                  "pass --public-key)"))
+    if result.content_included:
+        click.echo("  content matches the hash the entry commits to")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_ctx
+@handles_errors
+def stats(ctx: Context, as_json: bool) -> None:
+    """Counts of accounts, items, versions, blobs and ledger entries."""
+    with ctx.open() as archive:
+        counts = archive.stats()
+    if as_json:
+        _emit(counts)
+        return
+    for name, value in counts.items():
+        click.echo(f"{name:<16} {value:>12,}")
+
+
+@main.command("public-key")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the PEM here instead of printing it.")
+@pass_ctx
+@handles_errors
+def public_key_command(ctx: Context, output: Path | None) -> None:
+    """Export the archive's public key, to publish for third-party verification."""
+    with ctx.open() as archive:
+        pem = archive.public_key_pem()
+    if output:
+        output.write_bytes(pem)
+        click.echo(f"Wrote the public key to {output}")
+    else:
+        click.echo(pem.decode(), nl=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One module per source: importers read exports, capturers speak live APIs."""

@@ -1,0 +1,105 @@
+"""The generic JSONL observation format: one observation per line.
+
+Required: native_id, kind, created_at, observed_at, author, text. Optional: parent_id,
+url, event (deleted | hidden | unhidden) and raw (the platform's exact bytes as a string;
+the line itself when absent). Every other field is kept in the normalised content.
+See docs/jsonl-format.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+from civicarchive.clock import parse_time
+from civicarchive.errors import InvalidInput, MalformedLine
+from civicarchive.model.record import OBSERVED_EVENTS, Event, Kind, Observation
+
+REQUIRED = ("native_id", "kind", "created_at", "observed_at", "author", "text")
+IDENTITY = frozenset({"native_id", "kind", "created_at", "observed_at", "parent_id", "url",
+                      "event", "raw"})
+_KINDS = {k.value for k in Kind}
+_EVENTS = {e.value for e in OBSERVED_EVENTS}
+
+
+def parse_line(line: bytes, account_id: int) -> Observation:
+    """One observation from one line; raises ValueError saying what is wrong."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"not valid JSON ({error})") from None
+    if not isinstance(record, dict):
+        raise ValueError("each line must be a JSON object")
+    missing = [name for name in REQUIRED if record.get(name) in (None, "")
+               and not (name == "text" and record.get(name) == "")]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    native_id = record["native_id"]
+    if type(native_id) not in (str, int):
+        raise ValueError("native_id must be a string or an integer")
+    kind = record["kind"]
+    if kind not in _KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(sorted(_KINDS))}")
+    event = record.get("event")
+    if event is not None and event not in _EVENTS:
+        raise ValueError(f"event {event!r} is not one of {', '.join(sorted(_EVENTS))}")
+    for name in ("author", "text"):
+        if not isinstance(record[name], str):
+            raise ValueError(f"{name} must be a string")
+    raw = record.get("raw")
+    if raw is not None and not isinstance(raw, str):
+        raise ValueError("raw must be a string (the platform's bytes, as text)")
+    parent = record.get("parent_id")
+    url = record.get("url")
+    for name, value in (("parent_id", parent), ("url", url)):
+        if value is not None and type(value) not in (str, int):
+            raise ValueError(f"{name} must be a string")
+    try:
+        created_at = parse_time(record["created_at"])
+        observed_at = parse_time(record["observed_at"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"bad time: {error}") from None
+    content = {key: value for key, value in record.items() if key not in IDENTITY}
+    return Observation(
+        account_id=account_id, native_id=str(native_id), kind=Kind(kind),
+        observed_at=observed_at, created_at=created_at, content=content,
+        raw=raw.encode() if raw is not None else line,
+        raw_media_type="application/octet-stream" if raw is not None else "application/json",
+        author=record["author"], parent_native_id=str(parent) if parent is not None else None,
+        url=str(url) if url is not None else None,
+        event=Event(event) if event is not None else None)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    try:
+        stream = open(path, "rb")
+    except OSError as error:
+        raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            line = line.rstrip(b"\r\n")
+            if line.strip():
+                yield number, line
+
+
+def check_jsonl(path: Path, account_id: int, limit: int = 20) -> list[MalformedLine]:
+    """Every malformed line (up to `limit`), without writing anything."""
+    problems: list[MalformedLine] = []
+    for number, line in _lines(path):
+        try:
+            parse_line(line, account_id)
+        except ValueError as error:
+            problems.append(MalformedLine(str(path), number, str(error)))
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def read_jsonl(path: Path, account_id: int) -> Iterator[Observation]:
+    for number, line in _lines(path):
+        try:
+            yield parse_line(line, account_id)
+        except ValueError as error:
+            raise MalformedLine(str(path), number, str(error)) from None

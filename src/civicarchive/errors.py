@@ -1,0 +1,69 @@
+"""The exceptions civicarchive raises.
+
+Every error carries data, not an HTTP code or an exit status; each edge (CLI, API)
+maps them in one place. Every message says what to do next.
+
+    ArchiveError
+    ├── NotInitialised        no archive at the given home / database
+    ├── AlreadyInitialised    `init` on an archive that exists
+    ├── NotFound              an account, item or version id that does not exist
+    ├── InvalidInput          bad user input: a malformed file line, an unknown enum value
+    │   └── MalformedLine     one line of a JSONL file (carries path and line number)
+    ├── AppendOnlyViolation   the store refused to rewrite archived data
+    ├── StoreUnavailable      the database could not be reached or opened
+    └── ProofError            a proof file is malformed or does not verify
+"""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base of every civicarchive error."""
+
+
+class NotInitialised(ArchiveError):
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no archive at {where}: run `civicarchive init --agency NAME` first, "
+                         f"or pass --home / set CIVICARCHIVE_HOME to an existing archive")
+        self.where = where
+
+
+class AlreadyInitialised(ArchiveError):
+    def __init__(self, where: str) -> None:
+        super().__init__(f"an archive already exists at {where}: choose another --home, "
+                         f"or use the existing archive")
+        self.where = where
+
+
+class NotFound(ArchiveError):
+    def __init__(self, what: str, ident: object) -> None:
+        super().__init__(f"no {what} with id {ident}: list them with `civicarchive "
+                         f"{'accounts list' if what == 'account' else 'stats'}`")
+        self.what = what
+        self.ident = ident
+
+
+class InvalidInput(ArchiveError):
+    """Input the user can fix: the message names what and where."""
+
+
+class MalformedLine(InvalidInput):
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+class AppendOnlyViolation(ArchiveError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"archived data is append-only and cannot be rewritten ({detail}); "
+                         f"record a new version or use an approved disposition instead")
+
+
+class StoreUnavailable(ArchiveError):
+    """The database could not be opened or reached."""
+
+
+class ProofError(ArchiveError):
+    """A proof file is malformed or does not verify."""

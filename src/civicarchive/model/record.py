@@ -1,0 +1,84 @@
+"""Items (the identity of one record on a platform), observations and versions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Kind(enum.StrEnum):
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    MESSAGE = "message"
+    MEDIA = "media"
+    PROFILE = "profile"
+
+
+class Event(enum.StrEnum):
+    CREATED = "created"
+    EDITED = "edited"
+    DELETED = "deleted"
+    HIDDEN = "hidden"
+    UNHIDDEN = "unhidden"
+    RESTORED = "restored"
+
+
+# What an observation may claim about the item; the archive derives the rest.
+OBSERVED_EVENTS = frozenset({Event.DELETED, Event.HIDDEN, Event.UNHIDDEN})
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One sighting of an item, from a capture or an import.
+
+    `content` is the normalised form (a JSON object); `raw` the exact bytes received.
+    A deletion may carry no content (None): the version keeps the last content.
+    """
+
+    account_id: int
+    native_id: str
+    kind: Kind
+    observed_at: datetime
+    content: dict | None
+    raw: bytes | None
+    created_at: datetime | None = None
+    author: str | None = None
+    parent_native_id: str | None = None
+    url: str | None = None
+    event: Event | None = None
+    raw_media_type: str = "application/octet-stream"
+
+    def __post_init__(self) -> None:
+        if self.event is not None and self.event not in OBSERVED_EVENTS:
+            raise ValueError(f"an observation may only claim {sorted(OBSERVED_EVENTS)}, "
+                             f"not {self.event!s}")
+        if self.observed_at.tzinfo is None:
+            raise ValueError("observed_at needs a timezone")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    account_id: int
+    native_id: str
+    kind: Kind
+    parent_native_id: str | None
+    author: str | None
+    url: str | None
+    created_at: str | None
+    first_seen_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    id: int
+    item_id: int
+    event: Event
+    observed_at: str
+    recorded_at: str
+    content_sha256: str
+    raw_sha256: str
+    source: str
+    ledger_index: int

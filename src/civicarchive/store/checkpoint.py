@@ -1,0 +1,129 @@
+"""Signed checkpoints: a tree size and root, signed with the archive's Ed25519 key.
+
+The signed bytes are a short text, so anyone can check a signature with a few lines in
+any language:
+
+    civicarchive checkpoint v1
+    origin <archive id>
+    size <tree size>
+    root <root hash, lowercase hex>
+    time <UTC time, ISO 8601>
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+HEADER = "civicarchive checkpoint v1"
+PRIVATE_KEY_FILE = "archive-ed25519.pem"
+PUBLIC_KEY_FILE = "archive-ed25519.pub.pem"
+
+
+@dataclass(frozen=True)
+class CheckpointBody:
+    origin: str
+    size: int
+    root: bytes
+    time: str
+
+    def text(self) -> str:
+        return (f"{HEADER}\norigin {self.origin}\nsize {self.size}\n"
+                f"root {self.root.hex()}\ntime {self.time}\n")
+
+    @classmethod
+    def parse(cls, text: str) -> CheckpointBody:
+        lines = text.split("\n")
+        if len(lines) != 6 or lines[0] != HEADER or lines[5] != "":
+            raise ValueError("not a civicarchive v1 checkpoint")
+        fields = {}
+        for line, name in zip(lines[1:5], ("origin", "size", "root", "time"), strict=True):
+            key, _, value = line.partition(" ")
+            if key != name or not value:
+                raise ValueError(f"checkpoint line {line!r} should start with {name!r}")
+            fields[name] = value
+        root = bytes.fromhex(fields["root"])
+        if len(root) != 32 or not fields["size"].isdigit():
+            raise ValueError("checkpoint size or root is malformed")
+        return cls(fields["origin"], int(fields["size"]), root, fields["time"])
+
+
+class ArchiveKey:
+    """The archive's Ed25519 signing key, kept in `keys/` with mode 0600."""
+
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self._private = private
+        self.public = private.public_key()
+
+    @classmethod
+    def generate(cls, keys_dir: Path) -> ArchiveKey:
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(keys_dir, 0o700)
+        key = cls(Ed25519PrivateKey.generate())
+        pem = key._private.private_bytes(serialization.Encoding.PEM,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption())
+        path = keys_dir / PRIVATE_KEY_FILE
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+            out.flush()
+            os.fsync(out.fileno())
+        (keys_dir / PUBLIC_KEY_FILE).write_bytes(key.public_pem())
+        return key
+
+    @classmethod
+    def load(cls, keys_dir: Path) -> ArchiveKey:
+        private = serialization.load_pem_private_key((keys_dir / PRIVATE_KEY_FILE).read_bytes(),
+                                                     password=None)
+        if not isinstance(private, Ed25519PrivateKey):
+            raise ValueError(f"{keys_dir / PRIVATE_KEY_FILE} is not an Ed25519 key")
+        return cls(private)
+
+    def sign(self, body: CheckpointBody) -> bytes:
+        return self._private.sign(body.text().encode())
+
+    def public_raw(self) -> bytes:
+        return public_raw(self.public)
+
+    def public_pem(self) -> bytes:
+        return public_pem(self.public)
+
+
+def public_raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def fingerprint(public_raw_bytes: bytes) -> str:
+    """A short, stable name for a public key: sha256 of its 32 raw bytes, hex."""
+    return hashlib.sha256(public_raw_bytes).hexdigest()
+
+
+def load_public_key(data: bytes) -> Ed25519PublicKey:
+    """A public key from PEM, or from the base64 of its 32 raw bytes."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        key = serialization.load_pem_public_key(data)
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return key
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(data.strip(), validate=True))
+
+
+def signature_valid(public: Ed25519PublicKey, body_text: str, signature: bytes) -> bool:
+    try:
+        public.verify(signature, body_text.encode())
+    except InvalidSignature:
+        return False
+    return True

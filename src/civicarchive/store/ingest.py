@@ -1,0 +1,158 @@
+"""Turning a batch of observations into versions, blobs and ledger entries.
+
+Runs inside one write transaction: the batch lands whole or not at all, and re-running
+it adds nothing that is already there, so an interrupted ingest is finished by running it
+again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from civicarchive.clock import format_time
+from civicarchive.model.record import Event, Observation
+from civicarchive.store import schema as t
+from civicarchive.store.canonical import canonical_json
+from civicarchive.store.entries import EntryKind, version_entry
+from civicarchive.store.sql import WriteTx
+from civicarchive.store.versioning import History, decide
+
+EMPTY_CONTENT = b"{}"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """An observation with its bytes and hashes worked out before the write lock."""
+
+    obs: Observation
+    observed_at: str
+    content: bytes | None
+    content_sha256: str | None
+    raw_sha256: str | None
+
+    @classmethod
+    def of(cls, obs: Observation) -> Prepared:
+        content = canonical_json(obs.content) if obs.content is not None else None
+        return cls(obs, format_time(obs.observed_at), content,
+                   hashlib.sha256(content).hexdigest() if content is not None else None,
+                   hashlib.sha256(obs.raw).hexdigest() if obs.raw is not None else None)
+
+
+@dataclass
+class IngestReport:
+    observations: int = 0
+    unchanged: int = 0
+    events: Counter = field(default_factory=Counter)
+    batches: int = 0
+
+    @property
+    def versions(self) -> int:
+        return sum(self.events.values())
+
+    def add(self, other: IngestReport) -> None:
+        self.observations += other.observations
+        self.unchanged += other.unchanged
+        self.events.update(other.events)
+        self.batches += other.batches
+
+    def as_dict(self) -> dict:
+        return {"observations": self.observations, "versions": self.versions,
+                "unchanged": self.unchanged, "batches": self.batches,
+                **{event.value: self.events.get(event, 0) for event in Event}}
+
+
+def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], source: str,
+                 actor: str) -> IngestReport:
+    """Record the versions a batch adds; `platforms` maps each account id to its platform."""
+    report = IngestReport(observations=len(batch), batches=1)
+    items, histories = _load_items(tx, batch)
+    for p in batch:
+        obs = p.obs
+        key = (obs.account_id, obs.native_id)
+        item = items.get(key)
+        if item is None:
+            item_id = tx.next_id("items")
+            items[key] = item = {
+                "id": item_id, "account_id": obs.account_id, "native_id": obs.native_id,
+                "kind": obs.kind.value, "parent_native_id": obs.parent_native_id,
+                "author": obs.author, "url": obs.url,
+                "created_at": format_time(obs.created_at) if obs.created_at else None,
+                "first_seen_at": p.observed_at}
+            histories[item_id] = History()
+            tx.add("items", item)
+        else:
+            item_id = item["id"]
+        history = histories[item_id]
+        predecessor = history.predecessor(p.observed_at)
+        event = decide(predecessor, obs.event, p.content_sha256)
+        if event is None:
+            report.unchanged += 1
+            continue
+        content_sha256, raw_sha256 = _hashes(tx, p, predecessor)
+        version_id = tx.next_id("versions")
+        index = tx.ledger.append(EntryKind.VERSION, version_entry(
+            version_id=version_id, item_id=item_id, account_id=obs.account_id,
+            platform=platforms[obs.account_id], native_id=obs.native_id, kind=item["kind"],
+            parent_native_id=item["parent_native_id"], author=item["author"], url=item["url"],
+            created_at=item["created_at"], event=event.value, observed_at=p.observed_at, recorded_at=tx.now,
+            content_sha256=content_sha256, raw_sha256=raw_sha256, source=source))
+        tx.add("versions", {
+            "id": version_id, "item_id": item_id, "event": event.value,
+            "observed_at": p.observed_at, "recorded_at": tx.now,
+            "content_sha256": content_sha256, "raw_sha256": raw_sha256, "source": source,
+            "ledger_index": index})
+        history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
+        report.events[event] += 1
+    tx.audit(actor, "ingest", source, {"observations": report.observations,
+                                       "versions": report.versions,
+                                       "unchanged": report.unchanged})
+    return report
+
+
+def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: ANN001
+    """Store the observation's content and raw bytes; absent ones carry over."""
+    obs = p.obs
+    if p.content is not None:
+        content_sha256 = p.content_sha256
+        tx.put_blob(content_sha256, p.content, "application/json")
+    elif predecessor is not None:
+        content_sha256 = predecessor.content_sha256
+    else:  # a deletion of an item never seen before, with nothing of its content
+        content_sha256 = hashlib.sha256(EMPTY_CONTENT).hexdigest()
+        tx.put_blob(content_sha256, EMPTY_CONTENT, "application/json")
+    if obs.raw is not None:
+        raw_sha256 = p.raw_sha256
+        tx.put_blob(raw_sha256, obs.raw, obs.raw_media_type)
+    elif predecessor is not None:
+        raw_sha256 = predecessor.raw_sha256
+    else:
+        raw_sha256 = hashlib.sha256(b"").hexdigest()
+        tx.put_blob(raw_sha256, b"", "application/octet-stream")
+    return content_sha256, raw_sha256
+
+
+def _load_items(tx: WriteTx, batch: list[Prepared]) -> tuple[dict, dict]:
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for p in batch:
+        wanted[p.obs.account_id].add(p.obs.native_id)
+    items: dict[tuple[int, str], dict] = {}
+    for account_id, native_ids in wanted.items():
+        rows = tx.conn.execute(sa.select(t.items).where(
+            t.items.c.account_id == account_id, t.items.c.native_id.in_(sorted(native_ids))))
+        for row in rows:
+            items[(account_id, row.native_id)] = row._asdict()
+    rows_by_item: dict[int, list] = defaultdict(list)
+    ids = sorted(item["id"] for item in items.values())
+    if ids:
+        v = t.versions.c
+        for row in tx.conn.execute(sa.select(v.item_id, v.observed_at, v.id, v.event,
+                                             v.content_sha256, v.raw_sha256)
+                                   .where(v.item_id.in_(ids))):
+            rows_by_item[row.item_id].append((row.observed_at, row.id, Event(row.event),
+                                              row.content_sha256, row.raw_sha256))
+    histories = {i: History.replay(rows_by_item.get(i, [])) for i in ids}
+    return items, histories

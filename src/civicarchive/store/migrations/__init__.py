@@ -1,0 +1,1 @@
+"""Alembic migrations for the archive schema (run by `civicarchive init` and on open)."""

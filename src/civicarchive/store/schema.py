@@ -1,0 +1,126 @@
+"""The archive's tables (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Migrations in `store/migrations` create exactly this; a test compares the two.
+Append-only tables are guarded by triggers (see APPEND_ONLY_TABLES).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Time = String(32)
+Sha256 = String(64)
+
+archive_info = Table(
+    "archive_info", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("created_at", Time, nullable=False),
+    Column("public_key", String(64), nullable=False),
+)
+
+agencies = Table(
+    "agencies", metadata,
+    Column("id", Id, primary_key=True),
+    Column("slug", String(100), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Id, primary_key=True),
+    Column("agency_id", Id, ForeignKey("agencies.id"), nullable=False),
+    Column("platform", String(50), nullable=False),
+    Column("handle", Text, nullable=False),
+    Column("platform_id", Text),
+    Column("owner", Text),
+    Column("classification", String(32), nullable=False),
+    Column("registered_at", Time, nullable=False),
+    Column("registered_by", Text, nullable=False),
+    UniqueConstraint("agency_id", "platform", "handle", name="uq_accounts_handle"),
+)
+
+items = Table(
+    "items", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("native_id", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent_native_id", Text),
+    Column("author", Text),
+    Column("url", Text),
+    Column("created_at", Time),
+    Column("first_seen_at", Time, nullable=False),
+    UniqueConstraint("account_id", "native_id", name="uq_items_native"),
+)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("sha256", Sha256, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("media_type", String(255), nullable=False),
+    # Small blobs live in `data`, in the same transaction as their version; large ones in
+    # the BlobStore (`data` is NULL).
+    Column("data", LargeBinary),
+    Column("created_at", Time, nullable=False),
+)
+
+versions = Table(
+    "versions", metadata,
+    Column("id", Id, primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("observed_at", Time, nullable=False),
+    Column("recorded_at", Time, nullable=False),
+    Column("content_sha256", Sha256, nullable=False),
+    Column("raw_sha256", Sha256, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+    Index("ix_versions_item_observed", "item_id", "observed_at"),
+)
+
+ledger_entries = Table(
+    "ledger_entries", metadata,
+    Column("idx", Id, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("entry", Text, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints", metadata,
+    Column("id", Id, primary_key=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("signature", LargeBinary(64), nullable=False),
+    Column("frontier", Text, nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", Id, primary_key=True),
+    Column("at", Time, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+)
+
+tombstones = Table(
+    "tombstones", metadata,
+    Column("version_id", Id, ForeignKey("versions.id"), primary_key=True, autoincrement=False),
+    Column("ledger_index", BigInteger, nullable=False, unique=True),
+    Column("reason", Text, nullable=False),
+    Column("purged_at", Time, nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
+                      "tombstones")

@@ -1,0 +1,270 @@
+"""The archive store over SQLAlchemy Core: one implementation, two dialects.
+
+`SqliteRecordStore` is the embedded default (WAL, one file); `PostgresRecordStore` is the
+scale path. Writers are serialised (SQLite `BEGIN IMMEDIATE`, a PostgreSQL advisory lock)
+because ledger positions must be contiguous; each write transaction ends with a signed
+checkpoint, so the ledger on disk is always sealed and a crash loses at most the open batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from importlib.resources import files
+from pathlib import Path
+
+import orjson
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from civicarchive.errors import AppendOnlyViolation, NotInitialised, StoreUnavailable
+from civicarchive.store import schema as t
+from civicarchive.store.blobs import BlobStore
+from civicarchive.store.canonical import canonical_json
+from civicarchive.store.checkpoint import ArchiveKey
+from civicarchive.store.entries import EntryKind, audit_entry
+from civicarchive.store.ledger import LedgerWriter, frontier_from_row
+from civicarchive.store.merkle import Frontier
+
+INLINE_BLOB_LIMIT = 64 * 1024
+_LOCK_KEY = 0x63697669  # "civi": the PostgreSQL advisory lock that serialises writers
+
+
+class WriteTx:
+    """One serialised write: buffered rows, ledger appends, a checkpoint at commit."""
+
+    def __init__(self, store: SqlRecordStore, conn: Connection, now: str) -> None:
+        self.store = store
+        self.conn = conn
+        self.now = now
+        self.ledger = LedgerWriter(store._frontier(conn))
+        self._next_ids: dict[str, int] = {}
+        self.rows: dict[str, list[dict]] = {name: [] for name in (
+            "agencies", "accounts", "items", "blobs", "versions", "audit_events", "tombstones")}
+        self.large_blobs: dict[str, bytes] = {}
+        self._blob_shas: set[str] = set()
+
+    def next_id(self, table: str) -> int:
+        if table not in self._next_ids:
+            column = t.metadata.tables[table].c.id
+            self._next_ids[table] = self.conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(column), 0))).scalar_one() + 1
+        ident = self._next_ids[table]
+        self._next_ids[table] = ident + 1
+        return ident
+
+    def add(self, table: str, row: dict) -> None:
+        self.rows[table].append(row)
+
+    def put_blob(self, sha256: str, data: bytes, media_type: str) -> None:
+        """Store a blob once; small ones go inline, large ones to the BlobStore."""
+        if sha256 in self._blob_shas:
+            return
+        self._blob_shas.add(sha256)
+        inline = len(data) <= INLINE_BLOB_LIMIT
+        if not inline:
+            self.large_blobs[sha256] = data
+        self.rows["blobs"].append({"sha256": sha256, "size": len(data), "media_type": media_type,
+                                   "data": data if inline else None, "created_at": self.now})
+
+    def audit(self, actor: str, action: str, subject: str, details: dict | None = None) -> int:
+        """Record an audit event and its ledger entry; returns the audit event's id."""
+        audit_id = self.next_id("audit_events")
+        details_text = canonical_json(details or {}).decode()
+        index = self.ledger.append(EntryKind.AUDIT, audit_entry(
+            audit_id=audit_id, at=self.now, actor=actor, action=action, subject=subject,
+            details=details_text))
+        self.add("audit_events", {"id": audit_id, "at": self.now, "actor": actor,
+                                  "action": action, "subject": subject, "details": details_text,
+                                  "ledger_index": index})
+        return audit_id
+
+    def flush(self) -> None:
+        conn = self.conn
+        for sha256, data in self.large_blobs.items():
+            self.store.blob_store.put(sha256, data)  # durable before the row that names it
+        self.large_blobs.clear()
+        if self.rows["blobs"]:
+            conn.execute(self.store._insert_ignore(t.blobs), self.rows["blobs"])
+        for name in ("agencies", "accounts", "items", "versions", "audit_events", "tombstones"):
+            if self.rows[name]:
+                conn.execute(t.metadata.tables[name].insert(), self.rows[name])
+        ledger_rows = self.ledger.take_rows()
+        if ledger_rows:
+            conn.execute(t.ledger_entries.insert(), ledger_rows)
+        for name in self.rows:
+            self.rows[name] = []
+        self._blob_shas.clear()
+
+    def seal(self, key: ArchiveKey, origin: str) -> None:
+        self.flush()
+        conn = self.conn
+        last = conn.execute(sa.select(sa.func.max(t.checkpoints.c.tree_size))).scalar()
+        if last != self.ledger.size:
+            conn.execute(t.checkpoints.insert(),
+                         [self.ledger.checkpoint_row(key, origin, self.now)])
+
+
+class SqlRecordStore:
+    """The archive's records, versions, blobs, ledger and audit log in one database."""
+
+    dialect: str
+
+    def __init__(self, engine: Engine, blob_store: BlobStore, where: str) -> None:
+        self.engine = engine
+        self.blob_store = blob_store
+        self.where = where
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (a no-op when it is current)."""
+        config = Config()
+        config.set_main_option("script_location", str(files("civicarchive.store") / "migrations"))
+        with self.engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == ScriptDirectory.from_config(config).get_current_head():
+                return
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def is_initialised(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                if not sa.inspect(conn).has_table("archive_info"):
+                    return False
+                return conn.execute(sa.select(t.archive_info.c.id)).first() is not None
+        except sa.exc.OperationalError as error:
+            raise StoreUnavailable(f"cannot open the database at {self.where}: "
+                                   f"{error.orig}; check the path or URL") from error
+
+    def require_initialised(self) -> None:
+        if not self.is_initialised():
+            raise NotInitialised(self.where)
+
+    # -- writing ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self, key: ArchiveKey, origin: str, now: str) -> Iterator[WriteTx]:
+        """A serialised write transaction that ends with a signed checkpoint."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(civicarchive_write=True)
+                with conn.begin():
+                    self._lock(conn)
+                    tx = WriteTx(self, conn, now)
+                    yield tx
+                    tx.seal(key, origin)
+        except sa.exc.IntegrityError as error:
+            if "append-only" in str(error.orig):
+                raise AppendOnlyViolation(str(error.orig).splitlines()[0]) from error
+            raise
+
+    def _lock(self, conn: Connection) -> None:
+        """Serialise writers (SQLite takes its lock at BEGIN IMMEDIATE)."""
+
+    def _insert_ignore(self, table: sa.Table) -> sa.Insert:
+        raise NotImplementedError
+
+    def _frontier(self, conn: Connection) -> Frontier:
+        row = conn.execute(sa.select(t.checkpoints.c.tree_size, t.checkpoints.c.frontier)
+                           .order_by(t.checkpoints.c.tree_size.desc(), t.checkpoints.c.id.desc())
+                           .limit(1)).first()
+        frontier = frontier_from_row(row.tree_size, row.frontier) if row else Frontier()
+        # Entries past the last checkpoint cannot exist (each write seals), but replaying
+        # them keeps numbering right even if one day they do.
+        for (leaf,) in conn.execute(sa.select(t.ledger_entries.c.leaf_hash)
+                                    .where(t.ledger_entries.c.idx >= frontier.size)
+                                    .order_by(t.ledger_entries.c.idx)):
+            frontier.append(bytes(leaf))
+        return frontier
+
+    # -- reading ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def blob(self, sha256: str) -> bytes | None:
+        """A blob's bytes, or None when it is absent (purged, or never stored)."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(t.blobs.c.data).where(t.blobs.c.sha256 == sha256)).first()
+        if row is None:
+            return None
+        if row.data is not None:
+            return bytes(row.data)
+        try:
+            with self.blob_store.open(sha256) as stream:
+                return stream.read()
+        except FileNotFoundError:
+            return None
+
+    def counts(self) -> dict[str, int]:
+        names = {"agencies": t.agencies, "accounts": t.accounts, "items": t.items,
+                 "versions": t.versions, "blobs": t.blobs, "ledger_entries": t.ledger_entries,
+                 "checkpoints": t.checkpoints, "audit_events": t.audit_events,
+                 "tombstones": t.tombstones}
+        with self.read() as conn:
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                    for name, table in names.items()}
+
+    def stream(self, conn: Connection, query: sa.Select, chunk: int = 5000) -> Iterable[sa.Row]:
+        """Rows of a large query without holding them all in memory."""
+        result = conn.execution_options(yield_per=chunk).execute(query)
+        yield from result
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class SqliteRecordStore(SqlRecordStore):
+    dialect = "sqlite"
+
+    @classmethod
+    def at(cls, path: Path, blob_store: BlobStore) -> SqliteRecordStore:
+        engine = sa.create_engine(f"sqlite:///{path}")
+
+        @sa.event.listens_for(engine, "connect")
+        def _configure(dbapi_connection, _record):  # noqa: ANN001
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):  # noqa: ANN001
+            write = conn.get_execution_options().get("civicarchive_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return cls(engine, blob_store, str(path))
+
+    def _insert_ignore(self, table: sa.Table) -> sa.Insert:
+        return sqlite.insert(table).on_conflict_do_nothing()
+
+
+class PostgresRecordStore(SqlRecordStore):
+    dialect = "postgresql"
+
+    @classmethod
+    def at(cls, url: str, blob_store: BlobStore) -> PostgresRecordStore:
+        parsed = sa.engine.make_url(url)
+        if parsed.drivername in ("postgresql", "postgres"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        return cls(engine, blob_store, parsed.render_as_string(hide_password=True))
+
+    def _lock(self, conn: Connection) -> None:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+    def _insert_ignore(self, table: sa.Table) -> sa.Insert:
+        return postgresql.insert(table).on_conflict_do_nothing()
+

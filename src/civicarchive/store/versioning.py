@@ -1,0 +1,94 @@
+"""Which version, if any, an observation adds to an item's history. Pure functions.
+
+History is ordered by observed time, so an older capture that arrives late is placed where
+it belongs: its predecessor is the latest version observed at or before it. Versions are
+never rewritten, so the event of a version describes the change from its predecessor as
+known when it was recorded.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from civicarchive.model.record import Event
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """An item as one version left it."""
+
+    observed_at: str
+    version_id: int
+    event: Event
+    content_sha256: str
+    raw_sha256: str
+    deleted: bool
+    hidden: bool
+
+
+def decide(predecessor: State | None, claimed: Event | None, content_sha256: str | None) -> Event | None:
+    """The event of the new version, or None when the observation adds nothing.
+
+    `content_sha256` is None when the observation carries no content (a bare deletion).
+    """
+    if predecessor is None:
+        if claimed in (Event.DELETED, Event.HIDDEN):
+            return claimed
+        return Event.CREATED
+    same = content_sha256 is None or content_sha256 == predecessor.content_sha256
+    if claimed is Event.DELETED:
+        return None if predecessor.deleted else Event.DELETED
+    if claimed is Event.HIDDEN:
+        return None if predecessor.hidden and not predecessor.deleted and same else Event.HIDDEN
+    if predecessor.deleted:
+        return Event.RESTORED
+    if claimed is Event.UNHIDDEN and predecessor.hidden:
+        return Event.UNHIDDEN
+    return None if same else Event.EDITED
+
+
+def follow(predecessor: State | None, event: Event) -> tuple[bool, bool]:
+    """(deleted, hidden) after `event` is applied to `predecessor`."""
+    hidden = predecessor.hidden if predecessor else False
+    if event is Event.HIDDEN:
+        return False, True
+    if event is Event.UNHIDDEN:
+        return False, False
+    if event is Event.DELETED:
+        return True, hidden
+    return False, hidden
+
+
+class History:
+    """An item's versions in observed order, for deciding within one batch."""
+
+    __slots__ = ("states",)
+
+    def __init__(self, states: list[State] | None = None) -> None:
+        self.states = states or []
+
+    def predecessor(self, observed_at: str) -> State | None:
+        position = bisect.bisect_right(self.states, observed_at, key=lambda s: s.observed_at)
+        return self.states[position - 1] if position else None
+
+    def insert(self, observed_at: str, version_id: int, event: Event, content: str,
+               raw: str) -> None:
+        """Place a new version and refold the flags of the versions observed after it."""
+        states = self.states
+        position = bisect.bisect_right(states, (observed_at, version_id),
+                                       key=lambda s: (s.observed_at, s.version_id))
+        states.insert(position, State(observed_at, version_id, event, content, raw, False, False))
+        for i in range(position, len(states)):
+            state = states[i]
+            deleted, hidden = follow(states[i - 1] if i else None, state.event)
+            states[i] = State(state.observed_at, state.version_id, state.event,
+                              state.content_sha256, state.raw_sha256, deleted, hidden)
+
+    @classmethod
+    def replay(cls, rows: list[tuple[str, int, Event, str, str]]) -> History:
+        """Rebuild states from stored (observed_at, id, event, content, raw) rows."""
+        history = cls()
+        for row in sorted(rows, key=lambda r: (r[0], r[1])):
+            history.insert(*row)
+        return history
