@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class Clock(Protocol):
@@ -34,7 +33,9 @@ def format_time(moment: datetime) -> str:
     """The one text form of a time in the archive: UTC, microseconds, `Z` (sorts as text)."""
     if moment.tzinfo is None:
         raise ValueError(f"time without a timezone: {moment.isoformat()}")
-    return moment.astimezone(timezone.utc).strftime(ISO_FORMAT)
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    return f"{moment.isoformat(timespec='microseconds')[:26]}Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -44,18 +44,22 @@ def _record(rng: random.Random, native_id: str, kind: str, author: str, created:
 def observations(count: int, seed: int = 7, observed: datetime | None = None) -> Iterator[dict]:
     """`count` first-capture observations: posts, each followed by a few comments."""
     rng = random.Random(seed)
+    # A pool of bodies keeps generation cheap next to what is measured; the record
+    # number keeps every text distinct.
+    pool = [_text(rng, TOPICS[i % len(TOPICS)], 100) for i in range(257)]
     observed = observed or START + timedelta(days=400)
     post_id = None
     for n in range(count):
         created = START + timedelta(minutes=37 * n)
-        topic = TOPICS[n % len(TOPICS)]
+        text = f"{pool[rng.randrange(len(pool))]} (#{n})"
         if n % 6 == 0:
             post_id = f"{1_800_000_000_000 + n}"
-            yield _record(rng, post_id, "post", "cityofexample", created, observed,
-                          _text(rng, topic, 110), None, hashtags=["cityofexample"])
+            yield _record(rng, post_id, "post", "cityofexample", created, observed, text,
+                          None, hashtags=["cityofexample"])
         else:
-            yield _record(rng, f"{1_800_000_000_000 + n}", "comment", rng.choice(AUTHORS[1:]),
-                          created, observed, _text(rng, topic, 100), post_id)
+            yield _record(rng, f"{1_800_000_000_000 + n}", "comment",
+                          AUTHORS[1 + rng.randrange(len(AUTHORS) - 1)], created, observed,
+                          text, post_id)
 
 
 def recapture(first: list[dict], seed: int = 8, later: timedelta = timedelta(days=30)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 
 import orjson
+import sqlalchemy as sa
 
+from civicarchive.store import schema as t
 from civicarchive.store.canonical import canonical_json
 
 
@@ -49,3 +51,43 @@ def tombstone_entry(*, version_id: int, content_sha256: str, raw_sha256: str, re
     return canonical_json({"type": "tombstone", "version": version_id,
                            "content_sha256": content_sha256, "raw_sha256": raw_sha256,
                            "reason": reason, "purged_at": purged_at})
+
+
+def version_rows() -> sa.Select:
+    """The columns a version entry is rebuilt from, ordered by ledger position."""
+    v, i, a = t.versions.c, t.items.c, t.accounts.c
+    return sa.select(v.id, v.item_id, v.event, v.observed_at, v.recorded_at,
+                     v.content_sha256, v.raw_sha256, v.source, v.ledger_index,
+                     i.account_id, i.native_id, i.kind, i.parent_native_id, i.author,
+                     i.url, i.created_at, a.platform) \
+        .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id) \
+        .order_by(v.ledger_index)
+
+
+def audit_rows() -> sa.Select:
+    return sa.select(t.audit_events).order_by(t.audit_events.c.ledger_index)
+
+
+def tombstone_rows() -> sa.Select:
+    ts, v = t.tombstones.c, t.versions.c
+    return sa.select(ts.version_id, ts.ledger_index, ts.reason, ts.purged_at,
+                     v.content_sha256, v.raw_sha256) \
+        .join(t.versions, v.id == ts.version_id).order_by(ts.ledger_index)
+
+
+def rebuild(kind: str, row: sa.Row) -> tuple[bytes, str]:
+    """The entry a stored row stands for, and a name for the row in reports."""
+    if kind == EntryKind.VERSION:
+        return version_entry(
+            version_id=row.id, item_id=row.item_id, account_id=row.account_id,
+            platform=row.platform, native_id=row.native_id, kind=row.kind,
+            parent_native_id=row.parent_native_id, author=row.author, url=row.url,
+            created_at=row.created_at, event=row.event, observed_at=row.observed_at,
+            recorded_at=row.recorded_at, content_sha256=row.content_sha256,
+            raw_sha256=row.raw_sha256, source=row.source), f"version {row.id}"
+    if kind == EntryKind.AUDIT:
+        return audit_entry(audit_id=row.id, at=row.at, actor=row.actor, action=row.action,
+                           subject=row.subject, details=row.details), f"audit event {row.id}"
+    return tombstone_entry(version_id=row.version_id, content_sha256=row.content_sha256,
+                           raw_sha256=row.raw_sha256, reason=row.reason,
+                           purged_at=row.purged_at), f"tombstone of version {row.version_id}"

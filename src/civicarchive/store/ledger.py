@@ -23,7 +23,7 @@ class LedgerWriter:
         index = self.frontier.size
         leaf = leaf_hash(entry)
         self.frontier.append(leaf)
-        self.rows.append({"idx": index, "kind": kind, "entry": entry.decode(), "leaf_hash": leaf})
+        self.rows.append({"idx": index, "kind": kind, "leaf_hash": leaf})
         return index
 
     def take_rows(self) -> list[dict]:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from civicarchive.errors import NotFound, ProofError
 from civicarchive.store import schema as t
+from civicarchive.store.entries import EntryKind, rebuild, version_rows
 from civicarchive.store.checkpoint import (CheckpointBody, fingerprint, public_raw,
                                            signature_valid)
 from civicarchive.store.merkle import inclusion_path, leaf_hash, root_from_inclusion
@@ -28,23 +29,22 @@ def build_proof(store: SqlRecordStore, version_id: int, public_key_raw: bytes) -
     """The proof for one version against the newest checkpoint."""
     v, le, cp = t.versions.c, t.ledger_entries.c, t.checkpoints.c
     with store.read() as conn:
-        version = conn.execute(sa.select(v.ledger_index, v.content_sha256)
-                               .where(v.id == version_id)).first()
+        version = conn.execute(version_rows().where(v.id == version_id)).first()
         if version is None:
             raise NotFound("version", version_id)
         checkpoint = conn.execute(sa.select(t.checkpoints).order_by(cp.tree_size.desc(),
                                                                     cp.id.desc()).limit(1)).first()
         if checkpoint is None or checkpoint.tree_size <= version.ledger_index:
             raise ProofError(f"version {version_id} is not covered by a signed checkpoint yet")
-        entry = conn.execute(sa.select(le.entry).where(le.idx == version.ledger_index)).scalar_one()
         leaves = [bytes(h) for (h,) in conn.execute(
             sa.select(le.leaf_hash).where(le.idx < checkpoint.tree_size).order_by(le.idx))]
+    entry, _ = rebuild(EntryKind.VERSION, version)
     content = store.blob(version.content_sha256)
     return {
         "format": FORMAT,
         "version_id": version_id,
         "leaf_index": version.ledger_index,
-        "entry": entry,
+        "entry": entry.decode(),
         "content": content.decode() if content is not None else None,
         "tree_size": checkpoint.tree_size,
         "audit_path": [h.hex() for h in inclusion_path(version.ledger_index, leaves)],

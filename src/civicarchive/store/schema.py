@@ -84,11 +84,13 @@ versions = Table(
     Index("ix_versions_item_observed", "item_id", "observed_at"),
 )
 
+# A leaf hash per entry. The entry itself is not stored: it is rebuilt from the record it
+# describes (entries.py), so the rows are the one source of truth and any change to them
+# shows as a leaf that no longer matches.
 ledger_entries = Table(
     "ledger_entries", metadata,
     Column("idx", Id, primary_key=True, autoincrement=False),
     Column("kind", String(16), nullable=False),
-    Column("entry", Text, nullable=False),
     Column("leaf_hash", LargeBinary(32), nullable=False),
 )
 

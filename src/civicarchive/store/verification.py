@@ -1,7 +1,7 @@
 """Re-derive everything the archive claims and collect what does not hold.
 
 Checks, streaming: every blob re-hashed; every version, audit event and tombstone turned
-back into its ledger entry and compared byte for byte; every leaf re-hashed; the tree root
+back into its ledger entry, hashed and compared with its stored leaf; the tree root
 recomputed at each checkpoint's size (successive checkpoints are consistent because each
 root is recomputed from the same leaves); every checkpoint signature checked; every
 version's content and raw bytes present, or purged by a recorded tombstone.
@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from civicarchive.store import schema as t
 from civicarchive.store.checkpoint import CheckpointBody, signature_valid
-from civicarchive.store.entries import EntryKind, audit_entry, tombstone_entry, version_entry
+from civicarchive.store.entries import (EntryKind, audit_rows, rebuild, tombstone_rows,
+                                        version_rows)
 from civicarchive.store.merkle import Frontier, leaf_hash
 from civicarchive.store.sql import SqlRecordStore
 
@@ -92,44 +93,10 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
             progress("blobs", report.blobs)
 
 
-def _rows(store: SqlRecordStore, conn: sa.Connection, query: sa.Select) -> Iterator[sa.Row]:
-    yield from store.stream(conn, query)
-
-
 def _expected_entries(store: SqlRecordStore, conn: sa.Connection) -> dict[str, Iterator]:
-    v, i, a = t.versions.c, t.items.c, t.accounts.c
-    versions = sa.select(v.id, v.item_id, v.event, v.observed_at, v.recorded_at,
-                         v.content_sha256, v.raw_sha256, v.source, v.ledger_index,
-                         i.account_id, i.native_id, i.kind, i.parent_native_id, i.author,
-                         i.url, i.created_at, a.platform) \
-        .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id) \
-        .order_by(v.ledger_index)
-    au = t.audit_events.c
-    audits = sa.select(t.audit_events).order_by(au.ledger_index)
-    ts = t.tombstones.c
-    tombs = sa.select(ts.version_id, ts.ledger_index, ts.reason, ts.purged_at,
-                      v.content_sha256, v.raw_sha256) \
-        .join(t.versions, v.id == ts.version_id).order_by(ts.ledger_index)
-    return {EntryKind.VERSION: _rows(store, conn, versions),
-            EntryKind.AUDIT: _rows(store, conn, audits),
-            EntryKind.TOMBSTONE: _rows(store, conn, tombs)}
-
-
-def _rebuild(kind: str, row: sa.Row) -> tuple[bytes, str]:
-    if kind == EntryKind.VERSION:
-        return version_entry(
-            version_id=row.id, item_id=row.item_id, account_id=row.account_id,
-            platform=row.platform, native_id=row.native_id, kind=row.kind,
-            parent_native_id=row.parent_native_id, author=row.author, url=row.url,
-            created_at=row.created_at, event=row.event, observed_at=row.observed_at,
-            recorded_at=row.recorded_at, content_sha256=row.content_sha256,
-            raw_sha256=row.raw_sha256, source=row.source), f"version {row.id}"
-    if kind == EntryKind.AUDIT:
-        return audit_entry(audit_id=row.id, at=row.at, actor=row.actor, action=row.action,
-                           subject=row.subject, details=row.details), f"audit event {row.id}"
-    return tombstone_entry(version_id=row.version_id, content_sha256=row.content_sha256,
-                           raw_sha256=row.raw_sha256, reason=row.reason,
-                           purged_at=row.purged_at), f"tombstone of version {row.version_id}"
+    return {EntryKind.VERSION: iter(store.stream(conn, version_rows())),
+            EntryKind.AUDIT: iter(store.stream(conn, audit_rows())),
+            EntryKind.TOMBSTONE: iter(store.stream(conn, tombstone_rows()))}
 
 
 def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyReport,
@@ -151,28 +118,25 @@ def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepo
         _check_checkpoint(pending[cursor], frontier, public_key, origin, report)
         cursor += 1
     le = t.ledger_entries.c
-    for idx, kind, entry, stored_leaf in store.stream(
-            conn, sa.select(le.idx, le.kind, le.entry, le.leaf_hash).order_by(le.idx)):
+    for idx, kind, stored in store.stream(
+            conn, sa.select(le.idx, le.kind, le.leaf_hash).order_by(le.idx)):
         where = f"ledger entry {idx}"
         if idx != frontier.size:
             report.problems.append(Problem(where, f"expected entry {frontier.size}: the ledger "
                                            "has a gap or a duplicate"))
-        entry_bytes = entry.encode()
-        leaf = leaf_hash(entry_bytes)
-        if leaf != bytes(stored_leaf):
-            report.problems.append(Problem(where, "stored leaf hash does not match the entry"))
+        leaf = bytes(stored)
         source = expected.get(kind)
         row = next(source, None) if source is not None else None
         if row is None:
             report.problems.append(Problem(where, f"no {kind} record backs this entry"))
         else:
-            rebuilt, subject = _rebuild(kind, row)
+            rebuilt, subject = rebuild(kind, row)
             if row.ledger_index != idx:
                 report.problems.append(Problem(where, f"{subject} claims ledger entry "
                                                f"{row.ledger_index}"))
-            elif rebuilt != entry_bytes:
+            elif leaf_hash(rebuilt) != leaf:
                 report.problems.append(Problem(where, f"{subject} no longer matches its "
-                                               "ledger entry: the record or the entry changed"))
+                                               "ledger leaf: the record or the leaf changed"))
             setattr(report, counters[kind], getattr(report, counters[kind]) + 1)
         frontier.append(leaf)
         report.entries += 1

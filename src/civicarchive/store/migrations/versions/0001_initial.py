@@ -77,7 +77,6 @@ def upgrade() -> None:
         "ledger_entries",
         sa.Column("idx", Id, primary_key=True, autoincrement=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("entry", sa.Text, nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False))
     op.create_table(
         "checkpoints",
