@@ -13,7 +13,9 @@ import orjson
 import sqlalchemy as sa
 
 from civicarchive.clock import Clock, SystemClock, format_time
-from civicarchive.errors import AlreadyInitialised, ArchiveError, InvalidInput, NotFound
+from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
+from civicarchive.errors import (AlreadyInitialised, ArchiveError, InvalidInput, NotFound,
+                                 NotInitialised)
 from civicarchive.model.account import Account, Agency, Classification
 from civicarchive.model.record import Event, Item, Kind, Observation, Version
 from civicarchive.settings import Settings
@@ -24,7 +26,7 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
                                            public_raw)
 from civicarchive.store.entries import EntryKind, tombstone_entry
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
-from civicarchive.store.proof import build_proof
+from civicarchive.store.proof import ProofResult, build_proof, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
 DEFAULT_BATCH = 1000
@@ -82,6 +84,8 @@ class Archive:
     def open(cls, home: str | Path | None = None, database_url: str | None = None,
              clock: Clock | None = None) -> Archive:
         settings = Settings.resolve(home, database_url)
+        if settings.database_url is None and not settings.sqlite_path.exists():
+            raise NotInitialised(str(settings.home))  # and do not create an empty database
         store = open_store(settings)
         store.require_initialised()
         store.migrate()
@@ -109,6 +113,11 @@ class Archive:
             if public_raw(self._key.public) != self.public_key_raw:
                 raise ArchiveError(f"the key in {keys} is not this archive's key")
         return self._key
+
+    @property
+    def public_key_fingerprint(self) -> str:
+        """sha256 of the raw public key: what a third party compares with the published key."""
+        return fingerprint(self.public_key_raw)
 
     @property
     def public_key_raw(self) -> bytes:
@@ -196,6 +205,23 @@ class Archive:
             if progress:
                 progress(total)
         return total
+
+    def ingest_jsonl(self, path: Path, account_id: int, actor: str = "system",
+                     batch_size: int = DEFAULT_BATCH,
+                     progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
+        """Ingest a JSONL file (docs/jsonl-format.md), checking every line before writing.
+
+        A malformed line stops the ingest before anything is written, naming file and line.
+        """
+        self.account(account_id)
+        problems = check_jsonl(path, account_id)
+        if problems:
+            more = " (showing the first 20)" if len(problems) >= 20 else ""
+            listing = "\n  ".join(str(p) for p in problems)
+            raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
+                               f"ingested. Fix them and run again:\n  {listing}")
+        return self.ingest(read_jsonl(path, account_id), source=f"jsonl:{Path(path).name}",
+                           actor=actor, batch_size=batch_size, progress=progress)
 
     def item(self, item_id: int) -> Item:
         with self.store.read() as conn:
@@ -299,6 +325,15 @@ class Archive:
 
     def stats(self) -> dict[str, int]:
         return self.store.counts()
+
+
+def check_proof(doc: object, trusted_key: bytes | None = None) -> ProofResult:
+    """Verify an inclusion proof offline; `trusted_key` (PEM or base64) pins the signer."""
+    try:
+        key = load_public_key(trusted_key) if trusted_key else None
+    except ValueError as error:
+        raise InvalidInput(f"the trusted public key is not an Ed25519 key: {error}") from None
+    return verify_proof(doc, key)
 
 
 def slugify(name: str) -> str:

@@ -16,12 +16,9 @@ from pathlib import Path
 import click
 import orjson
 
-from civicarchive.archive import Archive
-from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
-from civicarchive.errors import ArchiveError, InvalidInput, ProofError
+from civicarchive.archive import Archive, check_proof
+from civicarchive.errors import ArchiveError, ProofError
 from civicarchive.model.account import Classification
-from civicarchive.store.checkpoint import fingerprint, load_public_key
-from civicarchive.store.proof import verify_proof
 
 
 def _emit(data: object) -> None:
@@ -85,7 +82,7 @@ def init(ctx: Context, agency: str, as_json: bool) -> None:
     with Archive.init(agency, ctx.home, ctx.database_url, actor=ctx.actor) as archive:
         result = {"archive_id": archive.archive_id, "home": str(archive.settings.home),
                   "database": archive.store.where,
-                  "public_key_sha256": fingerprint(archive.public_key_raw)}
+                  "public_key_sha256": archive.public_key_fingerprint}
     if as_json:
         _emit(result)
         return
@@ -162,13 +159,6 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
     running it again.
     """
     with ctx.open() as archive:
-        archive.account(account_id)
-        problems = check_jsonl(file, account_id)
-        if problems:
-            more = " (showing the first 20)" if len(problems) >= 20 else ""
-            listing = "\n  ".join(str(p) for p in problems)
-            raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
-                               f"ingested. Fix them and run again:\n  {listing}")
         started = last = time.monotonic()
 
         def progress(report) -> None:  # noqa: ANN001
@@ -180,8 +170,8 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
                 click.echo(f"  {report.observations:,} observations, {report.versions:,} new "
                            f"versions ({rate:,.0f}/s)", err=True)
 
-        report = archive.ingest(read_jsonl(file, account_id), source=f"jsonl:{file.name}",
-                                actor=ctx.actor, batch_size=batch_size, progress=progress)
+        report = archive.ingest_jsonl(file, account_id, actor=ctx.actor,
+                                      batch_size=batch_size, progress=progress)
     if as_json:
         _emit(report.as_dict())
         return
@@ -319,8 +309,7 @@ def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> N
         doc = orjson.loads(file.read_bytes())
     except orjson.JSONDecodeError as error:
         raise ProofError(f"{file} is not JSON: {error}") from None
-    trusted = load_public_key(Path(public_key).read_bytes()) if public_key else None
-    result = verify_proof(doc, trusted)
+    result = check_proof(doc, Path(public_key).read_bytes() if public_key else None)
     if as_json:
         _emit({"ok": True, "version_id": result.version_id, "leaf_index": result.leaf_index,
                "tree_size": result.tree_size, "root": result.root,

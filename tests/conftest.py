@@ -1,0 +1,96 @@
+"""Fixtures shared by the suite: both store backends, a deterministic clock, observations.
+
+The PostgreSQL backend runs against CIVICARCHIVE_TEST_DATABASE_URL (set by `make test`
+and `.ci/run`); each test gets its own schema, dropped afterwards. When the URL is set
+and the server cannot be reached, those tests fail: they never skip silently in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from civicarchive import Archive, Kind, Observation
+from civicarchive.clock import FixedClock
+
+PG_URL = os.environ.get("CIVICARCHIVE_TEST_DATABASE_URL")
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _pg_url(url: str) -> sa.URL:
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def pg_engine():
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CIVICARCHIVE_TEST_DATABASE_URL must be set in CI: the PostgreSQL "
+                        "suite may not be skipped there")
+        pytest.skip("set CIVICARCHIVE_TEST_DATABASE_URL to run the PostgreSQL suite")
+    engine = sa.create_engine(_pg_url(PG_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {error.orig}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_engine):
+    """A URL whose connections use a fresh schema of their own."""
+    schema = f"civicarchive_test_{uuid.uuid4().hex[:16]}"
+    with pg_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = _pg_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with pg_engine.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request):
+    """None for the embedded SQLite default, else a PostgreSQL URL."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return None
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def archive(tmp_path, database_url, clock):
+    archive = Archive.init("City of Example", home=tmp_path / "home", database_url=database_url,
+                           clock=clock, actor="clerk")
+    yield archive
+    archive.close()
+
+
+@pytest.fixture
+def account(archive):
+    return archive.add_account("x", "cityofexample", "agency", owner="Communications Office",
+                               actor="clerk")
+
+
+def observe(account_id: int, native_id: str, text: str | None, minutes: int = 0, event=None,
+            kind: Kind = Kind.POST, raw: bytes | None = None, **extra) -> Observation:
+    """An observation `minutes` after T0; text None means no content (a bare deletion)."""
+    content = None if text is None else {"text": text, "author": "cityofexample", **extra}
+    return Observation(account_id=account_id, native_id=native_id, kind=kind,
+                       observed_at=T0 + timedelta(minutes=minutes), content=content,
+                       raw=raw if raw is not None else (None if text is None else
+                                                        f"raw:{native_id}:{text}".encode()),
+                       created_at=T0 - timedelta(days=1), author="cityofexample",
+                       event=event)
