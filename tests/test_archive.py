@@ -92,6 +92,13 @@ def test_out_of_order_observation_is_placed_by_observed_time(archive, account):
     assert again.versions == 0
 
 
+def test_two_contents_at_one_moment_stay_idempotent(archive, account):
+    batch = [observe(account.id, "1", "a", 0), observe(account.id, "1", "b", 0)]
+    assert archive.ingest(batch, source="t").versions == 2
+    for _ in range(2):
+        assert archive.ingest(batch, source="t").versions == 0
+
+
 def test_observations_of_one_item_within_a_batch_are_versioned_in_order(archive, account):
     batch = [observe(account.id, "1", "b", 10), observe(account.id, "1", "a", 0),
              observe(account.id, "1", "b", 10)]

@@ -49,3 +49,12 @@ def test_history_hidden_flag_survives_edits():
     history = History.replay([("t1", 1, Event.CREATED, "a", "r"), ("t2", 2, Event.HIDDEN, "a", "r"),
                               ("t3", 3, Event.EDITED, "b", "r")])
     assert [s.hidden for s in history.states] == [False, True, True]
+
+
+def test_history_seen_recognises_a_repeat_at_the_same_moment():
+    history = History.replay([("t1", 1, Event.CREATED, "a", "r"), ("t1", 2, Event.EDITED, "b", "r"),
+                              ("t2", 3, Event.DELETED, "b", "r")])
+    assert history.seen("t1", "a", None) and history.seen("t1", "b", None)
+    assert not history.seen("t1", "c", None)
+    assert history.seen("t2", None, Event.DELETED) and not history.seen("t2", "b", None)
+    assert not history.seen("t3", "a", None)

@@ -1,6 +1,7 @@
 """The generic JSONL observation format: one observation per line.
 
-Required: native_id, kind, created_at, observed_at, author, text. Optional: parent_id,
+Required: native_id, kind, created_at, observed_at, author, text (a deletion may leave
+out author and text, and then keeps the last content). Optional: parent_id,
 url, event (deleted | hidden | unhidden) and raw (the platform's exact bytes as a string;
 the line itself when absent). Every other field is kept in the normalised content.
 See docs/jsonl-format.md.
@@ -32,7 +33,11 @@ def parse_line(line: bytes, account_id: int) -> Observation:
         raise ValueError(f"not valid JSON ({error})") from None
     if not isinstance(record, dict):
         raise ValueError("each line must be a JSON object")
-    missing = [name for name in REQUIRED if record.get(name) in (None, "")
+    event = record.get("event")
+    # A deletion may carry nothing but identity: the version then keeps the last content.
+    bare_deletion = event == "deleted" and "text" not in record
+    required = [n for n in REQUIRED if not (bare_deletion and n in ("text", "author"))]
+    missing = [name for name in required if record.get(name) in (None, "")
                and not (name == "text" and record.get(name) == "")]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
@@ -42,10 +47,9 @@ def parse_line(line: bytes, account_id: int) -> Observation:
     kind = record["kind"]
     if kind not in _KINDS:
         raise ValueError(f"kind {kind!r} is not one of {', '.join(sorted(_KINDS))}")
-    event = record.get("event")
     if event is not None and event not in _EVENTS:
         raise ValueError(f"event {event!r} is not one of {', '.join(sorted(_EVENTS))}")
-    for name in ("author", "text"):
+    for name in required[4:]:  # author, text
         if not isinstance(record[name], str):
             raise ValueError(f"{name} must be a string")
     raw = record.get("raw")
@@ -61,13 +65,14 @@ def parse_line(line: bytes, account_id: int) -> Observation:
         observed_at = parse_time(record["observed_at"])
     except (TypeError, ValueError) as error:
         raise ValueError(f"bad time: {error}") from None
-    content = {key: value for key, value in record.items() if key not in IDENTITY}
+    content = None if bare_deletion else \
+        {key: value for key, value in record.items() if key not in IDENTITY}
     return Observation(
         account_id=account_id, native_id=str(native_id), kind=Kind(kind),
         observed_at=observed_at, created_at=created_at, content=content,
         raw=raw.encode() if raw is not None else line,
         raw_media_type="application/octet-stream" if raw is not None else "application/json",
-        author=record["author"], parent_native_id=str(parent) if parent is not None else None,
+        author=record.get("author"), parent_native_id=str(parent) if parent is not None else None,
         url=str(url) if url is not None else None,
         event=Event(event) if event is not None else None)
 

@@ -26,16 +26,9 @@ def version_entry(*, version_id: int, item_id: int, account_id: int, platform: s
                   native_id: str, kind: str, parent_native_id: str | None, author: str | None,
                   url: str | None, created_at: str | None, event: str, observed_at: str,
                   recorded_at: str, content_sha256: str, raw_sha256: str, source: str) -> bytes:
-    # Keys are ASCII and values are strings and small ints: orjson with sorted keys is
-    # exactly RFC 8785 here (tests hold it to the reference), and fast on the hot path.
-    return orjson.dumps({
-        "type": "version", "version": version_id, "item": item_id, "account": account_id,
-        "platform": platform, "native_id": native_id, "kind": kind,
-        "parent_native_id": parent_native_id, "author": author, "url": url,
-        "created_at": created_at, "event": event,
-        "observed_at": observed_at, "recorded_at": recorded_at,
-        "content_sha256": content_sha256, "raw_sha256": raw_sha256, "source": source,
-    }, option=orjson.OPT_SORT_KEYS)
+    return version_entry_of((None, version_id, item_id, event, observed_at, recorded_at,
+                             content_sha256, raw_sha256, source, account_id, native_id, kind,
+                             parent_native_id, author, url, created_at, platform))
 
 
 def audit_entry(*, audit_id: int, at: str, actor: str, action: str, subject: str,
@@ -54,40 +47,63 @@ def tombstone_entry(*, version_id: int, content_sha256: str, raw_sha256: str, re
 
 
 def version_rows() -> sa.Select:
-    """The columns a version entry is rebuilt from, ordered by ledger position."""
+    """The columns `version_entry_of` reads, in its order, in ledger order."""
     v, i, a = t.versions.c, t.items.c, t.accounts.c
-    return sa.select(v.id, v.item_id, v.event, v.observed_at, v.recorded_at,
-                     v.content_sha256, v.raw_sha256, v.source, v.ledger_index,
-                     i.account_id, i.native_id, i.kind, i.parent_native_id, i.author,
-                     i.url, i.created_at, a.platform) \
+    return sa.select(v.ledger_index, v.id, v.item_id, v.event, v.observed_at, v.recorded_at,
+                     v.content_sha256, v.raw_sha256, v.source, i.account_id, i.native_id,
+                     i.kind, i.parent_native_id, i.author, i.url, i.created_at, a.platform) \
         .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id) \
-        .order_by(v.ledger_index)
+        .order_by(v.id)  # ids and ledger positions are allocated together, in one order
+
+
+def version_entry_of(row: tuple) -> bytes:
+    """The entry of a `version_rows()` row (its first column, the ledger index, unused)."""
+    (_, version_id, item_id, event, observed_at, recorded_at, content_sha256, raw_sha256,
+     source, account_id, native_id, kind, parent_native_id, author, url, created_at,
+     platform) = row
+    # Keys are ASCII and values are strings and small ints: orjson with sorted keys is
+    # exactly RFC 8785 here (tests hold it to the reference), and fast on the hot path.
+    return orjson.dumps({
+        "type": "version", "version": version_id, "item": item_id, "account": account_id,
+        "platform": platform, "native_id": native_id, "kind": kind,
+        "parent_native_id": parent_native_id, "author": author, "url": url,
+        "created_at": created_at, "event": event, "observed_at": observed_at,
+        "recorded_at": recorded_at, "content_sha256": content_sha256,
+        "raw_sha256": raw_sha256, "source": source,
+    }, option=orjson.OPT_SORT_KEYS)
 
 
 def audit_rows() -> sa.Select:
-    return sa.select(t.audit_events).order_by(t.audit_events.c.ledger_index)
+    """The columns `audit_entry_of` reads, in ledger order."""
+    au = t.audit_events.c
+    return sa.select(au.ledger_index, au.id, au.at, au.actor, au.action, au.subject,
+                     au.details).order_by(au.id)
+
+
+def audit_entry_of(row: tuple) -> bytes:
+    _, audit_id, at, actor, action, subject, details = row
+    return audit_entry(audit_id=audit_id, at=at, actor=actor, action=action, subject=subject,
+                       details=details)
 
 
 def tombstone_rows() -> sa.Select:
+    """The columns `tombstone_entry_of` reads, in ledger order."""
     ts, v = t.tombstones.c, t.versions.c
-    return sa.select(ts.version_id, ts.ledger_index, ts.reason, ts.purged_at,
+    return sa.select(ts.ledger_index, ts.version_id, ts.reason, ts.purged_at,
                      v.content_sha256, v.raw_sha256) \
         .join(t.versions, v.id == ts.version_id).order_by(ts.ledger_index)
 
 
-def rebuild(kind: str, row: sa.Row) -> tuple[bytes, str]:
-    """The entry a stored row stands for, and a name for the row in reports."""
-    if kind == EntryKind.VERSION:
-        return version_entry(
-            version_id=row.id, item_id=row.item_id, account_id=row.account_id,
-            platform=row.platform, native_id=row.native_id, kind=row.kind,
-            parent_native_id=row.parent_native_id, author=row.author, url=row.url,
-            created_at=row.created_at, event=row.event, observed_at=row.observed_at,
-            recorded_at=row.recorded_at, content_sha256=row.content_sha256,
-            raw_sha256=row.raw_sha256, source=row.source), f"version {row.id}"
-    if kind == EntryKind.AUDIT:
-        return audit_entry(audit_id=row.id, at=row.at, actor=row.actor, action=row.action,
-                           subject=row.subject, details=row.details), f"audit event {row.id}"
-    return tombstone_entry(version_id=row.version_id, content_sha256=row.content_sha256,
-                           raw_sha256=row.raw_sha256, reason=row.reason,
-                           purged_at=row.purged_at), f"tombstone of version {row.version_id}"
+def tombstone_entry_of(row: tuple) -> bytes:
+    _, version_id, reason, purged_at, content_sha256, raw_sha256 = row
+    return tombstone_entry(version_id=version_id, content_sha256=content_sha256,
+                           raw_sha256=raw_sha256, reason=reason, purged_at=purged_at)
+
+
+# How each kind of entry is rebuilt from its rows, and how reports name the row.
+REBUILDERS = {
+    EntryKind.VERSION: (version_rows, version_entry_of, lambda row: f"version {row[1]}"),
+    EntryKind.AUDIT: (audit_rows, audit_entry_of, lambda row: f"audit event {row[1]}"),
+    EntryKind.TOMBSTONE: (tombstone_rows, tombstone_entry_of,
+                          lambda row: f"tombstone of version {row[1]}"),
+}

@@ -88,7 +88,8 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
             item_id = item["id"]
         history = histories[item_id]
         predecessor = history.predecessor(p.observed_at)
-        event = decide(predecessor, obs.event, p.content_sha256)
+        event = None if history.seen(p.observed_at, p.content_sha256, obs.event) else \
+            decide(predecessor, obs.event, p.content_sha256)
         if event is None:
             report.unchanged += 1
             continue

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from civicarchive.errors import NotFound, ProofError
 from civicarchive.store import schema as t
-from civicarchive.store.entries import EntryKind, rebuild, version_rows
+from civicarchive.store.entries import version_entry_of, version_rows
 from civicarchive.store.checkpoint import (CheckpointBody, fingerprint, public_raw,
                                            signature_valid)
 from civicarchive.store.merkle import inclusion_path, leaf_hash, root_from_inclusion
@@ -38,7 +38,7 @@ def build_proof(store: SqlRecordStore, version_id: int, public_key_raw: bytes) -
             raise ProofError(f"version {version_id} is not covered by a signed checkpoint yet")
         leaves = [bytes(h) for (h,) in conn.execute(
             sa.select(le.leaf_hash).where(le.idx < checkpoint.tree_size).order_by(le.idx))]
-    entry, _ = rebuild(EntryKind.VERSION, version)
+    entry = version_entry_of(tuple(version))
     content = store.blob(version.content_sha256)
     return {
         "format": FORMAT,

@@ -72,6 +72,25 @@ class History:
         position = bisect.bisect_right(self.states, observed_at, key=lambda s: s.observed_at)
         return self.states[position - 1] if position else None
 
+    def seen(self, observed_at: str, content_sha256: str | None, claimed: Event | None) -> bool:
+        """Whether a version observed at the same moment already says the same thing.
+
+        Two observations with one timestamp but different content would otherwise take
+        turns being each other's predecessor, adding edits on every re-run.
+        """
+        start = bisect.bisect_left(self.states, observed_at, key=lambda s: s.observed_at)
+        for state in self.states[start:]:
+            if state.observed_at != observed_at:
+                break
+            if content_sha256 is not None and state.content_sha256 != content_sha256:
+                continue
+            if claimed is Event.DELETED and state.deleted or \
+                    claimed is Event.HIDDEN and state.hidden and not state.deleted or \
+                    claimed in (None, Event.UNHIDDEN) and not state.deleted and \
+                    (claimed is None or not state.hidden):
+                return True
+        return False
+
     def insert(self, observed_at: str, version_id: int, event: Event, content: str,
                raw: str) -> None:
         """Place a new version and refold the flags of the versions observed after it."""
