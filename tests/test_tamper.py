@@ -6,6 +6,7 @@ directly. Verification must still name what changed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 
@@ -80,7 +81,7 @@ def tamper(home, table: str, column: str, key: str, binary: bool, row: int, posi
     return True
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=int(os.environ.get("TAMPER_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.sampled_from(TARGETS), row=st.integers(0, 50), position=st.integers(0, 5000),
        delta=st.integers(1, 255))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from pathlib import Path
 
 import orjson
@@ -26,10 +26,11 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
                                            public_raw)
 from civicarchive.store.entries import EntryKind, tombstone_entry
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
+from civicarchive.store.pipeline import prepare_in_worker, prepare_inline
 from civicarchive.store.proof import ProofResult, build_proof, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 2000
 
 
 class Archive:
@@ -192,19 +193,7 @@ class Archive:
                batch_size: int = DEFAULT_BATCH,
                progress: Callable[[IngestReport], None] | None = None) -> IngestReport:
         """Add what the observations show; idempotent, one transaction per batch."""
-        platforms = {a.id: a.platform for a in self.accounts()}
-        total = IngestReport()
-        for batch in _batches(observations, batch_size):
-            prepared = [Prepared.of(obs) for obs in batch]
-            for p in prepared:
-                if p.obs.account_id not in platforms:
-                    raise NotFound("account", p.obs.account_id)
-            with self._write() as tx:
-                report = ingest_batch(tx, prepared, platforms, source, actor)
-            total.add(report)
-            if progress:
-                progress(total)
-        return total
+        return self._ingest(prepare_inline(observations, batch_size), source, actor, progress)
 
     def ingest_jsonl(self, path: Path, account_id: int, actor: str = "system",
                      batch_size: int = DEFAULT_BATCH,
@@ -212,6 +201,7 @@ class Archive:
         """Ingest a JSONL file (docs/jsonl-format.md), checking every line before writing.
 
         A malformed line stops the ingest before anything is written, naming file and line.
+        Lines are parsed and hashed in a worker process while this one writes.
         """
         self.account(account_id)
         problems = check_jsonl(path, account_id)
@@ -220,8 +210,23 @@ class Archive:
             listing = "\n  ".join(str(p) for p in problems)
             raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
                                f"ingested. Fix them and run again:\n  {listing}")
-        return self.ingest(read_jsonl(path, account_id), source=f"jsonl:{Path(path).name}",
-                           actor=actor, batch_size=batch_size, progress=progress)
+        batches = prepare_in_worker(functools.partial(read_jsonl, path, account_id), batch_size)
+        return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress)
+
+    def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
+                progress: Callable[[IngestReport], None] | None) -> IngestReport:
+        platforms = {a.id: a.platform for a in self.accounts()}
+        total = IngestReport()
+        for prepared in batches:
+            unknown = {p.account_id for p in prepared} - platforms.keys()
+            if unknown:
+                raise NotFound("account", min(unknown))
+            with self._write() as tx:
+                report = ingest_batch(tx, prepared, platforms, source, actor)
+            total.add(report)
+            if progress:
+                progress(total)
+        return total
 
     def item(self, item_id: int) -> Item:
         with self.store.read() as conn:
@@ -339,12 +344,6 @@ def check_proof(doc: object, trusted_key: bytes | None = None) -> ProofResult:
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug or "agency"
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _enum(kind: type, value: object, what: str):  # noqa: ANN202

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import orjson
 
-from civicarchive.archive import Archive, check_proof
+from civicarchive.archive import DEFAULT_BATCH, Archive, check_proof
 from civicarchive.errors import ArchiveError, ProofError
 from civicarchive.model.account import Classification
 
@@ -144,7 +144,7 @@ def accounts_list(ctx: Context, as_json: bool) -> None:
 @main.command("ingest-jsonl")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--account", "account_id", required=True, type=int, help="Account id.")
-@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100000),
+@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1, 100000),
               help="Observations per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -17,29 +18,42 @@ from civicarchive.clock import format_time
 from civicarchive.model.record import Event, Observation
 from civicarchive.store import schema as t
 from civicarchive.store.canonical import canonical_json
-from civicarchive.store.entries import EntryKind, version_entry
+from civicarchive.store.entries import EntryKind, version_entry_of
 from civicarchive.store.sql import WriteTx
 from civicarchive.store.versioning import History, decide
 
 EMPTY_CONTENT = b"{}"
 
 
-@dataclass(slots=True)
-class Prepared:
-    """An observation with its bytes and hashes worked out before the write lock."""
+class Prepared(NamedTuple):
+    """An observation flattened, with its bytes and hashes worked out before the write
+    lock (and cheap to hand from a worker process: a plain tuple)."""
 
-    obs: Observation
+    account_id: int
+    native_id: str
+    kind: str
     observed_at: str
+    created_at: str | None
+    author: str | None
+    parent_native_id: str | None
+    url: str | None
+    event: Event | None
     content: bytes | None
     content_sha256: str | None
+    raw: bytes | None
     raw_sha256: str | None
+    raw_media_type: str
 
     @classmethod
     def of(cls, obs: Observation) -> Prepared:
         content = canonical_json(obs.content) if obs.content is not None else None
-        return cls(obs, format_time(obs.observed_at), content,
-                   hashlib.sha256(content).hexdigest() if content is not None else None,
-                   hashlib.sha256(obs.raw).hexdigest() if obs.raw is not None else None)
+        return cls(
+            obs.account_id, obs.native_id, obs.kind.value, format_time(obs.observed_at),
+            format_time(obs.created_at) if obs.created_at else None, obs.author,
+            obs.parent_native_id, obs.url, obs.event, content,
+            hashlib.sha256(content).hexdigest() if content is not None else None,
+            obs.raw, hashlib.sha256(obs.raw).hexdigest() if obs.raw is not None else None,
+            obs.raw_media_type)
 
 
 @dataclass
@@ -71,41 +85,42 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
     report = IngestReport(observations=len(batch), batches=1)
     items, histories = _load_items(tx, batch)
     for p in batch:
-        obs = p.obs
-        key = (obs.account_id, obs.native_id)
+        key = (p.account_id, p.native_id)
         item = items.get(key)
         if item is None:
             item_id = tx.next_id("items")
             items[key] = item = {
-                "id": item_id, "account_id": obs.account_id, "native_id": obs.native_id,
-                "kind": obs.kind.value, "parent_native_id": obs.parent_native_id,
-                "author": obs.author, "url": obs.url,
-                "created_at": format_time(obs.created_at) if obs.created_at else None,
-                "first_seen_at": p.observed_at}
-            histories[item_id] = History()
+                "id": item_id, "account_id": p.account_id, "native_id": p.native_id,
+                "kind": p.kind, "parent_native_id": p.parent_native_id, "author": p.author,
+                "url": p.url, "created_at": p.created_at, "first_seen_at": p.observed_at}
             tx.add("items", item)
         else:
             item_id = item["id"]
-        history = histories[item_id]
-        predecessor = history.predecessor(p.observed_at)
-        event = None if history.seen(p.observed_at, p.content_sha256, obs.event) else \
-            decide(predecessor, obs.event, p.content_sha256)
+        history = histories.get(item_id)
+        if history is None:  # first sighting: the common case in a bulk import
+            predecessor = None
+            event = decide(None, p.event, p.content_sha256)
+        else:
+            predecessor = history.predecessor(p.observed_at)
+            event = None if history.seen(p.observed_at, p.content_sha256, p.event) else \
+                decide(predecessor, p.event, p.content_sha256)
         if event is None:
             report.unchanged += 1
             continue
         content_sha256, raw_sha256 = _hashes(tx, p, predecessor)
         version_id = tx.next_id("versions")
-        index = tx.ledger.append(EntryKind.VERSION, version_entry(
-            version_id=version_id, item_id=item_id, account_id=obs.account_id,
-            platform=platforms[obs.account_id], native_id=obs.native_id, kind=item["kind"],
-            parent_native_id=item["parent_native_id"], author=item["author"], url=item["url"],
-            created_at=item["created_at"], event=event.value, observed_at=p.observed_at, recorded_at=tx.now,
-            content_sha256=content_sha256, raw_sha256=raw_sha256, source=source))
+        index = tx.ledger.append(EntryKind.VERSION, version_entry_of((
+            None, version_id, item_id, event.value, p.observed_at, tx.now, content_sha256,
+            raw_sha256, source, p.account_id, p.native_id, item["kind"],
+            item["parent_native_id"], item["author"], item["url"], item["created_at"],
+            platforms[p.account_id])))
         tx.add("versions", {
             "id": version_id, "item_id": item_id, "event": event.value,
             "observed_at": p.observed_at, "recorded_at": tx.now,
             "content_sha256": content_sha256, "raw_sha256": raw_sha256, "source": source,
             "ledger_index": index})
+        if history is None:
+            histories[item_id] = history = History()
         history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
         report.events[event] += 1
     tx.audit(actor, "ingest", source, {"observations": report.observations,
@@ -116,7 +131,6 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
 
 def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: ANN001
     """Store the observation's content and raw bytes; absent ones carry over."""
-    obs = p.obs
     if p.content is not None:
         content_sha256 = p.content_sha256
         tx.put_blob(content_sha256, p.content, "application/json")
@@ -125,9 +139,9 @@ def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: 
     else:  # a deletion of an item never seen before, with nothing of its content
         content_sha256 = hashlib.sha256(EMPTY_CONTENT).hexdigest()
         tx.put_blob(content_sha256, EMPTY_CONTENT, "application/json")
-    if obs.raw is not None:
+    if p.raw is not None:
         raw_sha256 = p.raw_sha256
-        tx.put_blob(raw_sha256, obs.raw, obs.raw_media_type)
+        tx.put_blob(raw_sha256, p.raw, p.raw_media_type)
     elif predecessor is not None:
         raw_sha256 = predecessor.raw_sha256
     else:
@@ -139,11 +153,12 @@ def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: 
 def _load_items(tx: WriteTx, batch: list[Prepared]) -> tuple[dict, dict]:
     wanted: dict[int, set[str]] = defaultdict(set)
     for p in batch:
-        wanted[p.obs.account_id].add(p.obs.native_id)
+        wanted[p.account_id].add(p.native_id)
     items: dict[tuple[int, str], dict] = {}
     for account_id, native_ids in wanted.items():
         rows = tx.conn.execute(sa.select(t.items).where(
-            t.items.c.account_id == account_id, t.items.c.native_id.in_(sorted(native_ids))))
+            t.items.c.account_id == account_id,
+            tx.store.member_of(t.items.c.native_id, native_ids)))
         for row in rows:
             items[(account_id, row.native_id)] = row._asdict()
     rows_by_item: dict[int, list] = defaultdict(list)
@@ -152,7 +167,7 @@ def _load_items(tx: WriteTx, batch: list[Prepared]) -> tuple[dict, dict]:
         v = t.versions.c
         for row in tx.conn.execute(sa.select(v.item_id, v.observed_at, v.id, v.event,
                                              v.content_sha256, v.raw_sha256)
-                                   .where(v.item_id.in_(ids))):
+                                   .where(tx.store.member_of(v.item_id, ids))):
             rows_by_item[row.item_id].append((row.observed_at, row.id, Event(row.event),
                                               row.content_sha256, row.raw_sha256))
     histories = {i: History.replay(rows_by_item.get(i, [])) for i in ids}

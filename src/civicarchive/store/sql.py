@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from civicarchive.errors import AppendOnlyViolation, NotInitialised, StoreUnavailable
@@ -247,12 +248,63 @@ class SqlRecordStore:
     def _scan_cursor(self, dbapi_connection):  # noqa: ANN001, ANN202
         return dbapi_connection.cursor()
 
+    def member_of(self, column: sa.ColumnElement, values: Iterable) -> sa.ColumnElement:
+        """`column IN values` as one bound parameter: a batch looks up thousands of names,
+        and a parameter each would cost more to compile than to run."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def scanning(self) -> Iterator[Connection]:
+        """A read transaction tuned for reading everything once (verification)."""
+        with self.read() as conn:
+            yield conn
+
+    def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
+        """Plain (picklable) bounds that split the blobs table into about `parts` cheap
+        range scans; `blob_range` turns one into a condition."""
+        digits = "0123456789abcdef"
+        edges = ["", *(digits[len(digits) * i // parts] for i in range(1, parts)), "g"]
+        return list(zip(edges, edges[1:]))
+
+    def blob_range(self, bounds: tuple) -> sa.ColumnElement:
+        low, high = bounds
+        return sa.and_(t.blobs.c.sha256 >= low, t.blobs.c.sha256 < high)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 class SqliteRecordStore(SqlRecordStore):
     dialect = "sqlite"
+
+    def member_of(self, column: sa.ColumnElement, values: Iterable) -> sa.ColumnElement:
+        members = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam("members", orjson.dumps(list(values)).decode())))
+        return column.in_(members.scalar_subquery())
+
+    @contextlib.contextmanager
+    def scanning(self) -> Iterator[Connection]:
+        # Memory-mapped reads skip a syscall and a copy per page: a fifth of verify's time.
+        # Only while scanning, so that ingest's resident memory stays flat.
+        with self.read() as conn:
+            conn.exec_driver_sql("PRAGMA mmap_size=4294967296")
+            try:
+                yield conn
+            finally:
+                conn.exec_driver_sql("PRAGMA mmap_size=0")
+
+    def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
+        # The blobs table keeps SQLite's rowid: ranges of it read the table in file order,
+        # where ranges of the sha256 key would hop through the index.
+        low, high = conn.execute(sa.text("SELECT min(rowid), max(rowid) FROM blobs")).one()
+        if low is None:
+            return [(0, 1)]
+        step = (high - low) // parts + 1
+        return [(start, start + step) for start in range(low, high + 1, step)]
+
+    def blob_range(self, bounds: tuple) -> sa.ColumnElement:
+        rowid = sa.literal_column("rowid")
+        return sa.and_(rowid >= bounds[0], rowid < bounds[1])
 
     @classmethod
     def at(cls, path: Path, blob_store: BlobStore) -> SqliteRecordStore:
@@ -266,7 +318,7 @@ class SqliteRecordStore(SqlRecordStore):
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
-            cursor.execute("PRAGMA wal_autocheckpoint=16384")  # 64 MB: fewer syncs in bulk ingest
+            cursor.execute("PRAGMA wal_autocheckpoint=65536")  # 256 MB: fewer syncs in bulk ingest
             cursor.execute("PRAGMA cache_size=-65536")  # 64 MB: sha256 keys insert at random
             cursor.close()
 
@@ -302,4 +354,8 @@ class PostgresRecordStore(SqlRecordStore):
 
     placeholder = "%s"
     ignore_clause = ("INSERT INTO", " ON CONFLICT DO NOTHING")
+
+    def member_of(self, column: sa.ColumnElement, values: Iterable) -> sa.ColumnElement:
+        return column == sa.any_(sa.bindparam("members", list(values),
+                                              type_=postgresql.ARRAY(column.type)))
 

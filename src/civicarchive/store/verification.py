@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from civicarchive.store import schema as t
 from civicarchive.store.checkpoint import CheckpointBody, signature_valid
-from civicarchive.store.entries import REBUILDERS, EntryKind
+from civicarchive.store.entries import REBUILDERS, EntryKind, version_entry_of, version_rows
 from civicarchive.store.merkle import Frontier
 from civicarchive.store.sql import SqlRecordStore
 
@@ -71,25 +71,45 @@ class VerifyReport:
 def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
                  progress: Progress | None = None, parallel: bool = True) -> VerifyReport:
     report = VerifyReport()
-    # Blob re-hashing (in two halves of the hash space) and the presence check run in
-    # worker processes while this one walks the ledger.
-    tasks = [(_check_blobs, None, "8"), (_check_blobs, "8", None), (_check_presence,)]
+    with store.read() as conn:
+        first, last = conn.execute(sa.select(sa.func.min(t.versions.c.id),
+                                             sa.func.max(t.versions.c.id))).one()
+        blob_parts = store.blob_partitions(conn, 4)
+    # The heavy checks (blob re-hashing, rebuilding version entries in id ranges, blob
+    # presence) run in worker processes while this one walks the ledger and its roots.
+    tasks: list[tuple] = [(_check_blobs, part) for part in blob_parts] + [(_check_presence,)]
+    if first is not None:
+        step = max(1000, (last - first + 1) // 6 + 1)
+        tasks += [(_check_versions, low, min(low + step, last + 1))
+                  for low in range(first, last + 1, step)]
     pool = _pool() if parallel else None
     try:
         futures = [pool.submit(_elsewhere, store.recipe(), *task) for task in tasks] \
             if pool else []
-        with store.read() as conn:
-            _check_ledger(store, conn, report, public_key, origin, progress)
+        with store.scanning() as conn:
+            ledger_versions = _walk_ledger(store, conn, report, public_key, origin, progress)
             results = [f.result() for f in futures] if pool else \
                 [task[0](store, conn, *task[1:]) for task in tasks]
     finally:
         if pool:
             pool.shutdown()
-    for count, size, problems in results:
-        report.blobs += count
-        report.blob_bytes += size
-        report.problems[:0] = problems
+    for result in results:
+        report.blobs += result.blobs
+        report.blob_bytes += result.blob_bytes
+        report.versions += result.versions
+        report.problems[:0] = result.problems
+    if report.versions != ledger_versions:
+        report.problems.append(Problem("ledger", f"holds {ledger_versions} version entries for "
+                                       f"{report.versions} versions"))
     return report
+
+
+@dataclass
+class _Partial:
+    blobs: int = 0
+    blob_bytes: int = 0
+    versions: int = 0
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _pool() -> ProcessPoolExecutor | None:
@@ -98,33 +118,26 @@ def _pool() -> ProcessPoolExecutor | None:
     return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
 
 
-def _elsewhere(recipe: tuple, check: Callable, *args: object) -> tuple[int, int, list[Problem]]:
+def _elsewhere(recipe: tuple, check: Callable, *args: object) -> _Partial:
     """Run a check in a worker process, on a store with its own engine."""
     kind, location, blob_store = recipe
     own = kind.at(location, blob_store)
     try:
-        with own.read() as conn:
+        with own.scanning() as conn:
             return check(own, conn, *args)
     finally:
         own.dispose()
 
 
-def _check_blobs(store: SqlRecordStore, conn: sa.Connection, low: str | None,
-                 high: str | None) -> tuple[int, int, list[Problem]]:
-    """Re-hash every blob whose name lies in [low, high): (count, bytes, problems)."""
-    count = size = 0
-    problems: list[Problem] = []
+def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Partial:
+    """Re-hash every blob in one partition of the table."""
+    result = _Partial()
+    problems = result.problems
     sha256 = hashlib.sha256
+    count = size = 0
     b = t.blobs.c
-    # Comparing the first digit (not the key) keeps this a sequential table scan rather
-    # than a walk of the index.
-    first = sa.func.substr(b.sha256, 1, 1)
-    query = sa.select(b.sha256, b.size, b.data)
-    if low is not None:
-        query = query.where(first >= low)
-    if high is not None:
-        query = query.where(first < high)
-    for name, stored_size, data in store.stream(conn, query):
+    for name, stored_size, data in store.stream(conn, sa.select(b.sha256, b.size, b.data)
+                                                .where(store.blob_range(part))):
         if data is None:
             try:
                 with store.blob_store.open(name) as stream:
@@ -136,11 +149,11 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, low: str | None,
         size += len(data)
         if sha256(data).hexdigest() != name or len(data) != stored_size:
             problems.append(Problem(f"blob {name}", "content does not match its hash"))
-    return count, size, problems
+    result.blobs, result.blob_bytes = count, size
+    return result
 
 
-def _check_presence(store: SqlRecordStore, conn: sa.Connection
-                    ) -> tuple[int, int, list[Problem]]:
+def _check_presence(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
     """Every version's content and raw blobs exist, unless a tombstone purged them."""
     v, b, ts = t.versions.c, t.blobs.c, t.tombstones.c
     missing = conn.execute(
@@ -148,12 +161,41 @@ def _check_presence(store: SqlRecordStore, conn: sa.Connection
                                      ~sa.exists().where(b.sha256 == v.raw_sha256)),
                               ~sa.exists().where(ts.version_id == v.id))
         .order_by(v.id).limit(100))
-    return 0, 0, [Problem(f"version {version_id}", "its content or raw blob is missing and no "
-                          "tombstone records a purge") for (version_id,) in missing]
+    return _Partial(problems=[Problem(f"version {version_id}", "its content or raw blob is "
+                                      "missing and no tombstone records a purge")
+                              for (version_id,) in missing])
 
 
-def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyReport,
-                  public_key: Ed25519PublicKey, origin: str, progress: Progress | None) -> None:
+def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: int
+                    ) -> _Partial:
+    """Rebuild the entries of versions with ids in [low, high) and match their leaves."""
+    le, v = t.ledger_entries.c, t.versions.c
+    query = version_rows().add_columns(le.kind, le.leaf_hash) \
+        .outerjoin(t.ledger_entries, le.idx == v.ledger_index) \
+        .where(v.id >= low, v.id < high)
+    result = _Partial()
+    problems = result.problems
+    sha256 = hashlib.sha256
+    previous = -1
+    for row in store.stream(conn, query):
+        *columns, kind, leaf = row
+        result.versions += 1
+        if kind != EntryKind.VERSION:
+            problems.append(Problem(f"version {row[1]}", f"its ledger entry {row[0]} is "
+                                    f"{'missing' if kind is None else 'not a version entry'}"))
+        elif row[0] <= previous:
+            problems.append(Problem(f"version {row[1]}", "ledger positions are out of order"))
+        elif sha256(b"\x00" + _entry(version_entry_of, columns)).digest() != bytes(leaf):
+            problems.append(Problem(f"ledger entry {row[0]}", f"version {row[1]} no longer "
+                                    "matches its ledger leaf: the record or the leaf changed"))
+        previous = row[0]
+    return result
+
+
+def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyReport,
+                 public_key: Ed25519PublicKey, origin: str, progress: Progress | None) -> int:
+    """Walk every leaf in order: positions, roots at each checkpoint, audit and tombstone
+    entries. Returns how many entries are version entries (checked by _check_versions)."""
     problems = report.problems
     checkpoints = conn.execute(sa.select(t.checkpoints).order_by(t.checkpoints.c.id)).all()
     previous = 0
@@ -171,7 +213,8 @@ def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepo
     next_size = pending[cursor].tree_size if cursor < len(pending) else -1
 
     sources = {kind: (iter(store.stream(conn, rows())), entry_of, name)
-               for kind, (rows, entry_of, name) in REBUILDERS.items()}
+               for kind, (rows, entry_of, name) in REBUILDERS.items()
+               if kind != EntryKind.VERSION}
     counts = dict.fromkeys(REBUILDERS, 0)
     sha256 = hashlib.sha256
     le = t.ledger_entries.c
@@ -183,18 +226,24 @@ def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepo
             problems.append(Problem(f"ledger entry {idx}", f"expected entry {expected_idx}: "
                                     "the ledger has a gap or a duplicate"))
         expected_idx = idx + 1
-        rows, entry_of, name = sources.get(kind, (None, None, None))
-        row = next(rows, None) if rows is not None else None
-        if row is None:
-            problems.append(Problem(f"ledger entry {idx}", f"no {kind} record backs this entry"))
-        else:
+        if kind == EntryKind.VERSION:
             counts[kind] += 1
-            if row[0] != idx:
-                problems.append(Problem(f"ledger entry {idx}", f"{name(row)} claims ledger "
-                                        f"entry {row[0]}"))
-            elif sha256(b"\x00" + _entry(entry_of, row)).digest() != leaf:
-                problems.append(Problem(f"ledger entry {idx}", f"{name(row)} no longer matches "
-                                        "its ledger leaf: the record or the leaf changed"))
+        elif kind in sources:
+            rows, entry_of, name = sources[kind]
+            row = next(rows, None)
+            if row is None:
+                problems.append(Problem(f"ledger entry {idx}", f"no {kind} record backs it"))
+            else:
+                counts[kind] += 1
+                if row[0] != idx:
+                    problems.append(Problem(f"ledger entry {idx}", f"{name(row)} claims "
+                                            f"ledger entry {row[0]}"))
+                elif sha256(b"\x00" + _entry(entry_of, row)).digest() != leaf:
+                    problems.append(Problem(f"ledger entry {idx}", f"{name(row)} no longer "
+                                            "matches its ledger leaf: the record or the leaf "
+                                            "changed"))
+        else:
+            problems.append(Problem(f"ledger entry {idx}", f"unknown entry kind {kind!r}"))
         frontier.append(leaf)
         if frontier.size == next_size:
             while cursor < len(pending) and pending[cursor].tree_size == frontier.size:
@@ -204,7 +253,6 @@ def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepo
         if progress and frontier.size % PROGRESS_EVERY == 0:
             progress("ledger", frontier.size)
     report.entries = frontier.size
-    report.versions = counts[EntryKind.VERSION]
     report.audit_events = counts[EntryKind.AUDIT]
     report.tombstones = report.purged_versions = counts[EntryKind.TOMBSTONE]
     for kind, (rows, _, name) in sources.items():
@@ -216,6 +264,7 @@ def _check_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepo
     sealed = max((cp.tree_size for cp in checkpoints), default=0)
     report.unsealed_entries = max(0, frontier.size - sealed)
     report.root = frontier.root().hex()
+    return counts[EntryKind.VERSION]
 
 
 def _entry(entry_of: Callable[[tuple], bytes], row: tuple) -> bytes:

@@ -1,0 +1,91 @@
+"""Preparing observations (parse, canonicalise, hash) in a worker process.
+
+Bulk ingest has two halves of about equal cost: Python work on each observation, and
+database work on each batch. A forked worker runs the first half while this process runs
+the second, so an import uses both cores. Where fork is unavailable, or the observations
+come from an iterator that cannot cross processes, the same batches are prepared inline.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+
+from civicarchive.errors import ArchiveError
+from civicarchive.model.record import Observation
+from civicarchive.store.ingest import Prepared
+
+DEPTH = 3  # batches the worker may run ahead
+
+
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def prepare_inline(observations: Iterable[Observation], size: int) -> Iterator[list[Prepared]]:
+    for batch in batches(observations, size):
+        yield [Prepared.of(obs) for obs in batch]
+
+
+def prepare_in_worker(make_observations: Callable[[], Iterable[Observation]], size: int
+                      ) -> Iterator[list[Prepared]]:
+    """Batches prepared by a forked worker that calls `make_observations` itself."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from prepare_inline(make_observations(), size)
+        return
+    context = multiprocessing.get_context("fork")
+    channel = context.Queue(maxsize=DEPTH)
+    worker = context.Process(target=_produce, args=(make_observations, size, channel,
+                                                    os.getpid()), daemon=True)
+    worker.start()
+    try:
+        while True:
+            try:
+                kind, payload = channel.get(timeout=1)
+            except queue.Empty:
+                if not worker.is_alive():
+                    raise ArchiveError("the worker preparing observations stopped "
+                                       f"unexpectedly (exit code {worker.exitcode}); "
+                                       "run the ingest again: it resumes") from None
+                continue
+            if kind == "done":
+                return
+            if kind == "error":
+                raise ArchiveError(payload)
+            yield payload
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        channel.close()
+        channel.cancel_join_thread()
+
+
+def _produce(make_observations: Callable[[], Iterable[Observation]], size: int,
+             channel: multiprocessing.Queue, parent: int) -> None:
+    try:
+        for batch in prepare_inline(make_observations(), size):
+            _send(channel, ("batch", batch), parent)
+        _send(channel, ("done", None), parent)
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
+        _send(channel, ("error", str(error)), parent)
+    channel.close()
+    channel.join_thread()
+    # Leave without running finalizers: objects inherited from the parent (database
+    # connections among them) belong to the parent.
+    os._exit(0)
+
+
+def _send(channel: multiprocessing.Queue, message: tuple, parent: int) -> None:
+    while True:
+        try:
+            channel.put(message, timeout=1)
+            return
+        except queue.Full:
+            if os.getppid() != parent:  # the parent is gone (killed): nobody will read
+                os._exit(1)
