@@ -1,0 +1,91 @@
+"""Build a demo archive on the embedded default (SQLite and local files) and show it off.
+
+    python scripts/demo.py [--home demo-data]
+
+Generates two captures of a city's account (the second, a month later, with edits,
+deletions and hidden comments), ingests them with the real CLI, and proves one record.
+Every step is a `civicarchive` command printed before it runs, so you can repeat it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from civicarchive import Archive
+from civicarchive.sample import observations, recapture, write_jsonl
+
+COUNT = 600
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", default="demo-data", type=Path)
+    home = parser.parse_args().home.resolve()
+    if home.exists():
+        if not (home / "archive.db").exists():
+            sys.exit(f"{home} exists and is not a demo archive: choose another --home")
+        print(f"Removing the previous demo archive in {home}")
+        shutil.rmtree(home)
+    samples, exports = home / "samples", home / "exports"
+    samples.mkdir(parents=True)
+
+    first = list(observations(COUNT))
+    write_jsonl(iter(first), samples / "capture-1.jsonl")
+    write_jsonl(recapture(first), samples / "capture-2.jsonl")
+    print(f"Wrote two sample captures of {COUNT} posts and comments to {samples}\n")
+
+    def cli(*args: str) -> str:
+        shown = " ".join(shlex.quote(str(a)) for a in ("civicarchive", "--home", home, *args))
+        print(f"$ {shown}")
+        done = subprocess.run([sys.executable, "-m", "civicarchive.cli", "--home", str(home),
+                               "--actor", "demo", *map(str, args)], capture_output=True,
+                              text=True)
+        print(done.stdout.rstrip())
+        if done.returncode != 0:
+            sys.exit(f"demo step failed: {done.stderr.strip()}")
+        print()
+        return done.stdout
+
+    cli("init", "--agency", "City of Example")
+    cli("accounts", "add", "--platform", "x", "--handle", "cityofexample",
+        "--classification", "agency", "--owner", "Communications Office")
+    cli("ingest-jsonl", samples / "capture-1.jsonl", "--account", "1")
+    cli("ingest-jsonl", samples / "capture-2.jsonl", "--account", "1")
+    cli("stats")
+
+    with Archive.open(home) as archive:  # find a record with a story to tell
+        edited = next(i for i in range(1, COUNT + 1) if len(archive.history(i)) > 1
+                      and archive.history(i)[-1].event.value == "edited")
+        deleted = next(i for i in range(1, COUNT + 1)
+                       if archive.history(i)[-1].event.value == "deleted")
+        version = archive.history(edited)[-1].id
+    cli("history", edited)
+    cli("show", deleted)
+    cli("verify")
+    cli("public-key", "-o", exports / "public-key.pem")
+    cli("proof", version, "-o", exports / f"proof-version-{version}.json")
+    cli("verify-proof", exports / f"proof-version-{version}.json", "--public-key",
+        exports / "public-key.pem")
+
+    print(f"""Done. The demo archive is in {home}:
+  archive.db     the records, versions, ledger and audit log (SQLite)
+  blobs/         large raw files, content-addressed
+  keys/          the archive's Ed25519 signing key (keep it safe) and public key
+  samples/       the two JSONL captures that were ingested
+  exports/       the public key and an inclusion proof a third party can check offline
+
+Try next:
+  .venv/bin/civicarchive --home {home} history {edited}
+  .venv/bin/civicarchive --home {home} show {edited} --json
+  .venv/bin/civicarchive --home {home} verify --json
+  python docs/examples/verify_proof.py {exports / f'proof-version-{version}.json'}
+Read docs/README.md for what each command does and how the ledger proves a record.""")
+
+
+if __name__ == "__main__":
+    main()
