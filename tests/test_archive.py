@@ -244,3 +244,16 @@ def test_writes_fail_clearly_without_the_signing_key(archive, account, database_
         reopened.ingest([observe(account.id, "1", "x")], source="t")
     assert reopened.verify().ok  # reading and verifying need only the public key
     reopened.close()
+
+
+def test_failed_init_leaves_nothing_that_blocks_a_retry(tmp_path, monkeypatch):
+    from civicarchive.store import sql
+
+    def broken_seal(self, key, origin):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(sql.WriteTx, "seal", broken_seal)
+    with pytest.raises(RuntimeError):
+        Archive.init("Town", home=tmp_path / "home")
+    monkeypatch.undo()
+    with Archive.init("Town", home=tmp_path / "home") as archive:
+        assert archive.verify().ok

@@ -68,15 +68,23 @@ class Archive:
             folder.mkdir(exist_ok=True)
         archive_id = str(uuid.uuid4())
         now = format_time(clock.now())
-        with store.write(key, archive_id, now) as tx:
-            tx.conn.execute(t.archive_info.insert(), [{
-                "id": archive_id, "created_at": now,
-                "public_key": base64.b64encode(key.public_raw()).decode()}])
-            agency_id = tx.next_id("agencies")
-            tx.add("agencies", {"id": agency_id, "slug": slugify(agency), "name": agency.strip(),
-                                "created_at": now})
-            tx.audit(actor, "archive.init", f"archive {archive_id}",
-                     {"agency": agency.strip(), "public_key_sha256": fingerprint(key.public_raw())})
+        try:
+            with store.write(key, archive_id, now) as tx:
+                tx.conn.execute(t.archive_info.insert(), [{
+                    "id": archive_id, "created_at": now,
+                    "public_key": base64.b64encode(key.public_raw()).decode()}])
+                agency_id = tx.next_id("agencies")
+                tx.add("agencies", {"id": agency_id, "slug": slugify(agency),
+                                    "name": agency.strip(), "created_at": now})
+                tx.audit(actor, "archive.init", f"archive {archive_id}",
+                         {"agency": agency.strip(),
+                          "public_key_sha256": fingerprint(key.public_raw())})
+        except BaseException:
+            # Nothing was archived: drop the key, so that `init` can simply be run again.
+            for name in (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE):
+                (settings.keys_dir / name).unlink(missing_ok=True)
+            store.dispose()
+            raise
         archive = cls(settings, store, clock)
         archive._key = key
         return archive
