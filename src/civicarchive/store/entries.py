@@ -46,14 +46,18 @@ def tombstone_entry(*, version_id: int, content_sha256: str, raw_sha256: str, re
                            "reason": reason, "purged_at": purged_at})
 
 
-def version_rows() -> sa.Select:
-    """The columns `version_entry_of` reads, in its order, in ledger order."""
+def version_rows(platform: bool = True) -> sa.Select:
+    """The columns `version_entry_of` reads, in its order, in ledger order. Without
+    `platform`, the caller appends it (from the small accounts table) to each row."""
     v, i, a = t.versions.c, t.items.c, t.accounts.c
-    return sa.select(v.ledger_index, v.id, v.item_id, v.event, v.observed_at, v.recorded_at,
-                     v.content_sha256, v.raw_sha256, v.source, i.account_id, i.native_id,
-                     i.kind, i.parent_native_id, i.author, i.url, i.created_at, a.platform) \
-        .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id) \
+    query = sa.select(v.ledger_index, v.id, v.item_id, v.event, v.observed_at, v.recorded_at,
+                      v.content_sha256, v.raw_sha256, v.source, i.account_id, i.native_id,
+                      i.kind, i.parent_native_id, i.author, i.url, i.created_at) \
+        .join(t.items, i.id == v.item_id) \
         .order_by(v.id)  # ids and ledger positions are allocated together, in one order
+    if platform:
+        query = query.add_columns(a.platform).join(t.accounts, a.id == i.account_id)
+    return query
 
 
 def version_entry_of(row: tuple) -> bytes:

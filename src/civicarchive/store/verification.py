@@ -118,15 +118,18 @@ def _pool() -> ProcessPoolExecutor | None:
     return ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
 
 
+_worker_stores: dict[tuple, SqlRecordStore] = {}
+
+
 def _elsewhere(recipe: tuple, check: Callable, *args: object) -> _Partial:
-    """Run a check in a worker process, on a store with its own engine."""
-    kind, location, blob_store = recipe
-    own = kind.at(location, blob_store)
-    try:
-        with own.scanning() as conn:
-            return check(own, conn, *args)
-    finally:
-        own.dispose()
+    """Run a check in a worker process, on a store with its own engine (one per worker:
+    opening a database costs more than a small check)."""
+    own = _worker_stores.get(recipe)
+    if own is None:
+        kind, location, blob_store = recipe
+        own = _worker_stores[recipe] = kind.at(location, blob_store)
+    with own.scanning() as conn:
+        return check(own, conn, *args)
 
 
 def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Partial:
@@ -170,15 +173,17 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
                     ) -> _Partial:
     """Rebuild the entries of versions with ids in [low, high) and match their leaves."""
     le, v = t.ledger_entries.c, t.versions.c
-    query = version_rows().add_columns(le.kind, le.leaf_hash) \
+    query = version_rows(platform=False).add_columns(le.kind, le.leaf_hash) \
         .outerjoin(t.ledger_entries, le.idx == v.ledger_index) \
         .where(v.id >= low, v.id < high)
+    platforms = dict(conn.execute(sa.select(t.accounts.c.id, t.accounts.c.platform)).all())
     result = _Partial()
     problems = result.problems
     sha256 = hashlib.sha256
     previous = -1
     for row in store.stream(conn, query):
         *columns, kind, leaf = row
+        columns.append(platforms.get(columns[9]))  # the account's platform
         result.versions += 1
         if kind != EntryKind.VERSION:
             problems.append(Problem(f"version {row[1]}", f"its ledger entry {row[0]} is "
