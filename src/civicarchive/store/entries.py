@@ -60,20 +60,21 @@ def version_rows(platform: bool = True) -> sa.Select:
     return query
 
 
-def version_entry_of(row: tuple) -> bytes:
-    """The entry of a `version_rows()` row (its first column, the ledger index, unused)."""
-    (_, version_id, item_id, event, observed_at, recorded_at, content_sha256, raw_sha256,
-     source, account_id, native_id, kind, parent_native_id, author, url, created_at,
-     platform) = row
+def version_entry_of(row: tuple, platform: str | None = None) -> bytes:
+    """The entry of a `version_rows()` row (its first column, the ledger index, unused).
+
+    `platform` stands in for the last column when the query left it out; columns after
+    those `version_rows()` selects are ignored.
+    """
     # Keys are ASCII and values are strings and small ints: orjson with sorted keys is
     # exactly RFC 8785 here (tests hold it to the reference), and fast on the hot path.
     return orjson.dumps({
-        "type": "version", "version": version_id, "item": item_id, "account": account_id,
-        "platform": platform, "native_id": native_id, "kind": kind,
-        "parent_native_id": parent_native_id, "author": author, "url": url,
-        "created_at": created_at, "event": event, "observed_at": observed_at,
-        "recorded_at": recorded_at, "content_sha256": content_sha256,
-        "raw_sha256": raw_sha256, "source": source,
+        "type": "version", "version": row[1], "item": row[2], "account": row[9],
+        "platform": row[16] if platform is None else platform, "native_id": row[10],
+        "kind": row[11], "parent_native_id": row[12], "author": row[13], "url": row[14],
+        "created_at": row[15], "event": row[3], "observed_at": row[4],
+        "recorded_at": row[5], "content_sha256": row[6], "raw_sha256": row[7],
+        "source": row[8],
     }, option=orjson.OPT_SORT_KEYS)
 
 

@@ -181,19 +181,24 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
     problems = result.problems
     sha256 = hashlib.sha256
     previous = -1
+    count = 0
     for row in store.stream(conn, query):
-        *columns, kind, leaf = row
-        columns.append(platforms.get(columns[9]))  # the account's platform
-        result.versions += 1
+        count += 1
+        kind, leaf = row[16], row[17]
+        try:
+            entry = version_entry_of(row, platforms.get(row[9]))
+        except (ValueError, TypeError):  # too damaged to rebuild: cannot match its leaf
+            entry = b""
         if kind != EntryKind.VERSION:
             problems.append(Problem(f"version {row[1]}", f"its ledger entry {row[0]} is "
                                     f"{'missing' if kind is None else 'not a version entry'}"))
         elif row[0] <= previous:
             problems.append(Problem(f"version {row[1]}", "ledger positions are out of order"))
-        elif sha256(b"\x00" + _entry(version_entry_of, columns)).digest() != bytes(leaf):
+        elif sha256(b"\x00" + entry).digest() != leaf:
             problems.append(Problem(f"ledger entry {row[0]}", f"version {row[1]} no longer "
                                     "matches its ledger leaf: the record or the leaf changed"))
         previous = row[0]
+    result.versions = count
     return result
 
 
@@ -224,15 +229,16 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
     sha256 = hashlib.sha256
     le = t.ledger_entries.c
     expected_idx = 0
-    for idx, kind, stored in store.stream(conn, sa.select(le.idx, le.kind, le.leaf_hash)
-                                          .order_by(le.idx)):
-        leaf = bytes(stored)
+    append = frontier.append
+    version_kind = str(EntryKind.VERSION)
+    for idx, kind, leaf in store.stream(conn, sa.select(le.idx, le.kind, le.leaf_hash)
+                                        .order_by(le.idx)):
         if idx != expected_idx:
             problems.append(Problem(f"ledger entry {idx}", f"expected entry {expected_idx}: "
                                     "the ledger has a gap or a duplicate"))
         expected_idx = idx + 1
-        if kind == EntryKind.VERSION:
-            counts[kind] += 1
+        if kind == version_kind:
+            counts[EntryKind.VERSION] += 1
         elif kind in sources:
             rows, entry_of, name = sources[kind]
             row = next(rows, None)
@@ -249,7 +255,7 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
                                             "changed"))
         else:
             problems.append(Problem(f"ledger entry {idx}", f"unknown entry kind {kind!r}"))
-        frontier.append(leaf)
+        append(bytes(leaf))
         if frontier.size == next_size:
             while cursor < len(pending) and pending[cursor].tree_size == frontier.size:
                 _check_checkpoint(pending[cursor], frontier, public_key, origin, report)
