@@ -28,7 +28,7 @@ TARGETS = [
     ("checkpoints", "frontier", "id", False),
     ("checkpoints", "created_at", "id", False),
     ("versions", "observed_at", "id", False),
-    ("versions", "content_sha256", "id", False),
+    ("versions", "content_sha256", "id", True),
     ("items", "native_id", "id", False),
     ("items", "author", "id", False),
     ("audit_events", "details", "id", False),

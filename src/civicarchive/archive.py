@@ -261,11 +261,11 @@ class Archive:
 
     def content(self, version: Version) -> dict | None:
         """A version's normalised content, or None once purged by disposition."""
-        data = self.store.blob(version.content_sha256)
+        data = self.store.blob(bytes.fromhex(version.content_sha256))
         return orjson.loads(data) if data is not None else None
 
     def raw(self, version: Version) -> bytes | None:
-        return self.store.blob(version.raw_sha256)
+        return self.store.blob(bytes.fromhex(version.raw_sha256))
 
     def purged(self, version_id: int) -> bool:
         with self.store.read() as conn:
@@ -296,8 +296,8 @@ class Archive:
                 if row.id in already:
                     continue
                 index = tx.ledger.append(EntryKind.TOMBSTONE, tombstone_entry(
-                    version_id=row.id, content_sha256=row.content_sha256,
-                    raw_sha256=row.raw_sha256, reason=reason, purged_at=tx.now))
+                    version_id=row.id, content_sha256=row.content_sha256.hex(),
+                    raw_sha256=row.raw_sha256.hex(), reason=reason, purged_at=tx.now))
                 tx.add("tombstones", {"version_id": row.id, "ledger_index": index,
                                       "reason": reason, "purged_at": tx.now})
                 indexes.append(index)
@@ -315,7 +315,7 @@ class Archive:
                      {"versions": [row.id for row in rows if row.id not in already],
                       "reason": reason, "blobs_removed": len(orphans)})
         for sha in orphans:  # after commit: a crash before this leaves only unused files
-            self.store.blob_store.delete(sha)
+            self.store.blob_store.delete(sha.hex())
         return indexes
 
     # -- proof --------------------------------------------------------------------------
@@ -367,4 +367,6 @@ def _account(row: sa.Row) -> Account:
 
 
 def _version(row: sa.Row) -> Version:
-    return Version(**{**row._asdict(), "event": Event(row.event)})
+    return Version(**{**row._asdict(), "event": Event(row.event),
+                      "content_sha256": row.content_sha256.hex(),
+                      "raw_sha256": row.raw_sha256.hex()})

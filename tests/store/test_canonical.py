@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicarchive.store.canonical import canonical_json
-from civicarchive.store.entries import version_entry
+from civicarchive.store.entries import version_entry_of
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
@@ -29,15 +29,17 @@ def test_canonical_json_sorts_keys_by_utf16_code_units():
         "\ue000".encode())
 
 
-@given(st.text(), st.text(), st.none() | st.text(), st.integers(0, 2**53 - 1))
-def test_version_entry_is_rfc8785_canonical(native_id, source, author, number):
-    fields = dict(version_id=number, item_id=number, account_id=1, platform="x",
-                  native_id=native_id, kind="post", parent_native_id=None, author=author,
-                  url=None, created_at="2025-01-01T00:00:00.000000Z", event="created",
-                  observed_at="2025-01-01T00:00:00.000000Z",
-                  recorded_at="2025-01-01T00:00:00.000000Z", content_sha256="ab" * 32,
-                  raw_sha256="cd" * 32, source=source)
+@given(st.text(), st.text(), st.none() | st.text(), st.integers(0, 2**53 - 1),
+       st.binary(min_size=32, max_size=32))
+def test_version_entry_is_rfc8785_canonical(native_id, source, author, number, digest):
+    row = (None, number, number, "created", "2025-01-01T00:00:00.000000Z",
+           "2025-01-01T00:00:00.000000Z", digest, digest[::-1], source, 1, native_id, "post",
+           None, author, None, "2025-01-01T00:00:00.000000Z", "x")
     expected = {"type": "version", "version": number, "item": number, "account": 1,
-                **{k: v for k, v in fields.items()
-                   if k not in ("version_id", "item_id", "account_id")}}
-    assert version_entry(**fields) == rfc8785.dumps(expected)
+                "platform": "x", "native_id": native_id, "kind": "post",
+                "parent_native_id": None, "author": author, "url": None,
+                "created_at": "2025-01-01T00:00:00.000000Z", "event": "created",
+                "observed_at": "2025-01-01T00:00:00.000000Z",
+                "recorded_at": "2025-01-01T00:00:00.000000Z", "content_sha256": digest.hex(),
+                "raw_sha256": digest[::-1].hex(), "source": source}
+    assert version_entry_of(row) == rfc8785.dumps(expected)

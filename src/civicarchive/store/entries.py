@@ -22,15 +22,6 @@ class EntryKind(enum.StrEnum):
     TOMBSTONE = "tombstone"
 
 
-def version_entry(*, version_id: int, item_id: int, account_id: int, platform: str,
-                  native_id: str, kind: str, parent_native_id: str | None, author: str | None,
-                  url: str | None, created_at: str | None, event: str, observed_at: str,
-                  recorded_at: str, content_sha256: str, raw_sha256: str, source: str) -> bytes:
-    return version_entry_of((None, version_id, item_id, event, observed_at, recorded_at,
-                             content_sha256, raw_sha256, source, account_id, native_id, kind,
-                             parent_native_id, author, url, created_at, platform))
-
-
 def audit_entry(*, audit_id: int, at: str, actor: str, action: str, subject: str,
                 details: str) -> bytes:
     """`details` is the canonical JSON text stored with the audit event."""
@@ -73,7 +64,7 @@ def version_entry_of(row: tuple, platform: str | None = None) -> bytes:
         "platform": row[16] if platform is None else platform, "native_id": row[10],
         "kind": row[11], "parent_native_id": row[12], "author": row[13], "url": row[14],
         "created_at": row[15], "event": row[3], "observed_at": row[4],
-        "recorded_at": row[5], "content_sha256": row[6], "raw_sha256": row[7],
+        "recorded_at": row[5], "content_sha256": row[6].hex(), "raw_sha256": row[7].hex(),
         "source": row[8],
     }, option=orjson.OPT_SORT_KEYS)
 
@@ -101,8 +92,8 @@ def tombstone_rows() -> sa.Select:
 
 def tombstone_entry_of(row: tuple) -> bytes:
     _, version_id, reason, purged_at, content_sha256, raw_sha256 = row
-    return tombstone_entry(version_id=version_id, content_sha256=content_sha256,
-                           raw_sha256=raw_sha256, reason=reason, purged_at=purged_at)
+    return tombstone_entry(version_id=version_id, content_sha256=content_sha256.hex(),
+                           raw_sha256=raw_sha256.hex(), reason=reason, purged_at=purged_at)
 
 
 # How each kind of entry is rebuilt from its rows, and how reports name the row.

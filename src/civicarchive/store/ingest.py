@@ -39,9 +39,9 @@ class Prepared(NamedTuple):
     url: str | None
     event: Event | None
     content: bytes | None
-    content_sha256: str | None
+    content_sha256: bytes | None
     raw: bytes | None
-    raw_sha256: str | None
+    raw_sha256: bytes | None
     raw_media_type: str
 
     @classmethod
@@ -51,8 +51,8 @@ class Prepared(NamedTuple):
             obs.account_id, obs.native_id, obs.kind.value, format_time(obs.observed_at),
             format_time(obs.created_at) if obs.created_at else None, obs.author,
             obs.parent_native_id, obs.url, obs.event, content,
-            hashlib.sha256(content).hexdigest() if content is not None else None,
-            obs.raw, hashlib.sha256(obs.raw).hexdigest() if obs.raw is not None else None,
+            hashlib.sha256(content).digest() if content is not None else None,
+            obs.raw, hashlib.sha256(obs.raw).digest() if obs.raw is not None else None,
             obs.raw_media_type)
 
 
@@ -129,7 +129,7 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
     return report
 
 
-def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: ANN001
+def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[bytes, bytes]:  # noqa: ANN001
     """Store the observation's content and raw bytes; absent ones carry over."""
     if p.content is not None:
         content_sha256 = p.content_sha256
@@ -137,7 +137,7 @@ def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: 
     elif predecessor is not None:
         content_sha256 = predecessor.content_sha256
     else:  # a deletion of an item never seen before, with nothing of its content
-        content_sha256 = hashlib.sha256(EMPTY_CONTENT).hexdigest()
+        content_sha256 = hashlib.sha256(EMPTY_CONTENT).digest()
         tx.put_blob(content_sha256, EMPTY_CONTENT, "application/json")
     if p.raw is not None:
         raw_sha256 = p.raw_sha256
@@ -145,7 +145,7 @@ def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[str, str]:  # noqa: 
     elif predecessor is not None:
         raw_sha256 = predecessor.raw_sha256
     else:
-        raw_sha256 = hashlib.sha256(b"").hexdigest()
+        raw_sha256 = hashlib.sha256(b"").digest()
         tx.put_blob(raw_sha256, b"", "application/octet-stream")
     return content_sha256, raw_sha256
 

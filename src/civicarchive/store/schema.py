@@ -14,7 +14,7 @@ metadata = MetaData()
 # SQLite only makes INTEGER PRIMARY KEY an alias of the rowid.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 Time = String(32)
-Sha256 = String(64)
+Sha256 = LargeBinary(32)  # raw digests: half the index of hex text
 
 archive_info = Table(
     "archive_info", metadata,

@@ -47,8 +47,8 @@ class WriteTx:
         self._next_ids: dict[str, int] = {}
         self.rows: dict[str, list[dict]] = {name: [] for name in (
             "agencies", "accounts", "items", "blobs", "versions", "audit_events", "tombstones")}
-        self.large_blobs: dict[str, bytes] = {}
-        self._blob_shas: set[str] = set()
+        self.large_blobs: dict[bytes, bytes] = {}
+        self._blob_shas: set[bytes] = set()
 
     def next_id(self, table: str) -> int:
         if table not in self._next_ids:
@@ -62,7 +62,7 @@ class WriteTx:
     def add(self, table: str, row: dict) -> None:
         self.rows[table].append(row)
 
-    def put_blob(self, sha256: str, data: bytes, media_type: str) -> None:
+    def put_blob(self, sha256: bytes, data: bytes, media_type: str) -> None:
         """Store a blob once; small ones go inline, large ones to the BlobStore."""
         if sha256 in self._blob_shas:
             return
@@ -88,7 +88,7 @@ class WriteTx:
     def flush(self) -> None:
         conn = self.conn
         for sha256, data in self.large_blobs.items():
-            self.store.blob_store.put(sha256, data)  # durable before the row that names it
+            self.store.blob_store.put(sha256.hex(), data)  # durable before the row that names it
         self.large_blobs.clear()
         if self.rows["blobs"]:
             self.store._insert_many(conn, t.blobs, self.rows["blobs"], ignore_existing=True)
@@ -208,7 +208,7 @@ class SqlRecordStore:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def blob(self, sha256: str) -> bytes | None:
+    def blob(self, sha256: bytes) -> bytes | None:
         """A blob's bytes, or None when it is absent (purged, or never stored)."""
         with self.read() as conn:
             row = conn.execute(sa.select(t.blobs.c.data).where(t.blobs.c.sha256 == sha256)).first()
@@ -217,7 +217,7 @@ class SqlRecordStore:
         if row.data is not None:
             return bytes(row.data)
         try:
-            with self.blob_store.open(sha256) as stream:
+            with self.blob_store.open(sha256.hex()) as stream:
                 return stream.read()
         except FileNotFoundError:
             return None
@@ -260,15 +260,14 @@ class SqlRecordStore:
             yield conn
 
     def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
-        """Plain (picklable) bounds that split the blobs table into about `parts` cheap
-        range scans; `blob_range` turns one into a condition."""
-        digits = "0123456789abcdef"
-        edges = ["", *(digits[len(digits) * i // parts] for i in range(1, parts)), "g"]
+        """Plain (picklable) bounds that split the blobs table into about `parts` scans;
+        `blob_range` turns one into a condition. Here: ranges of the first hash byte."""
+        edges = [256 * i // parts for i in range(parts + 1)]
         return list(zip(edges, edges[1:]))
 
     def blob_range(self, bounds: tuple) -> sa.ColumnElement:
-        low, high = bounds
-        return sa.and_(t.blobs.c.sha256 >= low, t.blobs.c.sha256 < high)
+        first_byte = sa.func.get_byte(t.blobs.c.sha256, 0)
+        return sa.and_(first_byte >= bounds[0], first_byte < bounds[1])
 
     def dispose(self) -> None:
         self.engine.dispose()

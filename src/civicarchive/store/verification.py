@@ -143,15 +143,17 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Pa
                                                 .where(store.blob_range(part))):
         if data is None:
             try:
-                with store.blob_store.open(name) as stream:
+                with store.blob_store.open(bytes(name).hex()) as stream:
                     data = stream.read()
             except (FileNotFoundError, ValueError):
-                problems.append(Problem(f"blob {name}", "file is missing from the blob store"))
+                problems.append(Problem(f"blob {bytes(name).hex()}", "file is missing from "
+                                        "the blob store"))
                 continue
         count += 1
         size += len(data)
-        if sha256(data).hexdigest() != name or len(data) != stored_size:
-            problems.append(Problem(f"blob {name}", "content does not match its hash"))
+        if sha256(data).digest() != name or len(data) != stored_size:
+            problems.append(Problem(f"blob {bytes(name).hex()}", "content does not match "
+                                    "its hash"))
     result.blobs, result.blob_bytes = count, size
     return result
 

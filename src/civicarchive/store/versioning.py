@@ -21,13 +21,14 @@ class State:
     observed_at: str
     version_id: int
     event: Event
-    content_sha256: str
-    raw_sha256: str
+    content_sha256: bytes
+    raw_sha256: bytes
     deleted: bool
     hidden: bool
 
 
-def decide(predecessor: State | None, claimed: Event | None, content_sha256: str | None) -> Event | None:
+def decide(predecessor: State | None, claimed: Event | None,
+           content_sha256: bytes | None) -> Event | None:
     """The event of the new version, or None when the observation adds nothing.
 
     `content_sha256` is None when the observation carries no content (a bare deletion).
@@ -72,7 +73,8 @@ class History:
         position = bisect.bisect_right(self.states, observed_at, key=lambda s: s.observed_at)
         return self.states[position - 1] if position else None
 
-    def seen(self, observed_at: str, content_sha256: str | None, claimed: Event | None) -> bool:
+    def seen(self, observed_at: str, content_sha256: bytes | None,
+             claimed: Event | None) -> bool:
         """Whether a version observed at the same moment already says the same thing.
 
         Two observations with one timestamp but different content would otherwise take

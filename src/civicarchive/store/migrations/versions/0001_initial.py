@@ -13,7 +13,7 @@ depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Time = sa.String(32)
-Sha256 = sa.String(64)
+Sha256 = sa.LargeBinary(32)
 
 GUARDED = ("items", "versions", "ledger_entries", "checkpoints", "audit_events", "tombstones")
 
