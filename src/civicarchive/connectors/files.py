@@ -1,0 +1,235 @@
+"""A read-only, size-capped view of an export: a zip, a tar(.gz), a folder or one file.
+
+Nothing is ever extracted to disk. Entry names are checked before anything is read:
+absolute paths, `..` components, links and device files are refused (zip slip), and
+the entry count, total uncompressed size and per-entry compression ratio are capped
+before decompression starts (zip bombs); reads are capped again as they happen, since
+a tar header or a zip directory can lie.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import stat
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from civicarchive.errors import InvalidInput
+
+
+class UnsafeExport(InvalidInput):
+    """An export that could write outside its folder or exhaust memory or disk."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_entries: int = 200_000
+    max_total_bytes: int = 50 * 1024**3
+    max_entry_bytes: int = 8 * 1024**3
+    max_ratio: float = 200.0  # uncompressed / compressed, for entries over 1 MiB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _safe_name(name: str, where: str) -> str:
+    if "\x00" in name:
+        raise UnsafeExport(f"{where}: entry name {name!r} contains a NUL byte")
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or (path.parts and path.parts[0].endswith(":")):
+        raise UnsafeExport(f"{where}: entry {name!r} has an absolute path; refusing the "
+                           "export (it could write outside its folder)")
+    if ".." in path.parts:
+        raise UnsafeExport(f"{where}: entry {name!r} climbs out of the export with '..'; "
+                           "refusing the export")
+    return str(path)
+
+
+class ExportFiles:
+    """The files of one export, by relative POSIX path."""
+
+    def __init__(self, path: Path, kind: str, sizes: dict[str, int], limits: Limits) -> None:
+        self.path = path
+        self.kind = kind  # zip | tar | folder | file
+        self.sizes = sizes
+        self.limits = limits
+        self._zip: zipfile.ZipFile | None = None
+        self._tar: tarfile.TarFile | None = None
+
+    @classmethod
+    def open(cls, path: Path | str, limits: Limits = DEFAULT_LIMITS) -> ExportFiles:
+        path = Path(path)
+        if not path.exists():
+            raise InvalidInput(f"{path}: no such file or folder")
+        if path.is_dir():
+            return cls._folder(path, limits)
+        if zipfile.is_zipfile(path):
+            return cls._zipfile(path, limits)
+        if _looks_like_tar(path):
+            return cls._tarfile(path, limits)
+        files = cls(path, "file", {path.name: path.stat().st_size}, limits)
+        return files
+
+    @classmethod
+    def _folder(cls, root: Path, limits: Limits) -> ExportFiles:
+        sizes: dict[str, int] = {}
+        for item in sorted(root.rglob("*")):
+            name = item.relative_to(root).as_posix()
+            if item.is_symlink():
+                raise UnsafeExport(f"{root}: {name} is a symbolic link; refusing the export "
+                                   "(it could point outside the folder)")
+            if item.is_file():
+                sizes[name] = item.stat().st_size
+        files = cls(root, "folder", sizes, limits)
+        files._check_totals()
+        return files
+
+    @classmethod
+    def _zipfile(cls, path: Path, limits: Limits) -> ExportFiles:
+        try:
+            archive = zipfile.ZipFile(path)
+            infos = archive.infolist()
+        except (zipfile.BadZipFile, OSError) as error:
+            raise InvalidInput(f"{path}: not a readable zip file ({error}); is the download "
+                               "complete?") from None
+        sizes: dict[str, int] = {}
+        for info in infos:
+            name = _safe_name(info.filename, str(path))
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise UnsafeExport(f"{path}: entry {info.filename!r} is a symbolic link; "
+                                   "refusing the export")
+            if info.is_dir():
+                continue
+            if info.file_size > limits.max_entry_bytes:
+                raise UnsafeExport(f"{path}: entry {name!r} would expand to "
+                                   f"{info.file_size:,} bytes, over the limit")
+            if info.file_size > 1 << 20 and \
+                    info.file_size > limits.max_ratio * max(info.compress_size, 1):
+                raise UnsafeExport(f"{path}: entry {name!r} expands {info.file_size:,} bytes "
+                                   f"from {info.compress_size:,}: a zip bomb; refusing")
+            sizes[name] = info.file_size
+        files = cls(path, "zip", sizes, limits)
+        files._check_totals()
+        files._zip = archive
+        return files
+
+    @classmethod
+    def _tarfile(cls, path: Path, limits: Limits) -> ExportFiles:
+        try:
+            archive = tarfile.open(path)
+            members = archive.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as error:
+            raise InvalidInput(f"{path}: not a readable tar archive ({error}); is the "
+                               "download complete?") from None
+        sizes: dict[str, int] = {}
+        for member in members:
+            name = _safe_name(member.name, str(path))
+            if member.issym() or member.islnk():
+                raise UnsafeExport(f"{path}: entry {member.name!r} is a link; refusing the "
+                                   "export")
+            if member.isdir():
+                continue
+            if not member.isfile():
+                raise UnsafeExport(f"{path}: entry {member.name!r} is a device or special "
+                                   "file; refusing the export")
+            if member.size > limits.max_entry_bytes:
+                raise UnsafeExport(f"{path}: entry {name!r} is {member.size:,} bytes, over "
+                                   "the limit")
+            sizes[name] = member.size
+        files = cls(path, "tar", sizes, limits)
+        files._check_totals()
+        files._tar = archive
+        return files
+
+    def _check_totals(self) -> None:
+        if len(self.sizes) > self.limits.max_entries:
+            raise UnsafeExport(f"{self.path}: {len(self.sizes):,} entries, over the limit of "
+                               f"{self.limits.max_entries:,}")
+        total = sum(self.sizes.values())
+        if total > self.limits.max_total_bytes:
+            raise UnsafeExport(f"{self.path}: would expand to {total:,} bytes, over the limit "
+                               f"of {self.limits.max_total_bytes:,}")
+
+    # -- reading ------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        return list(self.sizes)
+
+    def find(self, pattern: str) -> list[str]:
+        """Files whose *name* (not whole path) matches a glob: export layouts move
+        files between folders from one era to the next."""
+        return sorted(n for n in self.sizes if fnmatch.fnmatch(PurePosixPath(n).name, pattern))
+
+    def open_file(self, name: str) -> BinaryIO:
+        if name not in self.sizes:
+            raise KeyError(name)
+        if self._zip is not None:
+            return _Capped(self._zip.open(name), self.sizes[name], f"{self.path}:{name}")
+        if self._tar is not None:
+            stream = self._tar.extractfile(name)
+            if stream is None:
+                raise KeyError(name)
+            return _Capped(stream, self.sizes[name], f"{self.path}:{name}")
+        if self.kind == "file":
+            return open(self.path, "rb")
+        return open(self.path / name, "rb")
+
+    def read(self, name: str) -> bytes:
+        with self.open_file(name) as stream:
+            try:
+                return stream.read()
+            except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
+                raise InvalidInput(f"{self.where(name)}: cannot be read ({error}); the "
+                                   "export may be truncated") from None
+
+    def where(self, name: str) -> str:
+        return str(self.path) if self.kind == "file" else f"{self.path}:{name}"
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+        if self._tar is not None:
+            self._tar.close()
+
+    def __enter__(self) -> ExportFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Capped(io.RawIOBase):
+    """Stops reading past the size the archive declared for an entry."""
+
+    def __init__(self, stream: BinaryIO, limit: int, where: str) -> None:
+        self._stream = stream
+        self._left = limit
+        self._where = where
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001
+        data = self._stream.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise UnsafeExport(f"{self._where}: holds more bytes than its header declares; "
+                               "refusing the export")
+        self._left -= len(data)
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
+def _looks_like_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, tarfile.TarError):
+        return False
