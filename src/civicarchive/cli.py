@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import orjson
 
-from civicarchive.archive import DEFAULT_BATCH, Archive, check_proof
+from civicarchive.archive import DEFAULT_BATCH, FORMATS, Archive, check_proof
 from civicarchive.errors import ArchiveError, ProofError
 from civicarchive.model.account import Classification
 
@@ -159,19 +159,9 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
     running it again.
     """
     with ctx.open() as archive:
-        started = last = time.monotonic()
-
-        def progress(report) -> None:  # noqa: ANN001
-            nonlocal last
-            now = time.monotonic()
-            if not quiet and now - last >= 2:
-                last = now
-                rate = report.observations / (now - started)
-                click.echo(f"  {report.observations:,} observations, {report.versions:,} new "
-                           f"versions ({rate:,.0f}/s)", err=True)
-
         report = archive.ingest_jsonl(file, account_id, actor=ctx.actor,
-                                      batch_size=batch_size, progress=progress)
+                                      batch_size=batch_size,
+                                      progress=_progress_printer(quiet or as_json))
     if as_json:
         _emit(report.as_dict())
         return
@@ -180,6 +170,69 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
                f"{d['versions']:,} new versions ({d['created']:,} created, {d['edited']:,} "
                f"edited, {d['deleted']:,} deleted, {d['hidden']:,} hidden, {d['unhidden']:,} "
                f"unhidden, {d['restored']:,} restored), {d['unchanged']:,} unchanged")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--account", "account_id", required=True, type=int, help="Account id.")
+@click.option("--format", "format_name", type=click.Choice(FORMATS),
+              help="The export's format; detected when left out.")
+@click.option("--public-key", help="The account's public key, where the format carries "
+                                   "signatures (Bluesky: did:key:...).")
+@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True,
+              type=click.IntRange(1, 100000), help="Entries per transaction.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@pass_ctx
+@handles_errors
+def import_command(ctx: Context, path: Path, account_id: int, format_name: str | None,
+                   public_key: str | None, batch_size: int, as_json: bool, quiet: bool) -> None:
+    """Import a platform's own export of one account (zip, tar.gz, folder or file).
+
+    Formats: X archive, Facebook and Instagram "Download your information" (JSON),
+    Mastodon archive, Bluesky repository (CAR), YouTube Takeout, RSS/Atom feed. Re-running
+    an import adds nothing; a later export adds edits, and records items it no longer
+    holds as deleted.
+    """
+    with ctx.open() as archive:
+        report = archive.import_export(path, account_id, format=format_name, actor=ctx.actor,
+                                       batch_size=batch_size,
+                                       progress=_progress_printer(quiet or as_json),
+                                       public_key=public_key)
+    result = report.as_dict()
+    if as_json:
+        _emit(result)
+        return
+    click.echo(f"Imported {result['observations']:,} entries from {path} ({result['format']} "
+               f"export): {result['created']:,} created, {result['edited']:,} edited, "
+               f"{result['deleted']:,} deleted, {result['unchanged']:,} unchanged, "
+               f"{len(result['problems'])} problem(s)")
+    for kind, counts in result["by_kind"].items():
+        click.echo(f"  {kind:<8} " + ", ".join(f"{counts[k]:,} {k}" for k in
+                                               ("created", "edited", "deleted", "unchanged")))
+    if result["absent_marked_deleted"]:
+        click.echo(f"  {result['absent_marked_deleted']:,} item(s) absent from this full "
+                   "export were recorded as deleted")
+    for name, value in result["evidence"].items():
+        click.echo(f"  evidence: {name}: {value}")
+    for problem in result["problems"][:20]:
+        click.echo(f"  problem: {problem['where']}: {problem['what']}")
+    if len(result["problems"]) > 20:
+        click.echo(f"  ... and {len(result['problems']) - 20} more (see --json)")
+
+
+def _progress_printer(quiet: bool):  # noqa: ANN202
+    started = last = time.monotonic()
+
+    def progress(report) -> None:  # noqa: ANN001
+        nonlocal last
+        now = time.monotonic()
+        if not quiet and now - last >= 2:
+            last = now
+            rate = report.observations / (now - started)
+            click.echo(f"  {report.observations:,} entries, {report.versions:,} new versions "
+                       f"({rate:,.0f}/s)", err=True)
+    return progress
 
 
 def _version_dict(archive: Archive, version) -> dict:  # noqa: ANN001

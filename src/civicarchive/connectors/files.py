@@ -71,8 +71,13 @@ class ExportFiles:
             return cls._zipfile(path, limits)
         if _looks_like_tar(path):
             return cls._tarfile(path, limits)
-        files = cls(path, "file", {path.name: path.stat().st_size}, limits)
-        return files
+        with open(path, "rb") as stream:
+            magic = stream.read(4)
+        if magic.startswith((b"PK\x03\x04", b"\x1f\x8b")):
+            raise InvalidInput(f"{path}: looks like a {'zip' if magic[0] == 0x50 else 'gzip'} "
+                               "archive but cannot be read: it is probably truncated; "
+                               "download the export again")
+        return cls(path, "file", {path.name: path.stat().st_size}, limits)
 
     @classmethod
     def _folder(cls, root: Path, limits: Limits) -> ExportFiles:

@@ -62,6 +62,7 @@ class IngestReport:
     unchanged: int = 0
     events: Counter = field(default_factory=Counter)
     batches: int = 0
+    by_kind: dict[str, Counter] = field(default_factory=dict)  # kind -> event/unchanged
 
     @property
     def versions(self) -> int:
@@ -72,11 +73,19 @@ class IngestReport:
         self.unchanged += other.unchanged
         self.events.update(other.events)
         self.batches += other.batches
+        for kind, counts in other.by_kind.items():
+            self.by_kind.setdefault(kind, Counter()).update(counts)
+
+    def count(self, kind: str, outcome: str) -> None:
+        self.by_kind.setdefault(kind, Counter())[outcome] += 1
 
     def as_dict(self) -> dict:
         return {"observations": self.observations, "versions": self.versions,
                 "unchanged": self.unchanged, "batches": self.batches,
-                **{event.value: self.events.get(event, 0) for event in Event}}
+                **{event.value: self.events.get(event, 0) for event in Event},
+                "by_kind": {kind: {outcome: counts.get(outcome, 0)
+                                   for outcome in [*(e.value for e in Event), "unchanged"]}
+                            for kind, counts in sorted(self.by_kind.items())}}
 
 
 def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], source: str,
@@ -106,6 +115,7 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
                 decide(predecessor, p.event, p.content_sha256)
         if event is None:
             report.unchanged += 1
+            report.count(p.kind, "unchanged")
             continue
         content_sha256, raw_sha256 = _hashes(tx, p, predecessor)
         version_id = tx.next_id("versions")
@@ -123,6 +133,7 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
             histories[item_id] = history = History()
         history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
         report.events[event] += 1
+        report.count(p.kind, event.value)
     tx.audit(actor, "ingest", source, {"observations": report.observations,
                                        "versions": report.versions,
                                        "unchanged": report.unchanged})

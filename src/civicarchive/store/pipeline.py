@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import queue
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from civicarchive.errors import ArchiveError
+from civicarchive.errors import ArchiveError, InvalidInput
 from civicarchive.model.record import Observation
 from civicarchive.store.ingest import Prepared
 
@@ -32,53 +33,83 @@ def prepare_inline(observations: Iterable[Observation], size: int) -> Iterator[l
         yield [Prepared.of(obs) for obs in batch]
 
 
+class WorkerStream:
+    """Batches prepared by a forked worker that calls `make_observations` itself.
+
+    Iterate it for the batches; afterwards `result` holds what `finish()` returned in the
+    worker (e.g. problems an importer collected there), or None.
+    """
+
+    def __init__(self, make_observations: Callable[[], Iterable[Observation]], size: int,
+                 finish: Callable[[], object] | None = None) -> None:
+        self.make_observations = make_observations
+        self.size = size
+        self.finish = finish or (lambda: None)
+        self.result: object = None
+
+    def __iter__(self) -> Iterator[list[Prepared]]:
+        if "fork" not in multiprocessing.get_all_start_methods():
+            yield from prepare_inline(self.make_observations(), self.size)
+            self.result = self.finish()
+            return
+        context = multiprocessing.get_context("fork")
+        channel = context.Queue(maxsize=DEPTH)
+        worker = context.Process(target=_produce, args=(self, channel, os.getpid()),
+                                 daemon=True)
+        worker.start()
+        try:
+            while True:
+                try:
+                    kind, payload = channel.get(timeout=1)
+                except queue.Empty:
+                    if not worker.is_alive():
+                        raise ArchiveError("the worker preparing observations stopped "
+                                           f"unexpectedly (exit code {worker.exitcode}); "
+                                           "run the same command again: it resumes") from None
+                    continue
+                if kind == "done":
+                    self.result = payload
+                    return
+                if kind == "error":
+                    raise payload
+                yield payload
+        finally:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+            channel.close()
+            channel.cancel_join_thread()
+
+
 def prepare_in_worker(make_observations: Callable[[], Iterable[Observation]], size: int
                       ) -> Iterator[list[Prepared]]:
     """Batches prepared by a forked worker that calls `make_observations` itself."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from prepare_inline(make_observations(), size)
-        return
-    context = multiprocessing.get_context("fork")
-    channel = context.Queue(maxsize=DEPTH)
-    worker = context.Process(target=_produce, args=(make_observations, size, channel,
-                                                    os.getpid()), daemon=True)
-    worker.start()
-    try:
-        while True:
-            try:
-                kind, payload = channel.get(timeout=1)
-            except queue.Empty:
-                if not worker.is_alive():
-                    raise ArchiveError("the worker preparing observations stopped "
-                                       f"unexpectedly (exit code {worker.exitcode}); "
-                                       "run the ingest again: it resumes") from None
-                continue
-            if kind == "done":
-                return
-            if kind == "error":
-                raise ArchiveError(payload)
-            yield payload
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
-        channel.close()
-        channel.cancel_join_thread()
+    return iter(WorkerStream(make_observations, size))
 
 
-def _produce(make_observations: Callable[[], Iterable[Observation]], size: int,
-             channel: multiprocessing.Queue, parent: int) -> None:
+def _produce(stream: WorkerStream, channel: multiprocessing.Queue, parent: int) -> None:
     try:
-        for batch in prepare_inline(make_observations(), size):
+        for batch in prepare_inline(stream.make_observations(), stream.size):
             _send(channel, ("batch", batch), parent)
-        _send(channel, ("done", None), parent)
-    except Exception as error:  # noqa: BLE001 - reported to the parent, which raises it
-        _send(channel, ("error", str(error)), parent)
+        _send(channel, ("done", stream.finish()), parent)
+    except Exception as error:  # noqa: BLE001 - raised again in the parent
+        _send(channel, ("error", _portable(error)), parent)
     channel.close()
     channel.join_thread()
     # Leave without running finalizers: objects inherited from the parent (database
     # connections among them) belong to the parent.
     os._exit(0)
+
+
+def _portable(error: Exception) -> Exception:
+    """The error itself when it survives pickling, else an ArchiveError with its message."""
+    try:
+        clone = pickle.loads(pickle.dumps(error))
+    except Exception:  # noqa: BLE001 - any failure means: send the message instead
+        clone = None
+    if type(clone) is type(error) and str(clone) == str(error):
+        return error
+    return (InvalidInput if isinstance(error, InvalidInput) else ArchiveError)(str(error))
 
 
 def _send(channel: multiprocessing.Queue, message: tuple, parent: int) -> None:

@@ -1,0 +1,111 @@
+"""Hostile and broken exports are refused with a message naming the entry; nothing is
+written anywhere while reading them."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tarfile
+import zipfile
+
+import pytest
+
+from civicarchive.connectors.files import ExportFiles, Limits, UnsafeExport
+from civicarchive.errors import InvalidInput
+
+
+def make_zip(path, entries: dict[str, bytes], symlink: str | None = None):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        if symlink:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+    return path
+
+
+def test_files_reads_a_zip_and_finds_files_by_name(tmp_path):
+    path = make_zip(tmp_path / "ok.zip", {"data/tweets.js": b"x", "media/a.jpg": b"jpg"})
+    with ExportFiles.open(path) as files:
+        assert files.kind == "zip" and files.find("tweets*.js") == ["data/tweets.js"]
+        assert files.read("media/a.jpg") == b"jpg"
+        assert files.where("media/a.jpg").endswith("ok.zip:media/a.jpg")
+
+
+@pytest.mark.parametrize("name", ["../evil.txt", "a/../../evil.txt", "/etc/evil", "C:/evil",
+                                  "..\\evil.txt"])
+def test_files_refuses_zip_slip(tmp_path, name):
+    path = make_zip(tmp_path / "slip.zip", {"ok.txt": b"x", name: b"owned"})
+    with pytest.raises(UnsafeExport, match="refusing"):
+        ExportFiles.open(path)
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_files_refuses_symlinks_in_zip_tar_and_folder(tmp_path):
+    with pytest.raises(UnsafeExport, match="symbolic link"):
+        ExportFiles.open(make_zip(tmp_path / "link.zip", {"ok": b"x"}, symlink="data/link"))
+    tar_path = tmp_path / "link.tar.gz"
+    with tarfile.open(tar_path, "w:gz") as archive:
+        info = tarfile.TarInfo("outbox.json")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "/etc/passwd"
+        archive.addfile(info)
+    with pytest.raises(UnsafeExport, match="is a link"):
+        ExportFiles.open(tar_path)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "ok.json").write_text("{}")
+    os.symlink("/etc/passwd", folder / "passwd")
+    with pytest.raises(UnsafeExport, match="symbolic link"):
+        ExportFiles.open(folder)
+
+
+def test_files_refuses_a_zip_bomb_before_decompressing(tmp_path):
+    path = make_zip(tmp_path / "bomb.zip", {"huge.json": b"\0" * (50 * 1024 * 1024)})
+    assert path.stat().st_size < 1024 * 1024
+    with pytest.raises(UnsafeExport, match="zip bomb"):
+        ExportFiles.open(path)
+
+
+def test_files_caps_entries_and_total_size(tmp_path):
+    path = make_zip(tmp_path / "many.zip", {f"f{i}": b"x" for i in range(20)})
+    with pytest.raises(UnsafeExport, match="entries"):
+        ExportFiles.open(path, Limits(max_entries=10))
+    with pytest.raises(UnsafeExport, match="expand"):
+        ExportFiles.open(path, Limits(max_total_bytes=10))
+
+
+def test_files_refuses_a_tar_entry_larger_than_its_header(tmp_path):
+    # a header that understates its size is caught while reading
+    path = tmp_path / "liar.tar"
+    with tarfile.open(path, "w") as archive:
+        info = tarfile.TarInfo("outbox.json")
+        info.size = 4
+        archive.addfile(info, io.BytesIO(b"{}  "))
+    with ExportFiles.open(path) as files:
+        files.sizes["outbox.json"] = 2  # as if the header had said 2
+        with pytest.raises(UnsafeExport, match="more bytes than its header"):
+            files.read("outbox.json")
+
+
+def test_files_reports_a_truncated_zip(tmp_path):
+    path = make_zip(tmp_path / "whole.zip", {"a.json": os.urandom(4000), "b.json": b"[]"})
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(InvalidInput, match="truncated.zip"):
+        with ExportFiles.open(truncated) as files:
+            for name in files.names():
+                files.read(name)
+
+
+def test_files_opens_a_folder_and_a_single_file(tmp_path):
+    (tmp_path / "export" / "data").mkdir(parents=True)
+    (tmp_path / "export" / "data" / "x.json").write_text("[]")
+    with ExportFiles.open(tmp_path / "export") as files:
+        assert files.names() == ["data/x.json"] and files.read("data/x.json") == b"[]"
+    with ExportFiles.open(tmp_path / "export" / "data" / "x.json") as files:
+        assert files.kind == "file" and files.read(files.names()[0]) == b"[]"
+    with pytest.raises(InvalidInput, match="no such file"):
+        ExportFiles.open(tmp_path / "missing.zip")
