@@ -86,6 +86,14 @@ def test_import_later_export_edits_and_marks_absent_items_deleted(archive, accou
     assert archive.verify().ok
 
 
+def test_import_partial_export_deletes_nothing_by_absence(archive, account, tmp_path, listfmt):
+    archive.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
+    report = archive.import_export(export(tmp_path, "e2", [post("1", "a")]), account.id,
+                                   partial=True).as_dict()
+    assert (report["deleted"], report["absent_marked_deleted"]) == (0, 0)
+    assert archive.history(2)[-1].event.value == "created"
+
+
 def test_import_feed_through_the_cli(tmp_path):
     feed = tmp_path / "news.xml"
     feed.write_text(RSS)

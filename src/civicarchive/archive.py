@@ -254,14 +254,15 @@ class Archive:
     def import_export(self, path: Path | str, account_id: int, format: str | None = None,
                       actor: str = "system", batch_size: int = DEFAULT_BATCH,
                       progress: Callable[[IngestReport], None] | None = None,
-                      public_key: str | None = None) -> ImportReport:
+                      public_key: str | None = None, partial: bool = False) -> ImportReport:
         """Import a platform's own export (zip, tar.gz, folder or file) of one account.
 
         The format is detected unless named. Entries are read and hashed in a worker
         process while this one writes, a batch per transaction: an interrupted import is
         finished by running it again. Items of a kind the export holds completely that
-        are absent from it are recorded as deleted. `public_key` is the account's key
-        where a format can check signatures (Bluesky: a did:key).
+        are absent from it are recorded as deleted, unless the export is `partial` (a date
+        range, a selection). `public_key` is the account's key where a format can check
+        signatures (Bluesky: a did:key).
         """
         account = self.account(account_id)
         path = Path(path)
@@ -288,6 +289,8 @@ class Archive:
             report = self._ingest(batches(), source, actor, progress)
             problems, complete, evidence = stream.result
             evidence.pop("public_key", None)
+            if partial:
+                complete = set()
             absent = self._mark_absent(account_id, complete, seen, observed_at,
                                        f"{source} (absent from this export)", actor)
         report.add(absent)

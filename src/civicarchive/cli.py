@@ -179,6 +179,9 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
               help="The export's format; detected when left out.")
 @click.option("--public-key", help="The account's public key, where the format carries "
                                    "signatures (Bluesky: did:key:...).")
+@click.option("--partial", is_flag=True,
+              help="The export covers a date range or a selection: record nothing as "
+                   "deleted because it is absent.")
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True,
               type=click.IntRange(1, 100000), help="Entries per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -186,7 +189,8 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
 @pass_ctx
 @handles_errors
 def import_command(ctx: Context, path: Path, account_id: int, format_name: str | None,
-                   public_key: str | None, batch_size: int, as_json: bool, quiet: bool) -> None:
+                   public_key: str | None, partial: bool, batch_size: int, as_json: bool,
+                   quiet: bool) -> None:
     """Import a platform's own export of one account (zip, tar.gz, folder or file).
 
     Formats: X archive, Facebook and Instagram "Download your information" (JSON),
@@ -198,7 +202,7 @@ def import_command(ctx: Context, path: Path, account_id: int, format_name: str |
         report = archive.import_export(path, account_id, format=format_name, actor=ctx.actor,
                                        batch_size=batch_size,
                                        progress=_progress_printer(quiet or as_json),
-                                       public_key=public_key)
+                                       public_key=public_key, partial=partial)
     result = report.as_dict()
     if as_json:
         _emit(result)
