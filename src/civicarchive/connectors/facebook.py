@@ -1,0 +1,448 @@
+"""Facebook's "Download Your Information" export (JSON): posts, comments, Messenger.
+
+The layout moved between eras (posts/your_posts_1.json, your_activity_across_facebook/
+posts/..., your_facebook_activity/posts/your_posts__check_ins__photos_and_videos_1.json,
+a Page's profile_posts_1.json), so files are found by name, never by path. Posts files are
+a list of entries, or (2018) an object holding the list; comments are objects holding
+`comments_v2` (or `comments`) and `group_comments_v2`; Messenger threads are
+messages/<folder>/<thread>/message_N.json objects holding `messages`.
+
+Every string is written as UTF-8 bytes, each escaped as its own \\u00XX; decoded entries
+are repaired with repair_mojibake, while raw bytes stay the export's own.
+
+Facebook exports no ids, so native ids are derived from what stays fixed across exports:
+- a post is `<timestamp>-<digest>`: the second it was created (an edit adds an
+  `update_timestamp` and leaves `timestamp` alone) and a short sha256 of the file names
+  of its media and the urls it links. The text is left out of the digest so that an
+  edited post stays the same item instead of reading as one deleted and one created; media
+  folders are left out because they moved between eras. The digest tells apart entries
+  of one second, such as the photos of one upload; entries still alike (two text posts
+  in one second) are told apart by a digest of their text.
+- a comment is `comment/<timestamp>-<digest>`, the same way: a post and a comment may
+  share a second, and items are keyed by native id alone.
+- a message is `<thread folder>/<timestamp_ms>/<sender>`: the thread folder (e.g.
+  `cityhall_1234567890`) keeps its name from one export to the next, and one sender does
+  not send two messages in one millisecond.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from fnmatch import fnmatch
+from pathlib import PurePosixPath
+
+from civicarchive.clock import format_time
+from civicarchive.connectors.base import (ImportContext, json_array_items, media_type_of,
+                                          repair_mojibake)
+from civicarchive.connectors.files import ExportFiles
+from civicarchive.errors import InvalidInput
+from civicarchive.model.record import Event, Kind, Observation
+
+# your_posts_*.json also matches your_posts__check_ins__photos_and_videos_1.json.
+POST_FILES = ("your_posts_*.json", "your_posts.json", "profile_posts_*.json")
+COMMENT_FILES = ("comments.json", "your_comments_in_groups.json")
+COMMENT_KEYS = ("comments_v2", "group_comments_v2", "comments")
+MESSAGE_FOLDERS = frozenset({"inbox", "archived_threads", "filtered_threads",
+                             "message_requests", "e2ee_cutover"})
+MESSAGE_MEDIA = ("photos", "videos", "gifs", "audio_files", "files")
+EXPORT_NAME = re.compile(r"^facebook-(.+?)[-_]\d{4}-?\d{2}-?\d{2}")
+HASHTAG = re.compile(r"(?<!\w)#(\w+)")
+URL = re.compile(r"https?://[^\s<>\"']+")
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class FacebookImporter:
+    format = "facebook"
+    platform = "facebook"
+
+    def detect(self, files: ExportFiles) -> bool:
+        """By file names (and the first bytes of comments files); an Instagram export,
+        which holds Messenger-shaped threads too, says no."""
+        if _is_instagram(files):
+            return False
+        if _post_files(files) or _message_files(files):
+            return True
+        for name in _comment_files(files):
+            with files.open_file(name) as stream:
+                head = stream.read(4096)
+            if any(f'"{key}"'.encode() in head for key in COMMENT_KEYS):
+                return True
+        return False
+
+    def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
+        reader = _Reader(files, context)
+        found: set[Kind] = set()
+        for name in _post_files(files):
+            found.add(Kind.POST)
+            yield from reader.entries(name, None, Kind.POST, reader.post)
+        for name in _comment_files(files):
+            document = reader.load(name)[1]
+            keys = [k for k in COMMENT_KEYS if isinstance(document, dict) and k in document]
+            if "comments_v2" in keys and "comments" in keys:  # the old name, kept beside
+                keys.remove("comments")
+            for key in keys:
+                found.add(Kind.COMMENT)
+                yield from reader.entries(name, key, Kind.COMMENT, reader.comment)
+        for name in _message_files(files):
+            found.add(Kind.MESSAGE)
+            yield from reader.entries(name, "messages", Kind.MESSAGE, reader.message)
+        # A kind with an entry that could not be read is not complete: the archive would
+        # otherwise mark that entry's item deleted.
+        context.complete_kinds |= found - reader.lost
+
+
+Built = tuple[Observation, list[dict]]  # an entry's observation, and the media it lists
+
+
+class _Reader:
+    """Reading state for one export: the file being read, the ids given out, and the
+    kinds with an entry that could not be read."""
+
+    def __init__(self, files: ExportFiles, context: ImportContext) -> None:
+        self.files = files
+        self.context = context
+        self.names = set(files.names())
+        self.owner = _owner(files)
+        self.given: set[str] = set()
+        self.lost: set[Kind] = set()
+        self._parsed: tuple[str, str, object] | None = None   # one file at a time
+        self._thread: tuple[str, dict] | None = None
+
+    def load(self, name: str) -> tuple[str, object]:
+        """A file's text and its parsed JSON; a file that is not JSON stops the import."""
+        if self._parsed is None or self._parsed[0] != name:
+            try:
+                text = self.files.read(name).decode("utf-8")
+                self._parsed = (name, text, json.loads(text))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise InvalidInput(f"{self.files.where(name)}: not valid JSON ({error}); the "
+                                   "export may be truncated or edited: download it again"
+                                   ) from None
+        return self._parsed[1], self._parsed[2]
+
+    def entries(self, name: str, key: str | None, kind: Kind,
+                build: Callable[[object, bytes, str], Built]) -> Iterator[Observation]:
+        """Each entry of the list a file holds (itself, under `key`, or its first list)
+        with the media it lists; an entry that cannot be read becomes a problem."""
+        text, document = self.load(name)
+        where = self.files.where(name)
+        start = _list_start(text, document, key)
+        if start is None:
+            self.context.problem(where, f"holds no list of {kind.value}s where one was "
+                                 "expected; skipped the file")
+            self.lost.add(kind)
+            return
+        for number, (entry, source) in enumerate(json_array_items(text, start), start=1):
+            try:
+                observation, media = build(repair_mojibake(entry), source.encode("utf-8"),
+                                           name)
+            except (ValueError, TypeError, KeyError, AttributeError) as error:
+                self.context.problem(where, f"{kind.value} {number}: {error}; skipped it")
+                self.lost.add(kind)
+                continue
+            yield observation
+            yield from self.media(observation, media, name)
+
+    def unique(self, native_id: str, tiebreak: str) -> str:
+        """The id, told apart from one already given in this export by a digest."""
+        if native_id in self.given:
+            native_id = f"{native_id}-{_digest(tiebreak, 8)}"
+            while native_id in self.given:
+                native_id += "+"
+        self.given.add(native_id)
+        return native_id
+
+    def post(self, entry: object, raw: bytes, _name: str) -> Built:
+        if not isinstance(entry, dict):
+            raise ValueError("is not a JSON object")
+        seconds = _seconds(entry.get("timestamp"))
+        data = [d for d in _list(entry, "data") if isinstance(d, dict)]
+        text = next((d["post"] for d in data if isinstance(d.get("post"), str)), "")
+        updated = next((d["update_timestamp"] for d in data if "update_timestamp" in d), None)
+        details = _attached(entry)
+        native_id = self.unique(f"{seconds}-{_identity(details)}", text)
+        content = {"text": text, "author": self.owner, "title": _text(entry.get("title")),
+                   "edited_at": _when(updated), "urls": _urls(text, details["urls"]),
+                   "hashtags": HASHTAG.findall(text),
+                   "tags": [_tag(t) for t in _list(entry, "tags")],
+                   "attachments": details["attachments"], "place": details["place"],
+                   "event": details["event"]}
+        return Observation(
+            account_id=self.context.account_id, native_id=native_id, kind=Kind.POST,
+            observed_at=self.context.observed_at, created_at=_time(seconds), content=content,
+            raw=raw, raw_media_type="application/json", author=self.owner), details["media"]
+
+    def comment(self, entry: object, raw: bytes, _name: str) -> Built:
+        if not isinstance(entry, dict):
+            raise ValueError("is not a JSON object")
+        said = next((d["comment"] for d in _list(entry, "data")
+                     if isinstance(d, dict) and isinstance(d.get("comment"), dict)), None)
+        if said is None:
+            raise ValueError("has no data[].comment")
+        seconds = _seconds(said.get("timestamp", entry.get("timestamp")))
+        text = _text(said.get("comment")) or ""
+        author = _text(said.get("author")) or self.owner
+        details = _attached(entry)
+        native_id = self.unique(f"comment/{seconds}-{_identity(details)}", text)
+        content = {"text": text, "author": author, "title": _text(entry.get("title")),
+                   "group": _text(said.get("group")), "urls": _urls(text, details["urls"]),
+                   "hashtags": HASHTAG.findall(text), "attachments": details["attachments"]}
+        return Observation(
+            account_id=self.context.account_id, native_id=native_id, kind=Kind.COMMENT,
+            observed_at=self.context.observed_at, created_at=_time(seconds), content=content,
+            raw=raw, raw_media_type="application/json", author=author), details["media"]
+
+    def message(self, entry: object, raw: bytes, name: str) -> Built:
+        if not isinstance(entry, dict):
+            raise ValueError("is not a JSON object")
+        sent_ms = entry.get("timestamp_ms")
+        if type(sent_ms) is not int or sent_ms <= 0:
+            raise ValueError(f"timestamp_ms {sent_ms!r} is not a positive number")
+        sender = _text(entry.get("sender_name")) or ""
+        thread = PurePosixPath(name).parent.name
+        text = _text(entry.get("content")) or ""
+        native_id = self.unique(f"{thread}/{sent_ms}/{sender}", text)
+        media = [m for key in MESSAGE_MEDIA for m in _list(entry, key)
+                 if isinstance(m, dict) and isinstance(m.get("uri"), str)]
+        share = entry["share"] if isinstance(entry.get("share"), dict) else {}
+        sticker = entry["sticker"] if isinstance(entry.get("sticker"), dict) else {}
+        content = {
+            "text": text, "author": sender, "type": _text(entry.get("type")),
+            **self.thread(name),
+            "urls": _urls(text, [share["link"]] if _text(share.get("link")) else []),
+            "share_text": _text(share.get("share_text")), "sticker": _text(sticker.get("uri")),
+            "attachments": [_attachment(m) for m in media],
+            "reactions": [{"reaction": _text(r.get("reaction")), "actor": _text(r.get("actor"))}
+                          for r in _list(entry, "reactions") if isinstance(r, dict)]}
+        # An unsent message stays in the export without its content: a deletion, which
+        # keeps the content archived before.
+        unsent = entry.get("is_unsent") is True
+        return Observation(
+            account_id=self.context.account_id, native_id=native_id, kind=Kind.MESSAGE,
+            observed_at=self.context.observed_at,
+            created_at=_time(sent_ms // 1000) + timedelta(milliseconds=sent_ms % 1000),
+            content=None if unsent else content, raw=raw, raw_media_type="application/json",
+            author=sender or None, parent_native_id=thread,
+            event=Event.DELETED if unsent else None), [] if unsent else media
+
+    def thread(self, name: str) -> dict:
+        """The thread's title, path and participants, repaired once per file."""
+        if self._thread is None or self._thread[0] != name:
+            document = self.load(name)[1]
+            info = repair_mojibake({key: document.get(key)
+                                    for key in ("title", "thread_path", "participants")})
+            self._thread = (name, {
+                "thread": _text(info["title"]), "thread_path": _text(info["thread_path"]),
+                "participants": [_tag(p) for p in _list(info, "participants")]})
+        return self._thread[1]
+
+    def media(self, entry: Observation, media: list[dict], beside: str
+              ) -> Iterator[Observation]:
+        """The files an entry lists that are in the export, each read as it is yielded."""
+        for item in media:
+            uri = item["uri"]
+            if "://" in uri:  # a link to Facebook's servers, not a file in the export
+                continue
+            found = _locate(self.names, beside, uri)
+            if found is None:
+                self.context.problem(self.files.where(beside), f"{entry.native_id}: media "
+                                     f"{uri!r} is listed but not in the export; kept the "
+                                     f"{entry.kind.value} without it")
+                continue
+            data = self.files.read(found)
+            file = _file_name(found)
+            taken = item.get("creation_timestamp")
+            yield Observation(
+                account_id=self.context.account_id,
+                native_id=self.unique(f"{entry.native_id}/{file}", found), kind=Kind.MEDIA,
+                observed_at=self.context.observed_at,
+                created_at=_time(taken) if _when(taken) else entry.created_at,
+                content={"file": file, "media_type": media_type_of(file),
+                         "alt": None,  # Facebook exports carry no alt text
+                         "size": len(data), "title": _text(item.get("title")),
+                         "description": _text(item.get("description"))},
+                raw=data, raw_media_type=media_type_of(file), author=entry.author,
+                parent_native_id=entry.native_id)
+
+
+def _attached(entry: dict) -> dict:
+    """What a post's or comment's attachments hold: media, links, a place, an event."""
+    found: dict = {"media": [], "attachments": [], "urls": [], "place": None, "event": None}
+    for attachment in _list(entry, "attachments"):
+        for data in _list(attachment, "data") if isinstance(attachment, dict) else []:
+            if not isinstance(data, dict):
+                continue
+            media = data.get("media")
+            if isinstance(media, dict) and isinstance(media.get("uri"), str):
+                found["media"].append(media)
+                found["attachments"].append(_attachment(media))
+            link = data.get("external_context")
+            if isinstance(link, dict) and _text(link.get("url")):
+                found["urls"].append(link["url"])
+            if isinstance(data.get("place"), dict):
+                found["place"] = _place(data["place"])
+            event = data.get("event")
+            if isinstance(event, dict):
+                place = event.get("place")
+                found["event"] = {"name": _text(event.get("name")),
+                                  "description": _text(event.get("description")),
+                                  "start": _when(event.get("start_timestamp")),
+                                  "end": _when(event.get("end_timestamp")),
+                                  "place": _place(place) if isinstance(place, dict) else None}
+    return found
+
+
+def _attachment(media: dict) -> dict:
+    """A media item as its entry's content shows it: by file name, not by folder, which
+    moved between eras and would otherwise read as an edit."""
+    uri = media["uri"]
+    shown = {"file": _file_name(uri)} if "://" not in uri else {"url": uri}
+    return shown | {"media_type": media_type_of(uri), "alt": None,
+                    "title": _text(media.get("title")),
+                    "description": _text(media.get("description")),
+                    "created_at": _when(media.get("creation_timestamp"))}
+
+
+def _place(place: dict) -> dict:
+    # Coordinates as text: the archive's content avoids floats (canonical JSON).
+    where = place.get("coordinate") if isinstance(place.get("coordinate"), dict) else {}
+    return {"name": _text(place.get("name")), "address": _text(place.get("address")),
+            "url": _text(place.get("url")),
+            "latitude": None if where.get("latitude") is None else str(where["latitude"]),
+            "longitude": None if where.get("longitude") is None else str(where["longitude"])}
+
+
+def _identity(details: dict) -> str:
+    return _digest("\n".join(sorted(_file_name(m["uri"]) for m in details["media"])
+                             + sorted(details["urls"])), 12)
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def _urls(text: str, linked: list[str]) -> list[str]:
+    return list(dict.fromkeys(linked + URL.findall(text)))
+
+
+def _tag(value: object) -> str | None:
+    return _text(value.get("name")) if isinstance(value, dict) else _text(value)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _list(holder: dict, key: str) -> list:
+    value = holder.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _seconds(value: object) -> int:
+    if type(value) is not int or value <= 0:
+        raise ValueError(f"timestamp {value!r} is not a positive number of seconds")
+    return value
+
+
+def _time(value: object) -> datetime:
+    return datetime.fromtimestamp(_seconds(value), timezone.utc)
+
+
+def _when(value: object) -> str | None:
+    """A time for the content, or None where the export has none (or a broken one)."""
+    return format_time(_time(value)) if type(value) is int and value > 0 else None
+
+
+def _file_name(uri: str) -> str:
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _list_start(text: str, document: object, key: str | None) -> int | None:
+    """Where the entries' list begins: the document itself, the value of `key`, or the
+    first list-valued key (2018's {"status_updates": [...]}) when no key is named."""
+    if isinstance(document, list):
+        return 0
+    if not isinstance(document, dict):
+        return None
+    if key is None:
+        key = next((k for k, v in document.items() if isinstance(v, list)), None)
+    if key is None or not isinstance(document.get(key), list):
+        return None
+    return _member_start(text, key)
+
+
+def _member_start(text: str, wanted: str) -> int:
+    """Where a key's value starts in the top-level object, walking the object itself so
+    that the key's name inside some string is never mistaken for the key."""
+    decoder = json.JSONDecoder()
+    i = _SPACE.match(text, text.index("{") + 1).end()
+    while True:
+        key, i = decoder.raw_decode(text, i)
+        i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()  # past the colon
+        if key == wanted:
+            return i
+        _value, i = decoder.raw_decode(text, i)
+        i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()  # past the comma
+
+
+def _locate(names: set[str], beside: str, uri: str) -> str | None:
+    """The export's file for a uri, which is relative to the export's root: that root
+    may be any folder above the JSON file (zips often wrap everything in one folder)."""
+    for folder in reversed(PurePosixPath(beside).parents):
+        candidate = uri if str(folder) == "." else f"{folder}/{uri}"
+        if candidate in names:
+            return candidate
+    return None
+
+
+def _post_files(files: ExportFiles) -> list[str]:
+    return sorted({n for pattern in POST_FILES for n in files.find(pattern)}, key=_numbered)
+
+
+def _comment_files(files: ExportFiles) -> list[str]:
+    return sorted(n for pattern in COMMENT_FILES for n in files.find(pattern))
+
+
+def _message_files(files: ExportFiles) -> list[str]:
+    found = [n for n in files.find("message_*.json")
+             if len(parts := PurePosixPath(n).parts) > 2 and parts[-3] in MESSAGE_FOLDERS]
+    return sorted(found, key=_numbered)
+
+
+def _numbered(name: str) -> tuple[str, int]:
+    """your_posts_2.json before your_posts_10.json."""
+    match = re.search(r"^(.*?)(\d+)\.json$", name)
+    return (match[1], int(match[2])) if match else (name[:-5], 0)
+
+
+def _is_instagram(files: ExportFiles) -> bool:
+    for name in files.names():
+        parts = PurePosixPath(name).parts
+        if "your_instagram_activity" in parts[:-1] or \
+                (len(parts) > 1 and parts[-2] == "content" and fnmatch(parts[-1], "posts_*.json")):
+            return True
+    for name in files.find("personal_information.json"):
+        with files.open_file(name) as stream:
+            if b'"profile_user"' in stream.read(4096):
+                return True
+    return False
+
+
+def _owner(files: ExportFiles) -> str | None:
+    """The account's name from the profile file, else from the export's file name."""
+    for name in files.find("profile_information.json"):
+        try:
+            document = repair_mojibake(json.loads(files.read(name).decode("utf-8")))
+            profile = document.get("profile_v2") or document.get("profile")
+            full_name = profile["name"]["full_name"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if isinstance(full_name, str) and full_name:
+            return full_name
+    if match := EXPORT_NAME.match(files.path.name):
+        return match[1]
+    return None
