@@ -1,0 +1,470 @@
+"""The X archive importer, over small archives built here in the shape X writes them."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from civicarchive.connectors.base import ImportContext
+from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.registry import importer
+from civicarchive.connectors.x import XArchiveImporter
+from civicarchive.errors import InvalidInput
+from civicarchive.model.record import Event, Kind
+
+EXPORTED = datetime(2025, 2, 1, 9, 30, tzinfo=timezone.utc)
+ACCOUNT_ID = "1500000000000000001"
+PHOTO = b"\xff\xd8\xff\xe0 jpeg bytes of a council meeting photo"
+
+
+def ytd(name: str, entries: list, part: int = 0) -> str:
+    """A data file as X writes it: a script assigning a pretty-printed array."""
+    return f"window.YTD.{name}.part{part} = " + json.dumps(
+        entries, indent=2, separators=(",", " : "), ensure_ascii=False)
+
+
+def manifest(*files: str) -> str:
+    config = {
+        "userInfo": {"accountId": ACCOUNT_ID, "userName": "cityofexample",
+                     "displayName": "City of Example"},
+        "archiveInfo": {"sizeBytes": "123456", "generationDate": "2025-02-01T09:30:00.000Z",
+                        "isPartialArchive": False, "maxPartSizeBytes": "53687091200"},
+        "dataTypes": {
+            path.rsplit("/", 1)[-1].removesuffix(".js"): {
+                "files": [{"fileName": path, "globalName": "YTD.x.part0", "count": "1"}]}
+            for path in files},
+    }
+    return "window.__THAR_CONFIG = " + json.dumps(config, indent=2, separators=(",", " : "))
+
+
+ACCOUNT = ytd("account", [{"account": {
+    "email": "press@example.gov", "createdVia": "web", "username": "cityofexample",
+    "accountId": ACCOUNT_ID, "createdAt": "2012-05-01T10:00:00.000Z",
+    "accountDisplayName": "City of Example"}}])
+
+
+def tweet(tweet_id: str, text: str, created: str = "Tue Jan 21 00:21:51 +0000 2025",
+          wrap: bool = True, **extra) -> dict:
+    body = {
+        "edit_info": {"initial": {"editTweetIds": [tweet_id],
+                                  "editableUntil": "2025-01-21T01:21:51.000Z",
+                                  "editsRemaining": "5", "isEditEligible": True}},
+        "retweeted": False,
+        "source": "<a href=\"https://mobile.twitter.com\" rel=\"nofollow\">Twitter Web App</a>",
+        "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []},
+        "display_text_range": ["0", str(len(text))],
+        "favorite_count": "3", "id_str": tweet_id, "truncated": False, "retweet_count": "1",
+        "id": tweet_id, "created_at": created, "favorited": False, "full_text": text,
+        "lang": "en",
+        **extra,
+    }
+    return {"tweet": body} if wrap else body
+
+
+def build(tmp_path: Path, files: dict[str, str | bytes], name: str = "archive.zip") -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def read_all(path: Path) -> tuple[list, ImportContext]:
+    context = ImportContext(account_id=7, observed_at=EXPORTED)
+    with ExportFiles.open(path) as files:
+        observations = list(XArchiveImporter().read(files, context))
+    return observations, context
+
+
+def by_id(observations: list, native_id: str) -> list:
+    return [o for o in observations if o.native_id == native_id]
+
+
+# -- detection --------------------------------------------------------------------------------
+
+def test_detect_recognises_a_modern_archive_and_the_registry_names_it(tmp_path):
+    path = build(tmp_path, {"data/manifest.js": manifest("data/tweets.js"),
+                            "data/tweets.js": ytd("tweets", []),
+                            "Your archive.html": "<html></html>"})
+    with ExportFiles.open(path) as files:
+        assert XArchiveImporter().detect(files)
+    assert isinstance(importer("x"), XArchiveImporter)
+    assert (XArchiveImporter.format, XArchiveImporter.platform) == ("x", "x")
+
+
+def test_detect_rejects_other_platforms_exports(tmp_path):
+    mastodon = tmp_path / "mastodon"
+    mastodon.mkdir()
+    (mastodon / "outbox.json").write_text('{"orderedItems": []}')
+    (mastodon / "actor.json").write_text("{}")
+    lookalike = build(tmp_path, {"data/tweets.js": "export const tweets = [];"}, "other.zip")
+    for path in (mastodon, lookalike):
+        with ExportFiles.open(path) as files:
+            assert not XArchiveImporter().detect(files)
+
+
+def test_detect_recognises_a_grailbird_archive_and_read_refuses_it_with_advice(tmp_path):
+    path = build(tmp_path, {"tweets.csv": '"tweet_id","text"\n"1","hello"\n',
+                            "data/js/tweets/2015_01.js": "Grailbird.data.tweets_2015_01 = []",
+                            "data/js/tweet_index.js": "var tweet_index = []"})
+    with ExportFiles.open(path) as files:
+        assert XArchiveImporter().detect(files)
+    with pytest.raises(InvalidInput, match=r"pre-2019.*not import yet.*Request a new archive"):
+        read_all(path)
+
+
+# -- tweets -----------------------------------------------------------------------------------
+
+def test_read_posts_and_replies_with_normalised_content_and_exact_raw(tmp_path):
+    post = tweet("1881000000000000001", "Road closures &amp; detours for #ParadeDay: "
+                 "https://t.co/abc", entities={
+                     "hashtags": [{"text": "ParadeDay", "indices": ["32", "42"]}],
+                     "symbols": [], "user_mentions": [],
+                     "urls": [{"url": "https://t.co/abc", "expanded_url":
+                               "https://example.gov/parade", "display_url":
+                               "example.gov/parade", "indices": ["44", "60"]}]})
+    reply = tweet("1881000000000000002", "@resident1 Thanks, fixed.",
+                  "Tue Jan 21 02:00:00 +0000 2025",
+                  in_reply_to_status_id_str="1880999999999999999",
+                  in_reply_to_status_id="1880999999999999999",
+                  in_reply_to_user_id_str="42", in_reply_to_screen_name="resident1",
+                  entities={"hashtags": [], "symbols": [], "urls": [], "user_mentions": [
+                      {"name": "A Resident", "screen_name": "resident1",
+                       "indices": ["0", "10"], "id_str": "42", "id": "42"}]})
+    text = ytd("tweets", [post, reply])
+    path = build(tmp_path, {"data/manifest.js": manifest("data/tweets.js"),
+                            "data/account.js": ACCOUNT, "data/tweets.js": text})
+    observations, context = read_all(path)
+
+    first, second = observations
+    assert (first.kind, first.native_id, first.parent_native_id) == \
+        (Kind.POST, "1881000000000000001", None)
+    assert first.content["text"] == "Road closures & detours for #ParadeDay: https://t.co/abc"
+    assert first.content["hashtags"] == ["ParadeDay"]
+    assert first.content["urls"] == ["https://example.gov/parade"]
+    assert "favorite_count" not in first.content and "retweet_count" not in first.content
+    assert first.author == first.content["author"] == "cityofexample"
+    assert first.created_at == datetime(2025, 1, 21, 0, 21, 51, tzinfo=timezone.utc)
+    assert first.observed_at == EXPORTED and first.event is None
+    assert first.url == "https://x.com/cityofexample/status/1881000000000000001"
+    assert first.raw.decode("utf-8") in text and json.loads(first.raw) == post
+    assert first.raw.decode("utf-8").startswith('{\n    "tweet" : {')
+
+    assert (second.kind, second.parent_native_id) == (Kind.REPLY, "1880999999999999999")
+    assert second.content["in_reply_to"]["screen_name"] == "resident1"
+    assert second.content["mentions"] == ["resident1"]
+    assert context.complete_kinds == {Kind.POST, Kind.REPLY}
+    assert context.problems == []
+
+
+def test_read_the_2021_layout_split_parts_and_unwrapped_entries(tmp_path):
+    path = build(tmp_path, {
+        "data/tweet-part1.js": ytd("tweet", [tweet("300", "third", wrap=False)], part=1),
+        "data/tweet.js": ytd("tweet", [tweet("100", "first"), tweet("200", "second")]),
+    })
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["100", "200", "300"]
+    assert observations[2].content["text"] == "third"
+    assert json.loads(observations[2].raw)["id_str"] == "300"
+    # no account.js nor manifest: the handle is unknown, the url still resolves
+    assert observations[0].url == "https://x.com/i/web/status/100"
+    assert context.complete_kinds == {Kind.POST, Kind.REPLY}
+
+
+def test_edits_become_versions_of_one_item_in_creation_order(tmp_path):
+    chain = ["1600000000000000001", "1600000000000000002", "1600000000000000003"]
+    control = {"editTweetIds": chain, "editableUntil": "2025-01-21T01:00:00.000Z",
+               "editsRemaining": "3", "isEditEligible": True}
+    original = tweet(chain[0], "Libary closed today", "Tue Jan 21 00:00:00 +0000 2025",
+                     edit_info={"initial": control})
+    later = [tweet(tweet_id, text, created, edit_info={
+        "edit": {"initialTweetId": chain[0], "editControlInitial": control}})
+        for tweet_id, text, created in (
+            (chain[1], "Library closed today", "Tue Jan 21 00:05:00 +0000 2025"),
+            (chain[2], "Library closed today and tomorrow", "Tue Jan 21 00:20:00 +0000 2025"))]
+    # the entries of the chain are scattered over the parts, newest first
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", [later[0], tweet("9", "other")]),
+                            "data/tweets-part1.js": ytd("tweets", [later[1], original], 1)})
+    observations, _ = read_all(path)
+
+    versions = by_id(observations, chain[0])
+    assert [v.content["tweet_id"] for v in versions] == chain
+    assert [v.content["text"] for v in versions] == [
+        "Libary closed today", "Library closed today", "Library closed today and tomorrow"]
+    assert [v.observed_at.minute for v in versions] == [0, 5, 20]
+    assert {v.created_at for v in versions} == {versions[0].observed_at}
+    assert versions[2].content["edit_of"] == chain[0]
+    assert json.loads(versions[1].raw) == later[0]
+    assert not by_id(observations, chain[1]) and not by_id(observations, chain[2])
+    assert by_id(observations, "9")[0].observed_at == EXPORTED
+
+
+def test_deleted_tweets_are_created_then_deleted(tmp_path):
+    gone = tweet("1700000000000000001", "Wrong date for the hearing",
+                 "Mon Jan 20 10:00:00 +0000 2025", deleted_at="Mon Jan 20 10:30:00 +0000 2025")
+    text = ytd("deleted_tweets", [gone])
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", []),
+                            "data/deleted-tweets.js": text})
+    observations, _ = read_all(path)
+    created, deleted = observations
+    assert (created.event, created.observed_at) == \
+        (None, datetime(2025, 1, 20, 10, 0, tzinfo=timezone.utc))
+    assert created.content["text"] == "Wrong date for the hearing"
+    assert (deleted.event, deleted.observed_at, deleted.native_id) == \
+        (Event.DELETED, datetime(2025, 1, 20, 10, 30, tzinfo=timezone.utc), created.native_id)
+    assert deleted.content is None and deleted.raw.decode() in text
+
+
+def test_a_note_tweet_gives_its_tweet_the_full_text(tmp_path):
+    long_text = "Budget hearing summary. " * 20
+    note = {"noteTweet": {
+        "noteTweetId": "1800000000000000099", "updatedAt": "2025-01-21T00:21:51.000Z",
+        "lifecycle": {"value": "live", "name": "Live", "originalName": "live",
+                      "annotations": {}},
+        "createdAt": "2025-01-21T00:21:51.000Z",
+        "core": {"styletags": [], "urls": [], "text": long_text, "mentions": [],
+                 "cashtags": [], "hashtags": []}}}
+    orphan = json.loads(json.dumps(note))
+    orphan["noteTweet"].update(noteTweetId="1800000000000000100",
+                               createdAt="2024-06-01T00:00:00.000Z")
+    truncated = long_text[:270] + "… https://t.co/more"
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", [tweet("18", truncated)]),
+                            "data/note-tweet.js": ytd("note_tweet", [note, orphan])})
+    observations, context = read_all(path)
+    assert observations[0].content["text"] == long_text
+    assert observations[0].content["truncated_text"] == truncated
+    assert observations[0].content["note_tweet_id"] == "1800000000000000099"
+    assert [p.what for p in context.problems] == [
+        "note tweet 1800000000000000100 matches no tweet created in the same second; its "
+        "text was not imported"]
+
+
+# -- direct messages -------------------------------------------------------------------------
+
+def test_direct_messages_and_group_events_become_messages(tmp_path):
+    one_to_one = {"dmConversation": {"conversationId": f"42-{ACCOUNT_ID}", "messages": [
+        {"messageCreate": {"recipientId": "42", "reactions": [], "urls": [
+            {"url": "https://t.co/x", "expanded": "https://example.gov/permits",
+             "display": "example.gov/permits"}],
+            "text": "See the permits page", "mediaUrls": [], "senderId": ACCOUNT_ID,
+            "id": "1900000000000000002", "createdAt": "2025-01-05T10:01:00.000Z"}},
+        {"messageCreate": {"recipientId": ACCOUNT_ID, "reactions": [], "urls": [],
+                           "text": "How do I get a permit?", "mediaUrls": [], "senderId": "42",
+                           "id": "1900000000000000001",
+                           "createdAt": "2025-01-05T10:00:00.000Z"}}]}}
+    group = {"dmConversation": {"conversationId": "1950000000000000000", "messages": [
+        {"participantsLeave": {"userIds": ["43"], "createdAt": "2025-01-06T12:00:00.000Z"}},
+        {"messageCreate": {"reactions": [], "urls": [], "text": "Meeting moved to 3pm",
+                           "mediaUrls": [], "senderId": "43", "id": "1950000000000000005",
+                           "createdAt": "2025-01-06T11:00:00.000Z"}},
+        {"joinConversation": {"initiatingUserId": "43",
+                              "participantsSnapshot": ["43", ACCOUNT_ID],
+                              "createdAt": "2025-01-06T10:00:00.000Z"}}]}}
+    text = ytd("direct_messages", [one_to_one])
+    path = build(tmp_path, {"data/account.js": ACCOUNT,
+                            "data/direct-messages.js": text,
+                            "data/direct-messages-group.js": ytd("direct_messages_group",
+                                                                 [group])})
+    observations, context = read_all(path)
+
+    assert all(o.kind is Kind.MESSAGE for o in observations)
+    reply = by_id(observations, "1900000000000000002")[0]
+    assert reply.parent_native_id == f"42-{ACCOUNT_ID}"
+    assert reply.author == reply.content["author"] == "cityofexample"
+    assert reply.content["urls"] == ["https://example.gov/permits"]
+    assert reply.created_at == datetime(2025, 1, 5, 10, 1, tzinfo=timezone.utc)
+    assert json.loads(reply.raw) == one_to_one["dmConversation"]["messages"][0]
+    assert reply.raw.decode() in text
+    assert by_id(observations, "1900000000000000001")[0].author == "42"
+    leave = by_id(observations, "1950000000000000000/participantsLeave/"
+                                "2025-01-06T12:00:00.000Z")[0]
+    assert leave.content["type"] == "participantsLeave"
+    assert leave.content["details"] == {"userIds": ["43"]}
+    assert len(observations) == 5
+    assert context.complete_kinds == {Kind.MESSAGE}
+
+
+# -- media ------------------------------------------------------------------------------------
+
+def test_media_files_follow_their_post_and_missing_ones_are_problems(tmp_path):
+    photo = {"media_url_https": "https://pbs.twimg.com/media/GhPhoto1.jpg", "type": "photo",
+             "id_str": "5", "ext_alt_text": "Council chamber, full"}
+    lost = {"media_url_https": "https://pbs.twimg.com/media/GhLost.png", "type": "photo",
+            "id_str": "6"}
+    video = {"media_url_https": "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/T.jpg",
+             "type": "video", "id_str": "7", "video_info": {"variants": [
+                 {"bitrate": "832000", "content_type": "video/mp4",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/Clip.mp4?tag=12"}]}}
+    retweeted = {"media_url_https": "https://pbs.twimg.com/media/Theirs.jpg", "type": "photo"}
+    reused = {"media_url_https": "https://pbs.twimg.com/media/Reused.jpg", "type": "photo",
+              "source_status_id_str": "19", "source_user_id_str": ACCOUNT_ID}
+    path = build(tmp_path, {
+        "data/tweets.js": ytd("tweets", [
+            tweet("21", "Tonight's meeting", extended_entities={"media": [photo, lost]}),
+            tweet("22", "Watch", extended_entities={"media": [video]}),
+            tweet("23", "RT @county: their photo", extended_entities={"media": [retweeted]}),
+            tweet("24", "Again: the chamber", extended_entities={"media": [reused]})]),
+        "data/tweets_media/21-GhPhoto1.jpg": PHOTO,
+        "data/tweets_media/22-Clip.mp4": b"\x00\x00\x00\x18ftypmp42",
+    })
+    observations, context = read_all(path)
+
+    assert [(o.kind, o.native_id) for o in observations] == [
+        (Kind.POST, "21"), (Kind.MEDIA, "21/21-GhPhoto1.jpg"),
+        (Kind.POST, "22"), (Kind.MEDIA, "22/22-Clip.mp4"), (Kind.POST, "23"),
+        (Kind.POST, "24")]
+    image = observations[1]
+    assert image.raw == PHOTO and image.parent_native_id == "21"
+    assert image.content == {"file": "21-GhPhoto1.jpg", "media_type": "image/jpeg",
+                             "alt": "Council chamber, full", "size": len(PHOTO)}
+    assert observations[3].raw_media_type == "video/mp4"
+    assert observations[0].content["attachments"][0]["alt"] == "Council chamber, full"
+    assert len(context.problems) == 1
+    assert "GhLost.png" in context.problems[0].what
+    assert context.problems[0].where.endswith(":data/tweets.js")
+
+
+def test_direct_message_media_is_attached_to_its_message(tmp_path):
+    conversation = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"messageCreate": {"recipientId": "1", "reactions": [], "urls": [],
+                           "text": "Pothole photo", "senderId": "42", "id": "77",
+                           "mediaUrls": ["https://ton.twitter.com/dm/77/88/Pothole.jpg"],
+                           "createdAt": "2025-01-05T10:00:00.000Z"}}]}}
+    path = build(tmp_path, {
+        "data/direct-messages.js": ytd("direct_messages", [conversation]),
+        "data/direct_messages_media/77-Pothole.jpg": PHOTO})
+    observations, context = read_all(path)
+    assert [(o.kind, o.native_id, o.parent_native_id) for o in observations] == [
+        (Kind.MESSAGE, "77", "42-1"), (Kind.MEDIA, "77/77-Pothole.jpg", "77")]
+    assert observations[1].raw == PHOTO and context.problems == []
+
+
+# -- encoding and damage ----------------------------------------------------------------------
+
+def test_encoding_quirks_bom_crlf_escapes_and_emoji(tmp_path):
+    source = ('window.YTD.tweets.part0 = [\r\n  {\r\n    "tweet" : {\r\n'
+              '      "id_str" : "31",\r\n      "id" : "31",\r\n'
+              '      "created_at" : "Tue Jan 21 00:21:51 +0000 2025",\r\n'
+              '      "full_text" : "Caf\\u00e9 reopens \U0001F389 \\/ 5 &lt; 6 &amp;&amp; ok"'
+              '\r\n    }\r\n  }\r\n]')
+    path = build(tmp_path, {"data/tweets.js": b"\xef\xbb\xbf" + source.encode("utf-8")})
+    (post,), context = read_all(path)
+    assert post.content["text"] == "Café reopens 🎉 / 5 < 6 && ok"
+    assert post.raw == source[source.index("{"):source.rindex("}") + 1].encode("utf-8")
+    assert context.problems == []
+
+
+def test_a_file_that_is_not_valid_json_raises_naming_the_file(tmp_path):
+    broken = ytd("tweets", [tweet("41", "ok")]).replace('"full_text" : "ok"',
+                                                         '"full_text" : ok')
+    path = build(tmp_path, {"data/tweets.js": broken})
+    with pytest.raises(InvalidInput, match=r"archive\.zip:data/tweets\.js: not valid JSON"):
+        read_all(path)
+
+
+def test_a_file_cut_short_raises_before_anything_is_read(tmp_path):
+    whole = ytd("tweets", [tweet("51", "one"), tweet("52", "two")])
+    path = build(tmp_path, {"data/tweets.js": whole[:len(whole) // 2]})
+    with pytest.raises(InvalidInput, match=r"data/tweets\.js: .*cut short"):
+        read_all(path)
+
+
+def test_a_damaged_manifest_raises_naming_it(tmp_path):
+    path = build(tmp_path, {"data/manifest.js": "window.__THAR_CONFIG = {\"userInfo\" : ",
+                            "data/tweets.js": ytd("tweets", [])})
+    with pytest.raises(InvalidInput, match=r"data/manifest\.js: not valid JSON"):
+        read_all(path)
+
+
+def test_a_malformed_entry_is_a_problem_and_the_others_import(tmp_path):
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", [
+        tweet("61", "fine"), tweet("62", "bad time", created="yesterday"),
+        {"tweet": {"full_text": "no id"}}, "not an object", tweet("65", "also fine")])})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["61", "65"]
+    assert [p.what.split(":")[0] for p in context.problems] == [
+        "entry 1", "entry 2", "entry 3"]
+    assert "created_at 'yesterday' is not a time" in context.problems[0].what
+    # skipped entries would look deleted in a later import: nothing is claimed complete
+    assert context.complete_kinds == set()
+
+
+def test_a_malformed_message_is_a_problem_and_the_others_import(tmp_path):
+    conversation = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"messageCreate": {"text": "no time", "senderId": "42", "id": "81"}},
+        {"messageCreate": {"text": "fine", "senderId": "42", "id": "82", "recipientId": "1",
+                           "createdAt": "2025-01-05T10:00:00.000Z"}}]}}
+    path = build(tmp_path, {"data/direct-messages.js": ytd("direct_messages", [conversation])})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["82"]
+    assert "message 0" in context.problems[0].what
+    assert Kind.MESSAGE not in context.complete_kinds
+
+
+def test_kinds_the_manifest_lists_but_the_export_lacks_are_not_complete(tmp_path):
+    path = build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js", "data/tweets-part1.js",
+                                     "data/direct-messages.js"),
+        "data/tweets.js": ytd("tweets", [tweet("71", "part zero only")]),
+        "data/direct-messages.js": ytd("direct_messages", [])})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["71"]
+    assert observations[0].author == "cityofexample"  # from the manifest's userInfo
+    assert context.complete_kinds == {Kind.MESSAGE}
+    assert "data/tweets-part1.js" in context.problems[0].what
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+def test_import_through_the_archive_keeps_edits_deletions_and_absences(archive, account,
+                                                                       tmp_path):
+    chain = ["1600000000000000001", "1600000000000000002"]
+    control = {"editTweetIds": chain, "editableUntil": "2025-01-21T01:00:00.000Z",
+               "editsRemaining": "4", "isEditEligible": True}
+    edited = [tweet(chain[0], "Libary open", "Tue Jan 21 00:00:00 +0000 2025",
+                    edit_info={"initial": control}),
+              tweet(chain[1], "Library open", "Tue Jan 21 00:04:00 +0000 2025",
+                    edit_info={"edit": {"initialTweetId": chain[0],
+                                        "editControlInitial": control}})]
+    photo = {"media_url_https": "https://pbs.twimg.com/media/P.jpg", "type": "photo"}
+    reply = tweet("12", "@resident1 Noted", in_reply_to_status_id_str="5")
+    message = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"messageCreate": {"recipientId": "1", "reactions": [], "urls": [], "mediaUrls": [],
+                           "text": "Hello", "senderId": "42", "id": "90",
+                           "createdAt": "2025-01-05T10:00:00.000Z"}}]}}
+
+    def export(name: str, posts: list) -> Path:
+        return build(tmp_path, {
+            "data/manifest.js": manifest("data/tweets.js", "data/direct-messages.js"),
+            "data/account.js": ACCOUNT,
+            "data/tweets.js": ytd("tweets", posts),
+            "data/deleted-tweets.js": ytd("deleted_tweets", [tweet(
+                "13", "Oops", deleted_at="Tue Jan 21 05:00:00 +0000 2025")]),
+            "data/direct-messages.js": ytd("direct_messages", [message]),
+            "data/tweets_media/11-P.jpg": PHOTO}, name)
+
+    first = export("first.zip", [tweet("11", "Parade today",
+                                       extended_entities={"media": [photo]}), reply, *edited])
+    report = archive.import_export(first, account.id).as_dict()
+    assert report["format"] == "x" and report["problems"] == []
+    assert (report["created"], report["edited"], report["deleted"]) == (6, 1, 1)
+    counts = {kind: {event: n for event, n in events.items() if n}
+              for kind, events in report["by_kind"].items()}
+    assert counts == {"post": {"created": 3, "edited": 1, "deleted": 1},
+                      "reply": {"created": 1}, "media": {"created": 1},
+                      "message": {"created": 1}}
+    assert set(report["complete_kinds"]) == {"post", "reply", "message"}
+
+    assert archive.import_export(first, account.id).as_dict()["versions"] == 0
+
+    # a later export: counts moved (not an edit), the reply is gone (deleted by absence)
+    later = tweet("11", "Parade today", extended_entities={"media": [photo]},
+                  favorite_count="250", retweet_count="40")
+    report = archive.import_export(export("later.zip", [later, *edited]), account.id).as_dict()
+    assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (0, 1, 1)
+    assert report["by_kind"]["reply"]["deleted"] == 1
+    assert report["by_kind"]["post"]["unchanged"] == 5  # 11, both edits, 13 and its deletion
