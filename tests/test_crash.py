@@ -74,3 +74,47 @@ def test_sigkill_mid_ingest_verifies_and_rerun_completes(tmp_path, sample, kill_
         assert counts["items"] == counts["versions"] == N
         report = archive.verify()
         assert report.ok, report.problems[:3]
+
+
+@pytest.fixture(scope="module")
+def mastodon_export(tmp_path_factory):
+    from tests.connectors.test_mastodon import FOLLOWERS, PUBLIC, note
+    entries = [note(n, f"<p>Notice {n}: council meets Tuesday.</p>", [PUBLIC], [FOLLOWERS])
+               for n in range(N)]
+    outbox = {"@context": "https://www.w3.org/ns/activitystreams", "id": "outbox",
+              "type": "OrderedCollection", "totalItems": N, "orderedItems": entries}
+    path = tmp_path_factory.mktemp("export") / "archive.zip"
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("outbox.json", json.dumps(outbox))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_at", [1000, 3500])
+def test_sigkill_mid_import_verifies_and_rerun_completes(tmp_path, mastodon_export, kill_at):
+    home = tmp_path / "home"
+    with Archive.init("Crash City", home=home) as archive:
+        account = archive.add_account("mastodon", "@city@social.example.gov", "agency")
+    command = [sys.executable, "-m", "civicarchive.cli", "--home", str(home), "import",
+               str(mastodon_export), "--account", str(account.id), "--batch-size", "300",
+               "--quiet"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while versions_in(home / "archive.db") < kill_at and process.poll() is None:
+        assert time.monotonic() < deadline, "import made no progress"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the import finished before the kill"
+    landed = versions_in(home / "archive.db")
+    with Archive.open(home) as archive:
+        assert archive.verify().ok
+    rerun = subprocess.run(command + ["--json"], capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert (summary["created"], summary["unchanged"], summary["deleted"]) == \
+        (N - landed, landed, 0)
+    with Archive.open(home) as archive:
+        assert archive.stats()["versions"] == N and archive.verify().ok

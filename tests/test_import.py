@@ -26,14 +26,22 @@ class ListImporter:
     platform = "x"
 
     def detect(self, files: ExportFiles) -> bool:
-        return "posts.json" in files.names()
+        return bool(files.find("posts*.json"))
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
-        text = files.read("posts.json").decode()
         context.complete_kinds.add(Kind.POST)
-        for entry, raw in json_array_items(text):
+        for name in files.find("posts*.json"):
+            yield from self._posts(files, name, context)
+
+    def _posts(self, files: ExportFiles, name: str, context: ImportContext
+               ) -> Iterator[Observation]:
+        try:
+            items = list(json_array_items(files.read(name).decode()))
+        except ValueError as error:
+            raise InvalidInput(f"{files.where(name)}: not valid JSON ({error})") from None
+        for entry, raw in items:
             if "id" not in entry:
-                context.problem(files.where("posts.json"), "an entry without id; skipped")
+                context.problem(files.where(name), "an entry without id; skipped")
                 continue
             yield Observation(account_id=context.account_id, native_id=entry["id"],
                               kind=Kind.POST, observed_at=context.observed_at,
@@ -132,3 +140,17 @@ def test_import_of_a_hostile_archive_writes_nothing(archive, account, tmp_path):
         archive.import_export(path, account.id)
     assert archive.stats() == before
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_import_stopped_by_a_broken_file_resumes_without_duplicates(archive, account, tmp_path,
+                                                                    listfmt):
+    folder = export(tmp_path, "e1", [post(str(n), f"p{n}") for n in range(10)])
+    (folder / "posts2.json").write_text('[{"id": "10", "at": "2025-01-02T03:04:05+00:00", "te')
+    with pytest.raises(InvalidInput, match="posts2.json"):
+        archive.import_export(folder, account.id, batch_size=4)
+    assert archive.stats()["versions"] == 8  # two whole batches landed, the third did not
+    assert archive.verify().ok
+    (folder / "posts2.json").write_text(json.dumps([post("10", "p10")]))
+    report = archive.import_export(folder, account.id, batch_size=4).as_dict()
+    assert (report["created"], report["unchanged"]) == (3, 8)
+    assert archive.stats()["versions"] == 11 and archive.verify().ok
