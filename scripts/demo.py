@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from civicarchive import Archive
-from civicarchive.sample import observations, recapture, write_jsonl
+from civicarchive.sample import mastodon_archive, observations, recapture, write_jsonl
 
 COUNT = 600
 
@@ -37,7 +37,11 @@ def main() -> None:
     first = list(observations(COUNT))
     write_jsonl(iter(first), samples / "capture-1.jsonl")
     write_jsonl(recapture(first), samples / "capture-2.jsonl")
-    print(f"Wrote two sample captures of {COUNT} posts and comments to {samples}\n")
+    mastodon_archive(samples / "mastodon-archive-january.zip", 40)
+    mastodon_archive(samples / "mastodon-archive-march.zip", 40, skip=frozenset({3, 17}),
+                     edited=frozenset({5}))
+    print(f"Wrote two sample captures of {COUNT} posts and comments, and two Mastodon "
+          f"account archives, to {samples}\n")
 
     def cli(*args: str) -> str:
         shown = " ".join(shlex.quote(str(a)) for a in ("civicarchive", "--home", home, *args))
@@ -56,6 +60,10 @@ def main() -> None:
         "--classification", "agency", "--owner", "Communications Office")
     cli("ingest-jsonl", samples / "capture-1.jsonl", "--account", "1")
     cli("ingest-jsonl", samples / "capture-2.jsonl", "--account", "1")
+    cli("accounts", "add", "--platform", "mastodon", "--handle", "@cityofexample@social.example.gov",
+        "--classification", "agency", "--owner", "Communications Office")
+    cli("import", samples / "mastodon-archive-january.zip", "--account", "2")
+    cli("import", samples / "mastodon-archive-march.zip", "--account", "2")
     cli("stats")
 
     with Archive.open(home) as archive:  # find a record with a story to tell

@@ -44,6 +44,7 @@ class ImportReport:
     """What an import did: versions by kind, problems stepped over, evidence checked."""
 
     ingest: IngestReport
+    entries: int  # read from the export (the ingest report also counts absent items)
     format: str
     source: str
     problems: list[ImportProblem]
@@ -53,8 +54,8 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         counts = self.ingest.as_dict()
-        return {"format": self.format, "source": self.source,
-                **{name: counts[name] for name in ("observations", "versions", "created",
+        return {"format": self.format, "source": self.source, "entries": self.entries,
+                **{name: counts[name] for name in ("versions", "created",
                                                    "edited", "deleted", "hidden", "unhidden",
                                                    "restored", "unchanged")},
                 "by_kind": counts["by_kind"], "complete_kinds": self.complete_kinds,
@@ -293,8 +294,9 @@ class Archive:
                 complete = set()
             absent = self._mark_absent(account_id, complete, seen, observed_at,
                                        f"{source} (absent from this export)", actor)
+        entries = report.observations
         report.add(absent)
-        return ImportReport(report, importer.format, str(path), problems,
+        return ImportReport(report, entries, importer.format, str(path), problems,
                             sorted(k.value for k in complete), absent.versions, evidence)
 
     def _mark_absent(self, account_id: int, kinds: set[Kind], seen: set[tuple[str, str]],

@@ -207,7 +207,7 @@ def import_command(ctx: Context, path: Path, account_id: int, format_name: str |
     if as_json:
         _emit(result)
         return
-    click.echo(f"Imported {result['observations']:,} entries from {path} ({result['format']} "
+    click.echo(f"Imported {result['entries']:,} entries from {path} ({result['format']} "
                f"export): {result['created']:,} created, {result['edited']:,} edited, "
                f"{result['deleted']:,} deleted, {result['unchanged']:,} unchanged, "
                f"{len(result['problems'])} problem(s)")

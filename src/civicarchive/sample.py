@@ -7,6 +7,7 @@ Each line is about 1 KB, like a platform API item.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -87,3 +88,47 @@ def write_jsonl(records: Iterator[dict], path) -> int:  # noqa: ANN001
             out.write(orjson.dumps(record) + b"\n")
             written += 1
     return written
+
+
+MASTODON = "https://social.example.gov"
+AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def mastodon_archive(path, count: int, seed: int = 11, skip: frozenset = frozenset(),  # noqa: ANN001
+                     edited: frozenset = frozenset()) -> None:
+    """A Mastodon account archive (zip) as the server's backup writes it: outbox.json with
+    its duplicate `orderedItems` key, and actor.json. `skip` leaves statuses out (deleted
+    since); `edited` changes their text (edited since)."""
+    import zipfile
+
+    rng = random.Random(seed)
+    actor = f"{MASTODON}/users/cityofexample"
+    items = []
+    for n in range(count):
+        if n in skip:
+            continue
+        uri = f"{actor}/statuses/1135012074468{n:05d}"
+        published = (START + timedelta(hours=9 * n)).isoformat().replace("+00:00", "Z")
+        text = f"{TOPICS[n % len(TOPICS)].capitalize()}: update #{n}."
+        if n in edited:
+            text += " (Corrected time: 6pm.)"
+        note = {"id": uri, "type": "Note", "summary": None, "inReplyTo": None,
+                "published": published, "url": f"{MASTODON}/@cityofexample/{n}",
+                "attributedTo": actor, "to": [AS_PUBLIC], "cc": [f"{actor}/followers"],
+                "sensitive": False, "content": f"<p>{text}</p>", "attachment": [],
+                "tag": [], "contentMap": {"en": f"<p>{text}</p>"}}
+        items.append({"id": f"{uri}/activity", "type": "Create", "actor": actor,
+                      "published": published, "to": note["to"], "cc": note["cc"],
+                      "object": note})
+        rng.random()
+    body = json.dumps(items, indent=1)
+    outbox = ('{"@context": "https://www.w3.org/ns/activitystreams", "id": "outbox.json", '
+              f'"type": "OrderedCollection", "totalItems": {len(items)}, "orderedItems": [], '
+              f'"orderedItems": {body}}}')
+    profile = {"@context": "https://www.w3.org/ns/activitystreams", "id": actor,
+               "type": "Person", "preferredUsername": "cityofexample",
+               "name": "City of Example", "summary": "<p>Official account.</p>",
+               "published": "2023-01-01T00:00:00Z", "url": f"{MASTODON}/@cityofexample"}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("outbox.json", outbox)
+        bundle.writestr("actor.json", json.dumps(profile, indent=1))
