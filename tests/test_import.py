@@ -92,6 +92,11 @@ def test_import_later_export_edits_and_marks_absent_items_deleted(archive, accou
     assert "e2" in gone.source and archive.content(gone)["text"] == "b"
     assert archive.import_export(later, account.id).as_dict()["versions"] == 0
     assert archive.verify().ok
+    with archive.store.read() as conn:
+        from civicarchive.store import schema
+        audits = conn.execute(schema.audit_events.select().where(
+            schema.audit_events.c.action == "import")).all()
+    assert len(audits) == 3 and json.loads(audits[1].details)["absent_marked_deleted"] == 1
 
 
 def test_import_partial_export_deletes_nothing_by_absence(archive, account, tmp_path, listfmt):

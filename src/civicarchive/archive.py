@@ -296,8 +296,14 @@ class Archive:
                                        f"{source} (absent from this export)", actor)
         entries = report.observations
         report.add(absent)
-        return ImportReport(report, entries, importer.format, str(path), problems,
-                            sorted(k.value for k in complete), absent.versions, evidence)
+        result = ImportReport(report, entries, importer.format, str(path), problems,
+                              sorted(k.value for k in complete), absent.versions, evidence)
+        with self._write() as tx:  # the import itself, with its evidence, in the ledger
+            tx.audit(actor, "import", source, {
+                "format": importer.format, "entries": entries, "versions": report.versions,
+                "absent_marked_deleted": absent.versions, "problems": len(problems),
+                "complete_kinds": result.complete_kinds, "evidence": evidence})
+        return result
 
     def _mark_absent(self, account_id: int, kinds: set[Kind], seen: set[tuple[str, str]],
                      observed_at: datetime, source: str, actor: str) -> IngestReport:

@@ -100,6 +100,21 @@ def test_files_reports_a_truncated_zip(tmp_path):
                 files.read(name)
 
 
+def test_files_reports_a_truncated_tar_gz(tmp_path):
+    whole = tmp_path / "whole.tar.gz"
+    with tarfile.open(whole, "w:gz") as archive:
+        data = os.urandom(200_000)
+        info = tarfile.TarInfo("outbox.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    truncated = tmp_path / "cut.tar.gz"
+    truncated.write_bytes(whole.read_bytes()[:50_000])
+    with pytest.raises(InvalidInput, match="cut.tar.gz.*(truncated|complete)"):
+        with ExportFiles.open(truncated) as files:
+            for name in files.names():
+                files.read(name)
+
+
 def test_files_opens_a_folder_and_a_single_file(tmp_path):
     (tmp_path / "export" / "data").mkdir(parents=True)
     (tmp_path / "export" / "data" / "x.json").write_text("[]")
