@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --home demo-data
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts docs/examples
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

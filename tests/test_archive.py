@@ -7,7 +7,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from civicarchive import AppendOnlyViolation, Archive, Event, InvalidInput, Kind, NotFound
+from civicarchive import Archive, Event, InvalidInput, Kind, NotFound
 from civicarchive.errors import AlreadyInitialised, NotInitialised
 from civicarchive.store import schema as t
 from civicarchive.store.sql import INLINE_BLOB_LIMIT

@@ -33,7 +33,6 @@ no media, so it stays small).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections import Counter
 from collections.abc import Iterator

@@ -31,13 +31,14 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
 from civicarchive.clock import format_time
 from civicarchive.connectors.base import (ImportContext, json_array_items, media_type_of,
                                           repair_mojibake)
+from civicarchive.connectors import meta
 from civicarchive.connectors.files import ExportFiles
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
@@ -52,7 +53,6 @@ MESSAGE_MEDIA = ("photos", "videos", "gifs", "audio_files", "files")
 EXPORT_NAME = re.compile(r"^facebook-(.+?)[-_]\d{4}-?\d{2}-?\d{2}")
 HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 URL = re.compile(r"https?://[^\s<>\"']+")
-_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 class FacebookImporter:
@@ -159,7 +159,7 @@ class _Reader:
     def post(self, entry: object, raw: bytes, _name: str) -> Built:
         if not isinstance(entry, dict):
             raise ValueError("is not a JSON object")
-        seconds = _seconds(entry.get("timestamp"))
+        seconds = meta.seconds(entry.get("timestamp"))
         data = [d for d in _list(entry, "data") if isinstance(d, dict)]
         text = next((d["post"] for d in data if isinstance(d.get("post"), str)), "")
         updated = next((d["update_timestamp"] for d in data if "update_timestamp" in d), None)
@@ -173,7 +173,7 @@ class _Reader:
                    "event": details["event"]}
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.POST,
-            observed_at=self.context.observed_at, created_at=_time(seconds), content=content,
+            observed_at=self.context.observed_at, created_at=meta.time_of(seconds), content=content,
             raw=raw, raw_media_type="application/json", author=self.owner), details["media"]
 
     def comment(self, entry: object, raw: bytes, _name: str) -> Built:
@@ -183,7 +183,7 @@ class _Reader:
                      if isinstance(d, dict) and isinstance(d.get("comment"), dict)), None)
         if said is None:
             raise ValueError("has no data[].comment")
-        seconds = _seconds(said.get("timestamp", entry.get("timestamp")))
+        seconds = meta.seconds(said.get("timestamp", entry.get("timestamp")))
         text = _text(said.get("comment")) or ""
         author = _text(said.get("author")) or self.owner
         details = _attached(entry)
@@ -193,7 +193,7 @@ class _Reader:
                    "hashtags": HASHTAG.findall(text), "attachments": details["attachments"]}
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.COMMENT,
-            observed_at=self.context.observed_at, created_at=_time(seconds), content=content,
+            observed_at=self.context.observed_at, created_at=meta.time_of(seconds), content=content,
             raw=raw, raw_media_type="application/json", author=author), details["media"]
 
     def message(self, entry: object, raw: bytes, name: str) -> Built:
@@ -224,7 +224,7 @@ class _Reader:
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.MESSAGE,
             observed_at=self.context.observed_at,
-            created_at=_time(sent_ms // 1000) + timedelta(milliseconds=sent_ms % 1000),
+            created_at=meta.time_of(sent_ms // 1000) + timedelta(milliseconds=sent_ms % 1000),
             content=None if unsent else content, raw=raw, raw_media_type="application/json",
             author=sender or None, parent_native_id=thread,
             event=Event.DELETED if unsent else None), [] if unsent else media
@@ -247,20 +247,20 @@ class _Reader:
             uri = item["uri"]
             if "://" in uri:  # a link to Facebook's servers, not a file in the export
                 continue
-            found = _locate(self.names, beside, uri)
+            found = meta.locate(self.names, beside, uri)
             if found is None:
                 self.context.problem(self.files.where(beside), f"{entry.native_id}: media "
                                      f"{uri!r} is listed but not in the export; kept the "
                                      f"{entry.kind.value} without it")
                 continue
             data = self.files.read(found)
-            file = _file_name(found)
+            file = meta.file_name(found)
             taken = item.get("creation_timestamp")
             yield Observation(
                 account_id=self.context.account_id,
                 native_id=self.unique(f"{entry.native_id}/{file}", found), kind=Kind.MEDIA,
                 observed_at=self.context.observed_at,
-                created_at=_time(taken) if _when(taken) else entry.created_at,
+                created_at=meta.time_of(taken) if _when(taken) else entry.created_at,
                 content={"file": file, "media_type": media_type_of(file),
                          "alt": None,  # Facebook exports carry no alt text
                          "size": len(data), "title": _text(item.get("title")),
@@ -300,7 +300,7 @@ def _attachment(media: dict) -> dict:
     """A media item as its entry's content shows it: by file name, not by folder, which
     moved between eras and would otherwise read as an edit."""
     uri = media["uri"]
-    shown = {"file": _file_name(uri)} if "://" not in uri else {"url": uri}
+    shown = {"file": meta.file_name(uri)} if "://" not in uri else {"url": uri}
     return shown | {"media_type": media_type_of(uri), "alt": None,
                     "title": _text(media.get("title")),
                     "description": _text(media.get("description")),
@@ -317,7 +317,7 @@ def _place(place: dict) -> dict:
 
 
 def _identity(details: dict) -> str:
-    return _digest("\n".join(sorted(_file_name(m["uri"]) for m in details["media"])
+    return _digest("\n".join(sorted(meta.file_name(m["uri"]) for m in details["media"])
                              + sorted(details["urls"])), 12)
 
 
@@ -342,23 +342,15 @@ def _list(holder: dict, key: str) -> list:
     return value if isinstance(value, list) else []
 
 
-def _seconds(value: object) -> int:
-    if type(value) is not int or value <= 0:
-        raise ValueError(f"timestamp {value!r} is not a positive number of seconds")
-    return value
 
 
-def _time(value: object) -> datetime:
-    return datetime.fromtimestamp(_seconds(value), timezone.utc)
 
 
 def _when(value: object) -> str | None:
     """A time for the content, or None where the export has none (or a broken one)."""
-    return format_time(_time(value)) if type(value) is int and value > 0 else None
+    return format_time(meta.time_of(value)) if type(value) is int and value > 0 else None
 
 
-def _file_name(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _list_start(text: str, document: object, key: str | None) -> int | None:
@@ -372,35 +364,15 @@ def _list_start(text: str, document: object, key: str | None) -> int | None:
         key = next((k for k, v in document.items() if isinstance(v, list)), None)
     if key is None or not isinstance(document.get(key), list):
         return None
-    return _member_start(text, key)
+    return next((at for name, at in meta.members(text) if name == key), None)
 
 
-def _member_start(text: str, wanted: str) -> int:
-    """Where a key's value starts in the top-level object, walking the object itself so
-    that the key's name inside some string is never mistaken for the key."""
-    decoder = json.JSONDecoder()
-    i = _SPACE.match(text, text.index("{") + 1).end()
-    while True:
-        key, i = decoder.raw_decode(text, i)
-        i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()  # past the colon
-        if key == wanted:
-            return i
-        _value, i = decoder.raw_decode(text, i)
-        i = _SPACE.match(text, _SPACE.match(text, i).end() + 1).end()  # past the comma
 
 
-def _locate(names: set[str], beside: str, uri: str) -> str | None:
-    """The export's file for a uri, which is relative to the export's root: that root
-    may be any folder above the JSON file (zips often wrap everything in one folder)."""
-    for folder in reversed(PurePosixPath(beside).parents):
-        candidate = uri if str(folder) == "." else f"{folder}/{uri}"
-        if candidate in names:
-            return candidate
-    return None
 
 
 def _post_files(files: ExportFiles) -> list[str]:
-    return sorted({n for pattern in POST_FILES for n in files.find(pattern)}, key=_numbered)
+    return sorted({n for pattern in POST_FILES for n in files.find(pattern)}, key=meta.numbered)
 
 
 def _comment_files(files: ExportFiles) -> list[str]:
@@ -410,13 +382,9 @@ def _comment_files(files: ExportFiles) -> list[str]:
 def _message_files(files: ExportFiles) -> list[str]:
     found = [n for n in files.find("message_*.json")
              if len(parts := PurePosixPath(n).parts) > 2 and parts[-3] in MESSAGE_FOLDERS]
-    return sorted(found, key=_numbered)
+    return sorted(found, key=meta.numbered)
 
 
-def _numbered(name: str) -> tuple[str, int]:
-    """your_posts_2.json before your_posts_10.json."""
-    match = re.search(r"^(.*?)(\d+)\.json$", name)
-    return (match[1], int(match[2])) if match else (name[:-5], 0)
 
 
 def _is_instagram(files: ExportFiles) -> bool:

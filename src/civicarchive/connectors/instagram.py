@@ -25,11 +25,12 @@ import hashlib
 import json
 import re
 from collections.abc import Generator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from civicarchive.connectors.base import (ImportContext, json_array_items, media_type_of,
                                           repair_mojibake)
+from civicarchive.connectors import meta
 from civicarchive.connectors.files import ExportFiles
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
@@ -40,7 +41,6 @@ FACEBOOK_FILES = ("your_posts_*.json", "profile_posts_*.json")
 EXPORT_NAME = re.compile(r"^instagram-(.+?)-\d{4}-?\d{2}-?\d{2}")
 HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
-_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 class InstagramImporter:
@@ -67,7 +67,7 @@ class InstagramImporter:
         posts = _posts_files(files, "posts_*.json")
         archived = _posts_files(files, "archived_posts*.json")
         comments = sorted({n for pattern in COMMENT_FILES for n in files.find(pattern)},
-                          key=_numbered)
+                          key=meta.numbered)
         lost: set[Kind] = set()
         # An archived post is hidden from the profile, not deleted: reading it keeps a
         # later full import from marking it absent.
@@ -97,7 +97,7 @@ class InstagramImporter:
                 continue
             yield post
             for uri, attachment in media:
-                found = _locate(names, name, uri)
+                found = meta.locate(names, name, uri)
                 if found is None:
                     context.problem(files.where(name), f"post {post.native_id}: media {uri!r} "
                                     "is listed but not in the export; kept the post without it")
@@ -129,8 +129,8 @@ def _post(entry: object, source: str, author: str, event: Event | None,
             not all(isinstance(m, dict) and isinstance(m.get("uri"), str) for m in media):
         raise ValueError("has no list of media with a uri each")
     first = media[0]
-    native_id = f"{_seconds(first.get('creation_timestamp'))}:{_file_name(first['uri'])}"
-    posted = _time(entry.get("creation_timestamp", first.get("creation_timestamp")))
+    native_id = f"{meta.seconds(first.get('creation_timestamp'))}:{meta.file_name(first['uri'])}"
+    posted = meta.time_of(entry.get("creation_timestamp", first.get("creation_timestamp")))
     # A single photo carries its caption on the media, a carousel on the post.
     text = entry.get("title") or (first.get("title") if len(media) == 1 else "") or ""
     if not isinstance(text, str):
@@ -153,10 +153,10 @@ def _attachment(media: dict, posted: datetime, caption: str) -> dict:
     which moved between export eras and would otherwise read as an edit."""
     uri = media["uri"]
     taken = media.get("creation_timestamp")
-    attachment: dict = {"file": _file_name(uri)} if _is_file(uri) else {"url": uri}
+    attachment: dict = {"file": meta.file_name(uri)} if _is_file(uri) else {"url": uri}
     attachment |= {"media_type": media_type_of(uri),
                    "alt": None,  # Instagram exports carry no alt text
-                   "created_at": (_time(taken) if taken is not None else posted).isoformat()}
+                   "created_at": (meta.time_of(taken) if taken is not None else posted).isoformat()}
     title = media.get("title")
     if isinstance(title, str) and title and title != caption:
         attachment["title"] = title
@@ -196,8 +196,8 @@ def _comments(entry: object, source: str, author: str,
             raise ValueError("has no comment text")
         digest = hashlib.sha256(f"{owner}\n{text}".encode()).hexdigest()[:16]
         yield Observation(
-            account_id=context.account_id, native_id=f"comment:{_seconds(timestamp)}:{digest}",
-            kind=Kind.COMMENT, observed_at=context.observed_at, created_at=_time(timestamp),
+            account_id=context.account_id, native_id=f"comment:{meta.seconds(timestamp)}:{digest}",
+            kind=Kind.COMMENT, observed_at=context.observed_at, created_at=meta.time_of(timestamp),
             content={"text": text, "author": author, "media_owner": owner,
                      "hashtags": HASHTAG.findall(text), "mentions": _mentions(text)},
             raw=source.encode("utf-8"), raw_media_type="application/json", author=author)
@@ -224,51 +224,23 @@ def _entries(files: ExportFiles, name: str) -> Iterator[tuple[object, str]]:
     if isinstance(document, list):
         yield from json_array_items(text)
     elif isinstance(document, dict):
-        for start in _array_values(text):
+        for start in (at for _key, at in meta.members(text) if text[at] == "["):
             yield from json_array_items(text, start)
     else:
         raise InvalidInput(f"{files.where(name)}: holds neither a list of entries nor an "
                            "object of them; is this an Instagram export?")
 
 
-def _array_values(text: str) -> Iterator[int]:
-    """Where each array-valued key of the top-level object starts, walking the object
-    itself so that a key's name inside some string is never mistaken for the key."""
-    decoder = json.JSONDecoder()
-    i = _SPACE.match(text, text.index("{") + 1).end()
-    while text[i] != "}":
-        _key, i = decoder.raw_decode(text, i)
-        i = _SPACE.match(text, i).end() + 1  # the colon
-        i = _SPACE.match(text, i).end()
-        if text[i] == "[":
-            yield i
-        _value, i = decoder.raw_decode(text, i)
-        i = _SPACE.match(text, i).end()
-        if text[i] == ",":
-            i = _SPACE.match(text, i + 1).end()
 
 
 def _posts_files(files: ExportFiles, pattern: str) -> list[str]:
     found = [n for n in files.find(pattern)
              if len(parts := PurePosixPath(n).parts) > 1 and parts[-2] in POST_FOLDERS]
-    return sorted(found, key=_numbered)
+    return sorted(found, key=meta.numbered)
 
 
-def _numbered(name: str) -> tuple[str, int]:
-    """posts_2.json before posts_10.json."""
-    match = re.search(r"^(.*?)(\d+)\.json$", name)
-    return (match[1], int(match[2])) if match else (name[:-5], 0)
 
 
-def _locate(names: set[str], beside: str, uri: str) -> str | None:
-    """The export's file for a uri, which is relative to the export's root: that root
-    may be any folder above the JSON file (zips often wrap everything in one folder)."""
-    parents = PurePosixPath(beside).parents
-    for folder in reversed(parents):
-        candidate = uri if str(folder) == "." else f"{folder}/{uri}"
-        if candidate in names:
-            return candidate
-    return None
 
 
 def _author(files: ExportFiles) -> str:
@@ -294,15 +266,7 @@ def _is_file(uri: str) -> bool:
     return bool(uri) and "://" not in uri
 
 
-def _file_name(uri: str) -> str:
-    return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _seconds(value: object) -> int:
-    if type(value) is not int or value <= 0:
-        raise ValueError(f"creation time {value!r} is not a positive number of seconds")
-    return value
 
 
-def _time(value: object) -> datetime:
-    return datetime.fromtimestamp(_seconds(value), timezone.utc)
