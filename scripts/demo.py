@@ -79,13 +79,18 @@ def main() -> None:
     cli("proof", version, "-o", exports / f"proof-version-{version}.json")
     cli("verify-proof", exports / f"proof-version-{version}.json", "--public-key",
         exports / "public-key.pem")
+    policy_file = Path(__file__).resolve().parents[1] / "src/civicarchive/policy/examples" \
+        / "washington-local.yaml"
+    cli("policy", "check", policy_file, "--platform", "x", "--platform", "mastodon")
+    cli("policy", "render", policy_file, "--format", "pdf", "-o", exports / "policy.pdf")
 
     print(f"""Done. The demo archive is in {home}:
   archive.db     the records, versions, ledger and audit log (SQLite)
   blobs/         large raw files, content-addressed
   keys/          the archive's Ed25519 signing key (keep it safe) and public key
   samples/       the two JSONL captures that were ingested
-  exports/       the public key and an inclusion proof a third party can check offline
+  exports/       the public key, an inclusion proof a third party can check offline, and
+                 the social media policy rendered from the example Washington policy file
 
 Try next:
   .venv/bin/civicarchive --home {home} history {edited}

@@ -15,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from civicarchive.clock import Clock, SystemClock, format_time
+from civicarchive import policy
 from civicarchive.connectors import registry
 from civicarchive.connectors.base import ImportContext, ImportProblem
 from civicarchive.connectors.files import ExportFiles
@@ -23,6 +24,7 @@ from civicarchive.errors import (AlreadyInitialised, ArchiveError, InvalidInput,
                                  NotInitialised)
 from civicarchive.model.account import Account, Agency, Classification
 from civicarchive.model.record import Event, Item, Kind, Observation, Version
+from civicarchive.policy import PolicyProblem
 from civicarchive.settings import Settings
 from civicarchive.store import SqlRecordStore, open_store
 from civicarchive.store import schema as t
@@ -437,6 +439,30 @@ class Archive:
 
     def stats(self) -> dict[str, int]:
         return self.store.counts()
+
+
+def policy_problems(path: Path | str, platforms: Iterable[str] = ()) -> list[PolicyProblem]:
+    """Every problem in an agency policy file, with file:line:column; with `platforms`,
+    also the records on those platforms that no series, or more than one, would cover."""
+    problems = policy.check_policy(path)
+    if platforms and not any(p.severity is policy.Severity.ERROR for p in problems):
+        overlaps, gaps = policy.assignment_report(policy.load_policy(path), tuple(platforms))
+        problems += [PolicyProblem(str(path), 1, 1, f"no record series covers {gap}")
+                     for gap in gaps]
+        problems += [PolicyProblem(str(path), 1, 1, f"{overlap.combination} falls into "
+                                   f"several series: {', '.join(overlap.series)}")
+                     for overlap in overlaps]
+    return problems
+
+
+def render_policy(path: Path | str, fmt: str) -> bytes:
+    """The agency's social media policy document (md, html or pdf) from its policy file."""
+    return policy.render(policy.load_policy(path), fmt)
+
+
+def diff_policy_files(old: Path | str, new: Path | str) -> str:
+    """A policy change as a diff of both the file and the rendered document."""
+    return policy.diff_policies(old, new)
 
 
 def check_proof(doc: object, trusted_key: bytes | None = None) -> ProofResult:

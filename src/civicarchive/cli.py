@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 import orjson
 
-from civicarchive.archive import DEFAULT_BATCH, FORMATS, Archive, check_proof
+from civicarchive.archive import (DEFAULT_BATCH, FORMATS, Archive, check_proof,
+                                  diff_policy_files, policy_problems, render_policy)
 from civicarchive.errors import ArchiveError, ProofError
 from civicarchive.model.account import Classification
 
@@ -382,6 +383,56 @@ def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> N
                   "pass --public-key)"))
     if result.content_included:
         click.echo("  content matches the hash the entry commits to")
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """Check, render and compare the agency policy file (docs/policy.md)."""
+
+
+@policy_group.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--platform", "platforms", multiple=True,
+              help="Also check that every record on this platform falls into exactly one "
+                   "series (repeat for several).")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@handles_errors
+def policy_check(file: str, platforms: tuple[str, ...], as_json: bool) -> None:
+    """Report every problem in a policy file with its line and column; exit 1 on errors."""
+    problems = policy_problems(file, platforms)
+    errors = [p for p in problems if p.severity.value == "error"]
+    if as_json:
+        _emit([{"line": p.line, "column": p.column, "severity": p.severity.value,
+                "message": p.message} for p in problems])
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{file}: {len(errors)} error(s), {len(problems) - len(errors)} warning(s)"
+                   if problems else f"{file}: OK, no problems")
+    if errors:
+        sys.exit(1)
+
+
+@policy_group.command("render")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md",
+              show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the document.")
+@handles_errors
+def policy_render(file: str, fmt: str, output: Path) -> None:
+    """Write the agency's social media policy document from its policy file."""
+    output.write_bytes(render_policy(file, fmt))
+    click.echo(f"Wrote the policy document ({fmt}) to {output}")
+
+
+@policy_group.command("diff")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@handles_errors
+def policy_diff(old: str, new: str) -> None:
+    """Show a policy change as a diff of the file and of the rendered document."""
+    click.echo(diff_policy_files(old, new) or "no differences", nl=False)
 
 
 @main.command()

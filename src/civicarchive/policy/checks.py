@@ -1,0 +1,201 @@
+"""The checks of a policy file that its schema cannot express.
+
+They read the plain data (before or despite type errors, so that one run reports every
+problem) and return `Located` problems: references to series that do not exist,
+duplicates, contradictory keys, high-risk moderation categories, and assignment gaps and
+overlaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from civicarchive.model.account import Classification
+from civicarchive.model.record import Kind
+from civicarchive.policy.marks import KeyPath, Located, Marks
+from civicarchive.policy.model import (OTHER_PLATFORM, AssignmentRule, Combination, Overlap,
+                                       rules_report)
+
+# Removal reasons LAW.md rates "high risk: generally protected" (Cohen v. California 1971;
+# Matal v. Tam 2017; Iancu v. Brunetti 2019; Robinson v. Hunt County 2019).
+HIGH_RISK_WORDS = ("offensive", "inappropriate", "profanity", "profane", "hate speech")
+HIGH_RISK_FOOTING = ("Cohen v. California (1971); Matal v. Tam (2017); Iancu v. Brunetti "
+                     "(2019); Robinson v. Hunt County (5th Cir. 2019)")
+RULE_SETS = {"classifications": "classification", "platforms": "platform", "kinds": "kind",
+             "tags": "tag"}
+
+
+def semantic_problems(data: dict, marks: Marks) -> list[Located]:
+    """Problems in `data` (the whole policy file) beyond types and unknown keys."""
+    codes = _series_problems(data, marks, found := [])
+    _rule_problems(data, marks, codes, found)
+    _moderation_problems(data, marks, found)
+    requests = data.get("requests")
+    if isinstance(requests, dict):
+        _deadline_problems(requests, marks, found)
+        _holiday_problems(requests, marks, found)
+    return found
+
+
+def coverage_problems(data: dict, marks: Marks,
+                      rules: Sequence[AssignmentRule] | None) -> list[Located]:
+    """Assignment gaps and overlaps, one problem per group; none if the rules are invalid."""
+    if rules is None:
+        return []
+    overlaps, gaps = rules_report(rules)
+    found = []
+    groups: dict[tuple[int, ...], list[Overlap]] = {}
+    for overlap in overlaps:
+        groups.setdefault(overlap.rules, []).append(overlap)
+    for indexes, items in groups.items():
+        lines = [str(marks.line(("assignment", i))) for i in indexes]
+        found.append(Located(
+            marks.value(("assignment", indexes[-1])),
+            f"assignment rules on lines {_and(lines)} give {len(items)} kind"
+            f"{'' if len(items) == 1 else 's'} of record more than one series "
+            f"({_and(items[0].series)}), for example {items[0].combination}: narrow the "
+            f"rules (classifications, platforms, kinds or tags) so each record has one series"))
+    by_classification: dict[Classification, list[Combination]] = {}
+    for gap in gaps:
+        by_classification.setdefault(gap.classification, []).append(gap)
+    for classification, items in by_classification.items():
+        found.append(Located(
+            marks.key(("assignment",)),
+            f"records of {classification.value} accounts match no series "
+            f"{_describe(items, rules)}: add an assignment rule that covers them"))
+    return found
+
+
+def _series_problems(data: dict, marks: Marks, found: list[Located]) -> dict[str, KeyPath]:
+    codes: dict[str, KeyPath] = {}
+    for i, series in _items(data, "series"):
+        path = ("series", i)
+        code = series.get("code")
+        if isinstance(code, str) and code in codes:
+            found.append(Located(marks.value(path + ("code",)),
+                                 f"series code {code!r} is already used on line "
+                                 f"{marks.line(codes[code])}: give each series its own code"))
+        elif isinstance(code, str):
+            codes[code] = path + ("code",)
+        trigger, event = series.get("trigger"), series.get("event")
+        if trigger == "event" and event is None:
+            found.append(Located(marks.value(path + ("trigger",)),
+                                 "trigger 'event' needs the event's name: add `event: NAME` "
+                                 "(for example taken_down)"))
+        elif trigger in ("created", "account_closed") and event is not None:
+            found.append(Located(marks.key(path + ("event",)),
+                                 "event is only read when the trigger is 'event': remove it, "
+                                 "or set `trigger: event`"))
+    return codes
+
+
+def _rule_problems(data: dict, marks: Marks, codes: dict[str, KeyPath],
+                   found: list[Located]) -> None:
+    referenced = set()
+    for i, rule in _items(data, "assignment"):
+        path = ("assignment", i)
+        code = rule.get("series")
+        if isinstance(code, str):
+            referenced.add(code)
+            if isinstance(data.get("series"), list) and code not in codes:
+                known = ", ".join(codes) or "none"
+                found.append(Located(marks.value(path + ("series",)),
+                                     f"series {code!r} is not defined under `series` (defined: "
+                                     f"{known}): fix the code or add the series"))
+        for key, singular in RULE_SETS.items():
+            if rule.get(key) == []:
+                found.append(Located(marks.value(path + (key,)),
+                                     f"an empty {key} list matches nothing: name at least one "
+                                     f"{singular}, or remove the key to match every {singular}"))
+        platforms = rule.get("platforms")
+        if isinstance(platforms, list) and OTHER_PLATFORM in platforms:
+            at = path + ("platforms", platforms.index(OTHER_PLATFORM))
+            found.append(Located(marks.value(at),
+                                 f"'{OTHER_PLATFORM}' stands for every platform the rules do "
+                                 f"not name: remove `platforms` to match every platform"))
+    if isinstance(data.get("assignment"), list):
+        for code, path in codes.items():
+            if code not in referenced:
+                found.append(Located(marks.value(path),
+                                     f"no assignment rule uses series {code!r}, so no record "
+                                     f"is kept under it: add a rule or remove the series",
+                                     warning=True))
+
+
+def _moderation_problems(data: dict, marks: Marks, found: list[Located]) -> None:
+    keys: dict[str, int] = {}
+    for i, category in _items(data, "moderation"):
+        path = ("moderation", i)
+        key = category.get("key")
+        if isinstance(key, str) and key in keys:
+            found.append(Located(marks.value(path + ("key",)),
+                                 f"moderation category {key!r} is already defined on line "
+                                 f"{keys[key]}: keep one"))
+        elif isinstance(key, str):
+            keys[key] = marks.line(path + ("key",))
+        words = " ".join(str(category.get(k, "")) for k in ("key", "name")).lower()
+        words = words.replace("_", " ").replace("-", " ")
+        risky = next((word for word in HIGH_RISK_WORDS if word in words), None)
+        if risky:
+            found.append(Located(marks.value(path + ("key",)),
+                                 f"a moderation category for {risky!r} speech is high risk: "
+                                 f"such speech is generally protected ({HIGH_RISK_FOOTING}); "
+                                 f"remove it and rely on objective categories such as "
+                                 f"obscenity, true threats, off-topic or spam"))
+
+
+def _deadline_problems(requests: dict, marks: Marks, found: list[Located]) -> None:
+    for i, deadline in _items(requests, "deadlines"):
+        path = ("requests", "deadlines", i)
+        has_business, has_calendar = "business_days" in deadline, "calendar_days" in deadline
+        if has_business and has_calendar:
+            found.append(Located(marks.key(path + ("calendar_days",)),
+                                 "give either business_days or calendar_days, not both"))
+        elif not (has_business or has_calendar):
+            found.append(Located(marks.value(path),
+                                 "this deadline has no time limit: add `business_days: N` "
+                                 "or `calendar_days: N`"))
+
+
+def _holiday_problems(requests: dict, marks: Marks, found: list[Located]) -> None:
+    holidays = requests.get("holidays")
+    if not isinstance(holidays, list):
+        return
+    seen: dict[object, int] = {}
+    for i, day in enumerate(holidays):
+        at = ("requests", "holidays", i)
+        if not isinstance(day, (date, str)):
+            continue  # the schema reports it
+        if day in seen:
+            found.append(Located(marks.value(at), f"holiday {day} is listed twice (first on "
+                                                  f"line {seen[day]}): remove one"))
+        else:
+            seen[day] = marks.line(at)
+
+
+def _items(data: dict, key: str) -> list[tuple[int, dict]]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _and(words: Sequence[str]) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _describe(gaps: list[Combination], rules: Sequence[AssignmentRule]) -> str:
+    """'on any platform', or which platforms and kinds, e.g. 'on x (post, reply)'."""
+    platforms = sorted({p for rule in rules for p in (rule.platforms or ())} | {OTHER_PLATFORM})
+    by_platform: dict[str, list[Kind]] = {}
+    for gap in gaps:
+        by_platform.setdefault(gap.platform, []).append(gap.kind)
+    if len(gaps) == len(platforms) * len(Kind):
+        return "on any platform"
+    parts = []
+    for platform, kinds in sorted(by_platform.items()):
+        listing = "every kind" if len(kinds) == len(Kind) else ", ".join(k.value for k in kinds)
+        parts.append(f"{platform} ({listing})")
+    return "on " + "; ".join(parts)
