@@ -124,5 +124,86 @@ tombstones = Table(
     Column("purged_at", Time, nullable=False),
 )
 
+# Records management (migration 0002): releases, approvals and executions are new rows.
+policies = Table(
+    "policies", metadata,
+    Column("id", Id, primary_key=True),
+    Column("adopted_at", Time, nullable=False),
+    Column("adopted_by", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+account_closures = Table(
+    "account_closures", metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("closed_at", Time, nullable=False),
+    Column("recorded_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
+
+acknowledgements = Table(
+    "acknowledgements", metadata,
+    Column("id", Id, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("policy_id", Id, ForeignKey("policies.id"), nullable=False),
+    Column("acknowledged_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
+
+holds = Table(
+    "holds", metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("matter", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("scope", Text, nullable=False),  # canonical JSON of the HoldScope
+    Column("created_at", Time, nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+
+hold_releases = Table(
+    "hold_releases", metadata,
+    Column("hold_id", Id, ForeignKey("holds.id"), primary_key=True, autoincrement=False),
+    Column("reason", Text, nullable=False),
+    Column("released_at", Time, nullable=False),
+    Column("released_by", Text, nullable=False),
+)
+
+disposition_batches = Table(
+    "disposition_batches", metadata,
+    Column("id", Id, primary_key=True),
+    Column("series", Text, nullable=False),
+    Column("policy_id", Id, ForeignKey("policies.id"), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+
+disposition_items = Table(
+    "disposition_items", metadata,
+    Column("batch_id", Id, ForeignKey("disposition_batches.id"), primary_key=True,
+           autoincrement=False),
+    Column("item_id", Id, ForeignKey("items.id"), primary_key=True, autoincrement=False),
+)
+
+disposition_approvals = Table(
+    "disposition_approvals", metadata,
+    Column("batch_id", Id, ForeignKey("disposition_batches.id"), primary_key=True,
+           autoincrement=False),
+    Column("approver", Text, primary_key=True),
+    Column("approved_at", Time, nullable=False),
+)
+
+disposition_executions = Table(
+    "disposition_executions", metadata,
+    Column("batch_id", Id, ForeignKey("disposition_batches.id"), primary_key=True,
+           autoincrement=False),
+    Column("executed_at", Time, nullable=False),
+    Column("executed_by", Text, nullable=False),
+    Column("certificate", Text, nullable=False),  # the certificate's canonical JSON
+)
+
 APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
-                      "tombstones")
+                      "tombstones", "policies", "account_closures", "acknowledgements", "holds",
+                      "hold_releases", "disposition_batches", "disposition_items",
+                      "disposition_approvals", "disposition_executions")
