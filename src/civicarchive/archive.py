@@ -20,6 +20,7 @@ from civicarchive.connectors import registry
 from civicarchive.connectors.base import ImportContext, ImportProblem
 from civicarchive.connectors.files import ExportFiles
 from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
+from civicarchive.custody import Custody
 from civicarchive.errors import (AlreadyInitialised, ArchiveError, InvalidInput, NotFound,
                                  NotInitialised)
 from civicarchive.model.account import Account, Agency, Classification
@@ -66,8 +67,9 @@ class ImportReport:
                 "evidence": self.evidence}
 
 
-class Archive:
-    """An agency archive: registry, versioned records, ledger and audit log."""
+class Archive(Custody):
+    """An agency archive: registry, versioned records, ledger and audit log; retention,
+    holds and disposition come from `Custody`."""
 
     def __init__(self, settings: Settings, store: SqlRecordStore, clock: Clock) -> None:
         self.settings = settings
