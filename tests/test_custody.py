@@ -125,3 +125,43 @@ def test_accounts_report_names_what_is_missing(texas):
 def test_custody_needs_an_adopted_policy(archive):
     with pytest.raises(InvalidInput, match="policy adopt"):
         archive.retention_status()
+
+
+def test_cli_records_workflow_and_holds_shown_on_the_record(tmp_path):
+    from click.testing import CliRunner
+
+    from civicarchive.cli import main
+    home = ["--home", str(tmp_path / "home")]
+
+    def cli(*args, actor="clerk", code=0):
+        result = CliRunner().invoke(main, [*home, "--actor", actor, *map(str, args)])
+        assert result.exit_code == code, result.output
+        return result.output
+    cli("init", "--agency", "Town")
+    cli("policy", "adopt", TEXAS)
+    cli("accounts", "add", "--platform", "x", "--handle", "staff", "--classification",
+        "employee", "--owner", "Staff")
+    feed = tmp_path / "posts.jsonl"
+    feed.write_text("".join(json.dumps({
+        "native_id": str(n), "kind": "post", "created_at": "2020-01-01T00:00:00Z",
+        "observed_at": "2025-01-01T00:00:00Z", "author": "staff", "text": f"post {n}"}) + "\n"
+        for n in range(3)))
+    cli("ingest-jsonl", feed, "--account", "1")
+    cli("holds", "add", "--name", "Smith v. City", "--matter", "2026-CV-1", "--reason",
+        "litigation", "--item", "1", actor="attorney")
+    assert "under legal hold 1 (Smith v. City" in cli("show", "1")
+    assert json.loads(cli("show", "2", "--json"))["holds"] == []
+    status = {r["series"]: r for r in json.loads(cli("retention", "status", "--json"))}
+    assert (status["GR1000-26b"]["eligible_now"], status["GR1000-26b"]["held"]) == (2, 1)
+    assert "batch 1: 2 record(s)" in cli("retention", "review", "--series", "GR1000-26b")
+    assert "another records officer" in cli("retention", "approve", "1", code=1)
+    cli("retention", "approve", "1", actor="officer")
+    certificate = json.loads(cli("retention", "execute", "1", "--json"))
+    assert certificate["record_count"] == 2
+    assert "purged by an approved disposition" in cli("show", "2")
+    assert json.loads(cli("verify", "--json"))["purged_versions"] == 2
+    assert "Smith v. City" in cli("holds", "list")
+    cli("holds", "release", "1", "--reason", "settled", actor="attorney")
+    assert json.loads(cli("holds", "list", "--json"))[0]["release_reason"] == "settled"
+    report = json.loads(cli("accounts", "report", "--json"))
+    assert report[0]["issues"] == ["owner has not acknowledged the policy"]

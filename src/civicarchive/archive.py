@@ -26,6 +26,7 @@ from civicarchive.errors import (AlreadyInitialised, ArchiveError, InvalidInput,
 from civicarchive.model.account import Account, Agency, Classification
 from civicarchive.model.record import Event, Item, Kind, Observation, Version
 from civicarchive.policy import PolicyProblem
+from civicarchive.records.model import HoldScope
 from civicarchive.settings import Settings
 from civicarchive.store import SqlRecordStore, open_store
 from civicarchive.store import schema as t
@@ -37,6 +38,9 @@ from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
 from civicarchive.store.pipeline import WorkerStream, prepare_in_worker, prepare_inline
 from civicarchive.store.proof import ProofResult, build_proof, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
+
+__all__ = ["DEFAULT_BATCH", "FORMATS", "Archive", "HoldScope", "ImportReport", "check_proof",
+           "diff_policy_files", "policy_problems", "render_policy"]
 
 DEFAULT_BATCH = 2000
 FORMATS = list(registry.IMPORTERS)
