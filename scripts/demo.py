@@ -83,6 +83,11 @@ def main() -> None:
         / "washington-local.yaml"
     cli("policy", "check", policy_file, "--platform", "x", "--platform", "mastodon")
     cli("policy", "render", policy_file, "--format", "pdf", "-o", exports / "policy.pdf")
+    cli("policy", "adopt", policy_file)
+    cli("holds", "add", "--name", "Elm Street zoning appeal", "--matter", "LU-2026-014",
+        "--reason", "pending land-use litigation", "--query", "zoning")
+    cli("retention", "status")
+    cli("accounts", "report")
 
     print(f"""Done. The demo archive is in {home}:
   archive.db     the records, versions, ledger and audit log (SQLite)

@@ -165,3 +165,4 @@ def test_cli_records_workflow_and_holds_shown_on_the_record(tmp_path):
     assert json.loads(cli("holds", "list", "--json"))[0]["release_reason"] == "settled"
     report = json.loads(cli("accounts", "report", "--json"))
     assert report[0]["issues"] == ["owner has not acknowledged the policy"]
+    assert report[0]["series"] == ["GR1000-26b"]

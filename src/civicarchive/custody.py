@@ -89,8 +89,8 @@ class Custody:
                      {"policy": policy_id, "at": format_time(at)})
 
     def accounts_report(self, now: datetime | None = None) -> list[dict]:
-        """Each account with what is missing: an owner, a current acknowledgement (per
-        the policy's registration and training periods), any captured record."""
+        """Each account with its record series and what is missing: an owner, a current
+        acknowledgement (per the policy's registration rules), any captured record."""
         now = now or self.clock.now()
         _, adopted = self.policy()
         valid_days = adopted.registration.acknowledgement_valid_days \
@@ -114,10 +114,15 @@ class Custody:
                     issues.append(f"acknowledgement expired (last {when[:10]})")
             if not captured.get(account.id):
                 issues.append("nothing captured yet: configure capture or import an export")
+            series = sorted({s.code for kind in Kind for s in policy_file.series_for(
+                adopted, account.classification, account.platform, kind, ())})
+            if not series:
+                issues.append("no record series of the adopted policy covers it")
             report.append({"account": account.id, "platform": account.platform,
                            "handle": account.handle, "owner": account.owner,
                            "classification": account.classification.value,
-                           "records": captured.get(account.id, 0), "issues": issues})
+                           "series": series, "records": captured.get(account.id, 0),
+                           "issues": issues})
         return report
 
     # -- holds --------------------------------------------------------------------------

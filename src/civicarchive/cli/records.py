@@ -112,7 +112,8 @@ def accounts_report(ctx: Context, as_json: bool) -> None:
         return
     for row in report:
         state = "; ".join(row["issues"]) or "OK"
-        click.echo(f"{row['account']:>5}  {row['platform']:<10} {row['handle']:<30} {state}")
+        click.echo(f"{row['account']:>5}  {row['platform']:<10} {row['handle']:<30} "
+                   f"{','.join(row['series']) or '-':<12} {state}")
 
 
 @main.group("holds")
