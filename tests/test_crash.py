@@ -27,6 +27,22 @@ def versions_in(db) -> int:
         return 0
 
 
+def kill_when(command: list[str], db, at: int) -> int:
+    """Run `command`, SIGKILL it (and its worker) once `at` versions have landed; return
+    how many versions landed."""
+    # its own process group, so the kill takes the preparing worker down too
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while versions_in(db) < at and process.poll() is None:
+        assert time.monotonic() < deadline, "no progress before the kill point"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the command finished before the kill"
+    return versions_in(db)
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     path = tmp_path_factory.mktemp("crash") / "sample.jsonl"
@@ -46,17 +62,7 @@ def test_sigkill_mid_ingest_verifies_and_rerun_completes(tmp_path, sample, kill_
         account = archive.add_account("x", "crashcity", "agency")
     command = [sys.executable, "-m", "civicarchive.cli", "--home", str(home), "ingest-jsonl",
                str(sample), "--account", str(account.id), "--batch-size", "300", "--quiet"]
-    # its own process group, so the kill takes the preparing worker down too
-    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while versions_in(home / "archive.db") < kill_at and process.poll() is None:
-        assert time.monotonic() < deadline, "ingest made no progress"
-        time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the ingest finished before the kill"
-    landed = versions_in(home / "archive.db")
+    landed = kill_when(command, home / "archive.db", kill_at)
     assert landed < N
 
     with Archive.open(home) as archive:
@@ -99,16 +105,7 @@ def test_sigkill_mid_import_verifies_and_rerun_completes(tmp_path, mastodon_expo
     command = [sys.executable, "-m", "civicarchive.cli", "--home", str(home), "import",
                str(mastodon_export), "--account", str(account.id), "--batch-size", "300",
                "--quiet"]
-    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while versions_in(home / "archive.db") < kill_at and process.poll() is None:
-        assert time.monotonic() < deadline, "import made no progress"
-        time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the import finished before the kill"
-    landed = versions_in(home / "archive.db")
+    landed = kill_when(command, home / "archive.db", kill_at)
     with Archive.open(home) as archive:
         assert archive.verify().ok
     rerun = subprocess.run(command + ["--json"], capture_output=True, text=True)
