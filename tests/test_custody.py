@@ -166,3 +166,14 @@ def test_cli_records_workflow_and_holds_shown_on_the_record(tmp_path):
     report = json.loads(cli("accounts", "report", "--json"))
     assert report[0]["issues"] == ["owner has not acknowledged the policy"]
     assert report[0]["series"] == ["GR1000-26b"]
+
+
+def test_account_tags_are_recorded_once_and_reach_the_facts(texas):
+    archive, staff, _ = texas
+    archive.tag_account(staff.id, "parks", "clerk")
+    with pytest.raises(InvalidInput, match="already tagged"):
+        archive.tag_account(staff.id, "parks", "clerk")
+    assert archive.account_tags() == {staff.id: frozenset({"parks"})}
+    facts = {f.item_id: f for f, _ in archive.eligibilities(LATER)}
+    assert facts[1].tags == frozenset({"parks"}) and facts[4].tags == frozenset()
+    assert archive.verify().ok

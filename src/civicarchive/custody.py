@@ -76,6 +76,29 @@ class Custody:
             tx.audit(actor, "account.close", f"account {account_id}",
                      {"closed_at": format_time(closed_at)})
 
+    def tag_account(self, account_id: int, tag: str, actor: str) -> None:
+        """Tag an account; the policy's assignment rules may select series by tag."""
+        self.account(account_id)
+        tag = tag.strip()
+        if not tag:
+            raise InvalidInput("a tag needs a name, e.g. council")
+        with self._write() as tx:
+            if tx.conn.execute(sa.select(t.account_tags).where(
+                    t.account_tags.c.account_id == account_id,
+                    t.account_tags.c.tag == tag)).first():
+                raise InvalidInput(f"account {account_id} is already tagged {tag!r}")
+            tx.conn.execute(t.account_tags.insert(), [{
+                "account_id": account_id, "tag": tag, "tagged_at": tx.now,
+                "tagged_by": actor}])
+            tx.audit(actor, "account.tag", f"account {account_id}", {"tag": tag})
+
+    def account_tags(self) -> dict[int, frozenset[str]]:
+        found: dict[int, set[str]] = defaultdict(set)
+        for account_id, tag in self._rows(sa.select(t.account_tags.c.account_id,
+                                                    t.account_tags.c.tag)):
+            found[account_id].add(tag)
+        return {account_id: frozenset(tags) for account_id, tags in found.items()}
+
     def acknowledge(self, owner: str, actor: str, at: datetime | None = None) -> None:
         """Record that an account owner acknowledged the adopted policy."""
         policy_id, _ = self.policy()
@@ -93,8 +116,12 @@ class Custody:
         acknowledgement (per the policy's registration rules), any captured record."""
         now = now or self.clock.now()
         _, adopted = self.policy()
-        valid_days = adopted.registration.acknowledgement_valid_days \
-            if adopted.registration.acknowledgement_required else None
+        periods = [adopted.registration.acknowledgement_valid_days,
+                   adopted.training.renew_every_days if adopted.training.required else None]
+        periods = [days for days in periods if days]
+        valid_days = min(periods) if periods and \
+            adopted.registration.acknowledgement_required else None
+        tags = self.account_tags()
         with self.store.read() as conn:
             latest = dict(conn.execute(sa.select(
                 t.acknowledgements.c.owner, sa.func.max(t.acknowledgements.c.acknowledged_at))
@@ -115,7 +142,8 @@ class Custody:
             if not captured.get(account.id):
                 issues.append("nothing captured yet: configure capture or import an export")
             series = sorted({s.code for kind in Kind for s in policy_file.series_for(
-                adopted, account.classification, account.platform, kind, ())})
+                adopted, account.classification, account.platform, kind,
+                tags.get(account.id, ()))})
             if not series:
                 issues.append("no record series of the adopted policy covers it")
             report.append({"account": account.id, "platform": account.platform,
@@ -189,7 +217,7 @@ class Custody:
         all_holds = self.holds()
         for facts in self._facts([h for h in all_holds if holds.active(h, now)]):
             matches = policy_file.series_for(adopted, facts.classification, facts.platform,
-                                             facts.kind, ())
+                                             facts.kind, facts.tags)
             series = matches[0] if len(matches) == 1 else None
             yield facts, retention.eligibility(facts, series, all_holds, now)
 
@@ -329,6 +357,7 @@ class Custody:
         i, a, v = t.items.c, t.accounts.c, t.versions.c
         closures = dict(self._rows(sa.select(t.account_closures.c.account_id,
                                              t.account_closures.c.closed_at)))
+        tags = self.account_tags()
         purged_items = {row[0] for row in self._rows(
             sa.select(v.item_id).join(t.tombstones, t.tombstones.c.version_id == v.id)
             .distinct())}
@@ -350,7 +379,8 @@ class Custody:
                 if latest.event is Event.DELETED else None,
                 account_closed_at=parse_time(closures[row.account_id])
                 if row.account_id in closures else None,
-                text=str((content or {}).get("text", "")), purged=row.id in purged_items)
+                text=str((content or {}).get("text", "")), purged=row.id in purged_items,
+                tags=tags.get(row.account_id, frozenset()))
 
     def _rows(self, query: sa.Select) -> list[sa.Row]:
         with self.store.read() as conn:

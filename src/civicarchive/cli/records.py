@@ -87,6 +87,18 @@ def accounts_close(ctx: Context, account_id: int, closed_at: str) -> None:
     click.echo(f"Recorded account {account_id} as closed at {closed_at}")
 
 
+@accounts.command("tag")
+@click.argument("account_id", type=int)
+@click.argument("tag")
+@pass_ctx
+@handles_errors
+def accounts_tag(ctx: Context, account_id: int, tag: str) -> None:
+    """Tag an account (the policy's assignment rules may select series by tag)."""
+    with ctx.open() as archive:
+        archive.tag_account(account_id, tag, ctx.actor)
+    click.echo(f"Tagged account {account_id} {tag!r}")
+
+
 @accounts.command("acknowledge")
 @click.option("--owner", required=True, help="The account owner who acknowledged the policy.")
 @click.option("--at", "at", help="When (ISO 8601 with offset); now when left out.")

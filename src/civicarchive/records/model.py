@@ -24,6 +24,7 @@ class RecordFacts:
     account_closed_at: datetime | None
     text: str                          # the latest content's text, for hold queries
     purged: bool = False
+    tags: frozenset[str] = frozenset()  # the account's tags, for series assignment
 
 
 @dataclass(frozen=True)

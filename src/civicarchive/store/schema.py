@@ -142,6 +142,15 @@ account_closures = Table(
     Column("recorded_by", Text, nullable=False),
 )
 
+# Tags select record series in the policy's assignment rules (e.g. "council").
+account_tags = Table(
+    "account_tags", metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("tag", Text, primary_key=True),
+    Column("tagged_at", Time, nullable=False),
+    Column("tagged_by", Text, nullable=False),
+)
+
 acknowledgements = Table(
     "acknowledgements", metadata,
     Column("id", Id, primary_key=True),
@@ -204,6 +213,7 @@ disposition_executions = Table(
 )
 
 APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
-                      "tombstones", "policies", "account_closures", "acknowledgements", "holds",
+                      "tombstones", "policies", "account_closures", "account_tags", "acknowledgements",
+                      "holds",
                       "hold_releases", "disposition_batches", "disposition_items",
                       "disposition_approvals", "disposition_executions")

@@ -16,7 +16,7 @@ depends_on = None
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Time = sa.String(32)
 
-GUARDED = ("policies", "account_closures", "acknowledgements", "holds", "hold_releases",
+GUARDED = ("policies", "account_closures", "account_tags", "acknowledgements", "holds", "hold_releases",
            "disposition_batches", "disposition_items", "disposition_approvals",
            "disposition_executions")
 
@@ -36,6 +36,13 @@ def upgrade() -> None:
         sa.Column("closed_at", Time, nullable=False),
         sa.Column("recorded_at", Time, nullable=False),
         sa.Column("recorded_by", sa.Text, nullable=False))
+    op.create_table(
+        "account_tags",
+        sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), primary_key=True,
+                  autoincrement=False),
+        sa.Column("tag", sa.Text, primary_key=True),
+        sa.Column("tagged_at", Time, nullable=False),
+        sa.Column("tagged_by", sa.Text, nullable=False))
     op.create_table(
         "acknowledgements",
         sa.Column("id", Id, primary_key=True),
