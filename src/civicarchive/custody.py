@@ -363,24 +363,31 @@ class Custody:
             .distinct())}
         query = sa.select(i.id, i.account_id, a.classification, a.platform, i.kind,
                           i.created_at, i.first_seen_at).join(t.accounts, a.id == i.account_id)
+        latest_query = sa.select(v.item_id, v.event, v.observed_at, v.content_sha256)
         if item_ids is not None:
             query = query.where(i.id.in_(item_ids))
+            latest_query = latest_query.where(v.item_id.in_(item_ids))
+        # One pass over the versions, in observed order: the last one seen per item is its
+        # latest (a query per item would make status take minutes on a large archive).
+        latest = {}
+        for item_id, event, observed_at, content_sha in self._rows(
+                latest_query.order_by(v.item_id, v.observed_at, v.id)):
+            latest[item_id] = (event, observed_at, content_sha)
         for row in self._rows(query.order_by(i.id)):
-            history = self.history(row.id)
-            latest = history[-1]
-            content = self.content(latest) if need_text else None
+            event, observed_at, content_sha = latest[row.id]
+            data = self.store.blob(bytes(content_sha)) if need_text else None
+            content = orjson.loads(data) if data else {}
             yield RecordFacts(
                 item_id=row.id, account_id=row.account_id,
                 classification=Classification(row.classification), platform=row.platform,
                 kind=Kind(row.kind),
                 created_at=parse_time(row.created_at) if row.created_at else None,
                 first_seen_at=parse_time(row.first_seen_at),
-                deleted_at=parse_time(latest.observed_at)
-                if latest.event is Event.DELETED else None,
+                deleted_at=parse_time(observed_at) if event == Event.DELETED else None,
                 account_closed_at=parse_time(closures[row.account_id])
                 if row.account_id in closures else None,
-                text=str((content or {}).get("text", "")), purged=row.id in purged_items,
-                tags=tags.get(row.account_id, frozenset()))
+                text=str(content.get("text", "")) if isinstance(content, dict) else "",
+                purged=row.id in purged_items, tags=tags.get(row.account_id, frozenset()))
 
     def _rows(self, query: sa.Select) -> list[sa.Row]:
         with self.store.read() as conn:
