@@ -61,9 +61,8 @@ def test_series_for_matches_every_given_set(washington):
     assert codes("agency", "x", "comment") == []  # platform not in the rule's set
     assert codes("employee", "facebook", "comment") == []  # classification not in the set
     assert codes("agency", "x", "post") == ["GS50-01-12"]
-    assert codes("agency", "x", "post", tags={"routine", "other"}) == ["GS50-01-12",
-                                                                       "GS2010-001"]
-    # two rules naming one series give it once
+    # a matching rule that names a tag is more specific: the general rules step aside
+    assert codes("agency", "x", "post", tags={"routine", "other"}) == ["GS2010-001"]
     assert codes("agency", "facebook", "reply", tags={"routine"}) == ["GS2010-001"]
 
 
@@ -116,14 +115,20 @@ def test_assignment_report_enumerates_given_platforms_and_other(texas):
     assert len(gaps) == 2 * len(Classification) * len(Kind)
 
 
-def test_assignment_report_same_series_twice_is_no_overlap_but_tags_can_overlap(texas):
+def test_assignment_report_same_series_twice_is_no_overlap_but_tag_rules_can_overlap(texas):
     policy = ruled(texas, AssignmentRule("GR1000-26a"),
                    AssignmentRule("GR1000-26a", platforms=frozenset({"x"})),
                    AssignmentRule("GR1000-26b", tags=frozenset({"routine"})))
+    assert assignment_report(policy) == ((), ())  # the tag rule wins over the general ones
+    policy = ruled(texas, AssignmentRule("GR1000-26a"),
+                   AssignmentRule("GR1000-26b", tags=frozenset({"routine"})),
+                   AssignmentRule("GR1000-26a", platforms=frozenset({"x"}),
+                                  tags=frozenset({"routine"})))
     overlaps, gaps = assignment_report(policy)
     assert gaps == ()
     assert overlaps and all(o.combination.tags == {"routine"} for o in overlaps)
-    assert {o.series for o in overlaps} == {("GR1000-26a", "GR1000-26b")}
+    assert {o.combination.platform for o in overlaps} == {"x"}
+    assert {o.series for o in overlaps} == {("GR1000-26b", "GR1000-26a")}
 
 
 def test_policy_values_are_frozen(washington):
@@ -131,3 +136,18 @@ def test_policy_values_are_frozen(washington):
         washington.agency = "Somewhere else"
     assert str(Retention(1, 6)) == "1 year 6 months"
     assert str(Retention(days=30)) == "30 days"
+
+
+def test_a_tag_rule_takes_precedence_over_the_general_rule():
+    from civicarchive.model.account import Classification
+    from civicarchive.model.record import Kind
+    from civicarchive.policy.model import AssignmentRule, rules_report
+    rules = (AssignmentRule("GENERAL", classifications=frozenset(Classification)),
+             AssignmentRule("COUNCIL", classifications=frozenset(
+                 {Classification.OFFICIAL_PERSONAL}), tags=frozenset({"council"})))
+    from civicarchive.policy.model import matching_rules
+    assert matching_rules(rules, "official_personal", "x", "post", ["council"]) == (1,)
+    assert matching_rules(rules, "official_personal", "x", "post", []) == (0,)
+    assert matching_rules(rules, "agency", "x", Kind.POST, ["council"]) == (0,)
+    overlaps, gaps = rules_report(rules)
+    assert overlaps == () and gaps == ()

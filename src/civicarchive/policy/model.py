@@ -219,7 +219,9 @@ def named_platforms(rules: Iterable[AssignmentRule]) -> frozenset[str]:
 
 def matching_rules(rules: Sequence[AssignmentRule], classification: Classification | str,
                    platform: str, kind: Kind | str, tags: Iterable[str] = ()) -> tuple[int, ...]:
-    """Indexes of the rules that match this record."""
+    """Indexes of the rules that match this record. Rules naming tags are more specific:
+    when one of them matches, the rules without tags do not apply, so a tag can move an
+    account's records to another series without the general rule overlapping it."""
     try:
         classification, kind = Classification(classification), Kind(kind)
     except ValueError as error:
@@ -228,8 +230,10 @@ def matching_rules(rules: Sequence[AssignmentRule], classification: Classificati
                            f"{', '.join(Kind)}") from None
     tags = frozenset(tags)
     platform = platform.lower()
-    return tuple(i for i, rule in enumerate(rules)
-                 if rule.matches(classification, platform, kind, tags))
+    matched = tuple(i for i, rule in enumerate(rules)
+                    if rule.matches(classification, platform, kind, tags))
+    tagged = tuple(i for i in matched if rules[i].tags is not None)
+    return tagged or matched
 
 
 def series_for(policy: Policy, classification: Classification | str, platform: str,
@@ -261,8 +265,9 @@ def rules_report(rules: Sequence[AssignmentRule], platforms: Iterable[str] = ()
     """(overlaps, gaps) over every classification x platform x kind.
 
     Platforms are those given, those the rules name, and OTHER_PLATFORM. Gaps are looked
-    for in records without tags (tags can only add matches). Overlaps are looked for in
-    records without tags and in records carrying each single tag the rules name.
+    for in records without tags (a tag only narrows the rules that apply to one that
+    names it). Overlaps are looked for in records without tags and in records carrying
+    each single tag the rules name.
     """
     platform_names = sorted({p.lower() for p in platforms} | named_platforms(rules)
                             | {OTHER_PLATFORM})
