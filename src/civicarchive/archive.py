@@ -15,7 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from civicarchive.clock import Clock, SystemClock, format_time
-from civicarchive import policy
+from civicarchive import exports, policy
 from civicarchive.connectors import registry
 from civicarchive.connectors.base import ImportContext, ImportProblem
 from civicarchive.connectors.files import ExportFiles
@@ -40,7 +40,7 @@ from civicarchive.store.proof import ProofResult, build_proof, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
 __all__ = ["DEFAULT_BATCH", "FORMATS", "Archive", "HoldScope", "ImportReport", "check_proof",
-           "diff_policy_files", "policy_problems", "render_policy"]
+           "diff_policy_files", "policy_problems", "render_policy", "verify_package"]
 
 DEFAULT_BATCH = 2000
 FORMATS = list(registry.IMPORTERS)
@@ -440,6 +440,21 @@ class Archive(Custody):
                                               "recorded in the archive"))
         return report
 
+    def export(self, version_ids: list[int], fmt: str, target: Path) -> Path:
+        """Write versions as a WARC file or a BagIt evidence package (folder)."""
+        if not version_ids:
+            raise InvalidInput("nothing to export: name versions or items")
+        for version_id in version_ids:
+            self.version(version_id)
+        if fmt == "warc":
+            with open(target, "wb") as out:
+                exports.write_warc(self, version_ids, out)
+        elif fmt == "bagit":
+            exports.write_evidence_package(self, version_ids, target)
+        else:
+            raise InvalidInput(f"unknown export format {fmt!r}: use warc or bagit")
+        return target
+
     def proof(self, version_id: int) -> dict:
         return build_proof(self.store, version_id, self.public_key_raw)
 
@@ -469,6 +484,11 @@ def render_policy(path: Path | str, fmt: str) -> bytes:
 def diff_policy_files(old: Path | str, new: Path | str) -> str:
     """A policy change as a diff of both the file and the rendered document."""
     return policy.diff_policies(old, new)
+
+
+def verify_package(folder: Path | str, trusted_key: bytes | None = None) -> list[str]:
+    """Every problem in an evidence package (empty when sound), checked offline."""
+    return exports.verify_evidence_package(Path(folder), trusted_key)
 
 
 def check_proof(doc: object, trusted_key: bytes | None = None) -> ProofResult:

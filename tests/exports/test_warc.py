@@ -13,7 +13,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from civicarchive.exports.warc import write_warc
-from tests.conftest import observe
+from civicarchive import Kind, Observation
+from tests.conftest import T0, observe
 
 WARCIO = Path(sys.executable).parent / "warcio"
 
@@ -99,3 +100,17 @@ def test_warc_purged_version_gets_only_a_metadata_record(archive, versions):
             assert facts["purged"] is True and "content" not in facts
             assert record.rec_headers.get_header("WARC-Concurrent-To") is None
     assert types == ["warcinfo", "metadata", "resource", "metadata"]
+
+
+def test_warc_uses_the_item_url_and_raw_media_type(archive, account):
+    archive.ingest([Observation(account_id=account.id, native_id="9", kind=Kind.POST,
+                                observed_at=T0, content={"text": "linked"}, raw=b'{"id": "9"}',
+                                url="https://x.com/city/status/9",
+                                raw_media_type="application/json")], source="t")
+    version = archive.history(1)[0]
+    resource = next(r for r in ArchiveIterator(BytesIO(_export(archive, [version.id])))
+                    if r.rec_type == "resource")
+    assert resource.rec_headers.get_header("WARC-Target-URI") == "https://x.com/city/status/9"
+    assert resource.rec_headers.get_header("Content-Type") == "application/json"
+    assert resource.rec_headers.get_header("WARC-Date") == version.observed_at
+    assert resource.content_stream().read() == b'{"id": "9"}'

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import orjson
 
-from civicarchive.archive import DEFAULT_BATCH, FORMATS, Archive, check_proof
+from civicarchive.archive import DEFAULT_BATCH, FORMATS, Archive, check_proof, verify_package
 from civicarchive.errors import ArchiveError, ProofError
 from civicarchive.model.account import Classification
 
@@ -387,6 +387,44 @@ def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> N
                   "pass --public-key)"))
     if result.content_included:
         click.echo("  content matches the hash the entry commits to")
+
+
+@main.command("export")
+@click.option("--version", "versions", type=int, multiple=True, help="A version (repeat).")
+@click.option("--item", "items", type=int, multiple=True,
+              help="Every version of an item (repeat).")
+@click.option("--format", "fmt", type=click.Choice(["warc", "bagit"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="The WARC file, or the (new, empty) folder of the evidence package.")
+@pass_ctx
+@handles_errors
+def export_command(ctx: Context, versions: tuple[int, ...], items: tuple[int, ...], fmt: str,
+                   output: Path) -> None:
+    """Export records as a WARC file or a BagIt evidence package with proofs."""
+    with ctx.open() as archive:
+        ids = list(versions) + [v.id for item in items for v in archive.history(item)]
+        archive.export(sorted(set(ids)), fmt, output)
+    click.echo(f"Exported {len(set(ids))} version(s) as {fmt} to {output}" +
+               (f"; check it with `civicarchive verify-package {output}`"
+                if fmt == "bagit" else ""))
+
+
+@main.command("verify-package")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False),
+              help="The agency's published public key; recommended.")
+@handles_errors
+def verify_package_command(folder: Path, public_key: str | None) -> None:
+    """Check an evidence package offline: bag hashes, content hashes, proofs, signature."""
+    problems = verify_package(folder, Path(public_key).read_bytes() if public_key else None)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        click.echo(f"FAILED: {len(problems)} problem(s) in {folder}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: every hash, proof and signature in {folder} verifies" +
+               ("" if public_key else " (against the package's own key: pass --public-key "
+                                      "with the agency's published key)"))
 
 
 @main.command()
