@@ -79,6 +79,10 @@ def main() -> None:
     cli("proof", version, "-o", exports / f"proof-version-{version}.json")
     cli("verify-proof", exports / f"proof-version-{version}.json", "--public-key",
         exports / "public-key.pem")
+    cli("export", "--item", edited, "--item", deleted, "--format", "bagit", "-o",
+        exports / "evidence-package")
+    cli("verify-package", exports / "evidence-package", "--public-key",
+        exports / "public-key.pem")
     policy_file = Path(__file__).resolve().parents[1] / "src/civicarchive/policy/examples" \
         / "washington-local.yaml"
     cli("policy", "check", policy_file, "--platform", "x", "--platform", "mastodon")
@@ -94,8 +98,9 @@ def main() -> None:
   blobs/         large raw files, content-addressed
   keys/          the archive's Ed25519 signing key (keep it safe) and public key
   samples/       the two JSONL captures that were ingested
-  exports/       the public key, an inclusion proof a third party can check offline, and
-                 the social media policy rendered from the example Washington policy file
+  exports/       the public key, an inclusion proof a third party can check offline, a
+                 BagIt evidence package of two records, and the social media policy
+                 rendered from the example Washington policy file
 
 Try next:
   .venv/bin/civicarchive --home {home} history {edited}
