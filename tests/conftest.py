@@ -13,9 +13,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
+
 
 from civicarchive import Archive, Kind, Observation
 from civicarchive.clock import FixedClock
+
+# No per-example deadline: on a loaded 2-core CI machine a slow example is not a failure.
+settings.register_profile("civicarchive", deadline=None)
+settings.load_profile("civicarchive")
 
 PG_URL = os.environ.get("CIVICARCHIVE_TEST_DATABASE_URL")
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
