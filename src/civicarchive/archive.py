@@ -35,7 +35,7 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
                                            public_raw)
 from civicarchive.store.entries import EntryKind, tombstone_entry
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
-from civicarchive.store.pipeline import WorkerStream, prepare_in_worker, prepare_inline
+from civicarchive.store.pipeline import WorkerStream, prepare_inline
 from civicarchive.store.proof import ProofResult, build_proof, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
@@ -257,7 +257,7 @@ class Archive(Custody):
             listing = "\n  ".join(str(p) for p in problems)
             raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
                                f"ingested. Fix them and run again:\n  {listing}")
-        batches = prepare_in_worker(functools.partial(read_jsonl, path, account_id), batch_size)
+        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
         return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress)
 
     def import_export(self, path: Path | str, account_id: int, format: str | None = None,

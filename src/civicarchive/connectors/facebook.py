@@ -51,7 +51,6 @@ MESSAGE_FOLDERS = frozenset({"inbox", "archived_threads", "filtered_threads",
                              "message_requests", "e2ee_cutover"})
 MESSAGE_MEDIA = ("photos", "videos", "gifs", "audio_files", "files")
 EXPORT_NAME = re.compile(r"^facebook-(.+?)[-_]\d{4}-?\d{2}-?\d{2}")
-HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -167,7 +166,7 @@ class _Reader:
         native_id = self.unique(f"{seconds}-{_identity(details)}", text)
         content = {"text": text, "author": self.owner, "title": _text(entry.get("title")),
                    "edited_at": _when(updated), "urls": _urls(text, details["urls"]),
-                   "hashtags": HASHTAG.findall(text),
+                   "hashtags": meta.HASHTAG.findall(text),
                    "tags": [_tag(t) for t in _list(entry, "tags")],
                    "attachments": details["attachments"], "place": details["place"],
                    "event": details["event"]}
@@ -190,7 +189,7 @@ class _Reader:
         native_id = self.unique(f"comment/{seconds}-{_identity(details)}", text)
         content = {"text": text, "author": author, "title": _text(entry.get("title")),
                    "group": _text(said.get("group")), "urls": _urls(text, details["urls"]),
-                   "hashtags": HASHTAG.findall(text), "attachments": details["attachments"]}
+                   "hashtags": meta.HASHTAG.findall(text), "attachments": details["attachments"]}
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.COMMENT,
             observed_at=self.context.observed_at, created_at=meta.time_of(seconds), content=content,

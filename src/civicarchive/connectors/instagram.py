@@ -39,7 +39,6 @@ POST_FOLDERS = frozenset({"content", "media"})
 COMMENT_FILES = ("post_comments*.json", "reels_comments*.json")
 FACEBOOK_FILES = ("your_posts_*.json", "profile_posts_*.json")
 EXPORT_NAME = re.compile(r"^instagram-(.+?)-\d{4}-?\d{2}-?\d{2}")
-HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
 
 
@@ -138,7 +137,7 @@ def _post(entry: object, source: str, author: str, event: Event | None,
     attachments = [_attachment(m, posted, text) for m in media]
     cross_post = first.get("cross_post_source")
     content = {"text": text, "author": author, "attachments": attachments,
-               "hashtags": HASHTAG.findall(text), "mentions": _mentions(text),
+               "hashtags": meta.HASHTAG.findall(text), "mentions": _mentions(text),
                "cross_post_source": cross_post.get("source_app")
                if isinstance(cross_post, dict) else None}
     post = Observation(account_id=context.account_id, native_id=native_id, kind=Kind.POST,
@@ -199,7 +198,7 @@ def _comments(entry: object, source: str, author: str,
             account_id=context.account_id, native_id=f"comment:{meta.seconds(timestamp)}:{digest}",
             kind=Kind.COMMENT, observed_at=context.observed_at, created_at=meta.time_of(timestamp),
             content={"text": text, "author": author, "media_owner": owner,
-                     "hashtags": HASHTAG.findall(text), "mentions": _mentions(text)},
+                     "hashtags": meta.HASHTAG.findall(text), "mentions": _mentions(text)},
             raw=source.encode("utf-8"), raw_media_type="application/json", author=author)
 
 

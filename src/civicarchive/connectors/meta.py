@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 _SPACE = re.compile(r"[ \t\n\r]*")
+HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 
 
 def seconds(value: object) -> int:

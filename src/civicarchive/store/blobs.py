@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -19,7 +18,6 @@ class BlobStore(Protocol):
     def open(self, sha256: str) -> BinaryIO: ...
     def exists(self, sha256: str) -> bool: ...
     def delete(self, sha256: str) -> None: ...
-    def names(self) -> Iterator[str]: ...
 
 
 class FileBlobStore:
@@ -58,17 +56,3 @@ class FileBlobStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
-
-    def names(self) -> Iterator[str]:
-        if not self.root.exists():
-            return
-        for path in self.root.glob("??/??/*"):
-            if not path.name.startswith("."):
-                yield path.name
-
-
-def sha256_of_stream(stream: BinaryIO, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    while block := stream.read(chunk):
-        digest.update(block)
-    return digest.hexdigest()

@@ -81,12 +81,6 @@ class WorkerStream:
             channel.cancel_join_thread()
 
 
-def prepare_in_worker(make_observations: Callable[[], Iterable[Observation]], size: int
-                      ) -> Iterator[list[Prepared]]:
-    """Batches prepared by a forked worker that calls `make_observations` itself."""
-    return iter(WorkerStream(make_observations, size))
-
-
 def _produce(stream: WorkerStream, channel: multiprocessing.Queue, parent: int) -> None:
     try:
         for batch in prepare_inline(stream.make_observations(), stream.size):
