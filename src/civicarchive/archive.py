@@ -21,6 +21,7 @@ from civicarchive.connectors.base import ImportContext, ImportProblem
 from civicarchive.connectors.files import ExportFiles
 from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
 from civicarchive.custody import Custody
+from civicarchive.discovery import Discovery, SearchResults
 from civicarchive.errors import (AlreadyInitialised, ArchiveError, InvalidInput, NotFound,
                                  NotInitialised)
 from civicarchive.model.account import Account, Agency, Classification
@@ -39,7 +40,8 @@ from civicarchive.store.pipeline import WorkerStream, prepare_inline
 from civicarchive.store.proof import ProofResult, build_proof, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
-__all__ = ["DEFAULT_BATCH", "FORMATS", "Archive", "HoldScope", "ImportReport", "check_proof",
+__all__ = ["DEFAULT_BATCH", "FORMATS", "Archive", "HoldScope", "ImportReport", "SearchResults",
+           "check_proof",
            "diff_policy_files", "policy_problems", "render_policy", "verify_package"]
 
 DEFAULT_BATCH = 2000
@@ -71,9 +73,9 @@ class ImportReport:
                 "evidence": self.evidence}
 
 
-class Archive(Custody):
+class Archive(Custody, Discovery):
     """An agency archive: registry, versioned records, ledger and audit log; retention,
-    holds and disposition come from `Custody`."""
+    holds and disposition come from `Custody`, search from `Discovery`."""
 
     def __init__(self, settings: Settings, store: SqlRecordStore, clock: Clock) -> None:
         self.settings = settings
@@ -140,6 +142,8 @@ class Archive(Custody):
         return cls(settings, store, clock or SystemClock())
 
     def close(self) -> None:
+        if self._search_index is not None:
+            self._search_index.close()
         self.store.dispose()
 
     def __enter__(self) -> Archive:
@@ -341,6 +345,8 @@ class Archive(Custody):
             total.add(report)
             if progress:
                 progress(total)
+        if total.versions:
+            self.sync_search()  # after the commits: the index is never ahead of the store
         return total
 
     def item(self, item_id: int) -> Item:
@@ -423,6 +429,7 @@ class Archive(Custody):
                       "reason": reason, "blobs_removed": len(orphans)})
         for sha in orphans:  # after commit: a crash before this leaves only unused files
             self.store.blob_store.delete(sha.hex())
+        self.sync_search()  # purged text must stop being found
         return indexes
 
     # -- proof --------------------------------------------------------------------------

@@ -1,0 +1,179 @@
+"""Search over the archive: the engine chosen by the store, kept current from the ledger,
+with filters that need the archive (account handles, series, holds) resolved here.
+
+Mixed into `Archive`. The index is derived data: `rebuild_search` recreates it from the
+store, and every search first catches up with the ledger, so a crash between a commit
+to the store and one to the index only ever leaves the index behind, never wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from civicarchive import policy as policy_file
+from civicarchive.errors import InvalidInput, NotFound
+from civicarchive.model.record import Kind
+from civicarchive.search import SearchIndex, SearchRequest, catch_up, plan
+from civicarchive.search.plan import Match, Nothing, Range
+from civicarchive.search.query import AllOf, AnyOf, parse
+from civicarchive.store import schema as t
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Found:
+    """One search hit, with what a person needs to recognise the record."""
+
+    version: int
+    item: int
+    score: float
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+    platform: str
+    account: str
+    kind: str
+    author: str | None
+    created_at: str | None
+    url: str | None
+    event: str
+    observed_at: str
+
+
+@dataclass
+class SearchResults:
+    query: str
+    engine: str
+    total: int
+    offset: int
+    hits: list[Found]
+    facets: dict[str, dict[str, int]]
+
+    def as_dict(self) -> dict:
+        return {"query": self.query, "engine": self.engine, "total": self.total,
+                "offset": self.offset, "hits": [asdict(h) for h in self.hits],
+                "facets": self.facets}
+
+
+class Discovery:
+    """Search; needs `store`, `settings`, `accounts`, `policy`, `holds`, `account_tags`."""
+
+    _search_index: SearchIndex | None = None
+
+    @property
+    def search_index(self) -> SearchIndex:
+        if self._search_index is None:
+            if self.settings.database_url is None:
+                from civicarchive.search.tantivy_index import TantivyIndex
+                self._search_index = TantivyIndex(self.settings.home / "search")
+            else:
+                from civicarchive.search.postgres_index import PostgresIndex
+                self._search_index = PostgresIndex(self.store.engine)
+        return self._search_index
+
+    def sync_search(self, progress=None) -> int:  # noqa: ANN001
+        """Index what the ledger holds beyond the index's mark; returns records indexed."""
+        return catch_up(self.store, self.search_index, progress)
+
+    def rebuild_search(self, progress=None) -> int:  # noqa: ANN001
+        """Recreate the search index from the store; returns the records indexed."""
+        return catch_up(self.store, self.search_index, progress, rebuild=True)
+
+    def search(self, query: str, all_versions: bool = False, limit: int = 20, offset: int = 0,
+               facets: bool = True, public: bool = False) -> SearchResults:
+        """Search records (each one's latest version, or every version); `public` leaves
+        out direct messages, for answers shown outside the agency."""
+        if not 1 <= limit <= MAX_LIMIT or offset < 0:
+            raise InvalidInput(f"results per page must be 1 to {MAX_LIMIT}, and the offset "
+                               "0 or more")
+        condition = plan(query, _Resolver(self))
+        self.sync_search()
+        request = SearchRequest(query=query, condition=condition, all_versions=all_versions,
+                                limit=limit, offset=offset, facets=facets,
+                                exclude_kinds=frozenset({Kind.MESSAGE.value}) if public
+                                else frozenset())
+        results = self.search_index.search(request)
+        handles = {str(a.id): a.handle for a in self.accounts()}
+        found_facets = dict(results.facets)
+        if "account" in found_facets:
+            found_facets["account"] = {handles.get(k, k): n
+                                       for k, n in found_facets["account"].items()}
+        return SearchResults(query=query, engine=self.search_index.name, total=results.total,
+                             offset=offset, hits=self._found(results.hits, handles),
+                             facets=found_facets)
+
+    def _found(self, hits: list, handles: dict[str, str]) -> list[Found]:
+        if not hits:
+            return []
+        i, v, a = t.items.c, t.versions.c, t.accounts.c
+        with self.store.read() as conn:
+            rows = {row.id: row for row in conn.execute(
+                sa.select(v.id, v.event, v.observed_at, i.account_id, a.platform, i.kind,
+                          i.author, i.created_at, i.url)
+                .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id)
+                .where(v.id.in_([h.version for h in hits])))}
+        return [Found(version=h.version, item=h.item, score=h.score, snippet=h.snippet,
+                      highlights=h.highlights, platform=r.platform,
+                      account=handles.get(str(r.account_id), str(r.account_id)), kind=r.kind,
+                      author=r.author, created_at=r.created_at, url=r.url, event=r.event,
+                      observed_at=r.observed_at)
+                for h in hits if (r := rows.get(h.version)) is not None]
+
+
+class _Resolver:
+    """Turns account:, series: and hold: into conditions on indexed fields."""
+
+    def __init__(self, archive: Discovery) -> None:
+        self.archive = archive
+
+    def accounts(self, value: str) -> frozenset[int]:
+        accounts = self.archive.accounts()
+        if value.isdigit():
+            wanted = {a.id for a in accounts if a.id == int(value)}
+        else:
+            handle = value.lower().removeprefix("@")
+            wanted = {a.id for a in accounts if a.handle.lower().removeprefix("@") == handle}
+        if not wanted:
+            raise InvalidInput(f"account:{value} names no registered account: see "
+                               "`civicarchive accounts list`")
+        return frozenset(wanted)
+
+    def series(self, code: str) -> object:
+        _, adopted = self.archive.policy()
+        if code not in {s.code for s in adopted.series}:
+            raise InvalidInput(f"series:{code} is not a series of the adopted policy: use one "
+                               "of " + ", ".join(s.code for s in adopted.series))
+        tags = self.archive.account_tags()
+        parts = []
+        for account in self.archive.accounts():
+            kinds = frozenset(
+                kind.value for kind in Kind
+                if [s.code for s in policy_file.series_for(
+                    adopted, account.classification, account.platform, kind,
+                    tags.get(account.id, frozenset()))] == [code])
+            if kinds:
+                parts.append(AllOf((Match("account", frozenset({account.id})),
+                                    Match("kind", kinds))))
+        return AnyOf(tuple(parts)) if parts else Nothing()
+
+    def hold(self, hold_id: int) -> object:
+        hold = next((h for h in self.archive.holds() if h.id == hold_id), None)
+        if hold is None:
+            raise NotFound("hold", hold_id)
+        scope, parts = hold.scope, []
+        if scope.accounts is not None:
+            parts.append(Match("account", frozenset(scope.accounts)))
+        if scope.items is not None:
+            parts.append(Match("item", frozenset(scope.items)))
+        if scope.start or scope.end:
+            parts.append(Range("created", _seconds(scope.start), _seconds(scope.end)))
+        if scope.query:
+            parts.extend(parse(scope.query).clauses)
+        return AllOf(tuple(parts))
+
+
+def _seconds(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())

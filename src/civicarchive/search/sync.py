@@ -1,0 +1,120 @@
+"""Keeping a search index consistent with the store, from the ledger.
+
+Every change to what can be found is a ledger entry: a new version, or a tombstone when
+disposition purges one. The index remembers the ledger size it reflects; catching up
+re-indexes every record touched by a later entry, in one atomic `apply`. Re-indexing a
+record replaces all of its documents, so replaying after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import islice
+
+import orjson
+import sqlalchemy as sa
+
+from civicarchive.clock import parse_time
+from civicarchive.model.record import Event, Kind
+from civicarchive.search.index import SearchDoc, SearchIndex
+from civicarchive.store import schema as t
+
+__all__ = ["catch_up", "documents", "ledger_size"]
+
+CHUNK = 2000
+TEXT_FIELDS = ("title", "text", "alt", "description")
+MEDIA_FIELDS = ("media", "attachments", "media_urls", "file", "images", "video")
+Progress = Callable[[int, int], None]
+
+
+def ledger_size(conn: sa.Connection) -> int:
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.ledger_entries.c.idx), -1))
+                        ).scalar_one() + 1
+
+
+def catch_up(store, index: SearchIndex, progress: Progress | None = None,
+             rebuild: bool = False) -> int:
+    """Bring `index` up to the store's ledger; returns the records re-indexed."""
+    through = 0 if rebuild else index.indexed_through()
+    with store.read() as conn:
+        size = ledger_size(conn)
+    if through > size:  # the database was replaced (e.g. restored from a backup)
+        through = 0
+    if through == size and not rebuild:
+        return 0
+    if through == 0:
+        index.reset()
+    v, ts = t.versions.c, t.tombstones.c
+    with store.read() as conn:
+        changed = {i for (i,) in conn.execute(
+            sa.select(v.item_id).where(v.ledger_index >= through).distinct())}
+        changed |= {i for (i,) in conn.execute(
+            sa.select(v.item_id).join(t.tombstones, ts.version_id == v.id)
+            .where(ts.ledger_index >= through).distinct())}
+    items = sorted(changed)
+    index.apply(_documents(store, items, progress), [] if through == 0 else items, size)
+    return len(items)
+
+
+def _documents(store, items: list[int], progress: Progress | None) -> Iterator[SearchDoc]:
+    done = 0
+    it = iter(items)
+    while chunk := list(islice(it, CHUNK)):
+        with store.read() as conn:
+            yield from documents(store, conn, chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, len(items))
+
+
+def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[SearchDoc]:
+    """The documents of these records: one per version that is not purged."""
+    i, a, v, ts, b = t.items.c, t.accounts.c, t.versions.c, t.tombstones.c, t.blobs.c
+    items = {row.id: row for row in conn.execute(
+        sa.select(i.id, i.account_id, a.platform, i.kind, i.author, i.created_at,
+                  i.first_seen_at).join(t.accounts, a.id == i.account_id)
+        .where(store.member_of(i.id, item_ids)))}
+    versions: dict[int, list] = {}
+    for row in conn.execute(
+            sa.select(v.id, v.item_id, v.event, v.content_sha256,
+                      ts.version_id.label("purged"))
+            .outerjoin(t.tombstones, ts.version_id == v.id)
+            .where(store.member_of(v.item_id, item_ids))
+            .order_by(v.item_id, v.observed_at, v.id)):
+        versions.setdefault(row.item_id, []).append(row)
+    shas = {bytes(row.content_sha256) for rows in versions.values() for row in rows
+            if row.purged is None}
+    blobs = {bytes(sha): data for sha, data in conn.execute(
+        sa.select(b.sha256, b.data).where(b.sha256.in_(list(shas))))} \
+        if shas else {}
+    for item_id in item_ids:
+        item, rows = items.get(item_id), versions.get(item_id, [])
+        if item is None or not rows:
+            continue
+        events = [Event(row.event) for row in rows]
+        visibility = [e for e in events if e in (Event.HIDDEN, Event.UNHIDDEN)]
+        flags = {"deleted": events[-1] is Event.DELETED,
+                 "edited": Event.EDITED in events,
+                 "hidden": bool(visibility) and visibility[-1] is Event.HIDDEN}
+        created = int(parse_time(item.created_at or item.first_seen_at).timestamp())
+        author = (item.author or "").lower().removeprefix("@")
+        for n, row in enumerate(rows):
+            if row.purged is not None:
+                continue
+            sha = bytes(row.content_sha256)
+            data = blobs.get(sha) or store.blob(sha)
+            content = orjson.loads(data) if data else {}
+            text, media = _text_and_media(content, Kind(item.kind))
+            yield SearchDoc(version=row.id, item=item_id, account=item.account_id,
+                            platform=item.platform, kind=item.kind, author=author,
+                            created=created, latest=n == len(rows) - 1, media=media,
+                            text=text, **flags)
+
+
+def _text_and_media(content: object, kind: Kind) -> tuple[str, bool]:
+    if not isinstance(content, dict):
+        return "", kind is Kind.MEDIA
+    text = "\n".join(value for key in TEXT_FIELDS
+                     if isinstance(value := content.get(key), str) and value)
+    media = kind is Kind.MEDIA or any(content.get(key) for key in MEDIA_FIELDS)
+    return text, media
