@@ -458,7 +458,8 @@ def public_key_command(ctx: Context, output: Path | None) -> None:
         click.echo(pem.decode(), nl=False)
 
 
-# The records-management commands register themselves on `main`.
+# The records-management and search commands register themselves on `main`.
+from civicarchive.cli import finding as _finding  # noqa: E402, F401
 from civicarchive.cli import records as _records  # noqa: E402, F401
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ documents = sa.Table(
     *(sa.Column(name, sa.Boolean, nullable=False)
       for name in ("latest", "deleted", "edited", "hidden", "media")),
     sa.Column("text", sa.Text, nullable=False),
-    sa.Column("tsv", pg.TSVECTOR, sa.Computed(f"to_tsvector('{CONFIG}', text)"),
+    sa.Column("tsv", pg.TSVECTOR, sa.Computed(f"to_tsvector('{CONFIG}', text)", persisted=True),
               nullable=False),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
 )
@@ -121,9 +121,9 @@ class PostgresIndex:
         if isinstance(node, Not):
             return sa.not_(self._compile(node.clause))
         if isinstance(node, Word):
-            return c.tsv.op("@@")(sa.func.plainto_tsquery(CONFIG, node.text))
+            return c.tsv.bool_op("@@")(sa.func.plainto_tsquery(CONFIG, node.text))
         if isinstance(node, Phrase):
-            return c.tsv.op("@@")(sa.func.phraseto_tsquery(CONFIG, node.text))
+            return c.tsv.bool_op("@@")(sa.func.phraseto_tsquery(CONFIG, node.text))
         if isinstance(node, Match):
             return getattr(c, node.field).in_(sorted(node.values))
         if isinstance(node, Range):

@@ -75,8 +75,10 @@ class TantivyIndex:
               ) -> None:
         writer = self.index.writer(WRITER_HEAP, 1)
         try:
-            for item in items:
-                writer.delete_documents_by_term("item", item)
+            items = sorted(items)
+            if items:  # (delete_documents_by_term misses unsigned fields: it makes i64 terms)
+                writer.delete_documents_by_query(
+                    tantivy.Query.term_set_query(self.schema, "item", items))
             for doc in docs:
                 writer.add_document(self._document(doc))
             writer.commit()

@@ -1,0 +1,184 @@
+"""Search over both engines (tantivy beside SQLite, full text in PostgreSQL): every part of
+the query language, latest versus all versions, snippets, facets, pages, and the index
+following ingest and purge."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicarchive import Event, Kind
+from civicarchive.errors import InvalidInput, NotFound
+from civicarchive.records.model import HoldScope
+from tests.conftest import observe
+
+POLICY = "src/civicarchive/policy/examples/washington-local.yaml"
+
+
+@pytest.fixture
+def corpus(archive, account):
+    """Posts, comments, a message, an edit, a deletion, a hidden comment, a photo."""
+    other = archive.add_account("facebook", "cityparks", "agency")
+    archive.ingest([
+        observe(account.id, "p1", "Zoning hearing on Main Street moved to Tuesday"),
+        observe(account.id, "p1", "Zoning hearing on Main Street moved to Thursday", 60),
+        observe(account.id, "p2", "Road closure downtown for the parade", 5),
+        observe(account.id, "p2", "Road closure downtown for the parade", 90,
+                event=Event.DELETED),
+        observe(account.id, "c1", "Rude remark about the parade", 10, kind=Kind.COMMENT),
+        observe(account.id, "c1", "Rude remark about the parade", 70, kind=Kind.COMMENT,
+                event=Event.HIDDEN),
+        observe(account.id, "m1", "Private message about zoning variance", 15,
+                kind=Kind.MESSAGE),
+        observe(other.id, "f1", "Park budget vote and levy", 20, media=[{"file": "a.jpg"}]),
+        observe(other.id, "f2", "Street trees planted on Main", 25),
+    ], source="test")
+    return account, other
+
+
+def native(archive, results) -> set[str]:
+    return {archive.item(hit.item).native_id for hit in results.hits}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("zoning", {"p1", "m1"}),
+    ('"main street"', {"p1"}),
+    ("main street", {"p1", "f2"}),
+    ("budget OR parade", {"f1", "p2", "c1"}),
+    ("parade -rude", {"p2"}),
+    ("platform:facebook", {"f1", "f2"}),
+    ("account:cityparks main", {"f2"}),
+    ("kind:comment", {"c1"}),
+    ("kind:message", {"m1"}),
+    ("is:deleted", {"p2"}),
+    ("is:edited", {"p1"}),
+    ("is:hidden", {"c1"}),
+    ("has:media", {"f1"}),
+    ("closures", {"p2"}),  # stemming: closure ~ closures
+    ("-platform:x", {"f1", "f2"}),
+    ("author:cityofexample -kind:post", {"c1", "m1"}),
+])
+def test_search_finds_what_the_query_says(archive, corpus, query, expected):
+    assert native(archive, archive.search(query)) == expected
+
+
+def test_search_latest_version_by_default_and_every_version_on_request(archive, corpus):
+    assert archive.search("tuesday").total == 0
+    every = archive.search("tuesday", all_versions=True)
+    assert native(archive, every) == {"p1"}
+    assert [archive.version(h.version).event for h in every.hits] == [Event.CREATED]
+    assert archive.search("thursday", all_versions=True).total == 1
+
+
+def test_search_dates_filter_on_creation(archive, account):
+    archive.ingest([observe(account.id, f"d{n}", f"notice {n}", n) for n in range(3)],
+                   source="test")
+    # observe() creates every record a day before T0 (2025-03-01): 2025-02-28
+    assert archive.search("notice from:2025-02-28 to:2025-02-28").total == 3
+    assert archive.search("notice from:2025-03-01").total == 0
+    assert archive.search("notice to:2025-02-27").total == 0  # whole days, inclusive
+
+
+def test_search_snippets_highlight_the_matched_words(archive, corpus):
+    hit = archive.search("parade").hits[0]
+    marked = [hit.snippet[s:e].lower() for s, e in hit.highlights]
+    assert marked and set(marked) == {"parade"}
+
+
+def test_search_facets_count_every_match_not_only_the_page(archive, corpus):
+    results = archive.search("main OR parade OR zoning", limit=1)
+    assert results.total == 5 and len(results.hits) == 1
+    assert results.facets["platform"] == {"x": 4, "facebook": 1}
+    assert results.facets["account"] == {"cityofexample": 4, "cityparks": 1}
+    assert results.facets["kind"] == {"post": 3, "comment": 1, "message": 1}
+
+
+def test_search_pages_do_not_overlap_and_cover_everything(archive, account):
+    archive.ingest([observe(account.id, f"n{n}", f"council notice number {n}", n)
+                    for n in range(25)], source="test")
+    seen = []
+    for page in range(3):
+        results = archive.search("council", limit=10, offset=page * 10)
+        assert results.total == 25
+        seen += [hit.item for hit in results.hits]
+    assert len(seen) == len(set(seen)) == 25
+
+
+def test_search_public_leaves_out_direct_messages(archive, corpus):
+    assert "m1" in native(archive, archive.search("zoning"))
+    public = archive.search("zoning", public=True)
+    assert native(archive, public) == {"p1"} and public.total == 1
+    assert public.facets["kind"] == {"post": 1}
+
+
+def test_search_by_hold_uses_the_hold_scope(archive, corpus):
+    account, other = corpus
+    hold = archive.add_hold("Parade", "Smith v. City", "litigation",
+                            HoldScope(accounts=frozenset({account.id}), query="parade"),
+                            actor="attorney")
+    assert native(archive, archive.search(f"hold:{hold}")) == {"p2", "c1"}
+    assert native(archive, archive.search(f"hold:{hold} -rude")) == {"p2"}
+    with pytest.raises(NotFound):
+        archive.search("hold:99")
+
+
+def test_search_by_series_follows_the_adopted_policy(archive, corpus):
+    with pytest.raises(InvalidInput, match="no policy adopted"):
+        archive.search("series:X")
+    archive.adopt_policy(POLICY, actor="clerk")
+    _, adopted = archive.policy()
+    codes = [s.code for s in adopted.series]
+    found = {code: native(archive, archive.search(f"series:{code}", limit=50))
+             for code in codes}
+    everything = set().union(*found.values())
+    assert everything <= {"p1", "p2", "c1", "m1", "f1", "f2"} and everything
+    assert sum(len(v) for v in found.values()) == len(everything)  # one series per record
+    with pytest.raises(InvalidInput, match="is not a series"):
+        archive.search("series:NOPE")
+
+
+def test_search_unknown_account_is_an_error(archive, corpus):
+    with pytest.raises(InvalidInput, match="accounts list"):
+        archive.search("account:nobody")
+
+
+def test_search_follows_purge(archive, corpus):
+    hit = archive.search('"road closure"').hits[0]
+    archive.purge([v.id for v in archive.history(hit.item)], reason="disposition test",
+                  actor="clerk")
+    assert archive.search('"road closure"', all_versions=True).total == 0
+
+
+def test_search_rebuild_gives_the_same_answers(archive, corpus):
+    queries = ["main", "parade OR zoning", "kind:comment", "is:deleted", "has:media"]
+    before = [(r.total, [h.version for h in r.hits]) for r in map(archive.search, queries)]
+    assert archive.rebuild_search() == 6
+    after = [(r.total, [h.version for h in r.hits]) for r in map(archive.search, queries)]
+    assert after == before
+
+
+def test_search_catches_up_after_an_index_write_was_lost(archive, account, monkeypatch):
+    """A crash after the store commit and before the index commit leaves the index behind;
+    the next search catches up."""
+    index = archive.search_index
+    monkeypatch.setattr(type(index), "apply", _crash)
+    with pytest.raises(RuntimeError):
+        archive.ingest([observe(account.id, "late", "late breaking budget news")],
+                       source="test")
+    monkeypatch.undo()
+    assert archive.stats()["versions"] == 1  # the store has it
+    assert native(archive, archive.search("budget")) == {"late"}
+
+
+def _crash(*args, **kwargs):
+    raise RuntimeError("power cut")
+
+
+def test_search_index_survives_reopening(tmp_path, clock):
+    from civicarchive import Archive
+    home = tmp_path / "home"
+    with Archive.init("Town", home=home, clock=clock) as archive:
+        account = archive.add_account("x", "town", "agency")
+        archive.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
+    with Archive.open(home, clock=clock) as archive:
+        assert archive.search_index.indexed_through() > 0
+        assert archive.search("plow").total == 1
