@@ -1,0 +1,87 @@
+"""Redacting text for a production: spans a reviewer chose, each with the reason it relies on.
+
+The archived text is never touched: `apply` builds the `RedactedText` a production shows, in
+which each redacted span is a `Redaction` carrying only its reason. The redacted characters
+are not in the result at all, so no renderer can leak them.
+
+Spans are (start, end, reason) over Python string indexes, end exclusive. Spans that overlap
+or touch become one redaction whose reason lists theirs, in the order the spans start, each
+once: two adjacent markers would say no more than one, and would show where one phrase
+ends. The law may require each redaction to cite its exemption (in Washington, RCW
+42.56.210), so a span without a reason is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from civicarchive.errors import InvalidInput
+from civicarchive.model.production import RedactedText, Redaction, Segment
+
+
+def apply(text: str, spans: Iterable[tuple[int, int, str]]) -> RedactedText:
+    """`text` with every span replaced by a `Redaction` giving its reason.
+
+    Raises InvalidInput naming the first bad span: one that is empty or reversed
+    (start >= end), reaches outside the text, or gives no reason.
+    """
+    checked = [_checked(text, number, span) for number, span in enumerate(spans, start=1)]
+    segments: list[Segment] = []
+    shown_from = 0
+    for start, end, reasons in _merged(checked):
+        if start > shown_from:
+            segments.append(text[shown_from:start])
+        segments.append(Redaction("; ".join(reasons)))
+        shown_from = end
+    if shown_from < len(text):
+        segments.append(text[shown_from:])
+    return tuple(segments)
+
+
+def span_of(text: str, phrase: str) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of `phrase` in `text`, case-sensitive, in order.
+
+    Occurrences may overlap ("aa" in "aaa" is found at 0 and 1), so redacting them all
+    leaves no copy of the phrase behind; `apply` merges them.
+    """
+    if not phrase:
+        raise InvalidInput("the phrase to redact is empty: give the words to find")
+    found = []
+    start = text.find(phrase)
+    while start != -1:
+        found.append((start, start + len(phrase)))
+        start = text.find(phrase, start + 1)
+    return found
+
+
+def _checked(text: str, number: int, span: tuple[int, int, str]) -> tuple[int, int, str]:
+    try:
+        start, end, reason = span
+    except (TypeError, ValueError):
+        raise InvalidInput(f"redaction span {number} is {span!r}: give (start, end, reason)"
+                           ) from None
+    where = f"redaction span {number} ({start!r}, {end!r}, {reason!r})"
+    if not (isinstance(start, int) and isinstance(end, int)):
+        raise InvalidInput(f"{where}: start and end must be whole character indexes")
+    if not 0 <= start < end <= len(text):
+        raise InvalidInput(f"{where} is not inside the text: give 0 <= start < end <= "
+                           f"{len(text)} (the text's length), end exclusive")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(f"{where} has no reason: give the exemption it relies on and its "
+                           f"citation, e.g. 'personal information (RCW 42.56.230)'")
+    return start, end, reason.strip()
+
+
+def _merged(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, list[str]]]:
+    # Sorting by start alone keeps the caller's order among spans starting together.
+    merged: list[tuple[int, int, list[str]]] = []
+    for start, end, reason in sorted(spans, key=lambda span: span[0]):
+        if merged and start <= merged[-1][1]:
+            first, last, reasons = merged[-1]
+            merged[-1] = (first, max(last, end), reasons)
+        else:
+            reasons = []
+            merged.append((start, end, reasons))
+        if reason not in reasons:
+            reasons.append(reason)
+    return merged
