@@ -96,30 +96,31 @@ class Discovery:
                                 exclude_kinds=frozenset({Kind.MESSAGE.value}) if public
                                 else frozenset())
         results = self.search_index.search(request)
-        handles = {str(a.id): a.handle for a in self.accounts()}
-        found_facets = dict(results.facets)
-        if "account" in found_facets:
-            found_facets["account"] = {handles.get(k, k): n
-                                       for k, n in found_facets["account"].items()}
+        facets = dict(results.facets)
+        if "account" in facets:
+            handles = self._handles()
+            facets["account"] = {handles.get(int(k), k): n for k, n in facets["account"].items()}
         return SearchResults(query=query, engine=self.search_index.name, total=results.total,
-                             offset=offset, hits=self._found(results.hits, handles),
-                             facets=found_facets)
+                             offset=offset, hits=self._found(results.hits), facets=facets)
 
-    def _found(self, hits: list, handles: dict[str, str]) -> list[Found]:
+    def _handles(self) -> dict[int, str]:
+        with self.store.read() as conn:
+            return dict(conn.execute(sa.select(t.accounts.c.id, t.accounts.c.handle)).all())
+
+    def _found(self, hits: list) -> list[Found]:
         if not hits:
             return []
         i, v, a = t.items.c, t.versions.c, t.accounts.c
         with self.store.read() as conn:
             rows = {row.id: row for row in conn.execute(
-                sa.select(v.id, v.event, v.observed_at, i.account_id, a.platform, i.kind,
+                sa.select(v.id, v.event, v.observed_at, a.handle, a.platform, i.kind,
                           i.author, i.created_at, i.url)
                 .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id)
                 .where(v.id.in_([h.version for h in hits])))}
         return [Found(version=h.version, item=h.item, score=h.score, snippet=h.snippet,
-                      highlights=h.highlights, platform=r.platform,
-                      account=handles.get(str(r.account_id), str(r.account_id)), kind=r.kind,
-                      author=r.author, created_at=r.created_at, url=r.url, event=r.event,
-                      observed_at=r.observed_at)
+                      highlights=h.highlights, platform=r.platform, account=r.handle,
+                      kind=r.kind, author=r.author, created_at=r.created_at, url=r.url,
+                      event=r.event, observed_at=r.observed_at)
                 for h in hits if (r := rows.get(h.version)) is not None]
 
 
