@@ -20,8 +20,10 @@ from civicarchive.connectors import registry
 from civicarchive.connectors.base import ImportContext, ImportProblem
 from civicarchive.connectors.files import ExportFiles
 from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
+from civicarchive.casework import Casework
 from civicarchive.custody import Custody
 from civicarchive.discovery import Discovery, SearchResults
+from civicarchive.producing import Producing
 from civicarchive.errors import (AlreadyInitialised, ArchiveError, InvalidInput, NotFound,
                                  NotInitialised)
 from civicarchive.model.account import Account, Agency, Classification
@@ -73,9 +75,10 @@ class ImportReport:
                 "evidence": self.evidence}
 
 
-class Archive(Custody, Discovery):
-    """An agency archive: registry, versioned records, ledger and audit log; retention,
-    holds and disposition come from `Custody`, search from `Discovery`."""
+class Archive(Custody, Discovery, Casework, Producing):
+    """An agency archive: registry, versioned records, ledger and audit log. Retention,
+    holds and disposition come from `Custody`, search from `Discovery`, records requests
+    from `Casework` and their productions from `Producing`."""
 
     def __init__(self, settings: Settings, store: SqlRecordStore, clock: Clock) -> None:
         self.settings = settings

@@ -82,3 +82,14 @@ class Version:
     raw_sha256: str
     source: str
     ledger_index: int
+
+
+TEXT_FIELDS = ("title", "text", "alt", "description")
+
+
+def text_of(content: object) -> str:
+    """The words a person reads in a record's content: title, text, alt text, description."""
+    if not isinstance(content, dict):
+        return ""
+    return "\n".join(value for key in TEXT_FIELDS
+                     if isinstance(value := content.get(key), str) and value)

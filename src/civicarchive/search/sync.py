@@ -15,14 +15,13 @@ import orjson
 import sqlalchemy as sa
 
 from civicarchive.clock import parse_time
-from civicarchive.model.record import Event, Kind
+from civicarchive.model.record import Event, Kind, text_of
 from civicarchive.search.index import SearchDoc, SearchIndex
 from civicarchive.store import schema as t
 
 __all__ = ["catch_up", "documents", "ledger_size"]
 
 CHUNK = 2000
-TEXT_FIELDS = ("title", "text", "alt", "description")
 MEDIA_FIELDS = ("media", "attachments", "media_urls", "file", "images", "video")
 Progress = Callable[[int, int], None]
 
@@ -115,7 +114,5 @@ def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[Searc
 def _text_and_media(content: object, kind: Kind) -> tuple[str, bool]:
     if not isinstance(content, dict):
         return "", kind is Kind.MEDIA
-    text = "\n".join(value for key in TEXT_FIELDS
-                     if isinstance(value := content.get(key), str) and value)
     media = kind is Kind.MEDIA or any(content.get(key) for key in MEDIA_FIELDS)
-    return text, media
+    return text_of(content), media

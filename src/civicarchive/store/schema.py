@@ -212,8 +212,52 @@ disposition_executions = Table(
     Column("certificate", Text, nullable=False),  # the certificate's canonical JSON
 )
 
+# Public records requests (migration 0003). What happens to a request (items added,
+# review marks, redactions, decisions on suggestions, status) is a new request_events row;
+# its state is those events folded in order (records/requests.py).
+requests = Table(
+    "requests", metadata,
+    Column("id", Id, primary_key=True),
+    Column("number", String(64), nullable=False, unique=True),
+    Column("requester", Text, nullable=False),
+    Column("contact", Text),
+    Column("description", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),  # as given, with its UTC offset
+    Column("deadlines", Text, nullable=False),          # JSON, computed when received
+    Column("policy_id", Id, ForeignKey("policies.id")),
+    Column("created_at", Time, nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+
+request_events = Table(
+    "request_events", metadata,
+    Column("id", Id, primary_key=True),
+    Column("request_id", Id, ForeignKey("requests.id"), nullable=False),
+    Column("at", Time, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("details", Text, nullable=False),            # JSON
+    Index("ix_request_events_request", "request_id", "id"),
+)
+
+productions = Table(
+    "productions", metadata,
+    Column("id", Id, primary_key=True),
+    Column("request_id", Id, ForeignKey("requests.id"), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("first_number", BigInteger, nullable=False),
+    Column("last_number", BigInteger, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("withheld", Integer, nullable=False),
+    Column("folder", Text, nullable=False),
+    Column("manifest_sha256", String(64), nullable=False),
+    Column("produced_at", Time, nullable=False),
+    Column("produced_by", Text, nullable=False),
+)
+
 APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
                       "tombstones", "policies", "account_closures", "account_tags", "acknowledgements",
                       "holds",
                       "hold_releases", "disposition_batches", "disposition_items",
-                      "disposition_approvals", "disposition_executions")
+                      "disposition_approvals", "disposition_executions", "requests",
+                      "request_events", "productions")

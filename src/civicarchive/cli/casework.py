@@ -1,0 +1,291 @@
+"""`civicarchive requests ...`: public records requests from intake to production
+(docs/requests.md). Registered on the main group by importing this module."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
+from civicarchive.errors import InvalidInput
+
+
+@main.group("requests")
+def requests_group() -> None:
+    """Public records requests: due dates, collection, review, redaction, productions."""
+
+
+def _received(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--received {text!r} is not a time: e.g. 2026-11-04T10:30-08:00"
+                           ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput("--received needs the UTC offset of the agency's local time, "
+                           "e.g. 2026-11-04T10:30-08:00")
+    return moment
+
+
+def _left(deadline: dict) -> str:
+    left = deadline["business_days_left"]
+    if left is None:
+        return ""
+    if left < 0:
+        return f" OVERDUE by {-left} business day(s)"
+    return " due today" if left == 0 else f" ({left} business day(s) left)"
+
+
+@requests_group.command("new")
+@click.option("--requester", required=True, help="Who asked (name, organisation).")
+@click.option("--received", required=True,
+              help="When it arrived, local time with offset: 2026-11-04T10:30-08:00.")
+@click.option("--description", required=True, help="The records asked for, in their words.")
+@click.option("--contact", help="How to reach the requester.")
+@click.option("--json", "as_json", is_flag=True, help="Print the request as JSON.")
+@pass_ctx
+@handles_errors
+def requests_new(ctx: Context, requester: str, received: str, description: str,
+                 contact: str | None, as_json: bool) -> None:
+    """Log a request; due dates come from the adopted policy's deadlines and holidays."""
+    with ctx.open() as archive:
+        request_id = archive.new_request(requester, _received(received), description,
+                                         ctx.actor, contact=contact)
+        detail = archive.request(request_id)
+    if as_json:
+        _emit(detail)
+        return
+    click.echo(f"Request {detail['number']} (id {request_id}) from {detail['requester']}")
+    for deadline in detail["deadlines"]:
+        click.echo(f"  due {deadline['due']}{_left(deadline)}: {deadline['name']} "
+                   f"[{deadline['citation']}]")
+
+
+@requests_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the requests as JSON.")
+@pass_ctx
+@handles_errors
+def requests_list(ctx: Context, as_json: bool) -> None:
+    """Every request, its status and its next deadline."""
+    with ctx.open() as archive:
+        listing = archive.requests()
+    if as_json:
+        _emit(listing)
+        return
+    if not listing:
+        click.echo("No requests yet: `civicarchive requests new`.")
+    for r in listing:
+        deadline = r["next_deadline"]
+        due = f", next due {deadline['due']}{_left(deadline)}" if deadline else ""
+        click.echo(f"{r['id']:>4}  {r['number']}  {r['status']:<18} {r['requester']}: "
+                   f"{r['items']} record(s), {r['unreviewed']} unreviewed{due}")
+
+
+@requests_group.command("show")
+@click.argument("request_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the request as JSON.")
+@pass_ctx
+@handles_errors
+def requests_show(ctx: Context, request_id: int, as_json: bool) -> None:
+    """A request's deadlines, collection, review and productions."""
+    with ctx.open() as archive:
+        detail = archive.request(request_id)
+    if as_json:
+        _emit(detail)
+        return
+    click.echo(f"{detail['number']} ({detail['status']}) from {detail['requester']}, "
+               f"received {detail['received_at']}\n  {detail['description']}")
+    for deadline in detail["deadlines"]:
+        click.echo(f"  due {deadline['due']}{_left(deadline)}: {deadline['name']} "
+                   f"[{deadline['citation']}]")
+    marks = ", ".join(f"{n} {mark.replace('_', '-')}" for mark, n in detail["marks"].items())
+    click.echo(f"  {detail['items']} record(s): {marks}, {detail['unreviewed']} unreviewed; "
+               f"{detail['redactions']} redaction(s)")
+    for p in detail["productions"]:
+        click.echo(f"  production {p['id']}: {p['numbers']}, {p['items']} record(s), "
+                   f"{p['withheld']} withheld, {p['folder']}")
+
+
+@requests_group.command("add")
+@click.argument("request_id", type=int)
+@click.option("--search", "query", help="Add every record this search finds (docs/search.md).")
+@click.option("--all-versions", is_flag=True, help="With --search: match earlier versions too.")
+@click.option("--item", "items", type=int, multiple=True, help="Add this record (repeat).")
+@pass_ctx
+@handles_errors
+def requests_add(ctx: Context, request_id: int, query: str | None, all_versions: bool,
+                 items: tuple[int, ...]) -> None:
+    """Add records to the request's collection."""
+    if not query and not items:
+        raise click.UsageError("give --search QUERY or --item ID")
+    with ctx.open() as archive:
+        added = archive.collect(request_id, ctx.actor, items=list(items), query=query,
+                                all_versions=all_versions)
+    click.echo(f"Added {added} record(s) to request {request_id}")
+
+
+@requests_group.command("mark")
+@click.argument("request_id", type=int)
+@click.option("--item", "items", type=int, multiple=True, required=True,
+              help="The record (repeat for several).")
+@click.option("--as", "mark", required=True,
+              type=click.Choice(["responsive", "non-responsive", "withheld"]),
+              help="The review decision.")
+@click.option("--exemption", help="With --as withheld: the exemption, e.g. 'personal "
+              "information'.")
+@click.option("--citation", help="With --as withheld: the law, e.g. 'RCW 42.56.230'.")
+@pass_ctx
+@handles_errors
+def requests_mark(ctx: Context, request_id: int, items: tuple[int, ...], mark: str,
+                  exemption: str | None, citation: str | None) -> None:
+    """Review records: responsive, non-responsive, or withheld under an exemption."""
+    with ctx.open() as archive:
+        archive.mark(request_id, list(items), mark, ctx.actor, exemption=exemption,
+                     citation=citation)
+    click.echo(f"Marked {len(set(items))} record(s) {mark}")
+
+
+@requests_group.command("redact")
+@click.argument("request_id", type=int)
+@click.option("--item", type=int, required=True, help="The record.")
+@click.option("--phrase", help="Words to redact (every occurrence, every version).")
+@click.option("--version", type=int, help="With --span: the version whose text it counts in.")
+@click.option("--span", help="START:END character offsets in that version's text.")
+@click.option("--media", help="A media file's name, to withhold the whole file.")
+@click.option("--reason", required=True, help="The exemption and citation, e.g. "
+              "'personal information, RCW 42.56.230'.")
+@pass_ctx
+@handles_errors
+def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None,
+                    version: int | None, span: str | None, media: str | None,
+                    reason: str) -> None:
+    """Redact words or a media file in one record, with a reason."""
+    bounds = None
+    if span:
+        try:
+            start, end = (int(x) for x in span.split(":"))
+        except ValueError:
+            raise click.BadParameter("write it as START:END, e.g. 12:24", param_hint="--span")
+        bounds = (start, end)
+    with ctx.open() as archive:
+        redaction = archive.redact(request_id, item, reason, ctx.actor, phrase=phrase,
+                                   version=version, span=bounds, media=media)
+    click.echo(f"Redaction {redaction} added to item {item}")
+
+
+@requests_group.command("unredact")
+@click.argument("request_id", type=int)
+@click.argument("redaction_id", type=int)
+@click.option("--why", required=True, help="Why the redaction is removed.")
+@pass_ctx
+@handles_errors
+def requests_unredact(ctx: Context, request_id: int, redaction_id: int, why: str) -> None:
+    """Remove a redaction (it stays in the request's log)."""
+    with ctx.open() as archive:
+        archive.unredact(request_id, redaction_id, why, ctx.actor)
+    click.echo(f"Redaction {redaction_id} removed")
+
+
+@requests_group.command("suggestions")
+@click.argument("request_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
+@pass_ctx
+@handles_errors
+def requests_suggestions(ctx: Context, request_id: int, as_json: bool) -> None:
+    """Personal information found in members of the public's comments and messages."""
+    with ctx.open() as archive:
+        found = archive.suggestions(request_id)
+    if as_json:
+        _emit(found)
+        return
+    if not found:
+        click.echo("No personal information found in third-party records.")
+    for s in found:
+        click.echo(f"  {s['key']:<18} item {s['item']:<6} {s['category']:<11} "
+                   f"{s['decision']:<9} {s['phrase']!r}")
+
+
+def _decide(ctx: Context, request_id: int, keys: tuple[str, ...], accepted: bool,
+            reason: str | None) -> None:
+    with ctx.open() as archive:
+        n = archive.decide(request_id, list(keys), accepted, ctx.actor, reason=reason)
+    click.echo(f"{'Accepted' if accepted else 'Rejected'} {n} suggestion(s)")
+
+
+@requests_group.command("accept")
+@click.argument("request_id", type=int)
+@click.argument("keys", nargs=-1, required=True)
+@click.option("--reason", required=True, help="The exemption and citation for the redactions.")
+@pass_ctx
+@handles_errors
+def requests_accept(ctx: Context, request_id: int, keys: tuple[str, ...], reason: str) -> None:
+    """Accept suggested redactions (keys from `requests suggestions`)."""
+    _decide(ctx, request_id, keys, True, reason)
+
+
+@requests_group.command("reject")
+@click.argument("request_id", type=int)
+@click.argument("keys", nargs=-1, required=True)
+@pass_ctx
+@handles_errors
+def requests_reject(ctx: Context, request_id: int, keys: tuple[str, ...]) -> None:
+    """Reject suggested redactions: the words stay visible."""
+    _decide(ctx, request_id, keys, False, None)
+
+
+@requests_group.command("status")
+@click.argument("request_id", type=int)
+@click.argument("status")
+@click.option("--note", default="", help="A note for the request's log.")
+@pass_ctx
+@handles_errors
+def requests_status(ctx: Context, request_id: int, status: str, note: str) -> None:
+    """Set the status: acknowledged, clarification, in-review, partially-produced,
+    produced, closed or withdrawn."""
+    with ctx.open() as archive:
+        archive.set_status(request_id, status, ctx.actor, note)
+    click.echo(f"Request {request_id} is now {status}")
+
+
+@requests_group.command("produce")
+@click.argument("request_id", type=int)
+@click.option("--prefix", help="Production number prefix (default: from the agency name).")
+@click.option("-o", "--output", type=click.Path(file_okay=False),
+              help="Folder to write (new or empty; default under the archive's exports/).")
+@click.option("--json", "as_json", is_flag=True, help="Print the production as JSON.")
+@pass_ctx
+@handles_errors
+def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: str | None,
+                     as_json: bool) -> None:
+    """Produce the responsive records: PDF, CSV, JSONL, WARC and proofs in a BagIt bag."""
+    with ctx.open() as archive:
+        result = archive.produce(request_id, ctx.actor, folder=output, prefix=prefix)
+    if as_json:
+        _emit(result)
+        return
+    click.echo(f"Production {result['id']}: {result['items']} record(s) on {result['pages']} "
+               f"page(s), {result['numbers'][0]} to {result['numbers'][1]}; "
+               f"{result['withheld']} withheld\n  {result['folder']}\n  check it with "
+               f"`civicarchive verify-package {result['folder']}`")
+
+
+@requests_group.command("log")
+@click.argument("request_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
+@pass_ctx
+@handles_errors
+def requests_log(ctx: Context, request_id: int, as_json: bool) -> None:
+    """Everything done on a request, by whom and when (the production log)."""
+    with ctx.open() as archive:
+        log = archive.request_log(request_id)
+    if as_json:
+        _emit(log)
+        return
+    for entry in log:
+        details = ", ".join(f"{k}={v}" for k, v in entry["details"].items()
+                            if k != "items" and v not in (None, ""))
+        count = f" {len(entry['details']['items'])} record(s)" \
+            if "items" in entry["details"] else ""
+        click.echo(f"{entry['at'][:19]}  {entry['actor']:<12} {entry['action']}{count} "
+                   f"{details}")
