@@ -9,6 +9,7 @@ it is never ahead of the index; replaying is harmless, see search/index.py).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 __all__ = ["TantivyIndex"]
 
 MARK = "indexed-through"
+FORMAT = "format"
+FORMAT_VERSION = "2"  # bump when the schema changes: an older index is then rebuilt
 FLAGS = ("latest", "deleted", "edited", "hidden", "media")
+TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 WRITER_HEAP = 64_000_000
 MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
@@ -39,7 +43,11 @@ def _schema() -> tantivy.Schema:
     b.add_integer_field("created", indexed=True, fast=True)
     for name in FLAGS:
         b.add_unsigned_field(name, indexed=True)
-    b.add_text_field("text", stored=True, tokenizer_name="en_stem")
+    # A record's latest version has its words in `text`, earlier versions in `earlier`: a
+    # search of the latest versions is then a plain text query, as fast as the bare engine,
+    # instead of a text query intersected with a `latest` filter.
+    for name in TEXT:
+        b.add_text_field(name, stored=True, tokenizer_name="en_stem")
     return b.build()
 
 
@@ -55,6 +63,12 @@ class TantivyIndex:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        marker = self.folder / FORMAT
+        if not marker.exists() or marker.read_text().strip() != FORMAT_VERSION:
+            # Derived data in an older layout (or none): start empty, catch-up refills it.
+            for path in self.folder.iterdir():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            marker.write_text(FORMAT_VERSION)
         self.schema = _schema()
         try:
             self.index = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
@@ -118,73 +132,81 @@ class TantivyIndex:
         d.add_integer("created", doc.created)
         for name in FLAGS:
             d.add_unsigned(name, int(getattr(doc, name)))
-        d.add_text("text", doc.text)
+        d.add_text("text" if doc.latest else "earlier", doc.text)
         return d
 
     # -- searching ----------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> Results:
-        query = self._query(request)
+        fields = TEXT if request.all_versions else TEXT[:1]
+        query = self._query(request, fields)
         searcher = self.index.searcher()
         ranked = bool(text_terms(request.condition))
-        found = searcher.search(query, request.limit, count=True, offset=request.offset,
+        # With facets, the total is the sum of the kind facet (every record has one kind):
+        # one pass over the matches instead of two.
+        facets = self._facets(searcher, query) if request.facets else None
+        found = searcher.search(query, request.limit, count=facets is None,
+                                offset=request.offset,
                                 **({} if ranked else {"order_by_field": "created"}))
-        snippets = tantivy.SnippetGenerator.create(searcher, query, self.schema, "text") \
-            if ranked else None
-        if snippets:
-            snippets.set_max_num_chars(SNIPPET_CHARS)
+        total = sum(facets["kind"].values()) if facets is not None else found.count
+        generators = {}
         hits = []
         for score, address in found.hits:
             stored = searcher.doc(address)
-            text = stored["text"][0] if stored["text"] else ""
-            if snippets:
-                snippet, marks = _snippet(snippets.snippet_from_doc(stored))
+            field = next((f for f in fields if stored[f]), fields[0])
+            if ranked and field not in generators:
+                generators[field] = tantivy.SnippetGenerator.create(searcher, query,
+                                                                    self.schema, field)
+                generators[field].set_max_num_chars(SNIPPET_CHARS)
+            if ranked:
+                snippet, marks = _snippet(generators[field].snippet_from_doc(stored))
             else:
-                snippet, marks = _lead(text), ()
+                snippet, marks = _lead(stored[field][0] if stored[field] else ""), ()
             hits.append(Hit(version=stored["version"][0], item=stored["item"][0],
                             score=float(score) if ranked else 0.0, snippet=snippet,
                             highlights=marks))
-        facets = self._facets(searcher, query) if request.facets and found.count else {}
-        return Results(total=found.count, hits=hits, facets=facets)
+        return Results(total=total, hits=hits, facets=facets or {})
 
     def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict:
-        spec = {name: {"terms": {"field": name, "size": 20}} for name in FACETS}
+        spec = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
         found = searcher.aggregate(query, spec)
         return {name: {str(b["key"]): b["doc_count"] for b in found[name]["buckets"]}
                 for name in FACETS}
 
-    def _query(self, request: SearchRequest) -> tantivy.Query:
-        clauses = [(MUST, self._compile(request.condition))]
-        if not request.all_versions:
+    def _query(self, request: SearchRequest, fields: tuple[str, ...]) -> tantivy.Query:
+        clauses = [(MUST, self._compile(request.condition, fields))]
+        if not (request.all_versions or _text_required(request.condition)):
             clauses.append((MUST, self._term("latest", 1)))
         for kind in sorted(request.exclude_kinds):
             clauses.append((MUST_NOT, self._term("kind", kind)))
-        return tantivy.Query.boolean_query(clauses)
+        return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
     def _term(self, field: str, value: object) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, field, value)
 
-    def _compile(self, node: object) -> tantivy.Query:
+    def _compile(self, node: object, fields: tuple[str, ...]) -> tantivy.Query:
         if isinstance(node, AllOf):
             parts = [(MUST_NOT if isinstance(c, Not) else MUST,
-                      self._compile(c.clause if isinstance(c, Not) else c))
+                      self._compile(c.clause if isinstance(c, Not) else c, fields))
                      for c in node.clauses]
             if not any(occur == MUST for occur, _ in parts):
                 parts.append((MUST, tantivy.Query.all_query()))
-            return tantivy.Query.boolean_query(parts)
+            return parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
         if isinstance(node, AnyOf):
-            return tantivy.Query.boolean_query([(SHOULD, self._compile(c))
+            return tantivy.Query.boolean_query([(SHOULD, self._compile(c, fields))
                                                 for c in node.clauses])
         if isinstance(node, Not):
             return tantivy.Query.boolean_query([(MUST, tantivy.Query.all_query()),
-                                                (MUST_NOT, self._compile(node.clause))])
+                                                (MUST_NOT, self._compile(node.clause, fields))])
         if isinstance(node, (Word, Phrase)):
             tokens = _ANALYZER.analyze(node.text)
             if not tokens:
                 return tantivy.Query.all_query()
-            if len(tokens) == 1:
-                return self._term("text", tokens[0])
-            return tantivy.Query.phrase_query(self.schema, "text", tokens)
+            per_field = [self._term(f, tokens[0]) if len(tokens) == 1 else
+                         tantivy.Query.phrase_query(self.schema, f, tokens)
+                         for f in fields]
+            return per_field[0] if len(per_field) == 1 else \
+                tantivy.Query.boolean_query([(SHOULD, q) for q in per_field])
         if isinstance(node, Match):
             if not node.values:
                 return tantivy.Query.empty_query()
@@ -200,6 +222,20 @@ class TantivyIndex:
 
     def close(self) -> None:
         self.index = None
+
+
+def _text_required(condition: AllOf) -> bool:
+    """Whether every match must contain some words (so it is found through a text field,
+    which holds only latest versions unless all versions are searched)."""
+    def needs_text(node: object) -> bool:
+        if isinstance(node, (Word, Phrase)):
+            return bool(_ANALYZER.analyze(node.text))
+        if isinstance(node, AnyOf):
+            return all(needs_text(c) for c in node.clauses)
+        if isinstance(node, AllOf):
+            return any(needs_text(c) for c in node.clauses)
+        return False
+    return needs_text(condition)
 
 
 def _snippet(snippet: tantivy.Snippet) -> tuple[str, tuple[tuple[int, int], ...]]:
