@@ -1,8 +1,12 @@
-"""Evidence packages: a clean package verifies; each kind of tampering is reported."""
+"""Evidence packages: a clean package verifies; each kind of tampering is reported; redacted
+versions leave no trace of their words and still verify; produced files are bagged and listed."""
 
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
+import io
 import json
 import shutil
 
@@ -10,8 +14,12 @@ import bagit
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from warcio.archiveiterator import ArchiveIterator
 
+from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.exports import verify_evidence_package, write_evidence_package
+from civicarchive.exports.verification import check_evidence_package
+from civicarchive.store.canonical import canonical_json
 from tests.conftest import observe
 
 
@@ -87,6 +95,11 @@ def test_package_forged_checkpoint_fails_against_the_trusted_key(archive, packag
     (folder / "data" / "public-key.pem").write_bytes(forger.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     _rebag(folder)
+    assert _has(verify_evidence_package(folder), "CERTIFICATE.md names key fingerprint")
+    certificate = folder / "data" / "CERTIFICATE.md"
+    certificate.write_text(certificate.read_text().replace(
+        archive.public_key_fingerprint, hashlib.sha256(raw).hexdigest()))
+    _rebag(folder)
     assert verify_evidence_package(folder) == []  # self-consistent, hence the trusted key
     problems = verify_evidence_package(folder, archive.public_key_pem())
     assert _has(problems, "public-key.pem is not the trusted key")
@@ -112,6 +125,21 @@ def test_package_tampered_raw_capture_is_reported(archive, package, tmp_path):
     problems = verify_evidence_package(folder)
     assert _has(problems, "raw_sha256 differs from the signed ledger entry")
     assert _has(problems, "records.warc.gz", f"version {ids[0]}")
+
+
+def test_package_tampered_content_in_the_warc_metadata_is_reported(package):
+    folder, ids = package
+    path = folder / "data" / "records.warc.gz"
+    warc = gzip.decompress(path.read_bytes())
+    forged = warc.replace(b'"text": "hello, edited"', b'"text": "hello, edites"')
+    assert forged != warc
+    path.write_bytes(gzip.compress(forged))  # one gzip member: reported, not a crash
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), "records.warc.gz cannot be read")
+    path.write_bytes(forged)  # uncompressed WARC records read as well
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), f"content in the metadata of version {ids[1]}",
+                "does not hash")
 
 
 def test_package_refuses_a_folder_that_is_not_empty(archive, package):
@@ -156,3 +184,193 @@ def test_cli_export_and_verify_package(tmp_path):
     assert warc.read_bytes()[:2] == b"\x1f\x8b"
     assert runner.invoke(main, [*home, "export", "--format", "warc", "-o",
                                 str(warc)]).exit_code == 1
+
+
+# -- redacted versions ---------------------------------------------------------------
+
+CANARY = "CANARY-7731-private"
+RENDERING = b'{"text": "call me at [REDACTED: personal information]"}'
+
+
+@pytest.fixture
+def redacted_package(archive, account, tmp_path):
+    """Three versions; item 2's only version (text and raw bytes hold CANARY) is redacted."""
+    archive.ingest([observe(account.id, "1", "hello", 0),
+                    observe(account.id, "1", "hello, edited", 5),
+                    observe(account.id, "2", f"call me at {CANARY}", 1)], source="t")
+    ids = [v.id for item in (1, 2) for v in archive.history(item)]
+    secret = archive.history(2)[0].id
+    folder = write_evidence_package(archive, ids, tmp_path / "redacted",
+                                    redacted={secret: RENDERING})
+    return folder, ids, secret
+
+
+def _lines(folder) -> list[dict]:
+    return [json.loads(line) for line in
+            (folder / "data" / "records.jsonl").read_text().splitlines()]
+
+
+def _write_lines(folder, lines: list[dict]) -> None:
+    (folder / "data" / "records.jsonl").write_text(
+        "".join(json.dumps(line) + "\n" for line in lines))
+
+
+def _found_in_package(folder, needle: bytes) -> list[str]:
+    """Every place the bytes occur: files as stored, gunzipped, and each WARC record."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        views = {"file": data}
+        if path.name.endswith(".gz"):
+            views["gunzipped"] = gzip.decompress(data)
+            views.update({f"record {n}": record.content_stream().read() for n, record in
+                          enumerate(ArchiveIterator(io.BytesIO(data)))})
+        found += [f"{path.relative_to(folder)} ({view})" for view, seen in views.items()
+                  if needle in seen or needle.lower() in seen.lower()]
+    return found
+
+
+def test_package_redacted_version_verifies_and_is_counted(archive, redacted_package):
+    folder, ids, secret = redacted_package
+    assert verify_evidence_package(folder) == []
+    report = check_evidence_package(folder, archive.public_key_pem())
+    assert report.ok and (report.proven, report.included, report.redacted) == (3, 2, 1)
+    assert "1 redacted" in report.summary()
+    line = next(line for line in _lines(folder) if line["version"] == secret)
+    assert line["payload"] == "redacted" and line["content"] is None
+    assert line["rendering"] == json.loads(RENDERING)
+    assert line["raw_sha256"] == archive.version(secret).raw_sha256
+    proof = json.loads((folder / "data" / "proofs" / f"version-{secret}.json").read_text())
+    assert proof["content"] is None
+    certificate = (folder / "data" / "CERTIFICATE.md").read_text()
+    assert f"| {secret} | 2 | created |" in certificate
+    assert f"redacted (rendering sha256 `{line['rendering_sha256']}`)" in certificate
+    assert "## Redacted versions" in certificate
+
+
+def test_package_redacted_canary_appears_in_no_file(archive, redacted_package, tmp_path):
+    folder, ids, _ = redacted_package
+    assert _found_in_package(folder, CANARY.encode()) == []
+    plain = write_evidence_package(archive, ids, tmp_path / "plain")  # the search can see it
+    found = _found_in_package(plain, CANARY.encode())
+    assert any("records.jsonl" in f for f in found) and any("record " in f for f in found)
+    assert any("proofs" in f for f in found)
+
+
+def test_package_byte_flip_in_a_redacted_rendering_is_reported(redacted_package):
+    folder, _, secret = redacted_package
+    path = folder / "data" / "records.jsonl"
+    path.write_bytes(path.read_bytes().replace(b"call me at", b"call me on"))
+    assert _has(verify_evidence_package(folder), "bag:", "records.jsonl")
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), "rendering does not hash")
+    lines = _lines(folder)  # a forger who also fixes the rendering's hash
+    line = next(line for line in lines if line["version"] == secret)
+    line["rendering_sha256"] = hashlib.sha256(canonical_json(line["rendering"])).hexdigest()
+    _write_lines(folder, lines)
+    _rebag(folder)
+    problems = verify_evidence_package(folder)
+    assert _has(problems, f"version {secret} is redacted", "with another rendering")
+    assert _has(problems, "rendering of version", "does not match its rendering_sha256")
+
+
+def test_package_redacted_flag_on_an_unredacted_version_is_reported(redacted_package):
+    folder, ids, _ = redacted_package
+    lines = _lines(folder)
+    rendering = {"text": "something else entirely"}
+    lines[0].update(content=None, payload="redacted", rendering=rendering,
+                    rendering_sha256=hashlib.sha256(canonical_json(rendering)).hexdigest())
+    _write_lines(folder, lines)
+    _rebag(folder)
+    problems = verify_evidence_package(folder)
+    assert _has(problems, f"version {ids[0]} is redacted", "lists it as included")
+    assert _has(problems, f"captured bytes of version {ids[0]}", "payload is redacted")
+
+
+def test_package_purged_flag_on_an_included_version_is_reported(package):
+    folder, ids = package
+    lines = _lines(folder)
+    lines[1].update(content=None, payload="purged")
+    _write_lines(folder, lines)
+    _rebag(folder)
+    problems = verify_evidence_package(folder)
+    assert _has(problems, f"version {ids[1]} is purged", "lists it as included")
+
+
+def test_package_version_dropped_from_every_file_is_reported(package):
+    folder, ids = package
+    (folder / "data" / "proofs" / f"version-{ids[2]}.json").unlink()
+    _write_lines(folder, [line for line in _lines(folder) if line["version"] != ids[2]])
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), f"lists version {ids[2]}", "no line")
+
+
+def test_package_rejects_a_rendering_of_a_version_it_does_not_hold(archive, package, tmp_path):
+    _, ids = package
+    with pytest.raises(InvalidInput, match="not exported"):
+        write_evidence_package(archive, ids[:1], tmp_path / "p", redacted={ids[1]: RENDERING})
+    assert not (tmp_path / "p").exists()
+
+
+# -- produced files ------------------------------------------------------------------
+
+PRODUCED = {"production.pdf": b"%PDF-1.7 produced pages", "production.csv": b"id,text\n1,a\n",
+            "withheld/withheld.csv": b"item,exemption\n9,personal information\n"}
+
+
+@pytest.fixture
+def production(archive, account, tmp_path):
+    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    folder = write_evidence_package(archive, [1], tmp_path / "production", extra=PRODUCED,
+                                    description="Production 1 of request R-2026-0007.\n"
+                                                "| 9 | 9 | created | x | 9 | included |")
+    return folder
+
+
+def test_package_extra_files_are_bagged_and_listed(archive, production):
+    folder = production
+    manifest = (folder / "manifest-sha256.txt").read_text()
+    certificate = (folder / "data" / "CERTIFICATE.md").read_text()
+    for name, data in PRODUCED.items():
+        assert (folder / "data" / name).read_bytes() == data
+        digest = hashlib.sha256(data).hexdigest()
+        assert f"{digest}  data/{name}" in manifest
+        assert f"| `data/{name}` | {len(data)} | `{digest}` |" in certificate
+    assert "> Production 1 of request R-2026-0007." in certificate
+    report = check_evidence_package(folder, archive.public_key_pem())
+    assert report.problems == [] and report.files == 3
+
+
+def test_package_tampered_extra_file_is_reported(production):
+    (production / "data" / "production.csv").write_bytes(b"id,text\n1,b\n")
+    assert _has(verify_evidence_package(production), "bag:", "production.csv")
+    _rebag(production)
+    assert _has(verify_evidence_package(production), "data/production.csv differs")
+
+
+def test_package_added_or_removed_file_is_reported(production):
+    (production / "data" / "extra-exhibit.pdf").write_bytes(b"%PDF-1.7 planted")
+    (production / "data" / "withheld" / "withheld.csv").unlink()
+    _rebag(production)
+    problems = verify_evidence_package(production)
+    assert _has(problems, "data/extra-exhibit.pdf is neither part of the package")
+    assert _has(problems, "lists data/withheld/withheld.csv, which is not in the package")
+
+
+@pytest.mark.parametrize("name", ["../escape.pdf", "/etc/passwd", "a\\b.pdf", "a/../b.pdf",
+                                  "", "a//b.pdf", ".hidden", "C:/x.pdf", "records.jsonl",
+                                  "Proofs/version-1.json", "CERTIFICATE.md", "a|b.csv"])
+def test_package_extra_rejects_unsafe_names(archive, account, tmp_path, name):
+    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    with pytest.raises(InvalidInput, match="extra file name"):
+        write_evidence_package(archive, [1], tmp_path / "p", extra={name: b"x"})
+    assert not (tmp_path / "p").exists() and not (tmp_path / "escape.pdf").exists()
+
+
+def test_package_failed_write_leaves_the_folder_empty(archive, account, tmp_path):
+    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    with pytest.raises(NotFound):
+        write_evidence_package(archive, [1, 99], folder, extra=PRODUCED)
+    assert folder.is_dir() and list(folder.iterdir()) == []

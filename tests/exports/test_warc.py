@@ -1,7 +1,9 @@
-"""WARC export: warcio accepts it, raw bytes round-trip, re-exports are identical."""
+"""WARC export: warcio accepts it, raw bytes round-trip, re-exports are identical, versions are
+read in bulk, and a redacted version's raw bytes and content are written nowhere."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import subprocess
@@ -10,10 +12,14 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from warcio.archiveiterator import ArchiveIterator
 
-from civicarchive.exports.warc import write_warc
 from civicarchive import Kind, Observation
+from civicarchive.errors import InvalidInput, NotFound
+from civicarchive.exports.versions import read_versions
+from civicarchive.exports.warc import REDACTED_HEADER, write_warc
+from civicarchive.store.canonical import canonical_json
 from tests.conftest import T0, observe
 
 WARCIO = Path(sys.executable).parent / "warcio"
@@ -114,3 +120,117 @@ def test_warc_uses_the_item_url_and_raw_media_type(archive, account):
     assert resource.rec_headers.get_header("Content-Type") == "application/json"
     assert resource.rec_headers.get_header("WARC-Date") == version.observed_at
     assert resource.content_stream().read() == b'{"id": "9"}'
+
+
+# -- reading in bulk -----------------------------------------------------------------
+
+def test_warc_reads_versions_in_a_few_queries_whatever_their_number(archive, account):
+    archive.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(1200)],
+                   source="t")
+    ids = list(range(1, 1201))
+    statements = []
+
+    def count(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(archive.store.engine, "before_cursor_execute", count)
+    try:
+        written = write_warc(archive, ids, BytesIO())
+    finally:
+        sa.event.remove(archive.store.engine, "before_cursor_execute", count)
+    assert written == 1 + 2 * len(ids)
+    versions_queries = [s for s in statements if "FROM versions" in s]
+    assert len(versions_queries) == 3  # chunks of 500
+    assert len(statements) <= 12
+
+
+def test_warc_read_versions_keeps_order_and_repeats_across_chunks(archive, versions):
+    wanted = [versions[2], versions[0], versions[2], versions[1]]
+    chunked = [v.row for v in read_versions(archive, wanted, chunk=2)]
+    whole = [v.row for v in read_versions(archive, wanted)]
+    assert chunked == whole and [row[1] for row in chunked] == wanted
+    with pytest.raises(NotFound, match="version with id 99"):
+        list(read_versions(archive, [versions[0], 99], chunk=1))
+
+
+def test_warc_large_raw_bytes_stream_from_the_blob_store(archive, account):
+    raw = bytes(range(256)) * 400  # over the inline limit: kept in the blob store
+    archive.ingest([observe(account.id, "1", "a video", 0, raw=raw)], source="t")
+    version = archive.history(1)[0]
+    assert archive.settings.blobs_dir.joinpath(version.raw_sha256[:2]).exists()
+    resource = next(r for r in ArchiveIterator(BytesIO(_export(archive, [version.id])))
+                    if r.rec_type == "resource")
+    assert resource.content_stream().read() == raw
+
+
+# -- redacted versions ---------------------------------------------------------------
+
+CANARY = b"CANARY-5150-private"
+RENDERING = b'{"text":  "second [REDACTED: personal information]"}'
+
+
+def test_warc_redacted_version_holds_only_its_rendering(archive, versions):
+    secret = versions[2]  # "second post", raw b"\x00\xffbinary"
+    data = BytesIO()
+    assert write_warc(archive, versions, data, redacted={secret: RENDERING}) == \
+        1 + 2 * len(versions)
+    stored = archive.version(secret)
+    for record in ArchiveIterator(BytesIO(data.getvalue())):
+        if record.rec_headers.get_header("WARC-Civicarchive-Version") != str(secret):
+            assert record.rec_headers.get_header(REDACTED_HEADER) is None
+            continue
+        body = record.content_stream().read()
+        if record.rec_type == "resource":
+            assert record.rec_headers.get_header(REDACTED_HEADER) == "true"
+            assert record.rec_headers.get_header("Content-Type") == "application/json"
+            assert body == canonical_json(json.loads(RENDERING))
+        else:
+            facts = json.loads(body)
+            assert "content" not in facts and facts["redacted"] is True
+            assert (facts["content_sha256"], facts["raw_sha256"]) == \
+                (stored.content_sha256, stored.raw_sha256)
+            assert json.loads(facts["ledger_entry"])["raw_sha256"] == stored.raw_sha256
+            assert facts["rendering_sha256"] == \
+                hashlib.sha256(canonical_json(json.loads(RENDERING))).hexdigest()
+
+
+def test_warc_redacted_canary_is_in_no_record(archive, account):
+    archive.ingest([observe(account.id, "1", f"call {CANARY.decode()}", 0),
+                    observe(account.id, "2", "public", 1)], source="t")
+    plain = gzip.decompress(_export(archive, [1, 2]))
+    assert CANARY in plain  # the raw bytes and the content both carry it
+    out = BytesIO()
+    write_warc(archive, [1, 2], out, redacted={1: b'{"text": "call [REDACTED]"}'})
+    assert CANARY not in gzip.decompress(out.getvalue())
+    for record in ArchiveIterator(BytesIO(out.getvalue())):
+        assert CANARY not in record.content_stream().read()
+
+
+def test_warc_warcio_check_and_index_accept_redacted_records(archive, versions, tmp_path):
+    path = tmp_path / "redacted.warc.gz"
+    with open(path, "wb") as out:
+        write_warc(archive, versions, out, redacted={versions[0]: RENDERING})
+    check = subprocess.run([str(WARCIO), "check", "-v", str(path)], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("digest pass") == 1 + 2 * len(versions)
+    index = subprocess.run([str(WARCIO), "index", "-f", "warc-type,content-type", str(path)],
+                           capture_output=True, text=True)
+    assert index.returncode == 0, index.stderr
+    lines = [json.loads(line) for line in index.stdout.splitlines()]
+    assert lines[1] == {"warc-type": "resource", "content-type": "application/json"}
+
+
+@pytest.mark.parametrize("redacted, message", [
+    ({99: RENDERING}, "not exported"),
+    ({1: b"not json"}, "not JSON"),
+])
+def test_warc_refuses_a_rendering_it_cannot_use(archive, versions, redacted, message):
+    with pytest.raises(InvalidInput, match=message):
+        write_warc(archive, versions, BytesIO(), redacted=redacted)
+
+
+def test_warc_refuses_the_unredacted_content_as_a_rendering(archive, versions):
+    content = json.dumps(archive.content(archive.version(versions[0]))).encode()
+    with pytest.raises(InvalidInput, match="unredacted content"):
+        write_warc(archive, versions, BytesIO(), redacted={versions[0]: content})

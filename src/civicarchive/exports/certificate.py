@@ -4,55 +4,111 @@ Written in the spirit of US Federal Rule of Evidence 902(14): records "generated
 an electronic process" that are authenticated by a process of digital identification
 (hashes), certified by a qualified person. The archive writes the facts; a records
 custodian completes and signs the attestation at the end.
+
+What the custodian signs is also what verification checks the package against: the
+table of versions (with each version's payload: included, redacted or purged, and the
+SHA-256 of each redacted rendering), the files produced with the records and the key's
+fingerprint. `read_certificate` parses those back; both live here so they cannot drift.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from civicarchive.clock import format_time
+from civicarchive.exports.versions import Payload
 
-__all__ = ["render_certificate"]
+__all__ = ["CERTIFICATE", "KEY", "RECORDS", "WARC", "CertifiedFile", "CertifiedVersion",
+           "Certified", "read_certificate", "render_certificate"]
+
+RECORDS = "records.jsonl"
+WARC = "records.warc.gz"
+KEY = "public-key.pem"
+CERTIFICATE = "CERTIFICATE.md"
+PROOFS = "proofs"
+
+_VERSION_ROW = re.compile(r"^\| (\d+) \| (\d+) \| ([a-z]+) \| ([^ |]+) \| (\d+) \| "
+                          r"(included|redacted|purged)"
+                          r"(?: \(rendering sha256 `([0-9a-f]{64})`\))? \|$")
+_FILE_ROW = re.compile(r"^\| `data/([^`|]+)` \| (\d+) \| `([0-9a-f]{64})` \|$")
+_FINGERPRINT = re.compile(r"^   `([0-9a-f]{64})`$")
 
 
-def render_certificate(archive, versions: Sequence) -> str:
+@dataclass(frozen=True, slots=True)
+class CertifiedVersion:
+    """One row of the certificate's table of versions."""
+
+    version: int
+    item: int
+    event: str
+    observed_at: str
+    ledger_index: int
+    payload: Payload
+    rendering_sha256: str | None = None  # set for redacted versions
+
+
+@dataclass(frozen=True, slots=True)
+class CertifiedFile:
+    """A file produced with the records (a PDF, a CSV, a withholding log), under data/."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Certified:
+    """What a certificate states, parsed back: versions by id, files by name, the key."""
+
+    versions: dict[int, CertifiedVersion]
+    files: dict[str, CertifiedFile]
+    fingerprint: str | None
+
+
+def render_certificate(archive, versions: Sequence[CertifiedVersion],  # noqa: ANN001
+                       sources: Iterable[str] = (), files: Sequence[CertifiedFile] = (),
+                       description: str | None = None) -> str:
     """Markdown text describing the package's versions and how to verify them."""
     agencies = ", ".join(a.name for a in archive.agencies())
-    sources = sorted({v.source for v in versions})
     observed = sorted(v.observed_at for v in versions)
-    fingerprint = archive.public_key_fingerprint
+    withheld = {payload: [v for v in versions if v.payload is payload]
+                for payload in (Payload.REDACTED, Payload.PURGED)}
     lines = [
         "# Certificate of authenticity",
         "",
         f"Produced {format_time(archive.clock.now())} by civicarchive archive "
         f"`{archive.archive_id}`, kept for {agencies}.",
         "",
+        *_quoted(description),
         "## What was produced",
         "",
         f"{len(versions)} archived version(s) of social media records, observed between "
         f"{observed[0]} and {observed[-1]}:",
         "",
-        "| version | item | event | observed at | ledger index |",
-        "|---|---|---|---|---|",
-        *(f"| {v.id} | {v.item_id} | {v.event.value} | {v.observed_at} | {v.ledger_index} |"
-          for v in versions),
+        "| version | item | event | observed at | ledger index | payload |",
+        "|---|---|---|---|---|---|",
+        *(_version_row(v) for v in versions),
         "",
-        "- `data/records.jsonl`: one line per version: ids, event, times, normalised "
-        "content, `content_sha256`, `raw_sha256`, ledger index (`content` is null where "
-        "an approved disposition purged it).",
-        "- `data/records.warc.gz`: the raw bytes exactly as captured, one WARC `resource` "
+        f"- `data/{RECORDS}`: one line per version: ids, event, times, normalised "
+        "content, `content_sha256`, `raw_sha256`, ledger index and `payload` (`content` is "
+        "null where the payload is redacted or purged).",
+        f"- `data/{WARC}`: the raw bytes exactly as captured, one WARC `resource` "
         "record per version, with a `metadata` record of its content and ledger entry.",
-        "- `data/proofs/version-<id>.json`: an inclusion proof for each version "
+        f"- `data/{PROOFS}/version-<id>.json`: an inclusion proof for each version "
         "(format `civicarchive-inclusion-proof/1`).",
-        "- `data/public-key.pem`: the archive's Ed25519 public key.",
+        f"- `data/{KEY}`: the archive's Ed25519 public key.",
         "",
+        *_withheld(withheld[Payload.REDACTED], withheld[Payload.PURGED]),
+        *_files(files),
         "## How the records were captured",
         "",
         "Each version was recorded from the source below when the archive observed the "
         "record in that state; `observed_at` and `recorded_at` are the archive's own "
         "clock, not an independent timestamp.",
         "",
-        *(f"- `{source}`" for source in sources),
+        *(f"- `{source}`" for source in sorted(set(sources))),
         "",
         "## How the ledger and proofs work",
         "",
@@ -69,16 +125,18 @@ def render_certificate(archive, versions: Sequence) -> str:
         "1. Obtain the agency's published public key by a separate channel and check its "
         "fingerprint (SHA-256 of the 32 raw key bytes) is:",
         "",
-        f"   `{fingerprint}`",
+        f"   `{archive.public_key_fingerprint}`",
         "",
         "2. Check every file against the bag manifests: `bagit.py --validate PACKAGE`.",
         "3. Check every proof, content hash, record and signature in one step: "
         "`civicarchive verify-package PACKAGE --public-key agency.pem`, or each proof "
         "without civicarchive: `python verify_proof.py "
         "data/proofs/version-<id>.json agency.pem` (docs/examples/verify_proof.py, "
-        "described in docs/proof-format.md).",
-        "4. Check the raw captures: `warcio check data/records.warc.gz`; the SHA-256 of "
-        "each `resource` record's bytes must equal the version's `raw_sha256`.",
+        "described in docs/proof-format.md). It also checks the records, the WARC and the "
+        "produced files against the tables of this certificate.",
+        f"4. Check the raw captures: `warcio check data/{WARC}`; the SHA-256 of "
+        "each `resource` record's bytes must equal the version's `raw_sha256`, or, for a "
+        "redacted version, its rendering's SHA-256 in the table above.",
         "5. Check a record's content: the SHA-256 of the RFC 8785 canonical JSON of its "
         "`content` must equal its `content_sha256` and the proof's entry.",
         "",
@@ -86,7 +144,8 @@ def render_certificate(archive, versions: Sequence) -> str:
         "",
         "I certify that these records were produced from the archive named above by the "
         "process described, that the archive records them in the regular course of the "
-        "agency's business, and that the hashes above identify them.",
+        "agency's business, that the versions listed as redacted or purged are withheld "
+        "as stated, and that the hashes above identify them.",
         "",
         "Name: ______________________  Title: ______________________",
         "",
@@ -94,3 +153,86 @@ def render_certificate(archive, versions: Sequence) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def read_certificate(text: str) -> Certified:
+    """The version table, the produced files and the key fingerprint a certificate states.
+
+    Raises ValueError when a version is listed twice or there is no table of versions.
+    """
+    versions: dict[int, CertifiedVersion] = {}
+    files: dict[str, CertifiedFile] = {}
+    fingerprint = None
+    for line in text.splitlines():
+        if match := _VERSION_ROW.match(line):
+            version, item, event, observed, index, payload, rendering = match.groups()
+            if int(version) in versions:
+                raise ValueError(f"version {version} is listed twice")
+            versions[int(version)] = CertifiedVersion(int(version), int(item), event, observed,
+                                                      int(index), Payload(payload), rendering)
+        elif match := _FILE_ROW.match(line):
+            name, size, sha256 = match.groups()
+            if name in files:
+                raise ValueError(f"file data/{name} is listed twice")
+            files[name] = CertifiedFile(name, int(size), sha256)
+        elif match := _FINGERPRINT.match(line):
+            fingerprint = match.group(1)
+    if not versions:
+        raise ValueError("it has no table of versions")
+    return Certified(versions, files, fingerprint)
+
+
+def _version_row(v: CertifiedVersion) -> str:
+    payload = v.payload.value
+    if v.rendering_sha256 is not None:
+        payload += f" (rendering sha256 `{v.rendering_sha256}`)"
+    return f"| {v.version} | {v.item} | {v.event} | {v.observed_at} | {v.ledger_index} | " \
+           f"{payload} |"
+
+
+def _quoted(description: str | None) -> list[str]:
+    # A block quote: no line of it can pass for a row of the tables verification reads.
+    if description is None or not description.strip():
+        return []
+    return [f"> {line}".rstrip() for line in description.strip().splitlines()] + [""]
+
+
+def _withheld(redacted: list[CertifiedVersion], purged: list[CertifiedVersion]) -> list[str]:
+    lines = []
+    if redacted:
+        lines += [
+            "## Redacted versions",
+            "",
+            f"{len(redacted)} version(s) are redacted: "
+            f"{', '.join(str(v.version) for v in redacted)}. Their captured raw bytes and "
+            "normalised content are withheld from this package. In their place the record "
+            f"in `data/{RECORDS}` (`rendering`) and the WARC `resource` record (marked "
+            "`WARC-Civicarchive-Redacted: true`) hold a redacted rendering, whose SHA-256 "
+            "the table above lists. Their proofs still show their ledger entries, with the "
+            "hashes of the content and raw bytes as captured, in the signed ledger; those "
+            "hashes cannot be recomputed from this package.",
+            "",
+        ]
+    if purged:
+        lines += [
+            "## Purged versions",
+            "",
+            f"{len(purged)} version(s) were purged by an approved disposition: "
+            f"{', '.join(str(v.version) for v in purged)}. Their content and raw bytes are "
+            "no longer held; their ledger entries and hashes remain and their proofs hold.",
+            "",
+        ]
+    return lines
+
+
+def _files(files: Sequence[CertifiedFile]) -> list[str]:
+    if not files:
+        return []
+    return [
+        "## Files produced with the records",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+        *(f"| `data/{f.name}` | {f.size} | `{f.sha256}` |" for f in files),
+        "",
+    ]

@@ -4,6 +4,11 @@
 Record ids are uuid5 of the archive id and version id, and record dates are the
 versions' observed times, so exporting the same versions twice gives the same bytes
 except for the WARC-Date of the leading warcinfo record.
+
+A redacted version's raw bytes and content are never written: its `resource` record
+holds the caller's redacted rendering (JSON, marked `WARC-Civicarchive-Redacted: true`)
+and its `metadata` record keeps the hashes and the ledger entry, not the content. A
+purged version gets only the `metadata` record.
 """
 
 from __future__ import annotations
@@ -11,21 +16,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from io import BytesIO
 from typing import BinaryIO
 
 import orjson
-import sqlalchemy as sa
 from warcio.warcwriter import WARCWriter
 
 from civicarchive.clock import format_time
-from civicarchive.store import schema as t
-from civicarchive.store.entries import version_entry_of, version_rows
+from civicarchive.exports.versions import ExportedVersion, Payload, read_versions, renderings
 
-__all__ = ["record_id", "write_warc"]
+__all__ = ["REDACTED_HEADER", "record_id", "write_warc"]
 
-OCTET_STREAM = "application/octet-stream"
+REDACTED_HEADER = "WARC-Civicarchive-Redacted"
+PURGED_NOTE = ("content and raw bytes are no longer held (purged by an approved "
+               "disposition); the ledger entry and its hashes remain")
+REDACTED_NOTE = ("content and raw bytes are withheld (redacted in this export); the resource "
+                 "record holds the redacted rendering, and the ledger entry and the hashes of "
+                 "the captured content and raw bytes remain")
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
 
 
 def record_id(archive_id: str, name: str) -> str:
@@ -33,8 +42,16 @@ def record_id(archive_id: str, name: str) -> str:
     return f"<urn:uuid:{uuid.uuid5(uuid.UUID(archive_id), name)}>"
 
 
-def write_warc(archive, version_ids: Iterable[int], stream: BinaryIO) -> int:
-    """Write a gzipped WARC of the versions to `stream`; returns the records written."""
+def write_warc(archive, version_ids: Iterable[int], stream: BinaryIO, *,  # noqa: ANN001
+               redacted: Mapping[int, bytes] | None = None) -> int:
+    """Write a gzipped WARC of the versions to `stream`; returns the records written.
+
+    `redacted` maps version ids to their redacted renderings (JSON bytes already free of
+    the redacted words): those versions' raw bytes and content are not written.
+    Versions are read a chunk at a time, and payloads are written as they are read.
+    """
+    ids = list(version_ids)
+    stand_ins = renderings(redacted, set(ids))
     writer = WARCWriter(stream, gzip=True, warc_version="1.1")
     info = {"software": "civicarchive", "format": "WARC File Format 1.1",
             "archive-id": archive.archive_id,
@@ -47,68 +64,79 @@ def write_warc(archive, version_ids: Iterable[int], stream: BinaryIO) -> int:
     warcinfo.rec_headers.replace_header("WARC-Date", format_time(archive.clock.now()))
     writer.write_record(warcinfo)
     written = 1
-    for version_id in version_ids:
-        for record in _version_records(writer, archive, version_id):
-            writer.write_record(record)
-            written += 1
+    namespace = uuid.UUID(archive.archive_id)
+    for version in read_versions(archive, ids, stand_ins):
+        written += _write_version(writer, archive.archive_id, namespace, version)
     return written
 
 
-def _version_records(writer: WARCWriter, archive, version_id: int) -> list:
-    version = archive.version(version_id)
-    item = archive.item(version.item_id)
-    uri = item.url or f"urn:civicarchive:{archive.archive_id}:item:{item.id}"
-    resource_id = record_id(archive.archive_id, f"version:{version_id}:resource")
+def _write_version(writer: WARCWriter, archive_id: str, namespace: uuid.UUID,
+                   version: ExportedVersion) -> int:
+    """The version's records (resource, if any, then metadata); returns how many."""
+    uri = version.url or f"urn:civicarchive:{archive_id}:item:{version.item_id}"
     common = {"WARC-Target-URI": uri, "WARC-Date": version.observed_at,
               "WARC-Civicarchive-Version": str(version.id),
-              "WARC-Civicarchive-Item": str(item.id),
-              "WARC-Civicarchive-Event": version.event.value,
+              "WARC-Civicarchive-Item": str(version.item_id),
+              "WARC-Civicarchive-Event": version.event,
               "WARC-Civicarchive-Ledger-Index": str(version.ledger_index)}
-    content = archive.content(version)
-    raw = archive.raw(version)
-    records = []
-    facts = {"version": version.id, "item": item.id, "event": version.event.value,
+    facts = {"version": version.id, "item": version.item_id, "event": version.event,
              "observed_at": version.observed_at, "recorded_at": version.recorded_at,
              "source": version.source, "ledger_index": version.ledger_index,
              "content_sha256": version.content_sha256, "raw_sha256": version.raw_sha256,
-             "ledger_entry": ledger_entry(archive, version_id)}
-    if content is None or raw is None:
-        facts["purged"] = True
-        facts["note"] = ("content and raw bytes are no longer held (purged by an approved "
-                         "disposition); the ledger entry and its hashes remain")
-    else:
-        digest = _digest(raw)
-        headers = {**common, "WARC-Record-ID": resource_id, "Content-Type": _media_type(
-            archive, version.raw_sha256), "WARC-Payload-Digest": digest,
-            "WARC-Block-Digest": digest}
-        records.append(writer.create_warc_record(uri, "resource", payload=BytesIO(raw),
-                                                 length=len(raw), warc_headers_dict=headers))
+             "ledger_entry": version.entry().decode()}
+    resource_id = None
+    if version.payload is Payload.INCLUDED:
+        resource_id = _record_id(namespace, f"version:{version.id}:resource")
+        _write_raw(writer, uri, version, {**common, "WARC-Record-ID": resource_id})
         facts["purged"] = False
-        facts["content"] = content
-    body = orjson.dumps(facts, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+        facts["content"] = orjson.loads(version.content)
+    elif version.payload is Payload.REDACTED:
+        resource_id = _record_id(namespace, f"version:{version.id}:redacted")
+        rendering = version.rendering.data
+        digest = _digest(rendering)
+        headers = {**common, "WARC-Record-ID": resource_id, "Content-Type": "application/json",
+                   REDACTED_HEADER: "true", "WARC-Payload-Digest": digest,
+                   "WARC-Block-Digest": digest}
+        writer.write_record(writer.create_warc_record(
+            uri, "resource", payload=BytesIO(rendering), length=len(rendering),
+            warc_headers_dict=headers))
+        facts.update(purged=version.purged, redacted=True,
+                     rendering_sha256=version.rendering.sha256, note=REDACTED_NOTE)
+    else:
+        facts.update(purged=True, note=PURGED_NOTE)
+    body = orjson.dumps(facts, option=_JSON_OPTIONS)
+    digest = _digest(body)
     headers = {**common, "Content-Type": "application/json",
-               "WARC-Record-ID": record_id(archive.archive_id, f"version:{version_id}:metadata"),
-               "WARC-Block-Digest": _digest(body), "WARC-Payload-Digest": _digest(body)}
-    if records:
+               "WARC-Record-ID": _record_id(namespace, f"version:{version.id}:metadata"),
+               "WARC-Block-Digest": digest, "WARC-Payload-Digest": digest}
+    if resource_id is not None:
         headers["WARC-Concurrent-To"] = resource_id
-    records.append(writer.create_warc_record(uri, "metadata", payload=BytesIO(body),
-                                             length=len(body), warc_headers_dict=headers))
-    return records
+    writer.write_record(writer.create_warc_record(uri, "metadata", payload=BytesIO(body),
+                                                  length=len(body), warc_headers_dict=headers))
+    return 1 if resource_id is None else 2
 
 
-def ledger_entry(archive, version_id: int) -> str:
-    """The exact ledger entry text of a version, as its inclusion proof carries it."""
-    query = version_rows().where(t.versions.c.id == version_id)
-    with archive.store.read() as conn:
-        row = conn.execute(query).one()
-    return version_entry_of(tuple(row)).decode()
+def _write_raw(writer: WARCWriter, uri: str, version: ExportedVersion, headers: dict) -> None:
+    """The raw bytes as a resource record, streamed from the blob store when not inline."""
+    blob = version.raw
+    with blob.open() as payload:
+        if blob.data is not None:
+            digest, length = _digest(blob.data), len(blob.data)
+        else:  # a large blob: hash it in one pass, then let warcio stream it
+            hasher, length = hashlib.sha256(), 0
+            for chunk in iter(lambda: payload.read(1 << 20), b""):
+                hasher.update(chunk)
+                length += len(chunk)
+            payload.seek(0)
+            digest = "sha256:" + base64.b32encode(hasher.digest()).decode()
+        headers.update({"Content-Type": blob.media_type, "WARC-Payload-Digest": digest,
+                        "WARC-Block-Digest": digest})
+        writer.write_record(writer.create_warc_record(uri, "resource", payload=payload,
+                                                      length=length, warc_headers_dict=headers))
 
 
-def _media_type(archive, raw_sha256: str) -> str:
-    query = sa.select(t.blobs.c.media_type).where(t.blobs.c.sha256 == bytes.fromhex(raw_sha256))
-    with archive.store.read() as conn:
-        found = conn.execute(query).scalar()
-    return found or OCTET_STREAM
+def _record_id(namespace: uuid.UUID, name: str) -> str:
+    return f"<urn:uuid:{uuid.uuid5(namespace, name)}>"
 
 
 def _digest(data: bytes) -> str:
