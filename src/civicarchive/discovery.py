@@ -16,31 +16,12 @@ import sqlalchemy as sa
 from civicarchive import policy as policy_file
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.record import Kind
-from civicarchive.search import SearchIndex, SearchRequest, catch_up, plan
+from civicarchive.search import Hit, SearchIndex, SearchRequest, catch_up, plan
 from civicarchive.search.plan import Match, Nothing, Range
 from civicarchive.search.query import AllOf, AnyOf, parse
 from civicarchive.store import schema as t
 
 MAX_LIMIT = 1000
-
-
-@dataclass(frozen=True)
-class Found:
-    """One search hit, with what a person needs to recognise the record."""
-
-    version: int
-    item: int
-    score: float
-    snippet: str
-    highlights: tuple[tuple[int, int], ...]
-    platform: str
-    account: str
-    kind: str
-    author: str | None
-    created_at: str | None
-    url: str | None
-    event: str
-    observed_at: str
 
 
 @dataclass
@@ -49,7 +30,7 @@ class SearchResults:
     engine: str
     total: int
     offset: int
-    hits: list[Found]
+    hits: list[Hit]
     facets: dict[str, dict[str, int]]
 
     def as_dict(self) -> dict:
@@ -83,9 +64,11 @@ class Discovery:
         return catch_up(self.store, self.search_index, progress, rebuild=True)
 
     def search(self, query: str, all_versions: bool = False, limit: int = 20, offset: int = 0,
-               facets: bool = True, public: bool = False) -> SearchResults:
-        """Search records (each one's latest version, or every version); `public` leaves
-        out direct messages, for answers shown outside the agency."""
+               facets: bool = False, public: bool = False) -> SearchResults:
+        """Search records (each one's latest version, or every version). `facets` adds
+        counts by platform, kind and account (a second pass over every match: ask for it
+        on a first page, not on every page); `public` leaves out direct messages, for
+        answers shown outside the agency."""
         if not 1 <= limit <= MAX_LIMIT or offset < 0:
             raise InvalidInput(f"results per page must be 1 to {MAX_LIMIT}, and the offset "
                                "0 or more")
@@ -101,27 +84,11 @@ class Discovery:
             handles = self._handles()
             facets["account"] = {handles.get(int(k), k): n for k, n in facets["account"].items()}
         return SearchResults(query=query, engine=self.search_index.name, total=results.total,
-                             offset=offset, hits=self._found(results.hits), facets=facets)
+                             offset=offset, hits=results.hits, facets=facets)
 
     def _handles(self) -> dict[int, str]:
         with self.store.read() as conn:
             return dict(conn.execute(sa.select(t.accounts.c.id, t.accounts.c.handle)).all())
-
-    def _found(self, hits: list) -> list[Found]:
-        if not hits:
-            return []
-        i, v, a = t.items.c, t.versions.c, t.accounts.c
-        with self.store.read() as conn:
-            rows = {row.id: row for row in conn.execute(
-                sa.select(v.id, v.event, v.observed_at, a.handle, a.platform, i.kind,
-                          i.author, i.created_at, i.url)
-                .join(t.items, i.id == v.item_id).join(t.accounts, a.id == i.account_id)
-                .where(v.id.in_([h.version for h in hits])))}
-        return [Found(version=h.version, item=h.item, score=h.score, snippet=h.snippet,
-                      highlights=h.highlights, platform=r.platform, account=r.handle,
-                      kind=r.kind, author=r.author, created_at=r.created_at, url=r.url,
-                      event=r.event, observed_at=r.observed_at)
-                for h in hits if (r := rows.get(h.version)) is not None]
 
 
 class _Resolver:

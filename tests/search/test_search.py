@@ -85,7 +85,7 @@ def test_search_snippets_highlight_the_matched_words(archive, corpus):
 
 
 def test_search_facets_count_every_match_not_only_the_page(archive, corpus):
-    results = archive.search("main OR parade OR zoning", limit=1)
+    results = archive.search("main OR parade OR zoning", limit=1, facets=True)
     assert results.total == 5 and len(results.hits) == 1
     assert results.facets["platform"] == {"x": 4, "facebook": 1}
     assert results.facets["account"] == {"cityofexample": 4, "cityparks": 1}
@@ -105,7 +105,7 @@ def test_search_pages_do_not_overlap_and_cover_everything(archive, account):
 
 def test_search_public_leaves_out_direct_messages(archive, corpus):
     assert "m1" in native(archive, archive.search("zoning"))
-    public = archive.search("zoning", public=True)
+    public = archive.search("zoning", public=True, facets=True)
     assert native(archive, public) == {"p1"} and public.total == 1
     assert public.facets["kind"] == {"post": 1}
 
@@ -182,3 +182,16 @@ def test_search_index_survives_reopening(tmp_path, clock):
     with Archive.open(home, clock=clock) as archive:
         assert archive.search_index.indexed_through() > 0
         assert archive.search("plow").total == 1
+
+
+def test_search_hits_carry_what_a_person_recognises_and_facets_only_on_request(archive,
+                                                                             corpus):
+    results = archive.search('"main street"')
+    assert results.facets == {}
+    (hit,) = results.hits
+    version = archive.version(hit.version)
+    item = archive.item(hit.item)
+    assert (hit.platform, hit.account, hit.kind, hit.author) == ("x", "cityofexample", "post",
+                                                                "cityofexample")
+    assert (hit.event, hit.observed_at, hit.created_at, hit.url) == (
+        version.event.value, version.observed_at, item.created_at, item.url)

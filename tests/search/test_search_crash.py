@@ -29,7 +29,7 @@ def test_search_agrees_with_the_store_after_a_sigkill(tmp_path, sample, kill_at)
     kill_when(command, home / "archive.db", kill_at)
     stored = items_by_kind(home / "archive.db")
     with Archive.open(home) as archive:
-        found = archive.search("council OR -council", limit=1)
+        found = archive.search("council OR -council", limit=1, facets=True)
         assert found.total == sum(stored.values())
         assert found.facets["kind"] == stored
         for kind, count in stored.items():

@@ -28,16 +28,19 @@ def _marked(snippet: str, highlights: tuple) -> str:
 @click.option("--page", default=1, show_default=True, help="Which page of results.")
 @click.option("--public", is_flag=True, help="Leave out direct messages, as for an answer "
               "shown outside the agency.")
+@click.option("--facets/--no-facets", default=True, show_default=True,
+              help="Count the matches by platform, kind and account.")
 @click.option("--json", "as_json", is_flag=True, help="Print results and facets as JSON.")
 @pass_ctx
 @handles_errors
 def search(ctx: Context, query: str, all_versions: bool, limit: int, page: int, public: bool,
-           as_json: bool) -> None:
+           facets: bool, as_json: bool) -> None:
     """Search the archive: words, "phrases", OR, -exclusions and filters such as
     platform:facebook kind:comment is:deleted from:2026-01-01 (docs/search.md)."""
     with ctx.open() as archive:
         results = archive.search(query, all_versions=all_versions, limit=limit,
-                                 offset=max(page - 1, 0) * limit, public=public)
+                                 offset=max(page - 1, 0) * limit, public=public,
+                                 facets=facets)
     if as_json:
         _emit(results.as_dict())
         return

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from civicarchive.search.plan import SearchRequest
 
-__all__ = ["FACETS", "Hit", "Results", "SearchDoc", "SearchIndex"]
+__all__ = ["DISPLAY", "FACETS", "Hit", "Results", "SearchDoc", "SearchIndex", "hit"]
 
 FACETS = ("platform", "kind", "account")
 
@@ -37,6 +37,17 @@ class SearchDoc:
     hidden: bool
     media: bool
     text: str
+    # Shown with a hit, so that a search needs no query to the store:
+    handle: str                # the account's handle
+    author_name: str           # as the platform gave it
+    created_at: str            # "" when unknown
+    url: str
+    event: str
+    observed_at: str
+
+
+DISPLAY = ("platform", "kind", "handle", "author_name", "created_at", "url", "event",
+           "observed_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,14 @@ class Hit:
     score: float
     snippet: str                              # plain text around the best match
     highlights: tuple[tuple[int, int], ...]   # [start, end) of matched words in snippet
+    platform: str
+    account: str                              # the account's handle
+    kind: str
+    author: str | None
+    created_at: str | None
+    url: str | None
+    event: str
+    observed_at: str
 
 
 @dataclass
@@ -53,6 +72,16 @@ class Results:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def hit(version: int, item: int, score: float, snippet: str,
+        highlights: tuple[tuple[int, int], ...], shown: dict) -> Hit:
+    """A hit from the stored display fields (see DISPLAY)."""
+    return Hit(version=version, item=item, score=score, snippet=snippet,
+               highlights=highlights, platform=shown["platform"], account=shown["handle"],
+               kind=shown["kind"], author=shown["author_name"] or None,
+               created_at=shown["created_at"] or None, url=shown["url"] or None,
+               event=shown["event"], observed_at=shown["observed_at"])
 
 
 class SearchIndex(Protocol):

@@ -13,7 +13,7 @@ from itertools import islice
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from civicarchive.search.index import FACETS, Hit, Results, SearchDoc
+from civicarchive.search.index import DISPLAY, FACETS, Results, SearchDoc, hit
 from civicarchive.search.plan import Flag, Match, Nothing, Range, SearchRequest, text_terms
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 
@@ -36,6 +36,8 @@ documents = sa.Table(
     *(sa.Column(name, sa.Boolean, nullable=False)
       for name in ("latest", "deleted", "edited", "hidden", "media")),
     sa.Column("text", sa.Text, nullable=False),
+    *(sa.Column(name, sa.Text, nullable=False)
+      for name in DISPLAY if name not in ("platform", "kind")),
     sa.Column("tsv", pg.TSVECTOR, sa.Computed(f"to_tsvector('{CONFIG}', text)", persisted=True),
               nullable=False),
     sa.Index("ix_search_documents_tsv", "tsv", postgresql_using="gin"),
@@ -52,6 +54,11 @@ class PostgresIndex:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        found = sa.inspect(engine)
+        if found.has_table("search_documents") and \
+                {c["name"] for c in found.get_columns("search_documents")} != \
+                {c.name for c in documents.columns}:
+            meta.drop_all(engine)  # derived data in an older layout: catch-up refills it
         meta.create_all(engine)
 
     def indexed_through(self) -> int:
@@ -89,7 +96,9 @@ class PostgresIndex:
         rank = sa.func.ts_rank(c.tsv, tsquery) if tsquery is not None else sa.literal(0.0)
         order = (rank.desc(), c.version) if tsquery is not None else (c.created.desc(),
                                                                       c.version)
-        page = (sa.select(c.version, c.item, c.text, rank.label("rank")).where(condition)
+        shown = [getattr(c, name) for name in DISPLAY]
+        page = (sa.select(c.version, c.item, c.text, c.created, rank.label("rank"), *shown)
+                .where(condition)
                 .order_by(*order).limit(request.limit).offset(request.offset).subquery())
         if tsquery is not None:
             snippet = sa.func.ts_headline(CONFIG, page.c.text, tsquery, SNIPPET_OPTIONS)
@@ -97,11 +106,11 @@ class PostgresIndex:
             snippet = sa.func.left(page.c.text, 160)
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).where(condition)).scalar_one()
-            rows = conn.execute(sa.select(page.c.version, page.c.item, page.c.rank,
-                                          snippet.label("snippet"))
-                                .order_by(page.c.rank.desc(), page.c.version)).all() \
-                if tsquery is not None else conn.execute(
-                    sa.select(page.c.version, page.c.item, page.c.rank, snippet)).all()
+            columns = [page.c.version, page.c.item, page.c.rank, snippet.label("snippet"),
+                       *(getattr(page.c, name) for name in DISPLAY)]
+            rows = conn.execute(sa.select(*columns).order_by(
+                *((page.c.rank.desc(), page.c.version) if tsquery is not None else
+                  (page.c.created.desc(), page.c.version)))).all()
             facets = {}
             if request.facets and total:
                 for name in FACETS:
@@ -109,8 +118,9 @@ class PostgresIndex:
                     facets[name] = {str(key): n for key, n in conn.execute(
                         sa.select(column, sa.func.count()).where(condition).group_by(column)
                         .order_by(sa.func.count().desc(), column).limit(20))}
-        return Results(total=total, hits=[Hit(version=r[0], item=r[1], score=float(r[2]),
-                                              **_marks(r[3])) for r in rows], facets=facets)
+        return Results(total=total, hits=[
+            hit(r[0], r[1], float(r[2]), *_marks(r[3]), dict(zip(DISPLAY, r[4:])))
+            for r in rows], facets=facets)
 
     def _compile(self, node: object) -> sa.ColumnElement:
         c = documents.c
@@ -156,7 +166,7 @@ def _tsquery(terms: list[str]) -> sa.ColumnElement:
     return combined
 
 
-def _marks(headline: str) -> dict:
+def _marks(headline: str) -> tuple[str, tuple[tuple[int, int], ...]]:
     """ts_headline's marked text as plain text and [start, end) highlight offsets."""
     text, marks, start = [], [], None
     length = 0
@@ -169,4 +179,4 @@ def _marks(headline: str) -> dict:
         else:
             text.append(ch)
             length += 1
-    return {"snippet": "".join(text), "highlights": tuple(marks)}
+    return "".join(text), tuple(marks)

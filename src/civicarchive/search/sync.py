@@ -71,12 +71,12 @@ def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[Searc
     """The documents of these records: one per version that is not purged."""
     i, a, v, ts, b = t.items.c, t.accounts.c, t.versions.c, t.tombstones.c, t.blobs.c
     items = {row.id: row for row in conn.execute(
-        sa.select(i.id, i.account_id, a.platform, i.kind, i.author, i.created_at,
-                  i.first_seen_at).join(t.accounts, a.id == i.account_id)
+        sa.select(i.id, i.account_id, a.platform, a.handle, i.kind, i.author, i.created_at,
+                  i.first_seen_at, i.url).join(t.accounts, a.id == i.account_id)
         .where(store.member_of(i.id, item_ids)))}
     versions: dict[int, list] = {}
     for row in conn.execute(
-            sa.select(v.id, v.item_id, v.event, v.content_sha256,
+            sa.select(v.id, v.item_id, v.event, v.observed_at, v.content_sha256,
                       ts.version_id.label("purged"))
             .outerjoin(t.tombstones, ts.version_id == v.id)
             .where(store.member_of(v.item_id, item_ids))
@@ -108,7 +108,9 @@ def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[Searc
             yield SearchDoc(version=row.id, item=item_id, account=item.account_id,
                             platform=item.platform, kind=item.kind, author=author,
                             created=created, latest=n == len(rows) - 1, media=media,
-                            text=text, **flags)
+                            text=text, handle=item.handle, author_name=item.author or "",
+                            created_at=item.created_at or "", url=item.url or "",
+                            event=row.event, observed_at=row.observed_at, **flags)
 
 
 def _text_and_media(content: object, kind: Kind) -> tuple[str, bool]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import tantivy
 
 from civicarchive.errors import StoreUnavailable
-from civicarchive.search.index import FACETS, Hit, Results, SearchDoc
+from civicarchive.search.index import DISPLAY, FACETS, Results, SearchDoc, hit
 from civicarchive.search.plan import (Flag, Match, Nothing, Range, SearchRequest, text_terms)
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 
@@ -24,7 +24,7 @@ __all__ = ["TantivyIndex"]
 
 MARK = "indexed-through"
 FORMAT = "format"
-FORMAT_VERSION = "2"  # bump when the schema changes: an older index is then rebuilt
+FORMAT_VERSION = "3"  # bump when the schema changes: an older index is then rebuilt
 FLAGS = ("latest", "deleted", "edited", "hidden", "media")
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
@@ -38,8 +38,11 @@ def _schema() -> tantivy.Schema:
         b.add_unsigned_field(name, stored=True, indexed=True, fast=True)
     b.add_unsigned_field("account", indexed=True, fast=True)
     for name in ("platform", "kind"):
-        b.add_text_field(name, tokenizer_name="raw", fast=True)
+        b.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
     b.add_text_field("author", tokenizer_name="raw")
+    for name in DISPLAY:
+        if name not in ("platform", "kind"):
+            b.add_text_field(name, stored=True, index_option="basic", tokenizer_name="raw")
     b.add_integer_field("created", indexed=True, fast=True)
     for name in FLAGS:
         b.add_unsigned_field(name, indexed=True)
@@ -133,6 +136,9 @@ class TantivyIndex:
         for name in FLAGS:
             d.add_unsigned(name, int(getattr(doc, name)))
         d.add_text("text" if doc.latest else "earlier", doc.text)
+        for name in DISPLAY:
+            if name not in ("platform", "kind"):
+                d.add_text(name, getattr(doc, name))
         return d
 
     # -- searching ----------------------------------------------------------------------
@@ -162,9 +168,9 @@ class TantivyIndex:
                 snippet, marks = _snippet(generators[field].snippet_from_doc(stored))
             else:
                 snippet, marks = _lead(stored[field][0] if stored[field] else ""), ()
-            hits.append(Hit(version=stored["version"][0], item=stored["item"][0],
-                            score=float(score) if ranked else 0.0, snippet=snippet,
-                            highlights=marks))
+            hits.append(hit(stored["version"][0], stored["item"][0],
+                            float(score) if ranked else 0.0, snippet, marks,
+                            {name: stored[name][0] if stored[name] else "" for name in DISPLAY}))
         return Results(total=total, hits=hits, facets=facets or {})
 
     def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict:
