@@ -14,12 +14,24 @@ import shlex
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from civicarchive import Archive
 from civicarchive.sample import mastodon_archive, observations, recapture, write_jsonl
 
 COUNT = 600
+# Members of the public commenting with personal details, for the request's redactions.
+PUBLIC_COMMENTS = [
+    {"native_id": "pc-1", "kind": "comment", "parent_id": "1800000000000",
+     "created_at": "2026-03-02T18:00:00Z", "observed_at": "2026-03-02T19:00:00Z",
+     "author": "neighbour1", "text": "I live at 412 Elm Street and nobody told us about the "
+     "zoning hearing. Call me at (206) 555-0143."},
+    {"native_id": "pc-2", "kind": "comment", "parent_id": "1800000000000",
+     "created_at": "2026-03-02T18:30:00Z", "observed_at": "2026-03-02T19:00:00Z",
+     "author": "neighbour2", "text": "Same here on Elm Street: write to jane.roe@example.net "
+     "before the zoning hearing."},
+]
 
 
 def main() -> None:
@@ -93,19 +105,46 @@ def main() -> None:
     cli("retention", "status")
     cli("accounts", "report")
 
+    # A records request, from intake to a verified production.
+    write_jsonl(iter(PUBLIC_COMMENTS), samples / "capture-3.jsonl")
+    cli("ingest-jsonl", samples / "capture-3.jsonl", "--account", "1")
+    cli("search", '"elm street" is:edited OR is:deleted', "--limit", "3")
+    received = datetime.now(timezone(timedelta(hours=-8))).isoformat(timespec="minutes")
+    cli("requests", "new", "--requester", "A. Reporter, Example Times", "--received",
+        received, "--description",
+        "Comments about the Elm Street zoning hearing, including deleted ones")
+    cli("requests", "add", "1", "--search", "zoning is:deleted OR is:edited OR is:hidden")
+    cli("requests", "add", "1", "--search", "author:neighbour1 OR author:neighbour2")
+    with Archive.open(home) as archive:
+        collected = sorted(archive.request_state(1).items)
+    cli("requests", "mark", "1", *[a for i in collected[:-1] for a in ("--item", i)],
+        "--as", "responsive")
+    cli("requests", "mark", "1", "--item", collected[-1], "--as", "withheld", "--exemption",
+        "personal information", "--citation", "RCW 42.56.230")
+    found = cli("requests", "suggestions", "1")
+    keys = [line.split()[0] for line in found.splitlines() if "pending" in line]
+    cli("requests", "accept", "1", *keys, "--reason", "personal information, RCW 42.56.230")
+    cli("requests", "produce", "1", "--prefix", "CITY-", "-o", exports / "request-1-production")
+    cli("verify-package", exports / "request-1-production", "--public-key",
+        exports / "public-key.pem")
+    cli("requests", "show", "1")
+
     print(f"""Done. The demo archive is in {home}:
   archive.db     the records, versions, ledger and audit log (SQLite)
   blobs/         large raw files, content-addressed
   keys/          the archive's Ed25519 signing key (keep it safe) and public key
   samples/       the two JSONL captures that were ingested
   exports/       the public key, an inclusion proof a third party can check offline, a
-                 BagIt evidence package of two records, and the social media policy
-                 rendered from the example Washington policy file
+                 BagIt evidence package of two records, the social media policy
+                 rendered from the example Washington policy file, and the production
+                 for request R-2026-0001 (open request-1-production/data/production.pdf)
 
 Try next:
   .venv/bin/civicarchive --home {home} history {edited}
   .venv/bin/civicarchive --home {home} show {edited} --json
   .venv/bin/civicarchive --home {home} verify --json
+  .venv/bin/civicarchive --home {home} search 'zoning is:edited' --all-versions
+  .venv/bin/civicarchive --home {home} requests log 1
   python docs/examples/verify_proof.py {exports / f'proof-version-{version}.json'}
 Read docs/README.md for what each command does and how the ledger proves a record.""")
 

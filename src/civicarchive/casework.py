@@ -218,8 +218,8 @@ class Casework:
         details: dict = {"item": item, "reason": reason.strip()}
         if media is not None:
             if media not in self._media_names(item):
-                raise InvalidInput(f"item {item} has no media file {media!r}: see "
-                                   "`civicarchive show`")
+                raise InvalidInput(f"item {item} has no media file by that name: see "
+                                   f"`civicarchive show {item}`")
             details["media"] = media
         elif phrase:
             texts = [text_of(c) for c in self._contents(item)]

@@ -53,8 +53,9 @@ def search(ctx: Context, query: str, all_versions: bool, limit: int, page: int, 
     for hit in results.hits:
         when = (hit.created_at or hit.observed_at)[:10]
         marks = "" if hit.event in ("created", "edited") else f" [{hit.event}]"
+        handle = hit.account if hit.account.startswith("@") else f"@{hit.account}"
         click.echo(f"\n  item {hit.item} (version {hit.version}) {hit.platform} "
-                   f"@{hit.account} {hit.kind} by {hit.author or '?'}, {when}{marks}")
+                   f"{handle} {hit.kind} by {hit.author or '?'}, {when}{marks}")
         click.echo(f"    {_marked(hit.snippet, hit.highlights)}")
     for name, counts in results.facets.items():
         listing = ", ".join(f"{key} {n:,}" for key, n in counts.items())

@@ -1,0 +1,197 @@
+"""Productions on both stores: what they contain, their numbers, that outside checks pass,
+and leak tests: canary strings planted in redacted words, withheld records, a withheld
+media file and direct messages appear in no produced file (the PDF's text and metadata
+included), no public search result or count, and no error."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from datetime import datetime, timedelta, timezone
+
+import orjson
+import pypdf
+import pytest
+import sqlalchemy as sa
+
+from civicarchive import Kind, Observation
+from civicarchive.archive import verify_package
+from civicarchive.errors import ArchiveError, InvalidInput
+from civicarchive.store import schema as t
+from tests.conftest import T0, observe
+
+WASHINGTON = "src/civicarchive/policy/examples/washington-local.yaml"
+RECEIVED = datetime(2026, 11, 4, 10, 30, tzinfo=timezone(timedelta(hours=-8)))
+REDACTED = "QXCANARYREDACTEDWORD"
+WITHHELD = "QXCANARYWITHHELDWORD"
+MESSAGE = "QXCANARYDIRECTMESSAGE"
+MEDIA = b"QXCANARYMEDIABYTES"
+CANARIES = (REDACTED, WITHHELD, MESSAGE, MEDIA.decode())
+REASON = "personal information, RCW 42.56.230"
+
+
+def _by(obs: Observation, author: str, parent: str | None = None, **content) -> Observation:
+    fields = {f: getattr(obs, f) for f in obs.__slots__}
+    return Observation(**{**fields, "author": author, "parent_native_id": parent,
+                          "content": None if obs.content is None else
+                          {**obs.content, "author": author, **content}})
+
+
+@pytest.fixture
+def case(archive, account):
+    """A post with a comment thread (one comment redacted, one withheld), an edit, a photo
+    to withhold, and direct messages; a request covering them, fully reviewed."""
+    archive.adopt_policy(WASHINGTON, "clerk")
+    a = account.id
+    archive.ingest([
+        observe(a, "p1", "Zoning hearing tonight at city hall"),
+        _by(observe(a, "c1", f"Zoning: my neighbour {REDACTED} parks on the lawn", 1,
+                    kind=Kind.COMMENT), "resident7", "p1"),
+        _by(observe(a, "c1", f"Zoning: my neighbour {REDACTED} parks on the lawn daily", 2,
+                    kind=Kind.COMMENT), "resident7", "p1"),
+        _by(observe(a, "c2", f"Zoning rant with {WITHHELD}", 3, kind=Kind.COMMENT),
+            "resident8", "p1"),
+        _by(observe(a, "c3", "=HYPERLINK(\"http://evil\") zoning", 4, kind=Kind.COMMENT),
+            "resident9", "p1"),
+        observe(a, "p2", "Photo of the zoning map", 5, media=[{"file": "map.jpg"}]),
+        _by(Observation(account_id=a, native_id="p2-media", kind=Kind.MEDIA,
+                        observed_at=T0 + timedelta(minutes=6),
+                        content={"file": "map.jpg", "media_type": "image/jpeg"},
+                        raw=MEDIA, raw_media_type="image/jpeg", author="cityofexample"),
+            "cityofexample", "p2", file="map.jpg", media_type="image/jpeg"),
+        observe(a, "m1", f"Zoning DM {MESSAGE}", 7, kind=Kind.MESSAGE),
+    ], source="test")
+    request = archive.new_request("A. Reporter", RECEIVED, "zoning posts", "clerk")
+    ids = {native: item_id(archive, native) for native in
+           ("p1", "c1", "c2", "c3", "p2", "m1")}
+    archive.collect(request, "clerk", items=list(ids.values()))
+    archive.mark(request, [ids[n] for n in ("p1", "c1", "c3", "p2")], "responsive", "clerk")
+    archive.mark(request, [ids["c2"]], "withheld", "clerk", exemption="privacy",
+                 citation="RCW 42.56.050")
+    archive.mark(request, [ids["m1"]], "non-responsive", "clerk")
+    archive.redact(request, ids["c1"], REASON, "clerk", phrase=REDACTED)
+    archive.redact(request, ids["p2"], "security, RCW 42.56.420", "clerk", media="map.jpg")
+    return archive, request, ids
+
+
+def item_id(archive, native: str) -> int:
+    with archive.store.read() as conn:
+        return conn.execute(sa.select(t.items.c.id).where(t.items.c.native_id == native)
+                            ).scalar_one()
+
+
+def texts_of(folder) -> dict[str, str]:
+    """Every file of the package as text a person or a tool could read: gzip members
+    decompressed, PDFs as extracted text plus metadata, everything else as bytes."""
+    found = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        text = data.decode("latin-1")
+        if path.suffix == ".pdf":
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            text += "\n".join(page.extract_text() for page in reader.pages)
+            text += repr(reader.metadata)
+        found[str(path.relative_to(folder))] = text
+    return found
+
+
+def test_production_leaks_no_canary_anywhere(case, tmp_path):
+    archive, request, ids = case
+    result = archive.produce(request, "clerk", folder=tmp_path / "out", prefix="CITY-")
+    files = texts_of(tmp_path / "out")
+    assert "data/production.pdf" in files and "data/records.warc.gz" in files
+    for name, text in files.items():
+        for canary in CANARIES:
+            assert canary not in text, f"{canary} leaked into {name}"
+    pdf = files["data/production.pdf"]
+    assert "REDACTED" in pdf and "personal information" in pdf  # the reason is shown
+    assert "parks on the lawn" in pdf and "Zoning hearing tonight" in pdf
+    assert result["withheld"] == 1 and result["redacted_versions"] >= 3
+    assert verify_package(tmp_path / "out") == []
+
+
+def test_public_search_and_errors_do_not_reveal_canaries(case):
+    archive, request, ids = case
+    public = archive.search(MESSAGE, public=True, facets=True)
+    assert public.total == 0 and public.hits == []
+    assert not any(public.facets.values())
+    broad = archive.search("zoning", public=True, facets=True)
+    assert "message" not in broad.facets["kind"]
+    assert all(MESSAGE not in hit.snippet for hit in broad.hits)
+    withheld_version = archive.history(ids["c2"])[0].id
+    attempts = [  # mistakes about the records that hold the canaries
+        lambda: archive.redact(request, ids["c2"], REASON, "clerk", version=withheld_version,
+                               span=(0, 9999)),
+        lambda: archive.redact(request, ids["c1"], REASON, "clerk", phrase="not in it"),
+        lambda: archive.redact(request, ids["m1"], REASON, "clerk", media="x.jpg"),
+        lambda: archive.decide(request, [f"{ids['c1']}:00000000"], True, "clerk",
+                               reason=REASON),
+        lambda: archive.mark(request, [ids["m1"], 9999], "responsive", "clerk"),
+        lambda: archive.search("kind:dm"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ArchiveError) as error:
+            attempt()
+        assert not any(c in str(error.value) for c in CANARIES), str(error.value)
+
+
+def test_production_numbers_manifest_and_thread(case, tmp_path):
+    archive, request, ids = case
+    first = archive.produce(request, "clerk", folder=tmp_path / "one", prefix="CITY-")
+    second = archive.produce(request, "clerk", folder=tmp_path / "two", prefix="CITY-")
+    assert first["numbers"][0] == "CITY-000001"
+    last = int(first["numbers"][1].removeprefix("CITY-"))
+    assert second["numbers"][0] == f"CITY-{last + 1:06d}"  # numbers are never reused
+    manifest = orjson.loads((tmp_path / "one" / "data" / "manifest.json").read_bytes())
+    top = {entry["item"]: entry for entry in manifest["items"]}
+    assert set(top) == {ids["p1"], ids["p2"]}  # comments sit in their post's thread
+    thread = top[ids["p1"]]["thread"]
+    assert {"withheld": ids["c2"]} in thread
+    c1 = next(e for e in thread if e.get("item") == ids["c1"])
+    assert c1["redacted"] and len(c1["versions"]) == 2
+    assert {v["payload"] for v in c1["versions"]} == {"redacted rendering"}
+    assert manifest["withheld"] == [{"item": ids["c2"], "kind": "comment",
+                                     "created_at": archive.item(ids["c2"]).created_at,
+                                     "exemption": "privacy", "citation": "RCW 42.56.050"}]
+    reader = pypdf.PdfReader(tmp_path / "one" / "data" / "production.pdf")
+    for n, page in enumerate(reader.pages):
+        assert f"CITY-{n + 1:06d}" in page.extract_text()
+    log = archive.request_log(request)
+    assert [e["action"] for e in log][-2:] == ["produced", "produced"]
+    assert archive.request(request)["productions"][0]["items"] == first["items"] == 4
+
+
+def test_production_csv_neutralises_formulas(case, tmp_path):
+    archive, request, _ = case
+    archive.produce(request, "clerk", folder=tmp_path / "out")
+    text = (tmp_path / "out" / "data" / "production.csv").read_text()
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+    assert any(cell.startswith("'=HYPERLINK") for cell in cells)
+
+
+def test_production_refuses_until_reviewed_and_needs_a_sane_prefix(archive, account,
+                                                                   tmp_path):
+    archive.adopt_policy(WASHINGTON, "clerk")
+    archive.ingest([observe(account.id, "p1", "budget")], source="test")
+    request = archive.new_request("A. Reporter", RECEIVED, "budget", "clerk")
+    archive.collect(request, "clerk", query="budget")
+    with pytest.raises(InvalidInput, match="not reviewed yet"):
+        archive.produce(request, "clerk", folder=tmp_path / "out")
+    archive.mark(request, [item_id(archive, "p1")], "responsive", "clerk")
+    with pytest.raises(InvalidInput, match="prefix"):
+        archive.produce(request, "clerk", folder=tmp_path / "out", prefix="bad prefix!")
+    assert not (tmp_path / "out").exists()
+
+
+def test_production_package_tampering_is_caught(case, tmp_path):
+    archive, request, _ = case
+    archive.produce(request, "clerk", folder=tmp_path / "out")
+    pdf = tmp_path / "out" / "data" / "production.pdf"
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    pdf.write_bytes(bytes(data))
+    assert any("production.pdf" in problem for problem in verify_package(tmp_path / "out"))
