@@ -14,9 +14,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from civicarchive import policy as policy_file
-from civicarchive.errors import InvalidInput, NotFound
+from civicarchive.errors import InvalidInput, NotFound, StoreUnavailable
 from civicarchive.model.record import Kind
 from civicarchive.search import Hit, SearchIndex, SearchRequest, catch_up, plan
+from civicarchive.search.index import IndexBusy
 from civicarchive.search.plan import Match, Nothing, Range
 from civicarchive.search.query import AllOf, AnyOf, parse
 from civicarchive.store import schema as t
@@ -56,12 +57,20 @@ class Discovery:
         return self._search_index
 
     def sync_search(self, progress=None) -> int:  # noqa: ANN001
-        """Index what the ledger holds beyond the index's mark; returns records indexed."""
-        return catch_up(self.store, self.search_index, progress)
+        """Index what the ledger holds beyond the index's mark; returns records indexed
+        (0 when another process is updating the index: it will catch up for us)."""
+        try:
+            return catch_up(self.store, self.search_index, progress)
+        except IndexBusy:
+            return 0
 
     def rebuild_search(self, progress=None) -> int:  # noqa: ANN001
         """Recreate the search index from the store; returns the records indexed."""
-        return catch_up(self.store, self.search_index, progress, rebuild=True)
+        try:
+            return catch_up(self.store, self.search_index, progress, rebuild=True)
+        except IndexBusy:
+            raise StoreUnavailable("another process is updating the search index (an ingest "
+                                   "or import): run the rebuild again when it is done") from None
 
     def search(self, query: str, all_versions: bool = False, limit: int = 20, offset: int = 0,
                facets: bool = False, public: bool = False) -> SearchResults:

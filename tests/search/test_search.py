@@ -195,3 +195,25 @@ def test_search_hits_carry_what_a_person_recognises_and_facets_only_on_request(a
                                                                 "cityofexample")
     assert (hit.event, hit.observed_at, hit.created_at, hit.url) == (
         version.event.value, version.observed_at, item.created_at, item.url)
+
+
+def test_search_while_another_process_holds_the_index_writer(tmp_path, clock):
+    """Searching never fails because an ingest elsewhere is writing the index: it answers
+    from the index as it is, and catches up once the writer is gone."""
+    import tantivy
+
+    from civicarchive import Archive
+    from civicarchive.search.tantivy_index import WRITER_HEAP, _schema
+    home = tmp_path / "home"
+    with Archive.init("Town", home=home, clock=clock) as archive:
+        account = archive.add_account("x", "town", "agency")
+        archive.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
+        other = tantivy.Index(_schema(), path=str(home / "search"), reuse=True)
+        writer = other.writer(WRITER_HEAP, 1)  # as another process would
+        archive.ingest([observe(account.id, "b", "snow day closures")], source="test")
+        assert archive.search("snow").total == 1  # behind, not broken
+        with pytest.raises(Exception, match="another process"):
+            archive.rebuild_search()
+        writer.rollback()
+        del writer
+        assert archive.search("snow").total == 2

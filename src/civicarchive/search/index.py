@@ -15,7 +15,12 @@ from typing import Protocol
 
 from civicarchive.search.plan import SearchRequest
 
-__all__ = ["DISPLAY", "FACETS", "Hit", "Results", "SearchDoc", "SearchIndex", "hit"]
+__all__ = ["DISPLAY", "FACETS", "Hit", "IndexBusy", "Results", "SearchDoc", "SearchIndex",
+           "hit"]
+
+
+class IndexBusy(Exception):
+    """Another process is updating the index right now: it will bring it up to date."""
 
 FACETS = ("platform", "kind", "account")
 

@@ -20,6 +20,7 @@ from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 __all__ = ["PostgresIndex"]
 
 CONFIG = "english"
+LOCK = 0x63697669  # pg_advisory_xact_lock key for index writers
 START, STOP = "\x02", "\x03"  # highlight marks ts_headline puts around matches
 SNIPPET_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=1"
 
@@ -69,6 +70,8 @@ class PostgresIndex:
               ) -> None:
         items = list(items)
         with self.engine.begin() as conn:
+            # One writer at a time: a second process waits, then replays (harmlessly).
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK)))
             if items:
                 conn.execute(documents.delete().where(documents.c.item.in_(items)))
             it = iter(docs)

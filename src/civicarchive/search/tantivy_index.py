@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import tantivy
 
 from civicarchive.errors import StoreUnavailable
-from civicarchive.search.index import DISPLAY, FACETS, Results, SearchDoc, hit
+from civicarchive.search.index import DISPLAY, FACETS, IndexBusy, Results, SearchDoc, hit
 from civicarchive.search.plan import (Flag, Match, Nothing, Range, SearchRequest, text_terms)
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 
@@ -90,7 +91,7 @@ class TantivyIndex:
 
     def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None
               ) -> None:
-        writer = self.index.writer(WRITER_HEAP, 1)
+        writer = self._writer()
         try:
             items = sorted(items)
             if items:  # (delete_documents_by_term misses unsigned fields: it makes i64 terms)
@@ -108,8 +109,21 @@ class TantivyIndex:
             self._mark(through)
         self.index.reload()
 
+    def _writer(self, wait: float = 2.0) -> tantivy.IndexWriter:
+        """The index's one writer; IndexBusy when another process keeps it past `wait`."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self.index.writer(WRITER_HEAP, 1)
+            except ValueError as error:
+                if "LockBusy" not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(str(self.folder)) from error
+                time.sleep(0.05)
+
     def reset(self) -> None:
-        writer = self.index.writer(WRITER_HEAP, 1)
+        writer = self._writer()
         writer.delete_all_documents()
         writer.commit()
         writer.wait_merging_threads()
