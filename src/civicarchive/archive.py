@@ -337,19 +337,28 @@ class Archive(Custody, Discovery, Casework, Producing):
 
     def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
                 progress: Callable[[IngestReport], None] | None) -> IngestReport:
-        platforms = {a.id: a.platform for a in self.accounts()}
+        accounts = self.accounts()
+        platforms = {a.id: a.platform for a in accounts}
         total = IngestReport()
-        for prepared in batches:
-            unknown = {p.account_id for p in prepared} - platforms.keys()
-            if unknown:
-                raise NotFound("account", min(unknown))
-            with self._write() as tx:
-                report = ingest_batch(tx, prepared, platforms, source, actor)
-            total.add(report)
-            if progress:
-                progress(total)
+        feed = self.search_feed({a.id: (a.platform, a.handle) for a in accounts})
+        try:
+            for prepared in batches:
+                unknown = {p.account_id for p in prepared} - platforms.keys()
+                if unknown:
+                    raise NotFound("account", min(unknown))
+                with self._write() as tx:
+                    report = ingest_batch(tx, prepared, platforms, source, actor)
+                feed.add(report.fresh, report.touched)  # after the commit, never before
+                total.add(report)
+                if progress:
+                    progress(total)
+        except BaseException:
+            feed.abandon()
+            raise
         if total.versions:
-            self.sync_search()  # after the commits: the index is never ahead of the store
+            self.finish_feed(feed)
+        else:
+            feed.abandon()
         return total
 
     def item(self, item_id: int) -> Item:

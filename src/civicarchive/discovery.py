@@ -18,6 +18,7 @@ from civicarchive.errors import InvalidInput, NotFound, StoreUnavailable
 from civicarchive.model.record import Kind
 from civicarchive.search import Hit, SearchIndex, SearchRequest, catch_up, plan
 from civicarchive.search.index import IndexBusy
+from civicarchive.search.sync import IngestFeed
 from civicarchive.search.plan import Match, Nothing, Range
 from civicarchive.search.query import AllOf, AnyOf, parse
 from civicarchive.store import schema as t
@@ -56,13 +57,23 @@ class Discovery:
                 self._search_index = PostgresIndex(self.store.engine)
         return self._search_index
 
-    def sync_search(self, progress=None) -> int:  # noqa: ANN001
+    def sync_search(self, progress=None, wait: float = 2.0) -> int:  # noqa: ANN001
         """Index what the ledger holds beyond the index's mark; returns records indexed
         (0 when another process is updating the index: it will catch up for us)."""
         try:
-            return catch_up(self.store, self.search_index, progress)
+            return catch_up(self.store, self.search_index, progress, wait=wait)
         except IndexBusy:
             return 0
+
+    def search_feed(self, accounts: dict[int, tuple[str, str]]) -> IngestFeed:
+        """What keeps the index current during an ingest (see search/sync.py)."""
+        return IngestFeed(self.store, self.search_index, accounts)
+
+    def finish_feed(self, feed: IngestFeed) -> int:
+        try:
+            return feed.finish()
+        except IndexBusy:
+            return 0  # another process writes the index; the next search catches up
 
     def rebuild_search(self, progress=None) -> int:  # noqa: ANN001
         """Recreate the search index from the store; returns the records indexed."""
@@ -82,7 +93,7 @@ class Discovery:
             raise InvalidInput(f"results per page must be 1 to {MAX_LIMIT}, and the offset "
                                "0 or more")
         condition = plan(query, _Resolver(self))
-        self.sync_search()
+        self.sync_search(wait=0.2)  # an ingest holding the writer publishes it soon
         request = SearchRequest(query=query, condition=condition, all_versions=all_versions,
                                 limit=limit, offset=offset, facets=facets,
                                 exclude_kinds=frozenset({Kind.MESSAGE.value}) if public

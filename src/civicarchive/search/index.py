@@ -95,12 +95,13 @@ class SearchIndex(Protocol):
     def indexed_through(self) -> int:
         """The ledger size this index reflects (0 when empty)."""
 
-    def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None
-              ) -> None:
+    def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None,
+              wait: float = 2.0) -> None:
         """Replace the records `items` by `docs` (their versions now; none if purged), and,
-        when `through` is given, record that the index reflects the ledger up to it."""
+        when `through` is given, record that the index reflects the ledger up to it.
+        IndexBusy when another writer holds the index for longer than `wait` seconds."""
 
-    def reset(self) -> None:
+    def reset(self, wait: float = 2.0) -> None:
         """Empty the index (before a rebuild)."""
 
     def search(self, request: SearchRequest) -> Results: ...

@@ -66,8 +66,8 @@ class PostgresIndex:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(state.c.indexed_through)).scalar() or 0
 
-    def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None
-              ) -> None:
+    def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None,
+              wait: float = 2.0) -> None:  # writers queue on the advisory lock instead
         items = list(items)
         with self.engine.begin() as conn:
             # One writer at a time: a second process waits, then replays (harmlessly).
@@ -81,7 +81,7 @@ class PostgresIndex:
                 conn.execute(state.delete())
                 conn.execute(state.insert(), [{"id": 1, "indexed_through": through}])
 
-    def reset(self) -> None:
+    def reset(self, wait: float = 2.0) -> None:
         with self.engine.begin() as conn:
             conn.execute(documents.delete())
             conn.execute(state.delete())

@@ -8,6 +8,7 @@ record replaces all of its documents, so replaying after a crash changes nothing
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterator
 from itertools import islice
 
@@ -16,10 +17,10 @@ import sqlalchemy as sa
 
 from civicarchive.clock import parse_time
 from civicarchive.model.record import Event, Kind, text_of
-from civicarchive.search.index import SearchDoc, SearchIndex
+from civicarchive.search.index import IndexBusy, SearchDoc, SearchIndex
 from civicarchive.store import schema as t
 
-__all__ = ["catch_up", "documents", "ledger_size"]
+__all__ = ["IngestFeed", "catch_up", "documents", "ledger_size"]
 
 CHUNK = 2000
 MEDIA_FIELDS = ("media", "attachments", "media_urls", "file", "images", "video")
@@ -33,8 +34,9 @@ def ledger_size(conn: sa.Connection) -> int:
 
 
 def catch_up(store, index: SearchIndex, progress: Progress | None = None,
-             rebuild: bool = False) -> int:
-    """Bring `index` up to the store's ledger; returns the records re-indexed."""
+             rebuild: bool = False, wait: float = 2.0) -> int:
+    """Bring `index` up to the store's ledger; returns the records re-indexed. IndexBusy
+    when another process holds the index's writer for longer than `wait` seconds."""
     through = 0 if rebuild else index.indexed_through()
     with store.read() as conn:
         size = ledger_size(conn)
@@ -43,17 +45,99 @@ def catch_up(store, index: SearchIndex, progress: Progress | None = None,
     if through == size and not rebuild:
         return 0
     if through == 0:
-        index.reset()
-    v, ts = t.versions.c, t.tombstones.c
+        index.reset(wait)
     with store.read() as conn:
-        changed = {i for (i,) in conn.execute(
-            sa.select(v.item_id).where(v.ledger_index >= through).distinct())}
-        changed |= {i for (i,) in conn.execute(
-            sa.select(v.item_id).join(t.tombstones, ts.version_id == v.id)
-            .where(ts.ledger_index >= through).distinct())}
-    items = sorted(changed)
-    index.apply(_documents(store, items, progress), [] if through == 0 else items, size)
+        items = sorted(changed_since(conn, through))
+    index.apply(_documents(store, items, progress), [] if through == 0 else items, size, wait)
     return len(items)
+
+
+def changed_since(conn: sa.Connection, through: int) -> set[int]:
+    """Records with a version or a tombstone at ledger index `through` or later."""
+    v, ts = t.versions.c, t.tombstones.c
+    changed = {i for (i,) in conn.execute(
+        sa.select(v.item_id).where(v.ledger_index >= through).distinct())}
+    changed |= {i for (i,) in conn.execute(
+        sa.select(v.item_id).join(t.tombstones, ts.version_id == v.id)
+        .where(ts.ledger_index >= through).distinct())}
+    return changed
+
+
+class IngestFeed:
+    """Keeps the index current during an ingest: records first seen in it go, batch by
+    batch as they commit, to a forked indexer (search/indexer.py) that works while the
+    ingest goes on; at the end every other record touched since the index's mark is
+    re-read from the store, and it is all published in one commit with the new mark.
+    Without fork, or with PostgreSQL, it simply catches up at the end. Nothing is
+    published before `finish`: a crash leaves the index at its old mark."""
+
+    def __init__(self, store, index: SearchIndex, accounts: dict[int, tuple[str, str]]
+                 ) -> None:
+        self.store, self.index, self.accounts = store, index, accounts
+        self.mark = index.indexed_through()
+        self.worker = None
+        self.fresh: set[int] = set()
+        self.touched: set[int] = set()
+        self.live = hasattr(index, "session") and \
+            "fork" in multiprocessing.get_all_start_methods()
+
+    def add(self, fresh: list, touched: set[int]) -> None:
+        """A committed batch: `fresh` (version, item, Prepared) records and `touched` items."""
+        self.touched |= touched
+        if not (self.live and fresh):
+            return
+        if self.worker is None:
+            from civicarchive.search.indexer import IndexerProcess
+            try:
+                self.worker = IndexerProcess(self.store.recipe(), self.index.folder,
+                                             self.accounts)
+            except IndexBusy:  # someone else writes the index: catch up at the end
+                self.live = False
+                return
+        self.worker.send(fresh)
+        self.fresh.update(i for _, i, _ in fresh)
+
+    def abandon(self) -> None:
+        """Drop what was sent (the ingest failed); the next catch-up covers its batches."""
+        if self.worker is not None:
+            self.worker.abandon()
+            self.worker = None
+
+    def finish(self, wait: float = 2.0) -> int:
+        """Publish; returns the records indexed. IndexBusy as `catch_up`."""
+        if self.worker is None:
+            return catch_up(self.store, self.index, wait=wait)
+        try:
+            v = t.versions.c
+            with self.store.read() as conn:
+                size = ledger_size(conn)
+                changed = changed_since(conn, self.mark)
+                several = {i for (i,) in conn.execute(
+                    sa.select(v.item_id).where(v.ledger_index >= self.mark)
+                    .group_by(v.item_id).having(sa.func.count() > 1))}
+            redo = sorted(changed - (self.fresh - self.touched - several))
+            indexed = self.worker.finish(redo, size)
+        except BaseException:
+            self.abandon()
+            raise
+        self.worker = None
+        self.index.index.reload()
+        return indexed
+
+
+def fresh_document(version_id: int, item_id: int, p, platform: str,  # noqa: ANN001
+                   handle: str) -> SearchDoc:
+    """The document of a record's first version, from its observation (no store read)."""
+    content = orjson.loads(p.content)
+    text, media = _text_and_media(content, Kind(p.kind))
+    return SearchDoc(version=version_id, item=item_id, account=p.account_id,
+                     platform=platform, kind=p.kind,
+                     author=(p.author or "").lower().removeprefix("@"),
+                     created=int(parse_time(p.created_at or p.observed_at).timestamp()),
+                     latest=True, deleted=False, edited=False, hidden=False, media=media,
+                     text=text, handle=handle, author_name=p.author or "",
+                     created_at=p.created_at or "", url=p.url or "", event=Event.CREATED.value,
+                     observed_at=p.observed_at)
 
 
 def _documents(store, items: list[int], progress: Progress | None) -> Iterator[SearchDoc]:

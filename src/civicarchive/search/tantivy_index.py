@@ -89,25 +89,19 @@ class TantivyIndex:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None
-              ) -> None:
-        writer = self._writer()
+    def apply(self, docs: Iterable[SearchDoc], items: Iterable[int], through: int | None,
+              wait: float = 2.0) -> None:
+        session = self.session(wait)
         try:
-            items = sorted(items)
-            if items:  # (delete_documents_by_term misses unsigned fields: it makes i64 terms)
-                writer.delete_documents_by_query(
-                    tantivy.Query.term_set_query(self.schema, "item", items))
-            for doc in docs:
-                writer.add_document(self._document(doc))
-            writer.commit()
+            session.replace(items, docs)
+            session.commit(through)
         except BaseException:
-            writer.rollback()
+            session.abort()
             raise
-        finally:
-            writer.wait_merging_threads()
-        if through is not None:
-            self._mark(through)
-        self.index.reload()
+
+    def session(self, wait: float = 2.0) -> TantivySession:
+        """Hold the index's writer to add documents over time and commit them at once."""
+        return TantivySession(self, self._writer(wait))
 
     def _writer(self, wait: float = 2.0) -> tantivy.IndexWriter:
         """The index's one writer; IndexBusy when another process keeps it past `wait`."""
@@ -122,8 +116,8 @@ class TantivyIndex:
                     raise IndexBusy(str(self.folder)) from error
                 time.sleep(0.05)
 
-    def reset(self) -> None:
-        writer = self._writer()
+    def reset(self, wait: float = 2.0) -> None:
+        writer = self._writer(wait)
         writer.delete_all_documents()
         writer.commit()
         writer.wait_merging_threads()
@@ -242,6 +236,37 @@ class TantivyIndex:
 
     def close(self) -> None:
         self.index = None
+
+
+class TantivySession:
+    """Changes to the index under its one writer, published together by `commit`."""
+
+    def __init__(self, index: TantivyIndex, writer: tantivy.IndexWriter) -> None:
+        self.index = index
+        self.writer = writer
+
+    def add(self, docs: Iterable[SearchDoc]) -> None:
+        for doc in docs:
+            self.writer.add_document(self.index._document(doc))
+
+    def replace(self, items: Iterable[int], docs: Iterable[SearchDoc]) -> None:
+        """Drop every document of `items` (added earlier in this session too), add `docs`."""
+        items = sorted(items)
+        if items:  # (delete_documents_by_term misses unsigned fields: it makes i64 terms)
+            self.writer.delete_documents_by_query(
+                tantivy.Query.term_set_query(self.index.schema, "item", items))
+        self.add(docs)
+
+    def commit(self, through: int | None) -> None:
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+        if through is not None:
+            self.index._mark(through)
+        self.index.index.reload()
+
+    def abort(self) -> None:
+        self.writer.rollback()
+        self.writer.wait_merging_threads()
 
 
 def _text_required(condition: AllOf) -> bool:

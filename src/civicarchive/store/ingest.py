@@ -63,6 +63,11 @@ class IngestReport:
     events: Counter = field(default_factory=Counter)
     batches: int = 0
     by_kind: dict[str, Counter] = field(default_factory=dict)  # kind -> event/unchanged
+    # Of this batch only (not summed by `add`), for the search index to follow the ingest:
+    # (version id, item id, observation) of records first seen here, created with content,
+    # and the items that gained a version otherwise.
+    fresh: list[tuple[int, int, Prepared]] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
 
     @property
     def versions(self) -> int:
@@ -131,6 +136,12 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
             "ledger_index": index})
         if history is None:
             histories[item_id] = history = History()
+            if event is Event.CREATED and p.content is not None:
+                report.fresh.append((version_id, item_id, p))
+            else:
+                report.touched.add(item_id)
+        else:
+            report.touched.add(item_id)
         history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
         report.events[event] += 1
         report.count(p.kind, event.value)
