@@ -192,7 +192,14 @@ def test_render_production_shows_every_unredacted_word_and_only_the_title_as_met
 
 
 def test_render_production_prefix_is_text_not_css():
-    prod = production([item(1, "hello")], prefix='A"B\\ }</style>-', first_number=42)
-    rendered = render_production(prod)
-    assert 'A"B\\ }</style>-000042' in page_texts(rendered.pdf)[0]
-    assert rendered.ranges == {1: ('A"B\\ }</style>-000042',) * 2}
+    prefix = 'FIRST $first A"B\\ }</style>-'
+    rendered = render_production(production([item(1, "hello")], prefix=prefix,
+                                            first_number=42))
+    assert f"{prefix}000042" in page_texts(rendered.pdf)[0]
+    assert rendered.ranges == {1: (f"{prefix}000042",) * 2}
+
+
+def test_render_production_of_nothing_is_one_numbered_page():
+    rendered = render_production(production([], first_number=7))
+    assert rendered.pages == 1 and rendered.ranges == {}
+    assert "CITY-000007" in page_texts(rendered.pdf)[0]

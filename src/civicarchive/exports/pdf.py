@@ -3,10 +3,11 @@ number on every page.
 
 One HTML document, rendered by WeasyPrint: the items flow continuously (a long item spans
 pages, short ones share a page). Each item is a card: a header (author, platform, kind,
-time, DELETED / HIDDEN markers), the current text, its media, its edit history when it
-was edited, its metadata (account, native id, URL, first seen, and the capture time,
-content sha256 and ledger index of every version), then its comment thread indented under
-it, each comment a card of its own. A `Redaction` renders as a black box naming its
+time, DELETED / HIDDEN markers), the current text, its media, its metadata (account, URL,
+native id unless the URL shows it, first seen, and the capture time, content sha256 and
+ledger index of every version), its edit history when it was edited (each earlier
+version's text), then its comment thread indented under it, each comment a card of its
+own. A `Redaction` renders as a black box naming its
 reason: the redacted words never reach this module, so they cannot reach the PDF. The
 withheld records follow the items as a log table.
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+from string import Template
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,12 +48,12 @@ MARGIN_TOP_PT = 42
 _TOP_PX = MARGIN_TOP_PT * 96 / 72  # anchors are in CSS px
 _DEPTHS = 3  # thread levels indented; deeper replies stay at the last level
 
-STYLE = """
+STYLE = Template("""
 @counter-style bates { system: numeric; symbols: "0" "1" "2" "3" "4" "5" "6" "7" "8" "9";
   pad: 6 "0"; }
-@page { size: A4; margin: TOPpt 40pt 46pt;
-  @bottom-right { content: PREFIX counter(page, bates); font: bold 9pt sans-serif; } }
-@page :first { counter-reset: page FIRST; }
+@page { size: A4; margin: ${top}pt 40pt 46pt;
+  @bottom-right { content: $prefix counter(page, bates); font: bold 9pt sans-serif; } }
+@page :first { counter-reset: page $first; }
 body { margin: 0; font: 9pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
 p { margin: 0; }
 h1 { font-size: 14pt; margin: 0 0 2pt; }
@@ -71,7 +73,7 @@ h2 { font-size: 12pt; margin: 12pt 0 4pt; }
 img { display: block; max-width: 100%; max-height: 9cm; margin: 2pt 0; }
 table { border-collapse: collapse; width: 100%; font-size: 8pt; }
 th, td { border: 0.75pt solid #777; padding: 1pt 3pt; text-align: left; vertical-align: top; }
-"""
+""")
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ def render_production(production: Production) -> RenderedPdf:
                                url_fetcher=data_only).render()
     starts: dict[str, tuple[int, bool]] = {}  # anchor -> (first page, starts at its top)
     for index, page in enumerate(document.pages):
-        for name, (_, top, _, _) in page.anchors.items():
+        for name, position in page.anchors.items():
             if name not in starts:
-                starts[name] = (index, top <= _TOP_PX + 0.5)
+                starts[name] = (index, position[1] <= _TOP_PX + 0.5)
     last_index = len(document.pages) - 1
     pages = {}
     for item, following in _subtrees(production):
@@ -121,9 +123,8 @@ def render_production(production: Production) -> RenderedPdf:
 
 def production_html(production: Production) -> str:
     """The HTML that `render_production` renders (no scripts, no external resources)."""
-    style = (STYLE.replace("TOP", str(MARGIN_TOP_PT))
-             .replace("PREFIX", _css_string(production.prefix))
-             .replace("FIRST", str(int(production.first_number))))
+    style = STYLE.substitute(top=MARGIN_TOP_PT, prefix=_css_string(production.prefix),
+                             first=int(production.first_number))
     count = len(production.items)
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
            f"<title>{_h(production.title)}</title><style>{style}</style></head><body>",
