@@ -227,9 +227,13 @@ def _snapshot(archive) -> dict:
             for all_versions in (False, True)}
 
 
-def test_search_index_built_during_ingest_equals_a_rebuild(archive, account):
-    """New records are indexed from memory batch by batch; records edited later in the
-    same ingest, or that existed before, are re-read. Either way: what a rebuild gives."""
+@pytest.mark.parametrize("worker_after", [1, 5000], ids=["second-process", "in-process"])
+def test_search_index_built_during_ingest_equals_a_rebuild(archive, account, monkeypatch,
+                                                          worker_after):
+    """New records are indexed from memory batch by batch (in a second process once there
+    are many); records edited later in the same ingest, or that existed before, are
+    re-read. Either way: what a rebuild gives."""
+    monkeypatch.setattr("civicarchive.search.sync.WORKER_AFTER", worker_after)
     a = account.id
     archive.ingest([observe(a, "old", "alpha before"), observe(a, "gone", "alpha gone")],
                    source="test")

@@ -8,7 +8,6 @@ record replaces all of its documents, so replaying after a crash changes nothing
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterator
 from itertools import islice
 
@@ -23,6 +22,7 @@ from civicarchive.store import schema as t
 __all__ = ["IngestFeed", "catch_up", "documents", "ledger_size"]
 
 CHUNK = 2000
+WORKER_AFTER = 5000  # fresh records before indexing moves to a second process
 MEDIA_FIELDS = ("media", "attachments", "media_urls", "file", "images", "video")
 Progress = Callable[[int, int], None]
 
@@ -64,48 +64,56 @@ def changed_since(conn: sa.Connection, through: int) -> set[int]:
 
 
 class IngestFeed:
-    """Keeps the index current during an ingest: records first seen in it go, batch by
-    batch as they commit, to a forked indexer (search/indexer.py) that works while the
-    ingest goes on; at the end every other record touched since the index's mark is
-    re-read from the store, and it is all published in one commit with the new mark.
-    Without fork, or with PostgreSQL, it simply catches up at the end. Nothing is
-    published before `finish`: a crash leaves the index at its old mark."""
+    """Keeps the index current during an ingest. Records first seen in it are indexed from
+    the observations in memory: in a second process while the ingest goes on once there
+    are many (search/indexer.py), else here at the end. Every other record touched since
+    the index's mark is re-read from the store, and it is all published in one commit
+    with the new mark; PostgreSQL simply catches up at the end. Nothing is published
+    before `finish`: a crash leaves the index at its old mark, and the next search
+    catches up from there."""
 
     def __init__(self, store, index: SearchIndex, accounts: dict[int, tuple[str, str]]
                  ) -> None:
         self.store, self.index, self.accounts = store, index, accounts
         self.mark = index.indexed_through()
         self.worker = None
+        self.pending: list = []          # fresh records not yet sent to a worker
         self.fresh: set[int] = set()
         self.touched: set[int] = set()
-        self.live = hasattr(index, "session") and \
-            "fork" in multiprocessing.get_all_start_methods()
+        self.live = hasattr(index, "session")
 
     def add(self, fresh: list, touched: set[int]) -> None:
         """A committed batch: `fresh` (version, item, Prepared) records and `touched` items."""
         self.touched |= touched
         if not (self.live and fresh):
             return
+        # Raw captures stay behind: the index needs only the normalised content.
+        fresh = [(v, i, p._replace(raw=None)) for v, i, p in fresh]
+        self.fresh.update(i for _, i, _ in fresh)
         if self.worker is None:
+            self.pending += fresh
+            if len(self.pending) < WORKER_AFTER:
+                return
             from civicarchive.search.indexer import IndexerProcess
             try:
                 self.worker = IndexerProcess(self.store.recipe(), self.index.folder,
                                              self.accounts)
             except IndexBusy:  # someone else writes the index: catch up at the end
-                self.live = False
+                self.live, self.pending = False, []
                 return
+            fresh, self.pending = self.pending, []
         self.worker.send(fresh)
-        self.fresh.update(i for _, i, _ in fresh)
 
     def abandon(self) -> None:
         """Drop what was sent (the ingest failed); the next catch-up covers its batches."""
         if self.worker is not None:
             self.worker.abandon()
             self.worker = None
+        self.pending = []
 
     def finish(self, wait: float = 2.0) -> int:
         """Publish; returns the records indexed. IndexBusy as `catch_up`."""
-        if self.worker is None:
+        if not (self.live and self.fresh):
             return catch_up(self.store, self.index, wait=wait)
         try:
             v = t.versions.c
@@ -116,12 +124,24 @@ class IngestFeed:
                     sa.select(v.item_id).where(v.ledger_index >= self.mark)
                     .group_by(v.item_id).having(sa.func.count() > 1))}
             redo = sorted(changed - (self.fresh - self.touched - several))
-            indexed = self.worker.finish(redo, size)
+            if self.worker is not None:
+                indexed = self.worker.finish(redo, size)
+                self.index.index.reload()
+            else:
+                session = self.index.session(wait)
+                try:
+                    session.add(fresh_document(v, i, p, *self.accounts[p.account_id])
+                                for v, i, p in self.pending)
+                    session.replace(redo, _documents(self.store, redo, None))
+                    session.commit(size)
+                except BaseException:
+                    session.abort()
+                    raise
+                indexed = len(self.pending) + len(redo)
         except BaseException:
             self.abandon()
             raise
-        self.worker = None
-        self.index.index.reload()
+        self.worker, self.pending = None, []
         return indexed
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import orjson
 import tantivy
 
 from civicarchive.errors import StoreUnavailable
@@ -25,7 +26,7 @@ __all__ = ["TantivyIndex"]
 
 MARK = "indexed-through"
 FORMAT = "format"
-FORMAT_VERSION = "3"  # bump when the schema changes: an older index is then rebuilt
+FORMAT_VERSION = "4"  # bump when the schema changes: an older index is then rebuilt
 FLAGS = ("latest", "deleted", "edited", "hidden", "media")
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
@@ -39,11 +40,11 @@ def _schema() -> tantivy.Schema:
         b.add_unsigned_field(name, stored=True, indexed=True, fast=True)
     b.add_unsigned_field("account", indexed=True, fast=True)
     for name in ("platform", "kind"):
-        b.add_text_field(name, stored=True, tokenizer_name="raw", fast=True)
+        b.add_text_field(name, tokenizer_name="raw", fast=True)
     b.add_text_field("author", tokenizer_name="raw")
-    for name in DISPLAY:
-        if name not in ("platform", "kind"):
-            b.add_text_field(name, stored=True, index_option="basic", tokenizer_name="raw")
+    # What a hit shows, stored (not indexed: indexing unique values costs, and finds
+    # nothing) as one JSON value.
+    b.add_bytes_field("shown", stored=True, indexed=False)
     b.add_integer_field("created", indexed=True, fast=True)
     for name in FLAGS:
         b.add_unsigned_field(name, indexed=True)
@@ -144,9 +145,7 @@ class TantivyIndex:
         for name in FLAGS:
             d.add_unsigned(name, int(getattr(doc, name)))
         d.add_text("text" if doc.latest else "earlier", doc.text)
-        for name in DISPLAY:
-            if name not in ("platform", "kind"):
-                d.add_text(name, getattr(doc, name))
+        d.add_bytes("shown", orjson.dumps({name: getattr(doc, name) for name in DISPLAY}))
         return d
 
     # -- searching ----------------------------------------------------------------------
@@ -178,7 +177,7 @@ class TantivyIndex:
                 snippet, marks = _lead(stored[field][0] if stored[field] else ""), ()
             hits.append(hit(stored["version"][0], stored["item"][0],
                             float(score) if ranked else 0.0, snippet, marks,
-                            {name: stored[name][0] if stored[name] else "" for name in DISPLAY}))
+                            orjson.loads(stored["shown"][0])))
         return Results(total=total, hits=hits, facets=facets or {})
 
     def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict:
