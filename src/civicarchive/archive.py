@@ -39,7 +39,7 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
 from civicarchive.store.entries import EntryKind, tombstone_entry
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
 from civicarchive.store.pipeline import WorkerStream, prepare_inline
-from civicarchive.store.proof import ProofResult, build_proof, verify_proof
+from civicarchive.store.proof import ProofResult, build_proof, build_proofs, verify_proof
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
 __all__ = ["DEFAULT_BATCH", "FORMATS", "Archive", "HoldScope", "ImportReport", "SearchResults",
@@ -476,6 +476,10 @@ class Archive(Custody, Discovery, Casework, Producing):
 
     def proof(self, version_id: int) -> dict:
         return build_proof(self.store, version_id, self.public_key_raw)
+
+    def proofs(self, version_ids: Iterable[int]) -> Iterator[dict]:
+        """Proofs of many versions, in order, from one pass over the ledger."""
+        return build_proofs(self.store, version_ids, self.public_key_raw)
 
     def stats(self) -> dict[str, int]:
         return self.store.counts()

@@ -99,3 +99,15 @@ def test_merkle_consistency_proofs_verify_and_bind_both_roots(old, grow):
         assert not merkle.verify_consistency(old, new, old_root, wrong, path)
         if path:
             assert not merkle.verify_consistency(old, new, old_root, new_root, path[:-1])
+
+
+@given(st.integers(min_value=1, max_value=70), st.data())
+def test_inclusion_paths_in_one_pass_equal_one_at_a_time(size, data):
+    leaves = [merkle.leaf_hash(bytes([n % 256, n // 256])) for n in range(size)]
+    wanted = data.draw(st.lists(st.integers(min_value=0, max_value=size - 1), max_size=12))
+    paths = merkle.inclusion_paths(wanted, leaves)
+    assert set(paths) == set(wanted)
+    for index in wanted:
+        assert paths[index] == merkle.inclusion_path(index, leaves)
+        assert merkle.root_from_inclusion(index, size, leaves[index], paths[index]) == \
+            merkle.root_of(leaves)

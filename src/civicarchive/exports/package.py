@@ -71,8 +71,7 @@ def _write(archive, ids: list[int], folder: Path,  # noqa: ANN001
     listed, sources = _write_records(archive, ids, stand_ins, folder / RECORDS)
     with open(folder / WARC, "wb") as out:
         write_warc(archive, ids, out, redacted=redacted)
-    for version in listed:
-        proof = archive.proof(version.version)
+    for version, proof in zip(listed, archive.proofs([v.version for v in listed])):
         if version.payload is not Payload.INCLUDED:
             proof["content"] = None  # a redacted version's content is what is withheld
         (folder / PROOFS / f"version-{version.version}.json").write_bytes(

@@ -7,8 +7,9 @@ functions over bytes; nothing here touches storage.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -86,6 +87,34 @@ def inclusion_path(index: int, leaves: Sequence[bytes]) -> list[bytes]:
             lo += k
     path.reverse()
     return path
+
+
+def inclusion_paths(indexes: Iterable[int], leaves: Sequence[bytes]) -> dict[int, list[bytes]]:
+    """The audit paths of many leaves in one pass over the tree: every subtree hash is
+    computed once, however many paths need it (the same paths as `inclusion_path`)."""
+    wanted = sorted(set(indexes))
+    if wanted and not (0 <= wanted[0] and wanted[-1] < len(leaves)):
+        raise ValueError(f"leaves {wanted[0]}..{wanted[-1]} are outside a tree of "
+                         f"{len(leaves)}")
+    paths: dict[int, list[bytes]] = {i: [] for i in wanted}
+
+    def walk(lo: int, hi: int, inside: list[int]) -> bytes:
+        if hi - lo == 1:
+            return leaves[lo]
+        k = _largest_power_of_two_below(hi - lo)
+        split = bisect.bisect_left(inside, lo + k)
+        left_in, right_in = inside[:split], inside[split:]
+        left = walk(lo, lo + k, left_in) if left_in else root_of(leaves[lo:lo + k])
+        right = walk(lo + k, hi, right_in) if right_in else root_of(leaves[lo + k:hi])
+        for i in left_in:
+            paths[i].append(right)
+        for i in right_in:
+            paths[i].append(left)
+        return node_hash(left, right)
+
+    if wanted:
+        walk(0, len(leaves), wanted)
+    return paths
 
 
 def root_from_inclusion(index: int, size: int, leaf: bytes, path: Sequence[bytes]) -> bytes:
