@@ -23,6 +23,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/export.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .hypothesis

@@ -1,9 +1,11 @@
-"""PDF production throughput against WeasyPrint rendering the same texts bare.
+"""Export speed: PDF productions against WeasyPrint rendering the same texts bare, then
+WARC export against warcio writing the same payloads (bench/export_warc.py, run here).
 
-    python bench/export.py [--n 2000] [--rounds 2] [--profile]
+    python bench/export.py [--n 2000] [--rounds 2] [--profile] [--warc-n 20000]
 
-A synthetic Production of N posts is built untimed, in memory, with a seeded generator
-(no archive, no network): posts of 100-400 characters with 0-3 comments of 100-300; one
+A synthetic Production of N items is built untimed, in memory, with a seeded generator
+(no archive, no network): posts of 100-400 characters with 0-3 comments of 100-300 (a
+comment is an item too: N counts both); one
 item (post or comment) in eight edited (two or three versions), one in ten with a
 redaction, one in twenty deleted and one in twenty hidden; one thread in fifteen with a
 comment withheld, listed in the withheld-records log. The
@@ -28,7 +30,10 @@ import html
 import io
 import pstats
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from civicarchive.exports.pdf import render_production
 from civicarchive.model.production import (ProducedItem, ProducedVersion, Production,
@@ -84,12 +89,15 @@ def _item(rng: random.Random, ids: list[int], kind: str, low: int, high: int,
 
 
 def production(n: int, seed: int = 7) -> Production:
-    """N posts with their comments, deterministic for a seed."""
+    """N produced items (posts, and comments in their threads), deterministic for a seed."""
     rng = random.Random(seed)
     ids = [0]
     items, withheld = [], []
-    for _ in range(n):
-        thread: list = [_item(rng, ids, "comment", 100, 300) for _ in range(rng.randint(0, 3))]
+    produced = 0
+    while produced < n:
+        comments = min(rng.randint(0, 3), n - produced - 1)
+        produced += comments + 1
+        thread: list = [_item(rng, ids, "comment", 100, 300) for _ in range(comments)]
         if rng.random() < 1 / 15:
             ids[0] += 1
             exemption, citation = rng.choice(EXEMPTIONS)
@@ -147,14 +155,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--warc-n", type=int, default=20000,
+                        help="versions for the WARC part (bench/export_warc.py)")
     parser.add_argument("--profile", action="store_true",
                         help="also print a cProfile of render_production (slower)")
     args = parser.parse_args()
     prod = production(args.n)
     comments = sum(isinstance(c, ProducedItem) for item in prod.items for c in item.thread)
     versions = sum(len(item.versions) for item in prod.items)
-    print(f"pdf benchmark: {args.n:,} posts, {comments:,} comments, {versions:,} post "
-          f"versions, {len(prod.withheld):,} withheld", flush=True)
+    print(f"pdf benchmark: {args.n:,} produced items: {len(prod.items):,} posts, "
+          f"{comments:,} comments; {versions:,} post versions, {len(prod.withheld):,} "
+          "withheld", flush=True)
     run_ours(production(20, seed=1))  # warm up imports and fonts, untimed
     run_baseline(production(20, seed=1))
     ours, bases = [], []
@@ -176,6 +187,11 @@ def main() -> None:
         profiled = run_ours(prod, profile=True)
         print(f"cProfile of render_production ({profiled['seconds']:.2f} s profiled):")
         print(profiled["profile"])
+    warc = subprocess.run([sys.executable, str(Path(__file__).with_name("export_warc.py")),
+                           "--n", str(args.warc_n)], capture_output=True, text=True)
+    if warc.returncode != 0:
+        sys.exit(f"the WARC benchmark failed: {warc.stderr.strip()}")
+    print(warc.stdout.rstrip())
     print(f"pdf_items_per_s: {items_per_s:.1f}")
     print(f"pdf_pages_per_s: {best['pages'] / best['seconds']:.1f}")
     print(f"pdf_ratio: {items_per_s / base_items_per_s:.2f}")
