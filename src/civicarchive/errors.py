@@ -35,10 +35,16 @@ class AlreadyInitialised(ArchiveError):
         self.where = where
 
 
+# Where a person finds the ids of each kind of thing.
+LISTINGS = {"account": "accounts list", "hold": "holds list", "request": "requests list",
+            "redaction": "requests show REQUEST_ID", "disposition batch": "retention status",
+            "item": "search QUERY", "version": "history ITEM_ID"}
+
+
 class NotFound(ArchiveError):
     def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"no {what} with id {ident}: list them with `civicarchive "
-                         f"{'accounts list' if what == 'account' else 'stats'}`")
+        super().__init__(f"no {what} with id {ident}: find them with `civicarchive "
+                         f"{LISTINGS.get(what, 'stats')}`")
         self.what = what
         self.ident = ident
 

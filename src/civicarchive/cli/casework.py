@@ -283,9 +283,9 @@ def requests_log(ctx: Context, request_id: int, as_json: bool) -> None:
         _emit(log)
         return
     for entry in log:
+        items = entry["details"].get("items")
         details = ", ".join(f"{k}={v}" for k, v in entry["details"].items()
-                            if k != "items" and v not in (None, ""))
-        count = f" {len(entry['details']['items'])} record(s)" \
-            if "items" in entry["details"] else ""
+                            if not isinstance(v, list) and v not in (None, ""))
+        count = f" {len(items)} record(s)" if isinstance(items, list) else ""
         click.echo(f"{entry['at'][:19]}  {entry['actor']:<12} {entry['action']}{count} "
                    f"{details}")

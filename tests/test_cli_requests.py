@@ -1,0 +1,96 @@
+"""`civicarchive search`, `search-index` and `requests`: a request from intake to a
+verified production through the commands a records officer types, and their errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from civicarchive.cli import main
+
+WASHINGTON = "src/civicarchive/policy/examples/washington-local.yaml"
+LINES = [
+    {"native_id": "p1", "kind": "post", "created_at": "2026-03-01T09:00:00Z",
+     "observed_at": "2026-03-01T10:00:00Z", "author": "cityofexample",
+     "text": "Zoning hearing on Elm Street moved to Thursday"},
+    {"native_id": "c1", "kind": "comment", "parent_id": "p1",
+     "created_at": "2026-03-01T11:00:00Z", "observed_at": "2026-03-01T12:00:00Z",
+     "author": "neighbour1", "text": "Zoning again? Call me at (206) 555-0143"},
+    {"native_id": "c2", "kind": "comment", "parent_id": "p1",
+     "created_at": "2026-03-01T11:30:00Z", "observed_at": "2026-03-01T12:00:00Z",
+     "author": "neighbour2", "text": "=1+1 zoning is fine"},
+]
+
+
+@pytest.fixture
+def cli(tmp_path, database_url):
+    runner = CliRunner()
+    base = ["--home", str(tmp_path / "home"), "--actor", "clerk"]
+    if database_url:
+        base += ["--database-url", database_url]
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, [*base, *map(str, args)])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+    run("init", "--agency", "City of Example")
+    run("accounts", "add", "--platform", "x", "--handle", "cityofexample",
+        "--classification", "agency")
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text("".join(json.dumps(line) + "\n" for line in LINES))
+    run("ingest-jsonl", capture, "--account", "1")
+    run("policy", "adopt", WASHINGTON)
+    return run
+
+
+def test_cli_search_prints_hits_facets_and_json(cli):
+    shown = cli("search", "zoning -kind:post").output
+    assert "2 record(s) match" in shown and "[Zoning]" in shown and "by kind: comment 2" in shown
+    found = json.loads(cli("search", '"elm street"', "--json", "--no-facets").output)
+    assert found["total"] == 1 and found["hits"][0]["kind"] == "post"
+    assert found["facets"] == {}
+    assert "No records match." in cli("search", "budget").output
+    bad = cli("search", "plaform:x", ok=False)
+    assert bad.exit_code == 1 and "unknown filter plaform:" in bad.output
+    assert "Indexed 3 records" in cli("search-index", "rebuild").output
+
+
+def test_cli_request_from_intake_to_a_verified_production(cli, tmp_path):
+    created = json.loads(cli("requests", "new", "--requester", "A. Reporter", "--received",
+                             "2026-11-04T10:30-08:00", "--description", "zoning",
+                             "--json").output)
+    assert created["number"] == "R-2026-0001"
+    assert [d["due"] for d in created["deadlines"]] == ["2026-11-12"]
+    assert "Added 3 record(s)" in cli("requests", "add", "1", "--search", "zoning").output
+    cli("requests", "mark", "1", "--item", "1", "--item", "2", "--as", "responsive")
+    unreviewed = cli("requests", "produce", "1", ok=False)
+    assert unreviewed.exit_code == 1 and "not reviewed yet" in unreviewed.output
+    cli("requests", "mark", "1", "--item", "3", "--as", "withheld", "--exemption", "privacy",
+        "--citation", "RCW 42.56.050")
+    (suggestion,) = json.loads(cli("requests", "suggestions", "1", "--json").output)
+    assert suggestion["phrase"] == "(206) 555-0143"
+    cli("requests", "accept", "1", suggestion["key"], "--reason", "RCW 42.56.230")
+    added = cli("requests", "redact", "1", "--item", "1", "--phrase", "Thursday", "--reason",
+                "test").output
+    redaction = added.split()[1]  # "Redaction N added to item 1"
+    cli("requests", "unredact", "1", redaction, "--why", "not exempt")
+    missing = cli("requests", "unredact", "1", "999", "--why", "x", ok=False)
+    assert "no redaction with id 999" in missing.output
+    cli("requests", "reject", "1", suggestion["key"], ok=False)  # already decided
+    out = tmp_path / "production"
+    produced = json.loads(cli("requests", "produce", "1", "--prefix", "CITY-", "-o", out,
+                              "--json").output)
+    assert produced["numbers"][0] == "CITY-000001" and produced["withheld"] == 1
+    assert "OK" in cli("verify-package", out).output
+    cli("requests", "status", "1", "produced", "--note", "emailed")
+    shown = cli("requests", "show", "1").output
+    assert "R-2026-0001 (produced)" in shown and "production 1: CITY-000001" in shown
+    listing = cli("requests", "list").output
+    assert "R-2026-0001" in listing and "produced" in listing
+    log = json.loads(cli("requests", "log", "1", "--json").output)
+    assert [e["action"] for e in log][-2:] == ["produced", "status"]
+    assert "555-0143" not in json.dumps(log)
+    assert "(206)" not in cli("requests", "log", "1").output
