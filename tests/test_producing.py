@@ -8,7 +8,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import orjson
 import pypdf
@@ -111,6 +114,11 @@ def test_production_leaks_no_canary_anywhere(case, tmp_path):
     assert "parks on the lawn" in pdf and "Zoning hearing tonight" in pdf
     assert result["withheld"] == 1 and result["redacted_versions"] >= 3
     assert verify_package(tmp_path / "out") == []
+    warc = tmp_path / "out" / "data" / "records.warc.gz"
+    warcio = Path(sys.executable).parent / "warcio"
+    for command in ("check", "index"):
+        done = subprocess.run([str(warcio), command, str(warc)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_public_search_and_errors_do_not_reveal_canaries(case):
