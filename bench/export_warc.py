@@ -27,34 +27,13 @@ import time
 from io import BytesIO
 from pathlib import Path
 
-import orjson
 import sqlalchemy as sa
 from warcio.warcwriter import WARCWriter
 
 from civicarchive import Archive
-from civicarchive.connectors.jsonl import read_jsonl
 from civicarchive.exports import write_warc
-from civicarchive.sample import observations
 from civicarchive.store import schema as t
-
-BATCH = 2000
-
-
-def build(home: Path, n: int) -> dict:
-    sample = home.parent / "sample.jsonl"
-    with open(sample, "wb") as out:
-        for record in observations(n):
-            out.write(orjson.dumps(record) + b"\n")
-    archive = Archive.init("Bench City", home=home)
-    account = archive.add_account("x", "benchcity", "agency")
-    start = time.perf_counter()
-    report = archive.ingest(read_jsonl(sample, account.id), source="bench", batch_size=BATCH)
-    elapsed = time.perf_counter() - start
-    archive.close()
-    sample.unlink()
-    assert report.versions == n, report
-    return {"seconds": elapsed}
-
+from verify import build  # bench/verify.py: the same sample archive
 
 def version_ids(archive: Archive) -> list[int]:
     with archive.store.read() as conn:

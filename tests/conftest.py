@@ -100,3 +100,22 @@ def observe(account_id: int, native_id: str, text: str | None, minutes: int = 0,
                                                         f"raw:{native_id}:{text}".encode()),
                        created_at=T0 - timedelta(days=1), author="cityofexample",
                        event=event)
+
+
+@pytest.fixture
+def cli(tmp_path, database_url):
+    """Run `civicarchive` in-process on this test's archive: cli("stats", ok=False)."""
+    from click.testing import CliRunner
+
+    from civicarchive.cli import main
+    runner = CliRunner()
+    base = ["--home", str(tmp_path / "home"), "--actor", "clerk"]
+    if database_url:
+        base += ["--database-url", database_url]
+
+    def run(*args, ok=True):
+        result = runner.invoke(main, [*base, *map(str, args)])
+        if ok:
+            assert result.exit_code == 0, result.output + (result.stderr or "")
+        return result
+    return run

@@ -14,21 +14,6 @@ from civicarchive.cli import main
 
 
 @pytest.fixture
-def cli(tmp_path, database_url):
-    runner = CliRunner()
-    base = ["--home", str(tmp_path / "home"), "--actor", "clerk"]
-    if database_url:
-        base += ["--database-url", database_url]
-
-    def run(*args, ok=True):
-        result = runner.invoke(main, [*base, *map(str, args)])
-        if ok:
-            assert result.exit_code == 0, result.output + (result.stderr or "")
-        return result
-    return run
-
-
-@pytest.fixture
 def jsonl(tmp_path):
     def write(name, records):
         path = tmp_path / name

@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from civicarchive.cli import main
 
 WASHINGTON = "src/civicarchive/policy/examples/washington-local.yaml"
 LINES = [
@@ -25,28 +22,20 @@ LINES = [
 
 
 @pytest.fixture
-def cli(tmp_path, database_url):
-    runner = CliRunner()
-    base = ["--home", str(tmp_path / "home"), "--actor", "clerk"]
-    if database_url:
-        base += ["--database-url", database_url]
-
-    def run(*args, ok=True):
-        result = runner.invoke(main, [*base, *map(str, args)])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-    run("init", "--agency", "City of Example")
-    run("accounts", "add", "--platform", "x", "--handle", "cityofexample",
+def desk(cli, tmp_path):
+    """An archive with the Washington policy and a post with two public comments."""
+    cli("init", "--agency", "City of Example")
+    cli("accounts", "add", "--platform", "x", "--handle", "cityofexample",
         "--classification", "agency")
     capture = tmp_path / "capture.jsonl"
     capture.write_text("".join(json.dumps(line) + "\n" for line in LINES))
-    run("ingest-jsonl", capture, "--account", "1")
-    run("policy", "adopt", WASHINGTON)
-    return run
+    cli("ingest-jsonl", capture, "--account", "1")
+    cli("policy", "adopt", WASHINGTON)
+    return cli
 
 
-def test_cli_search_prints_hits_facets_and_json(cli):
+def test_cli_search_prints_hits_facets_and_json(desk):
+    cli = desk
     shown = cli("search", "zoning -kind:post").output
     assert "2 record(s) match" in shown and "[Zoning]" in shown and "by kind: comment 2" in shown
     found = json.loads(cli("search", '"elm street"', "--json", "--no-facets").output)
@@ -58,7 +47,8 @@ def test_cli_search_prints_hits_facets_and_json(cli):
     assert "Indexed 3 records" in cli("search-index", "rebuild").output
 
 
-def test_cli_request_from_intake_to_a_verified_production(cli, tmp_path):
+def test_cli_request_from_intake_to_a_verified_production(desk, tmp_path):
+    cli = desk
     created = json.loads(cli("requests", "new", "--requester", "A. Reporter", "--received",
                              "2026-11-04T10:30-08:00", "--description", "zoning",
                              "--json").output)
