@@ -201,14 +201,10 @@ class _Builder:
                 found.append(ProducedMedia(name, media_type,
                                            raw if raw and len(raw) <= IMAGE_LIMIT else None))
                 rendering = None
-            if media_id != item_id:  # a media record of its own: prove its versions too
-                for version in history:
+            for version in history:
+                if media_id != item_id:  # a media record of its own: prove its versions too
                     self.version_ids.append(version.id)
-                    if rendering is not None:
-                        self.redacted[version.id] = orjson.dumps(
-                            {**rendering, "version": version.id}, option=orjson.OPT_SORT_KEYS)
-            elif rendering is not None:
-                for version in history:
+                if rendering is not None:
                     self.redacted[version.id] = orjson.dumps(
                         {**rendering, "version": version.id}, option=orjson.OPT_SORT_KEYS)
         return tuple(found)

@@ -17,13 +17,9 @@ from civicarchive.search.query import AllOf, AnyOf, Filter, Not, Phrase, Word, p
 __all__ = ["Flag", "Match", "Nothing", "Range", "Resolver", "SearchRequest", "plan",
            "text_terms"]
 
-# Indexed fields a Match may name, with the type of their values.
-MATCH_FIELDS = {"account": int, "platform": str, "kind": str, "author": str, "item": int}
-
-
 @dataclass(frozen=True)
 class Match:
-    field: str
+    field: str                 # account, platform, kind, author or item
     values: frozenset
 
 
