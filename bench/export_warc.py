@@ -36,7 +36,7 @@ from civicarchive.store import schema as t
 from verify import build  # bench/verify.py: the same sample archive
 
 def version_ids(archive: Archive) -> list[int]:
-    with archive.store.read() as conn:
+    with archive.context.store.read() as conn:
         return list(conn.execute(sa.select(t.versions.c.id).order_by(t.versions.c.id))
                     .scalars())
 
@@ -47,7 +47,7 @@ def run_export(home: Path) -> dict:
     target = home.parent / "ours.warc.gz"
     start = time.perf_counter()
     with open(target, "wb") as out:
-        records = write_warc(archive, ids, out)
+        records = write_warc(archive.evidence.source, ids, out)
     elapsed = time.perf_counter() - start
     archive.close()
     size = target.stat().st_size
@@ -61,9 +61,9 @@ def payloads(home: Path) -> list[tuple[str, bytes, bytes]]:
     archive = Archive.open(home)
     found = []
     for version_id in version_ids(archive):
-        version = archive.version(version_id)
-        raw = archive.store.blob(bytes.fromhex(version.raw_sha256))
-        content = archive.store.blob(bytes.fromhex(version.content_sha256))
+        version = archive.reading.version(version_id)
+        raw = archive.context.store.blob(bytes.fromhex(version.raw_sha256))
+        content = archive.context.store.blob(bytes.fromhex(version.content_sha256))
         found.append((f"urn:civicarchive:bench:item:{version.item_id}", raw, content))
     archive.close()
     return found

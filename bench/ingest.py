@@ -25,7 +25,7 @@ from pathlib import Path
 import orjson
 
 from civicarchive import Archive
-from civicarchive.archive import DEFAULT_BATCH
+from civicarchive.app.ingesting import DEFAULT_BATCH
 from civicarchive.sample import observations
 
 
@@ -41,9 +41,9 @@ def run_archive(n: int, batch: int) -> dict:
             for line in lines(n):
                 out.write(line + b"\n")
         archive = Archive.init("Bench City", home=Path(tmp) / "home")
-        account = archive.add_account("x", "benchcity", "agency")
+        account = archive.registry.add_account("x", "benchcity", "agency")
         start = time.perf_counter()
-        report = archive.ingest_jsonl(sample, account.id, batch_size=batch)
+        report = archive.ingesting.ingest_jsonl(sample, account.id, batch_size=batch)
         elapsed = time.perf_counter() - start
         size = (Path(tmp) / "home" / "archive.db").stat().st_size
         archive.close()

@@ -127,15 +127,15 @@ def text_part(query: str) -> str:
 
 def build(home: Path, n: int) -> dict:
     archive = Archive.init("Bench City", home=home)
-    accounts = [archive.add_account(PLATFORMS[i % 5], f"acct{i}", "agency").id
+    accounts = [archive.registry.add_account(PLATFORMS[i % 5], f"acct{i}", "agency").id
                 for i in range(10)]
     started = time.perf_counter()
-    archive.ingest(observations(n, accounts), source="bench", batch_size=5000)
+    archive.ingesting.ingest(observations(n, accounts), source="bench", batch_size=5000)
     ingest_s = time.perf_counter() - started
     started = time.perf_counter()
-    records = archive.rebuild_search()
+    records = archive.finding.rebuild()
     build_s = time.perf_counter() - started
-    documents = archive.search_index.index.searcher().num_docs
+    documents = archive.finding.index.index.searcher().num_docs
     archive.close()
     size = sum(f.stat().st_size for f in (home / "search").rglob("*") if f.is_file())
     return {"ingest_s": ingest_s, "build_s": build_s, "records": records,
@@ -192,15 +192,15 @@ def main() -> None:
         faceted: list[float] = []
         baseline: list[float] = []
         with Archive.open(home) as archive:
-            archive.search(made[0])  # open the index and warm the caches
+            archive.finding.search(made[0])  # open the index and warm the caches
             searcher = bare.searcher()
             for round_number in range(args.rounds):
                 for query in made:
                     started = time.perf_counter()
-                    archive.search(query)
+                    archive.finding.search(query)
                     ours.append(time.perf_counter() - started)
                     started = time.perf_counter()
-                    archive.search(query, facets=True)
+                    archive.finding.search(query, facets=True)
                     faceted.append(time.perf_counter() - started)
                     started = time.perf_counter()
                     text = text_part(query) or "*"

@@ -5,7 +5,7 @@
 A fresh temporary archive (SQLite, the embedded default) is built untimed in its own
 subprocess: N sample observations written to a JSONL file, read with read_jsonl and
 ingested in batches of 2000. Each measurement then runs in a fresh subprocess on that
-archive. The civicarchive run times `archive.verify()`: every blob re-hashed, every
+archive. The civicarchive run times `archive.evidence.verify()`: every blob re-hashed, every
 version, audit event and tombstone rebuilt into its ledger entry and leaf-hashed, the
 tree root recomputed at each checkpoint, every signature checked, every blob's presence
 checked. The baseline, in the same run, times hashlib.sha256(x).digest() over the bytes
@@ -47,9 +47,9 @@ def build(home: Path, n: int) -> dict:
         for record in observations(n):
             out.write(orjson.dumps(record) + b"\n")
     archive = Archive.init("Bench City", home=home)
-    account = archive.add_account("x", "benchcity", "agency")
+    account = archive.registry.add_account("x", "benchcity", "agency")
     start = time.perf_counter()
-    report = archive.ingest(read_jsonl(sample, account.id), source="bench", batch_size=BATCH)
+    report = archive.ingesting.ingest(read_jsonl(sample, account.id), source="bench", batch_size=BATCH)
     elapsed = time.perf_counter() - start
     archive.close()
     sample.unlink()
@@ -63,7 +63,7 @@ def run_verify(home: Path, n: int, profile: bool) -> dict:
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    report = archive.verify()
+    report = archive.evidence.verify()
     if profiler:
         profiler.disable()
     elapsed = time.perf_counter() - start
@@ -89,13 +89,13 @@ def payload(home: Path) -> tuple[list[bytes], list[bytes]]:
     archive = Archive.open(home)
     for sha256, data in db.execute("SELECT sha256, data FROM blobs"):
         if data is None:  # a large blob kept in the blob store (none in the sample)
-            data = archive.store.blob(sha256)
+            data = archive.context.store.blob(sha256)
         blobs.append(bytes(data))
     db.close()
     entries = []
-    with archive.store.read() as conn:
+    with archive.context.store.read() as conn:
         for rows, entry_of, _ in REBUILDERS.values():
-            for row in archive.store.stream(conn, rows()):
+            for row in archive.context.store.stream(conn, rows()):
                 entries.append(b"\x00" + entry_of(row))
     archive.close()
     return blobs, entries
@@ -129,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000)
     parser.add_argument("--profile", action="store_true",
-                        help="also print a cProfile of archive.verify() (slower)")
+                        help="also print a cProfile of archive.evidence.verify() (slower)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", choices=["build", "verify", "baseline"])
     parser.add_argument("--home", type=Path)
@@ -171,7 +171,7 @@ def main() -> None:
               flush=True)
         profiled = child("verify", home, n, profile=True) if args.profile else None
     if profiled:
-        print(f"cProfile of archive.verify() ({profiled['seconds']:.2f} s profiled):")
+        print(f"cProfile of archive.evidence.verify() ({profiled['seconds']:.2f} s profiled):")
         print(profiled["profile"])
     print(f"verify_versions_per_s: {verified['versions'] / verified['seconds']:.0f}")
     print(f"baseline_mb_per_s: {baseline['mb'] / baseline['seconds']:.0f}")

@@ -79,11 +79,11 @@ def main() -> None:
     cli("stats")
 
     with Archive.open(home) as archive:  # find a record with a story to tell
-        edited = next(i for i in range(1, COUNT + 1) if len(archive.history(i)) > 1
-                      and archive.history(i)[-1].event.value == "edited")
+        edited = next(i for i in range(1, COUNT + 1) if len(archive.reading.history(i)) > 1
+                      and archive.reading.history(i)[-1].event.value == "edited")
         deleted = next(i for i in range(1, COUNT + 1)
-                       if archive.history(i)[-1].event.value == "deleted")
-        version = archive.history(edited)[-1].id
+                       if archive.reading.history(i)[-1].event.value == "deleted")
+        version = archive.reading.history(edited)[-1].id
     cli("history", edited)
     cli("show", deleted)
     cli("verify")
@@ -116,7 +116,7 @@ def main() -> None:
     cli("requests", "add", "1", "--search", "zoning is:deleted OR is:edited OR is:hidden")
     cli("requests", "add", "1", "--search", "author:neighbour1 OR author:neighbour2")
     with Archive.open(home) as archive:
-        collected = sorted(archive.request_state(1).items)
+        collected = sorted(archive.requests.state(1).items)
     cli("requests", "mark", "1", *[a for i in collected[:-1] for a in ("--item", i)],
         "--as", "responsive")
     cli("requests", "mark", "1", "--item", collected[-1], "--as", "withheld", "--exemption",

@@ -86,7 +86,7 @@ def archive(tmp_path, database_url, clock):
 
 @pytest.fixture
 def account(archive):
-    return archive.add_account("x", "cityofexample", "agency", owner="Communications Office",
+    return archive.registry.add_account("x", "cityofexample", "agency", owner="Communications Office",
                                actor="clerk")
 
 

@@ -24,8 +24,8 @@ PII_PHONE = "(206) 555-0143"
 @pytest.fixture
 def desk(archive, account):
     """An archive with the Washington policy, a post and comments from the public."""
-    archive.adopt_policy(WASHINGTON, "clerk")
-    archive.ingest([
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    archive.ingesting.ingest([
         observe(account.id, "p1", "Zoning hearing on Elm Street tonight"),
         _comment(account.id, "c1", f"Call me at {PII_PHONE} or write {PII_EMAIL} about zoning",
                  "p1"),
@@ -43,121 +43,121 @@ def _comment(account_id, native_id, text, parent, minutes=1):
 
 
 def item_id(archive, native: str) -> int:
-    with archive.store.read() as conn:
+    with archive.context.store.read() as conn:
         return conn.execute(sa.select(t.items.c.id).where(t.items.c.native_id == native)
                             ).scalar_one()
 
 
 def test_new_request_due_dates_follow_the_policy_calendar(desk):
-    first = desk.new_request("A. Reporter", WEDNESDAY, "zoning posts", "clerk")
-    late = desk.new_request("B. Neighbour", WEDNESDAY.replace(hour=18), "zoning", "clerk")
+    first = desk.requests.new("A. Reporter", WEDNESDAY, "zoning posts", "clerk")
+    late = desk.requests.new("B. Neighbour", WEDNESDAY.replace(hour=18), "zoning", "clerk")
     # Received Wed 4 Nov: count Thu 5, Fri 6, Mon 9, Tue 10, (Wed 11 Veterans Day), Thu 12.
-    assert [d["due"] for d in desk.request(first)["deadlines"]] == ["2026-11-12"]
+    assert [d["due"] for d in desk.requests.show(first)["deadlines"]] == ["2026-11-12"]
     # After hours: received Thu 5, so due Fri 13.
-    assert [d["due"] for d in desk.request(late)["deadlines"]] == ["2026-11-13"]
-    assert [r["number"] for r in desk.requests()] == ["R-2026-0001", "R-2026-0002"]
+    assert [d["due"] for d in desk.requests.show(late)["deadlines"]] == ["2026-11-13"]
+    assert [r["number"] for r in desk.requests.list()] == ["R-2026-0001", "R-2026-0002"]
 
 
 def test_new_request_needs_a_policy_an_offset_and_a_description(archive):
     with pytest.raises(InvalidInput, match="no policy adopted"):
-        archive.new_request("A", WEDNESDAY, "x", "clerk")
-    archive.adopt_policy(WASHINGTON, "clerk")
+        archive.requests.new("A", WEDNESDAY, "x", "clerk")
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
     with pytest.raises(InvalidInput, match="UTC offset"):
-        archive.new_request("A", WEDNESDAY.replace(tzinfo=None), "x", "clerk")
+        archive.requests.new("A", WEDNESDAY.replace(tzinfo=None), "x", "clerk")
     with pytest.raises(InvalidInput, match="description"):
-        archive.new_request("A", WEDNESDAY, " ", "clerk")
+        archive.requests.new("A", WEDNESDAY, " ", "clerk")
 
 
 def test_request_deadlines_count_business_days_left_until_closed(desk):
-    request = desk.new_request("A. Reporter", WEDNESDAY, "zoning", "clerk")
-    (on_tuesday,) = desk.request(request, today=date(2026, 11, 10))["deadlines"]
+    request = desk.requests.new("A. Reporter", WEDNESDAY, "zoning", "clerk")
+    (on_tuesday,) = desk.requests.show(request, today=date(2026, 11, 10))["deadlines"]
     assert on_tuesday["business_days_left"] == 1 and not on_tuesday["overdue"]  # 11th closed
-    (late,) = desk.request(request, today=date(2026, 11, 16))["deadlines"]
+    (late,) = desk.requests.show(request, today=date(2026, 11, 16))["deadlines"]
     assert late["business_days_left"] == -2 and late["overdue"]
-    desk.set_status(request, "closed", "clerk", "answered")
-    (closed,) = desk.request(request, today=date(2026, 11, 16))["deadlines"]
-    assert closed["business_days_left"] is None and desk.request(request)["status"] == "closed"
+    desk.requests.set_status(request, "closed", "clerk", "answered")
+    (closed,) = desk.requests.show(request, today=date(2026, 11, 16))["deadlines"]
+    assert closed["business_days_left"] is None and desk.requests.show(request)["status"] == "closed"
     with pytest.raises(InvalidInput, match="not a request status"):
-        desk.set_status(request, "lost", "clerk")
+        desk.requests.set_status(request, "lost", "clerk")
 
 
 def test_collect_from_a_search_and_single_items(desk):
-    request = desk.new_request("A. Reporter", WEDNESDAY, "zoning", "clerk")
-    assert desk.collect(request, "clerk", query="zoning kind:comment") == 2
-    assert desk.collect(request, "clerk", items=[item_id(desk, "p1")]) == 1
-    assert desk.collect(request, "clerk", query="zoning") == 1  # only p2 is new
-    state = desk.request_state(request)
+    request = desk.requests.new("A. Reporter", WEDNESDAY, "zoning", "clerk")
+    assert desk.requests.collect(request, "clerk", query="zoning kind:comment") == 2
+    assert desk.requests.collect(request, "clerk", items=[item_id(desk, "p1")]) == 1
+    assert desk.requests.collect(request, "clerk", query="zoning") == 1  # only p2 is new
+    state = desk.requests.state(request)
     assert len(state.items) == 4 and state.items[item_id(desk, "p1")] == "item"
     with pytest.raises(NotFound):
-        desk.collect(request, "clerk", items=[999])
+        desk.requests.collect(request, "clerk", items=[999])
 
 
 def test_marks_and_withholding_need_an_exemption_and_citation(desk):
-    request = desk.new_request("A. Reporter", WEDNESDAY, "zoning", "clerk")
-    desk.collect(request, "clerk", query="zoning")
+    request = desk.requests.new("A. Reporter", WEDNESDAY, "zoning", "clerk")
+    desk.requests.collect(request, "clerk", query="zoning")
     c1, c2, p1 = (item_id(desk, n) for n in ("c1", "c2", "p1"))
-    desk.mark(request, [p1, c1], "responsive", "clerk")
+    desk.requests.mark(request, [p1, c1], "responsive", "clerk")
     with pytest.raises(InvalidInput, match="exemption and its citation"):
-        desk.mark(request, [c2], "withheld", "clerk")
-    desk.mark(request, [c2], "withheld", "clerk", exemption="privacy", citation="RCW 42.56.050")
-    detail = desk.request(request)
+        desk.requests.mark(request, [c2], "withheld", "clerk")
+    desk.requests.mark(request, [c2], "withheld", "clerk", exemption="privacy", citation="RCW 42.56.050")
+    detail = desk.requests.show(request)
     assert detail["marks"] == {"responsive": 2, "non_responsive": 0, "withheld": 1}
     assert detail["unreviewed"] == 1
     with pytest.raises(InvalidInput, match="not in request"):
-        desk.mark(request, [12345], "responsive", "clerk")
+        desk.requests.mark(request, [12345], "responsive", "clerk")
 
 
 def test_redactions_by_phrase_span_and_their_errors(desk):
-    request = desk.new_request("A. Reporter", WEDNESDAY, "zoning", "clerk")
-    desk.collect(request, "clerk", query="zoning")
+    request = desk.requests.new("A. Reporter", WEDNESDAY, "zoning", "clerk")
+    desk.requests.collect(request, "clerk", query="zoning")
     c1 = item_id(desk, "c1")
-    version = desk.history(c1)[0]
-    text = desk.content(version)["text"]
+    version = desk.reading.history(c1)[0]
+    text = desk.reading.content(version)["text"]
     start = text.index(PII_EMAIL)
-    desk.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id,
+    desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id,
                 span=(start, start + len(PII_EMAIL)))
-    (redaction,) = desk.request_state(request).redactions.values()
+    (redaction,) = desk.requests.state(request).redactions.values()
     assert redaction.phrase == PII_EMAIL
     with pytest.raises(InvalidInput, match="does not contain"):
-        desk.redact(request, c1, "RCW 42.56.230", "clerk", phrase="not there")
+        desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", phrase="not there")
     with pytest.raises(InvalidInput, match="outside"):
-        desk.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id, span=(0, 999))
+        desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id, span=(0, 999))
     with pytest.raises(InvalidInput, match="reason"):
-        desk.redact(request, c1, " ", "clerk", phrase="Call")
+        desk.requests.redact(request, c1, " ", "clerk", phrase="Call")
     with pytest.raises(InvalidInput, match="no media file"):
-        desk.redact(request, c1, "RCW 42.56.230", "clerk", media="photo.jpg")
-    desk.unredact(request, redaction.id, "public figure after all", "clerk")
-    assert desk.request_state(request).redactions == {}
+        desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", media="photo.jpg")
+    desk.requests.unredact(request, redaction.id, "public figure after all", "clerk")
+    assert desk.requests.state(request).redactions == {}
 
 
 def test_suggestions_cover_the_public_not_the_agency_and_can_be_decided(desk):
-    request = desk.new_request("A. Reporter", WEDNESDAY, "zoning", "clerk")
-    desk.collect(request, "clerk", query="zoning")
-    found = desk.suggestions(request)
+    request = desk.requests.new("A. Reporter", WEDNESDAY, "zoning", "clerk")
+    desk.requests.collect(request, "clerk", query="zoning")
+    found = desk.requests.suggestions(request)
     assert {(s["category"], s["phrase"]) for s in found} == {("phone", PII_PHONE),
                                                              ("email", PII_EMAIL)}
     assert {s["item"] for s in found} == {item_id(desk, "c1")}  # not the agency's p2
     phone = next(s["key"] for s in found if s["category"] == "phone")
     email = next(s["key"] for s in found if s["category"] == "email")
     with pytest.raises(InvalidInput, match="needs the reason"):
-        desk.decide(request, [phone], True, "clerk")
-    desk.decide(request, [phone], True, "clerk", reason="RCW 42.56.230")
-    desk.decide(request, [email], False, "clerk")
-    left = desk.suggestions(request)
+        desk.requests.decide(request, [phone], True, "clerk")
+    desk.requests.decide(request, [phone], True, "clerk", reason="RCW 42.56.230")
+    desk.requests.decide(request, [email], False, "clerk")
+    left = desk.requests.suggestions(request)
     assert [(s["key"], s["decision"]) for s in left] == [(email, "rejected")]
-    assert [r.phrase for r in desk.request_state(request).redactions.values()] == [PII_PHONE]
+    assert [r.phrase for r in desk.requests.state(request).redactions.values()] == [PII_PHONE]
     with pytest.raises(InvalidInput, match="no suggestion"):
-        desk.decide(request, ["1:deadbeef"], False, "clerk")
+        desk.requests.decide(request, ["1:deadbeef"], False, "clerk")
 
 
 def test_redacted_words_stay_out_of_the_log_and_the_ledgered_audit(desk):
-    request = desk.new_request("A. Reporter", WEDNESDAY, "zoning", "clerk")
-    desk.collect(request, "clerk", query="zoning")
-    desk.redact(request, item_id(desk, "c1"), "RCW 42.56.230", "clerk", phrase=PII_EMAIL)
-    log = desk.request_log(request)
+    request = desk.requests.new("A. Reporter", WEDNESDAY, "zoning", "clerk")
+    desk.requests.collect(request, "clerk", query="zoning")
+    desk.requests.redact(request, item_id(desk, "c1"), "RCW 42.56.230", "clerk", phrase=PII_EMAIL)
+    log = desk.requests.log(request)
     assert [e["action"] for e in log] == ["add", "redact"]
     assert PII_EMAIL not in orjson.dumps(log).decode()
-    with desk.store.read() as conn:
+    with desk.context.store.read() as conn:
         audit = conn.execute(sa.select(t.audit_events.c.details)).scalars().all()
     assert not any(PII_EMAIL in details for details in audit)
-    assert desk.verify().ok
+    assert desk.evidence.verify().ok

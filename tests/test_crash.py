@@ -59,14 +59,14 @@ def sample(tmp_path_factory):
 def test_sigkill_mid_ingest_verifies_and_rerun_completes(tmp_path, sample, kill_at):
     home = tmp_path / "home"
     with Archive.init("Crash City", home=home) as archive:
-        account = archive.add_account("x", "crashcity", "agency")
+        account = archive.registry.add_account("x", "crashcity", "agency")
     command = [sys.executable, "-m", "civicarchive.cli", "--home", str(home), "ingest-jsonl",
                str(sample), "--account", str(account.id), "--batch-size", "300", "--quiet"]
     landed = kill_when(command, home / "archive.db", kill_at)
     assert landed < N
 
     with Archive.open(home) as archive:
-        report = archive.verify()
+        report = archive.evidence.verify()
         assert report.ok, report.problems[:3]
         assert report.versions == landed
 
@@ -76,9 +76,9 @@ def test_sigkill_mid_ingest_verifies_and_rerun_completes(tmp_path, sample, kill_
     assert summary["created"] == N - landed and summary["unchanged"] == landed
 
     with Archive.open(home) as archive:
-        counts = archive.stats()
+        counts = archive.reading.stats()
         assert counts["items"] == counts["versions"] == N
-        report = archive.verify()
+        report = archive.evidence.verify()
         assert report.ok, report.problems[:3]
 
 
@@ -101,17 +101,17 @@ def mastodon_export(tmp_path_factory):
 def test_sigkill_mid_import_verifies_and_rerun_completes(tmp_path, mastodon_export, kill_at):
     home = tmp_path / "home"
     with Archive.init("Crash City", home=home) as archive:
-        account = archive.add_account("mastodon", "@city@social.example.gov", "agency")
+        account = archive.registry.add_account("mastodon", "@city@social.example.gov", "agency")
     command = [sys.executable, "-m", "civicarchive.cli", "--home", str(home), "import",
                str(mastodon_export), "--account", str(account.id), "--batch-size", "300",
                "--quiet"]
     landed = kill_when(command, home / "archive.db", kill_at)
     with Archive.open(home) as archive:
-        assert archive.verify().ok
+        assert archive.evidence.verify().ok
     rerun = subprocess.run(command + ["--json"], capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert (summary["created"], summary["unchanged"], summary["deleted"]) == \
         (N - landed, landed, 0)
     with Archive.open(home) as archive:
-        assert archive.stats()["versions"] == N and archive.verify().ok
+        assert archive.reading.stats()["versions"] == N and archive.evidence.verify().ok

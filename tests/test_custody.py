@@ -10,7 +10,7 @@ import pytest
 
 from civicarchive import InvalidInput
 from civicarchive.policy import EXAMPLES
-from civicarchive.records.model import HoldScope
+from civicarchive.model.custody import HoldScope
 
 from .conftest import observe
 
@@ -20,18 +20,18 @@ LATER = datetime(2027, 3, 1, tzinfo=timezone.utc)  # employees' records (2 years
 
 @pytest.fixture
 def texas(archive):
-    archive.adopt_policy(TEXAS, "clerk")
-    staff = archive.add_account("x", "parks.staff", "employee", owner="Parks Dept")
-    city = archive.add_account("x", "cityofexample", "agency", owner="Comms Office")
-    archive.ingest([observe(staff.id, f"s{n}", f"staff post {n} about the park budget", n)
+    archive.custody.adopt_policy(TEXAS, "clerk")
+    staff = archive.registry.add_account("x", "parks.staff", "employee", owner="Parks Dept")
+    city = archive.registry.add_account("x", "cityofexample", "agency", owner="Comms Office")
+    archive.ingesting.ingest([observe(staff.id, f"s{n}", f"staff post {n} about the park budget", n)
                     for n in range(3)], source="t")
-    archive.ingest([observe(city.id, f"c{n}", f"city post {n}", n) for n in range(2)],
+    archive.ingesting.ingest([observe(city.id, f"c{n}", f"city post {n}", n) for n in range(2)],
                    source="t")
     return archive, staff, city
 
 
 def status(archive, now=LATER):
-    return {row["series"]: row for row in archive.retention_status(now)}
+    return {row["series"]: row for row in archive.disposition.retention_status(now)}
 
 
 def test_retention_status_follows_the_adopted_policy(texas):
@@ -46,85 +46,85 @@ def test_retention_status_follows_the_adopted_policy(texas):
 
 def test_holds_cover_records_by_item_query_and_account_and_are_released(texas):
     archive, staff, _ = texas
-    first = archive.add_hold("Smith v. City", "2026-CV-001", "litigation", HoldScope(items=
+    first = archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation", HoldScope(items=
                              frozenset({1})), "attorney")
-    archive.add_hold("Budget request", "PIR-7", "records request",
+    archive.custody.add_hold("Budget request", "PIR-7", "records request",
                      HoldScope(query='"post 2" budget'), "attorney")
     assert status(archive)["GR1000-26b"]["held"] == 2
-    assert [h.name for h in archive.holds_on(1)] == ["Smith v. City"]
-    assert archive.holds_on(2) == []
-    archive.release_hold(first, "case dismissed", "attorney")
+    assert [h.name for h in archive.custody.holds_on(1)] == ["Smith v. City"]
+    assert archive.custody.holds_on(2) == []
+    archive.custody.release_hold(first, "case dismissed", "attorney")
     assert status(archive)["GR1000-26b"]["held"] == 1
     with pytest.raises(InvalidInput, match="already released"):
-        archive.release_hold(first, "again", "attorney")
+        archive.custody.release_hold(first, "again", "attorney")
     with pytest.raises(InvalidInput, match="needs a reason"):
-        archive.release_hold(2, " ", "attorney")
+        archive.custody.release_hold(2, " ", "attorney")
     # a hold also covers records captured after it was placed
-    archive.add_hold("All staff", "audit", "audit", HoldScope(accounts=frozenset({staff.id})),
+    archive.custody.add_hold("All staff", "audit", "audit", HoldScope(accounts=frozenset({staff.id})),
                      "auditor")
-    archive.ingest([observe(staff.id, "s9", "a later post", 99)], source="t")
-    assert archive.holds_on(6)[0].name == "All staff"
+    archive.ingesting.ingest([observe(staff.id, "s9", "a later post", 99)], source="t")
+    assert archive.custody.holds_on(6)[0].name == "All staff"
 
 
 def test_disposition_needs_two_people_rechecks_holds_and_certifies(texas):
     archive, _, _ = texas
-    archive.add_hold("Smith v. City", "2026-CV-001", "litigation",
+    archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation",
                      HoldScope(items=frozenset({1})), "attorney")
-    batch_id = archive.review("GR1000-26b", "clerk", LATER)
-    assert archive.batch(batch_id)["items"] == [2, 3]  # the held record is left out
+    batch_id = archive.disposition.review("GR1000-26b", "clerk", LATER)
+    assert archive.disposition.batch(batch_id)["items"] == [2, 3]  # the held record is left out
     with pytest.raises(InvalidInput, match="two people"):
-        archive.approve(batch_id, "clerk")
+        archive.disposition.approve(batch_id, "clerk")
     with pytest.raises(InvalidInput, match="no approval"):
-        archive.execute(batch_id, "clerk", LATER)
-    archive.approve(batch_id, "records officer")
+        archive.disposition.execute(batch_id, "clerk", LATER)
+    archive.disposition.approve(batch_id, "records officer")
     # a hold placed after the review still stops its record at execution
-    archive.add_hold("Late request", "PIR-9", "request", HoldScope(items=frozenset({2})), "clerk")
-    certificate = archive.execute(batch_id, "clerk", LATER)
+    archive.custody.add_hold("Late request", "PIR-9", "request", HoldScope(items=frozenset({2})), "clerk")
+    certificate = archive.disposition.execute(batch_id, "clerk", LATER)
     assert certificate["record_count"] == 1 and certificate["records"][0]["item_id"] == 3
     assert certificate["series"]["citation"].endswith("GR1000-26b")
     assert [a["name"] for a in certificate["approvals"]] == ["records officer"]
     assert certificate["tombstones"]["count"] == 1
     assert certificate["checkpoint"]["tree_size"] > certificate["tombstones"]["last"]
-    exports = archive.settings.exports_dir
+    exports = archive.context.settings.exports_dir
     assert json.loads((exports / f"certificate-batch-{batch_id}.json").read_text()) == certificate
     assert (exports / f"certificate-batch-{batch_id}.pdf").read_bytes().startswith(b"%PDF")
     # content gone, hashes and history kept, the held records untouched
-    [purged] = archive.history(3)
-    assert archive.content(purged) is None and archive.purged(purged.id)
-    assert archive.content(archive.history(2)[0])["text"].startswith("staff post 1")
-    report = archive.verify()
+    [purged] = archive.reading.history(3)
+    assert archive.reading.content(purged) is None and purged.id in archive.reading.purged([purged.id])
+    assert archive.reading.content(archive.reading.history(2)[0])["text"].startswith("staff post 1")
+    report = archive.evidence.verify()
     assert report.ok, report.problems[:3]
     assert report.purged_versions == 1
     assert status(archive)["GR1000-26b"]["disposed"] == 1
     with pytest.raises(InvalidInput, match="already executed"):
-        archive.execute(batch_id, "clerk", LATER)
+        archive.disposition.execute(batch_id, "clerk", LATER)
 
 
 def test_review_finds_nothing_before_retention_ends(texas):
     archive, _, _ = texas
-    assert archive.review("GR1000-26a", "clerk", LATER) is None
+    assert archive.disposition.review("GR1000-26a", "clerk", LATER) is None
     with pytest.raises(Exception, match="record series"):
-        archive.review("NOPE-1", "clerk", LATER)
+        archive.disposition.review("NOPE-1", "clerk", LATER)
 
 
 def test_accounts_report_names_what_is_missing(texas):
     archive, staff, city = texas
-    archive.acknowledge("Comms Office", "clerk")
-    report = {row["account"]: row["issues"] for row in archive.accounts_report()}
+    archive.custody.acknowledge("Comms Office", "clerk")
+    report = {row["account"]: row["issues"] for row in archive.custody.accounts_report()}
     assert report[city.id] == []
     assert report[staff.id] == ["owner has not acknowledged the policy"]
-    archive.acknowledge("Parks Dept", "clerk", at=datetime(2025, 1, 2, tzinfo=timezone.utc))
-    report = {row["account"]: row["issues"] for row in archive.accounts_report(LATER)}
+    archive.custody.acknowledge("Parks Dept", "clerk", at=datetime(2025, 1, 2, tzinfo=timezone.utc))
+    report = {row["account"]: row["issues"] for row in archive.custody.accounts_report(LATER)}
     assert report[staff.id] == ["acknowledgement expired (last 2025-01-02)"]  # 365 days
-    archive.add_account("facebook", "mayor.jane", "official_professional", owner="Mayor Jane")
-    report = {row["handle"]: row["issues"] for row in archive.accounts_report()}
+    archive.registry.add_account("facebook", "mayor.jane", "official_professional", owner="Mayor Jane")
+    report = {row["handle"]: row["issues"] for row in archive.custody.accounts_report()}
     assert "owner has not acknowledged the policy" in report["mayor.jane"]
     assert any("nothing captured" in issue for issue in report["mayor.jane"])
 
 
 def test_custody_needs_an_adopted_policy(archive):
     with pytest.raises(InvalidInput, match="policy adopt"):
-        archive.retention_status()
+        archive.disposition.retention_status()
 
 
 def test_cli_records_workflow_and_holds_shown_on_the_record(tmp_path):
@@ -170,10 +170,10 @@ def test_cli_records_workflow_and_holds_shown_on_the_record(tmp_path):
 
 def test_account_tags_are_recorded_once_and_reach_the_facts(texas):
     archive, staff, _ = texas
-    archive.tag_account(staff.id, "parks", "clerk")
+    archive.registry.tag_account(staff.id, "parks", "clerk")
     with pytest.raises(InvalidInput, match="already tagged"):
-        archive.tag_account(staff.id, "parks", "clerk")
-    assert archive.account_tags() == {staff.id: frozenset({"parks"})}
-    facts = {f.item_id: f for f, _ in archive.eligibilities(LATER)}
+        archive.registry.tag_account(staff.id, "parks", "clerk")
+    assert archive.registry.account_tags() == {staff.id: frozenset({"parks"})}
+    facts = {f.item_id: f for f, _ in archive.disposition.eligibilities(LATER)}
     assert facts[1].tags == frozenset({"parks"}) and facts[4].tags == frozenset()
-    assert archive.verify().ok
+    assert archive.evidence.verify().ok

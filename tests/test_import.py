@@ -69,30 +69,30 @@ def post(native_id, text):
 
 def test_import_detects_and_reimporting_adds_nothing(archive, account, tmp_path, listfmt):
     first = export(tmp_path, "e1", [post("1", "a"), post("2", "b"), {"text": "no id"}])
-    report = archive.import_export(first, account.id).as_dict()
+    report = archive.ingesting.import_export(first, account.id).as_dict()
     assert report["format"] == "listfmt"
     assert (report["created"], report["unchanged"]) == (2, 0)
     assert report["by_kind"]["post"]["created"] == 2
     assert report["problems"][0]["what"] == "an entry without id; skipped"
-    [version] = archive.history(1)
-    assert json.loads(archive.raw(version)) == post("1", "a")  # the export's own bytes
-    assert archive.raw(version).startswith(b"{\n")  # exactly as written, indentation kept
-    again = archive.import_export(first, account.id).as_dict()
+    [version] = archive.reading.history(1)
+    assert json.loads(archive.reading.raw(version)) == post("1", "a")  # the export's own bytes
+    assert archive.reading.raw(version).startswith(b"{\n")  # exactly as written, indentation kept
+    again = archive.ingesting.import_export(first, account.id).as_dict()
     assert (again["versions"], again["unchanged"]) == (0, 2)
 
 
 def test_import_later_export_edits_and_marks_absent_items_deleted(archive, account, tmp_path,
                                                                   listfmt):
-    archive.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
+    archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
     later = export(tmp_path, "e2", [post("1", "a, corrected")])
-    report = archive.import_export(later, account.id).as_dict()
+    report = archive.ingesting.import_export(later, account.id).as_dict()
     assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (1, 1, 1)
-    gone = archive.history(2)[-1]
+    gone = archive.reading.history(2)[-1]
     assert gone.event.value == "deleted" and "absent from this export" in gone.source
-    assert "e2" in gone.source and archive.content(gone)["text"] == "b"
-    assert archive.import_export(later, account.id).as_dict()["versions"] == 0
-    assert archive.verify().ok
-    with archive.store.read() as conn:
+    assert "e2" in gone.source and archive.reading.content(gone)["text"] == "b"
+    assert archive.ingesting.import_export(later, account.id).as_dict()["versions"] == 0
+    assert archive.evidence.verify().ok
+    with archive.context.store.read() as conn:
         from civicarchive.store import schema
         audits = conn.execute(schema.audit_events.select().where(
             schema.audit_events.c.action == "import")).all()
@@ -100,11 +100,11 @@ def test_import_later_export_edits_and_marks_absent_items_deleted(archive, accou
 
 
 def test_import_partial_export_deletes_nothing_by_absence(archive, account, tmp_path, listfmt):
-    archive.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
-    report = archive.import_export(export(tmp_path, "e2", [post("1", "a")]), account.id,
+    archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
+    report = archive.ingesting.import_export(export(tmp_path, "e2", [post("1", "a")]), account.id,
                                    partial=True).as_dict()
     assert (report["deleted"], report["absent_marked_deleted"]) == (0, 0)
-    assert archive.history(2)[-1].event.value == "created"
+    assert archive.reading.history(2)[-1].event.value == "created"
 
 
 def test_import_feed_through_the_cli(tmp_path):
@@ -128,10 +128,10 @@ def test_import_refuses_unknown_formats_and_wrong_platforms(archive, account, tm
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01 nothing")
     with pytest.raises(InvalidInput, match="not an export format"):
-        archive.import_export(junk, account.id)
-    other = archive.add_account("mastodon", "@city@social.example", "agency")
+        archive.ingesting.import_export(junk, account.id)
+    other = archive.registry.add_account("mastodon", "@city@social.example", "agency")
     with pytest.raises(InvalidInput, match="is a x export"):
-        archive.import_export(export(tmp_path, "e1", [post("1", "a")]), other.id)
+        archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a")]), other.id)
 
 
 def test_import_of_a_hostile_archive_writes_nothing(archive, account, tmp_path):
@@ -140,10 +140,10 @@ def test_import_of_a_hostile_archive_writes_nothing(archive, account, tmp_path):
     with zipfile.ZipFile(path, "w") as bundle:
         bundle.writestr("outbox.json", "{}")
         bundle.writestr("../../escaped.txt", "owned")
-    before = archive.stats()
+    before = archive.reading.stats()
     with pytest.raises(InvalidInput, match="escaped.txt"):
-        archive.import_export(path, account.id)
-    assert archive.stats() == before
+        archive.ingesting.import_export(path, account.id)
+    assert archive.reading.stats() == before
     assert not list(tmp_path.rglob("escaped.txt"))
 
 
@@ -152,10 +152,10 @@ def test_import_stopped_by_a_broken_file_resumes_without_duplicates(archive, acc
     folder = export(tmp_path, "e1", [post(str(n), f"p{n}") for n in range(10)])
     (folder / "posts2.json").write_text('[{"id": "10", "at": "2025-01-02T03:04:05+00:00", "te')
     with pytest.raises(InvalidInput, match="posts2.json"):
-        archive.import_export(folder, account.id, batch_size=4)
-    assert archive.stats()["versions"] == 8  # two whole batches landed, the third did not
-    assert archive.verify().ok
+        archive.ingesting.import_export(folder, account.id, batch_size=4)
+    assert archive.reading.stats()["versions"] == 8  # two whole batches landed, the third did not
+    assert archive.evidence.verify().ok
     (folder / "posts2.json").write_text(json.dumps([post("10", "p10")]))
-    report = archive.import_export(folder, account.id, batch_size=4).as_dict()
+    report = archive.ingesting.import_export(folder, account.id, batch_size=4).as_dict()
     assert (report["created"], report["unchanged"]) == (3, 8)
-    assert archive.stats()["versions"] == 11 and archive.verify().ok
+    assert archive.reading.stats()["versions"] == 11 and archive.evidence.verify().ok

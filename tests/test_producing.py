@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from civicarchive import Kind, Observation
-from civicarchive.archive import verify_package
+from civicarchive.app.offline import verify_package
 from civicarchive.errors import ArchiveError, InvalidInput
 from civicarchive.store import schema as t
 from tests.conftest import T0, observe
@@ -45,9 +45,9 @@ def _by(obs: Observation, author: str, parent: str | None = None, **content) -> 
 def case(archive, account):
     """A post with a comment thread (one comment redacted, one withheld), an edit, a photo
     to withhold, and direct messages; a request covering them, fully reviewed."""
-    archive.adopt_policy(WASHINGTON, "clerk")
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
     a = account.id
-    archive.ingest([
+    archive.ingesting.ingest([
         observe(a, "p1", "Zoning hearing tonight at city hall"),
         _by(observe(a, "c1", f"Zoning: my neighbour {REDACTED} parks on the lawn", 1,
                     kind=Kind.COMMENT), "resident7", "p1"),
@@ -65,21 +65,21 @@ def case(archive, account):
             "cityofexample", "p2", file="map.jpg", media_type="image/jpeg"),
         observe(a, "m1", f"Zoning DM {MESSAGE}", 7, kind=Kind.MESSAGE),
     ], source="test")
-    request = archive.new_request("A. Reporter", RECEIVED, "zoning posts", "clerk")
+    request = archive.requests.new("A. Reporter", RECEIVED, "zoning posts", "clerk")
     ids = {native: item_id(archive, native) for native in
            ("p1", "c1", "c2", "c3", "p2", "m1")}
-    archive.collect(request, "clerk", items=list(ids.values()))
-    archive.mark(request, [ids[n] for n in ("p1", "c1", "c3", "p2")], "responsive", "clerk")
-    archive.mark(request, [ids["c2"]], "withheld", "clerk", exemption="privacy",
+    archive.requests.collect(request, "clerk", items=list(ids.values()))
+    archive.requests.mark(request, [ids[n] for n in ("p1", "c1", "c3", "p2")], "responsive", "clerk")
+    archive.requests.mark(request, [ids["c2"]], "withheld", "clerk", exemption="privacy",
                  citation="RCW 42.56.050")
-    archive.mark(request, [ids["m1"]], "non-responsive", "clerk")
-    archive.redact(request, ids["c1"], REASON, "clerk", phrase=REDACTED)
-    archive.redact(request, ids["p2"], "security, RCW 42.56.420", "clerk", media="map.jpg")
+    archive.requests.mark(request, [ids["m1"]], "non-responsive", "clerk")
+    archive.requests.redact(request, ids["c1"], REASON, "clerk", phrase=REDACTED)
+    archive.requests.redact(request, ids["p2"], "security, RCW 42.56.420", "clerk", media="map.jpg")
     return archive, request, ids
 
 
 def item_id(archive, native: str) -> int:
-    with archive.store.read() as conn:
+    with archive.context.store.read() as conn:
         return conn.execute(sa.select(t.items.c.id).where(t.items.c.native_id == native)
                             ).scalar_one()
 
@@ -103,7 +103,7 @@ def texts_of(folder) -> dict[str, str]:
 
 def test_production_leaks_no_canary_anywhere(case, tmp_path):
     archive, request, ids = case
-    result = archive.produce(request, "clerk", folder=tmp_path / "out", prefix="CITY-")
+    result = archive.productions.produce(request, "clerk", folder=tmp_path / "out", prefix="CITY-")
     files = texts_of(tmp_path / "out")
     assert "data/production.pdf" in files and "data/records.warc.gz" in files
     for name, text in files.items():
@@ -123,22 +123,22 @@ def test_production_leaks_no_canary_anywhere(case, tmp_path):
 
 def test_public_search_and_errors_do_not_reveal_canaries(case):
     archive, request, ids = case
-    public = archive.search(MESSAGE, public=True, facets=True)
+    public = archive.finding.search(MESSAGE, public=True, facets=True)
     assert public.total == 0 and public.hits == []
     assert not any(public.facets.values())
-    broad = archive.search("zoning", public=True, facets=True)
+    broad = archive.finding.search("zoning", public=True, facets=True)
     assert "message" not in broad.facets["kind"]
     assert all(MESSAGE not in hit.snippet for hit in broad.hits)
-    withheld_version = archive.history(ids["c2"])[0].id
+    withheld_version = archive.reading.history(ids["c2"])[0].id
     attempts = [  # mistakes about the records that hold the canaries
-        lambda: archive.redact(request, ids["c2"], REASON, "clerk", version=withheld_version,
+        lambda: archive.requests.redact(request, ids["c2"], REASON, "clerk", version=withheld_version,
                                span=(0, 9999)),
-        lambda: archive.redact(request, ids["c1"], REASON, "clerk", phrase="not in it"),
-        lambda: archive.redact(request, ids["m1"], REASON, "clerk", media="x.jpg"),
-        lambda: archive.decide(request, [f"{ids['c1']}:00000000"], True, "clerk",
+        lambda: archive.requests.redact(request, ids["c1"], REASON, "clerk", phrase="not in it"),
+        lambda: archive.requests.redact(request, ids["m1"], REASON, "clerk", media="x.jpg"),
+        lambda: archive.requests.decide(request, [f"{ids['c1']}:00000000"], True, "clerk",
                                reason=REASON),
-        lambda: archive.mark(request, [ids["m1"], 9999], "responsive", "clerk"),
-        lambda: archive.search("kind:dm"),
+        lambda: archive.requests.mark(request, [ids["m1"], 9999], "responsive", "clerk"),
+        lambda: archive.finding.search("kind:dm"),
     ]
     for attempt in attempts:
         with pytest.raises(ArchiveError) as error:
@@ -148,8 +148,8 @@ def test_public_search_and_errors_do_not_reveal_canaries(case):
 
 def test_production_numbers_manifest_and_thread(case, tmp_path):
     archive, request, ids = case
-    first = archive.produce(request, "clerk", folder=tmp_path / "one", prefix="CITY-")
-    second = archive.produce(request, "clerk", folder=tmp_path / "two", prefix="CITY-")
+    first = archive.productions.produce(request, "clerk", folder=tmp_path / "one", prefix="CITY-")
+    second = archive.productions.produce(request, "clerk", folder=tmp_path / "two", prefix="CITY-")
     assert first["numbers"][0] == "CITY-000001"
     last = int(first["numbers"][1].removeprefix("CITY-"))
     assert second["numbers"][0] == f"CITY-{last + 1:06d}"  # numbers are never reused
@@ -162,19 +162,19 @@ def test_production_numbers_manifest_and_thread(case, tmp_path):
     assert c1["redacted"] and len(c1["versions"]) == 2
     assert {v["payload"] for v in c1["versions"]} == {"redacted rendering"}
     assert manifest["withheld"] == [{"item": ids["c2"], "kind": "comment",
-                                     "created_at": archive.item(ids["c2"]).created_at,
+                                     "created_at": archive.reading.item(ids["c2"]).created_at,
                                      "exemption": "privacy", "citation": "RCW 42.56.050"}]
     reader = pypdf.PdfReader(tmp_path / "one" / "data" / "production.pdf")
     for n, page in enumerate(reader.pages):
         assert f"CITY-{n + 1:06d}" in page.extract_text()
-    log = archive.request_log(request)
+    log = archive.requests.log(request)
     assert [e["action"] for e in log][-2:] == ["produced", "produced"]
-    assert archive.request(request)["productions"][0]["items"] == first["items"] == 4
+    assert archive.requests.show(request)["productions"][0]["items"] == first["items"] == 4
 
 
 def test_production_csv_neutralises_formulas(case, tmp_path):
     archive, request, _ = case
-    archive.produce(request, "clerk", folder=tmp_path / "out")
+    archive.productions.produce(request, "clerk", folder=tmp_path / "out")
     text = (tmp_path / "out" / "data" / "production.csv").read_text()
     cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
@@ -183,21 +183,21 @@ def test_production_csv_neutralises_formulas(case, tmp_path):
 
 def test_production_refuses_until_reviewed_and_needs_a_sane_prefix(archive, account,
                                                                    tmp_path):
-    archive.adopt_policy(WASHINGTON, "clerk")
-    archive.ingest([observe(account.id, "p1", "budget")], source="test")
-    request = archive.new_request("A. Reporter", RECEIVED, "budget", "clerk")
-    archive.collect(request, "clerk", query="budget")
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    archive.ingesting.ingest([observe(account.id, "p1", "budget")], source="test")
+    request = archive.requests.new("A. Reporter", RECEIVED, "budget", "clerk")
+    archive.requests.collect(request, "clerk", query="budget")
     with pytest.raises(InvalidInput, match="not reviewed yet"):
-        archive.produce(request, "clerk", folder=tmp_path / "out")
-    archive.mark(request, [item_id(archive, "p1")], "responsive", "clerk")
+        archive.productions.produce(request, "clerk", folder=tmp_path / "out")
+    archive.requests.mark(request, [item_id(archive, "p1")], "responsive", "clerk")
     with pytest.raises(InvalidInput, match="prefix"):
-        archive.produce(request, "clerk", folder=tmp_path / "out", prefix="bad prefix!")
+        archive.productions.produce(request, "clerk", folder=tmp_path / "out", prefix="bad prefix!")
     assert not (tmp_path / "out").exists()
 
 
 def test_production_package_tampering_is_caught(case, tmp_path):
     archive, request, _ = case
-    archive.produce(request, "clerk", folder=tmp_path / "out")
+    archive.productions.produce(request, "clerk", folder=tmp_path / "out")
     pdf = tmp_path / "out" / "data" / "production.pdf"
     data = bytearray(pdf.read_bytes())
     data[len(data) // 2] ^= 0x01

@@ -9,17 +9,17 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civicarchive import ProofError
-from civicarchive.archive import check_proof
+from civicarchive.app.offline import check_proof
 
 from .conftest import observe
 
 
 @pytest.fixture
 def proof(archive, account):
-    archive.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(37)],
+    archive.ingesting.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(37)],
                    source="t", batch_size=10)
-    version = archive.history(5)[0]
-    doc = archive.proof(version.id)
+    version = archive.reading.history(5)[0]
+    doc = archive.evidence.proof(version.id)
     assert len(doc["audit_path"]) >= 5
     return doc
 
@@ -30,11 +30,11 @@ def flip_hex(text: str, position: int = 0) -> str:
 
 
 def test_proof_verifies_and_reports_what_it_proves(proof, archive):
-    result = check_proof(proof, archive.public_key_pem())
+    result = check_proof(proof, archive.evidence.public_key_pem())
     assert result.version_id == proof["version_id"]
-    assert result.tree_size == archive.stats()["ledger_entries"]
+    assert result.tree_size == archive.reading.stats()["ledger_entries"]
     assert result.content_included and result.entry["native_id"] == "4"
-    assert result.key_fingerprint == archive.public_key_fingerprint
+    assert result.key_fingerprint == archive.context.public_key_fingerprint
 
 
 def mutations(doc: dict):
@@ -128,10 +128,10 @@ def test_proof_signed_by_another_key_is_rejected_when_the_key_is_pinned(proof, a
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
     assert check_proof(forged)  # self-consistent...
     with pytest.raises(ProofError, match="different key"):
-        check_proof(forged, archive.public_key_pem())  # ...but not the agency's
+        check_proof(forged, archive.evidence.public_key_pem())  # ...but not the agency's
 
 
 def test_proof_for_unknown_version_fails_clearly(archive, account):
     from civicarchive import NotFound
     with pytest.raises(NotFound):
-        archive.proof(12345)
+        archive.evidence.proof(12345)

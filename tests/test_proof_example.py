@@ -36,18 +36,18 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     home = tmp_path_factory.mktemp("proof-example") / "h"
     archive = Archive.init("City", home=home,
                            clock=FixedClock(datetime(2024, 3, 2, tzinfo=timezone.utc)))
-    account = archive.add_account("x", "city", "agency")
+    account = archive.registry.add_account("x", "city", "agency")
     observations = [_observation(account.id, n, f"post {n}", n) for n in range(20)]
     observations += [_observation(account.id, 3, "post 3, corrected", 100),
                      _observation(account.id, 7, "post 7", 101, Event.DELETED)]
-    report = archive.ingest(observations, source="test", batch_size=7)
+    report = archive.ingesting.ingest(observations, source="test", batch_size=7)
     assert report.versions == 22
     yield archive
     archive.close()
 
 
 def _versions(archive: Archive) -> list[int]:
-    return [v.id for item_id in range(1, 21) for v in archive.history(item_id)]
+    return [v.id for item_id in range(1, 21) for v in archive.reading.history(item_id)]
 
 
 def _run(tmp_path: Path, doc: dict, *key: Path) -> subprocess.CompletedProcess:
@@ -66,7 +66,7 @@ def _load_script():
 
 @pytest.fixture
 def proof(archive: Archive) -> dict:
-    doc = archive.proof(10)
+    doc = archive.evidence.proof(10)
     assert len(doc["audit_path"]) >= 4 and doc["tree_size"] > 20
     return doc
 
@@ -84,7 +84,7 @@ def test_a_real_proof_verifies(tmp_path: Path, proof: dict) -> None:
 
 def test_with_the_published_key(tmp_path: Path, archive: Archive, proof: dict) -> None:
     published = tmp_path / "agency.pem"
-    published.write_bytes(archive.public_key_pem())
+    published.write_bytes(archive.evidence.public_key_pem())
     assert _run(tmp_path, proof, published).returncode == 0
 
     other = tmp_path / "other.pem"
@@ -155,7 +155,7 @@ def test_other_tampering_is_rejected(tmp_path: Path, proof: dict, tamper: str) -
 def test_every_version_verifies_and_agrees_with_the_reference(archive: Archive) -> None:
     script = _load_script()
     for version_id in _versions(archive):
-        doc = json.loads(json.dumps(archive.proof(version_id)))
+        doc = json.loads(json.dumps(archive.evidence.proof(version_id)))
         assert script.verify(doc).startswith("OK"), version_id
         assert verify_proof(doc).version_id == version_id
 
@@ -164,12 +164,12 @@ def test_a_purged_version_still_verifies(tmp_path_factory: pytest.TempPathFactor
     home = tmp_path_factory.mktemp("purged") / "h"
     with Archive.init("City", home=home,
                       clock=FixedClock(datetime(2024, 3, 2, tzinfo=timezone.utc))) as archive:
-        account = archive.add_account("x", "city", "agency")
-        archive.ingest([_observation(account.id, n, f"post {n}", n) for n in range(20)],
+        account = archive.registry.add_account("x", "city", "agency")
+        archive.ingesting.ingest([_observation(account.id, n, f"post {n}", n) for n in range(20)],
                        source="test")
-        before = archive.proof(5)
-        archive.purge([5], reason="schedule GS-1 item 2, approved", actor="clerk")
-        after = archive.proof(5)
+        before = archive.evidence.proof(5)
+        archive.disposition.purge([5], reason="schedule GS-1 item 2, approved", actor="clerk")
+        after = archive.evidence.proof(5)
     assert before["content"] is not None and after["content"] is None
     assert after["entry"] == before["entry"] and after["tree_size"] > before["tree_size"]
     script = _load_script()

@@ -39,10 +39,10 @@ TARGETS = [
 def base_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("tamper") / "home"
     archive = Archive.init("Tamper City", home=home)
-    account = archive.add_account("x", "tamper", "agency")
-    archive.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(12)],
+    account = archive.registry.add_account("x", "tamper", "agency")
+    archive.ingesting.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(12)],
                    source="t", batch_size=5)
-    archive.ingest([observe(account.id, "3", "post 3, edited", 60)], source="t")
+    archive.ingesting.ingest([observe(account.id, "3", "post 3, edited", 60)], source="t")
     archive.close()
     return home
 
@@ -92,7 +92,7 @@ def test_verify_detects_any_single_byte_change(base_home, tmp_path_factory, targ
     if not tamper(home, *target, row, position, delta):
         return
     with Archive.open(home) as archive:
-        report = archive.verify()
+        report = archive.evidence.verify()
     assert not report.ok, f"{target} change went unnoticed"
 
 
@@ -101,7 +101,7 @@ def test_verify_names_the_first_bad_entry(base_home, tmp_path):
     shutil.copytree(base_home, home)
     tamper(home, "versions", "observed_at", "id", False, row=3, position=3, delta=1)
     with Archive.open(home) as archive:
-        report = archive.verify()
+        report = archive.evidence.verify()
     assert not report.ok
     assert report.problems[0].where.startswith("ledger entry")
     assert "version 4 no longer matches" in report.problems[0].what

@@ -1,7 +1,10 @@
 """The exceptions civicarchive raises.
 
 Every error carries data, not an HTTP code or an exit status; each edge (CLI, API)
-maps them in one place. Every message says what to do next.
+maps them in one place. Every message says what is wrong and where to look next, in
+words that suit every interface: a message never names a command-line flag. Where one
+input is at fault, `parameter` names it (`agency`, `version`...), and the CLI adds the
+flag that sets it.
 
     ArchiveError
     ├── NotInitialised        no archive at the given home / database
@@ -20,31 +23,36 @@ from __future__ import annotations
 class ArchiveError(Exception):
     """Base of every civicarchive error."""
 
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter  # the input at fault, when one is
+
 
 class NotInitialised(ArchiveError):
     def __init__(self, where: str) -> None:
-        super().__init__(f"no archive at {where}: run `civicarchive init --agency NAME` first, "
-                         f"or pass --home / set CIVICARCHIVE_HOME to an existing archive")
+        super().__init__(f"no archive at {where}: create one (init), or name the folder of "
+                         "an existing archive", parameter="home")
         self.where = where
 
 
 class AlreadyInitialised(ArchiveError):
     def __init__(self, where: str) -> None:
-        super().__init__(f"an archive already exists at {where}: choose another --home, "
-                         f"or use the existing archive")
+        super().__init__(f"an archive already exists at {where}: choose another folder, or "
+                         "use the existing archive", parameter="home")
         self.where = where
 
 
 # Where a person finds the ids of each kind of thing.
-LISTINGS = {"account": "accounts list", "hold": "holds list", "request": "requests list",
-            "redaction": "requests show REQUEST_ID", "disposition batch": "retention status",
-            "item": "search QUERY", "version": "history ITEM_ID"}
+LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "holds list",
+            "request": "requests list", "redaction": "requests show",
+            "disposition batch": "retention status", "record series": "the adopted policy",
+            "item": "search", "version": "history of the item"}
 
 
 class NotFound(ArchiveError):
     def __init__(self, what: str, ident: object) -> None:
-        super().__init__(f"no {what} with id {ident}: find them with `civicarchive "
-                         f"{LISTINGS.get(what, 'stats')}`")
+        named = f"with id {ident}" if isinstance(ident, int) else f"named {ident!r}"
+        super().__init__(f"no {what} {named}: see {LISTINGS.get(what, 'stats')}")
         self.what = what
         self.ident = ident
 
@@ -55,7 +63,7 @@ class InvalidInput(ArchiveError):
 
 class MalformedLine(InvalidInput):
     def __init__(self, path: str, line: int, reason: str) -> None:
-        super().__init__(f"{path}:{line}: {reason}")
+        super().__init__(f"{path}:{line}: {reason}", parameter="file")
         self.path = path
         self.line = line
         self.reason = reason

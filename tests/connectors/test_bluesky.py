@@ -424,12 +424,12 @@ def test_bluesky_refuses_an_export_with_two_repositories(tmp_path, repo):
 
 
 def test_bluesky_import_through_the_archive_records_edits_and_deletions(archive, tmp_path):
-    account = archive.add_account("bluesky", "cityofexample.bsky.social", "agency",
+    account = archive.registry.add_account("bluesky", "cityofexample.bsky.social", "agency",
                                   actor="clerk")
     signer = Signer()
     first = tmp_path / "first.car"
     first.write_bytes(build_repo(signer=signer)[0])
-    report = archive.import_export(first, account.id, public_key=signer.did_key).as_dict()
+    report = archive.ingesting.import_export(first, account.id, public_key=signer.did_key).as_dict()
     assert report["format"] == "bluesky"
     assert {kind: counts["created"] for kind, counts in report["by_kind"].items()} == \
         {"post": 4, "reply": 1, "profile": 1}
@@ -443,7 +443,7 @@ def test_bluesky_import_through_the_archive_records_edits_and_deletions(archive,
     del later["app.bsky.feed.like/3kabc6eeeee22"]  # an unlike
     second = tmp_path / "second.car"
     second.write_bytes(build_repo(later, signer=signer)[0])
-    report = archive.import_export(second, account.id, format="bluesky").as_dict()
+    report = archive.ingesting.import_export(second, account.id, format="bluesky").as_dict()
     assert report["evidence"]["signature"] == "not checked (no key)"
     assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (1, 2, 2)
     assert report["by_kind"]["reply"]["deleted"] == 1
@@ -452,4 +452,4 @@ def test_bluesky_import_through_the_archive_records_edits_and_deletions(archive,
     tampered = tmp_path / "tampered.car"
     tampered.write_bytes(second.read_bytes().replace(b"Worth reading", b"Worth ignoring"))
     with pytest.raises(InvalidInput, match="tampered.car"):
-        archive.import_export(tampered, account.id)
+        archive.ingesting.import_export(tampered, account.id)

@@ -334,19 +334,19 @@ def test_facebook_only_claims_kinds_it_holds(tmp_path):
 # -- through the archive ----------------------------------------------------------------
 
 def test_facebook_import_through_the_archive(archive, tmp_path):
-    account = archive.add_account("facebook", "cityofexample", "agency", actor="clerk")
+    account = archive.registry.add_account("facebook", "cityofexample", "agency", actor="clerk")
     first = zipped(tmp_path / "first.zip", export())
-    report = archive.import_export(first, account.id).as_dict()
+    report = archive.ingesting.import_export(first, account.id).as_dict()
     assert report["format"] == "facebook" and report["problems"] == []
     # 3 posts + 1 photo, 2 comments, 3 messages + 1 photo
     assert report["created"] == 9 and report["deleted"] == 1  # the unsent message
     assert report["by_kind"]["post"]["created"] == 3
     assert report["by_kind"]["media"]["created"] == 2
-    again = archive.import_export(first, account.id).as_dict()
+    again = archive.ingesting.import_export(first, account.id).as_dict()
     assert again["unchanged"] == 10 and again["created"] == 0 and again["deleted"] == 0
     edited = posts()[:2]
     edited[0]["data"] = [{"post": "Leaf pickup starts Tuesday"}, {"update_timestamp": T3 + 60}]
-    later = archive.import_export(zipped(tmp_path / "later.zip", export(post_list=edited)),
+    later = archive.ingesting.import_export(zipped(tmp_path / "later.zip", export(post_list=edited)),
                                   account.id).as_dict()
     assert later["edited"] == 1
     assert later["deleted"] == 1 and later["absent_marked_deleted"] == 1  # the closure post

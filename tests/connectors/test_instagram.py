@@ -325,18 +325,18 @@ def test_instagram_malformed_entry_is_a_problem_others_import(tmp_path):
 # -- through the archive -----------------------------------------------------------------
 
 def test_instagram_import_through_the_archive(archive, tmp_path):
-    account = archive.add_account("instagram", "cityofexample", "agency", actor="clerk")
+    account = archive.registry.add_account("instagram", "cityofexample", "agency", actor="clerk")
     first = zipped(tmp_path / "first.zip", new_export())
-    report = archive.import_export(first, account.id).as_dict()
+    report = archive.ingesting.import_export(first, account.id).as_dict()
     assert report["created"] == 5
     assert report["by_kind"]["post"]["created"] == 2
     assert report["problems"] == []
-    again = archive.import_export(first, account.id).as_dict()
+    again = archive.ingesting.import_export(first, account.id).as_dict()
     assert again["unchanged"] == 5 and again["created"] == 0
     # A later export without the carousel: the post is recorded deleted, not forgotten.
     later = new_export([single_post(T1, "media/posts/202401/111_n_17900000000000001.jpg",
                                     "Road closure on Main St this weekend #MainStreet "
                                     "@citytransit.")])
-    report = archive.import_export(zipped(tmp_path / "later.zip", later), account.id,
+    report = archive.ingesting.import_export(zipped(tmp_path / "later.zip", later), account.id,
                                    format="instagram").as_dict()
     assert report["deleted"] == 1

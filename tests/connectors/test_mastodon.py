@@ -392,9 +392,9 @@ def test_mastodon_without_actor_json_takes_author_from_the_activity(tmp_path):
 
 
 def test_mastodon_import_through_the_archive_records_edits_and_deletions(archive, tmp_path):
-    account = archive.add_account("mastodon", "cityofexample@social.example.gov", "agency",
+    account = archive.registry.add_account("mastodon", "cityofexample@social.example.gov", "agency",
                                   actor="clerk")
-    first = archive.import_export(zipped(build(tmp_path / "first")), account.id).as_dict()
+    first = archive.ingesting.import_export(zipped(build(tmp_path / "first")), account.id).as_dict()
     assert first["created"] == 11  # 7 statuses, the profile, avatar, header, one picture
     assert {kind: counts["created"] for kind, counts in first["by_kind"].items()} == \
         {"post": 5, "reply": 1, "message": 1, "media": 3, "profile": 1}
@@ -402,7 +402,7 @@ def test_mastodon_import_through_the_archive_records_edits_and_deletions(archive
     edited = note(1, "<p>Leaf collection starts Tuesday.</p>", [PUBLIC], [FOLLOWERS],
                   updated="2024-11-21T10:00:00Z")
     later = [edited] + [e for e in ENTRIES[1:] if e is not DIRECT]
-    second = archive.import_export(zipped(build(tmp_path / "second", entries=later)),
+    second = archive.ingesting.import_export(zipped(build(tmp_path / "second", entries=later)),
                                    account.id, format="mastodon").as_dict()
     assert second["by_kind"]["post"]["edited"] == 1
     assert second["by_kind"]["message"]["deleted"] == 1  # absent from a complete outbox

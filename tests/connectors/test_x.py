@@ -449,7 +449,7 @@ def test_import_through_the_archive_keeps_edits_deletions_and_absences(archive, 
 
     first = export("first.zip", [tweet("11", "Parade today",
                                        extended_entities={"media": [photo]}), reply, *edited])
-    report = archive.import_export(first, account.id).as_dict()
+    report = archive.ingesting.import_export(first, account.id).as_dict()
     assert report["format"] == "x" and report["problems"] == []
     assert (report["created"], report["edited"], report["deleted"]) == (6, 1, 1)
     counts = {kind: {event: n for event, n in events.items() if n}
@@ -459,12 +459,12 @@ def test_import_through_the_archive_keeps_edits_deletions_and_absences(archive, 
                       "message": {"created": 1}}
     assert set(report["complete_kinds"]) == {"post", "reply", "message"}
 
-    assert archive.import_export(first, account.id).as_dict()["versions"] == 0
+    assert archive.ingesting.import_export(first, account.id).as_dict()["versions"] == 0
 
     # a later export: counts moved (not an edit), the reply is gone (deleted by absence)
     later = tweet("11", "Parade today", extended_entities={"media": [photo]},
                   favorite_count="250", retweet_count="40")
-    report = archive.import_export(export("later.zip", [later, *edited]), account.id).as_dict()
+    report = archive.ingesting.import_export(export("later.zip", [later, *edited]), account.id).as_dict()
     assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (0, 1, 1)
     assert report["by_kind"]["reply"]["deleted"] == 1
     assert report["by_kind"]["post"]["unchanged"] == 5  # 11, both edits, 13 and its deletion

@@ -340,18 +340,18 @@ def test_youtube_videos_folder_of_another_product_is_ignored(tmp_path):
 # -- through the archive --------------------------------------------------------------------
 
 def test_youtube_import_through_the_archive(tmp_path, archive):
-    account = archive.add_account("youtube", "cityofexample", "agency", actor="clerk")
-    first = archive.import_export(standard(tmp_path), account.id).as_dict()
+    account = archive.registry.add_account("youtube", "cityofexample", "agency", actor="clerk")
+    first = archive.ingesting.import_export(standard(tmp_path), account.id).as_dict()
     assert first["format"] == "youtube" and first["problems"] == []
     assert first["created"] == 6
     assert {kind: counts["created"] for kind, counts in first["by_kind"].items()} == \
         {"comment": 2, "post": 2, "profile": 1, "reply": 1}
-    again = archive.import_export(standard(tmp_path), account.id).as_dict()
+    again = archive.ingesting.import_export(standard(tmp_path), account.id).as_dict()
     assert again["created"] == 0 and again["unchanged"] == 6
     later = tmp_path / "later"
     later.mkdir()
     fewer = COMMENTS_CSV.replace(f"{COMMENT_POST}\n", "")
-    third = archive.import_export(takeout(later, {"channels/channel.csv": CHANNEL_CSV,
+    third = archive.ingesting.import_export(takeout(later, {"channels/channel.csv": CHANNEL_CSV,
                                                   "video metadata/videos.csv": VIDEOS_CSV,
                                                   "comments/comments.csv": fewer}),
                                   account.id).as_dict()

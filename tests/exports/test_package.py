@@ -25,11 +25,11 @@ from tests.conftest import observe
 
 @pytest.fixture
 def package(archive, account, tmp_path):
-    archive.ingest([observe(account.id, "1", "hello", 0),
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0),
                     observe(account.id, "1", "hello, edited", 5),
                     observe(account.id, "2", "second post", 1)], source="t")
-    ids = [v.id for item in (1, 2) for v in archive.history(item)]
-    return write_evidence_package(archive, ids, tmp_path / "package"), ids
+    ids = [v.id for item in (1, 2) for v in archive.reading.history(item)]
+    return write_evidence_package(archive.evidence.source, ids, tmp_path / "package"), ids
 
 
 def _rebag(folder) -> None:
@@ -47,10 +47,10 @@ def test_package_clean_verifies(archive, package):
     assert sorted(p.name for p in data.iterdir()) == [
         "CERTIFICATE.md", "proofs", "public-key.pem", "records.jsonl", "records.warc.gz"]
     assert len((data / "records.jsonl").read_text().splitlines()) == len(ids)
-    assert archive.public_key_fingerprint in (data / "CERTIFICATE.md").read_text()
+    assert archive.context.public_key_fingerprint in (data / "CERTIFICATE.md").read_text()
     assert (folder / "manifest-sha256.txt").exists()
     assert verify_evidence_package(folder) == []
-    assert verify_evidence_package(folder, archive.public_key_pem()) == []
+    assert verify_evidence_package(folder, archive.evidence.public_key_pem()) == []
 
 
 def test_package_byte_flip_in_records_is_reported(package):
@@ -98,10 +98,10 @@ def test_package_forged_checkpoint_fails_against_the_trusted_key(archive, packag
     assert _has(verify_evidence_package(folder), "CERTIFICATE.md names key fingerprint")
     certificate = folder / "data" / "CERTIFICATE.md"
     certificate.write_text(certificate.read_text().replace(
-        archive.public_key_fingerprint, hashlib.sha256(raw).hexdigest()))
+        archive.context.public_key_fingerprint, hashlib.sha256(raw).hexdigest()))
     _rebag(folder)
     assert verify_evidence_package(folder) == []  # self-consistent, hence the trusted key
-    problems = verify_evidence_package(folder, archive.public_key_pem())
+    problems = verify_evidence_package(folder, archive.evidence.public_key_pem())
     assert _has(problems, "public-key.pem is not the trusted key")
     assert _has(problems, "different key than the one you trust")
 
@@ -145,15 +145,15 @@ def test_package_tampered_content_in_the_warc_metadata_is_reported(package):
 def test_package_refuses_a_folder_that_is_not_empty(archive, package):
     folder, ids = package
     with pytest.raises(Exception, match="not empty"):
-        write_evidence_package(archive, ids, folder)
+        write_evidence_package(archive.evidence.source, ids, folder)
 
 
 def test_package_purged_version_still_verifies(archive, account, tmp_path):
-    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
-    version = archive.history(1)[0].id
-    archive.purge([version], reason="schedule GS-1 approved", actor="clerk")
-    folder = write_evidence_package(archive, [version], tmp_path / "purged")
-    assert verify_evidence_package(folder, archive.public_key_pem()) == []
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    version = archive.reading.history(1)[0].id
+    archive.disposition.purge([version], reason="schedule GS-1 approved", actor="clerk")
+    folder = write_evidence_package(archive.evidence.source, [version], tmp_path / "purged")
+    assert verify_evidence_package(folder, archive.evidence.public_key_pem()) == []
     shutil.rmtree(folder)
 
 
@@ -195,12 +195,12 @@ RENDERING = b'{"text": "call me at [REDACTED: personal information]"}'
 @pytest.fixture
 def redacted_package(archive, account, tmp_path):
     """Three versions; item 2's only version (text and raw bytes hold CANARY) is redacted."""
-    archive.ingest([observe(account.id, "1", "hello", 0),
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0),
                     observe(account.id, "1", "hello, edited", 5),
                     observe(account.id, "2", f"call me at {CANARY}", 1)], source="t")
-    ids = [v.id for item in (1, 2) for v in archive.history(item)]
-    secret = archive.history(2)[0].id
-    folder = write_evidence_package(archive, ids, tmp_path / "redacted",
+    ids = [v.id for item in (1, 2) for v in archive.reading.history(item)]
+    secret = archive.reading.history(2)[0].id
+    folder = write_evidence_package(archive.evidence.source, ids, tmp_path / "redacted",
                                     redacted={secret: RENDERING})
     return folder, ids, secret
 
@@ -233,13 +233,13 @@ def _found_in_package(folder, needle: bytes) -> list[str]:
 def test_package_redacted_version_verifies_and_is_counted(archive, redacted_package):
     folder, ids, secret = redacted_package
     assert verify_evidence_package(folder) == []
-    report = check_evidence_package(folder, archive.public_key_pem())
+    report = check_evidence_package(folder, archive.evidence.public_key_pem())
     assert report.ok and (report.proven, report.included, report.redacted) == (3, 2, 1)
     assert "1 redacted" in report.summary()
     line = next(line for line in _lines(folder) if line["version"] == secret)
     assert line["payload"] == "redacted" and line["content"] is None
     assert line["rendering"] == json.loads(RENDERING)
-    assert line["raw_sha256"] == archive.version(secret).raw_sha256
+    assert line["raw_sha256"] == archive.reading.version(secret).raw_sha256
     proof = json.loads((folder / "data" / "proofs" / f"version-{secret}.json").read_text())
     assert proof["content"] is None
     certificate = (folder / "data" / "CERTIFICATE.md").read_text()
@@ -251,7 +251,7 @@ def test_package_redacted_version_verifies_and_is_counted(archive, redacted_pack
 def test_package_redacted_canary_appears_in_no_file(archive, redacted_package, tmp_path):
     folder, ids, _ = redacted_package
     assert _found_in_package(folder, CANARY.encode()) == []
-    plain = write_evidence_package(archive, ids, tmp_path / "plain")  # the search can see it
+    plain = write_evidence_package(archive.evidence.source, ids, tmp_path / "plain")  # the search can see it
     found = _found_in_package(plain, CANARY.encode())
     assert any("records.jsonl" in f for f in found) and any("record " in f for f in found)
     assert any("proofs" in f for f in found)
@@ -308,7 +308,7 @@ def test_package_version_dropped_from_every_file_is_reported(package):
 def test_package_rejects_a_rendering_of_a_version_it_does_not_hold(archive, package, tmp_path):
     _, ids = package
     with pytest.raises(InvalidInput, match="not exported"):
-        write_evidence_package(archive, ids[:1], tmp_path / "p", redacted={ids[1]: RENDERING})
+        write_evidence_package(archive.evidence.source, ids[:1], tmp_path / "p", redacted={ids[1]: RENDERING})
     assert not (tmp_path / "p").exists()
 
 
@@ -320,8 +320,8 @@ PRODUCED = {"production.pdf": b"%PDF-1.7 produced pages", "production.csv": b"id
 
 @pytest.fixture
 def production(archive, account, tmp_path):
-    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
-    folder = write_evidence_package(archive, [1], tmp_path / "production", extra=PRODUCED,
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    folder = write_evidence_package(archive.evidence.source, [1], tmp_path / "production", extra=PRODUCED,
                                     description="Production 1 of request R-2026-0007.\n"
                                                 "| 9 | 9 | created | x | 9 | included |")
     return folder
@@ -337,7 +337,7 @@ def test_package_extra_files_are_bagged_and_listed(archive, production):
         assert f"{digest}  data/{name}" in manifest
         assert f"| `data/{name}` | {len(data)} | `{digest}` |" in certificate
     assert "> Production 1 of request R-2026-0007." in certificate
-    report = check_evidence_package(folder, archive.public_key_pem())
+    report = check_evidence_package(folder, archive.evidence.public_key_pem())
     assert report.problems == [] and report.files == 3
 
 
@@ -361,16 +361,16 @@ def test_package_added_or_removed_file_is_reported(production):
                                   "", "a//b.pdf", ".hidden", "C:/x.pdf", "records.jsonl",
                                   "Proofs/version-1.json", "CERTIFICATE.md", "a|b.csv"])
 def test_package_extra_rejects_unsafe_names(archive, account, tmp_path, name):
-    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
     with pytest.raises(InvalidInput, match="extra file name"):
-        write_evidence_package(archive, [1], tmp_path / "p", extra={name: b"x"})
+        write_evidence_package(archive.evidence.source, [1], tmp_path / "p", extra={name: b"x"})
     assert not (tmp_path / "p").exists() and not (tmp_path / "escape.pdf").exists()
 
 
 def test_package_failed_write_leaves_the_folder_empty(archive, account, tmp_path):
-    archive.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
     folder = tmp_path / "empty"
     folder.mkdir()
     with pytest.raises(NotFound):
-        write_evidence_package(archive, [1, 99], folder, extra=PRODUCED)
+        write_evidence_package(archive.evidence.source, [1, 99], folder, extra=PRODUCED)
     assert folder.is_dir() and list(folder.iterdir()) == []

@@ -27,16 +27,16 @@ WARCIO = Path(sys.executable).parent / "warcio"
 
 @pytest.fixture
 def versions(archive, account):
-    archive.ingest([observe(account.id, "1", "hello", 0),
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0),
                     observe(account.id, "1", "hello, edited", 5),
                     observe(account.id, "2", "second post", 1, raw=b"\x00\xffbinary")],
                    source="t")
-    return [v.id for item in (1, 2) for v in archive.history(item)]
+    return [v.id for item in (1, 2) for v in archive.reading.history(item)]
 
 
 def _export(archive, ids) -> bytes:
     out = BytesIO()
-    write_warc(archive, ids, out)
+    write_warc(archive.evidence.source, ids, out)
     return out.getvalue()
 
 
@@ -54,7 +54,7 @@ def test_warc_warcio_check_and_index_accept_it(archive, versions, tmp_path):
 
 
 def test_warc_resource_records_hold_the_exact_raw_bytes(archive, versions):
-    raws = {str(v): archive.raw(archive.version(v)) for v in versions}
+    raws = {str(v): archive.reading.raw(archive.reading.version(v)) for v in versions}
     seen = {}
     metadata = {}
     for record in ArchiveIterator(BytesIO(_export(archive, versions))):
@@ -65,7 +65,7 @@ def test_warc_resource_records_hold_the_exact_raw_bytes(archive, versions):
             assert record.rec_headers.get_header("WARC-Payload-Digest").startswith("sha256:")
             assert record.rec_headers.get_header("Content-Type") == "application/octet-stream"
             assert record.rec_headers.get_header("WARC-Target-URI") == \
-                f"urn:civicarchive:{archive.archive_id}:item:" \
+                f"urn:civicarchive:{archive.context.archive_id}:item:" \
                 f"{record.rec_headers.get_header('WARC-Civicarchive-Item')}"
         elif record.rec_type == "metadata":
             metadata[version] = (record.rec_headers.get_header("WARC-Concurrent-To"),
@@ -73,8 +73,8 @@ def test_warc_resource_records_hold_the_exact_raw_bytes(archive, versions):
     assert seen == raws
     for version, (concurrent, facts) in metadata.items():
         assert concurrent is not None
-        stored = archive.version(int(version))
-        assert facts["content"] == archive.content(stored)
+        stored = archive.reading.version(int(version))
+        assert facts["content"] == archive.reading.content(stored)
         assert facts["raw_sha256"] == hashlib.sha256(raws[version]).hexdigest()
         assert json.loads(facts["ledger_entry"])["version"] == int(version)
 
@@ -96,7 +96,7 @@ def test_warc_reexport_is_identical_but_for_the_warcinfo_date(archive, versions)
 
 
 def test_warc_purged_version_gets_only_a_metadata_record(archive, versions):
-    archive.purge([versions[0]], reason="schedule GS-1 approved", actor="clerk")
+    archive.disposition.purge([versions[0]], reason="schedule GS-1 approved", actor="clerk")
     types = []
     for record in ArchiveIterator(BytesIO(_export(archive, versions[:2]))):
         types.append(record.rec_type)
@@ -109,11 +109,11 @@ def test_warc_purged_version_gets_only_a_metadata_record(archive, versions):
 
 
 def test_warc_uses_the_item_url_and_raw_media_type(archive, account):
-    archive.ingest([Observation(account_id=account.id, native_id="9", kind=Kind.POST,
+    archive.ingesting.ingest([Observation(account_id=account.id, native_id="9", kind=Kind.POST,
                                 observed_at=T0, content={"text": "linked"}, raw=b'{"id": "9"}',
                                 url="https://x.com/city/status/9",
                                 raw_media_type="application/json")], source="t")
-    version = archive.history(1)[0]
+    version = archive.reading.history(1)[0]
     resource = next(r for r in ArchiveIterator(BytesIO(_export(archive, [version.id])))
                     if r.rec_type == "resource")
     assert resource.rec_headers.get_header("WARC-Target-URI") == "https://x.com/city/status/9"
@@ -125,7 +125,7 @@ def test_warc_uses_the_item_url_and_raw_media_type(archive, account):
 # -- reading in bulk -----------------------------------------------------------------
 
 def test_warc_reads_versions_in_a_few_queries_whatever_their_number(archive, account):
-    archive.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(1200)],
+    archive.ingesting.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(1200)],
                    source="t")
     ids = list(range(1, 1201))
     statements = []
@@ -133,11 +133,11 @@ def test_warc_reads_versions_in_a_few_queries_whatever_their_number(archive, acc
     def count(conn, cursor, statement, *rest):
         statements.append(statement)
 
-    sa.event.listen(archive.store.engine, "before_cursor_execute", count)
+    sa.event.listen(archive.context.store.engine, "before_cursor_execute", count)
     try:
-        written = write_warc(archive, ids, BytesIO())
+        written = write_warc(archive.evidence.source, ids, BytesIO())
     finally:
-        sa.event.remove(archive.store.engine, "before_cursor_execute", count)
+        sa.event.remove(archive.context.store.engine, "before_cursor_execute", count)
     assert written == 1 + 2 * len(ids)
     versions_queries = [s for s in statements if "FROM versions" in s]
     assert len(versions_queries) == 3  # chunks of 500
@@ -146,18 +146,18 @@ def test_warc_reads_versions_in_a_few_queries_whatever_their_number(archive, acc
 
 def test_warc_read_versions_keeps_order_and_repeats_across_chunks(archive, versions):
     wanted = [versions[2], versions[0], versions[2], versions[1]]
-    chunked = [v.row for v in read_versions(archive, wanted, chunk=2)]
-    whole = [v.row for v in read_versions(archive, wanted)]
+    chunked = [v.row for v in read_versions(archive.evidence.source, wanted, chunk=2)]
+    whole = [v.row for v in read_versions(archive.evidence.source, wanted)]
     assert chunked == whole and [row[1] for row in chunked] == wanted
     with pytest.raises(NotFound, match="version with id 99"):
-        list(read_versions(archive, [versions[0], 99], chunk=1))
+        list(read_versions(archive.evidence.source, [versions[0], 99], chunk=1))
 
 
 def test_warc_large_raw_bytes_stream_from_the_blob_store(archive, account):
     raw = bytes(range(256)) * 400  # over the inline limit: kept in the blob store
-    archive.ingest([observe(account.id, "1", "a video", 0, raw=raw)], source="t")
-    version = archive.history(1)[0]
-    assert archive.settings.blobs_dir.joinpath(version.raw_sha256[:2]).exists()
+    archive.ingesting.ingest([observe(account.id, "1", "a video", 0, raw=raw)], source="t")
+    version = archive.reading.history(1)[0]
+    assert archive.context.settings.blobs_dir.joinpath(version.raw_sha256[:2]).exists()
     resource = next(r for r in ArchiveIterator(BytesIO(_export(archive, [version.id])))
                     if r.rec_type == "resource")
     assert resource.content_stream().read() == raw
@@ -172,9 +172,9 @@ RENDERING = b'{"text":  "second [REDACTED: personal information]"}'
 def test_warc_redacted_version_holds_only_its_rendering(archive, versions):
     secret = versions[2]  # "second post", raw b"\x00\xffbinary"
     data = BytesIO()
-    assert write_warc(archive, versions, data, redacted={secret: RENDERING}) == \
+    assert write_warc(archive.evidence.source, versions, data, redacted={secret: RENDERING}) == \
         1 + 2 * len(versions)
-    stored = archive.version(secret)
+    stored = archive.reading.version(secret)
     for record in ArchiveIterator(BytesIO(data.getvalue())):
         if record.rec_headers.get_header("WARC-Civicarchive-Version") != str(secret):
             assert record.rec_headers.get_header(REDACTED_HEADER) is None
@@ -195,12 +195,12 @@ def test_warc_redacted_version_holds_only_its_rendering(archive, versions):
 
 
 def test_warc_redacted_canary_is_in_no_record(archive, account):
-    archive.ingest([observe(account.id, "1", f"call {CANARY.decode()}", 0),
+    archive.ingesting.ingest([observe(account.id, "1", f"call {CANARY.decode()}", 0),
                     observe(account.id, "2", "public", 1)], source="t")
     plain = gzip.decompress(_export(archive, [1, 2]))
     assert CANARY in plain  # the raw bytes and the content both carry it
     out = BytesIO()
-    write_warc(archive, [1, 2], out, redacted={1: b'{"text": "call [REDACTED]"}'})
+    write_warc(archive.evidence.source, [1, 2], out, redacted={1: b'{"text": "call [REDACTED]"}'})
     assert CANARY not in gzip.decompress(out.getvalue())
     for record in ArchiveIterator(BytesIO(out.getvalue())):
         assert CANARY not in record.content_stream().read()
@@ -209,7 +209,7 @@ def test_warc_redacted_canary_is_in_no_record(archive, account):
 def test_warc_warcio_check_and_index_accept_redacted_records(archive, versions, tmp_path):
     path = tmp_path / "redacted.warc.gz"
     with open(path, "wb") as out:
-        write_warc(archive, versions, out, redacted={versions[0]: RENDERING})
+        write_warc(archive.evidence.source, versions, out, redacted={versions[0]: RENDERING})
     check = subprocess.run([str(WARCIO), "check", "-v", str(path)], capture_output=True,
                            text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -227,10 +227,10 @@ def test_warc_warcio_check_and_index_accept_redacted_records(archive, versions, 
 ])
 def test_warc_refuses_a_rendering_it_cannot_use(archive, versions, redacted, message):
     with pytest.raises(InvalidInput, match=message):
-        write_warc(archive, versions, BytesIO(), redacted=redacted)
+        write_warc(archive.evidence.source, versions, BytesIO(), redacted=redacted)
 
 
 def test_warc_refuses_the_unredacted_content_as_a_rendering(archive, versions):
-    content = json.dumps(archive.content(archive.version(versions[0]))).encode()
+    content = json.dumps(archive.reading.content(archive.reading.version(versions[0]))).encode()
     with pytest.raises(InvalidInput, match="unredacted content"):
-        write_warc(archive, versions, BytesIO(), redacted={versions[0]: content})
+        write_warc(archive.evidence.source, versions, BytesIO(), redacted={versions[0]: content})

@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from civicarchive import Archive, ArchiveError, Kind, Observation
 from civicarchive.policy import EXAMPLES, Retention
-from civicarchive.records.model import HoldScope
+from civicarchive.model.custody import HoldScope
 from civicarchive.records.retention import add_period
 from civicarchive.store import schema as t
 
@@ -45,9 +45,9 @@ class CustodyMachine(RuleBasedStateMachine):
         self.clock = Clock()
         self.archive = Archive.init("Stateful City", home=self.folder / "home",
                                     clock=self.clock)
-        self.archive.adopt_policy(EXAMPLES / "texas-local.yaml", "clerk")
-        self.accounts = [self.archive.add_account("x", "staff", "employee", owner="Staff").id,
-                         self.archive.add_account("x", "city", "agency", owner="City").id]
+        self.archive.custody.adopt_policy(EXAMPLES / "texas-local.yaml", "clerk")
+        self.accounts = [self.archive.registry.add_account("x", "staff", "employee", owner="Staff").id,
+                         self.archive.registry.add_account("x", "city", "agency", owner="City").id]
         self.created: dict[int, datetime] = {}  # item id -> created_at
         self.series: dict[int, str] = {}
         self.next_native = 0
@@ -73,8 +73,8 @@ class CustodyMachine(RuleBasedStateMachine):
                 kind=Kind.POST, observed_at=self.clock.moment, created_at=created,
                 content={"text": f"post {self.next_native} about topic{self.next_native % 3}",
                          "author": "city"}, raw=f"raw {self.next_native}".encode()))
-        self.archive.ingest(observations, source="machine")
-        with self.archive.store.read() as conn:
+        self.archive.ingesting.ingest(observations, source="machine")
+        with self.archive.context.store.read() as conn:
             rows = conn.execute(sa.select(t.items.c.id, t.items.c.native_id)).all()
         for item_id, native in rows:
             if item_id not in self.created:
@@ -95,17 +95,17 @@ class CustodyMachine(RuleBasedStateMachine):
             scope = HoldScope(accounts=frozenset({data.draw(st.sampled_from(self.accounts))}))
         else:
             scope = HoldScope(query=f"topic{data.draw(st.integers(0, 2))}")
-        self.archive.add_hold("hold", "matter", "reason", scope, "attorney")
+        self.archive.custody.add_hold("hold", "matter", "reason", scope, "attorney")
 
-    @precondition(lambda self: any(h.released_at is None for h in self.archive.holds()))
+    @precondition(lambda self: any(h.released_at is None for h in self.archive.custody.holds()))
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
-        active = [h.id for h in self.archive.holds() if h.released_at is None]
-        self.archive.release_hold(data.draw(st.sampled_from(active)), "done", "attorney")
+        active = [h.id for h in self.archive.custody.holds() if h.released_at is None]
+        self.archive.custody.release_hold(data.draw(st.sampled_from(active)), "done", "attorney")
 
     @rule(series=st.sampled_from(sorted(RETENTION)), who=st.sampled_from(PEOPLE))
     def review(self, series: str, who: str) -> None:
-        batch = self.archive.review(series, who)
+        batch = self.archive.disposition.review(series, who)
         if batch is not None:
             self.batches.append(batch)
 
@@ -113,7 +113,7 @@ class CustodyMachine(RuleBasedStateMachine):
     @rule(data=st.data(), who=st.sampled_from(PEOPLE))
     def approve(self, data: st.DataObject, who: str) -> None:
         try:
-            self.archive.approve(data.draw(st.sampled_from(self.batches)), who)
+            self.archive.disposition.approve(data.draw(st.sampled_from(self.batches)), who)
         except ArchiveError:
             pass  # refused: the creator, a second approval by one person, or executed
 
@@ -126,13 +126,13 @@ class CustodyMachine(RuleBasedStateMachine):
           approver=st.sampled_from(PEOPLE))
     def dispose(self, series: str, creator: str, approver: str) -> None:
         """The whole workflow in one step, so that short runs reach execution too."""
-        batch = self.archive.review(series, creator)
+        batch = self.archive.disposition.review(series, creator)
         if batch is None:
             event("nothing eligible to review")
             return
         self.batches.append(batch)
         try:
-            self.archive.approve(batch, approver)
+            self.archive.disposition.approve(batch, approver)
         except ArchiveError:
             event("approval refused")
             return
@@ -140,7 +140,7 @@ class CustodyMachine(RuleBasedStateMachine):
 
     def _execute(self, batch: int, who: str) -> None:
         try:
-            certificate = self.archive.execute(batch, who)
+            certificate = self.archive.disposition.execute(batch, who)
             event(f"executed a batch of {min(certificate['record_count'], 3)}+ records")
         except ArchiveError:
             event("execution refused")  # not approved, executed already, or nothing left
@@ -149,7 +149,7 @@ class CustodyMachine(RuleBasedStateMachine):
 
     def purges(self) -> list[tuple[int, str, int]]:
         """(item id, purged at, ledger index) for every purged version."""
-        with self.archive.store.read() as conn:
+        with self.archive.context.store.read() as conn:
             return conn.execute(sa.select(t.versions.c.item_id, t.tombstones.c.purged_at,
                                           t.tombstones.c.reason)
                                 .join(t.versions, t.versions.c.id == t.tombstones.c.version_id)
@@ -159,7 +159,7 @@ class CustodyMachine(RuleBasedStateMachine):
     def nothing_purged_early_or_while_held(self) -> None:
         if not hasattr(self, "archive"):
             return
-        holds = self.archive.holds()
+        holds = self.archive.custody.holds()
         for item_id, purged_at, reason in self.purges():
             when = datetime.fromisoformat(purged_at)
             years, months = RETENTION[self.series[item_id]]
@@ -171,7 +171,7 @@ class CustodyMachine(RuleBasedStateMachine):
                 if covering and hold.scope.items is not None:
                     assert item_id not in hold.scope.items, f"held item {item_id} purged"
                 if covering and hold.scope.accounts is not None:
-                    account = self.archive.item(item_id).account_id
+                    account = self.archive.reading.item(item_id).account_id
                     assert account not in hold.scope.accounts, f"held item {item_id} purged"
 
     @invariant()
@@ -180,17 +180,17 @@ class CustodyMachine(RuleBasedStateMachine):
             return
         for item_id, _, reason in self.purges():
             batch_id = int(reason.split()[2])
-            batch = self.archive.batch(batch_id)
+            batch = self.archive.disposition.batch(batch_id)
             assert item_id in batch["items"] and batch["approvals"]
             assert batch["certificate"] is not None
             assert item_id in {r["item_id"] for r in batch["certificate"]["records"]}
-            assert (self.archive.settings.exports_dir /
+            assert (self.archive.context.settings.exports_dir /
                     f"certificate-batch-{batch_id}.pdf").exists()
 
     @invariant()
     def ledger_verifies(self) -> None:
         if hasattr(self, "archive"):
-            report = self.archive.verify()
+            report = self.archive.evidence.verify()
             assert report.ok, report.problems[:3]
 
 

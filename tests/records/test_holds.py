@@ -14,7 +14,7 @@ from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
 from civicarchive.records.holds import (active, covers, holding, in_scope, parse_query,
                                         query_matches)
-from civicarchive.records.model import Hold, HoldScope, RecordFacts
+from civicarchive.model.custody import Hold, HoldScope, RecordFacts
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)

@@ -14,7 +14,7 @@ from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
 from civicarchive.policy.model import DispositionAction, RecordSeries, Retention, Trigger
 from civicarchive.records.holds import covers
-from civicarchive.records.model import Hold, HoldScope, RecordFacts
+from civicarchive.model.custody import Hold, HoldScope, RecordFacts
 from civicarchive.records.retention import add_period, eligibility, trigger_time
 
 UTC = timezone.utc

@@ -8,7 +8,7 @@ import pytest
 
 from civicarchive import Event, Kind
 from civicarchive.errors import InvalidInput, NotFound
-from civicarchive.records.model import HoldScope
+from civicarchive.model.custody import HoldScope
 from tests.conftest import observe
 
 POLICY = "src/civicarchive/policy/examples/washington-local.yaml"
@@ -17,8 +17,8 @@ POLICY = "src/civicarchive/policy/examples/washington-local.yaml"
 @pytest.fixture
 def corpus(archive, account):
     """Posts, comments, a message, an edit, a deletion, a hidden comment, a photo."""
-    other = archive.add_account("facebook", "cityparks", "agency")
-    archive.ingest([
+    other = archive.registry.add_account("facebook", "cityparks", "agency")
+    archive.ingesting.ingest([
         observe(account.id, "p1", "Zoning hearing on Main Street moved to Tuesday"),
         observe(account.id, "p1", "Zoning hearing on Main Street moved to Thursday", 60),
         observe(account.id, "p2", "Road closure downtown for the parade", 5),
@@ -36,7 +36,7 @@ def corpus(archive, account):
 
 
 def native(archive, results) -> set[str]:
-    return {archive.item(hit.item).native_id for hit in results.hits}
+    return {archive.reading.item(hit.item).native_id for hit in results.hits}
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -58,34 +58,34 @@ def native(archive, results) -> set[str]:
     ("author:cityofexample -kind:post", {"c1", "m1"}),
 ])
 def test_search_finds_what_the_query_says(archive, corpus, query, expected):
-    assert native(archive, archive.search(query)) == expected
+    assert native(archive, archive.finding.search(query)) == expected
 
 
 def test_search_latest_version_by_default_and_every_version_on_request(archive, corpus):
-    assert archive.search("tuesday").total == 0
-    every = archive.search("tuesday", all_versions=True)
+    assert archive.finding.search("tuesday").total == 0
+    every = archive.finding.search("tuesday", all_versions=True)
     assert native(archive, every) == {"p1"}
-    assert [archive.version(h.version).event for h in every.hits] == [Event.CREATED]
-    assert archive.search("thursday", all_versions=True).total == 1
+    assert [archive.reading.version(h.version).event for h in every.hits] == [Event.CREATED]
+    assert archive.finding.search("thursday", all_versions=True).total == 1
 
 
 def test_search_dates_filter_on_creation(archive, account):
-    archive.ingest([observe(account.id, f"d{n}", f"notice {n}", n) for n in range(3)],
+    archive.ingesting.ingest([observe(account.id, f"d{n}", f"notice {n}", n) for n in range(3)],
                    source="test")
     # observe() creates every record a day before T0 (2025-03-01): 2025-02-28
-    assert archive.search("notice from:2025-02-28 to:2025-02-28").total == 3
-    assert archive.search("notice from:2025-03-01").total == 0
-    assert archive.search("notice to:2025-02-27").total == 0  # whole days, inclusive
+    assert archive.finding.search("notice from:2025-02-28 to:2025-02-28").total == 3
+    assert archive.finding.search("notice from:2025-03-01").total == 0
+    assert archive.finding.search("notice to:2025-02-27").total == 0  # whole days, inclusive
 
 
 def test_search_snippets_highlight_the_matched_words(archive, corpus):
-    hit = archive.search("parade").hits[0]
+    hit = archive.finding.search("parade").hits[0]
     marked = [hit.snippet[s:e].lower() for s, e in hit.highlights]
     assert marked and set(marked) == {"parade"}
 
 
 def test_search_facets_count_every_match_not_only_the_page(archive, corpus):
-    results = archive.search("main OR parade OR zoning", limit=1, facets=True)
+    results = archive.finding.search("main OR parade OR zoning", limit=1, facets=True)
     assert results.total == 5 and len(results.hits) == 1
     assert results.facets["platform"] == {"x": 4, "facebook": 1}
     assert results.facets["account"] == {"cityofexample": 4, "cityparks": 1}
@@ -93,66 +93,66 @@ def test_search_facets_count_every_match_not_only_the_page(archive, corpus):
 
 
 def test_search_pages_do_not_overlap_and_cover_everything(archive, account):
-    archive.ingest([observe(account.id, f"n{n}", f"council notice number {n}", n)
+    archive.ingesting.ingest([observe(account.id, f"n{n}", f"council notice number {n}", n)
                     for n in range(25)], source="test")
     seen = []
     for page in range(3):
-        results = archive.search("council", limit=10, offset=page * 10)
+        results = archive.finding.search("council", limit=10, offset=page * 10)
         assert results.total == 25
         seen += [hit.item for hit in results.hits]
     assert len(seen) == len(set(seen)) == 25
 
 
 def test_search_public_leaves_out_direct_messages(archive, corpus):
-    assert "m1" in native(archive, archive.search("zoning"))
-    public = archive.search("zoning", public=True, facets=True)
+    assert "m1" in native(archive, archive.finding.search("zoning"))
+    public = archive.finding.search("zoning", public=True, facets=True)
     assert native(archive, public) == {"p1"} and public.total == 1
     assert public.facets["kind"] == {"post": 1}
 
 
 def test_search_by_hold_uses_the_hold_scope(archive, corpus):
     account, other = corpus
-    hold = archive.add_hold("Parade", "Smith v. City", "litigation",
+    hold = archive.custody.add_hold("Parade", "Smith v. City", "litigation",
                             HoldScope(accounts=frozenset({account.id}), query="parade"),
                             actor="attorney")
-    assert native(archive, archive.search(f"hold:{hold}")) == {"p2", "c1"}
-    assert native(archive, archive.search(f"hold:{hold} -rude")) == {"p2"}
+    assert native(archive, archive.finding.search(f"hold:{hold}")) == {"p2", "c1"}
+    assert native(archive, archive.finding.search(f"hold:{hold} -rude")) == {"p2"}
     with pytest.raises(NotFound):
-        archive.search("hold:99")
+        archive.finding.search("hold:99")
 
 
 def test_search_by_series_follows_the_adopted_policy(archive, corpus):
     with pytest.raises(InvalidInput, match="no policy adopted"):
-        archive.search("series:X")
-    archive.adopt_policy(POLICY, actor="clerk")
-    _, adopted = archive.policy()
+        archive.finding.search("series:X")
+    archive.custody.adopt_policy(POLICY, actor="clerk")
+    _, adopted = archive.custody.policy()
     codes = [s.code for s in adopted.series]
-    found = {code: native(archive, archive.search(f"series:{code}", limit=50))
+    found = {code: native(archive, archive.finding.search(f"series:{code}", limit=50))
              for code in codes}
     everything = set().union(*found.values())
     assert everything <= {"p1", "p2", "c1", "m1", "f1", "f2"} and everything
     assert sum(len(v) for v in found.values()) == len(everything)  # one series per record
     with pytest.raises(InvalidInput, match="is not a series"):
-        archive.search("series:NOPE")
+        archive.finding.search("series:NOPE")
 
 
 def test_search_unknown_account_is_an_error(archive, corpus):
     with pytest.raises(InvalidInput, match="accounts list"):
-        archive.search("account:nobody")
+        archive.finding.search("account:nobody")
 
 
 def test_search_follows_purge(archive, corpus):
-    hit = archive.search('"road closure"').hits[0]
-    archive.purge([v.id for v in archive.history(hit.item)], reason="disposition test",
+    hit = archive.finding.search('"road closure"').hits[0]
+    archive.disposition.purge([v.id for v in archive.reading.history(hit.item)], reason="disposition test",
                   actor="clerk")
-    assert archive.search('"road closure"', all_versions=True).total == 0
+    assert archive.finding.search('"road closure"', all_versions=True).total == 0
 
 
 def test_search_rebuild_gives_the_same_answers(archive, corpus):
     queries = ["main", "parade OR zoning", "kind:comment", "is:deleted", "has:media"]
-    before = [(r.total, sorted(h.version for h in r.hits)) for r in map(archive.search, queries)]
-    assert archive.rebuild_search() == 6
-    after = [(r.total, sorted(h.version for h in r.hits)) for r in map(archive.search, queries)]
+    before = [(r.total, sorted(h.version for h in r.hits)) for r in map(archive.finding.search, queries)]
+    assert archive.finding.rebuild() == 6
+    after = [(r.total, sorted(h.version for h in r.hits)) for r in map(archive.finding.search, queries)]
     assert after == before
 
 
@@ -166,31 +166,31 @@ def test_search_catches_up_after_an_index_write_was_lost(archive, account, monke
         raise RuntimeError("power cut")
     monkeypatch.setattr(IngestFeed, "finish", crash)
     with pytest.raises(RuntimeError):
-        archive.ingest([observe(account.id, "late", "late breaking budget news")],
+        archive.ingesting.ingest([observe(account.id, "late", "late breaking budget news")],
                        source="test")
     monkeypatch.undo()
-    assert archive.stats()["versions"] == 1  # the store has it
-    assert native(archive, archive.search("budget")) == {"late"}
+    assert archive.reading.stats()["versions"] == 1  # the store has it
+    assert native(archive, archive.finding.search("budget")) == {"late"}
 
 
 def test_search_index_survives_reopening(tmp_path, clock):
     from civicarchive import Archive
     home = tmp_path / "home"
     with Archive.init("Town", home=home, clock=clock) as archive:
-        account = archive.add_account("x", "town", "agency")
-        archive.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
+        account = archive.registry.add_account("x", "town", "agency")
+        archive.ingesting.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
     with Archive.open(home, clock=clock) as archive:
-        assert archive.search_index.indexed_through() > 0
-        assert archive.search("plow").total == 1
+        assert archive.finding.index.indexed_through() > 0
+        assert archive.finding.search("plow").total == 1
 
 
 def test_search_hits_carry_what_a_person_recognises_and_facets_only_on_request(archive,
                                                                              corpus):
-    results = archive.search('"main street"')
+    results = archive.finding.search('"main street"')
     assert results.facets == {}
     (hit,) = results.hits
-    version = archive.version(hit.version)
-    item = archive.item(hit.item)
+    version = archive.reading.version(hit.version)
+    item = archive.reading.item(hit.item)
     assert (hit.platform, hit.account, hit.kind, hit.author) == ("x", "cityofexample", "post",
                                                                 "cityofexample")
     assert (hit.event, hit.observed_at, hit.created_at, hit.url) == (
@@ -206,22 +206,22 @@ def test_search_while_another_process_holds_the_index_writer(tmp_path, clock):
     from civicarchive.search.tantivy_index import WRITER_HEAP, _schema
     home = tmp_path / "home"
     with Archive.init("Town", home=home, clock=clock) as archive:
-        account = archive.add_account("x", "town", "agency")
-        archive.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
+        account = archive.registry.add_account("x", "town", "agency")
+        archive.ingesting.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
         other = tantivy.Index(_schema(), path=str(home / "search"), reuse=True)
         writer = other.writer(WRITER_HEAP, 1)  # as another process would
-        archive.ingest([observe(account.id, "b", "snow day closures")], source="test")
-        assert archive.search("snow").total == 1  # behind, not broken
+        archive.ingesting.ingest([observe(account.id, "b", "snow day closures")], source="test")
+        assert archive.finding.search("snow").total == 1  # behind, not broken
         with pytest.raises(Exception, match="another process"):
-            archive.rebuild_search()
+            archive.finding.rebuild()
         writer.rollback()
         del writer
-        assert archive.search("snow").total == 2
+        assert archive.finding.search("snow").total == 2
 
 
 def _snapshot(archive) -> dict:
     everything = "kind:post OR -kind:post"
-    return {query: sorted((h.version, h.event) for h in archive.search(
+    return {query: sorted((h.version, h.event) for h in archive.finding.search(
                 query, all_versions=all_versions, limit=1000).hits)
             for query in (everything, "is:edited", "is:deleted", "is:hidden", "alpha", "omega")
             for all_versions in (False, True)}
@@ -235,9 +235,9 @@ def test_search_index_built_during_ingest_equals_a_rebuild(archive, account, mon
     re-read. Either way: what a rebuild gives."""
     monkeypatch.setattr("civicarchive.search.sync.WORKER_AFTER", worker_after)
     a = account.id
-    archive.ingest([observe(a, "old", "alpha before"), observe(a, "gone", "alpha gone")],
+    archive.ingesting.ingest([observe(a, "old", "alpha before"), observe(a, "gone", "alpha gone")],
                    source="test")
-    archive.ingest([
+    archive.ingesting.ingest([
         observe(a, "n1", "alpha one"), observe(a, "n2", "alpha two"),
         observe(a, "n3", "alpha three", kind=Kind.COMMENT),
         observe(a, "n1", "omega one", 30),                       # a new record, edited later
@@ -247,7 +247,7 @@ def test_search_index_built_during_ingest_equals_a_rebuild(archive, account, mon
         observe(a, "n4", "alpha four", 34),
     ], source="test", batch_size=2)
     during = _snapshot(archive)
-    assert archive.rebuild_search() == 6
+    assert archive.finding.rebuild() == 6
     assert _snapshot(archive) == during
-    assert {archive.item(h.item).native_id for h in archive.search("omega").hits} == \
+    assert {archive.reading.item(h.item).native_id for h in archive.finding.search("omega").hits} == \
         {"n1", "old"}

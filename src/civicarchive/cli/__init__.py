@@ -1,7 +1,9 @@
-"""The `civicarchive` command: thin commands over `Archive`.
+"""The `civicarchive` command: thin commands over the archive's services.
 
-Errors are mapped here, once: an ArchiveError prints `error: <message>` and exits 1;
-usage mistakes exit 2 (click). Everything a script would parse has `--json`.
+Errors are mapped here, once: an ArchiveError prints `error: <message>` and exits 1,
+with the flag that sets the input at fault when the error names one; usage mistakes exit
+2 (click). Everything a script would parse has `--json`. The services and their heavy
+dependencies load only when a command runs, so that short commands start quickly.
 """
 
 from __future__ import annotations
@@ -12,13 +14,19 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import orjson
 
-from civicarchive.archive import DEFAULT_BATCH, FORMATS, Archive, check_proof, verify_package
-from civicarchive.errors import ArchiveError, ProofError
+from civicarchive.errors import AlreadyInitialised, ArchiveError, NotInitialised, ProofError
 from civicarchive.model.account import Classification
+
+if TYPE_CHECKING:
+    from civicarchive.archive import Archive
+
+DEFAULT_BATCH = 2000  # the same as app/ingesting.py (a test holds them equal)
+FORMATS = ["bluesky", "facebook", "feed", "instagram", "mastodon", "x", "youtube"]
 
 
 def _emit(data: object) -> None:
@@ -38,9 +46,32 @@ def handles_errors(command):  # noqa: ANN001, ANN201
         try:
             return command(*args, **kwargs)
         except ArchiveError as error:
-            click.echo(f"error: {error}", err=True)
+            flag = flag_for(error.parameter)
+            hint = CLI_HINTS.get(type(error))
+            click.echo(f"error: {error}" + (f" ({flag})" if flag else "") +
+                       (f"; {hint}" if hint else ""), err=True)
             sys.exit(1)
     return wrapper
+
+
+# What to type next, for errors whose fix is a command.
+CLI_HINTS = {NotInitialised: "run `civicarchive init --agency NAME`, or pass --home / set "
+                             "CIVICARCHIVE_HOME to an existing archive",
+             AlreadyInitialised: "choose another --home"}
+
+
+def flag_for(parameter: str | None) -> str | None:
+    """The option or argument of the running command (or its groups) that sets
+    `parameter`, as the user types it: `--agency`, `FILE`."""
+    context = click.get_current_context(silent=True)
+    while parameter and context is not None:
+        for param in context.command.params:
+            if param.name == parameter:
+                if isinstance(param, click.Option):
+                    return max(param.opts, key=len)
+                return param.human_readable_name
+        context = context.parent
+    return None
 
 
 class Context:
@@ -50,6 +81,7 @@ class Context:
         self.actor = actor
 
     def open(self) -> Archive:
+        from civicarchive.archive import Archive
         return Archive.open(self.home, self.database_url)
 
 
@@ -79,16 +111,18 @@ def main(ctx: click.Context, home: str | None, database_url: str | None, actor: 
 @handles_errors
 def init(ctx: Context, agency: str, as_json: bool) -> None:
     """Create an archive: database, blob folder and Ed25519 signing key."""
+    from civicarchive.archive import Archive
     with Archive.init(agency, ctx.home, ctx.database_url, actor=ctx.actor) as archive:
-        result = {"archive_id": archive.archive_id, "home": str(archive.settings.home),
-                  "database": archive.store.where,
-                  "public_key_sha256": archive.public_key_fingerprint}
+        context = archive.context
+        result = {"archive_id": context.archive_id, "home": str(context.settings.home),
+                  "database": context.store.where,
+                  "public_key_sha256": context.public_key_fingerprint}
     if as_json:
         _emit(result)
         return
     click.echo(f"Created archive {result['archive_id']} for {agency}")
     click.echo(f"  database:   {result['database']}")
-    click.echo(f"  signing key: {archive.settings.keys_dir} (keep a backup; mode 0600)")
+    click.echo(f"  signing key: {context.settings.keys_dir} (keep a backup; mode 0600)")
     click.echo(f"  public key sha256: {result['public_key_sha256']}")
     click.echo("Next: civicarchive accounts add --platform P --handle H --classification agency")
 
@@ -114,7 +148,7 @@ def accounts_add(ctx: Context, platform: str, handle: str, classification: str,
                  as_json: bool) -> None:
     """Register an account."""
     with ctx.open() as archive:
-        account = archive.add_account(platform, handle, classification, owner=owner,
+        account = archive.registry.add_account(platform, handle, classification, owner=owner,
                                       platform_id=platform_id, agency=agency, actor=ctx.actor)
     if as_json:
         _emit(account.as_dict())
@@ -130,7 +164,7 @@ def accounts_add(ctx: Context, platform: str, handle: str, classification: str,
 def accounts_list(ctx: Context, as_json: bool) -> None:
     """List registered accounts."""
     with ctx.open() as archive:
-        rows = archive.accounts()
+        rows = archive.registry.accounts()
     if as_json:
         _emit([a.as_dict() for a in rows])
         return
@@ -159,7 +193,7 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
     running it again.
     """
     with ctx.open() as archive:
-        report = archive.ingest_jsonl(file, account_id, actor=ctx.actor,
+        report = archive.ingesting.ingest_jsonl(file, account_id, actor=ctx.actor,
                                       batch_size=batch_size,
                                       progress=_progress_printer(quiet or as_json))
     if as_json:
@@ -199,7 +233,7 @@ def import_command(ctx: Context, path: Path, account_id: int, format_name: str |
     holds as deleted.
     """
     with ctx.open() as archive:
-        report = archive.import_export(path, account_id, format=format_name, actor=ctx.actor,
+        report = archive.ingesting.import_export(path, account_id, format=format_name, actor=ctx.actor,
                                        batch_size=batch_size,
                                        progress=_progress_printer(quiet or as_json),
                                        public_key=public_key, partial=partial)
@@ -239,11 +273,11 @@ def _progress_printer(quiet: bool):  # noqa: ANN202
     return progress
 
 
-def _version_dict(archive: Archive, version) -> dict:  # noqa: ANN001
+def _version_dict(version, purged: set[int]) -> dict:  # noqa: ANN001
     return {"id": version.id, "event": version.event.value, "observed_at": version.observed_at,
             "recorded_at": version.recorded_at, "content_sha256": version.content_sha256,
             "raw_sha256": version.raw_sha256, "source": version.source,
-            "ledger_index": version.ledger_index, "purged": archive.purged(version.id)}
+            "ledger_index": version.ledger_index, "purged": version.id in purged}
 
 
 @main.command()
@@ -254,18 +288,19 @@ def _version_dict(archive: Archive, version) -> dict:  # noqa: ANN001
 def show(ctx: Context, item_id: int, as_json: bool) -> None:
     """Show an item and the content of its latest version."""
     with ctx.open() as archive:
-        item = archive.item(item_id)
-        history = archive.history(item_id)
+        item = archive.reading.item(item_id)
+        history = archive.reading.history(item_id)
         latest = history[-1]
-        content = archive.content(latest)
-        account = archive.account(item.account_id)
+        content = archive.reading.content(latest)
+        account = archive.registry.account(item.account_id)
         held = [{"id": h.id, "name": h.name, "matter": h.matter}
-                for h in archive.holds_on(item_id)]
+                for h in archive.custody.holds_on(item_id)]
         data = {"id": item.id, "account": account.as_dict(), "native_id": item.native_id,
                 "kind": item.kind.value, "parent_native_id": item.parent_native_id,
                 "author": item.author, "url": item.url, "created_at": item.created_at,
                 "first_seen_at": item.first_seen_at, "versions": len(history),
-                "latest": {**_version_dict(archive, latest), "content": content},
+                "latest": {**_version_dict(latest, archive.reading.purged([latest.id])),
+                           "content": content},
                 "holds": held}
     if as_json:
         _emit(data)
@@ -296,7 +331,9 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
 def history(ctx: Context, item_id: int, as_json: bool) -> None:
     """List every version of an item, in observed order."""
     with ctx.open() as archive:
-        versions = [_version_dict(archive, v) for v in archive.history(item_id)]
+        found = archive.reading.history(item_id)
+        purged = archive.reading.purged([v.id for v in found])
+        versions = [_version_dict(v, purged) for v in found]
     if as_json:
         _emit(versions)
         return
@@ -321,7 +358,7 @@ def verify(ctx: Context, public_key: str | None, as_json: bool) -> None:
 
     with ctx.open() as archive:
         trusted = Path(public_key).read_bytes() if public_key else None
-        report = archive.verify(progress=progress, trusted_key_pem=trusted)
+        report = archive.evidence.verify(progress=progress, trusted_key_pem=trusted)
     if as_json:
         _emit(report.as_dict())
     else:
@@ -352,7 +389,7 @@ def verify(ctx: Context, public_key: str | None, as_json: bool) -> None:
 def proof(ctx: Context, version_id: int, output: Path) -> None:
     """Write a self-contained inclusion proof for one version."""
     with ctx.open() as archive:
-        doc = archive.proof(version_id)
+        doc = archive.evidence.proof(version_id)
     output.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     click.echo(f"Wrote proof of version {version_id} (ledger entry {doc['leaf_index']} of "
                f"{doc['tree_size']}) to {output}; check it with `civicarchive verify-proof "
@@ -371,6 +408,7 @@ def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> N
         doc = orjson.loads(file.read_bytes())
     except orjson.JSONDecodeError as error:
         raise ProofError(f"{file} is not JSON: {error}") from None
+    from civicarchive.app.offline import check_proof
     result = check_proof(doc, Path(public_key).read_bytes() if public_key else None)
     if as_json:
         _emit({"ok": True, "version_id": result.version_id, "leaf_index": result.leaf_index,
@@ -402,8 +440,8 @@ def export_command(ctx: Context, versions: tuple[int, ...], items: tuple[int, ..
                    output: Path) -> None:
     """Export records as a WARC file or a BagIt evidence package with proofs."""
     with ctx.open() as archive:
-        ids = list(versions) + [v.id for item in items for v in archive.history(item)]
-        archive.export(sorted(set(ids)), fmt, output)
+        ids = list(versions) + [v.id for item in items for v in archive.reading.history(item)]
+        archive.evidence.export(sorted(set(ids)), fmt, output)
     click.echo(f"Exported {len(set(ids))} version(s) as {fmt} to {output}" +
                (f"; check it with `civicarchive verify-package {output}`"
                 if fmt == "bagit" else ""))
@@ -416,6 +454,7 @@ def export_command(ctx: Context, versions: tuple[int, ...], items: tuple[int, ..
 @handles_errors
 def verify_package_command(folder: Path, public_key: str | None) -> None:
     """Check an evidence package offline: bag hashes, content hashes, proofs, signature."""
+    from civicarchive.app.offline import verify_package
     problems = verify_package(folder, Path(public_key).read_bytes() if public_key else None)
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
@@ -434,7 +473,7 @@ def verify_package_command(folder: Path, public_key: str | None) -> None:
 def stats(ctx: Context, as_json: bool) -> None:
     """Counts of accounts, items, versions, blobs and ledger entries."""
     with ctx.open() as archive:
-        counts = archive.stats()
+        counts = archive.reading.stats()
     if as_json:
         _emit(counts)
         return
@@ -450,7 +489,7 @@ def stats(ctx: Context, as_json: bool) -> None:
 def public_key_command(ctx: Context, output: Path | None) -> None:
     """Export the archive's public key, to publish for third-party verification."""
     with ctx.open() as archive:
-        pem = archive.public_key_pem()
+        pem = archive.evidence.public_key_pem()
     if output:
         output.write_bytes(pem)
         click.echo(f"Wrote the public key to {output}")

@@ -50,9 +50,9 @@ def requests_new(ctx: Context, requester: str, received: str, description: str,
                  contact: str | None, as_json: bool) -> None:
     """Log a request; due dates come from the adopted policy's deadlines and holidays."""
     with ctx.open() as archive:
-        request_id = archive.new_request(requester, _received(received), description,
+        request_id = archive.requests.new(requester, _received(received), description,
                                          ctx.actor, contact=contact)
-        detail = archive.request(request_id)
+        detail = archive.requests.show(request_id)
     if as_json:
         _emit(detail)
         return
@@ -69,7 +69,7 @@ def requests_new(ctx: Context, requester: str, received: str, description: str,
 def requests_list(ctx: Context, as_json: bool) -> None:
     """Every request, its status and its next deadline."""
     with ctx.open() as archive:
-        listing = archive.requests()
+        listing = archive.requests.list()
     if as_json:
         _emit(listing)
         return
@@ -90,7 +90,7 @@ def requests_list(ctx: Context, as_json: bool) -> None:
 def requests_show(ctx: Context, request_id: int, as_json: bool) -> None:
     """A request's deadlines, collection, review and productions."""
     with ctx.open() as archive:
-        detail = archive.request(request_id)
+        detail = archive.requests.show(request_id)
     if as_json:
         _emit(detail)
         return
@@ -120,7 +120,7 @@ def requests_add(ctx: Context, request_id: int, query: str | None, all_versions:
     if not query and not items:
         raise click.UsageError("give --search QUERY or --item ID")
     with ctx.open() as archive:
-        added = archive.collect(request_id, ctx.actor, items=list(items), query=query,
+        added = archive.requests.collect(request_id, ctx.actor, items=list(items), query=query,
                                 all_versions=all_versions)
     click.echo(f"Added {added} record(s) to request {request_id}")
 
@@ -141,7 +141,7 @@ def requests_mark(ctx: Context, request_id: int, items: tuple[int, ...], mark: s
                   exemption: str | None, citation: str | None) -> None:
     """Review records: responsive, non-responsive, or withheld under an exemption."""
     with ctx.open() as archive:
-        archive.mark(request_id, list(items), mark, ctx.actor, exemption=exemption,
+        archive.requests.mark(request_id, list(items), mark, ctx.actor, exemption=exemption,
                      citation=citation)
     click.echo(f"Marked {len(set(items))} record(s) {mark}")
 
@@ -169,7 +169,7 @@ def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None
             raise click.BadParameter("write it as START:END, e.g. 12:24", param_hint="--span")
         bounds = (start, end)
     with ctx.open() as archive:
-        redaction = archive.redact(request_id, item, reason, ctx.actor, phrase=phrase,
+        redaction = archive.requests.redact(request_id, item, reason, ctx.actor, phrase=phrase,
                                    version=version, span=bounds, media=media)
     click.echo(f"Redaction {redaction} added to item {item}")
 
@@ -183,7 +183,7 @@ def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None
 def requests_unredact(ctx: Context, request_id: int, redaction_id: int, why: str) -> None:
     """Remove a redaction (it stays in the request's log)."""
     with ctx.open() as archive:
-        archive.unredact(request_id, redaction_id, why, ctx.actor)
+        archive.requests.unredact(request_id, redaction_id, why, ctx.actor)
     click.echo(f"Redaction {redaction_id} removed")
 
 
@@ -195,7 +195,7 @@ def requests_unredact(ctx: Context, request_id: int, redaction_id: int, why: str
 def requests_suggestions(ctx: Context, request_id: int, as_json: bool) -> None:
     """Personal information found in members of the public's comments and messages."""
     with ctx.open() as archive:
-        found = archive.suggestions(request_id)
+        found = archive.requests.suggestions(request_id)
     if as_json:
         _emit(found)
         return
@@ -209,7 +209,7 @@ def requests_suggestions(ctx: Context, request_id: int, as_json: bool) -> None:
 def _decide(ctx: Context, request_id: int, keys: tuple[str, ...], accepted: bool,
             reason: str | None) -> None:
     with ctx.open() as archive:
-        n = archive.decide(request_id, list(keys), accepted, ctx.actor, reason=reason)
+        n = archive.requests.decide(request_id, list(keys), accepted, ctx.actor, reason=reason)
     click.echo(f"{'Accepted' if accepted else 'Rejected'} {n} suggestion(s)")
 
 
@@ -244,7 +244,7 @@ def requests_status(ctx: Context, request_id: int, status: str, note: str) -> No
     """Set the status: acknowledged, clarification, in-review, partially-produced,
     produced, closed or withdrawn."""
     with ctx.open() as archive:
-        archive.set_status(request_id, status, ctx.actor, note)
+        archive.requests.set_status(request_id, status, ctx.actor, note)
     click.echo(f"Request {request_id} is now {status}")
 
 
@@ -260,7 +260,7 @@ def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: 
                      as_json: bool) -> None:
     """Produce the responsive records: PDF, CSV, JSONL, WARC and proofs in a BagIt bag."""
     with ctx.open() as archive:
-        result = archive.produce(request_id, ctx.actor, folder=output, prefix=prefix)
+        result = archive.productions.produce(request_id, ctx.actor, folder=output, prefix=prefix)
     if as_json:
         _emit(result)
         return
@@ -278,7 +278,7 @@ def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: 
 def requests_log(ctx: Context, request_id: int, as_json: bool) -> None:
     """Everything done on a request, by whom and when (the production log)."""
     with ctx.open() as archive:
-        log = archive.request_log(request_id)
+        log = archive.requests.log(request_id)
     if as_json:
         _emit(log)
         return

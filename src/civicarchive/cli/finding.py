@@ -38,7 +38,7 @@ def search(ctx: Context, query: str, all_versions: bool, limit: int, page: int, 
     """Search the archive: words, "phrases", OR, -exclusions and filters such as
     platform:facebook kind:comment is:deleted from:2026-01-01 (docs/search.md)."""
     with ctx.open() as archive:
-        results = archive.search(query, all_versions=all_versions, limit=limit,
+        results = archive.finding.search(query, all_versions=all_versions, limit=limit,
                                  offset=max(page - 1, 0) * limit, public=public,
                                  facets=facets)
     if as_json:
@@ -81,7 +81,7 @@ def search_index_rebuild(ctx: Context) -> None:
             click.echo(f"  {done:,} of {total:,} records", err=True)
 
     with ctx.open() as archive:
-        records = archive.rebuild_search(progress)
-        engine = archive.search_index.name
+        records = archive.finding.rebuild(progress)
+        engine = archive.finding.engine
     click.echo(f"Indexed {records:,} records with {engine} in "
                f"{time.monotonic() - started:.1f} s")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from civicarchive.archive import HoldScope, diff_policy_files, policy_problems, render_policy
 from civicarchive.cli import Context, _emit, accounts, handles_errors, main, pass_ctx
 from civicarchive.clock import format_time, parse_time
 
@@ -26,7 +25,7 @@ def policy_group() -> None:
 def policy_adopt(ctx: Context, file: str) -> None:
     """Adopt a policy file: retention, holds and disposition follow it from now on."""
     with ctx.open() as archive:
-        policy_id = archive.adopt_policy(file, ctx.actor)
+        policy_id = archive.custody.adopt_policy(file, ctx.actor)
     click.echo(f"Adopted {file} as policy {policy_id}")
 
 
@@ -39,6 +38,7 @@ def policy_adopt(ctx: Context, file: str) -> None:
 @handles_errors
 def policy_check(file: str, platforms: tuple[str, ...], as_json: bool) -> None:
     """Report every problem in a policy file with its line and column; exit 1 on errors."""
+    from civicarchive.app.offline import policy_problems
     problems = policy_problems(file, platforms)
     errors = [p for p in problems if p.severity.value == "error"]
     if as_json:
@@ -62,6 +62,7 @@ def policy_check(file: str, platforms: tuple[str, ...], as_json: bool) -> None:
 @handles_errors
 def policy_render(file: str, fmt: str, output: Path) -> None:
     """Write the agency's social media policy document from its policy file."""
+    from civicarchive.app.offline import render_policy
     output.write_bytes(render_policy(file, fmt))
     click.echo(f"Wrote the policy document ({fmt}) to {output}")
 
@@ -72,6 +73,7 @@ def policy_render(file: str, fmt: str, output: Path) -> None:
 @handles_errors
 def policy_diff(old: str, new: str) -> None:
     """Show a policy change as a diff of the file and of the rendered document."""
+    from civicarchive.app.offline import diff_policy_files
     click.echo(diff_policy_files(old, new) or "no differences", nl=False)
 
 
@@ -83,7 +85,7 @@ def policy_diff(old: str, new: str) -> None:
 def accounts_close(ctx: Context, account_id: int, closed_at: str) -> None:
     """Record that an account was closed (series counted from closure start then)."""
     with ctx.open() as archive:
-        archive.close_account(account_id, _time(closed_at), ctx.actor)
+        archive.registry.close_account(account_id, _time(closed_at), ctx.actor)
     click.echo(f"Recorded account {account_id} as closed at {closed_at}")
 
 
@@ -95,7 +97,7 @@ def accounts_close(ctx: Context, account_id: int, closed_at: str) -> None:
 def accounts_tag(ctx: Context, account_id: int, tag: str) -> None:
     """Tag an account (the policy's assignment rules may select series by tag)."""
     with ctx.open() as archive:
-        archive.tag_account(account_id, tag, ctx.actor)
+        archive.registry.tag_account(account_id, tag, ctx.actor)
     click.echo(f"Tagged account {account_id} {tag!r}")
 
 
@@ -107,7 +109,7 @@ def accounts_tag(ctx: Context, account_id: int, tag: str) -> None:
 def accounts_acknowledge(ctx: Context, owner: str, at: str | None) -> None:
     """Record an owner's acknowledgement of the adopted policy."""
     with ctx.open() as archive:
-        archive.acknowledge(owner, ctx.actor, _time(at) if at else None)
+        archive.custody.acknowledge(owner, ctx.actor, _time(at) if at else None)
     click.echo(f"Recorded {owner}'s acknowledgement of the adopted policy")
 
 
@@ -118,7 +120,7 @@ def accounts_acknowledge(ctx: Context, owner: str, at: str | None) -> None:
 def accounts_report(ctx: Context, as_json: bool) -> None:
     """Accounts missing an owner, a current acknowledgement, or any captured record."""
     with ctx.open() as archive:
-        report = archive.accounts_report()
+        report = archive.custody.accounts_report()
     if as_json:
         _emit(report)
         return
@@ -149,11 +151,12 @@ def holds_add(ctx: Context, name: str, matter: str, reason: str, accounts: tuple
               start: str | None, end: str | None, query: str | None,
               items: tuple[int, ...]) -> None:
     """Place a legal hold; it also covers matching records captured later."""
+    from civicarchive.model.custody import HoldScope
     scope = HoldScope(accounts=frozenset(accounts) or None, start=_time(start) if start else None,
                       end=_time(end) if end else None, query=query,
                       items=frozenset(items) or None)
     with ctx.open() as archive:
-        hold_id = archive.add_hold(name, matter, reason, scope, ctx.actor)
+        hold_id = archive.custody.add_hold(name, matter, reason, scope, ctx.actor)
     click.echo(f"Placed hold {hold_id} ({name})")
 
 
@@ -165,7 +168,7 @@ def holds_add(ctx: Context, name: str, matter: str, reason: str, accounts: tuple
 def holds_release(ctx: Context, hold_id: int, reason: str) -> None:
     """Release a legal hold."""
     with ctx.open() as archive:
-        archive.release_hold(hold_id, reason, ctx.actor)
+        archive.custody.release_hold(hold_id, reason, ctx.actor)
     click.echo(f"Released hold {hold_id}")
 
 
@@ -176,7 +179,7 @@ def holds_release(ctx: Context, hold_id: int, reason: str) -> None:
 def holds_list(ctx: Context, as_json: bool) -> None:
     """Every hold, active or released."""
     with ctx.open() as archive:
-        rows = archive.holds()
+        rows = archive.custody.holds()
     data = [{"id": h.id, "name": h.name, "matter": h.matter, "reason": h.reason,
              "created_at": format_time(h.created_at), "created_by": h.created_by,
              "released_at": format_time(h.released_at) if h.released_at else None,
@@ -201,7 +204,7 @@ def retention_group() -> None:
 def retention_status(ctx: Context, as_json: bool) -> None:
     """Per series: records, eligible now, held, waiting, and the next eligible date."""
     with ctx.open() as archive:
-        rows = archive.retention_status()
+        rows = archive.disposition.retention_status()
     if as_json:
         _emit(rows)
         return
@@ -220,8 +223,8 @@ def retention_status(ctx: Context, as_json: bool) -> None:
 def retention_review(ctx: Context, series: str) -> None:
     """Build a disposition batch of the series' eligible records not under hold."""
     with ctx.open() as archive:
-        batch_id = archive.review(series, ctx.actor)
-        batch = archive.batch(batch_id) if batch_id else None
+        batch_id = archive.disposition.review(series, ctx.actor)
+        batch = archive.disposition.batch(batch_id) if batch_id else None
     if batch is None:
         click.echo(f"No record of {series} is eligible for disposition now")
     else:
@@ -236,7 +239,7 @@ def retention_review(ctx: Context, series: str) -> None:
 def retention_approve(ctx: Context, batch_id: int) -> None:
     """Approve a disposition batch (by someone other than its creator, when required)."""
     with ctx.open() as archive:
-        archive.approve(batch_id, ctx.actor)
+        archive.disposition.approve(batch_id, ctx.actor)
     click.echo(f"{ctx.actor} approved disposition batch {batch_id}")
 
 
@@ -248,8 +251,8 @@ def retention_approve(ctx: Context, batch_id: int) -> None:
 def retention_execute(ctx: Context, batch_id: int, as_json: bool) -> None:
     """Dispose of an approved batch and write its certificate (JSON and PDF)."""
     with ctx.open() as archive:
-        cert = archive.execute(batch_id, ctx.actor)
-        where = archive.settings.exports_dir / f"certificate-batch-{batch_id}"
+        cert = archive.disposition.execute(batch_id, ctx.actor)
+        where = archive.context.settings.exports_dir / f"certificate-batch-{batch_id}"
     if as_json:
         _emit(cert)
         return

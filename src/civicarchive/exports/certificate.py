@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from civicarchive.clock import format_time
-from civicarchive.exports.versions import Payload
+from civicarchive.exports.versions import ExportSource, Payload
 
 __all__ = ["CERTIFICATE", "KEY", "RECORDS", "WARC", "CertifiedFile", "CertifiedVersion",
            "Certified", "read_certificate", "render_certificate"]
@@ -67,19 +67,19 @@ class Certified:
     fingerprint: str | None
 
 
-def render_certificate(archive, versions: Sequence[CertifiedVersion],  # noqa: ANN001
+def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion],
                        sources: Iterable[str] = (), files: Sequence[CertifiedFile] = (),
                        description: str | None = None) -> str:
     """Markdown text describing the package's versions and how to verify them."""
-    agencies = ", ".join(a.name for a in archive.agencies())
+    agencies = ", ".join(source.agency_names())
     observed = sorted(v.observed_at for v in versions)
     withheld = {payload: [v for v in versions if v.payload is payload]
                 for payload in (Payload.REDACTED, Payload.PURGED)}
     lines = [
         "# Certificate of authenticity",
         "",
-        f"Produced {format_time(archive.clock.now())} by civicarchive archive "
-        f"`{archive.archive_id}`, kept for {agencies}.",
+        f"Produced {format_time(source.now())} by civicarchive archive "
+        f"`{source.archive_id}`, kept for {agencies}.",
         "",
         *_quoted(description),
         "## What was produced",
@@ -125,7 +125,7 @@ def render_certificate(archive, versions: Sequence[CertifiedVersion],  # noqa: A
         "1. Obtain the agency's published public key by a separate channel and check its "
         "fingerprint (SHA-256 of the 32 raw key bytes) is:",
         "",
-        f"   `{archive.public_key_fingerprint}`",
+        f"   `{source.public_key_fingerprint}`",
         "",
         "2. Check every file against the bag manifests: `bagit.py --validate PACKAGE`.",
         "3. Check every proof, content hash, record and signature in one step: "

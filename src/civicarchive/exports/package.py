@@ -24,7 +24,8 @@ from civicarchive.exports.certificate import (CERTIFICATE, KEY, PROOFS, RECORDS,
                                               render_certificate)
 from civicarchive.exports.verification import (PackageReport, check_evidence_package,
                                                verify_evidence_package)
-from civicarchive.exports.versions import Payload, Rendering, read_versions, renderings
+from civicarchive.exports.versions import (ExportSource, Payload, Rendering, read_versions,
+                                           renderings)
 from civicarchive.exports.warc import write_warc
 
 __all__ = ["PackageReport", "check_evidence_package", "verify_evidence_package",
@@ -34,7 +35,7 @@ RESERVED = frozenset(name.lower() for name in (RECORDS, WARC, KEY, CERTIFICATE, 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\`|]|^[A-Za-z]:")
 
 
-def write_evidence_package(archive, version_ids: Iterable[int],  # noqa: ANN001
+def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
                            folder: Path | str, *, redacted: Mapping[int, bytes] | None = None,
                            extra: Mapping[str, bytes] | None = None,
                            description: str | None = None) -> Path:
@@ -57,49 +58,49 @@ def write_evidence_package(archive, version_ids: Iterable[int],  # noqa: ANN001
         raise InvalidInput(f"{folder} is not empty: choose a new folder for the package")
     created = not folder.exists()
     try:
-        _write(archive, ids, folder, stand_ins, redacted, produced, description)
+        _write(source, ids, folder, stand_ins, redacted, produced, description)
     except BaseException:
         _empty(folder, remove=created)
         raise
     return folder
 
 
-def _write(archive, ids: list[int], folder: Path,  # noqa: ANN001
+def _write(source: ExportSource, ids: list[int], folder: Path,
            stand_ins: dict[int, Rendering], redacted: Mapping[int, bytes] | None,
            produced: dict[str, bytes], description: str | None) -> None:
     (folder / PROOFS).mkdir(parents=True, exist_ok=True)
-    listed, sources = _write_records(archive, ids, stand_ins, folder / RECORDS)
+    listed, sources = _write_records(source, ids, stand_ins, folder / RECORDS)
     with open(folder / WARC, "wb") as out:
-        write_warc(archive, ids, out, redacted=redacted)
-    for version, proof in zip(listed, archive.proofs([v.version for v in listed])):
+        write_warc(source, ids, out, redacted=redacted)
+    for version, proof in zip(listed, source.proofs([v.version for v in listed])):
         if version.payload is not Payload.INCLUDED:
             proof["content"] = None  # a redacted version's content is what is withheld
         (folder / PROOFS / f"version-{version.version}.json").write_bytes(
             orjson.dumps(proof, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    (folder / KEY).write_bytes(archive.public_key_pem())
+    (folder / KEY).write_bytes(source.public_key_pem())
     files = []
     for name, data in produced.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         files.append(CertifiedFile(name, len(data), hashlib.sha256(data).hexdigest()))
-    (folder / CERTIFICATE).write_text(render_certificate(archive, listed, sources, files,
+    (folder / CERTIFICATE).write_text(render_certificate(source, listed, sources, files,
                                                          description), encoding="utf-8")
-    agency = ", ".join(a.name for a in archive.agencies())
+    agency = ", ".join(source.agency_names())
     bagit.make_bag(str(folder), {
         "Source-Organization": agency,
         "External-Description": f"Evidence package of {len(ids)} archived version(s) "
-                                f"from civicarchive archive {archive.archive_id}",
-        "External-Identifier": f"urn:civicarchive:{archive.archive_id}",
+                                f"from civicarchive archive {source.archive_id}",
+        "External-Identifier": f"urn:civicarchive:{source.archive_id}",
     }, checksums=["sha256"])
 
 
-def _write_records(archive, ids: list[int], stand_ins: dict[int, Rendering],  # noqa: ANN001
+def _write_records(source: ExportSource, ids: list[int], stand_ins: dict[int, Rendering],
                    path: Path) -> tuple[list[CertifiedVersion], set[str]]:
     """records.jsonl, one line per version; returns what the certificate lists."""
     listed, sources = [], set()
     with open(path, "wb") as out:
-        for version in read_versions(archive, ids, stand_ins):
+        for version in read_versions(source, ids, stand_ins):
             record = {"version": version.id, "item": version.item_id,
                       "account": version.account_id, "native_id": version.native_id,
                       "kind": version.kind, "url": version.url, "event": version.event,

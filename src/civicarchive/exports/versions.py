@@ -16,24 +16,48 @@ import enum
 import hashlib
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import orjson
-import sqlalchemy as sa
 
 from civicarchive.errors import InvalidInput, NotFound
-from civicarchive.store import schema as t
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.canonical import canonical_json
-from civicarchive.store.entries import version_entry_of, version_rows
-from civicarchive.store.sql import SqlRecordStore
+from civicarchive.store.entries import version_entry_of
 
-__all__ = ["CHUNK", "Blob", "ExportedVersion", "Payload", "Rendering", "read_versions",
-           "renderings"]
+__all__ = ["CHUNK", "Blob", "ExportSource", "ExportedVersion", "Payload", "Rendering",
+           "read_versions", "renderings"]
 
 CHUNK = 500
 OCTET_STREAM = "application/octet-stream"
+
+
+class ExportSource(Protocol):
+    """What the export writers read of an archive: its identity and key, the versions with
+    their blobs, and their inclusion proofs. The application layer provides it."""
+
+    archive_id: str
+    public_key_fingerprint: str
+    blob_store: BlobStore
+
+    def agency_names(self) -> list[str]:
+        """The agencies the archive keeps records for."""
+
+    def now(self) -> datetime:
+        """The time to stamp on what is written."""
+
+    def export_rows(self, version_ids: Collection[int]) -> dict[int, tuple]:
+        """Version id -> its `store.entries.version_rows()` columns followed by content
+        sha256, content data, raw sha256, raw data and raw media type (None where a blob
+        is absent, or kept in the blob store rather than inline)."""
+
+    def proofs(self, version_ids: Iterable[int]) -> Iterator[dict]:
+        """Inclusion proofs of the versions, in order."""
+
+    def public_key_pem(self) -> bytes:
+        """The archive's Ed25519 public key."""
 
 
 class Payload(enum.StrEnum):
@@ -155,32 +179,19 @@ def renderings(redacted: Mapping[int, bytes] | None, ids: Collection[int]
     return found
 
 
-def read_versions(archive, version_ids: Iterable[int],  # noqa: ANN001
+def read_versions(source: ExportSource, version_ids: Iterable[int],
                   renderings: Mapping[int, Rendering] | None = None,
                   chunk: int = CHUNK) -> Iterator[ExportedVersion]:
     """The versions in the order given (repeats too); NotFound names the first missing id."""
     renderings = renderings or {}
     ids = iter(version_ids)
     while batch := [v for _, v in zip(range(chunk), ids)]:
-        with archive.store.read() as conn:
-            rows = {row[1]: tuple(row) for row in
-                    conn.execute(_query(archive.store, dict.fromkeys(batch)))}
+        rows = source.export_rows(dict.fromkeys(batch))
         for version_id in batch:
             row = rows.get(version_id)
             if row is None:
                 raise NotFound("version", version_id)
-            yield _exported(archive.store.blob_store, row, renderings.get(version_id))
-
-
-def _query(store: SqlRecordStore, ids: Iterable[int]) -> sa.Select:
-    content, raw = t.blobs.alias("content_blob"), t.blobs.alias("raw_blob")
-    v = t.versions.c
-    return version_rows() \
-        .add_columns(content.c.sha256, content.c.data, raw.c.sha256, raw.c.data,
-                     raw.c.media_type) \
-        .outerjoin(content, content.c.sha256 == v.content_sha256) \
-        .outerjoin(raw, raw.c.sha256 == v.raw_sha256) \
-        .where(store.member_of(v.id, ids))
+            yield _exported(source.blob_store, row, renderings.get(version_id))
 
 
 def _exported(blobs: BlobStore, row: tuple, rendering: Rendering | None) -> ExportedVersion:

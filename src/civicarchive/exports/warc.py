@@ -24,7 +24,8 @@ import orjson
 from warcio.warcwriter import WARCWriter
 
 from civicarchive.clock import format_time
-from civicarchive.exports.versions import ExportedVersion, Payload, read_versions, renderings
+from civicarchive.exports.versions import (ExportedVersion, ExportSource, Payload, read_versions,
+                                           renderings)
 
 __all__ = ["REDACTED_HEADER", "record_id", "write_warc"]
 
@@ -42,7 +43,7 @@ def record_id(archive_id: str, name: str) -> str:
     return f"<urn:uuid:{uuid.uuid5(uuid.UUID(archive_id), name)}>"
 
 
-def write_warc(archive, version_ids: Iterable[int], stream: BinaryIO, *,  # noqa: ANN001
+def write_warc(source: ExportSource, version_ids: Iterable[int], stream: BinaryIO, *,
                redacted: Mapping[int, bytes] | None = None) -> int:
     """Write a gzipped WARC of the versions to `stream`; returns the records written.
 
@@ -54,19 +55,19 @@ def write_warc(archive, version_ids: Iterable[int], stream: BinaryIO, *,  # noqa
     stand_ins = renderings(redacted, set(ids))
     writer = WARCWriter(stream, gzip=True, warc_version="1.1")
     info = {"software": "civicarchive", "format": "WARC File Format 1.1",
-            "archive-id": archive.archive_id,
-            "public-key-sha256": archive.public_key_fingerprint,
+            "archive-id": source.archive_id,
+            "public-key-sha256": source.public_key_fingerprint,
             "description": "Archived government social media records, one resource "
                            "record of raw captured bytes and one metadata record per version"}
     warcinfo = writer.create_warcinfo_record(None, info)
     warcinfo.rec_headers.replace_header("WARC-Record-ID",
-                                        record_id(archive.archive_id, "warcinfo"))
-    warcinfo.rec_headers.replace_header("WARC-Date", format_time(archive.clock.now()))
+                                        record_id(source.archive_id, "warcinfo"))
+    warcinfo.rec_headers.replace_header("WARC-Date", format_time(source.now()))
     writer.write_record(warcinfo)
     written = 1
-    namespace = uuid.UUID(archive.archive_id)
-    for version in read_versions(archive, ids, stand_ins):
-        written += _write_version(writer, archive.archive_id, namespace, version)
+    namespace = uuid.UUID(source.archive_id)
+    for version in read_versions(source, ids, stand_ins):
+        written += _write_version(writer, source.archive_id, namespace, version)
     return written
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from civicarchive.errors import InvalidInput
-from civicarchive.records.model import Hold, HoldScope, RecordFacts
+from civicarchive.model.custody import Hold, HoldScope, RecordFacts
 
 # A quoted phrase (possibly negated) or a run of characters that are neither space nor quote.
 _TOKEN = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from civicarchive.policy.model import RecordSeries, Retention, Trigger
 from civicarchive.records.holds import covers, describe
-from civicarchive.records.model import Eligibility, Hold, RecordFacts
+from civicarchive.model.custody import Eligibility, Hold, RecordFacts
 
 # The event name that starts retention when a record is taken down. Washington's GS50-01-12
 # counts online content as "provided" until it is taken down, so its two years start then.

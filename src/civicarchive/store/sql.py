@@ -62,6 +62,11 @@ class WriteTx:
     def add(self, table: str, row: dict) -> None:
         self.rows[table].append(row)
 
+    def set_identity(self, archive_id: str, public_key_b64: str) -> None:
+        """Record a new archive's id and public key (once, at `init`)."""
+        self.conn.execute(t.archive_info.insert(), [{
+            "id": archive_id, "created_at": self.now, "public_key": public_key_b64}])
+
     def put_blob(self, sha256: bytes, data: bytes, media_type: str) -> None:
         """Store a blob once; small ones go inline, large ones to the BlobStore."""
         if sha256 in self._blob_shas:
@@ -221,6 +226,12 @@ class SqlRecordStore:
                 return stream.read()
         except FileNotFoundError:
             return None
+
+    def identity(self) -> tuple[str, str]:
+        """The archive's id and its public key (base64), as `init` recorded them."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(t.archive_info)).one()
+        return row.id, row.public_key
 
     def counts(self) -> dict[str, int]:
         names = {"agencies": t.agencies, "accounts": t.accounts, "items": t.items,

@@ -1,11 +1,11 @@
 """Productions: the records of a request, reviewed and redacted, given to the requester.
 
-Mixed into `Archive`. `produce` builds the `Production` (model/production.py), where
-redacted words are already replaced by `Redaction` markers, and writes from it a PDF with
-a production number on every page, CSV, JSONL and a manifest, inside a BagIt evidence
-package whose WARC and records carry a redacted rendering, never the captured bytes, for
-every version of a redacted record; the inclusion proofs still tie each version's hashes
-to a signed checkpoint.
+`produce` builds the `Production` (model/production.py), where redacted words are already
+replaced by `Redaction` markers, and writes from it a PDF with a production number on
+every page, CSV, JSONL and a manifest, inside a BagIt evidence package whose WARC and
+records carry a redacted rendering, never the captured bytes, for every version of a
+redacted record; the inclusion proofs still tie each version's hashes to a signed
+checkpoint.
 """
 
 from __future__ import annotations
@@ -16,60 +16,69 @@ import re
 from pathlib import Path
 
 import orjson
-import sqlalchemy as sa
 
-from civicarchive import exports
+from civicarchive.app.context import ArchiveContext
+from civicarchive.app.evidence import Evidence
+from civicarchive.app.reading import Reading
+from civicarchive.app.registry import Registry
+from civicarchive.app.requests import Requests
+from civicarchive.clock import format_time
 from civicarchive.errors import InvalidInput
 from civicarchive.model.production import (ProducedItem, ProducedMedia, ProducedVersion,
                                            Production, WithheldRecord, plain,
                                            production_number)
-from civicarchive.clock import format_time
 from civicarchive.model.record import Event, Item, text_of
 from civicarchive.records.redaction import apply, span_of
 from civicarchive.records.requests import Action, Mark, MediaRedaction, RequestState
-from civicarchive.store import schema as t
+from civicarchive.store import requests as sql
 from civicarchive.store.canonical import canonical_json
 
 PREFIX = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,30}$")
 IMAGE_LIMIT = 8 * 2**20  # larger images are named, not embedded
 
 
-class Producing:
-    """Productions of a request; needs Casework and the archive's readers."""
+class Productions:
+    """Productions of a request."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading,
+                 requests: Requests, evidence: Evidence) -> None:
+        self.context = context
+        self.registry = registry
+        self.reading = reading
+        self.requests = requests
+        self.evidence = evidence
 
     def produce(self, request_id: int, actor: str, folder: Path | str | None = None,
                 prefix: str | None = None) -> dict:
         """Produce every record marked responsive (withheld ones go in the withholding
         log). Refuses while records of the collection are still unreviewed."""
-        with self.store.read() as conn:
-            row = self._request_row(conn, request_id)
-            state = self._state(conn, request_id)
+        from civicarchive import exports
+        detail = self.requests.show(request_id)
+        state = self.requests.state(request_id)
+        number = detail["number"]
         if state.unreviewed():
-            raise InvalidInput(f"{len(state.unreviewed())} record(s) of request {row.number} "
-                               "are not reviewed yet: mark them with `civicarchive requests "
-                               "mark` before producing")
+            raise InvalidInput(f"{len(state.unreviewed())} record(s) of request {number} "
+                               "are not reviewed yet: mark them before producing")
         responsive = state.with_mark(Mark.RESPONSIVE)
         if not responsive:
-            raise InvalidInput(f"no record of request {row.number} is marked responsive: "
+            raise InvalidInput(f"no record of request {number} is marked responsive: "
                                "nothing to produce")
-        agency = self.agencies()[0]
+        agency = self.registry.agencies()[0]
         prefix = (prefix or re.sub(r"[^A-Z0-9]+", "-", agency.slug.upper()).strip("-")[:24]
                   + "-")
         if not PREFIX.match(prefix):
             raise InvalidInput(f"production number prefix {prefix!r}: use capital letters, "
-                               "digits, - and _ (at most 31), e.g. CITY-")
-        with self.store.read() as conn:
-            last = conn.execute(sa.select(sa.func.max(t.productions.c.last_number)).where(
-                t.productions.c.prefix == prefix)).scalar()
-            sequence = conn.execute(sa.select(sa.func.count()).where(
-                t.productions.c.request_id == request_id)).scalar_one() + 1
+                               "digits, - and _ (at most 31), e.g. CITY-", parameter="prefix")
+        with self.context.read() as conn:
+            last = sql.last_production_number(conn, prefix)
+            sequence = sql.production_count(conn, request_id) + 1
         folder = Path(folder) if folder else \
-            self.settings.exports_dir / f"{row.number}-production-{sequence}"
-        built = _Builder(self, state)
+            self.context.settings.exports_dir / f"{number}-production-{sequence}"
+        built = _Builder(self.registry, self.reading, state)
         production = Production(
-            agency=agency.name, title=f"Request {row.number}, production {sequence}",
-            prefix=prefix, first_number=(last or 0) + 1,
-            produced_at=format_time(self.clock.now()),
+            agency=agency.name, title=f"Request {number}, production {sequence}",
+            prefix=prefix, first_number=last + 1,
+            produced_at=format_time(self.context.clock.now()),
             items=built.tree(responsive), withheld=built.withheld_log())
         rendered = exports.render_production(production)
         first, last_number = production.first_number, production.first_number + \
@@ -80,25 +89,23 @@ class Producing:
         exports.write_jsonl(production, rendered.ranges, jsonl)
         manifest = canonical_json(_manifest(production, rendered, numbers, built))
         exports.write_evidence_package(
-            self, built.version_ids, folder, redacted=built.redacted,
+            self.evidence.source, built.version_ids, folder, redacted=built.redacted,
             extra={"production.pdf": rendered.pdf,
                    "production.csv": csv_text.getvalue().encode(),
                    "production.jsonl": jsonl.getvalue(), "manifest.json": manifest},
-            description=f"{production.title} for {row.requester}: {len(built.produced)} "
-                        f"record(s) on {rendered.pages} page(s) numbered "
-                        f"{numbers[0]}-{numbers[1]}; {len(production.withheld)} "
+            description=f"{production.title} for {detail['requester']}: "
+                        f"{len(built.produced)} record(s) on {rendered.pages} page(s) "
+                        f"numbered {numbers[0]}-{numbers[1]}; {len(production.withheld)} "
                         "record(s) withheld (see the withholding log in production.pdf and "
                         "manifest.json).")
         digest = hashlib.sha256(manifest).hexdigest()
-        with self._write() as tx:
-            production_id = tx.next_id("productions")
-            tx.conn.execute(t.productions.insert(), [{
-                "id": production_id, "request_id": request_id, "prefix": prefix,
-                "first_number": first, "last_number": last_number,
-                "items": len(built.produced), "withheld": len(production.withheld),
-                "folder": str(folder), "manifest_sha256": digest, "produced_at": tx.now,
-                "produced_by": actor}])
-            self._add_event(tx, request_id, Action.PRODUCED, {
+        with self.context.write() as tx:
+            production_id = sql.add_production(tx, {
+                "request_id": request_id, "prefix": prefix, "first_number": first,
+                "last_number": last_number, "items": len(built.produced),
+                "withheld": len(production.withheld), "folder": str(folder),
+                "manifest_sha256": digest}, actor)
+            self.requests.record_event(tx, request_id, Action.PRODUCED, {
                 "production": production_id, "first": first, "last": last_number,
                 "items": len(built.produced), "withheld": len(production.withheld),
                 "manifest_sha256": digest}, actor)
@@ -112,16 +119,20 @@ class _Builder:
     """Turns a request's marked records into produced items, collecting the versions the
     package must prove and the redacted renderings that replace their payloads."""
 
-    def __init__(self, archive, state: RequestState) -> None:  # noqa: ANN001
-        self.archive = archive
+    def __init__(self, registry: Registry, reading: Reading, state: RequestState) -> None:
+        self.registry = registry
+        self.reading = reading
         self.state = state
         self.responsive = set(state.with_mark(Mark.RESPONSIVE))
         self.withheld = set(state.with_mark(Mark.WITHHELD))
         self.produced: list[int] = []
         self.version_ids: list[int] = []
         self.redacted: dict[int, bytes] = {}
-        self.items: dict[int, Item] = {i: archive.item(i) for i in
+        self.items: dict[int, Item] = {i: reading.item(i) for i in
                                        self.responsive | self.withheld}
+        self.media = {i: reading.media_of(i) for i in self.responsive}
+        self.purged = reading.purged_of(set(self.items) | {
+            m for names in self.media.values() for m in names.values()})
 
     def tree(self, responsive: list[int]) -> tuple[ProducedItem, ...]:
         by_key = {(item.account_id, item.native_id): item_id
@@ -146,18 +157,18 @@ class _Builder:
                               exemption=mark.exemption or "", citation=mark.citation or "")
 
     def _item(self, item_id: int, children: dict[int, list[int]]) -> ProducedItem:
-        archive, item = self.archive, self.items[item_id]
+        reading, item = self.reading, self.items[item_id]
         self.produced.append(item_id)
-        account = archive.account(item.account_id)
+        account = self.registry.account(item.account_id)
         redactions = self.state.redactions_of(item_id)
         phrases = [(r.phrase, r.reason) for r in redactions if not isinstance(r, MediaRedaction)]
         media_redactions = {r.media: r.reason for r in redactions
                             if isinstance(r, MediaRedaction)}
         versions = []
-        for version in archive.history(item_id):
-            if archive.purged(version.id):
+        for version in reading.history(item_id):
+            if version.id in self.purged:
                 continue
-            text = text_of(archive.content(version))
+            text = text_of(reading.content(version))
             spans = [(s, e, reason) for phrase, reason in phrases
                      for s, e in span_of(text, phrase)]
             shown = apply(text, spans)
@@ -185,19 +196,19 @@ class _Builder:
             media=self._media(item_id, media_redactions), thread=thread)
 
     def _media(self, item_id: int, withheld: dict[str, str]) -> tuple[ProducedMedia, ...]:
-        archive, found = self.archive, []
-        for name, media_id in sorted(archive._media_names(item_id).items()):
-            history = [v for v in archive.history(media_id) if not archive.purged(v.id)]
+        reading, found = self.reading, []
+        for name, media_id in sorted(self.media[item_id].items()):
+            history = [v for v in reading.history(media_id) if v.id not in self.purged]
             if not history:
                 continue
             latest = history[-1]
-            content = archive.content(latest) or {}
+            content = reading.content(latest) or {}
             media_type = str(content.get("media_type") or "application/octet-stream")
             if name in withheld:
                 found.append(ProducedMedia(name, media_type, None, withheld[name]))
                 rendering = {"item": media_id, "withheld": withheld[name], "redacted": True}
             else:
-                raw = archive.raw(latest) if media_type.startswith("image/") else None
+                raw = reading.raw(latest) if media_type.startswith("image/") else None
                 found.append(ProducedMedia(name, media_type,
                                            raw if raw and len(raw) <= IMAGE_LIMIT else None))
                 rendering = None

@@ -1,8 +1,8 @@
 """Public records requests: intake with due dates, the collection, review marks,
-redactions (with suggestions for personal information) and status. Mixed into `Archive`;
-productions are in `producing.py`.
+redactions (with suggestions for personal information) and status. Productions are in
+`productions.py`.
 
-Every action is a `request_events` row (the request's state is those rows folded, see
+Every action is a request event (the request's state is those events folded, see
 records/requests.py) and an audit event in the ledger. Redacted words are kept only in
 the request's own events, never in the audit log.
 """
@@ -13,27 +13,39 @@ import hashlib
 from datetime import date, datetime
 
 import orjson
-import sqlalchemy as sa
 
+from civicarchive.app.context import ArchiveContext
+from civicarchive.app.custody import Custody
+from civicarchive.app.finding import Finding
+from civicarchive.app.reading import Reading
+from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput, NotFound
-from civicarchive.model.record import Kind, text_of
+from civicarchive.model.record import Item, Kind, text_of
 from civicarchive.records import deadlines as due, pii
 from civicarchive.records.redaction import span_of
 from civicarchive.records.requests import (Action, Mark, RequestState, RequestStatus,
                                            deadline_status, fold, review_mark, suggestion_key)
-from civicarchive.store import schema as t
+from civicarchive.store import requests as sql
 
 MAX_COLLECTED = 100_000
 THIRD_PARTY_KINDS = frozenset({Kind.COMMENT, Kind.REPLY, Kind.MESSAGE})
 
 
-class Casework:
-    """Records requests; needs `store`, `clock`, `_write`, `policy`, `search`, `item`."""
+class Requests:
+    """Records requests from intake to review; `Productions` produces them."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading,
+                 custody: Custody, finding: Finding) -> None:
+        self.context = context
+        self.registry = registry
+        self.reading = reading
+        self.custody = custody
+        self.finding = finding
 
     # -- intake -------------------------------------------------------------------------
 
-    def new_request(self, requester: str, received_at: datetime, description: str,
-                    actor: str, contact: str | None = None) -> int:
+    def new(self, requester: str, received_at: datetime, description: str, actor: str,
+            contact: str | None = None) -> int:
         """Log a request; its due dates come from the adopted policy's deadlines and
         calendar, counted from `received_at` in the agency's local time (give its offset)."""
         if not (requester.strip() and description.strip()):
@@ -41,22 +53,17 @@ class Casework:
                                "records asked for")
         if received_at.tzinfo is None:
             raise InvalidInput("give the time the request was received with its UTC offset, "
-                               "e.g. 2026-11-04T10:30-08:00")
-        policy_id, adopted = self.policy()
+                               "e.g. 2026-11-04T10:30-08:00", parameter="received")
+        policy_id, adopted = self.custody.policy()
         dates = [{"name": d.name, "due": d.due.isoformat(), "days": d.days,
                   "count": d.count.value, "citation": d.citation, "uncertain": d.uncertain}
                  for d in due.due_dates(received_at, adopted.requests)]
-        with self._write() as tx:
-            request_id = tx.next_id("requests")
-            year = received_at.year
-            count = tx.conn.execute(sa.select(sa.func.count()).where(
-                t.requests.c.number.like(f"R-{year}-%"))).scalar_one()
-            number = f"R-{year}-{count + 1:04d}"
-            tx.conn.execute(t.requests.insert(), [{
-                "id": request_id, "number": number, "requester": requester.strip(),
-                "contact": contact, "description": description.strip(),
-                "received_at": received_at.isoformat(), "deadlines": orjson.dumps(dates).decode(),
-                "policy_id": policy_id, "created_at": tx.now, "created_by": actor}])
+        with self.context.write() as tx:
+            request_id, number = sql.add_request(tx, {
+                "requester": requester.strip(), "contact": contact,
+                "description": description.strip(), "received_at": received_at.isoformat(),
+                "deadlines": orjson.dumps(dates).decode(), "policy_id": policy_id},
+                received_at.year, actor)
             tx.audit(actor, "request.new", f"request {request_id}",
                      {"number": number, "received_at": received_at.isoformat(),
                       "due": [d["due"] for d in dates]})
@@ -64,29 +71,18 @@ class Casework:
 
     # -- reading ------------------------------------------------------------------------
 
-    def _request_row(self, conn: sa.Connection, request_id: int) -> sa.Row:
-        row = conn.execute(sa.select(t.requests).where(t.requests.c.id == request_id)).first()
-        if row is None:
-            raise NotFound("request", request_id)
-        return row
+    def state(self, request_id: int) -> RequestState:
+        """A request's collection, marks, redactions and status, from its events."""
+        with self.context.read() as conn:
+            _row(conn, request_id)
+            return _state(conn, request_id)
 
-    def request_state(self, request_id: int) -> RequestState:
-        with self.store.read() as conn:
-            self._request_row(conn, request_id)
-            return self._state(conn, request_id)
-
-    def _state(self, conn: sa.Connection, request_id: int) -> RequestState:
-        e = t.request_events.c
-        return fold((row.action, orjson.loads(row.details)) for row in conn.execute(
-            sa.select(e.action, e.details).where(e.request_id == request_id).order_by(e.id)))
-
-    def request(self, request_id: int, today: date | None = None) -> dict:
+    def show(self, request_id: int, today: date | None = None) -> dict:
         """A request's details: deadlines (business days left), collection, productions."""
-        with self.store.read() as conn:
-            row = self._request_row(conn, request_id)
-            state = self._state(conn, request_id)
-            productions = conn.execute(sa.select(t.productions).where(
-                t.productions.c.request_id == request_id).order_by(t.productions.c.id)).all()
+        with self.context.read() as conn:
+            row = _row(conn, request_id)
+            state = _state(conn, request_id)
+            productions = sql.productions(conn, request_id)
         return {"id": row.id, "number": row.number, "requester": row.requester,
                 "contact": row.contact, "description": row.description,
                 "received_at": row.received_at, "status": state.status.value,
@@ -100,21 +96,21 @@ class Casework:
                                  "produced_at": p.produced_at, "produced_by": p.produced_by}
                                 for p in productions]}
 
-    def _deadlines(self, row: sa.Row, state: RequestState, today: date | None) -> list[dict]:
-        _, adopted = self.policy()
+    def _deadlines(self, row, state: RequestState, today: date | None  # noqa: ANN001
+                   ) -> list[dict]:
+        _, adopted = self.custody.policy()
         offset = datetime.fromisoformat(row.received_at).tzinfo
-        today = today or self.clock.now().astimezone(offset).date()
+        today = today or self.context.clock.now().astimezone(offset).date()
         return deadline_status(orjson.loads(row.deadlines), today, adopted.requests.holidays,
                                state.status)
 
-    def requests(self, today: date | None = None) -> list[dict]:
+    def list(self, today: date | None = None) -> list[dict]:
         """Every request with its status and the next deadline still open."""
-        with self.store.read() as conn:
-            ids = [i for (i,) in conn.execute(sa.select(t.requests.c.id).order_by(
-                t.requests.c.id))]
+        with self.context.read() as conn:
+            ids = sql.request_ids(conn)
         listing = []
         for request_id in ids:
-            detail = self.request(request_id, today)
+            detail = self.show(request_id, today)
             upcoming = [d for d in detail["deadlines"] if d["business_days_left"] is not None]
             listing.append({key: detail[key] for key in (
                 "id", "number", "requester", "received_at", "status", "items", "unreviewed")}
@@ -122,59 +118,53 @@ class Casework:
                    else None})
         return listing
 
-    def request_log(self, request_id: int) -> list[dict]:
+    def log(self, request_id: int) -> list[dict]:
         """What happened to a request, in order (redacted words are left out)."""
-        e = t.request_events.c
-        with self.store.read() as conn:
-            self._request_row(conn, request_id)
-            rows = conn.execute(sa.select(t.request_events).where(e.request_id == request_id)
-                                .order_by(e.id)).all()
-        log = []
-        for row in rows:
-            details = orjson.loads(row.details)
-            details.pop("phrase", None)
-            log.append({"at": row.at, "actor": row.actor, "action": row.action,
-                        "details": details})
-        return log
+        with self.context.read() as conn:
+            _row(conn, request_id)
+            events = list(sql.events(conn, request_id))
+        for event in events:
+            event["details"].pop("phrase", None)
+        return [{"at": e["at"], "actor": e["actor"], "action": e["action"],
+                 "details": e["details"]} for e in events]
 
     # -- changing -----------------------------------------------------------------------
 
-    def _event(self, request_id: int, action: Action, details: dict, actor: str,
-               audit: dict | None = None) -> None:
-        with self._write() as tx:
-            self._request_row(tx.conn, request_id)
-            self._add_event(tx, request_id, action, details, actor, audit)
-
-    def _add_event(self, tx, request_id: int, action: Action, details: dict,  # noqa: ANN001
-                   actor: str, audit: dict | None = None) -> None:
-        tx.conn.execute(t.request_events.insert(), [{
-            "id": tx.next_id("request_events"), "request_id": request_id, "at": tx.now,
-            "actor": actor, "action": action.value,
-            "details": orjson.dumps(details).decode()}])
+    def record_event(self, tx, request_id: int, action: Action, details: dict,  # noqa: ANN001
+                     actor: str, audit: dict | None = None) -> None:
+        """Append an event to a request in the write transaction `tx`, with its audit
+        event (`audit` replaces the details there, e.g. to leave out redacted words)."""
+        _row(tx.conn, request_id)
+        sql.add_event(tx, request_id, action.value, details, actor)
         tx.audit(actor, f"request.{action.value}", f"request {request_id}",
                  details if audit is None else audit)
+
+    def _event(self, request_id: int, action: Action, details: dict, actor: str) -> None:
+        with self.context.write() as tx:
+            self.record_event(tx, request_id, action, details, actor)
 
     def collect(self, request_id: int, actor: str, items: list[int] | None = None,
                 query: str | None = None, all_versions: bool = False) -> int:
         """Add records to a request's collection: named items, or every record a search
         finds (the search is saved with the request). Returns how many were new."""
-        self.request_state(request_id)  # it exists
+        self.state(request_id)  # it exists
         found: list[int] = []
         if query:
             offset = 0
             while True:
-                page = self.search(query, all_versions=all_versions, limit=1000,
-                                   offset=offset, facets=False)
+                page = self.finding.search(query, all_versions=all_versions, limit=1000,
+                                           offset=offset, facets=False)
                 found += [hit.item for hit in page.hits]
                 offset += 1000
                 if offset >= page.total:
                     break
                 if offset >= MAX_COLLECTED:
                     raise InvalidInput(f"the search finds {page.total:,} records: narrow it "
-                                       f"(at most {MAX_COLLECTED:,} per request)")
+                                       f"(at most {MAX_COLLECTED:,} per request)",
+                                       parameter="query")
         for item in items or []:
-            self.item(item)
-        state = self.request_state(request_id)
+            self.reading.item(item)
+        state = self.state(request_id)
         wanted = list(dict.fromkeys(found + list(items or [])))
         new = [i for i in wanted if i not in state.items]
         source = f"search: {query}" + (" (all versions)" if all_versions else "") if query \
@@ -186,7 +176,7 @@ class Casework:
              exemption: str | None = None, citation: str | None = None) -> None:
         """Review marks: responsive, non-responsive, or withheld under an exemption."""
         checked = review_mark(mark, exemption, citation)
-        state = self.request_state(request_id)
+        state = self.state(request_id)
         outside = sorted(set(items) - set(state.items))
         if outside:
             raise InvalidInput(f"item(s) {', '.join(map(str, outside))} are not in request "
@@ -202,57 +192,61 @@ class Casework:
         """Redact words (a phrase, or a span of one version's text: either way every
         occurrence in every version of the record) or a whole media file, with a reason."""
         if not reason.strip():
-            raise InvalidInput("a redaction needs a reason: the exemption and its citation")
-        state = self.request_state(request_id)
+            raise InvalidInput("a redaction needs a reason: the exemption and its citation",
+                               parameter="reason")
+        state = self.state(request_id)
         if item not in state.items:
             raise InvalidInput(f"item {item} is not in request {request_id}'s collection")
         if span is not None:
             if version is None:
-                raise InvalidInput("a span is counted in one version's text: give --version")
+                raise InvalidInput("a span is counted in one version's text: name the version",
+                                   parameter="version")
             text = self._version_text(item, version)
             start, end = span
             if not 0 <= start < end <= len(text):
                 raise InvalidInput(f"span {start}:{end} is outside version {version}'s text "
-                                   f"({len(text)} characters)")
+                                   f"({len(text)} characters)", parameter="span")
             phrase = text[start:end]
         details: dict = {"item": item, "reason": reason.strip()}
         if media is not None:
-            if media not in self._media_names(item):
-                raise InvalidInput(f"item {item} has no media file by that name: see "
-                                   f"`civicarchive show {item}`")
+            if media not in self.reading.media_of(item):
+                raise InvalidInput(f"item {item} has no media file by that name: see the "
+                                   "record (show)", parameter="media")
             details["media"] = media
         elif phrase:
-            texts = [text_of(c) for c in self._contents(item)]
-            if not any(span_of(text, phrase) for text in texts):
-                raise InvalidInput(f"item {item}'s text does not contain that phrase")
+            if not any(span_of(text_of(c), phrase) for c in self.contents(item)):
+                raise InvalidInput(f"item {item}'s text does not contain that phrase",
+                                   parameter="phrase")
             details["phrase"] = phrase
         else:
             raise InvalidInput("say what to redact: a phrase, a span of a version, or a media "
                                "file")
-        with self._write() as tx:
-            self._request_row(tx.conn, request_id)
+        with self.context.write() as tx:
             redaction_id = tx.next_id("request_events")
             details["id"] = redaction_id
             audit = {k: v for k, v in details.items() if k != "phrase"}
             if phrase and media is None:
                 audit["phrase_sha256"] = hashlib.sha256(phrase.encode()).hexdigest()
-            self._add_event(tx, request_id, Action.REDACT, details, actor, audit)
+            self.record_event(tx, request_id, Action.REDACT, details, actor, audit)
         return redaction_id
 
     def unredact(self, request_id: int, redaction_id: int, why: str, actor: str) -> None:
+        """Withdraw a redaction, with the reason."""
         if not why.strip():
-            raise InvalidInput("removing a redaction needs a reason")
-        if redaction_id not in self.request_state(request_id).redactions:
+            raise InvalidInput("removing a redaction needs a reason", parameter="why")
+        if redaction_id not in self.state(request_id).redactions:
             raise NotFound("redaction", redaction_id)
         self._event(request_id, Action.UNREDACT, {"id": redaction_id, "why": why}, actor)
 
     def set_status(self, request_id: int, status: RequestStatus | str, actor: str,
                    note: str = "") -> None:
+        """Move a request to another status (e.g. closed), with a note."""
         try:
             status = RequestStatus(str(status).replace("-", "_"))
         except ValueError:
             raise InvalidInput(f"{status} is not a request status: use one of "
-                               + ", ".join(s.value for s in RequestStatus)) from None
+                               + ", ".join(s.value for s in RequestStatus),
+                               parameter="status") from None
         self._event(request_id, Action.STATUS, {"status": status.value, "note": note}, actor)
 
     # -- suggested redactions -----------------------------------------------------------
@@ -260,17 +254,16 @@ class Casework:
     def suggestions(self, request_id: int) -> list[dict]:
         """Personal information found in third-party records of the collection (those
         not withheld or non-responsive), with the decision taken on each so far."""
-        state = self.request_state(request_id)
+        state = self.state(request_id)
         redacted = {(r.item, getattr(r, "phrase", None)) for r in state.redactions.values()}
         found: dict[str, dict] = {}
         for item_id in sorted(state.items):
             mark = state.marks.get(item_id)
             if mark is not None and mark.mark is not Mark.RESPONSIVE:
                 continue
-            item = self.item(item_id)
-            if not self._third_party(item):
+            if not self._third_party(self.reading.item(item_id)):
                 continue
-            for content in self._contents(item_id):
+            for content in self.contents(item_id):
                 for s in pii.suggest(text_of(content)):
                     key = suggestion_key(item_id, s.text)
                     if key in found or (item_id, s.text) in redacted:
@@ -286,12 +279,13 @@ class Casework:
         """Accept suggestions (each becomes a redaction with `reason`) or reject them."""
         if accepted and not (reason and reason.strip()):
             raise InvalidInput("accepting a suggested redaction needs the reason: the "
-                               "exemption and its citation, e.g. 'RCW 42.56.230'")
+                               "exemption and its citation, e.g. 'RCW 42.56.230'",
+                               parameter="reason")
         pending = {s["key"]: s for s in self.suggestions(request_id)}
         unknown = [k for k in keys if k not in pending]
         if unknown:
-            raise InvalidInput(f"no suggestion {unknown[0]} in request {request_id}: see "
-                               "`civicarchive requests suggestions`")
+            raise InvalidInput(f"no suggestion {unknown[0]} in request {request_id}: see its "
+                               "suggestions")
         for key in keys:
             suggestion = pending[key]
             if accepted:
@@ -304,39 +298,36 @@ class Casework:
 
     # -- record details -----------------------------------------------------------------
 
-    def _third_party(self, item) -> bool:  # noqa: ANN001
+    def contents(self, item_id: int) -> list[dict]:
+        """The normalised content of every version of a record that is not purged."""
+        found = []
+        for version in self.reading.history(item_id):
+            content = self.reading.content(version)
+            if isinstance(content, dict):
+                found.append(content)
+        return found
+
+    def _third_party(self, item: Item) -> bool:
         if Kind(item.kind) not in THIRD_PARTY_KINDS:
             return False
-        account = self.account(item.account_id)
+        account = self.registry.account(item.account_id)
         author = (item.author or "").lower().removeprefix("@")
         return author != account.handle.lower().removeprefix("@")
 
-    def _contents(self, item_id: int) -> list[dict]:
-        contents = []
-        for version in self.history(item_id):
-            content = self.content(version)
-            if isinstance(content, dict):
-                contents.append(content)
-        return contents
-
     def _version_text(self, item_id: int, version_id: int) -> str:
-        version = self.version(version_id)
+        version = self.reading.version(version_id)
         if version.item_id != item_id:
-            raise InvalidInput(f"version {version_id} is not a version of item {item_id}")
-        return text_of(self.content(version))
+            raise InvalidInput(f"version {version_id} is not a version of item {item_id}",
+                               parameter="version")
+        return text_of(self.reading.content(version))
 
-    def _media_names(self, item_id: int) -> dict[str, int]:
-        """The item's media files (media records under it, or itself when it is one):
-        name -> media item id."""
-        item = self.item(item_id)
-        i = t.items.c
-        with self.store.read() as conn:
-            rows = conn.execute(sa.select(i.id).where(
-                i.account_id == item.account_id, i.kind == Kind.MEDIA.value,
-                sa.or_(i.parent_native_id == item.native_id, i.id == item_id))).all()
-        names = {}
-        for (media_id,) in rows:
-            history = self.history(media_id)
-            content = self.content(history[-1]) or {}
-            names[str(content.get("file") or self.item(media_id).native_id)] = media_id
-        return names
+
+def _row(conn, request_id: int):  # noqa: ANN001, ANN202
+    row = sql.request(conn, request_id)
+    if row is None:
+        raise NotFound("request", request_id)
+    return row
+
+
+def _state(conn, request_id: int) -> RequestState:  # noqa: ANN001
+    return fold((e["action"], e["details"]) for e in sql.events(conn, request_id))

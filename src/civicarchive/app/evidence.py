@@ -1,0 +1,101 @@
+"""Proving the archive: `verify` re-derives everything, inclusion proofs for versions,
+and evidence exports (a WARC file, a BagIt package with proofs) that outside tools check.
+`ArchiveSource` is what the export writers read (exports/versions.py `ExportSource`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from civicarchive.app.context import ArchiveContext
+from civicarchive.app.reading import Reading
+from civicarchive.app.registry import Registry
+from civicarchive.errors import InvalidInput
+from civicarchive.store import records as record_sql
+from civicarchive.store.blobs import BlobStore
+from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
+from civicarchive.store.proof import build_proof, build_proofs
+from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
+
+EXPORT_FORMATS = ("warc", "bagit")
+
+
+class Evidence:
+    """Verification, proofs and evidence exports."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading) -> None:
+        self.context = context
+        self.reading = reading
+        self.source = ArchiveSource(context, registry)
+
+    def verify(self, progress: Progress | None = None, trusted_key_pem: bytes | None = None
+               ) -> VerifyReport:
+        """Re-derive every hash, entry, root and signature; see store/verification.py.
+        `trusted_key_pem` checks signatures against a published key instead of the
+        archive's own record of it."""
+        context = self.context
+        public = load_public_key(trusted_key_pem or context.public_key_b64.encode())
+        report = verify_store(context.store, public, context.archive_id, progress)
+        key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
+        if key_file.exists() and public_raw(load_public_key(key_file.read_bytes())) != \
+                context.public_key_raw:
+            report.problems.insert(0, Problem(str(key_file), "differs from the public key "
+                                              "recorded in the archive"))
+        return report
+
+    def proof(self, version_id: int) -> dict:
+        """A self-contained inclusion proof of one version (docs/proof-format.md)."""
+        return build_proof(self.context.store, version_id, self.context.public_key_raw)
+
+    def proofs(self, version_ids: Iterable[int]) -> Iterator[dict]:
+        """Proofs of many versions, in order, from one pass over the ledger."""
+        return self.source.proofs(version_ids)
+
+    def export(self, version_ids: list[int], fmt: str, target: Path) -> Path:
+        """Write versions as a WARC file or a BagIt evidence package (folder)."""
+        from civicarchive import exports
+        if not version_ids:
+            raise InvalidInput("nothing to export: name versions or items")
+        for version_id in version_ids:
+            self.reading.version(version_id)
+        if fmt == "warc":
+            with open(target, "wb") as out:
+                exports.write_warc(self.source, version_ids, out)
+        elif fmt == "bagit":
+            exports.write_evidence_package(self.source, version_ids, target)
+        else:
+            raise InvalidInput(f"unknown export format {fmt!r}: use "
+                               f"{' or '.join(EXPORT_FORMATS)}", parameter="fmt")
+        return target
+
+    def public_key_pem(self) -> bytes:
+        """The archive's public key, to publish for third-party verification."""
+        return self.context.public_key_pem()
+
+
+class ArchiveSource:
+    """The archive as the export writers read it."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry) -> None:
+        self.context = context
+        self.registry = registry
+        self.archive_id = context.archive_id
+        self.public_key_fingerprint = context.public_key_fingerprint
+        self.blob_store: BlobStore = context.store.blob_store
+
+    def agency_names(self) -> list[str]:
+        return [a.name for a in self.registry.agencies()]
+
+    def now(self) -> datetime:
+        return self.context.clock.now()
+
+    def export_rows(self, version_ids: Collection[int]) -> dict[int, tuple]:
+        with self.context.read() as conn:
+            return record_sql.export_rows(self.context.store, conn, version_ids)
+
+    def proofs(self, version_ids: Iterable[int]) -> Iterator[dict]:
+        return build_proofs(self.context.store, version_ids, self.context.public_key_raw)
+
+    def public_key_pem(self) -> bytes:
+        return self.context.public_key_pem()

@@ -1,0 +1,188 @@
+"""Bringing records in: observations, JSONL files and the platforms' own exports.
+
+Every path ends in `store.ingest.ingest_batch`, a transaction per batch that ends in a
+signed checkpoint, so an interrupted ingest is finished by running it again. The search
+index follows each ingest (see `Finding.feed`). `mark_absent` records as deleted what a
+complete source no longer holds; a full export uses it, and live capture will too.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from civicarchive.app.context import ArchiveContext
+from civicarchive.app.finding import Finding
+from civicarchive.app.registry import Registry
+from civicarchive.clock import parse_time
+from civicarchive.connectors import registry as importers
+from civicarchive.connectors.base import ImportContext, ImportProblem
+from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
+from civicarchive.errors import InvalidInput, NotFound
+from civicarchive.model.record import Event, Kind, Observation
+from civicarchive.store import records as record_sql
+from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
+from civicarchive.store.pipeline import WorkerStream, prepare_inline
+
+DEFAULT_BATCH = 2000
+FORMATS = list(importers.IMPORTERS)
+
+Progress = Callable[[IngestReport], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did: versions by kind, problems stepped over, evidence checked."""
+
+    ingest: IngestReport
+    entries: int  # read from the export (the ingest report also counts absent items)
+    format: str
+    source: str
+    problems: list[ImportProblem]
+    complete_kinds: list[str]
+    absent_marked_deleted: int
+    evidence: dict
+
+    def as_dict(self) -> dict:
+        counts = self.ingest.as_dict()
+        return {"format": self.format, "source": self.source, "entries": self.entries,
+                **{name: counts[name] for name in ("versions", "created",
+                                                   "edited", "deleted", "hidden", "unhidden",
+                                                   "restored", "unchanged")},
+                "by_kind": counts["by_kind"], "complete_kinds": self.complete_kinds,
+                "absent_marked_deleted": self.absent_marked_deleted,
+                "problems": [{"where": p.where, "what": p.what} for p in self.problems],
+                "evidence": self.evidence}
+
+
+class Ingesting:
+    """Ingest observations, JSONL and exports."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry, finding: Finding) -> None:
+        self.context = context
+        self.registry = registry
+        self.finding = finding
+
+    def ingest(self, observations: Iterable[Observation], source: str, actor: str = "system",
+               batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
+               ) -> IngestReport:
+        """Add what the observations show; idempotent, one transaction per batch."""
+        return self._ingest(prepare_inline(observations, batch_size), source, actor, progress)
+
+    def ingest_jsonl(self, path: Path, account_id: int, actor: str = "system",
+                     batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
+                     ) -> IngestReport:
+        """Ingest a JSONL file (docs/jsonl-format.md), checking every line before writing.
+
+        A malformed line stops the ingest before anything is written, naming file and line.
+        Lines are parsed and hashed in a worker process while this one writes.
+        """
+        self.registry.account(account_id)
+        problems = check_jsonl(path, account_id)
+        if problems:
+            more = " (showing the first 20)" if len(problems) >= 20 else ""
+            listing = "\n  ".join(str(p) for p in problems)
+            raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
+                               f"ingested. Fix them and run again:\n  {listing}",
+                               parameter="file")
+        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
+        return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress)
+
+    def import_export(self, path: Path | str, account_id: int, format: str | None = None,
+                      actor: str = "system", batch_size: int = DEFAULT_BATCH,
+                      progress: Progress | None = None, public_key: str | None = None,
+                      partial: bool = False) -> ImportReport:
+        """Import a platform's own export (zip, tar.gz, folder or file) of one account.
+
+        The format is detected unless named. Entries are read and hashed in a worker
+        process while this one writes, a batch per transaction: an interrupted import is
+        finished by running it again. Items of a kind the export holds completely that
+        are absent from it are recorded as deleted, unless the export is `partial` (a date
+        range, a selection). `public_key` is the account's key where a format can check
+        signatures (Bluesky: a did:key).
+        """
+        account = self.registry.account(account_id)
+        path = Path(path)
+        with ExportFiles.open(path) as files:
+            importer = importers.importer(format) if format else importers.detect(files)
+            if importer.platform not in (account.platform, "feed"):
+                raise InvalidInput(f"{path} is a {importer.platform} export, but account "
+                                   f"{account_id} is on {account.platform}: pick the "
+                                   "account it belongs to", parameter="account_id")
+            observed_at = self.context.clock.now()
+            context = ImportContext(account_id, observed_at,
+                                    evidence={"public_key": public_key} if public_key else {})
+            stream = WorkerStream(lambda: importer.read(files, context), batch_size,
+                                  finish=lambda: (context.problems, context.complete_kinds,
+                                                  context.evidence))
+            seen: set[tuple[str, str]] = set()
+
+            def batches() -> Iterator[list[Prepared]]:
+                for batch in stream:
+                    seen.update((p.kind, p.native_id) for p in batch)
+                    yield batch
+
+            source = f"import:{importer.format}:{path.name}"
+            report = self._ingest(batches(), source, actor, progress)
+            problems, complete, evidence = stream.result
+            evidence.pop("public_key", None)
+            if "export_generated_at" in evidence:  # the export's own time, where it says
+                observed_at = parse_time(evidence["export_generated_at"])
+            if partial:
+                complete = set()
+            absent = self.mark_absent(account_id, complete, seen, observed_at,
+                                      f"{source} (absent from this export)", actor)
+        entries = report.observations
+        report.add(absent)
+        result = ImportReport(report, entries, importer.format, str(path), problems,
+                              sorted(k.value for k in complete),
+                              absent.versions, evidence)
+        with self.context.write() as tx:  # the import itself, with its evidence, in the ledger
+            tx.audit(actor, "import", source, {
+                "format": importer.format, "entries": entries, "versions": report.versions,
+                "absent_marked_deleted": absent.versions, "problems": len(problems),
+                "complete_kinds": result.complete_kinds, "evidence": evidence})
+        return result
+
+    def mark_absent(self, account_id: int, kinds: set[Kind], seen: set[tuple[str, str]],
+                    observed_at: datetime, source: str, actor: str) -> IngestReport:
+        """Deleted versions, at `observed_at`, for the account's items of `kinds` that are
+        not in `seen` ((kind, native id) pairs): what a complete source no longer holds."""
+        if not kinds:
+            return IngestReport()
+        with self.context.read() as conn:
+            keys = record_sql.item_keys(conn, account_id, kinds)
+        gone = [Observation(account_id=account_id, native_id=native_id, kind=Kind(kind),
+                            observed_at=observed_at, content=None, raw=None,
+                            event=Event.DELETED)
+                for native_id, kind in keys if (kind, native_id) not in seen]
+        return self.ingest(gone, source=source, actor=actor) if gone else IngestReport()
+
+    def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
+                progress: Progress | None) -> IngestReport:
+        platforms = {a.id: a.platform for a in self.registry.accounts()}
+        total = IngestReport()
+        feed = self.finding.feed()
+        try:
+            for prepared in batches:
+                unknown = {p.account_id for p in prepared} - platforms.keys()
+                if unknown:
+                    raise NotFound("account", min(unknown))
+                with self.context.write() as tx:
+                    report = ingest_batch(tx, prepared, platforms, source, actor)
+                feed.add(report.fresh, report.touched)  # after the commit, never before
+                total.add(report)
+                if progress:
+                    progress(total)
+        except BaseException:
+            feed.abandon()
+            raise
+        if total.versions:
+            self.finding.finish(feed)
+        else:
+            feed.abandon()
+        return total
