@@ -49,7 +49,8 @@ def build(home: Path, n: int) -> dict:
     archive = Archive.init("Bench City", home=home)
     account = archive.registry.add_account("x", "benchcity", "agency")
     start = time.perf_counter()
-    report = archive.ingesting.ingest(read_jsonl(sample, account.id), source="bench", batch_size=BATCH)
+    report = archive.ingesting.ingest(read_jsonl(sample, account.id), source="bench",
+                                      batch_size=BATCH)
     elapsed = time.perf_counter() - start
     archive.close()
     sample.unlink()

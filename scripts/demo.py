@@ -72,7 +72,8 @@ def main() -> None:
         "--classification", "agency", "--owner", "Communications Office")
     cli("ingest-jsonl", samples / "capture-1.jsonl", "--account", "1")
     cli("ingest-jsonl", samples / "capture-2.jsonl", "--account", "1")
-    cli("accounts", "add", "--platform", "mastodon", "--handle", "@cityofexample@social.example.gov",
+    cli("accounts", "add", "--platform", "mastodon", "--handle",
+        "@cityofexample@social.example.gov",
         "--classification", "agency", "--owner", "Communications Office")
     cli("import", samples / "mastodon-archive-january.zip", "--account", "2")
     cli("import", samples / "mastodon-archive-march.zip", "--account", "2")

@@ -86,8 +86,9 @@ def archive(tmp_path, database_url, clock):
 
 @pytest.fixture
 def account(archive):
-    return archive.registry.add_account("x", "cityofexample", "agency", owner="Communications Office",
-                               actor="clerk")
+    return archive.registry.add_account("x", "cityofexample", "agency",
+                                        owner="Communications Office",
+                                        actor="clerk")
 
 
 def observe(account_id: int, native_id: str, text: str | None, minutes: int = 0, event=None,

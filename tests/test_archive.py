@@ -25,11 +25,13 @@ def only_item(archive):
 
 
 def test_ingest_new_item_creates_one_version_with_content_and_raw(archive, account):
-    report = archive.ingesting.ingest([observe(account.id, "1", "Council meets Tuesday")], source="test")
+    report = archive.ingesting.ingest([observe(account.id, "1", "Council meets Tuesday")],
+                                      source="test")
     assert report.events[Event.CREATED] == 1 and report.versions == 1
     item_id = only_item(archive)
     [version] = archive.reading.history(item_id)
-    assert archive.reading.content(version) == {"text": "Council meets Tuesday", "author": "cityofexample"}
+    assert archive.reading.content(version) == {"text": "Council meets Tuesday",
+                                                "author": "cityofexample"}
     assert archive.reading.raw(version) == b"raw:1:Council meets Tuesday"
     item = archive.reading.item(item_id)
     assert (item.native_id, item.kind, item.account_id) == ("1", Kind.POST, account.id)
@@ -87,8 +89,8 @@ def test_out_of_order_observation_is_placed_by_observed_time(archive, account):
     assert [archive.reading.content(v)["text"] for v in history] == ["v1", "v2", "v3"]
     assert history[1].source == "late capture" and history[1].event is Event.EDITED
     # re-delivering the late observation, or the first, changes nothing
-    again = archive.ingesting.ingest([observe(account.id, "1", "v2", 20), observe(account.id, "1", "v1", 0)],
-                           source="t")
+    again = archive.ingesting.ingest([observe(account.id, "1", "v2", 20),
+                                      observe(account.id, "1", "v1", 0)], source="t")
     assert again.versions == 0
 
 
@@ -112,13 +114,14 @@ def test_observations_of_one_item_within_a_batch_are_versioned_in_order(archive,
 
 def test_identical_content_is_stored_once(archive, account):
     archive.ingesting.ingest([observe(account.id, "1", "same", raw=b"same raw"),
-                    observe(account.id, "2", "same", raw=b"same raw")], source="t")
+                              observe(account.id, "2", "same", raw=b"same raw")], source="t")
     assert archive.reading.stats()["blobs"] == 2  # one content, one raw
 
 
 def test_large_blob_goes_to_the_blob_store_atomically(archive, account):
     big = os.urandom(INLINE_BLOB_LIMIT + 1)
-    archive.ingesting.ingest([observe(account.id, "m1", "video", raw=big, kind=Kind.MEDIA)], source="t")
+    archive.ingesting.ingest([observe(account.id, "m1", "video", raw=big, kind=Kind.MEDIA)],
+                             source="t")
     [version] = archive.reading.history(only_item(archive))
     path = archive.context.store.blob_store.path(version.raw_sha256)
     assert path.read_bytes() == big and archive.reading.raw(version) == big
@@ -129,13 +132,14 @@ def test_large_blob_goes_to_the_blob_store_atomically(archive, account):
 def test_unknown_account_is_rejected_before_anything_is_written(archive, account):
     before = archive.reading.stats()
     with pytest.raises(NotFound):
-        archive.ingesting.ingest([observe(account.id, "1", "ok"), observe(999, "2", "no such account")],
-                       source="t")
+        archive.ingesting.ingest([observe(account.id, "1", "ok"),
+                                  observe(999, "2", "no such account")], source="t")
     assert archive.reading.stats() == before
 
 
 def test_every_mutation_is_audited_with_actor(archive, account):
-    archive.ingesting.ingest([observe(account.id, "1", "x")], source="jsonl:file.jsonl", actor="importer")
+    archive.ingesting.ingest([observe(account.id, "1", "x")], source="jsonl:file.jsonl",
+                             actor="importer")
     with archive.context.store.read() as conn:
         rows = conn.execute(sa.select(t.audit_events).order_by(t.audit_events.c.id)).all()
     assert [(r.actor, r.action) for r in rows] == [
@@ -156,8 +160,9 @@ def test_account_registry_records_who_and_when(archive, account):
 
 
 def test_verify_passes_and_counts_everything(archive, account):
-    archive.ingesting.ingest([observe(account.id, str(n), f"p{n}", n) for n in range(20)], source="t",
-                   batch_size=7)
+    archive.ingesting.ingest([observe(account.id, str(n), f"p{n}", n) for n in range(20)],
+                             source="t",
+                             batch_size=7)
     report = archive.evidence.verify()
     assert report.ok, report.problems
     stats = archive.reading.stats()
@@ -184,13 +189,15 @@ def test_store_refuses_update_and_delete_of_archived_rows(archive, account, tabl
 
 def test_purge_removes_content_keeps_hashes_and_verify_still_passes(archive, account):
     archive.ingesting.ingest([observe(account.id, "1", "to dispose", 0, raw=b"r1"),
-                    observe(account.id, "2", "kept", 0, raw=b"shared raw"),
-                    observe(account.id, "3", "to dispose too", 0, raw=b"shared raw")], source="t")
+                              observe(account.id, "2", "kept", 0, raw=b"shared raw"),
+                              observe(account.id, "3", "to dispose too", 0, raw=b"shared raw")],
+                             source="t")
     versions = {archive.reading.item(i).native_id: archive.reading.history(i)[0] for i in (1, 2, 3)}
     indexes = archive.disposition.purge([versions["1"].id, versions["3"].id],
-                            reason="disposition batch 1", actor="records officer")
+                                        reason="disposition batch 1", actor="records officer")
     assert len(indexes) == 2
-    assert archive.reading.content(versions["1"]) is None and archive.reading.raw(versions["1"]) is None
+    assert archive.reading.content(versions["1"]) is None
+    assert archive.reading.raw(versions["1"]) is None
     # the raw bytes shared with a kept version stay
     assert archive.reading.raw(versions["3"]) == b"shared raw"
     assert archive.reading.content(versions["2"])["text"] == "kept"

@@ -76,7 +76,8 @@ def test_request_deadlines_count_business_days_left_until_closed(desk):
     assert late["business_days_left"] == -2 and late["overdue"]
     desk.requests.set_status(request, "closed", "clerk", "answered")
     (closed,) = desk.requests.show(request, today=date(2026, 11, 16))["deadlines"]
-    assert closed["business_days_left"] is None and desk.requests.show(request)["status"] == "closed"
+    assert closed["business_days_left"] is None
+    assert desk.requests.show(request)["status"] == "closed"
     with pytest.raises(InvalidInput, match="not a request status"):
         desk.requests.set_status(request, "lost", "clerk")
 
@@ -99,7 +100,8 @@ def test_marks_and_withholding_need_an_exemption_and_citation(desk):
     desk.requests.mark(request, [p1, c1], "responsive", "clerk")
     with pytest.raises(InvalidInput, match="exemption and its citation"):
         desk.requests.mark(request, [c2], "withheld", "clerk")
-    desk.requests.mark(request, [c2], "withheld", "clerk", exemption="privacy", citation="RCW 42.56.050")
+    desk.requests.mark(request, [c2], "withheld", "clerk", exemption="privacy",
+                       citation="RCW 42.56.050")
     detail = desk.requests.show(request)
     assert detail["marks"] == {"responsive": 2, "non_responsive": 0, "withheld": 1}
     assert detail["unreviewed"] == 1
@@ -115,13 +117,14 @@ def test_redactions_by_phrase_span_and_their_errors(desk):
     text = desk.reading.content(version)["text"]
     start = text.index(PII_EMAIL)
     desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id,
-                span=(start, start + len(PII_EMAIL)))
+                         span=(start, start + len(PII_EMAIL)))
     (redaction,) = desk.requests.state(request).redactions.values()
     assert redaction.phrase == PII_EMAIL
     with pytest.raises(InvalidInput, match="does not contain"):
         desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", phrase="not there")
     with pytest.raises(InvalidInput, match="outside"):
-        desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id, span=(0, 999))
+        desk.requests.redact(request, c1, "RCW 42.56.230", "clerk", version=version.id,
+                             span=(0, 999))
     with pytest.raises(InvalidInput, match="reason"):
         desk.requests.redact(request, c1, " ", "clerk", phrase="Call")
     with pytest.raises(InvalidInput, match="no media file"):

@@ -24,9 +24,9 @@ def texas(archive):
     staff = archive.registry.add_account("x", "parks.staff", "employee", owner="Parks Dept")
     city = archive.registry.add_account("x", "cityofexample", "agency", owner="Comms Office")
     archive.ingesting.ingest([observe(staff.id, f"s{n}", f"staff post {n} about the park budget", n)
-                    for n in range(3)], source="t")
+                              for n in range(3)], source="t")
     archive.ingesting.ingest([observe(city.id, f"c{n}", f"city post {n}", n) for n in range(2)],
-                   source="t")
+                             source="t")
     return archive, staff, city
 
 
@@ -46,10 +46,10 @@ def test_retention_status_follows_the_adopted_policy(texas):
 
 def test_holds_cover_records_by_item_query_and_account_and_are_released(texas):
     archive, staff, _ = texas
-    first = archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation", HoldScope(items=
-                             frozenset({1})), "attorney")
+    first = archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation",
+                                     HoldScope(items=frozenset({1})), "attorney")
     archive.custody.add_hold("Budget request", "PIR-7", "records request",
-                     HoldScope(query='"post 2" budget'), "attorney")
+                             HoldScope(query='"post 2" budget'), "attorney")
     assert status(archive)["GR1000-26b"]["held"] == 2
     assert [h.name for h in archive.custody.holds_on(1)] == ["Smith v. City"]
     assert archive.custody.holds_on(2) == []
@@ -60,8 +60,9 @@ def test_holds_cover_records_by_item_query_and_account_and_are_released(texas):
     with pytest.raises(InvalidInput, match="needs a reason"):
         archive.custody.release_hold(2, " ", "attorney")
     # a hold also covers records captured after it was placed
-    archive.custody.add_hold("All staff", "audit", "audit", HoldScope(accounts=frozenset({staff.id})),
-                     "auditor")
+    archive.custody.add_hold("All staff", "audit", "audit",
+                             HoldScope(accounts=frozenset({staff.id})),
+                             "auditor")
     archive.ingesting.ingest([observe(staff.id, "s9", "a later post", 99)], source="t")
     assert archive.custody.holds_on(6)[0].name == "All staff"
 
@@ -69,7 +70,7 @@ def test_holds_cover_records_by_item_query_and_account_and_are_released(texas):
 def test_disposition_needs_two_people_rechecks_holds_and_certifies(texas):
     archive, _, _ = texas
     archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation",
-                     HoldScope(items=frozenset({1})), "attorney")
+                             HoldScope(items=frozenset({1})), "attorney")
     batch_id = archive.disposition.review("GR1000-26b", "clerk", LATER)
     assert archive.disposition.batch(batch_id)["items"] == [2, 3]  # the held record is left out
     with pytest.raises(InvalidInput, match="two people"):
@@ -78,7 +79,8 @@ def test_disposition_needs_two_people_rechecks_holds_and_certifies(texas):
         archive.disposition.execute(batch_id, "clerk", LATER)
     archive.disposition.approve(batch_id, "records officer")
     # a hold placed after the review still stops its record at execution
-    archive.custody.add_hold("Late request", "PIR-9", "request", HoldScope(items=frozenset({2})), "clerk")
+    archive.custody.add_hold("Late request", "PIR-9", "request", HoldScope(items=frozenset({2})),
+                             "clerk")
     certificate = archive.disposition.execute(batch_id, "clerk", LATER)
     assert certificate["record_count"] == 1 and certificate["records"][0]["item_id"] == 3
     assert certificate["series"]["citation"].endswith("GR1000-26b")
@@ -90,7 +92,8 @@ def test_disposition_needs_two_people_rechecks_holds_and_certifies(texas):
     assert (exports / f"certificate-batch-{batch_id}.pdf").read_bytes().startswith(b"%PDF")
     # content gone, hashes and history kept, the held records untouched
     [purged] = archive.reading.history(3)
-    assert archive.reading.content(purged) is None and purged.id in archive.reading.purged([purged.id])
+    assert archive.reading.content(purged) is None
+    assert purged.id in archive.reading.purged([purged.id])
     assert archive.reading.content(archive.reading.history(2)[0])["text"].startswith("staff post 1")
     report = archive.evidence.verify()
     assert report.ok, report.problems[:3]
@@ -116,7 +119,8 @@ def test_accounts_report_names_what_is_missing(texas):
     archive.custody.acknowledge("Parks Dept", "clerk", at=datetime(2025, 1, 2, tzinfo=timezone.utc))
     report = {row["account"]: row["issues"] for row in archive.custody.accounts_report(LATER)}
     assert report[staff.id] == ["acknowledgement expired (last 2025-01-02)"]  # 365 days
-    archive.registry.add_account("facebook", "mayor.jane", "official_professional", owner="Mayor Jane")
+    archive.registry.add_account("facebook", "mayor.jane", "official_professional",
+                                 owner="Mayor Jane")
     report = {row["handle"]: row["issues"] for row in archive.custody.accounts_report()}
     assert "owner has not acknowledged the policy" in report["mayor.jane"]
     assert any("nothing captured" in issue for issue in report["mayor.jane"])

@@ -83,7 +83,8 @@ def test_import_detects_and_reimporting_adds_nothing(archive, account, tmp_path,
 
 def test_import_later_export_edits_and_marks_absent_items_deleted(archive, account, tmp_path,
                                                                   listfmt):
-    archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
+    archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]),
+                                    account.id)
     later = export(tmp_path, "e2", [post("1", "a, corrected")])
     report = archive.ingesting.import_export(later, account.id).as_dict()
     assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (1, 1, 1)
@@ -100,9 +101,10 @@ def test_import_later_export_edits_and_marks_absent_items_deleted(archive, accou
 
 
 def test_import_partial_export_deletes_nothing_by_absence(archive, account, tmp_path, listfmt):
-    archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]), account.id)
+    archive.ingesting.import_export(export(tmp_path, "e1", [post("1", "a"), post("2", "b")]),
+                                    account.id)
     report = archive.ingesting.import_export(export(tmp_path, "e2", [post("1", "a")]), account.id,
-                                   partial=True).as_dict()
+                                             partial=True).as_dict()
     assert (report["deleted"], report["absent_marked_deleted"]) == (0, 0)
     assert archive.reading.history(2)[-1].event.value == "created"
 

@@ -16,7 +16,11 @@ from civicarchive.store import schema
 
 PACKAGE = Path(civicarchive.__file__).parent
 EDGES = ("cli", "web")
-ENGINES = ("store", "connectors", "search", "records", "moderation", "compliance", "exports")
+ENGINES = ("store", "connectors", "search", "records", "moderation", "compliance", "exports",
+           "policy")
+# Engines that hold no SQL: they are handed what they read (exports read an ExportSource).
+SQL_FREE = ("model", "connectors", "records", "moderation", "compliance", "exports", "policy")
+APP_FILE_LIMIT = 400
 
 
 def imports_of(path: Path) -> set[str]:
@@ -57,8 +61,68 @@ def test_engines_do_not_import_the_application_or_edges():
     for engine in ENGINES:
         for path in modules(engine) if (PACKAGE / engine).exists() else []:
             for name in imports_of(path):
-                assert not name.startswith(("civicarchive.archive", "civicarchive.cli",
-                                            "civicarchive.web")), f"{path}: {name}"
+                assert not name.startswith(("civicarchive.archive", "civicarchive.app",
+                                            "civicarchive.cli", "civicarchive.web")), \
+                    f"{path}: {name}"
+
+
+@pytest.mark.parametrize("part", SQL_FREE)
+def test_pure_engines_import_no_sql_and_no_service(part):
+    for path in modules(part) if (PACKAGE / part).exists() else []:
+        for name in imports_of(path):
+            assert name.split(".")[0] not in ("sqlalchemy", "sqlite3", "psycopg"), \
+                f"{path}: {name}"
+            assert not name.startswith(("civicarchive.app", "civicarchive.store.sql",
+                                        "civicarchive.store.schema")), f"{path}: {name}"
+
+
+def test_app_imports_only_downwards():
+    for path in modules("app"):
+        for name in imports_of(path):
+            assert not name.startswith(("civicarchive.archive", "civicarchive.cli",
+                                        "civicarchive.web")), f"{path}: {name}"
+            assert name.split(".")[0] not in ("sqlalchemy", "sqlite3", "psycopg"), \
+                f"{path}: {name}: SQL belongs in store/"
+
+
+def test_archive_is_a_front_door_without_base_classes():
+    from civicarchive.archive import Archive
+    assert Archive.__bases__ == (object,)
+    tree = ast.parse((PACKAGE / "archive.py").read_text())
+    (archive,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Archive"]
+    methods = {n.name for n in archive.body if isinstance(n, ast.FunctionDef)}
+    assert methods <= {"__init__", "init", "open", "close", "__enter__", "__exit__"}, \
+        f"the front door grew methods: {methods}; put them in a service in app/"
+
+
+def test_app_files_are_small_and_services_keep_to_themselves():
+    for path in modules("app"):
+        lines = path.read_text().count("\n")
+        assert lines <= APP_FILE_LIMIT, f"{path.name} has {lines} lines: split it"
+        for node in ast.walk(ast.parse(path.read_text())):
+            # another object's private state: `self.registry._cache`, `other._write`
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and \
+                    not node.attr.startswith("__") and \
+                    not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                raise AssertionError(f"{path.name}:{node.lineno} reaches into .{node.attr}")
+
+
+def test_every_public_service_method_has_a_docstring():
+    for path in modules("app"):
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+                continue
+            for member in node.body:
+                if isinstance(member, ast.FunctionDef) and not member.name.startswith("_"):
+                    assert ast.get_docstring(member), \
+                        f"{path.name}: {node.name}.{member.name} has no docstring"
+
+
+def test_cli_defaults_match_the_services():
+    from civicarchive import cli
+    from civicarchive.app import ingesting
+    assert cli.DEFAULT_BATCH == ingesting.DEFAULT_BATCH
+    assert sorted(cli.FORMATS) == sorted(ingesting.FORMATS)
 
 
 def test_no_catch_all_module_names():

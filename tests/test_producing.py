@@ -69,9 +69,10 @@ def case(archive, account):
     ids = {native: item_id(archive, native) for native in
            ("p1", "c1", "c2", "c3", "p2", "m1")}
     archive.requests.collect(request, "clerk", items=list(ids.values()))
-    archive.requests.mark(request, [ids[n] for n in ("p1", "c1", "c3", "p2")], "responsive", "clerk")
+    archive.requests.mark(request, [ids[n] for n in ("p1", "c1", "c3", "p2")], "responsive",
+                          "clerk")
     archive.requests.mark(request, [ids["c2"]], "withheld", "clerk", exemption="privacy",
-                 citation="RCW 42.56.050")
+                          citation="RCW 42.56.050")
     archive.requests.mark(request, [ids["m1"]], "non-responsive", "clerk")
     archive.requests.redact(request, ids["c1"], REASON, "clerk", phrase=REDACTED)
     archive.requests.redact(request, ids["p2"], "security, RCW 42.56.420", "clerk", media="map.jpg")
@@ -131,12 +132,13 @@ def test_public_search_and_errors_do_not_reveal_canaries(case):
     assert all(MESSAGE not in hit.snippet for hit in broad.hits)
     withheld_version = archive.reading.history(ids["c2"])[0].id
     attempts = [  # mistakes about the records that hold the canaries
-        lambda: archive.requests.redact(request, ids["c2"], REASON, "clerk", version=withheld_version,
-                               span=(0, 9999)),
+        lambda: archive.requests.redact(request, ids["c2"], REASON, "clerk",
+                                        version=withheld_version,
+                                        span=(0, 9999)),
         lambda: archive.requests.redact(request, ids["c1"], REASON, "clerk", phrase="not in it"),
         lambda: archive.requests.redact(request, ids["m1"], REASON, "clerk", media="x.jpg"),
         lambda: archive.requests.decide(request, [f"{ids['c1']}:00000000"], True, "clerk",
-                               reason=REASON),
+                                        reason=REASON),
         lambda: archive.requests.mark(request, [ids["m1"], 9999], "responsive", "clerk"),
         lambda: archive.finding.search("kind:dm"),
     ]

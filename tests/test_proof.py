@@ -17,7 +17,7 @@ from .conftest import observe
 @pytest.fixture
 def proof(archive, account):
     archive.ingesting.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(37)],
-                   source="t", batch_size=10)
+                             source="t", batch_size=10)
     version = archive.reading.history(5)[0]
     doc = archive.evidence.proof(version.id)
     assert len(doc["audit_path"]) >= 5

@@ -166,7 +166,7 @@ def test_a_purged_version_still_verifies(tmp_path_factory: pytest.TempPathFactor
                       clock=FixedClock(datetime(2024, 3, 2, tzinfo=timezone.utc))) as archive:
         account = archive.registry.add_account("x", "city", "agency")
         archive.ingesting.ingest([_observation(account.id, n, f"post {n}", n) for n in range(20)],
-                       source="test")
+                                 source="test")
         before = archive.evidence.proof(5)
         archive.disposition.purge([5], reason="schedule GS-1 item 2, approved", actor="clerk")
         after = archive.evidence.proof(5)

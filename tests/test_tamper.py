@@ -41,7 +41,7 @@ def base_home(tmp_path_factory):
     archive = Archive.init("Tamper City", home=home)
     account = archive.registry.add_account("x", "tamper", "agency")
     archive.ingesting.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(12)],
-                   source="t", batch_size=5)
+                             source="t", batch_size=5)
     archive.ingesting.ingest([observe(account.id, "3", "post 3, edited", 60)], source="t")
     archive.close()
     return home

@@ -62,7 +62,7 @@ class Signer:
         curve, self.order = self.CURVES[alg]
         self.key = ec.generate_private_key(curve)
         point = self.key.public_key().public_bytes(serialization.Encoding.X962,
-                                                    serialization.PublicFormat.UncompressedPoint)
+                                                   serialization.PublicFormat.UncompressedPoint)
         self.did_key = format_did_key(alg, point)
 
     def sign(self, data: bytes) -> bytes:
@@ -425,7 +425,7 @@ def test_bluesky_refuses_an_export_with_two_repositories(tmp_path, repo):
 
 def test_bluesky_import_through_the_archive_records_edits_and_deletions(archive, tmp_path):
     account = archive.registry.add_account("bluesky", "cityofexample.bsky.social", "agency",
-                                  actor="clerk")
+                                           actor="clerk")
     signer = Signer()
     first = tmp_path / "first.car"
     first.write_bytes(build_repo(signer=signer)[0])

@@ -346,7 +346,8 @@ def test_facebook_import_through_the_archive(archive, tmp_path):
     assert again["unchanged"] == 10 and again["created"] == 0 and again["deleted"] == 0
     edited = posts()[:2]
     edited[0]["data"] = [{"post": "Leaf pickup starts Tuesday"}, {"update_timestamp": T3 + 60}]
-    later = archive.ingesting.import_export(zipped(tmp_path / "later.zip", export(post_list=edited)),
-                                  account.id).as_dict()
+    later = archive.ingesting.import_export(zipped(tmp_path / "later.zip",
+                                                   export(post_list=edited)),
+                                            account.id).as_dict()
     assert later["edited"] == 1
     assert later["deleted"] == 1 and later["absent_marked_deleted"] == 1  # the closure post

@@ -314,7 +314,7 @@ def test_instagram_invalid_json_raises_naming_the_file(tmp_path):
 def test_instagram_malformed_entry_is_a_problem_others_import(tmp_path):
     good = single_post(T1, "media/posts/202401/111_n_17900000000000001.jpg", "good")
     export = new_export([good, {"title": "no media"}, {"media": [{"uri": "media/b.jpg",
-                                                                   "creation_timestamp": "x"}]}])
+                                                                  "creation_timestamp": "x"}]}])
     observations, context = read_all(zipped(tmp_path / "export.zip", export))
     assert [o.kind for o in observations] == [Kind.POST, Kind.MEDIA]
     assert [p.what.split(":")[0] for p in context.problems] == ["post 2", "post 3"]
@@ -338,5 +338,5 @@ def test_instagram_import_through_the_archive(archive, tmp_path):
                                     "Road closure on Main St this weekend #MainStreet "
                                     "@citytransit.")])
     report = archive.ingesting.import_export(zipped(tmp_path / "later.zip", later), account.id,
-                                   format="instagram").as_dict()
+                                             format="instagram").as_dict()
     assert report["deleted"] == 1

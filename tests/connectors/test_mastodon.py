@@ -385,7 +385,7 @@ def test_mastodon_tar_gz_from_older_servers(tmp_path):
 
 def test_mastodon_without_actor_json_takes_author_from_the_activity(tmp_path):
     observations, context = read(build(tmp_path / "a", actor=None, entries=[POST, UNLISTED,
-                                                                             FOLLOWERS_ONLY]))
+                                                                            FOLLOWERS_ONLY]))
     assert {o.author for o in observations} == {"cityofexample"}
     assert by_id(observations)[status_uri(4)].content["visibility"] == "private"
     assert not [o for o in observations if o.kind == Kind.PROFILE]
@@ -393,7 +393,7 @@ def test_mastodon_without_actor_json_takes_author_from_the_activity(tmp_path):
 
 def test_mastodon_import_through_the_archive_records_edits_and_deletions(archive, tmp_path):
     account = archive.registry.add_account("mastodon", "cityofexample@social.example.gov", "agency",
-                                  actor="clerk")
+                                           actor="clerk")
     first = archive.ingesting.import_export(zipped(build(tmp_path / "first")), account.id).as_dict()
     assert first["created"] == 11  # 7 statuses, the profile, avatar, header, one picture
     assert {kind: counts["created"] for kind, counts in first["by_kind"].items()} == \
@@ -403,7 +403,7 @@ def test_mastodon_import_through_the_archive_records_edits_and_deletions(archive
                   updated="2024-11-21T10:00:00Z")
     later = [edited] + [e for e in ENTRIES[1:] if e is not DIRECT]
     second = archive.ingesting.import_export(zipped(build(tmp_path / "second", entries=later)),
-                                   account.id, format="mastodon").as_dict()
+                                             account.id, format="mastodon").as_dict()
     assert second["by_kind"]["post"]["edited"] == 1
     assert second["by_kind"]["message"]["deleted"] == 1  # absent from a complete outbox
     assert (second["edited"], second["deleted"], second["absent_marked_deleted"]) == (1, 1, 1)

@@ -360,7 +360,7 @@ def test_encoding_quirks_bom_crlf_escapes_and_emoji(tmp_path):
 
 def test_a_file_that_is_not_valid_json_raises_naming_the_file(tmp_path):
     broken = ytd("tweets", [tweet("41", "ok")]).replace('"full_text" : "ok"',
-                                                         '"full_text" : ok')
+                                                        '"full_text" : ok')
     path = build(tmp_path, {"data/tweets.js": broken})
     with pytest.raises(InvalidInput, match=r"archive\.zip:data/tweets\.js: not valid JSON"):
         read_all(path)
@@ -464,7 +464,8 @@ def test_import_through_the_archive_keeps_edits_deletions_and_absences(archive, 
     # a later export: counts moved (not an edit), the reply is gone (deleted by absence)
     later = tweet("11", "Parade today", extended_entities={"media": [photo]},
                   favorite_count="250", retweet_count="40")
-    report = archive.ingesting.import_export(export("later.zip", [later, *edited]), account.id).as_dict()
+    report = archive.ingesting.import_export(export("later.zip", [later, *edited]),
+                                             account.id).as_dict()
     assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (0, 1, 1)
     assert report["by_kind"]["reply"]["deleted"] == 1
     assert report["by_kind"]["post"]["unchanged"] == 5  # 11, both edits, 13 and its deletion

@@ -352,8 +352,8 @@ def test_youtube_import_through_the_archive(tmp_path, archive):
     later.mkdir()
     fewer = COMMENTS_CSV.replace(f"{COMMENT_POST}\n", "")
     third = archive.ingesting.import_export(takeout(later, {"channels/channel.csv": CHANNEL_CSV,
-                                                  "video metadata/videos.csv": VIDEOS_CSV,
-                                                  "comments/comments.csv": fewer}),
-                                  account.id).as_dict()
+                                                            "video metadata/videos.csv": VIDEOS_CSV,
+                                                            "comments/comments.csv": fewer}),
+                                            account.id).as_dict()
     assert third["deleted"] == 1 and third["created"] == 0 and third["unchanged"] == 5
     assert third["by_kind"]["comment"]["deleted"] == 1

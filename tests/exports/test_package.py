@@ -26,8 +26,8 @@ from tests.conftest import observe
 @pytest.fixture
 def package(archive, account, tmp_path):
     archive.ingesting.ingest([observe(account.id, "1", "hello", 0),
-                    observe(account.id, "1", "hello, edited", 5),
-                    observe(account.id, "2", "second post", 1)], source="t")
+                              observe(account.id, "1", "hello, edited", 5),
+                              observe(account.id, "2", "second post", 1)], source="t")
     ids = [v.id for item in (1, 2) for v in archive.reading.history(item)]
     return write_evidence_package(archive.evidence.source, ids, tmp_path / "package"), ids
 
@@ -196,8 +196,8 @@ RENDERING = b'{"text": "call me at [REDACTED: personal information]"}'
 def redacted_package(archive, account, tmp_path):
     """Three versions; item 2's only version (text and raw bytes hold CANARY) is redacted."""
     archive.ingesting.ingest([observe(account.id, "1", "hello", 0),
-                    observe(account.id, "1", "hello, edited", 5),
-                    observe(account.id, "2", f"call me at {CANARY}", 1)], source="t")
+                              observe(account.id, "1", "hello, edited", 5),
+                              observe(account.id, "2", f"call me at {CANARY}", 1)], source="t")
     ids = [v.id for item in (1, 2) for v in archive.reading.history(item)]
     secret = archive.reading.history(2)[0].id
     folder = write_evidence_package(archive.evidence.source, ids, tmp_path / "redacted",
@@ -251,7 +251,8 @@ def test_package_redacted_version_verifies_and_is_counted(archive, redacted_pack
 def test_package_redacted_canary_appears_in_no_file(archive, redacted_package, tmp_path):
     folder, ids, _ = redacted_package
     assert _found_in_package(folder, CANARY.encode()) == []
-    plain = write_evidence_package(archive.evidence.source, ids, tmp_path / "plain")  # the search can see it
+    plain = write_evidence_package(archive.evidence.source, ids,
+                                   tmp_path / "plain")  # the search can see it
     found = _found_in_package(plain, CANARY.encode())
     assert any("records.jsonl" in f for f in found) and any("record " in f for f in found)
     assert any("proofs" in f for f in found)
@@ -308,7 +309,8 @@ def test_package_version_dropped_from_every_file_is_reported(package):
 def test_package_rejects_a_rendering_of_a_version_it_does_not_hold(archive, package, tmp_path):
     _, ids = package
     with pytest.raises(InvalidInput, match="not exported"):
-        write_evidence_package(archive.evidence.source, ids[:1], tmp_path / "p", redacted={ids[1]: RENDERING})
+        write_evidence_package(archive.evidence.source, ids[:1], tmp_path / "p",
+                               redacted={ids[1]: RENDERING})
     assert not (tmp_path / "p").exists()
 
 
@@ -321,7 +323,8 @@ PRODUCED = {"production.pdf": b"%PDF-1.7 produced pages", "production.csv": b"id
 @pytest.fixture
 def production(archive, account, tmp_path):
     archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
-    folder = write_evidence_package(archive.evidence.source, [1], tmp_path / "production", extra=PRODUCED,
+    folder = write_evidence_package(archive.evidence.source, [1], tmp_path / "production",
+                                    extra=PRODUCED,
                                     description="Production 1 of request R-2026-0007.\n"
                                                 "| 9 | 9 | created | x | 9 | included |")
     return folder

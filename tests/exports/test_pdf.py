@@ -28,7 +28,7 @@ def png(width: int = 3, height: int = 2) -> bytes:
                 + struct.pack(">I", zlib.crc32(kind + data)))
     rows = b"".join(b"\x00" + b"\xc0\x20\x20" * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                               0, 0, 0))
+                                                              0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 

@@ -28,9 +28,9 @@ WARCIO = Path(sys.executable).parent / "warcio"
 @pytest.fixture
 def versions(archive, account):
     archive.ingesting.ingest([observe(account.id, "1", "hello", 0),
-                    observe(account.id, "1", "hello, edited", 5),
-                    observe(account.id, "2", "second post", 1, raw=b"\x00\xffbinary")],
-                   source="t")
+                              observe(account.id, "1", "hello, edited", 5),
+                              observe(account.id, "2", "second post", 1, raw=b"\x00\xffbinary")],
+                             source="t")
     return [v.id for item in (1, 2) for v in archive.reading.history(item)]
 
 
@@ -109,10 +109,10 @@ def test_warc_purged_version_gets_only_a_metadata_record(archive, versions):
 
 
 def test_warc_uses_the_item_url_and_raw_media_type(archive, account):
-    archive.ingesting.ingest([Observation(account_id=account.id, native_id="9", kind=Kind.POST,
-                                observed_at=T0, content={"text": "linked"}, raw=b'{"id": "9"}',
-                                url="https://x.com/city/status/9",
-                                raw_media_type="application/json")], source="t")
+    linked = Observation(account_id=account.id, native_id="9", kind=Kind.POST, observed_at=T0,
+                         content={"text": "linked"}, raw=b'{"id": "9"}',
+                         url="https://x.com/city/status/9", raw_media_type="application/json")
+    archive.ingesting.ingest([linked], source="t")
     version = archive.reading.history(1)[0]
     resource = next(r for r in ArchiveIterator(BytesIO(_export(archive, [version.id])))
                     if r.rec_type == "resource")
@@ -126,7 +126,7 @@ def test_warc_uses_the_item_url_and_raw_media_type(archive, account):
 
 def test_warc_reads_versions_in_a_few_queries_whatever_their_number(archive, account):
     archive.ingesting.ingest([observe(account.id, str(n), f"post {n}", n) for n in range(1200)],
-                   source="t")
+                             source="t")
     ids = list(range(1, 1201))
     statements = []
 
@@ -196,7 +196,7 @@ def test_warc_redacted_version_holds_only_its_rendering(archive, versions):
 
 def test_warc_redacted_canary_is_in_no_record(archive, account):
     archive.ingesting.ingest([observe(account.id, "1", f"call {CANARY.decode()}", 0),
-                    observe(account.id, "2", "public", 1)], source="t")
+                              observe(account.id, "2", "public", 1)], source="t")
     plain = gzip.decompress(_export(archive, [1, 2]))
     assert CANARY in plain  # the raw bytes and the content both carry it
     out = BytesIO()

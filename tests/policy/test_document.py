@@ -107,7 +107,7 @@ def test_document_pdf_is_a_pdf_holding_the_policy(policy, monkeypatch):
     if importlib.util.find_spec("pypdf"):  # not a dependency: used only when present
         import pypdf
         text = words(" ".join(page.extract_text() for page in
-                               pypdf.PdfReader(io.BytesIO(pdf)).pages))
+                              pypdf.PdfReader(io.BytesIO(pdf)).pages))
         assert "Viewpoint is never a reason" in text
         assert all(series.code in text for series in policy.series)
     else:  # the PDF is WeasyPrint's rendering of this HTML: check the HTML holds the texts

@@ -19,8 +19,8 @@ def test_policy_examples_load_and_check_clean(name):
     policy = load_policy(path)
     assert policy.series and policy.assignment and len(policy.moderation) == 7
     assert {c.key for c in policy.moderation} >= {"obscenity", "true_threats", "incitement",
-                                                   "off_topic", "spam", "copyright",
-                                                   "personal_information"}
+                                                  "off_topic", "spam", "copyright",
+                                                  "personal_information"}
 
 
 def test_policy_washington_example_carries_the_law_facts():
@@ -41,7 +41,7 @@ def test_policy_washington_example_carries_the_law_facts():
 def test_policy_texas_example_keeps_the_uncertain_custodian_rule_uncertain():
     policy = load_policy(EXAMPLES / "texas-local.yaml")
     assert {s.code: s.retention.years for s in policy.series} == {"GR1000-26a": 4,
-                                                                   "GR1000-26b": 2}
+                                                                  "GR1000-26b": 2}
     surrender = [d for d in policy.personal_accounts.duties if "552.233" in d.citation]
     assert surrender and all(d.uncertain for d in surrender)
     deadlines = {d.citation: d for d in policy.requests.deadlines}

@@ -46,7 +46,8 @@ class CustodyMachine(RuleBasedStateMachine):
         self.archive = Archive.init("Stateful City", home=self.folder / "home",
                                     clock=self.clock)
         self.archive.custody.adopt_policy(EXAMPLES / "texas-local.yaml", "clerk")
-        self.accounts = [self.archive.registry.add_account("x", "staff", "employee", owner="Staff").id,
+        self.accounts = [self.archive.registry.add_account("x", "staff", "employee",
+                                                           owner="Staff").id,
                          self.archive.registry.add_account("x", "city", "agency", owner="City").id]
         self.created: dict[int, datetime] = {}  # item id -> created_at
         self.series: dict[int, str] = {}

@@ -71,7 +71,7 @@ def test_search_latest_version_by_default_and_every_version_on_request(archive, 
 
 def test_search_dates_filter_on_creation(archive, account):
     archive.ingesting.ingest([observe(account.id, f"d{n}", f"notice {n}", n) for n in range(3)],
-                   source="test")
+                             source="test")
     # observe() creates every record a day before T0 (2025-03-01): 2025-02-28
     assert archive.finding.search("notice from:2025-02-28 to:2025-02-28").total == 3
     assert archive.finding.search("notice from:2025-03-01").total == 0
@@ -94,7 +94,7 @@ def test_search_facets_count_every_match_not_only_the_page(archive, corpus):
 
 def test_search_pages_do_not_overlap_and_cover_everything(archive, account):
     archive.ingesting.ingest([observe(account.id, f"n{n}", f"council notice number {n}", n)
-                    for n in range(25)], source="test")
+                              for n in range(25)], source="test")
     seen = []
     for page in range(3):
         results = archive.finding.search("council", limit=10, offset=page * 10)
@@ -113,8 +113,8 @@ def test_search_public_leaves_out_direct_messages(archive, corpus):
 def test_search_by_hold_uses_the_hold_scope(archive, corpus):
     account, other = corpus
     hold = archive.custody.add_hold("Parade", "Smith v. City", "litigation",
-                            HoldScope(accounts=frozenset({account.id}), query="parade"),
-                            actor="attorney")
+                                    HoldScope(accounts=frozenset({account.id}), query="parade"),
+                                    actor="attorney")
     assert native(archive, archive.finding.search(f"hold:{hold}")) == {"p2", "c1"}
     assert native(archive, archive.finding.search(f"hold:{hold} -rude")) == {"p2"}
     with pytest.raises(NotFound):
@@ -143,16 +143,18 @@ def test_search_unknown_account_is_an_error(archive, corpus):
 
 def test_search_follows_purge(archive, corpus):
     hit = archive.finding.search('"road closure"').hits[0]
-    archive.disposition.purge([v.id for v in archive.reading.history(hit.item)], reason="disposition test",
-                  actor="clerk")
+    archive.disposition.purge([v.id for v in archive.reading.history(hit.item)],
+                              reason="disposition test",
+                              actor="clerk")
     assert archive.finding.search('"road closure"', all_versions=True).total == 0
 
 
 def test_search_rebuild_gives_the_same_answers(archive, corpus):
     queries = ["main", "parade OR zoning", "kind:comment", "is:deleted", "has:media"]
-    before = [(r.total, sorted(h.version for h in r.hits)) for r in map(archive.finding.search, queries)]
+    search = archive.finding.search
+    before = [(r.total, sorted(h.version for h in r.hits)) for r in map(search, queries)]
     assert archive.finding.rebuild() == 6
-    after = [(r.total, sorted(h.version for h in r.hits)) for r in map(archive.finding.search, queries)]
+    after = [(r.total, sorted(h.version for h in r.hits)) for r in map(search, queries)]
     assert after == before
 
 
@@ -167,7 +169,7 @@ def test_search_catches_up_after_an_index_write_was_lost(archive, account, monke
     monkeypatch.setattr(IngestFeed, "finish", crash)
     with pytest.raises(RuntimeError):
         archive.ingesting.ingest([observe(account.id, "late", "late breaking budget news")],
-                       source="test")
+                                 source="test")
     monkeypatch.undo()
     assert archive.reading.stats()["versions"] == 1  # the store has it
     assert native(archive, archive.finding.search("budget")) == {"late"}
@@ -185,14 +187,14 @@ def test_search_index_survives_reopening(tmp_path, clock):
 
 
 def test_search_hits_carry_what_a_person_recognises_and_facets_only_on_request(archive,
-                                                                             corpus):
+                                                                               corpus):
     results = archive.finding.search('"main street"')
     assert results.facets == {}
     (hit,) = results.hits
     version = archive.reading.version(hit.version)
     item = archive.reading.item(hit.item)
     assert (hit.platform, hit.account, hit.kind, hit.author) == ("x", "cityofexample", "post",
-                                                                "cityofexample")
+                                                                 "cityofexample")
     assert (hit.event, hit.observed_at, hit.created_at, hit.url) == (
         version.event.value, version.observed_at, item.created_at, item.url)
 
@@ -229,14 +231,14 @@ def _snapshot(archive) -> dict:
 
 @pytest.mark.parametrize("worker_after", [1, 5000], ids=["second-process", "in-process"])
 def test_search_index_built_during_ingest_equals_a_rebuild(archive, account, monkeypatch,
-                                                          worker_after):
+                                                           worker_after):
     """New records are indexed from memory batch by batch (in a second process once there
     are many); records edited later in the same ingest, or that existed before, are
     re-read. Either way: what a rebuild gives."""
     monkeypatch.setattr("civicarchive.search.sync.WORKER_AFTER", worker_after)
     a = account.id
     archive.ingesting.ingest([observe(a, "old", "alpha before"), observe(a, "gone", "alpha gone")],
-                   source="test")
+                             source="test")
     archive.ingesting.ingest([
         observe(a, "n1", "alpha one"), observe(a, "n2", "alpha two"),
         observe(a, "n3", "alpha three", kind=Kind.COMMENT),
@@ -249,5 +251,5 @@ def test_search_index_built_during_ingest_equals_a_rebuild(archive, account, mon
     during = _snapshot(archive)
     assert archive.finding.rebuild() == 6
     assert _snapshot(archive) == during
-    assert {archive.reading.item(h.item).native_id for h in archive.finding.search("omega").hits} == \
-        {"n1", "old"}
+    hits = archive.finding.search("omega").hits
+    assert {archive.reading.item(h.item).native_id for h in hits} == {"n1", "old"}

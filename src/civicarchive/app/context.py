@@ -46,6 +46,7 @@ class ArchiveContext:
 
     @property
     def public_key_raw(self) -> bytes:
+        """The raw 32-byte Ed25519 public key."""
         return base64.b64decode(self.public_key_b64)
 
     @property
@@ -54,9 +55,11 @@ class ArchiveContext:
         return fingerprint(self.public_key_raw)
 
     def public_key_pem(self) -> bytes:
+        """The public key as PEM, to publish."""
         return public_pem(load_public_key(self.public_key_b64.encode()))
 
     def now_text(self) -> str:
+        """The clock's time in the archive's one text form (UTC, `Z`)."""
         return format_time(self.clock.now())
 
     def write(self) -> AbstractContextManager[WriteTx]:

@@ -85,17 +85,22 @@ class ArchiveSource:
         self.blob_store: BlobStore = context.store.blob_store
 
     def agency_names(self) -> list[str]:
+        """The names of the agencies the archive keeps records for."""
         return [a.name for a in self.registry.agencies()]
 
     def now(self) -> datetime:
+        """The time to stamp on what is written."""
         return self.context.clock.now()
 
     def export_rows(self, version_ids: Collection[int]) -> dict[int, tuple]:
+        """See `ExportSource.export_rows`: one query for a chunk of versions."""
         with self.context.read() as conn:
             return record_sql.export_rows(self.context.store, conn, version_ids)
 
     def proofs(self, version_ids: Iterable[int]) -> Iterator[dict]:
+        """Inclusion proofs of the versions, in order, from one pass over the ledger."""
         return build_proofs(self.context.store, version_ids, self.context.public_key_raw)
 
     def public_key_pem(self) -> bytes:
+        """The archive's public key as PEM."""
         return self.context.public_key_pem()

@@ -39,6 +39,7 @@ class SearchResults:
     facets: dict[str, dict[str, int]]
 
     def as_dict(self) -> dict:
+        """The page as plain JSON-ready data."""
         return {"query": self.query, "engine": self.engine, "total": self.total,
                 "offset": self.offset, "hits": [asdict(h) for h in self.hits],
                 "facets": self.facets}
@@ -123,6 +124,7 @@ class Finding:
             return 0  # another process writes the index; the next search catches up
 
     def close(self) -> None:
+        """Release the index (its files or connection)."""
         if self._index is not None:
             self._index.close()
             self._index = None

@@ -48,6 +48,7 @@ class ImportReport:
     evidence: dict
 
     def as_dict(self) -> dict:
+        """The report as plain JSON-ready data, as `--json` prints it."""
         counts = self.ingest.as_dict()
         return {"format": self.format, "source": self.source, "entries": self.entries,
                 **{name: counts[name] for name in ("versions", "created",

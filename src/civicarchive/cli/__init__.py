@@ -149,7 +149,8 @@ def accounts_add(ctx: Context, platform: str, handle: str, classification: str,
     """Register an account."""
     with ctx.open() as archive:
         account = archive.registry.add_account(platform, handle, classification, owner=owner,
-                                      platform_id=platform_id, agency=agency, actor=ctx.actor)
+                                               platform_id=platform_id, agency=agency,
+                                               actor=ctx.actor)
     if as_json:
         _emit(account.as_dict())
     else:
@@ -178,7 +179,8 @@ def accounts_list(ctx: Context, as_json: bool) -> None:
 @main.command("ingest-jsonl")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--account", "account_id", required=True, type=int, help="Account id.")
-@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True, type=click.IntRange(1, 100000),
+@click.option("--batch-size", default=DEFAULT_BATCH, show_default=True,
+              type=click.IntRange(1, 100000),
               help="Observations per transaction.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
@@ -194,8 +196,8 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
     """
     with ctx.open() as archive:
         report = archive.ingesting.ingest_jsonl(file, account_id, actor=ctx.actor,
-                                      batch_size=batch_size,
-                                      progress=_progress_printer(quiet or as_json))
+                                                batch_size=batch_size,
+                                                progress=_progress_printer(quiet or as_json))
     if as_json:
         _emit(report.as_dict())
         return
@@ -233,10 +235,11 @@ def import_command(ctx: Context, path: Path, account_id: int, format_name: str |
     holds as deleted.
     """
     with ctx.open() as archive:
-        report = archive.ingesting.import_export(path, account_id, format=format_name, actor=ctx.actor,
-                                       batch_size=batch_size,
-                                       progress=_progress_printer(quiet or as_json),
-                                       public_key=public_key, partial=partial)
+        report = archive.ingesting.import_export(path, account_id, format=format_name,
+                                                 actor=ctx.actor,
+                                                 batch_size=batch_size,
+                                                 progress=_progress_printer(quiet or as_json),
+                                                 public_key=public_key, partial=partial)
     result = report.as_dict()
     if as_json:
         _emit(result)

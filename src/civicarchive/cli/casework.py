@@ -51,7 +51,7 @@ def requests_new(ctx: Context, requester: str, received: str, description: str,
     """Log a request; due dates come from the adopted policy's deadlines and holidays."""
     with ctx.open() as archive:
         request_id = archive.requests.new(requester, _received(received), description,
-                                         ctx.actor, contact=contact)
+                                          ctx.actor, contact=contact)
         detail = archive.requests.show(request_id)
     if as_json:
         _emit(detail)
@@ -121,7 +121,7 @@ def requests_add(ctx: Context, request_id: int, query: str | None, all_versions:
         raise click.UsageError("give --search QUERY or --item ID")
     with ctx.open() as archive:
         added = archive.requests.collect(request_id, ctx.actor, items=list(items), query=query,
-                                all_versions=all_versions)
+                                         all_versions=all_versions)
     click.echo(f"Added {added} record(s) to request {request_id}")
 
 
@@ -142,7 +142,7 @@ def requests_mark(ctx: Context, request_id: int, items: tuple[int, ...], mark: s
     """Review records: responsive, non-responsive, or withheld under an exemption."""
     with ctx.open() as archive:
         archive.requests.mark(request_id, list(items), mark, ctx.actor, exemption=exemption,
-                     citation=citation)
+                              citation=citation)
     click.echo(f"Marked {len(set(items))} record(s) {mark}")
 
 
@@ -170,7 +170,7 @@ def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None
         bounds = (start, end)
     with ctx.open() as archive:
         redaction = archive.requests.redact(request_id, item, reason, ctx.actor, phrase=phrase,
-                                   version=version, span=bounds, media=media)
+                                            version=version, span=bounds, media=media)
     click.echo(f"Redaction {redaction} added to item {item}")
 
 

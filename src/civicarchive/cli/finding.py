@@ -39,8 +39,8 @@ def search(ctx: Context, query: str, all_versions: bool, limit: int, page: int, 
     platform:facebook kind:comment is:deleted from:2026-01-01 (docs/search.md)."""
     with ctx.open() as archive:
         results = archive.finding.search(query, all_versions=all_versions, limit=limit,
-                                 offset=max(page - 1, 0) * limit, public=public,
-                                 facets=facets)
+                                         offset=max(page - 1, 0) * limit, public=public,
+                                         facets=facets)
     if as_json:
         _emit(results.as_dict())
         return

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from civicarchive.errors import ArchiveError
+from civicarchive.search.documents import fresh_document, read_documents
 from civicarchive.search.index import IndexBusy
 
 STOPPED = ("the search indexer stopped unexpectedly; the archive is complete, and the next "
@@ -79,7 +80,6 @@ class IndexerProcess:
 
 def main() -> None:
     """The child: read pickles from stdin, write replies to stdout."""
-    from civicarchive.search.sync import _documents, fresh_document
     from civicarchive.search.tantivy_index import TantivyIndex
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
 
@@ -106,7 +106,7 @@ def main() -> None:
                 fresh_items += len(payload)
             elif kind == "finish":
                 redo, through = payload
-                session.replace(redo, _documents(store, redo, None))
+                session.replace(redo, read_documents(store, redo, None))
                 session.commit(through)
                 reply(("done", fresh_items + len(redo)))
                 return

@@ -23,5 +23,5 @@ def open_store(settings: Settings) -> SqlRecordStore:
         return SqliteRecordStore.at(Path(url.removeprefix("sqlite:///")), blob_store)
     if url:
         raise InvalidInput(f"unsupported database URL {url.split(':', 1)[0]}:...; use "
-                         "postgresql://... or leave CIVICARCHIVE_DATABASE_URL unset for SQLite")
+                           "postgresql://... or leave CIVICARCHIVE_DATABASE_URL unset for SQLite")
     return SqliteRecordStore.at(settings.sqlite_path, blob_store)

@@ -1,0 +1,103 @@
+"""Search documents from the archive's records: from an observation still in memory (a
+record's first version, during an ingest) or read back from the store (everything else).
+Both the catching-up in sync.py and the indexer process build documents here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import islice
+
+import orjson
+import sqlalchemy as sa
+
+from civicarchive.clock import parse_time
+from civicarchive.model.record import Event, Kind, text_of
+from civicarchive.search.index import SearchDoc
+from civicarchive.store import schema as t
+
+__all__ = ["documents", "fresh_document", "read_documents"]
+
+CHUNK = 2000
+MEDIA_FIELDS = ("media", "attachments", "media_urls", "file", "images", "video")
+Progress = Callable[[int, int], None]
+
+
+def fresh_document(version_id: int, item_id: int, p, platform: str,  # noqa: ANN001
+                   handle: str) -> SearchDoc:
+    """The document of a record's first version, from its observation (no store read)."""
+    content = orjson.loads(p.content)
+    text, media = _text_and_media(content, Kind(p.kind))
+    return SearchDoc(version=version_id, item=item_id, account=p.account_id,
+                     platform=platform, kind=p.kind,
+                     author=(p.author or "").lower().removeprefix("@"),
+                     created=int(parse_time(p.created_at or p.observed_at).timestamp()),
+                     latest=True, deleted=False, edited=False, hidden=False, media=media,
+                     text=text, handle=handle, author_name=p.author or "",
+                     created_at=p.created_at or "", url=p.url or "", event=Event.CREATED.value,
+                     observed_at=p.observed_at)
+
+
+def read_documents(store, items: list[int], progress: Progress | None  # noqa: ANN001
+                   ) -> Iterator[SearchDoc]:
+    """The documents of these records, read from the store a chunk at a time."""
+    done = 0
+    it = iter(items)
+    while chunk := list(islice(it, CHUNK)):
+        with store.read() as conn:
+            yield from documents(store, conn, chunk)
+        done += len(chunk)
+        if progress:
+            progress(done, len(items))
+
+
+def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[SearchDoc]:
+    """The documents of these records: one per version that is not purged."""
+    i, a, v, ts, b = t.items.c, t.accounts.c, t.versions.c, t.tombstones.c, t.blobs.c
+    items = {row.id: row for row in conn.execute(
+        sa.select(i.id, i.account_id, a.platform, a.handle, i.kind, i.author, i.created_at,
+                  i.first_seen_at, i.url).join(t.accounts, a.id == i.account_id)
+        .where(store.member_of(i.id, item_ids)))}
+    versions: dict[int, list] = {}
+    for row in conn.execute(
+            sa.select(v.id, v.item_id, v.event, v.observed_at, v.content_sha256,
+                      ts.version_id.label("purged"))
+            .outerjoin(t.tombstones, ts.version_id == v.id)
+            .where(store.member_of(v.item_id, item_ids))
+            .order_by(v.item_id, v.observed_at, v.id)):
+        versions.setdefault(row.item_id, []).append(row)
+    shas = {bytes(row.content_sha256) for rows in versions.values() for row in rows
+            if row.purged is None}
+    blobs = {bytes(sha): data for sha, data in conn.execute(
+        sa.select(b.sha256, b.data).where(b.sha256.in_(list(shas))))} \
+        if shas else {}
+    for item_id in item_ids:
+        item, rows = items.get(item_id), versions.get(item_id, [])
+        if item is None or not rows:
+            continue
+        events = [Event(row.event) for row in rows]
+        visibility = [e for e in events if e in (Event.HIDDEN, Event.UNHIDDEN)]
+        flags = {"deleted": events[-1] is Event.DELETED,
+                 "edited": Event.EDITED in events,
+                 "hidden": bool(visibility) and visibility[-1] is Event.HIDDEN}
+        created = int(parse_time(item.created_at or item.first_seen_at).timestamp())
+        author = (item.author or "").lower().removeprefix("@")
+        for n, row in enumerate(rows):
+            if row.purged is not None:
+                continue
+            sha = bytes(row.content_sha256)
+            data = blobs.get(sha) or store.blob(sha)
+            content = orjson.loads(data) if data else {}
+            text, media = _text_and_media(content, Kind(item.kind))
+            yield SearchDoc(version=row.id, item=item_id, account=item.account_id,
+                            platform=item.platform, kind=item.kind, author=author,
+                            created=created, latest=n == len(rows) - 1, media=media,
+                            text=text, handle=item.handle, author_name=item.author or "",
+                            created_at=item.created_at or "", url=item.url or "",
+                            event=row.event, observed_at=row.observed_at, **flags)
+
+
+def _text_and_media(content: object, kind: Kind) -> tuple[str, bool]:
+    if not isinstance(content, dict):
+        return "", kind is Kind.MEDIA
+    media = kind is Kind.MEDIA or any(content.get(key) for key in MEDIA_FIELDS)
+    return text_of(content), media
