@@ -12,7 +12,7 @@ policy, and a newer package must never make it unreadable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from civicarchive.model.account import Classification
@@ -189,7 +189,7 @@ def _calendar_problems(requests: dict, jurisdiction: object, marks: Marks,
         return  # absent, or the schema reports it
     at = ("requests", "calendar")
     country, subdivision = calendar.get("country"), calendar.get("subdivision")
-    known = False
+    known = False  # whether the package knows the country and subdivision
     if isinstance(country, str) and country and (subdivision is None or
                                                   isinstance(subdivision, str)):
         problem = calendar_problem(country, subdivision)
@@ -203,35 +203,39 @@ def _calendar_problems(requests: dict, jurisdiction: object, marks: Marks,
                              "country's two-letter code) to the calendar"))
     if known and isinstance(jurisdiction, str) and jurisdiction != subdivision:
         _jurisdiction_problem(country, subdivision, jurisdiction, at, marks, found)
+    official = ((lambda year: official_holidays(country, subdivision, year)) if known
+                else (lambda year: {}))
+    _dated_problems(calendar, official, _named(country, subdivision) if known else "",
+                    at, marks, found)
+
+
+def _dated_problems(calendar: dict, official: Callable[[int], dict[date, str]], named: str,
+                    at: KeyPath, marks: Marks, found: list[Located]) -> None:
     additions = calendar.get("additions")
-    additions = additions if isinstance(additions, list) else []
     removals = calendar.get("removals")
     removals = removals if isinstance(removals, list) else []
-    added = [item.get("date") if isinstance(item, dict) else None for item in additions]
+    added = [item.get("date") if isinstance(item, dict) else None
+             for item in (additions if isinstance(additions, list) else [])]
     _duplicate_days(added, at + ("additions",), "addition", marks, found, ("date",))
     _duplicate_days(removals, at + ("removals",), "removal", marks, found)
     for i, day in enumerate(added):
         if not isinstance(day, date):
             continue
         place = marks.value(at + ("additions", i, "date"))
-        official = official_holidays(country, subdivision, day.year).get(day) if known else None
         if day in removals:
             found.append(Located(place, f"{day} is both added and removed: keep one"))
         elif day.weekday() >= 5:
             found.append(Located(place, f"{day} is a {day:%A}, never a business day: the "
                                         f"addition changes nothing; check the date",
                                  warning=True))
-        elif official:
-            found.append(Located(place, f"{day} is already {official} in the "
-                                        f"{_named(country, subdivision)} calendar: remove "
-                                        f"the addition", warning=True))
+        elif name := official(day.year).get(day):
+            found.append(Located(place, f"{day} is already {name} in the {named} calendar: "
+                                        f"remove the addition", warning=True))
     for i, day in enumerate(removals):
-        if known and isinstance(day, date) and day not in official_holidays(
-                country, subdivision, day.year):
+        if named and isinstance(day, date) and day not in official(day.year):
             found.append(Located(marks.value(at + ("removals", i)),
-                                 f"{day} is not a holiday of the {_named(country, subdivision)}"
-                                 f" calendar, so removing it changes nothing: check the date",
-                                 warning=True))
+                                 f"{day} is not a holiday of the {named} calendar, so "
+                                 f"removing it changes nothing: check the date", warning=True))
 
 
 def _jurisdiction_problem(country: str, subdivision: str | None, jurisdiction: str,
