@@ -10,9 +10,11 @@ both years. Additions and removals are dated: each one applies to the day it nam
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from types import MappingProxyType
 
 import holidays as package
 
@@ -56,7 +58,8 @@ class Calendar:
     removals: tuple[date, ...] = ()
 
     def holidays(self, year: int) -> dict[date, Closure]:
-        """The holidays of `year` (weekends not included), official and added, by day."""
+        """Every holiday of `year` by day, official (less removals) and added, those on a
+        weekend included."""
         return dict(_holidays(self, year))
 
     def closure(self, day: date) -> Closure | None:
@@ -82,7 +85,7 @@ class Calendar:
         return official_holidays(self.country, self.subdivision, day.year).get(day)
 
 
-def as_calendar(holidays: Calendar | object) -> Calendar:
+def as_calendar(holidays: Calendar | Iterable[date]) -> Calendar:
     """`holidays` itself when it is a Calendar; otherwise an iterable of dates, which
     become additions without a name."""
     if isinstance(holidays, Calendar):
@@ -91,8 +94,8 @@ def as_calendar(holidays: Calendar | object) -> Calendar:
 
 
 @lru_cache(maxsize=512)
-def _holidays(calendar: Calendar, year: int) -> dict[date, Closure]:
-    # Cached per calendar and year; callers that hand the dict out copy it.
+def _holidays(calendar: Calendar, year: int) -> Mapping[date, Closure]:
+    # Cached per calendar and year, so read-only.
     removed = frozenset(calendar.removals)
     found = {day: Closure(day, Closed.HOLIDAY, name) for day, name in
              official_holidays(calendar.country, calendar.subdivision, year).items()
@@ -100,18 +103,19 @@ def _holidays(calendar: Calendar, year: int) -> dict[date, Closure]:
     for added in calendar.additions:
         if added.day.year == year:
             found[added.day] = Closure(added.day, Closed.AGENCY, added.name)
-    return found
+    return MappingProxyType(found)
 
 
 @lru_cache(maxsize=256)
 def official_holidays(country: str | None, subdivision: str | None, year: int
-                      ) -> dict[date, str]:
+                      ) -> Mapping[date, str]:
     """The package's public holidays of `country` (and `subdivision`) in `year`, with the
-    observed dates; empty without a country. The caller must not change the dict."""
+    observed dates, read-only; empty without a country."""
     if country is None:
-        return {}
+        return MappingProxyType({})
     found = package.country_holidays(country, subdiv=subdivision, years=year)
-    return {day: name for day, name in sorted(found.items()) if day.year == year}
+    return MappingProxyType({day: name for day, name in sorted(found.items())
+                             if day.year == year})
 
 
 def calendar_problem(country: str, subdivision: str | None) -> tuple[str, str] | None:

@@ -12,7 +12,7 @@ policy, and a newer package must never make it unreadable.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from civicarchive.model.account import Classification
@@ -209,7 +209,7 @@ def _calendar_problems(requests: dict, jurisdiction: object, marks: Marks,
                     at, marks, found)
 
 
-def _dated_problems(calendar: dict, official: Callable[[int], dict[date, str]], named: str,
+def _dated_problems(calendar: dict, official: Callable[[int], Mapping[date, str]], named: str,
                     at: KeyPath, marks: Marks, found: list[Located]) -> None:
     additions = calendar.get("additions")
     removals = calendar.get("removals")
