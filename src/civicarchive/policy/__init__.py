@@ -5,12 +5,14 @@ registration, training and records-request deadlines, and renders the policy doc
     series_for(policy, ...) -> [RecordSeries]
     assignment_report(policy, platforms) -> (overlaps, gaps)
     render(policy, DocumentFormat) -> bytes     diff_policies(old, new) -> str
+    policy.requests.calendar -> Calendar  (.closure(day), .holidays(year))
 
 Examples for Washington and Texas local governments are in `EXAMPLES`.
 """
 
 from pathlib import Path
 
+from civicarchive.policy.calendar import Calendar, Closed, Closure, Holiday
 from civicarchive.policy.document import (DocumentFormat, diff_policies, render, render_html,
                                           render_markdown, render_pdf)
 from civicarchive.policy.model import (AssignmentRule, Combination, DayCount, Deadline,
@@ -23,10 +25,10 @@ from civicarchive.policy.schema import (PolicyInvalid, PolicyProblem, Severity, 
 
 EXAMPLES = Path(__file__).parent / "examples"
 
-__all__ = ["EXAMPLES", "AssignmentRule", "Combination", "DayCount", "Deadline",
-           "DispositionAction", "DocumentFormat", "ModerationAction", "ModerationCategory",
-           "Overlap", "PersonalAccounts", "Policy", "PolicyInvalid", "PolicyProblem",
-           "Provision", "RecordSeries", "Retention", "Severity", "Trigger",
-           "assignment_report", "check_policy", "diff_policies", "load_policy",
-           "parse_policy", "render", "render_html", "render_markdown", "render_pdf",
-           "series_for"]
+__all__ = ["EXAMPLES", "AssignmentRule", "Calendar", "Closed", "Closure", "Combination",
+           "DayCount", "Deadline", "DispositionAction", "DocumentFormat", "Holiday",
+           "ModerationAction", "ModerationCategory", "Overlap", "PersonalAccounts", "Policy",
+           "PolicyInvalid", "PolicyProblem", "Provision", "RecordSeries", "Retention",
+           "Severity", "Trigger", "assignment_report", "check_policy", "diff_policies",
+           "load_policy", "parse_policy", "render", "render_html", "render_markdown",
+           "render_pdf", "series_for"]

@@ -2,17 +2,22 @@
 
 They read the plain data (before or despite type errors, so that one run reports every
 problem) and return `Located` problems: references to series that do not exist,
-duplicates, contradictory keys, high-risk moderation categories, and assignment gaps and
-overlaps.
+duplicates, contradictory keys, high-risk moderation categories, holiday calendars the
+holidays package does not know, and assignment gaps and overlaps.
+
+What depends on the installed holidays package's dates (an addition that is already a
+holiday, a removal that is not one) is only a warning: the archive re-reads its adopted
+policy, and a newer package must never make it unreadable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
+from civicarchive.policy.calendar import calendar_problem, official_holidays
 from civicarchive.policy.marks import KeyPath, Located, Marks
 from civicarchive.policy.model import (OTHER_PLATFORM, AssignmentRule, Combination, Overlap,
                                        rules_report)
@@ -35,6 +40,7 @@ def semantic_problems(data: dict, marks: Marks) -> list[Located]:
     if isinstance(requests, dict):
         _deadline_problems(requests, marks, found)
         _holiday_problems(requests, marks, found)
+        _calendar_problems(requests, data.get("jurisdiction"), marks, found)
     return found
 
 
@@ -162,16 +168,108 @@ def _holiday_problems(requests: dict, marks: Marks, found: list[Located]) -> Non
     holidays = requests.get("holidays")
     if not isinstance(holidays, list):
         return
-    seen: dict[object, int] = {}
-    for i, day in enumerate(holidays):
-        at = ("requests", "holidays", i)
-        if not isinstance(day, (date, str)):
+    _duplicate_days(holidays, ("requests", "holidays"), "holiday", marks, found)
+    if "calendar" in requests:
+        found.append(Located(marks.key(("requests", "holidays")),
+                             "give the holidays either as `calendar:` or as the older "
+                             "`holidays:` list, not both: move these dates to "
+                             "`calendar: additions:`, each with its name"))
+    elif holidays:
+        found.append(Located(marks.key(("requests", "holidays")),
+                             "`holidays` lists days by hand, so every other year has none: "
+                             "name the calendar instead (`calendar: {country: US, "
+                             "subdivision: WA}`) and move the agency's own closures to "
+                             "`calendar: additions:` (see docs/policy.md)", warning=True))
+
+
+def _calendar_problems(requests: dict, jurisdiction: object, marks: Marks,
+                       found: list[Located]) -> None:
+    calendar = requests.get("calendar")
+    if not isinstance(calendar, dict):
+        return  # absent, or the schema reports it
+    at = ("requests", "calendar")
+    country, subdivision = calendar.get("country"), calendar.get("subdivision")
+    known = False  # whether the package knows the country and subdivision
+    if isinstance(country, str) and country and (subdivision is None or
+                                                  isinstance(subdivision, str)):
+        problem = calendar_problem(country, subdivision)
+        if problem is not None:
+            key, message = problem
+            found.append(Located(marks.value(at + (key,)), message))
+        known = problem is None
+    elif country is None and subdivision is not None:
+        found.append(Located(marks.key(at + ("subdivision",)),
+                             "a subdivision needs its country: add `country: US` (or the "
+                             "country's two-letter code) to the calendar"))
+    if known and isinstance(jurisdiction, str) and jurisdiction != subdivision:
+        _jurisdiction_problem(country, subdivision, jurisdiction, at, marks, found)
+    official = ((lambda year: official_holidays(country, subdivision, year)) if known
+                else (lambda year: {}))
+    _dated_problems(calendar, official, _named(country, subdivision) if known else "",
+                    at, marks, found)
+
+
+def _dated_problems(calendar: dict, official: Callable[[int], Mapping[date, str]], named: str,
+                    at: KeyPath, marks: Marks, found: list[Located]) -> None:
+    additions = calendar.get("additions")
+    removals = calendar.get("removals")
+    removals = removals if isinstance(removals, list) else []
+    added = [item.get("date") if isinstance(item, dict) else None
+             for item in (additions if isinstance(additions, list) else [])]
+    _duplicate_days(added, at + ("additions",), "addition", marks, found, ("date",))
+    _duplicate_days(removals, at + ("removals",), "removal", marks, found)
+    for i, day in enumerate(added):
+        if not isinstance(day, date):
+            continue
+        place = marks.value(at + ("additions", i, "date"))
+        if day in removals:
+            found.append(Located(place, f"{day} is both added and removed: keep one"))
+        elif day.weekday() >= 5:
+            found.append(Located(place, f"{day} is a {day:%A}, never a business day: the "
+                                        f"addition changes nothing; check the date",
+                                 warning=True))
+        elif name := official(day.year).get(day):
+            found.append(Located(place, f"{day} is already {name} in the {named} calendar: "
+                                        f"remove the addition", warning=True))
+    for i, day in enumerate(removals):
+        if named and isinstance(day, date) and day not in official(day.year):
+            found.append(Located(marks.value(at + ("removals", i)),
+                                 f"{day} is not a holiday of the {named} calendar, so "
+                                 f"removing it changes nothing: check the date", warning=True))
+
+
+def _jurisdiction_problem(country: str, subdivision: str | None, jurisdiction: str,
+                          at: tuple, marks: Marks, found: list[Located]) -> None:
+    if calendar_problem(country, jurisdiction) is not None:
+        return  # the jurisdiction is not a subdivision of this country
+    if subdivision is None:
+        found.append(Located(marks.value(at), f"the calendar has {country}'s national holidays"
+                                              f" only: add `subdivision: {jurisdiction}` for "
+                                              f"the holidays of {jurisdiction}, the policy's "
+                                              f"jurisdiction", warning=True))
+    else:
+        found.append(Located(marks.value(at + ("subdivision",)),
+                             f"the calendar is {subdivision}'s but the policy's jurisdiction "
+                             f"is {jurisdiction}: check which state's holidays apply",
+                             warning=True))
+
+
+def _duplicate_days(days: list, at: KeyPath, what: str, marks: Marks, found: list[Located],
+                    inner: KeyPath = ()) -> None:
+    seen: dict[date, int] = {}
+    for i, day in enumerate(days):
+        if not isinstance(day, date):
             continue  # the schema reports it
+        place = at + (i,) + inner
         if day in seen:
-            found.append(Located(marks.value(at), f"holiday {day} is listed twice (first on "
-                                                  f"line {seen[day]}): remove one"))
+            found.append(Located(marks.value(place), f"{what} {day} is listed twice (first "
+                                                     f"on line {seen[day]}): remove one"))
         else:
-            seen[day] = marks.line(at)
+            seen[day] = marks.line(place)
+
+
+def _named(country: str, subdivision: str | None) -> str:
+    return f"{country}-{subdivision}" if subdivision else country
 
 
 def _items(data: dict, key: str) -> list[tuple[int, dict]]:

@@ -9,11 +9,13 @@ rendering of the HTML with every URL fetch refused (the document references none
 from __future__ import annotations
 
 import difflib
+from datetime import date
 import enum
 from pathlib import Path
 
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
+from civicarchive.policy.calendar import Calendar, Closed, subdivision_name
 from civicarchive.policy.model import (DayCount, DispositionAction, ModerationAction,
                                        PersonalAccounts, Policy, Provision, Trigger)
 from civicarchive.policy.prose import (Bullets, Definitions, Paragraph, Section, Table,
@@ -259,6 +261,42 @@ def _training(p: Policy) -> Section:
                    (Paragraph(training), Paragraph(acknowledgement)))
 
 
+def _calendar(c: Calendar) -> list:
+    """The holiday calendar in words, then each year the agency changed, in full."""
+    if c.country is None:
+        named = ("the holidays listed below" if c.additions else
+                 "no holidays: the policy names no holiday calendar")
+        blocks: list = [Paragraph(f"Business days exclude Saturdays, Sundays and {named}.")]
+    else:
+        place = (f"{subdivision_name(c.country, c.subdivision)} ({c.country}-{c.subdivision})"
+                 if c.subdivision else c.country)
+        blocks = [Paragraph(f"Business days exclude Saturdays, Sundays and the official public "
+                            f"holidays of {place}, every year, on the days they are observed, "
+                            f"as the holidays library (python-holidays) gives them.")]
+    if c.additions:
+        blocks += [Paragraph("The agency is also closed on these days, which are not business "
+                             "days:"),
+                   Bullets(tuple(_dated(h.day, h.name or "holiday") for h in c.additions))]
+    if c.removals:
+        blocks += [Paragraph("The agency is open on these holidays, which count as business "
+                             "days:"),
+                   Bullets(tuple(_dated(day, c.removed(day) or "not a holiday") for day
+                                 in c.removals))]
+    years = sorted({h.day.year for h in c.additions} | {day.year for day in c.removals})
+    for year in years if c.country else ():
+        rows = tuple((_dated(closure.day), closure.name or "holiday",
+                      "agency" if closure.reason is Closed.AGENCY else "official")
+                     for closure in sorted(c.holidays(year).values(), key=lambda h: h.day))
+        blocks += [Paragraph(f"The holidays of {year}:"),
+                   Table(("Date", "Holiday", "Calendar"), rows)]
+    return blocks
+
+
+def _dated(day: date, name: str | None = None) -> str:
+    text = f"{day:%A} {day.isoformat()}"
+    return f"{text}: {name}" if name else text
+
+
 def _requests(p: Policy) -> Section:
     r = p.requests
     rows = tuple((d.name, f"{d.days} {'business' if d.count is DayCount.BUSINESS else 'calendar'}"
@@ -276,10 +314,7 @@ def _requests(p: Policy) -> Section:
     if r.day_counting:
         blocks.append(Paragraph(f"Counting days: {_cite(r.day_counting)}"))
     blocks.append(Paragraph(after_hours))
-    if r.holidays:
-        blocks.append(Paragraph("Holidays, not counted as business days: "
-                                + ", ".join(day.isoformat() for day in sorted(r.holidays))
-                                + "."))
+    blocks += _calendar(r.calendar)
     if r.exemptions:
         blocks += [Paragraph("Exemptions often met in social media records:"),
                    Bullets(tuple(_cite(e) for e in r.exemptions))]

@@ -15,12 +15,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from itertools import product
 
 from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
+from civicarchive.policy.calendar import Calendar
 
 # Stands for every platform the assignment rules do not name.
 OTHER_PLATFORM = "other"
@@ -154,12 +154,18 @@ class Requests:
     """Records-request deadlines and how days are counted."""
 
     deadlines: tuple[Deadline, ...]
-    holidays: tuple[date, ...]
+    calendar: Calendar
     after_hours_next_business_day: bool
     day_counting: Provision | None = None
     exemptions: tuple[Provision, ...] = ()
     redaction: Provision | None = None
     notes: tuple[Provision, ...] = ()
+
+    @property
+    def holidays(self) -> Calendar:
+        """The calendar under its former name, which the records-request services pass to
+        `deadline_status`; prefer `calendar`."""
+        return self.calendar
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ overlaps). Every problem is collected, never only the first, and reads
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, get_args
 
@@ -22,6 +22,7 @@ from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
 from civicarchive.policy import model as m
+from civicarchive.policy.calendar import Calendar, Holiday
 from civicarchive.policy.checks import RULE_SETS, coverage_problems, semantic_problems
 from civicarchive.policy.marks import Located, MarkedReader, Marks
 
@@ -125,9 +126,22 @@ class DeadlineIn(_In):
     uncertain: Text | None = None
 
 
+class HolidayIn(_In):
+    date: dt.date
+    name: Text
+
+
+class CalendarIn(_In):
+    country: Text | None = None  # checks.py checks it and `subdivision` with the package
+    subdivision: Text | None = None
+    additions: list[HolidayIn] = []
+    removals: list[dt.date] = []
+
+
 class RequestsIn(_In):
     deadlines: list[DeadlineIn]
-    holidays: list[date] = []
+    calendar: CalendarIn | None = None
+    holidays: list[dt.date] = []  # the older form: bare dates typed in by hand
     after_hours_next_business_day: Flag
     day_counting: ProvisionIn | None = None
     exemptions: list[ProvisionIn] = []
@@ -258,6 +272,16 @@ def _provisions(items: list[ProvisionIn]) -> tuple[m.Provision, ...]:
     return tuple(_provision(p) for p in items)
 
 
+def _calendar(r: RequestsIn) -> Calendar:
+    # The older `holidays:` list becomes additions without names (checks.py refuses a
+    # file that gives it together with `calendar:`).
+    c = r.calendar or CalendarIn()
+    additions = [Holiday(h.date, h.name) for h in c.additions]
+    additions += [Holiday(day) for day in r.holidays]
+    return Calendar(c.country, c.subdivision, tuple(sorted(additions, key=lambda h: h.day)),
+                    tuple(sorted(c.removals)))
+
+
 def _policy(p: PolicyIn) -> m.Policy:
     series = tuple(m.RecordSeries(s.code, s.title, s.citation,
                                   m.Retention(s.retention.years, s.retention.months,
@@ -267,7 +291,7 @@ def _policy(p: PolicyIn) -> m.Policy:
     deadlines = tuple(m.Deadline(d.name, d.business_days or d.calendar_days or 0,
                                  m.DayCount.BUSINESS if d.business_days else m.DayCount.CALENDAR,
                                  d.citation, d.uncertain) for d in p.requests.deadlines)
-    requests = m.Requests(deadlines, tuple(p.requests.holidays),
+    requests = m.Requests(deadlines, _calendar(p.requests),
                           p.requests.after_hours_next_business_day,
                           _provision(p.requests.day_counting),
                           _provisions(p.requests.exemptions), _provision(p.requests.redaction),

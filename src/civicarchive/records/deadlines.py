@@ -12,8 +12,11 @@ Washington RCW 1.12.040, which the example policy cites):
 
 Whether a request that arrives after hours, or on a day the agency is closed, counts as
 received on the next business day is an agency rule, `Requests.after_hours_next_business_day`.
-The calendar is only as good as the policy's `holidays`: a day the agency is closed that
-the policy does not list counts as a business day.
+The holidays are the policy's `Calendar` (policy/calendar.py): a country's and subdivision's
+official holidays for every year a deadline crosses, plus the agency's additions, minus its
+removals. Every function taking `holidays` also takes a plain iterable of dates.
+
+`explain` gives the same due dates with the reasons, step by step: see explanation.py.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from civicarchive.policy.calendar import Calendar, as_calendar
 from civicarchive.policy.model import DayCount, Requests
 
+Holidays = Calendar | Iterable[date]
 _DAY = timedelta(days=1)
-_SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
 
 @dataclass(frozen=True)
@@ -40,32 +44,32 @@ class DueDate:
     uncertain: str | None = None
 
 
-def is_business_day(day: date, holidays: Iterable[date]) -> bool:
+def is_business_day(day: date, holidays: Holidays) -> bool:
     """Whether `day` is neither a Saturday, a Sunday nor one of `holidays`."""
-    return day.weekday() < _SATURDAY and day not in frozenset(holidays)
+    return not as_calendar(holidays).is_closed(day)
 
 
-def next_business_day(day: date, holidays: Iterable[date]) -> date:
+def next_business_day(day: date, holidays: Holidays) -> date:
     """`day` itself when it is a business day, otherwise the first business day after it."""
-    closed = frozenset(holidays)
-    while day.weekday() >= _SATURDAY or day in closed:
+    calendar = as_calendar(holidays)
+    while calendar.is_closed(day):
         day += _DAY
     return day
 
 
-def add_business_days(day: date, n: int, holidays: Iterable[date]) -> date:
+def add_business_days(day: date, n: int, holidays: Holidays) -> date:
     """The `n`th business day after `day` (before it when `n` is negative; `day` when 0).
 
     `day` itself is never counted, so it need not be a business day: 1 business day after
     a Saturday is the Monday (or the next open day when Monday is a holiday). For a
     business day `d`, `business_days_between(d, add_business_days(d, n, h), h) == n`.
     """
-    closed = frozenset(holidays)
+    calendar = as_calendar(holidays)
     step = _DAY if n > 0 else -_DAY
     remaining = abs(n)
     while remaining:
         day += step
-        if day.weekday() < _SATURDAY and day not in closed:
+        if not calendar.is_closed(day):
             remaining -= 1
     return day
 
@@ -76,7 +80,7 @@ def _weekdays_through(day: date) -> int:
     return weeks * 5 + min(rest, 5)
 
 
-def business_days_between(start: date, end: date, holidays: Iterable[date]) -> int:
+def business_days_between(start: date, end: date, holidays: Holidays) -> int:
     """Business days after `start` up to and including `end`; negative when `end` is earlier.
 
     With `start` the day a request counts as received and `end` its due date, this is the
@@ -87,8 +91,7 @@ def business_days_between(start: date, end: date, holidays: Iterable[date]) -> i
     """
     if end < start:
         return -business_days_between(end, start, holidays)
-    closed = sum(1 for h in frozenset(holidays)
-                 if start < h <= end and h.weekday() < _SATURDAY)
+    closed = as_calendar(holidays).weekday_holidays(start, end)
     return _weekdays_through(end) - _weekdays_through(start) - closed
 
 
@@ -115,7 +118,7 @@ def received_day(received_at: datetime, rules: Requests,
         return day
     if received_at.time() >= business_day_ends:
         day += _DAY
-    return next_business_day(day, rules.holidays)
+    return next_business_day(day, rules.calendar)
 
 
 def due_dates(received_at: datetime, rules: Requests,
@@ -132,9 +135,9 @@ def due_dates(received_at: datetime, rules: Requests,
     due: list[DueDate] = []
     for deadline in rules.deadlines:
         if deadline.count is DayCount.BUSINESS:
-            day = add_business_days(start, deadline.days, rules.holidays)
+            day = add_business_days(start, deadline.days, rules.calendar)
         else:
-            day = next_business_day(start + timedelta(days=deadline.days), rules.holidays)
+            day = next_business_day(start + timedelta(days=deadline.days), rules.calendar)
         due.append(DueDate(deadline.name, day, deadline.days, deadline.count,
                            deadline.citation, deadline.uncertain))
     return tuple(due)

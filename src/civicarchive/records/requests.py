@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from civicarchive.errors import InvalidInput
-from civicarchive.records.deadlines import business_days_between
+from civicarchive.policy.calendar import as_calendar
+from civicarchive.records.deadlines import Holidays, business_days_between
 
 __all__ = ["Action", "Mark", "RequestState", "RequestStatus", "TextRedaction",
            "MediaRedaction", "deadline_status", "fold", "suggestion_key"]
@@ -147,10 +148,11 @@ def suggestion_key(item: int, phrase: str) -> str:
     return f"{item}:{hashlib.sha256(phrase.encode()).hexdigest()[:8]}"
 
 
-def deadline_status(deadlines: list[dict], today: date, holidays: Iterable[date],
+def deadline_status(deadlines: list[dict], today: date, holidays: Holidays,
                     status: RequestStatus) -> list[dict]:
-    """Each deadline with business days left (negative: overdue) while the request is open."""
-    closed = frozenset(holidays)
+    """Each deadline with business days left (negative: overdue) while the request is open;
+    `holidays` is the policy's calendar (`Requests.calendar`) or a list of dates."""
+    closed = as_calendar(holidays)
     out = []
     for deadline in deadlines:
         due = date.fromisoformat(deadline["due"])
