@@ -84,3 +84,32 @@ def test_cli_request_from_intake_to_a_verified_production(desk, tmp_path):
     assert [e["action"] for e in log][-2:] == ["produced", "status"]
     assert "555-0143" not in json.dumps(log)
     assert "(206)" not in cli("requests", "log", "1").output
+
+
+def test_cli_requests_explain_lists_the_days_counted_and_skipped(desk):
+    cli = desk
+    cli("requests", "new", "--requester", "A. Reporter", "--received", "2026-11-04T10:30-08:00",
+        "--description", "zoning")
+    shown = cli("requests", "explain", "1").output
+    assert "2026-11-12" in shown and "Veterans Day" in shown
+    data = json.loads(cli("requests", "explain", "1", "--json").output)
+    (deadline,) = data["deadlines"]
+    assert deadline["due"]["due"] == "2026-11-12"
+    skipped = [step for step in deadline["steps"] if "reason" in step]
+    assert [s["day"] for s in skipped] == ["2026-11-07", "2026-11-08", "2026-11-11"]
+    missing = cli("requests", "explain", "7", ok=False)
+    assert missing.exit_code == 1 and "no request with id 7" in missing.output
+
+
+def test_cli_names_the_flag_of_the_input_at_fault(desk):
+    cli = desk
+    cli("requests", "new", "--requester", "A. Reporter", "--received", "2026-11-04T10:30-08:00",
+        "--description", "zoning")
+    cli("requests", "add", "1", "--item", "2")
+    no_reason = cli("requests", "redact", "1", "--item", "2", "--phrase", "Call", "--reason",
+                    " ", ok=False)
+    assert no_reason.exit_code == 1
+    assert "needs a reason: the exemption and its citation (--reason)" in no_reason.output
+    no_version = cli("requests", "redact", "1", "--item", "2", "--span", "0:4", "--reason",
+                     "RCW 42.56.230", ok=False)
+    assert "name the version (--version)" in no_version.output

@@ -306,7 +306,7 @@ def test_deadline_status_takes_the_policy_calendar():
     # Due Tue 2027-01-05. From Wed 2026-12-30: Thu 31 (1), [Fri 01-01 New Year's Day, Sat,
     # Sun], Mon 04 (2), Tue 05 (3): 3 left. On Thu 01-07, Wed 06 and Thu 07 have passed.
     (status,) = deadline_status([{"due": "2027-01-05"}], date(2026, 12, 30),
-                                WASHINGTON.holidays, RequestStatus.RECEIVED)
+                                WASHINGTON.calendar, RequestStatus.RECEIVED)
     assert status["business_days_left"] == 3 and not status["overdue"]
     (late,) = deadline_status([{"due": "2027-01-05"}], date(2027, 1, 7),
                               WASHINGTON.calendar, RequestStatus.IN_REVIEW)

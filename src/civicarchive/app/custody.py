@@ -31,7 +31,7 @@ class Custody:
     def __init__(self, context: ArchiveContext, registry: Registry) -> None:
         self.context = context
         self.registry = registry
-        self._adopted: tuple[int, Policy] | None = None
+        self._parsed: dict[int, Policy] = {}
 
     # -- the adopted policy -------------------------------------------------------------
 
@@ -48,17 +48,23 @@ class Custody:
         return policy_id
 
     def policy(self) -> tuple[int, Policy]:
-        """The adopted policy and its id; parsed once, until another is adopted."""
+        """The policy in force (the last adopted) and its id."""
         with self.context.read() as conn:
             policy_id = sql.latest_policy_id(conn)
-            if policy_id is None:
-                raise InvalidInput("no policy adopted yet: adopt the agency's policy file "
-                                   "(examples in src/civicarchive/policy/examples)")
-            if self._adopted is None or self._adopted[0] != policy_id:
+        if policy_id is None:
+            raise InvalidInput("no policy adopted yet: adopt the agency's policy file "
+                               "(examples in src/civicarchive/policy/examples)")
+        return policy_id, self.adopted(policy_id)
+
+    def adopted(self, policy_id: int) -> Policy:
+        """A policy adopted at some time (a request is timed under the one in force when
+        it came in); each is parsed once, since an adopted policy never changes."""
+        if policy_id not in self._parsed:
+            with self.context.read() as conn:
                 text = sql.policy_text(conn, policy_id)
-                self._adopted = (policy_id, policy_file.parse_policy(
-                    text, f"adopted policy {policy_id}"))
-        return self._adopted
+            self._parsed[policy_id] = policy_file.parse_policy(text,
+                                                               f"adopted policy {policy_id}")
+        return self._parsed[policy_id]
 
     def acknowledge(self, owner: str, actor: str, at: datetime | None = None) -> None:
         """Record that an account owner acknowledged the adopted policy."""

@@ -22,10 +22,13 @@ from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.record import Item, Kind, text_of
 from civicarchive.records import deadlines as due, pii
+from civicarchive.records.explanation import Explanation, explain, explanation_lines
 from civicarchive.records.redaction import span_of
 from civicarchive.records.requests import (Action, Mark, RequestState, RequestStatus,
                                            deadline_status, fold, review_mark, suggestion_key)
 from civicarchive.store import requests as sql
+
+__all__ = ["Requests", "explanation_lines"]
 
 MAX_COLLECTED = 100_000
 THIRD_PARTY_KINDS = frozenset({Kind.COMMENT, Kind.REPLY, Kind.MESSAGE})
@@ -98,11 +101,20 @@ class Requests:
 
     def _deadlines(self, row, state: RequestState, today: date | None  # noqa: ANN001
                    ) -> list[dict]:
-        _, adopted = self.custody.policy()
+        rules = self.custody.adopted(row.policy_id).requests
         offset = datetime.fromisoformat(row.received_at).tzinfo
         today = today or self.context.clock.now().astimezone(offset).date()
-        return deadline_status(orjson.loads(row.deadlines), today, adopted.requests.holidays,
+        return deadline_status(orjson.loads(row.deadlines), today, rules.calendar,
                                state.status)
+
+    def explain(self, request_id: int) -> Explanation:
+        """How each due date of a request was computed: when counting started and why,
+        every day counted and every day skipped (weekend, holiday, agency closure), under
+        the policy in force when the request came in."""
+        with self.context.read() as conn:
+            row = _row(conn, request_id)
+        rules = self.custody.adopted(row.policy_id).requests
+        return explain(datetime.fromisoformat(row.received_at), rules)
 
     def list(self, today: date | None = None) -> list[dict]:
         """Every request with its status and the next deadline still open."""

@@ -107,6 +107,30 @@ def requests_show(ctx: Context, request_id: int, as_json: bool) -> None:
                    f"{p['withheld']} withheld, {p['folder']}")
 
 
+@requests_group.command("explain")
+@click.argument("request_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the computation as JSON.")
+@pass_ctx
+@handles_errors
+def requests_explain(ctx: Context, request_id: int, as_json: bool) -> None:
+    """How each due date was computed: every day counted, every day skipped and why."""
+    from dataclasses import asdict
+
+    from civicarchive.app.requests import explanation_lines
+    with ctx.open() as archive:
+        explanation = archive.requests.explain(request_id)
+        stored = [d["due"] for d in archive.requests.show(request_id)["deadlines"]]
+    if as_json:
+        _emit(asdict(explanation))
+        return
+    for line in explanation_lines(explanation):
+        click.echo(line)
+    computed = [d.due.due.isoformat() for d in explanation.deadlines]
+    if computed != stored:
+        click.echo(f"note: the due dates recorded at intake ({', '.join(stored)}) differ from "
+                   "today's computation: the holiday calendar changed since", err=True)
+
+
 @requests_group.command("add")
 @click.argument("request_id", type=int)
 @click.option("--search", "query", help="Add every record this search finds (docs/search.md).")

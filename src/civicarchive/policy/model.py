@@ -161,12 +161,6 @@ class Requests:
     redaction: Provision | None = None
     notes: tuple[Provision, ...] = ()
 
-    @property
-    def holidays(self) -> Calendar:
-        """The calendar under its former name, which the records-request services pass to
-        `deadline_status`; prefer `calendar`."""
-        return self.calendar
-
 
 @dataclass(frozen=True)
 class OfficialsPersonalAccounts:
