@@ -34,7 +34,9 @@ class Unread:
 
     def note(self, where: str, what: str, entry: str) -> None:
         """`what` (e.g. "attachment key 'poll'") was met in `entry` of the file `where`."""
-        self._found.setdefault(what, {}).setdefault(where, []).append(entry)
+        entries = self._found.setdefault(what, {}).setdefault(where, [])
+        if entry not in entries[-1:]:   # once per entry, however often it holds it
+            entries.append(entry)
 
     def keys(self, where: str, holder: dict, known: frozenset[str], label: str,
              entry: str) -> None:
