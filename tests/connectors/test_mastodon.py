@@ -450,5 +450,10 @@ def test_mastodon_observations_are_dated_by_the_archive_name(tmp_path):
 
 def test_mastodon_json_nested_too_deep_is_a_clear_error(tmp_path):
     deep = outbox_text([], ["[" * 100_000 + "]" * 100_000])
-    with pytest.raises(InvalidInput, match=r"outbox\.json: JSON nested too deeply"):
-        read(build(tmp_path / "a", outbox=deep))
+    context = ImportContext(account_id=7, observed_at=OBSERVED)
+    read_so_far = []
+    with ExportFiles.open(build(tmp_path / "a", outbox=deep)) as files, \
+            pytest.raises(InvalidInput, match=r"outbox\.json: JSON nested too deeply"):
+        for observation in MastodonImporter().read(files, context):
+            read_so_far.append(observation)
+    assert read_so_far == []   # not even the profile: nothing is ingested

@@ -74,6 +74,10 @@ class MastodonImporter:
         _date_by_name(files, context)
         account = _Account()
         taken: set[str] = set()   # the files read
+        # Both files are parsed before anything is yielded: one that cannot be read stops
+        # the import before a single observation is written.
+        outbox = _shallowest(files, "outbox.json")
+        entries = _outbox_entries(files, outbox) if outbox is not None else []
         actor_name = _shallowest(files, "actor.json")
         if actor_name is not None:
             actor, _ = _load(files, actor_name)
@@ -86,13 +90,11 @@ class MastodonImporter:
             else:
                 context.problem(files.where(actor_name), "not an actor with an id; the "
                                 "profile was skipped")
-        outbox = _shallowest(files, "outbox.json")
         if outbox is None:
             context.problem(str(files.path), "no outbox.json: no statuses were imported")
             report_unread_files(files, taken, context)
             return
         taken.add(outbox)
-        entries = _outbox_entries(files, outbox)
         context.complete_kinds.update(COMPLETE_KINDS)
         media = _media_index(files)
         unread = Unread(context)
