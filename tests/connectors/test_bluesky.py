@@ -25,6 +25,7 @@ from civicarchive.model.record import Kind
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 OTHER = "did:plc:z72i7hdynmk6r22z27h6tvur"
 NOW = datetime(2026, 2, 1, tzinfo=timezone.utc)
+COMMITTED = datetime(2025, 3, 6, 8, 30, 15, 123456, tzinfo=timezone.utc)
 IMAGE = b"\x89PNG\r\n\x1a\n pretend image bytes"
 
 
@@ -69,6 +70,16 @@ class Signer:
         r, s = decode_dss_signature(self.key.sign(data, ec.ECDSA(ec.hashes.SHA256())))
         s = min(s, self.order - s)
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def tid(moment: datetime, clock_id: int = 5) -> str:
+    """A TID: microseconds since 1970 and a 10-bit clock id, in base32-sortable."""
+    micros = int(moment.timestamp()) * 1_000_000 + moment.microsecond
+    value, chars = (micros << 10) | clock_id, ""
+    for _ in range(13):
+        chars = "234567abcdefghijklmnopqrstuvwxyz"[value & 31] + chars
+        value >>= 5
+    return chars
 
 
 def layer(key: bytes) -> int:
@@ -173,7 +184,7 @@ def build_repo(recs: dict[str, dict] | None = None, signer: Signer | None = None
         items.append((key.encode(), cid_of(block)))
     top = max(layer(key) for key, _ in items)
     data = build_mst(items, top, blocks)
-    commit = {"did": DID, "version": 3, "data": data, "rev": "3kabc7fffff22", "prev": None,
+    commit = {"did": DID, "version": 3, "data": data, "rev": tid(COMMITTED), "prev": None,
               **(commit_extra or {})}
     signer = signer or Signer()
     commit["sig"] = sig if sig is not None else signer.sign(libipld.encode_dag_cbor(commit))
@@ -235,7 +246,8 @@ def test_bluesky_reads_posts_replies_reposts_likes_and_profile(repo):
         "blob": libipld.encode_cid(cid_of(IMAGE, 0x55)), "media_type": "image/png",
         "size": len(IMAGE)}]
     assert post.created_at == datetime(2025, 3, 1, 10, tzinfo=timezone.utc)
-    assert post.observed_at == NOW
+    assert post.observed_at == COMMITTED  # the state the signed commit shows, and when
+    assert context.evidence["export_generated_at"] == "2025-03-06T08:30:15.123456Z"
     assert post.url == f"https://bsky.app/profile/{DID}/post/3kabc2aaaaa22"
 
     reply = items[f"at://{DID}/app.bsky.feed.post/3kabc3bbbbb22"]
@@ -266,7 +278,8 @@ def test_bluesky_reads_posts_replies_reposts_likes_and_profile(repo):
     assert len(observations) == 6  # follows are not imported, but counted
     assert context.evidence["records_not_imported"] == {"app.bsky.graph.follow": 12}
     assert context.complete_kinds == {Kind.POST, Kind.REPLY}
-    assert context.problems == []
+    [problem] = context.problems
+    assert problem.what.startswith("12 record(s) of app.bsky.graph.follow are not imported")
 
 
 def test_bluesky_walks_a_tree_of_several_nodes_in_key_order(repo):
@@ -311,7 +324,7 @@ def test_bluesky_checks_a_valid_signature(tmp_path, alg):
     observations, context = read(path, key=signer.did_key)
     assert context.evidence["signature"] == "valid"
     assert context.evidence["did"] == DID
-    assert context.evidence["rev"] == "3kabc7fffff22"
+    assert context.evidence["rev"] == tid(COMMITTED)
     assert len(observations) == 6
 
 
@@ -406,7 +419,7 @@ def test_bluesky_blob_files_in_the_export_become_media(tmp_path, repo):
     assert media.content == {"file": f"blobs/{image_cid}", "media_type": "image/png",
                              "alt": "Map of the closed street", "size": len(IMAGE),
                              "blob": image_cid}
-    assert context.problems == []
+    assert [p.what for p in context.problems if "graph.follow" not in p.what] == []
 
     (folder / "blobs" / image_cid).write_bytes(b"something else")
     observations, context = read(folder)
@@ -453,3 +466,60 @@ def test_bluesky_import_through_the_archive_records_edits_and_deletions(archive,
     tampered.write_bytes(second.read_bytes().replace(b"Worth reading", b"Worth ignoring"))
     with pytest.raises(InvalidInput, match="tampered.car"):
         archive.ingesting.import_export(tampered, account.id)
+
+
+def test_bluesky_accepts_the_key_as_the_did_document_writes_it(tmp_path):
+    signer = Signer("ES256")
+    car, _, _ = build_repo(signer=signer)
+    path = tmp_path / "repo.car"
+    path.write_bytes(car)
+    multibase = signer.did_key.removeprefix("did:key:")   # publicKeyMultibase: z...
+    assert multibase.startswith("z")
+    _, context = read(path, key=multibase)
+    assert context.evidence["signature"] == "valid"
+
+
+@pytest.mark.parametrize("alg", ["ES256K", "ES256"])
+def test_bluesky_high_s_signature_is_refused_as_high_s(tmp_path, alg):
+    signer = Signer(alg)
+    _, _, commit = build_repo(signer=signer)
+    r, s = commit["sig"][:32], int.from_bytes(commit["sig"][32:], "big")
+    high = r + (signer.order - s).to_bytes(32, "big")   # the same signature, high-S
+    car, _, _ = build_repo(sig=high)
+    path = tmp_path / "repo.car"
+    path.write_bytes(car)
+    context = ImportContext(account_id=7, observed_at=NOW,
+                            evidence={"public_key": signer.did_key})
+    with pytest.raises(InvalidInput, match=r"high-S \(non-canonical\).*atproto rejects"):
+        list(BlueskyCarImporter().read(ExportFiles.open(path), context))
+    assert context.evidence["signature"] == "invalid (high-S)"
+
+
+def test_bluesky_rev_after_the_import_is_a_problem_and_the_import_dates_it(tmp_path):
+    car, _, _ = build_repo(commit_extra={"rev": tid(datetime(2030, 1, 1, tzinfo=timezone.utc))})
+    path = tmp_path / "repo.car"
+    path.write_bytes(car)
+    observations, context = read(path)
+    assert {o.observed_at for o in observations} == {NOW}
+    assert "export_generated_at" not in context.evidence
+    assert any("after this import" in p.what for p in context.problems)
+
+
+def test_bluesky_unknown_entry_shape_is_reported(tmp_path):
+    recs = records()
+    post = recs["app.bsky.feed.post/3kabc4ccccc22"]
+    post["embed"] = {"$type": "app.bsky.embed.poll", "options": ["yes", "no"]}
+    post["via"] = "a client"
+    car, _, _ = build_repo(recs)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "repo.car").write_bytes(car)
+    (folder / "notes.txt").write_text("kept by the clerk")
+    observations, context = read(folder)
+    uri = f"at://{DID}/app.bsky.feed.post/3kabc4ccccc22"
+    assert uri in by_id(observations)
+    found = {p.what.split(" is not read")[0]: p for p in context.problems}
+    assert "embed 'app.bsky.embed.poll'" in found and "app.bsky.feed.post key 'via'" in found
+    assert uri in found["embed 'app.bsky.embed.poll'"].what
+    assert found["embed 'app.bsky.embed.poll'"].where.endswith("repo.car")
+    assert any(p.what == "1 file(s) not imported: notes.txt" for p in context.problems)

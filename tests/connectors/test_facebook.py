@@ -112,6 +112,16 @@ def zipped(path, files: dict[str, bytes | str], root: str = ""):
     return path
 
 
+# What the sample export holds that the importer does not read: reported, not dropped.
+SAMPLE_UNREAD = ["thread key 'is_still_participant' is not read",
+                 "1 file(s) not imported: profile_information.json"]
+
+
+def unread(context) -> list[str]:
+    return [p.what for p in context.problems
+            if not any(p.what.startswith(known) for known in SAMPLE_UNREAD)]
+
+
 def read(path):
     context = ImportContext(1, OBSERVED)
     with ExportFiles.open(path) as files:
@@ -184,7 +194,11 @@ def test_facebook_posts_are_normalised(tmp_path):
         "file": "111_n.jpg", "media_type": "image/jpeg", "alt": None,
         "title": "Timeline photos", "description": "Barriers on Main St",
         "created_at": "2023-11-14T22:12:20.000000Z"}]
-    assert context.problems == []
+    assert [p.what.split(" (")[0].split(";")[0] for p in context.problems] == [
+        "thread key 'is_still_participant' is not read",
+        "1 file(s) not imported: profile_information.json"]
+    assert "message_1.json" in context.problems[0].where
+    assert "(top level)" in context.problems[0].what
 
 
 def test_facebook_post_raw_is_the_exports_own_bytes(tmp_path):
@@ -259,7 +273,7 @@ def test_facebook_missing_media_is_a_problem_not_an_error(tmp_path):
     observations, context = read(zipped(tmp_path / "export.zip", files))
     assert len([o for o in observations if o.kind == Kind.POST]) == 3
     assert [o.content["file"] for o in observations if o.kind == Kind.MEDIA] == ["9_n.png"]
-    [problem] = context.problems
+    [problem] = [p for p in context.problems if "media" in p.what]
     assert "111_n.jpg" in problem.what and "your_posts_1.json" in problem.where
     assert Kind.POST in context.complete_kinds
 
@@ -320,7 +334,8 @@ def test_facebook_malformed_entry_is_a_problem_and_the_rest_import(tmp_path):
     broken.insert(1, {"timestamp": "yesterday", "data": [{"post": "no time"}]})
     observations, context = read(zipped(tmp_path / "export.zip", export(post_list=broken)))
     assert len([o for o in observations if o.kind == Kind.POST]) == 3
-    [problem] = context.problems
+    [problem] = unread(context)
+    problem = next(p for p in context.problems if p.what == problem)
     assert problem.what.startswith("post 2:") and "yesterday" in problem.what
     # A post could not be read, so the export cannot vouch that absent posts are gone.
     assert context.complete_kinds == {Kind.COMMENT, Kind.MESSAGE}
@@ -337,7 +352,7 @@ def test_facebook_import_through_the_archive(archive, tmp_path):
     account = archive.registry.add_account("facebook", "cityofexample", "agency", actor="clerk")
     first = zipped(tmp_path / "first.zip", export())
     report = archive.ingesting.import_export(first, account.id).as_dict()
-    assert report["format"] == "facebook" and report["problems"] == []
+    assert report["format"] == "facebook" and len(report["problems"]) == len(SAMPLE_UNREAD)
     # 3 posts + 1 photo, 2 comments, 3 messages + 1 photo
     assert report["created"] == 9 and report["deleted"] == 1  # the unsent message
     assert report["by_kind"]["post"]["created"] == 3
@@ -351,3 +366,111 @@ def test_facebook_import_through_the_archive(archive, tmp_path):
                                             account.id).as_dict()
     assert later["edited"] == 1
     assert later["deleted"] == 1 and later["absent_marked_deleted"] == 1  # the closure post
+
+
+# -- shapes that were dropped before ----------------------------------------------------
+
+def test_facebook_comments_file_that_is_a_bare_list(tmp_path):
+    entries = comments()["comments_v2"]
+    path = zipped(tmp_path / "e.zip", {
+        "your_facebook_activity/comments_and_reactions/comments.json": dumps(entries)})
+    with ExportFiles.open(path) as files:
+        assert FacebookImporter().detect(files)
+    [reply], context = read(path)
+    assert reply.kind == Kind.COMMENT and reply.content["text"] == "Thanks, we’ll post updates"
+    assert json.loads(reply.raw) == entries[0]
+    assert context.complete_kinds == {Kind.COMMENT} and context.problems == []
+
+
+def test_facebook_comments_object_without_a_known_key_is_a_problem(tmp_path):
+    path = zipped(tmp_path / "e.zip", {"posts/your_posts_1.json": dumps([text_post(T1, "Hi")]),
+                                       "comments/comments.json": dumps({"replies_v3": []})})
+    _, context = read(path)
+    assert any("comments.json" in p.where and "none of comments_v2" in p.what
+               for p in context.problems)
+    assert any("'replies_v3'" in p.what for p in context.problems)
+    assert context.complete_kinds == {Kind.POST}
+
+
+def note_post() -> dict:
+    note = {"title": "Budget notes", "text": mojibake("Café budget: €2M"),
+            "media": [{"uri": "posts/media/your_posts/77_n.jpg", "creation_timestamp": T1}],
+            "created_timestamp": T1, "updated_timestamp": T2, "tags": [{"name": "Finance"}]}
+    return {"timestamp": T1, "attachments": [{"data": [{"note": note}]}], "data": []}
+
+
+def test_facebook_note_attachment_is_read_with_its_media(tmp_path):
+    observations, context = read(zipped(tmp_path / "e.zip", {
+        "posts/your_posts_1.json": dumps([note_post()]),
+        "posts/media/your_posts/77_n.jpg": JPEG}))
+    post, photo = observations
+    assert post.content["text"] == "Budget notes\n\nCafé budget: €2M"
+    assert post.content["note"] == {"title": "Budget notes", "text": "Café budget: €2M",
+                                    "created_at": "2023-11-14T22:13:20.000000Z",
+                                    "updated_at": "2023-11-15T22:13:20.000000Z",
+                                    "tags": ["Finance"]}
+    assert [a["file"] for a in post.content["attachments"]] == ["77_n.jpg"]
+    assert photo.kind == Kind.MEDIA and photo.raw == JPEG
+    assert photo.parent_native_id == post.native_id
+    assert context.problems == []
+
+
+def test_facebook_post_without_a_note_keeps_its_content_shape(tmp_path):
+    [post], _ = read(zipped(tmp_path / "e.zip", {
+        "posts/your_posts_1.json": dumps([text_post(T1, "Hello")])}))
+    assert "note" not in post.content and "links" not in post.content
+
+
+def test_facebook_named_link_without_url_is_kept(tmp_path):
+    saved = {"timestamp": T1, "data": [], "attachments": [
+        {"data": [{"external_context": {"name": "Example Bakery", "source": "facebook.com"}}]}]}
+    [post], context = read(zipped(tmp_path / "e.zip", {"posts/your_posts_1.json": dumps([saved])}))
+    assert post.content["links"] == [{"name": "Example Bakery", "source": "facebook.com",
+                                      "url": None}]
+    assert context.problems == []
+
+
+def test_facebook_message_sticker_is_media_when_the_file_is_there(tmp_path):
+    sticker = {"sender_name": "City of Example", "timestamp_ms": T3 * 1000, "type": "Generic",
+               "sticker": {"uri": "messages/stickers_used/39_n.png"}}
+    threads = thread() | {"messages": [sticker, sticker | {"timestamp_ms": T3 * 1000 + 1,
+                                                           "sticker": {"uri": "gone.png"}}]}
+    observations, context = read(zipped(tmp_path / "e.zip", {
+        "messages/inbox/joseruiz_123/message_1.json": dumps(threads),
+        "messages/stickers_used/39_n.png": PNG}))
+    first, image, second = observations
+    assert first.content["sticker"] == "messages/stickers_used/39_n.png"
+    assert image.kind == Kind.MEDIA and image.raw == PNG
+    assert image.parent_native_id == first.native_id
+    assert second.kind == Kind.MESSAGE
+    assert any("gone.png" in p.what and "not in the export" in p.what for p in context.problems)
+
+
+def test_facebook_unknown_entry_shape_is_reported_with_file_and_entry(tmp_path):
+    odd = text_post(T2, "Vote on the park name", poll_id=7)
+    odd["attachments"] = [{"data": [{"poll": {"options": ["Oak", "Elm"]}}]}]
+    observations, context = read(zipped(tmp_path / "e.zip", {
+        "posts/your_posts_1.json": dumps([text_post(T1, "Hi"), odd])}))
+    assert len(observations) == 2   # the entry is still read, and its bytes kept whole
+    found = {p.what.split(" is not read")[0]: p for p in context.problems}
+    assert "attachment key 'poll'" in found and "post key 'poll_id'" in found
+    assert found["attachment key 'poll'"].where.endswith("your_posts_1.json")
+    assert "(post 2)" in found["attachment key 'poll'"].what
+
+
+def test_facebook_files_not_read_are_reported_by_folder(tmp_path):
+    path = zipped(tmp_path / "e.zip", {
+        "posts/your_posts_1.json": dumps([text_post(T1, "Hi")]),
+        "ads_information/advertisers.json": "{}", "ads_information/other.json": "{}",
+        "posts/album/1.json": "{}"})
+    _, context = read(path)
+    by_where = {p.where.rsplit(":", 1)[-1]: p.what for p in context.problems}
+    assert by_where == {
+        "ads_information/": "2 file(s) not imported: advertisers.json, other.json",
+        "posts/album/": "1 file(s) not imported: 1.json"}
+
+
+def test_facebook_json_nested_too_deep_is_a_clear_error(tmp_path):
+    deep = '{"comments_v2": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with pytest.raises(InvalidInput, match=r"comments\.json: JSON nested too deeply"):
+        read(zipped(tmp_path / "e.zip", {"comments/comments.json": deep}))

@@ -8,6 +8,7 @@ import os
 import stat
 import tarfile
 import zipfile
+from contextlib import nullcontext
 
 import pytest
 
@@ -124,3 +125,25 @@ def test_files_opens_a_folder_and_a_single_file(tmp_path):
         assert files.kind == "file" and files.read(files.names()[0]) == b"[]"
     with pytest.raises(InvalidInput, match="no such file"):
         ExportFiles.open(tmp_path / "missing.zip")
+
+
+@pytest.mark.parametrize("second", ["data/posts.json", "data\\posts.json", "data//posts.json"])
+def test_files_refuses_a_zip_with_one_name_twice(tmp_path, second):
+    path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data/posts.json", b"[1]")
+        with pytest.warns(UserWarning) if second == "data/posts.json" else nullcontext():
+            archive.writestr(second, b"[2]")
+    with pytest.raises(UnsafeExport, match=r"twice\.zip: entry .*posts\.json.* more than once"):
+        ExportFiles.open(path)
+
+
+def test_files_refuses_a_tar_with_one_name_twice(tmp_path):
+    path = tmp_path / "twice.tar"
+    with tarfile.open(path, "w") as archive:
+        for data in (b"[1]", b"[2]"):
+            info = tarfile.TarInfo("outbox.json")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(UnsafeExport, match="'outbox.json' appears more than once"):
+        ExportFiles.open(path)

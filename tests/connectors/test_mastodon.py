@@ -152,6 +152,15 @@ def read(path: Path) -> tuple[list, ImportContext]:
         return list(MastodonImporter().read(files, context)), context
 
 
+LIKES = "1 file(s) not imported: likes.json"  # every archive built here holds likes.json
+
+
+def others(context: ImportContext) -> list:
+    """The problems besides the one every built archive has: likes.json is not read."""
+    assert [p.what for p in context.problems].count(LIKES) == 1
+    return [p for p in context.problems if p.what != LIKES]
+
+
 def by_id(observations: list) -> dict:
     return {o.native_id: o for o in observations}
 
@@ -248,7 +257,7 @@ def test_mastodon_media_follow_their_post_with_alt_text(archive_zip):
     assert media.raw == PNG and media.raw_media_type == "image/png"
     assert media.content["alt"] == "Map of wards 1 and 2 with collection days"
     assert media.content["size"] == len(PNG) and media.content["file"] == MEDIA_PATH
-    assert not context.problems
+    assert not others(context)
 
 
 def test_mastodon_attachment_url_forms_match_by_path_suffix(tmp_path):
@@ -258,7 +267,7 @@ def test_mastodon_attachment_url_forms_match_by_path_suffix(tmp_path):
         observations, context = read(build(tmp_path / str(number), entries=[entry]))
         assert [o.kind for o in observations if o.parent_native_id == status_uri(1)] == \
             [Kind.MEDIA], url
-        assert not context.problems
+        assert not others(context)
 
 
 def test_mastodon_missing_attachment_is_a_problem_and_the_post_stays(tmp_path):
@@ -267,9 +276,8 @@ def test_mastodon_missing_attachment_is_a_problem_and_the_post_stays(tmp_path):
     assert post.content["attachments"][0]["file"] is None
     assert not [o for o in observations if o.kind == Kind.MEDIA and o.parent_native_id ==
                 status_uri(1)]
-    assert len(context.problems) == 1
-    assert "outbox.json" in context.problems[0].where
-    assert MEDIA_PATH in context.problems[0].what
+    [problem] = others(context)
+    assert "outbox.json" in problem.where and MEDIA_PATH in problem.what
     assert context.complete_kinds == {Kind.POST, Kind.REPLY, Kind.MESSAGE}
 
 
@@ -355,8 +363,8 @@ def test_mastodon_malformed_entry_is_a_problem_and_others_import(tmp_path):
     observations, context = read(build(tmp_path / "a", entries=[POST, broken, no_id, REPLY]))
     statuses = [o.native_id for o in observations if o.kind in (Kind.POST, Kind.REPLY)]
     assert statuses == [status_uri(1), status_uri(2)]
-    assert [p.where.rsplit(" ", 1)[-1] for p in context.problems] == ["2", "3"]
-    assert all("outbox.json item" in p.where for p in context.problems)
+    assert [p.where.rsplit(" ", 1)[-1] for p in others(context)] == ["2", "3"]
+    assert all("outbox.json item" in p.where for p in others(context))
     # a skipped status would otherwise be recorded as deleted
     assert context.complete_kinds == set()
 
@@ -398,7 +406,7 @@ def test_mastodon_import_through_the_archive_records_edits_and_deletions(archive
     assert first["created"] == 11  # 7 statuses, the profile, avatar, header, one picture
     assert {kind: counts["created"] for kind, counts in first["by_kind"].items()} == \
         {"post": 5, "reply": 1, "message": 1, "media": 3, "profile": 1}
-    assert first["problems"] == []
+    assert [p["what"] for p in first["problems"]] == [LIKES]
     edited = note(1, "<p>Leaf collection starts Tuesday.</p>", [PUBLIC], [FOLLOWERS],
                   updated="2024-11-21T10:00:00Z")
     later = [edited] + [e for e in ENTRIES[1:] if e is not DIRECT]
@@ -409,3 +417,43 @@ def test_mastodon_import_through_the_archive_records_edits_and_deletions(archive
     assert (second["edited"], second["deleted"], second["absent_marked_deleted"]) == (1, 1, 1)
     assert second["unchanged"] == 8
     assert second["complete_kinds"] == ["message", "post", "reply"]
+
+
+def test_mastodon_unknown_entry_shape_is_reported(tmp_path):
+    odd = note(8, "<p>Ribbon cutting :tada:</p>", [PUBLIC], [FOLLOWERS], type="Article",
+               tag=[{"type": "Emoji", "name": ":tada:",
+                     "icon": {"type": "Image", "url": "https://social.example.gov/e/tada.png"}}],
+               attachment=["https://social.example.gov/media/loose.png"])
+    folder = build(tmp_path / "a", entries=[POST, odd])
+    (folder / "bookmarks.json").write_text('{"orderedItems": []}')
+    observations, context = read(folder)
+    assert status_uri(8) in by_id(observations)   # read, and its bytes kept whole
+    found = {p.what.split(" is not read")[0]: p for p in context.problems}
+    assert {"status type 'Article' (read as a Note)", "tag type 'Emoji'",
+            "an attachment that is not an object"} <= set(found)
+    assert found["tag type 'Emoji'"].where.endswith("outbox.json")
+    assert "(item 2)" in found["tag type 'Emoji'"].what
+    assert any(p.what == "2 file(s) not imported: bookmarks.json, likes.json"
+               for p in context.problems)
+
+
+def test_mastodon_observations_are_dated_by_the_archive_name(tmp_path):
+    folder = build(tmp_path / "archive-20251230154502-0123456789abcdef0123456789abcdef")
+    observations, context = read(zipped(folder))
+    made = datetime(2025, 12, 30, 15, 45, 2, tzinfo=timezone.utc)
+    assert {o.observed_at for o in observations} == {made}
+    assert context.evidence["export_generated_at"] == "2025-12-30T15:45:02.000000Z"
+    renamed, context = read(build(tmp_path / "my-archive"))
+    assert {o.observed_at for o in renamed} == {OBSERVED}
+    assert "export_generated_at" not in context.evidence
+
+
+def test_mastodon_json_nested_too_deep_is_a_clear_error(tmp_path):
+    deep = outbox_text([], ["[" * 100_000 + "]" * 100_000])
+    context = ImportContext(account_id=7, observed_at=OBSERVED)
+    read_so_far = []
+    with ExportFiles.open(build(tmp_path / "a", outbox=deep)) as files, \
+            pytest.raises(InvalidInput, match=r"outbox\.json: JSON nested too deeply"):
+        for observation in MastodonImporter().read(files, context):
+            read_so_far.append(observation)
+    assert read_so_far == []   # not even the profile: nothing is ingested

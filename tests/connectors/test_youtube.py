@@ -327,14 +327,53 @@ def test_youtube_ambiguous_or_unmatched_video_files_are_skipped_with_problems(tm
     assert "no video" in problems["Mystery clip.mp4"]
 
 
-def test_youtube_videos_folder_of_another_product_is_ignored(tmp_path):
+def test_youtube_videos_folder_of_another_product_is_not_attached_but_reported(tmp_path):
     path = tmp_path / "mixed.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(f"{ROOT}/video metadata/videos.csv", VIDEOS_CSV)
         archive.writestr("Takeout/Drive/videos/Snow plow update.mp4", b"not ours")
     observations, context = run(path)
     assert not [o for o in observations if o.kind is Kind.MEDIA]
-    assert context.problems == []
+    [problem] = context.problems
+    assert problem.where.endswith("mixed.zip:Takeout/Drive/videos/")
+    assert problem.what == "1 file(s) not imported: Snow plow update.mp4"
+
+
+def test_youtube_unknown_entry_shape_is_reported(tmp_path):
+    videos = VIDEOS_CSV.replace("Approx Duration (ms)\n", "Approx Duration (ms),Video Chapters\n")
+    videos = videos.replace("5400000\n", "5400000,0:00 Opening\n").replace(
+        "61000\n", "61000,\n")
+    path = standard(tmp_path, **{"video metadata/videos.csv": videos,
+                                 "playlists/playlists.csv": "Playlist ID\nPL1\n"})
+    observations, context = run(path)
+    assert len([o for o in observations if o.kind is Kind.POST]) == 2
+    found = {p.where.rsplit(":", 1)[-1]: p.what for p in context.problems}
+    assert found == {
+        f"{ROOT}/video metadata/videos.csv, line 1":
+            "column(s) 'Video Chapters' are not read; they are kept in each row's raw bytes only",
+        f"{ROOT}/playlists/": "1 file(s) not imported: playlists.csv"}
+
+
+def test_youtube_observations_are_dated_by_the_takeout_name(tmp_path):
+    observations, context = run(takeout(tmp_path, {"channels/channel.csv": CHANNEL_CSV},
+                                        name="takeout-20251130T081502Z-001.zip"))
+    made = datetime(2025, 11, 30, 8, 15, 2, tzinfo=timezone.utc)
+    assert [o.observed_at for o in observations] == [made]
+    assert context.evidence["export_generated_at"] == "2025-11-30T08:15:02.000000Z"
+    later, context = run(takeout(tmp_path, {"channels/channel.csv": CHANNEL_CSV},
+                                 name="takeout-20300101T000000Z-001.zip"))
+    assert [o.observed_at for o in later] == [OBSERVED]
+    assert "after this import" in context.problems[0].what
+
+
+def test_youtube_comment_json_nested_too_deep_is_a_problem_not_a_crash(tmp_path):
+    deep = '"{""text"":' + "[" * 50_000 + "]" * 50_000 + '}"'  # within csv's cell limit
+    comments = ("Comment ID,Channel ID,Comment Create Timestamp,Video ID,Comment Text\n"
+                f"UgxDeep,{CHANNEL},2025-03-05T10:00:00Z,vid00000001,{deep}\n")
+    observations, context = run(standard(tmp_path, **{"comments/comments.csv": comments}))
+    [comment] = [o for o in observations if o.kind is Kind.COMMENT]
+    assert comment.content["text"].startswith('{"text":[[[')
+    assert any("UgxDeep" in p.what and "nested too deeply" in p.what for p in context.problems)
 
 
 # -- through the archive --------------------------------------------------------------------

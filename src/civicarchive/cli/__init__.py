@@ -214,7 +214,8 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
 @click.option("--format", "format_name", type=click.Choice(FORMATS),
               help="The export's format; detected when left out.")
 @click.option("--public-key", help="The account's public key, where the format carries "
-                                   "signatures (Bluesky: did:key:...).")
+                                   "signatures (Bluesky: did:key:z..., or the DID "
+                                   "document's publicKeyMultibase z...).")
 @click.option("--partial", is_flag=True,
               help="The export covers a date range or a selection: record nothing as "
                    "deleted because it is absent.")

@@ -5,8 +5,14 @@ A repository is a signed commit over a Merkle Search Tree whose leaves are recor
 `collection/rkey`. Because it is content-addressed, it can be proved: every block is
 re-hashed against its CID and a CAR that fails is refused, and the commit signature is
 checked when the account's signing key is given as `context.evidence["public_key"]`
-(a `did:key:...`, from the account's DID document; nothing is resolved over the network).
-The outcome goes to `context.evidence` (`signature`, `did`, `rev`, `commit`).
+(a `did:key:...`, or the `publicKeyMultibase` `z...` exactly as the account's DID document
+writes it; nothing is resolved over the network). atproto accepts only low-S ECDSA
+signatures, so a high-S one is refused, and the refusal says so. The outcome goes to
+`context.evidence` (`signature`, `did`, `rev`, `commit`).
+
+The commit's `rev` is a TID, the time the repository reached this state: observations
+are dated by it (and `export_generated_at` says so), since every record in the export
+was so at that moment.
 
 What becomes an observation, with `at://<did>/<collection>/<rkey>` as its native id and
 the record's DAG-CBOR block as its raw bytes:
@@ -17,7 +23,9 @@ the record's DAG-CBOR block as its raw bytes:
   parent would claim they belong to someone else's post;
 - `app.bsky.actor.profile`: PROFILE.
 Other collections (follows, blocks, lists...) are counted in
-`context.evidence["records_not_imported"]`.
+`context.evidence["records_not_imported"]` and reported as problems, as are record
+fields, embeds and facets not read, and files of the export that are neither the CAR nor
+a blob a post lists.
 
 Blobs (images, video) are not in a repository CAR; posts list them as attachments by
 CID. When the export also holds blob files named by CID (as `goat blob export` writes
@@ -35,26 +43,42 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 import libipld
 from atproto_core.exceptions import AtProtocolError
+from atproto_crypto.consts import (DID_KEY_PREFIX, P256_CURVE_ORDER, P256_JWT_ALG,
+                                   SECP256K1_CURVE_ORDER, SECP256K1_JWT_ALG)
+from atproto_crypto.did import parse_did_key
 from atproto_crypto.verify import verify_signature
 
 from civicarchive.clock import parse_time
 from civicarchive.connectors.base import ImportContext
+from civicarchive.connectors.car import Repository, cid_text, header
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.reading import Unread, date_by_export, report_unread_files
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Kind, Observation
 
-DAG_CBOR, RAW, SHA2_256 = 0x71, 0x55, 0x12
 RAW_MEDIA_TYPE = "application/vnd.ipld.dag-cbor"
 POST, REPOST, LIKE, PROFILE = ("app.bsky.feed.post", "app.bsky.feed.repost",
                                "app.bsky.feed.like", "app.bsky.actor.profile")
 # facet feature -> (its field, the content list it goes to)
 FACETS = {"link": ("uri", "urls"), "mention": ("did", "mentions"), "tag": ("tag", "hashtags")}
+# The fields read, by collection; any other field of a record is reported as not read.
+FIELDS = {POST: frozenset({"$type", "text", "createdAt", "langs", "facets", "reply", "embed",
+                           "labels", "tags"}),
+          PROFILE: frozenset({"$type", "displayName", "description", "avatar", "banner",
+                              "pinnedPost", "labels", "createdAt"}),
+          REPOST: frozenset({"$type", "subject", "createdAt"}),
+          LIKE: frozenset({"$type", "subject", "createdAt"})}
+EMBEDS = frozenset({"app.bsky.embed.images", "app.bsky.embed.video",
+                    "app.bsky.embed.external", "app.bsky.embed.record",
+                    "app.bsky.embed.recordWithMedia"})
+CURVE_ORDERS = {SECP256K1_JWT_ALG: SECP256K1_CURVE_ORDER, P256_JWT_ALG: P256_CURVE_ORDER}
+TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"   # base32-sortable
 
 
 class BlueskyCarImporter:
@@ -73,100 +97,32 @@ class BlueskyCarImporter:
         where = files.where(names[0])
         repo = Repository(files.read(names[0]), where)
         did = _verify_commit(repo, context)
+        _date_by_rev(context, where)
         blob_files = {PurePosixPath(n).name.split(".")[0]: n for n in files.names()
                       if n != names[0]}
         skipped: Counter[str] = Counter()
+        unread = Unread(context)
+        taken = {names[0]}
         for key, cid in repo.records(context):
             collection, _, rkey = key.partition("/")
-            if collection not in (POST, REPOST, LIKE, PROFILE):
+            if collection not in FIELDS:
                 skipped[collection] += 1
                 continue
             block = repo.block(cid)
-            observation = _observation(collection, rkey, block, did, context, where, repo)
+            observation = _observation(collection, rkey, block, did, context, where, repo,
+                                       unread)
             if observation is None:
                 continue
             yield observation
-            yield from _media(observation, blob_files, files, context)
+            yield from _media(observation, blob_files, files, context, taken)
         context.evidence["records_not_imported"] = dict(sorted(skipped.items()))
+        for collection, count in sorted(skipped.items()):
+            context.problem(where, f"{count} record(s) of {collection} are not imported "
+                            "(only posts, reposts, likes and the profile are)")
+        unread.report()
+        report_unread_files(files, taken, context)
         if not repo.gaps:
             context.complete_kinds = {Kind.POST, Kind.REPLY}
-
-
-class Repository:
-    """The blocks of a CARv1 file by CID, each checked against its hash on load."""
-
-    def __init__(self, data: bytes, where: str) -> None:
-        self.where = where
-        self.data = data
-        self.gaps = 0  # missing or unreadable tree nodes and records
-        try:
-            roots, pos = _header(data)
-        except ValueError as error:
-            raise InvalidInput(f"{where}: not a CAR file ({error})") from None
-        self.root = roots[0]
-        self.spans: dict[bytes, tuple[int, int]] = {}
-        while pos < len(data):
-            length, pos = _varint(data, pos, where)
-            end = pos + length
-            if end > len(data):
-                raise InvalidInput(f"{where}: the last block is cut short; the download is "
-                                   "incomplete, export the repository again")
-            cid, codec, digest, start = _cid(data, pos, end, where)
-            if codec not in (DAG_CBOR, RAW):
-                raise InvalidInput(f"{where}: block {_text(cid)} has codec {codec:#x}, not "
-                                   "dag-cbor or raw; not an atproto repository")
-            if hashlib.sha256(data[start:end]).digest() != digest:
-                raise InvalidInput(f"{where}: block {_text(cid)} does not match its hash: "
-                                   "the repository was altered or damaged; refusing it")
-            self.spans[cid] = (start, end)
-            pos = end
-
-    def block(self, cid: bytes) -> bytes | None:
-        span = self.spans.get(cid)
-        return None if span is None else self.data[span[0]:span[1]]
-
-    def records(self, context: ImportContext) -> Iterator[tuple[str, bytes]]:
-        """(key, record CID) for every leaf of the tree under the commit, in key order."""
-        commit = libipld.decode_dag_cbor(self.block(self.root))
-        stack: list[tuple[bytes, str | None]] = [(commit["data"], None)]
-        seen: set[bytes] = set()
-        last = ""
-        while stack:
-            cid, key = stack.pop()
-            if key is not None:
-                if key <= last:
-                    context.problem(self.where, f"tree key {key!r} is out of order; kept")
-                last = key
-                yield key, cid
-                continue
-            if cid in seen:  # a DAG re-using a subtree would repeat records endlessly
-                context.problem(self.where, f"tree node {_text(cid)} is reached twice; "
-                                "skipped the second time")
-                continue
-            seen.add(cid)
-            stack.extend(reversed(self._expand(cid, context)))
-
-    def _expand(self, cid: bytes, context: ImportContext) -> list[tuple[bytes, str | None]]:
-        """A node's children in key order: left subtree, then each entry and its subtree."""
-        try:
-            if not isinstance(cid, bytes) or self.block(cid) is None:
-                raise ValueError("the block is not in the file (a partial export?)")
-            node = libipld.decode_dag_cbor(self.block(cid))
-            children = [(node["l"], None)] if node.get("l") else []
-            key = b""
-            for entry in node["e"]:
-                key = key[:entry["p"]] + entry["k"]
-                if not isinstance(entry["v"], bytes):
-                    raise ValueError(f"the value of {key!r} is not a link")
-                children.append((entry["v"], key.decode()))
-                if entry.get("t"):
-                    children.append((entry["t"], None))
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-            self.gaps += 1
-            context.problem(self.where, f"tree node {_text(cid)} cannot be read ({error}); "
-                            "its records were skipped and deletions are not inferred")
-            return []
-        return children
 
 
 def _verify_commit(repo: Repository, context: ImportContext) -> str:
@@ -178,31 +134,77 @@ def _verify_commit(repo: Repository, context: ImportContext) -> str:
         commit = None
     if not (isinstance(commit, dict) and isinstance(commit.get("did"), str)
             and isinstance(commit.get("data"), bytes) and isinstance(commit.get("sig"), bytes)):
-        raise InvalidInput(f"{repo.where}: the root {_text(repo.root)} is not a repository "
+        raise InvalidInput(f"{repo.where}: the root {cid_text(repo.root)} is not a repository "
                            "commit (did, data, sig); is this a getRepo export?")
     evidence = context.evidence
-    evidence.update(did=commit["did"], rev=commit.get("rev"), commit=_text(repo.root))
-    key = evidence.get("public_key")
-    if not key:
+    evidence.update(did=commit["did"], rev=commit.get("rev"), commit=cid_text(repo.root))
+    given = evidence.get("public_key")
+    if not given:
         evidence["signature"] = "not checked (no key)"
         return commit["did"]
+    key = _did_key(given)
     unsigned = libipld.encode_dag_cbor({k: v for k, v in commit.items() if k != "sig"})
     try:
         valid = verify_signature(key, unsigned, commit["sig"])
+        high_s = not valid and _verifies_once_low_s(key, unsigned, commit["sig"])
     except (AtProtocolError, ValueError) as error:
-        raise InvalidInput(f"{repo.where}: the public key {key!r} is not a secp256k1 or "
-                           f"P-256 did:key ({error}); give the signing key from the account's "
-                           "DID document") from None
-    evidence["signature"] = "valid" if valid else "invalid"
+        raise InvalidInput(f"{repo.where}: the public key {given!r} is not a secp256k1 or "
+                           f"P-256 key ({error}); give the key of the #atproto verification "
+                           "method in the account's DID document: its publicKeyMultibase "
+                           "(z...) or the same as a did:key:z...") from None
+    evidence["signature"] = "valid" if valid else "invalid (high-S)" if high_s else "invalid"
+    if high_s:
+        raise InvalidInput(f"{repo.where}: the commit {cid_text(repo.root)} signature is a "
+                           "high-S (non-canonical) ECDSA signature, which atproto rejects: "
+                           f"it matches {key} only once normalised to low-S, so the "
+                           f"repository is not validly signed by {commit['did']}: refusing it")
     if not valid:
-        raise InvalidInput(f"{repo.where}: the commit {_text(repo.root)} signature does not "
+        raise InvalidInput(f"{repo.where}: the commit {cid_text(repo.root)} signature does not "
                            f"verify with {key}; the repository is not what {commit['did']} "
                            "signed, or the key is not the account's: refusing it")
     return commit["did"]
 
 
+def _did_key(key: str) -> str:
+    """A did:key from a key as given: a did:key, or a DID document's publicKeyMultibase
+    (the same multikey without the `did:key:` prefix)."""
+    key = key.strip()
+    return DID_KEY_PREFIX + key if key.startswith("z") else key
+
+
+def _verifies_once_low_s(key: str, unsigned: bytes, sig: bytes) -> bool:
+    """Whether a signature that failed is high-S and its low-S twin (r, n - s) verifies:
+    a valid ECDSA signature in the form atproto forbids, to tell it from a wrong one."""
+    order = CURVE_ORDERS.get(parse_did_key(key).jwt_alg)
+    if order is None or len(sig) != 64:
+        return False
+    s = int.from_bytes(sig[32:], "big")
+    if not order // 2 < s < order:
+        return False
+    return verify_signature(key, unsigned, sig[:32] + (order - s).to_bytes(32, "big"))
+
+
+def _date_by_rev(context: ImportContext, where: str) -> None:
+    """Date the observations by the commit's rev, a TID: 13 base32-sortable characters
+    holding microseconds since 1970 above a 10-bit clock id."""
+    rev = context.evidence.get("rev")
+    if rev is None:  # commits before version 3 have none
+        return
+    if not (isinstance(rev, str) and len(rev) == 13 and rev[0] in TID_CHARS[:16]
+            and all(c in TID_CHARS for c in rev)):
+        context.problem(where, f"the commit's rev {rev!r} is not a TID; the observations "
+                        "are dated by the import")
+        return
+    value = 0
+    for char in rev:
+        value = value * 32 + TID_CHARS.index(char)
+    moment = datetime.fromtimestamp((value >> 10) / 1e6, timezone.utc)
+    date_by_export(context, moment, f"the commit's rev {rev}", where)
+
+
 def _observation(collection: str, rkey: str, block: bytes | None, did: str,
-                 context: ImportContext, where: str, repo: Repository) -> Observation | None:
+                 context: ImportContext, where: str, repo: Repository,
+                 unread: Unread) -> Observation | None:
     uri = f"at://{did}/{collection}/{rkey}"
     try:
         if block is None:
@@ -211,12 +213,13 @@ def _observation(collection: str, rkey: str, block: bytes | None, did: str,
         if not isinstance(record, dict):
             raise ValueError("it is not a map")
         created_at = _time(record.get("createdAt"))
-    except (ValueError, RecursionError) as error:
+    except (ValueError, RecursionError, OverflowError) as error:
         repo.gaps += 1
         context.problem(where, f"record {uri} cannot be read ({error}); skipped")
         return None
+    unread.keys(where, record, FIELDS[collection], collection, uri)
     if collection == POST:
-        content = _post(record, did)
+        content = _post(record, did, lambda what: unread.note(where, what, uri))
         return Observation(
             account_id=context.account_id, native_id=uri,
             kind=Kind.REPLY if content.get("reply_to") else Kind.POST,
@@ -245,7 +248,7 @@ def _observation(collection: str, rkey: str, block: bytes | None, did: str,
         raw=block, raw_media_type=RAW_MEDIA_TYPE, author=did)
 
 
-def _post(record: dict, did: str) -> dict:
+def _post(record: dict, did: str, unknown: Callable[[str], None]) -> dict:
     content: dict = {"type": "post", "text": _str(record.get("text")), "author": did,
                      "visibility": "public", "urls": [], "mentions": [],
                      "hashtags": [t for t in record.get("tags") or [] if isinstance(t, str)],
@@ -257,16 +260,20 @@ def _post(record: dict, did: str) -> dict:
             field, target = FACETS.get(kind.rpartition("#")[2], ("", ""))
             if isinstance(feature.get(field), str):
                 content[target].append(feature[field])
+            else:
+                unknown(f"facet feature {kind!r}")
     reply = _dict(record.get("reply"))
     if reply:
         content["reply_to"] = _uri(reply.get("parent"))
         content["thread_root"] = _uri(reply.get("root"))
-    _embed(_dict(record.get("embed")), content)
+    _embed(_dict(record.get("embed")), content, unknown)
     return content
 
 
-def _embed(embed: dict, content: dict) -> None:
+def _embed(embed: dict, content: dict, unknown: Callable[[str], None]) -> None:
     kind = embed.get("$type")
+    if embed and kind not in EMBEDS:
+        unknown(f"embed {kind!r}")
     if kind == "app.bsky.embed.images":
         for image in _dicts(embed.get("images")):
             content["attachments"].append(_attachment("image", image.get("image"),
@@ -284,14 +291,14 @@ def _embed(embed: dict, content: dict) -> None:
         content["quotes"] = _uri(embed.get("record"))
     elif kind == "app.bsky.embed.recordWithMedia":
         content["quotes"] = _uri(_dict(embed.get("record")).get("record"))
-        _embed(_dict(embed.get("media")), content)
+        _embed(_dict(embed.get("media")), content, unknown)
 
 
 def _attachment(role: str, blob: object, alt: object) -> dict:
     """A blob reference (current `{ref, mimeType, size}` or legacy `{cid, mimeType}`)."""
     blob = _dict(blob)
     ref = blob.get("ref")
-    cid = _text(ref) if isinstance(ref, bytes) else _str(blob.get("cid"))
+    cid = cid_text(ref) if isinstance(ref, bytes) else _str(blob.get("cid"))
     size = blob.get("size")
     return {"type": role, "alt": _str(alt), "blob": cid or None,
             "media_type": _str(blob.get("mimeType")) or None,
@@ -299,7 +306,7 @@ def _attachment(role: str, blob: object, alt: object) -> dict:
 
 
 def _media(post: Observation, blob_files: dict[str, str], files: ExportFiles,
-           context: ImportContext) -> Iterator[Observation]:
+           context: ImportContext, taken: set[str]) -> Iterator[Observation]:
     """The post's blobs that the export holds as files, each read as it is yielded."""
     done = set()
     for attachment in post.content.get("attachments", []):
@@ -307,6 +314,7 @@ def _media(post: Observation, blob_files: dict[str, str], files: ExportFiles,
         if name is None or name in done:
             continue
         done.add(name)
+        taken.add(name)
         data = files.read(name)
         if hashlib.sha256(data).digest() != _digest(attachment["blob"]):
             context.problem(files.where(name), f"does not match blob {attachment['blob']} "
@@ -322,9 +330,6 @@ def _media(post: Observation, blob_files: dict[str, str], files: ExportFiles,
             parent_native_id=post.native_id)
 
 
-# -- the CAR format ------------------------------------------------------------------------
-
-
 def _repository_names(files: ExportFiles) -> list[str]:
     """Files that begin with a CARv1 header: `*.car`, or the export's only file."""
     names = [n for n in files.names() if n.lower().endswith(".car")]
@@ -334,57 +339,11 @@ def _repository_names(files: ExportFiles) -> list[str]:
     for name in names:
         try:
             with files.open_file(name) as stream:
-                _header(stream.read(4096))
+                header(stream.read(4096))
         except (ValueError, RecursionError, InvalidInput, OSError):
             continue
         found.append(name)
     return found
-
-
-def _header(data: bytes) -> tuple[list[bytes], int]:
-    """The roots of a CARv1 header and where the first block starts; ValueError if not."""
-    length, pos = _varint(data, 0, "")
-    if not 0 < length <= len(data) - pos:
-        raise ValueError("no CAR header")
-    header = libipld.decode_dag_cbor(data[pos:pos + length])
-    if not isinstance(header, dict) or header.get("version") != 1:
-        raise ValueError("the header is not a CARv1 header")
-    roots = header.get("roots")
-    if not isinstance(roots, list) or not roots or not isinstance(roots[0], bytes):
-        raise ValueError("the header is not version 1 with a root")
-    return roots, pos + length
-
-
-def _varint(data: bytes, pos: int, where: str) -> tuple[int, int]:
-    value = shift = 0
-    while pos < len(data) and shift < 64:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-    raise (InvalidInput(f"{where}: a length is cut short or too long; the file is damaged")
-           if where else ValueError("bad varint"))
-
-
-def _cid(data: bytes, pos: int, end: int, where: str) -> tuple[bytes, int, bytes, int]:
-    """A block's CIDv1: its bytes, codec and sha2-256 digest, and where the block starts."""
-    version, at = _varint(data, pos, where)
-    codec, at = _varint(data, at, where)
-    hash_code, at = _varint(data, at, where)
-    size, at = _varint(data, at, where)
-    if version != 1 or hash_code != SHA2_256 or size != 32 or at + size > end:
-        raise InvalidInput(f"{where}: a block at byte {pos} has a CID that is not CIDv1 with "
-                           "sha2-256; atproto repositories use only those: refusing it")
-    return data[pos:at + size], codec, data[at:at + size], at + size
-
-
-def _text(cid: object) -> str:
-    try:
-        return libipld.encode_cid(cid)
-    except (ValueError, TypeError):
-        return cid.hex() if isinstance(cid, bytes) else repr(cid)
 
 
 def _digest(cid: str) -> bytes | None:

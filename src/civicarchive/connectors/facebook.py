@@ -4,8 +4,16 @@ The layout moved between eras (posts/your_posts_1.json, your_activity_across_fac
 posts/..., your_facebook_activity/posts/your_posts__check_ins__photos_and_videos_1.json,
 a Page's profile_posts_1.json), so files are found by name, never by path. Posts files are
 a list of entries, or (2018) an object holding the list; comments are objects holding
-`comments_v2` (or `comments`) and `group_comments_v2`; Messenger threads are
-messages/<folder>/<thread>/message_N.json objects holding `messages`.
+`comments_v2` (or `comments`) and `group_comments_v2`, or a bare list of entries;
+Messenger threads are messages/<folder>/<thread>/message_N.json objects holding
+`messages`. A post's attachments hold media, links, places, events and notes (a title,
+a text and media of their own); a message may carry a sticker, whose image is a file of
+the export.
+
+Whatever is not read (a key, an attachment kind, a file) is reported once as a problem
+naming the file and the entries (reading.Unread); the entry stays whole in its raw bytes.
+Facebook's exports do not say when they were made (the file name carries a date only),
+so observations are dated by the import.
 
 Every string is written as UTF-8 bytes, each escaped as its own \\u00XX; decoded entries
 are repaired with repair_mojibake, while raw bytes stay the export's own.
@@ -17,7 +25,8 @@ Facebook exports no ids, so native ids are derived from what stays fixed across 
   edited post stays the same item instead of reading as one deleted and one created; media
   folders are left out because they moved between eras. The digest tells apart entries
   of one second, such as the photos of one upload; entries still alike (two text posts
-  in one second) are told apart by a digest of their text.
+  in one second) are told apart by a digest of their text. The media of a note do not
+  count: they were not read before, and counting them would give old posts new ids.
 - a comment is `comment/<timestamp>-<digest>`, the same way: a post and a comment may
   share a second, and items are keyed by native id alone.
 - a message is `<thread folder>/<timestamp_ms>/<sender>`: the thread folder (e.g.
@@ -35,11 +44,14 @@ from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
-from civicarchive.clock import format_time
 from civicarchive.connectors.base import (ImportContext, json_array_items, media_type_of,
                                           repair_mojibake)
 from civicarchive.connectors import meta
+from civicarchive.connectors.facebook_attachments import (as_text, attached, attachment,
+                                                         list_at, new_details, tag_name,
+                                                         time_text)
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.reading import Unread, report_unread_files, too_deep
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
@@ -50,6 +62,15 @@ COMMENT_KEYS = ("comments_v2", "group_comments_v2", "comments")
 MESSAGE_FOLDERS = frozenset({"inbox", "archived_threads", "filtered_threads",
                              "message_requests", "e2ee_cutover"})
 MESSAGE_MEDIA = ("photos", "videos", "gifs", "audio_files", "files")
+# The keys read, by the object that holds them; any other key is reported as not read.
+POST_KEYS = frozenset({"timestamp", "data", "title", "attachments", "tags"})
+POST_DATA_KEYS = frozenset({"post", "update_timestamp"})
+COMMENT_ENTRY_KEYS = frozenset({"timestamp", "data", "title", "attachments"})
+COMMENT_KEYS_READ = frozenset({"timestamp", "comment", "author", "group"})
+MESSAGE_KEYS = frozenset({"sender_name", "timestamp_ms", "content", "type", "share",
+                          "sticker", "reactions", "is_unsent", *MESSAGE_MEDIA})
+THREAD_KEYS = frozenset({"participants", "messages", "title", "thread_path"})
+COMMENT_LIST_HEAD = re.compile(rb'^\s*\[\s*\{.*"data"\s*:\s*\[\s*\{\s*"comment"\s*:\s*\{', re.S)
 EXPORT_NAME = re.compile(r"^facebook-(.+?)[-_]\d{4}-?\d{2}-?\d{2}")
 URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -68,7 +89,8 @@ class FacebookImporter:
         for name in _comment_files(files):
             with files.open_file(name) as stream:
                 head = stream.read(4096)
-            if any(f'"{key}"'.encode() in head for key in COMMENT_KEYS):
+            if any(f'"{key}"'.encode() in head for key in COMMENT_KEYS) or \
+                    COMMENT_LIST_HEAD.match(head):
                 return True
         return False
 
@@ -80,10 +102,11 @@ class FacebookImporter:
             yield from reader.entries(name, None, Kind.POST, reader.post)
         for name in _comment_files(files):
             document = reader.load(name)[1]
-            keys = [k for k in COMMENT_KEYS if isinstance(document, dict) and k in document]
-            if "comments_v2" in keys and "comments" in keys:  # the old name, kept beside
-                keys.remove("comments")
-            for key in keys:
+            if isinstance(document, list):  # the entries themselves, without a key
+                found.add(Kind.COMMENT)
+                yield from reader.entries(name, None, Kind.COMMENT, reader.comment)
+                continue
+            for key in reader.comment_keys(name, document):
                 found.add(Kind.COMMENT)
                 yield from reader.entries(name, key, Kind.COMMENT, reader.comment)
         for name in _message_files(files):
@@ -92,6 +115,8 @@ class FacebookImporter:
         # A kind with an entry that could not be read is not complete: the archive would
         # otherwise mark that entry's item deleted.
         context.complete_kinds |= found - reader.lost
+        reader.unread.report()
+        report_unread_files(files, reader.read_names, context)
 
 
 Built = tuple[Observation, list[dict]]  # an entry's observation, and the media it lists
@@ -108,15 +133,21 @@ class _Reader:
         self.owner = _owner(files)
         self.given: set[str] = set()
         self.lost: set[Kind] = set()
+        self.unread = Unread(context)
+        self.read_names: set[str] = set()
+        self.at = ("", "")   # the file and the entry being read, for what is not read
         self._parsed: tuple[str, str, object] | None = None   # one file at a time
         self._thread: tuple[str, dict] | None = None
 
     def load(self, name: str) -> tuple[str, object]:
         """A file's text and its parsed JSON; a file that is not JSON stops the import."""
         if self._parsed is None or self._parsed[0] != name:
+            self.read_names.add(name)
             try:
                 text = self.files.read(name).decode("utf-8")
                 self._parsed = (name, text, json.loads(text))
+            except RecursionError:
+                raise too_deep(self.files.where(name)) from None
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 raise InvalidInput(f"{self.files.where(name)}: not valid JSON ({error}); the "
                                    "export may be truncated or edited: download it again"
@@ -136,15 +167,39 @@ class _Reader:
             self.lost.add(kind)
             return
         for number, (entry, source) in enumerate(json_array_items(text, start), start=1):
+            self.at = (where, f"{kind.value} {number}")
             try:
                 observation, media = build(repair_mojibake(entry), source.encode("utf-8"),
                                            name)
-            except (ValueError, TypeError, KeyError, AttributeError) as error:
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
                 self.context.problem(where, f"{kind.value} {number}: {error}; skipped it")
                 self.lost.add(kind)
                 continue
             yield observation
             yield from self.media(observation, media, name)
+
+    def comment_keys(self, name: str, document: object) -> list[str]:
+        """The keys of a comments file that hold comments; any other key is reported."""
+        where = self.files.where(name)
+        if not isinstance(document, dict):
+            self.context.problem(where, "is neither a list of comments nor an object "
+                                 "holding them; skipped the file")
+            self.lost.add(Kind.COMMENT)
+            return []
+        keys = [k for k in COMMENT_KEYS if k in document]
+        if "comments_v2" in keys and "comments" in keys:  # the old name, kept beside
+            keys.remove("comments")
+            self.unread.note(where, "the old key 'comments' beside 'comments_v2'", "top level")
+        if not keys:
+            self.context.problem(where, f"holds none of {', '.join(COMMENT_KEYS)}; no "
+                                 "comments were read from it")
+            self.lost.add(Kind.COMMENT)
+        self.unread.keys(where, document, frozenset(COMMENT_KEYS), "comments file", "top level")
+        return keys
+
+    def unknown(self, holder: dict, known: frozenset[str], label: str) -> None:
+        """Report the keys of `holder` (in the entry being read) that are not read."""
+        self.unread.keys(self.at[0], holder, known, label, self.at[1])
 
     def unique(self, native_id: str, tiebreak: str) -> str:
         """The id, told apart from one already given in this export by a digest."""
@@ -159,41 +214,53 @@ class _Reader:
         if not isinstance(entry, dict):
             raise ValueError("is not a JSON object")
         seconds = meta.seconds(entry.get("timestamp"))
-        data = [d for d in _list(entry, "data") if isinstance(d, dict)]
+        self.unknown(entry, POST_KEYS, "post")
+        data = [d for d in list_at(entry, "data") if isinstance(d, dict)]
+        for part in data:
+            self.unknown(part, POST_DATA_KEYS, "post data")
         text = next((d["post"] for d in data if isinstance(d.get("post"), str)), "")
         updated = next((d["update_timestamp"] for d in data if "update_timestamp" in d), None)
-        details = _attached(entry)
+        details = attached(entry, self.unknown)
         native_id = self.unique(f"{seconds}-{_identity(details)}", text)
-        content = {"text": text, "author": self.owner, "title": _text(entry.get("title")),
-                   "edited_at": _when(updated), "urls": _urls(text, details["urls"]),
+        note = details["note"]
+        if not text and note:  # a note's words are the post's when it has none of its own
+            text = "\n\n".join(filter(None, (note["title"], note["text"])))
+        content = {"text": text, "author": self.owner, "title": as_text(entry.get("title")),
+                   "edited_at": time_text(updated), "urls": _urls(text, details["urls"]),
                    "hashtags": meta.HASHTAG.findall(text),
-                   "tags": [_tag(t) for t in _list(entry, "tags")],
+                   "tags": [tag_name(t) for t in list_at(entry, "tags")],
                    "attachments": details["attachments"], "place": details["place"],
                    "event": details["event"]}
+        content |= new_details(details)
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.POST,
             observed_at=self.context.observed_at, created_at=meta.time_of(seconds), content=content,
-            raw=raw, raw_media_type="application/json", author=self.owner), details["media"]
+            raw=raw, raw_media_type="application/json",
+            author=self.owner), details["media"] + details["more_media"]
 
     def comment(self, entry: object, raw: bytes, _name: str) -> Built:
         if not isinstance(entry, dict):
             raise ValueError("is not a JSON object")
-        said = next((d["comment"] for d in _list(entry, "data")
+        said = next((d["comment"] for d in list_at(entry, "data")
                      if isinstance(d, dict) and isinstance(d.get("comment"), dict)), None)
         if said is None:
             raise ValueError("has no data[].comment")
+        self.unknown(entry, COMMENT_ENTRY_KEYS, "comment")
+        self.unknown(said, COMMENT_KEYS_READ, "comment data")
         seconds = meta.seconds(said.get("timestamp", entry.get("timestamp")))
-        text = _text(said.get("comment")) or ""
-        author = _text(said.get("author")) or self.owner
-        details = _attached(entry)
+        text = self.text_of(said, "comment")
+        author = as_text(said.get("author")) or self.owner
+        details = attached(entry, self.unknown)
         native_id = self.unique(f"comment/{seconds}-{_identity(details)}", text)
-        content = {"text": text, "author": author, "title": _text(entry.get("title")),
-                   "group": _text(said.get("group")), "urls": _urls(text, details["urls"]),
+        content = {"text": text, "author": author, "title": as_text(entry.get("title")),
+                   "group": as_text(said.get("group")), "urls": _urls(text, details["urls"]),
                    "hashtags": meta.HASHTAG.findall(text), "attachments": details["attachments"]}
+        content |= new_details(details)
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.COMMENT,
             observed_at=self.context.observed_at, created_at=meta.time_of(seconds), content=content,
-            raw=raw, raw_media_type="application/json", author=author), details["media"]
+            raw=raw, raw_media_type="application/json",
+            author=author), details["media"] + details["more_media"]
 
     def message(self, entry: object, raw: bytes, name: str) -> Built:
         if not isinstance(entry, dict):
@@ -201,22 +268,25 @@ class _Reader:
         sent_ms = entry.get("timestamp_ms")
         if type(sent_ms) is not int or sent_ms <= 0:
             raise ValueError(f"timestamp_ms {sent_ms!r} is not a positive number")
-        sender = _text(entry.get("sender_name")) or ""
+        self.unknown(entry, MESSAGE_KEYS, "message")
+        sender = as_text(entry.get("sender_name")) or ""
         thread = PurePosixPath(name).parent.name
-        text = _text(entry.get("content")) or ""
+        text = self.text_of(entry, "content")
         native_id = self.unique(f"{thread}/{sent_ms}/{sender}", text)
-        media = [m for key in MESSAGE_MEDIA for m in _list(entry, key)
+        media = [m for key in MESSAGE_MEDIA for m in list_at(entry, key)
                  if isinstance(m, dict) and isinstance(m.get("uri"), str)]
         share = entry["share"] if isinstance(entry.get("share"), dict) else {}
         sticker = entry["sticker"] if isinstance(entry.get("sticker"), dict) else {}
+        if isinstance(sticker.get("uri"), str):  # its image is a file of the export
+            media.append(sticker)
         content = {
-            "text": text, "author": sender, "type": _text(entry.get("type")),
+            "text": text, "author": sender, "type": as_text(entry.get("type")),
             **self.thread(name),
-            "urls": _urls(text, [share["link"]] if _text(share.get("link")) else []),
-            "share_text": _text(share.get("share_text")), "sticker": _text(sticker.get("uri")),
-            "attachments": [_attachment(m) for m in media],
-            "reactions": [{"reaction": _text(r.get("reaction")), "actor": _text(r.get("actor"))}
-                          for r in _list(entry, "reactions") if isinstance(r, dict)]}
+            "urls": _urls(text, [share["link"]] if as_text(share.get("link")) else []),
+            "share_text": as_text(share.get("share_text")), "sticker": as_text(sticker.get("uri")),
+            "attachments": [attachment(m) for m in media],
+            "reactions": [{"reaction": as_text(r.get("reaction")), "actor": as_text(r.get("actor"))}
+                          for r in list_at(entry, "reactions") if isinstance(r, dict)]}
         # An unsent message stays in the export without its content: a deletion, which
         # keeps the content archived before.
         unsent = entry.get("is_unsent") is True
@@ -228,15 +298,24 @@ class _Reader:
             author=sender or None, parent_native_id=thread,
             event=Event.DELETED if unsent else None), [] if unsent else media
 
+    def text_of(self, holder: dict, key: str) -> str:
+        """The text under `key`; one that is there but not text is reported, not lost."""
+        value = holder.get(key)
+        if value is not None and not isinstance(value, str):
+            self.unread.note(self.at[0], f"a {key!r} that is not text", self.at[1])
+        return value if isinstance(value, str) else ""
+
     def thread(self, name: str) -> dict:
         """The thread's title, path and participants, repaired once per file."""
         if self._thread is None or self._thread[0] != name:
             document = self.load(name)[1]
+            self.unread.keys(self.files.where(name), document, THREAD_KEYS, "thread",
+                             "top level")
             info = repair_mojibake({key: document.get(key)
                                     for key in ("title", "thread_path", "participants")})
             self._thread = (name, {
-                "thread": _text(info["title"]), "thread_path": _text(info["thread_path"]),
-                "participants": [_tag(p) for p in _list(info, "participants")]})
+                "thread": as_text(info["title"]), "thread_path": as_text(info["thread_path"]),
+                "participants": [tag_name(p) for p in list_at(info, "participants")]})
         return self._thread[1]
 
     def media(self, entry: Observation, media: list[dict], beside: str
@@ -253,66 +332,20 @@ class _Reader:
                                      f"{entry.kind.value} without it")
                 continue
             data = self.files.read(found)
+            self.read_names.add(found)
             file = meta.file_name(found)
             taken = item.get("creation_timestamp")
             yield Observation(
                 account_id=self.context.account_id,
                 native_id=self.unique(f"{entry.native_id}/{file}", found), kind=Kind.MEDIA,
                 observed_at=self.context.observed_at,
-                created_at=meta.time_of(taken) if _when(taken) else entry.created_at,
+                created_at=meta.time_of(taken) if time_text(taken) else entry.created_at,
                 content={"file": file, "media_type": media_type_of(file),
                          "alt": None,  # Facebook exports carry no alt text
-                         "size": len(data), "title": _text(item.get("title")),
-                         "description": _text(item.get("description"))},
+                         "size": len(data), "title": as_text(item.get("title")),
+                         "description": as_text(item.get("description"))},
                 raw=data, raw_media_type=media_type_of(file), author=entry.author,
                 parent_native_id=entry.native_id)
-
-
-def _attached(entry: dict) -> dict:
-    """What a post's or comment's attachments hold: media, links, a place, an event."""
-    found: dict = {"media": [], "attachments": [], "urls": [], "place": None, "event": None}
-    for attachment in _list(entry, "attachments"):
-        for data in _list(attachment, "data") if isinstance(attachment, dict) else []:
-            if not isinstance(data, dict):
-                continue
-            media = data.get("media")
-            if isinstance(media, dict) and isinstance(media.get("uri"), str):
-                found["media"].append(media)
-                found["attachments"].append(_attachment(media))
-            link = data.get("external_context")
-            if isinstance(link, dict) and _text(link.get("url")):
-                found["urls"].append(link["url"])
-            if isinstance(data.get("place"), dict):
-                found["place"] = _place(data["place"])
-            event = data.get("event")
-            if isinstance(event, dict):
-                place = event.get("place")
-                found["event"] = {"name": _text(event.get("name")),
-                                  "description": _text(event.get("description")),
-                                  "start": _when(event.get("start_timestamp")),
-                                  "end": _when(event.get("end_timestamp")),
-                                  "place": _place(place) if isinstance(place, dict) else None}
-    return found
-
-
-def _attachment(media: dict) -> dict:
-    """A media item as its entry's content shows it: by file name, not by folder, which
-    moved between eras and would otherwise read as an edit."""
-    uri = media["uri"]
-    shown = {"file": meta.file_name(uri)} if "://" not in uri else {"url": uri}
-    return shown | {"media_type": media_type_of(uri), "alt": None,
-                    "title": _text(media.get("title")),
-                    "description": _text(media.get("description")),
-                    "created_at": _when(media.get("creation_timestamp"))}
-
-
-def _place(place: dict) -> dict:
-    # Coordinates as text: the archive's content avoids floats (canonical JSON).
-    where = place.get("coordinate") if isinstance(place.get("coordinate"), dict) else {}
-    return {"name": _text(place.get("name")), "address": _text(place.get("address")),
-            "url": _text(place.get("url")),
-            "latitude": None if where.get("latitude") is None else str(where["latitude"]),
-            "longitude": None if where.get("longitude") is None else str(where["longitude"])}
 
 
 def _identity(details: dict) -> str:
@@ -326,30 +359,6 @@ def _digest(text: str, length: int) -> str:
 
 def _urls(text: str, linked: list[str]) -> list[str]:
     return list(dict.fromkeys(linked + URL.findall(text)))
-
-
-def _tag(value: object) -> str | None:
-    return _text(value.get("name")) if isinstance(value, dict) else _text(value)
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _list(holder: dict, key: str) -> list:
-    value = holder.get(key)
-    return value if isinstance(value, list) else []
-
-
-
-
-
-
-def _when(value: object) -> str | None:
-    """A time for the content, or None where the export has none (or a broken one)."""
-    return format_time(meta.time_of(value)) if type(value) is int and value > 0 else None
-
-
 
 
 def _list_start(text: str, document: object, key: str | None) -> int | None:
@@ -366,10 +375,6 @@ def _list_start(text: str, document: object, key: str | None) -> int | None:
     return next((at for name, at in meta.members(text) if name == key), None)
 
 
-
-
-
-
 def _post_files(files: ExportFiles) -> list[str]:
     return sorted({n for pattern in POST_FILES for n in files.find(pattern)}, key=meta.numbered)
 
@@ -382,8 +387,6 @@ def _message_files(files: ExportFiles) -> list[str]:
     found = [n for n in files.find("message_*.json")
              if len(parts := PurePosixPath(n).parts) > 2 and parts[-3] in MESSAGE_FOLDERS]
     return sorted(found, key=meta.numbered)
-
-
 
 
 def _is_instagram(files: ExportFiles) -> bool:
@@ -406,7 +409,7 @@ def _owner(files: ExportFiles) -> str | None:
             document = repair_mojibake(json.loads(files.read(name).decode("utf-8")))
             profile = document.get("profile_v2") or document.get("profile")
             full_name = profile["name"]["full_name"]
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             continue
         if isinstance(full_name, str) and full_name:
             return full_name

@@ -1,6 +1,12 @@
 """RSS and Atom feed files (feedparser): an agency's blog or news feed, or a platform's
 feed of an account. A feed shows recent entries only, so it is never complete: an entry
-missing from a later feed has aged out, not been deleted."""
+missing from a later feed has aged out, not been deleted. A feed's `updated` or
+`lastBuildDate` says when its content last changed, not when this copy was made, so
+observations are dated by the import.
+
+What feedparser finds in an entry but the content does not hold (Media RSS elements,
+comment links, a second author or content value, links other than the entry's own and
+its enclosures) is reported as not read; the entry's own XML keeps it."""
 
 from __future__ import annotations
 
@@ -12,10 +18,26 @@ import feedparser
 
 from civicarchive.connectors.base import ImportContext
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.reading import Unread
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Kind, Observation
 
-_FEED_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S)
+# What may come before the root element: the XML declaration, processing instructions
+# (an <?xml-stylesheet?> for browsers), comments, and a DOCTYPE with its internal subset.
+_FEED_START = re.compile(r"\s*(?:(?:<\?.*?\?>|<!--.*?-->|(?i:<!DOCTYPE)[^\[>]*(?:\[.*?\])?\s*>)"
+                         r"\s*)*<(?:rss|feed|rdf:RDF)\b", re.S)
+# Byte-order marks and, without one, the first bytes of "<?" (XML 1.0, appendix F).
+_ENCODINGS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+              (b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
+              (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+              (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"))
+_HEAD = 4096
+# feedparser's keys for what the content holds, and the forms it derives from them.
+_READ_KEYS = frozenset({"id", "guidislink", "link", "links", "title", "title_detail",
+                        "summary", "summary_detail", "content", "published",
+                        "published_parsed", "updated", "updated_parsed", "tags", "author",
+                        "author_detail", "authors"})
+_READ_LINKS = frozenset({"alternate", "enclosure"})
 _ENTRY = re.compile(rb"<(item|entry)\b.*?</\1\s*>", re.S)
 
 
@@ -24,7 +46,12 @@ class FeedImporter:
     platform = "feed"
 
     def detect(self, files: ExportFiles) -> bool:
-        return files.kind == "file" and bool(_FEED_START.match(files.read(files.names()[0])[:4096]))
+        """A single file whose root element is rss, feed or rdf:RDF, in any encoding XML
+        allows, whatever declarations, stylesheets, comments or DOCTYPE come first."""
+        if files.kind != "file":
+            return False
+        with files.open_file(files.names()[0]) as stream:
+            return bool(_FEED_START.match(_head_text(stream.read(_HEAD))))
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
         name = files.names()[0]
@@ -42,7 +69,9 @@ class FeedImporter:
             context.problem(files.where(name), "could not locate each entry's bytes; the raw "
                             "bytes of each version are the whole feed")
         author = parsed.feed.get("title") or parsed.feed.get("link") or "feed"
+        unread = Unread(context)
         for position, (entry, raw) in enumerate(zip(parsed.entries, raw_entries, strict=True)):
+            _note_unread(entry, unread, files.where(name), f"entry {position + 1}")
             native_id = entry.get("id") or entry.get("link")
             if not native_id:
                 context.problem(f"{files.where(name)} entry {position + 1}",
@@ -66,6 +95,25 @@ class FeedImporter:
                 observed_at=context.observed_at, created_at=created, content=content,
                 raw=raw if raw is not None else data, raw_media_type="application/xml",
                 author=content["author"], url=entry.get("link"))
+        unread.report()
+
+
+def _note_unread(entry: dict, unread: Unread, where: str, label: str) -> None:
+    unread.keys(where, entry, _READ_KEYS, "entry", label)
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") not in _READ_LINKS:
+            unread.note(where, f"a link with rel {link.get('rel')!r}", label)
+    if len(entry.get("content", [])) > 1:
+        unread.note(where, "a content value after the first", label)
+    if len(entry.get("authors", [])) > 1:
+        unread.note(where, "an author after the first", label)
+
+
+def _head_text(head: bytes) -> str:
+    """The first bytes of a file as text, by its byte-order mark or the way "<?" is
+    encoded; a character cut at the end of the head is dropped."""
+    encoding = next((name for mark, name in _ENCODINGS if head.startswith(mark)), "utf-8")
+    return head.decode(encoding, errors="ignore").removeprefix("\ufeff")
 
 
 def _text(entry: dict) -> str:

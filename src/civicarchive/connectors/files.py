@@ -2,6 +2,7 @@
 
 Nothing is ever extracted to disk. Entry names are checked before anything is read:
 absolute paths, `..` components, links and device files are refused (zip slip), and
+entries named twice are refused (which copy counts cannot be told), and
 the entry count, total uncompressed size and per-entry compression ratio are capped
 before decompression starts (zip bombs); reads are capped again as they happen, since
 a tar header or a zip directory can lie.
@@ -47,6 +48,15 @@ def _safe_name(name: str, where: str) -> str:
         raise UnsafeExport(f"{where}: entry {name!r} climbs out of the export with '..'; "
                            "refusing the export")
     return str(path)
+
+
+def _refuse_duplicate(sizes: dict[str, int], name: str, written: str, path: Path) -> None:
+    """Two entries of one name: a reader would silently take one copy, and which copy is
+    the export's own cannot be known."""
+    if name in sizes:
+        raise UnsafeExport(f"{path}: entry {written!r} appears more than once (as {name!r}); "
+                           "which copy is the export's own cannot be told: refusing the "
+                           "export, download it again")
 
 
 class ExportFiles:
@@ -110,6 +120,7 @@ class ExportFiles:
                                    "refusing the export")
             if info.is_dir():
                 continue
+            _refuse_duplicate(sizes, name, info.filename, path)
             if info.file_size > limits.max_entry_bytes:
                 raise UnsafeExport(f"{path}: entry {name!r} would expand to "
                                    f"{info.file_size:,} bytes, over the limit")
@@ -142,6 +153,7 @@ class ExportFiles:
             if not member.isfile():
                 raise UnsafeExport(f"{path}: entry {member.name!r} is a device or special "
                                    "file; refusing the export")
+            _refuse_duplicate(sizes, name, member.name, path)
             if member.size > limits.max_entry_bytes:
                 raise UnsafeExport(f"{path}: entry {name!r} is {member.size:,} bytes, over "
                                    "the limit")

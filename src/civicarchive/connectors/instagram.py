@@ -10,6 +10,11 @@ media, because a Facebook export holds posts files too.
 Every string in the export is written as UTF-8 bytes, each escaped as its own \\u00XX;
 content is repaired with repair_mojibake, while raw bytes stay the export's own.
 
+Whatever is not read (a key of a post, its media or a comment, a file) is reported once as
+a problem naming the file and the entries (reading.Unread). Instagram's exports do not
+say when they were made (the file name carries a date only), so observations are dated by
+the import.
+
 Instagram gives neither posts nor comments an id. A post's native id is the creation
 time of its first media and that media's file name: the time alone can repeat (two posts
 in one second), while the file name carries Instagram's media number and stays the
@@ -24,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -32,6 +37,7 @@ from civicarchive.connectors.base import (ImportContext, json_array_items, media
                                           repair_mojibake)
 from civicarchive.connectors import meta
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.reading import Unread, report_unread_files, too_deep
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
@@ -40,6 +46,12 @@ COMMENT_FILES = ("post_comments*.json", "reels_comments*.json")
 FACEBOOK_FILES = ("your_posts_*.json", "profile_posts_*.json")
 EXPORT_NAME = re.compile(r"^instagram-(.+?)-\d{4}-?\d{2}-?\d{2}")
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
+# The keys read, by the object that holds them; any other key is reported as not read.
+POST_KEYS = frozenset({"media", "title", "creation_timestamp"})
+MEDIA_KEYS = frozenset({"uri", "creation_timestamp", "title", "cross_post_source"})
+COMMENT_KEYS = frozenset({"string_map_data", "string_list_data", "title"})
+COMMENT_FIELDS = frozenset({"Comment", "Time", "Media Owner"})
+Unknown = Callable[[dict, frozenset[str], str], None]   # (holder, keys read, label)
 
 
 class InstagramImporter:
@@ -68,6 +80,8 @@ class InstagramImporter:
         comments = sorted({n for pattern in COMMENT_FILES for n in files.find(pattern)},
                           key=meta.numbered)
         lost: set[Kind] = set()
+        self.unread = Unread(context)
+        self.taken = set(posts + archived + comments)   # the files read
         # An archived post is hidden from the profile, not deleted: reading it keeps a
         # later full import from marking it absent.
         for name, event in [(n, None) for n in posts] + [(n, Event.HIDDEN) for n in archived]:
@@ -81,16 +95,20 @@ class InstagramImporter:
         # A kind with an unreadable entry is not complete: the archive would otherwise
         # mark that entry's item deleted.
         context.complete_kinds |= present - lost
+        self.unread.report()
+        report_unread_files(files, self.taken, context)
 
     def _read_posts(self, files: ExportFiles, name: str, names: set[str], author: str,
                     event: Event | None, context: ImportContext
                     ) -> Generator[Observation, None, bool]:
         """Each post of one file, its media right after it; returns whether none was lost."""
         whole = True
-        for number, (entry, source) in enumerate(_entries(files, name), start=1):
+        for number, (entry, source) in enumerate(_entries(files, name, self.unread),
+                                                 start=1):
             try:
-                post, media = _post(repair_mojibake(entry), source, author, event, context)
-            except ValueError as error:
+                post, media = _post(repair_mojibake(entry), source, author, event, context,
+                                    self._unknown(files.where(name), f"post {number}"))
+            except (ValueError, RecursionError) as error:
                 context.problem(files.where(name), f"post {number}: {error}; skipped it")
                 whole = False
                 continue
@@ -101,16 +119,23 @@ class InstagramImporter:
                     context.problem(files.where(name), f"post {post.native_id}: media {uri!r} "
                                     "is listed but not in the export; kept the post without it")
                     continue
+                self.taken.add(found)
                 yield _media(files.read(found), attachment, post, author, context)
         return whole
+
+    def _unknown(self, where: str, entry: str) -> Unknown:
+        return lambda holder, known, label: self.unread.keys(where, holder, known, label,
+                                                              entry)
 
     def _read_comments(self, files: ExportFiles, name: str, author: str,
                        context: ImportContext) -> Generator[Observation, None, bool]:
         whole = True
-        for number, (entry, source) in enumerate(_entries(files, name), start=1):
+        for number, (entry, source) in enumerate(_entries(files, name, self.unread),
+                                                 start=1):
             try:
-                found = list(_comments(repair_mojibake(entry), source, author, context))
-            except ValueError as error:
+                found = list(_comments(repair_mojibake(entry), source, author, context,
+                                       self._unknown(files.where(name), f"comment {number}")))
+            except (ValueError, RecursionError) as error:
                 context.problem(files.where(name), f"comment {number}: {error}; skipped it")
                 whole = False
                 continue
@@ -119,7 +144,8 @@ class InstagramImporter:
 
 
 def _post(entry: object, source: str, author: str, event: Event | None,
-          context: ImportContext) -> tuple[Observation, list[tuple[str, dict]]]:
+          context: ImportContext, unknown: Unknown
+          ) -> tuple[Observation, list[tuple[str, dict]]]:
     """The post, and (uri, attachment) for each of its media that should be a file."""
     if not isinstance(entry, dict):
         raise ValueError("is not a JSON object")
@@ -127,6 +153,9 @@ def _post(entry: object, source: str, author: str, event: Event | None,
     if not isinstance(media, list) or not media or \
             not all(isinstance(m, dict) and isinstance(m.get("uri"), str) for m in media):
         raise ValueError("has no list of media with a uri each")
+    unknown(entry, POST_KEYS, "post")
+    for item in media:
+        unknown(item, MEDIA_KEYS, "media")
     first = media[0]
     native_id = f"{meta.seconds(first.get('creation_timestamp'))}:{meta.file_name(first['uri'])}"
     posted = meta.time_of(entry.get("creation_timestamp", first.get("creation_timestamp")))
@@ -174,13 +203,15 @@ def _media(data: bytes, attachment: dict, post: Observation, author: str,
         parent_native_id=post.native_id, event=post.event)
 
 
-def _comments(entry: object, source: str, author: str,
-              context: ImportContext) -> Iterator[Observation]:
+def _comments(entry: object, source: str, author: str, context: ImportContext,
+              unknown: Unknown) -> Iterator[Observation]:
     """One comment per value: the old shape lists them, the new shape maps one."""
     if not isinstance(entry, dict):
         raise ValueError("is not a JSON object")
+    unknown(entry, COMMENT_KEYS, "comment")
     if isinstance(entry.get("string_map_data"), dict):
         fields = entry["string_map_data"]
+        unknown(fields, COMMENT_FIELDS, "comment field")
         said = [(_field(fields, "Comment", "value"), _field(fields, "Time", "timestamp"))]
         owner = _field(fields, "Media Owner", "value")
     elif isinstance(entry.get("string_list_data"), list) and entry["string_list_data"]:
@@ -211,20 +242,25 @@ def _mentions(text: str) -> list[str]:
     return [name.rstrip(".") for name in MENTION.findall(text)]
 
 
-def _entries(files: ExportFiles, name: str) -> Iterator[tuple[object, str]]:
+def _entries(files: ExportFiles, name: str, unread: Unread) -> Iterator[tuple[object, str]]:
     """Each entry of a file with its exact source text: the file is a list, or an object
-    whose list-valued keys hold the entries."""
+    whose list-valued keys hold the entries (a key holding anything else is reported)."""
     try:
         text = files.read(name).decode("utf-8-sig")
         document = json.loads(text)
+    except RecursionError:
+        raise too_deep(files.where(name)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidInput(f"{files.where(name)}: not valid JSON ({error}); the export may "
                            "be truncated or edited: download it again") from None
     if isinstance(document, list):
         yield from json_array_items(text)
     elif isinstance(document, dict):
-        for start in (at for _key, at in meta.members(text) if text[at] == "["):
-            yield from json_array_items(text, start)
+        for key, at in meta.members(text):
+            if text[at] == "[":
+                yield from json_array_items(text, start=at)
+            else:
+                unread.note(files.where(name), f"key {key!r}, which holds no list", "top level")
     else:
         raise InvalidInput(f"{files.where(name)}: holds neither a list of entries nor an "
                            "object of them; is this an Instagram export?")
@@ -248,7 +284,7 @@ def _author(files: ExportFiles) -> str:
         try:
             profile = repair_mojibake(json.loads(files.read(name).decode("utf-8-sig")))
             username = profile["profile_user"][0]["string_map_data"]["Username"]["value"]
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (ValueError, KeyError, IndexError, TypeError, RecursionError):
             continue
         if isinstance(username, str) and username:
             return username

@@ -4,12 +4,14 @@ Required: native_id, kind, created_at, observed_at, author, text (a deletion may
 out author and text, and then keeps the last content). Optional: parent_id,
 url, event (deleted | hidden | unhidden) and raw (the platform's exact bytes as a string;
 the line itself when absent). Every other field is kept in the normalised content.
-See docs/jsonl-format.md.
+Lines are read in binary with a bounded readline, so that one huge line cannot take
+memory beyond about twice the line cap. See docs/jsonl-format.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -23,6 +25,8 @@ IDENTITY = frozenset({"native_id", "kind", "created_at", "observed_at", "parent_
                       "event", "raw"})
 _KINDS = {k.value for k in Kind}
 _EVENTS = {e.value for e in OBSERVED_EVENTS}
+MAX_LINE_BYTES = 64 * 1024**2   # with its line break; no real record is that big
+_CHUNK = 1024**2                # how much of an over-long line is skipped at a time
 
 
 def parse_line(line: bytes, account_id: int) -> Observation:
@@ -60,11 +64,7 @@ def parse_line(line: bytes, account_id: int) -> Observation:
     for name, value in (("parent_id", parent), ("url", url)):
         if value is not None and type(value) not in (str, int):
             raise ValueError(f"{name} must be a string")
-    try:
-        created_at = parse_time(record["created_at"])
-        observed_at = parse_time(record["observed_at"])
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"bad time: {error}") from None
+    created_at, observed_at = (_time(record, name) for name in ("created_at", "observed_at"))
     content = None if bare_deletion else \
         {key: value for key, value in record.items() if key not in IDENTITY}
     return Observation(
@@ -77,24 +77,52 @@ def parse_line(line: bytes, account_id: int) -> Observation:
         event=Event(event) if event is not None else None)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def _time(record: dict, name: str) -> datetime:
+    try:
+        return parse_time(record[name])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"bad time: {error}") from None
+    except OverflowError:  # valid text whose conversion to UTC leaves years 1 to 9999
+        raise ValueError(f"bad time: {name} {record[name]!r} falls outside years 1 to 9999 "
+                         "once converted to UTC; give the time in UTC") from None
+
+
+def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """(number, line) for each non-blank line; None for a line over the cap, which is
+    skipped a chunk at a time without ever being held whole."""
     try:
         stream = open(path, "rb")
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
     with stream:
-        for number, line in enumerate(stream, start=1):
+        number = 0
+        while line := stream.readline(max_line_bytes + 1):
+            number += 1
+            if len(line) > max_line_bytes:
+                while line and not line.endswith(b"\n"):
+                    line = stream.readline(_CHUNK)
+                yield number, None
+                continue
             line = line.rstrip(b"\r\n")
             if line.strip():
                 yield number, line
 
 
-def check_jsonl(path: Path, account_id: int, limit: int = 20) -> list[MalformedLine]:
+def _parsed(line: bytes | None, account_id: int, max_line_bytes: int) -> Observation:
+    if line is None:
+        raise ValueError(f"the line is longer than {max_line_bytes:,} bytes, the most one "
+                         "line may hold (with its line break); keep bulky data such as "
+                         "media out of the line")
+    return parse_line(line, account_id)
+
+
+def check_jsonl(path: Path, account_id: int, limit: int = 20,
+                max_line_bytes: int = MAX_LINE_BYTES) -> list[MalformedLine]:
     """Every malformed line (up to `limit`), without writing anything."""
     problems: list[MalformedLine] = []
-    for number, line in _lines(path):
+    for number, line in _lines(path, max_line_bytes):
         try:
-            parse_line(line, account_id)
+            _parsed(line, account_id, max_line_bytes)
         except ValueError as error:
             problems.append(MalformedLine(str(path), number, str(error)))
             if len(problems) >= limit:
@@ -102,9 +130,11 @@ def check_jsonl(path: Path, account_id: int, limit: int = 20) -> list[MalformedL
     return problems
 
 
-def read_jsonl(path: Path, account_id: int) -> Iterator[Observation]:
-    for number, line in _lines(path):
+def read_jsonl(path: Path, account_id: int,
+               max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Observation]:
+    """Each line's observation; the first malformed line raises MalformedLine."""
+    for number, line in _lines(path, max_line_bytes):
         try:
-            yield parse_line(line, account_id)
+            yield _parsed(line, account_id, max_line_bytes)
         except ValueError as error:
             raise MalformedLine(str(path), number, str(error)) from None

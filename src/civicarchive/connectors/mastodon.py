@@ -23,21 +23,29 @@ skipped, completeness is not claimed, since the skipped status would look delete
 
 Not read: likes.json and bookmarks.json (other people's statuses), the CSV lists of
 follows, mutes and blocks, and edit history (the archive holds only the current text;
-`edited_at` says when it last changed).
+`edited_at` says when it last changed). Those files, and any other file not read, are
+reported as problems, as are an attachment or tag that is not an object, a tag type other
+than Hashtag or Mention (custom Emoji), and an object type other than Note or Question.
+
+Mastodon names the archive `archive-<UTC time, YYYYMMDDHHMMSS>-<32 hex digits>` when it
+finishes writing it; while the file keeps that name, the observations are dated by it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
 from civicarchive.clock import parse_time
 from civicarchive.connectors.base import ImportContext, json_array_items, media_type_of
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.reading import (Unread, date_by_export, report_unread_files,
+                                             too_deep)
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Kind, Observation
 
@@ -45,6 +53,9 @@ PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public",
 ACTIVITY_JSON = "application/activity+json"
 MEDIA_FOLDER = "media_attachments/"
 COMPLETE_KINDS = frozenset({Kind.POST, Kind.REPLY, Kind.MESSAGE})
+STATUS_TYPES = frozenset({"Note", "Question"})
+TAG_TYPES = frozenset({"Hashtag", "Mention"})
+ARCHIVE_NAME = re.compile(r"archive-(\d{14})-[0-9a-f]{32}\b")
 
 
 class MastodonImporter:
@@ -60,32 +71,44 @@ class MastodonImporter:
         return b"OrderedCollection" in head or b"activitystreams" in head
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
+        _date_by_name(files, context)
         account = _Account()
+        taken: set[str] = set()   # the files read
+        # Both files are parsed before anything is yielded: one that cannot be read stops
+        # the import before a single observation is written.
+        outbox = _shallowest(files, "outbox.json")
+        entries = _outbox_entries(files, outbox) if outbox is not None else []
         actor_name = _shallowest(files, "actor.json")
         if actor_name is not None:
             actor, _ = _load(files, actor_name)
             if isinstance(actor, dict) and isinstance(actor.get("id"), str):
                 account = _account_of(actor)
-                yield from _profile(files, actor_name, actor, account, context)
+                for observation in _profile(files, actor_name, actor, account, context):
+                    taken.add(observation.content["file"] if observation.kind is Kind.MEDIA
+                              else actor_name)
+                    yield observation
             else:
                 context.problem(files.where(actor_name), "not an actor with an id; the "
                                 "profile was skipped")
-        outbox = _shallowest(files, "outbox.json")
         if outbox is None:
             context.problem(str(files.path), "no outbox.json: no statuses were imported")
+            report_unread_files(files, taken, context)
             return
-        entries = _outbox_entries(files, outbox)
+        taken.add(outbox)
         context.complete_kinds.update(COMPLETE_KINDS)
         media = _media_index(files)
+        unread = Unread(context)
         for position, (activity, text) in enumerate(entries, start=1):
             where = f"{files.where(outbox)} item {position}"
             try:
+                _note_unread(activity, unread, files.where(outbox), f"item {position}")
                 observation, attachments = _observe(activity, text.encode("utf-8"),
                                                     account, media, context)
             except _Unsupported as reason:
                 context.problem(where, f"{reason}; skipped")
                 continue
-            except (ValueError, TypeError, KeyError, AttributeError) as error:
+            except (ValueError, TypeError, KeyError, AttributeError,
+                    OverflowError) as error:
                 context.complete_kinds.difference_update(COMPLETE_KINDS)
                 context.problem(where, f"malformed entry ({error}); skipped, and statuses are "
                                 "not claimed complete so that it is not recorded as deleted")
@@ -97,7 +120,35 @@ class MastodonImporter:
                                     f"attachment {attachment['url']} is not in the archive; "
                                     "the status lists it with file null")
                     continue
+                taken.add(name)
                 yield _media(files, name, observation, attachment, context)
+        unread.report()
+        report_unread_files(files, taken, context)
+
+
+def _date_by_name(files: ExportFiles, context: ImportContext) -> None:
+    """Date the observations by the time in the archive's name, which Mastodon gives it
+    (in UTC) when the archive is written."""
+    match = ARCHIVE_NAME.match(files.path.name)
+    if match:
+        moment = datetime.strptime(match[1], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        date_by_export(context, moment, f"the archive's name {files.path.name}",
+                       str(files.path))
+
+
+def _note_unread(activity: object, unread: Unread, where: str, label: str) -> None:
+    """The parts of a status the content cannot hold, for the report."""
+    note = activity.get("object") if isinstance(activity, dict) else None
+    if not isinstance(note, dict) or activity.get("type") != "Create":
+        return
+    if note.get("type", "Note") not in STATUS_TYPES:
+        unread.note(where, f"status type {note.get('type')!r} (read as a Note)", label)
+    for field in ("attachment", "tag"):
+        for value in _as_list(note.get(field)):
+            if not isinstance(value, dict):
+                unread.note(where, f"an {field} that is not an object", label)
+            elif field == "tag" and value.get("type") not in TAG_TYPES:
+                unread.note(where, f"tag type {value.get('type')!r}", label)
 
 
 @dataclass(frozen=True)
@@ -133,6 +184,8 @@ def _load(files: ExportFiles, name: str) -> tuple[object, str]:
         # dict keeps the last of duplicate keys: Mastodon writes "orderedItems" twice
         # and only the second holds the activities.
         return json.loads(text, object_pairs_hook=dict), text
+    except RecursionError:
+        raise too_deep(files.where(name)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InvalidInput(f"{files.where(name)}: not valid UTF-8 JSON ({error}); the "
                            "archive may be truncated: download it again") from None

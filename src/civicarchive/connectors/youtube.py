@@ -24,6 +24,12 @@ leaving it out.
 
 Content is built from a row alone (not from other files in the export), so that the same
 entry reads the same in every export, whichever files were selected.
+
+Columns not read, and every file not read (playlists, history, other Google products in
+the same Takeout), are reported as problems. Takeout names its archive
+`takeout-<UTC time, YYYYMMDDTHHMMSSZ>-<part>.zip` (or .tgz) when the export is made; while
+the archive (or the folder it was unpacked to) keeps that name, the observations are
+dated by it.
 """
 
 from __future__ import annotations
@@ -35,11 +41,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 from civicarchive.clock import format_time, parse_time
 from civicarchive.connectors.base import ImportContext, media_type_of
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.reading import date_by_export, report_unread_files
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
@@ -49,6 +57,7 @@ HASHTAG = re.compile(r"(?<![\w&#])#(\w+)")
 URL = re.compile(r"https?://[^\s<>\"']+")
 COUNTER = re.compile(r"\s*\(\d+\)$")        # "Title(1).mp4": the second video so titled
 TRUNCATED_NAME = 40                          # Takeout cuts file names near 43 UTF-16 units
+TAKEOUT_NAME = re.compile(r"takeout-(\d{8}T\d{6}Z)-\d+\b")
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: a key of `found`
@@ -110,6 +119,11 @@ class YouTubeTakeoutImporter:
             raise InvalidInput(f"{files.path}: no channels/channel.csv, video metadata/"
                                "videos.csv or comments/comments.csv: is this a YouTube "
                                "Takeout export?")
+        if match := TAKEOUT_NAME.match(files.path.name):
+            moment = datetime.strptime(match[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            date_by_export(context, moment, f"the Takeout name {files.path.name}",
+                           str(files.path))
+        accounted = {n for names in found.values() for n in names}  # read, or reported
         if found[VIDEOS]:
             context.complete_kinds.add(Kind.POST)
         if found[COMMENTS]:
@@ -121,9 +135,10 @@ class YouTubeTakeoutImporter:
                 yield profile
         owner = channel_ids[0] if len(set(channel_ids)) == 1 else None
         roots = {str(PurePosixPath(n).parent.parent) for names in found.values() for n in names}
-        yield from read_videos(files, found[VIDEOS], roots, owner, context)
+        yield from read_videos(files, found[VIDEOS], roots, owner, context, accounted)
         for name in found[COMMENTS]:
             yield from read_comments(files, name, owner, context)
+        report_unread_files(files, accounted, context)
 
 
 # -- the three tables -----------------------------------------------------------------------
@@ -145,13 +160,14 @@ def read_channels(files: ExportFiles, name: str,
 
 
 def read_videos(files: ExportFiles, names: list[str], roots: set[str], owner: str | None,
-                context: ImportContext) -> Iterator[Observation]:
+                context: ImportContext, accounted: set[str]) -> Iterator[Observation]:
     """Posts, each followed by its video files; titles are gathered first, since a file
     may only be attached once it is known that no other video shares its title."""
     posts: list[Observation] = []
     for name in names:
         posts.extend(video_posts(files, name, owner, context))
     video_files = [n for n in files.names() if is_video_file(n, roots)]
+    accounted.update(video_files)   # each is attached below, or reported as not attached
     if not names:
         for file in video_files:
             context.problem(files.where(file), "no video metadata/videos.csv to match this "
@@ -177,7 +193,7 @@ def video_posts(files: ExportFiles, name: str, owner: str | None,
         try:
             created, published = (parse_time(row[f]) if row.get(f) else None
                                   for f in ("created", "published"))
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             context.problem(where, f"video {video_id}: unreadable time ({error}); skipped")
             continue
         if created is None and published is None:
@@ -214,11 +230,16 @@ def read_comments(files: ExportFiles, name: str, owner: str | None,
             continue
         try:
             created = parse_time(row["created"])
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             context.problem(where, f"comment {comment_id}: unreadable time ({error}); "
                             "skipped")
             continue
-        text, links, mentions = comment_text(row["text"])
+        try:
+            text, links, mentions = comment_text(row["text"])
+        except RecursionError:
+            context.problem(where, f"comment {comment_id}: its text is JSON nested too "
+                            "deeply to read; kept the cell as written")
+            text, links, mentions = row["text"], [], []
         video, post = row.get("video") or None, row.get("post") or None
         reply_to = row.get("parent") or None
         author = row.get("channel") or owner
@@ -383,6 +404,12 @@ def header_columns(files: ExportFiles, name: str, table: Table,
     return positions
 
 
+def unread_columns(header: list[str], columns: dict[str, int]) -> list[str]:
+    """The header's columns that no field is read from."""
+    used = set(columns.values())
+    return [cell for i, cell in enumerate(header) if i not in used and cell.strip()]
+
+
 def table_rows(files: ExportFiles, name: str, table: Table, context: ImportContext
                ) -> Iterator[tuple[str, dict[str, str], bytes]]:
     """(where, cells by field name, raw bytes) for each data row; rows that cannot be
@@ -400,6 +427,9 @@ def table_rows(files: ExportFiles, name: str, table: Table, context: ImportConte
             continue
         if columns is None:
             columns, width = header_columns(files, name, table, cells), len(cells)
+            if unread := unread_columns(cells, columns):
+                context.problem(where, f"column(s) {', '.join(map(repr, unread))} are not "
+                                "read; they are kept in each row's raw bytes only")
             continue
         if len(cells) != width:
             context.problem(where, f"{len(cells)} cells where the header has {width}; the "
