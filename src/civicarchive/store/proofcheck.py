@@ -199,8 +199,9 @@ def _check_names(where: str, value: dict, names: Iterable[str], rule: str = "mem
     missing = [name for name in names if name not in value]
     extra = sorted(name for name in value if name not in names)
     if missing or extra:
-        raise broken(rule, f"{where} lacks {missing or 'nothing'} and has unknown "
-                           f"{extra or 'nothing'}{hint}")
+        faults = ([f"lacks {', '.join(missing)}"] if missing else []) + \
+                 ([f"has the unknown member {', '.join(extra)}"] if extra else [])
+        raise broken(rule, f"{where} {' and '.join(faults)}{hint}")
 
 
 def _check_types(doc: dict) -> None:
