@@ -42,6 +42,7 @@ ORIGIN = str(uuid.uuid5(uuid.NAMESPACE_URL, "urn:civicarchive:proof-vectors"))
 SINGLE_ORIGIN = str(uuid.uuid5(uuid.NAMESPACE_URL, "urn:civicarchive:proof-vectors:single"))
 START = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
 ED25519_L = 2**252 + 27742317777372353535851937790883648493  # the group order (RFC 8032)
+_DROP = object()  # an entry member to leave out
 
 
 def b64(data: bytes) -> str:
@@ -398,9 +399,6 @@ def invalid_vectors(city: Ledger, single: Ledger) -> list[tuple[str, str, str, d
     add("root-match", "entry-altered", "the entry's native_id changed after signing",
         changed(set_member("entry", base["entry"].replace('"p-1"', '"p-7"'))))
     return found
-
-
-_DROP = object()  # entry_with: leave this member out
 
 
 def flip(hex_text: str) -> str:
