@@ -95,7 +95,8 @@ class Ledger:
         self._append(tombstone_entry(version_id=version_id,
                                      content_sha256=entry["content_sha256"],
                                      raw_sha256=entry["raw_sha256"],
-                                     reason="schedule GS-50 item 3, approved", purged_at=self.now()))
+                                     reason="schedule GS-50 item 3, approved",
+                                     purged_at=self.now()))
         self.purged[version_id] = self.contents.pop(version_id)
 
     def prove(self, version_id: int, size: int, *, entries: list[bytes] | None = None,

@@ -111,7 +111,8 @@ def check_members(doc):
         check(type(doc["checkpoint"][name]) is str, "types", f"checkpoint.{name} must be a string")
     for name in ("version_id", "leaf_index", "tree_size"):
         # json reads 1.0 and 1e0 as float, true as bool: neither is a JSON integer
-        check(type(doc[name]) is int, "types", f"{name} must be a JSON integer, not {doc[name]!r}")
+        check(type(doc[name]) is int, "types",
+              f"{name} must be a JSON integer, not {json.dumps(doc[name])}")
     check(doc["content"] is None or type(doc["content"]) is str, "types",
           "content must be a string or null")
     check(type(doc["audit_path"]) is list and all(type(p) is str for p in doc["audit_path"]),
