@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import copy
 
+import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civicarchive import ProofError
 from civicarchive.app.offline import check_proof
+from civicarchive.store.proof import parse_proof, verify_proof
 
 from .conftest import observe
 
@@ -99,7 +101,7 @@ def mutations(doc: dict):
     bad["checkpoint"]["signature"] = base64.b64encode(
         forger.sign(doc["checkpoint"]["body"].encode())).decode()
     yield "signed by another key, old public key", bad
-    for name in ("entry", "audit_path", "checkpoint", "public_key", "tree_size"):
+    for name in ("entry", "audit_path", "checkpoint", "public_key", "tree_size", "content"):
         bad = copy.deepcopy(doc)
         del bad[name]
         yield f"missing {name}", bad
@@ -135,3 +137,46 @@ def test_proof_for_unknown_version_fails_clearly(archive, account):
     from civicarchive import NotFound
     with pytest.raises(NotFound):
         archive.evidence.proof(12345)
+
+
+def test_proof_file_as_the_cli_writes_it_reads_strictly_and_verifies(proof, archive):
+    written = orjson.dumps(proof, option=orjson.OPT_INDENT_2)  # what `civicarchive proof` writes
+    assert verify_proof(parse_proof(written)).version_id == proof["version_id"]
+
+
+def test_parse_proof_names_the_file_and_the_rule():
+    with pytest.raises(ProofError, match=r"^proof\.json names the member 'leaf_index' twice "
+                                         r"\(rule duplicate-member\)$"):
+        parse_proof(b'{"leaf_index": 1, "leaf_index": 2}', "proof.json")
+    with pytest.raises(ProofError, match=r"^proof\.json is not JSON: .* at line 2 column 1 "
+                                         r"\(rule json\)$"):
+        parse_proof(b'{"a":\n', "proof.json")
+
+
+def _key_with_unused_bits(key: str) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    return key[:42] + alphabet[alphabet.index(key[42]) | 1] + "="
+
+
+# What the verifier used to accept: each decodes or compares equal to the genuine value.
+LAX = {
+    "version id 1.0": ("types", lambda doc: doc.update(version_id=float(doc["version_id"]))),
+    "leaf index true": ("types", lambda doc: doc.update(leaf_index=True)),
+    "upper-case path hex": ("audit-path-hex",
+                            lambda doc: doc["audit_path"].__setitem__(0, doc["audit_path"][0]
+                                                                      .upper())),
+    "non-canonical key base64": ("base64", lambda doc: doc.update(
+        public_key=_key_with_unused_bits(doc["public_key"]))),
+    "content missing": ("members", lambda doc: doc.pop("content")),
+    "unknown member": ("members", lambda doc: doc.update(note="")),
+    "negative leaf index": ("leaf-index-range", lambda doc: doc.update(leaf_index=-1)),
+}
+
+
+@pytest.mark.parametrize("name", LAX)
+def test_proof_lax_forms_are_rejected_naming_the_rule(proof, name):
+    rule, change = LAX[name]
+    doc = copy.deepcopy(proof)
+    change(doc)
+    with pytest.raises(ProofError, match=rf"\(rule {rule}\)$"):
+        check_proof(doc)

@@ -9,7 +9,7 @@ from pathlib import Path
 from civicarchive.errors import InvalidInput
 from civicarchive.policy import PolicyProblem
 from civicarchive.store.checkpoint import load_public_key
-from civicarchive.store.proof import ProofResult, verify_proof
+from civicarchive.store.proof import ProofResult, parse_proof, verify_proof
 
 
 def policy_problems(path: Path | str, platforms: Iterable[str] = ()) -> list[PolicyProblem]:
@@ -43,6 +43,12 @@ def verify_package(folder: Path | str, trusted_key: bytes | None = None) -> list
     """Every problem in an evidence package (empty when sound), checked offline."""
     from civicarchive.exports.verification import verify_evidence_package
     return verify_evidence_package(Path(folder), trusted_key)
+
+
+def read_proof(data: bytes, where: str) -> object:
+    """A proof file's JSON, read strictly (docs/proof-format.md): no member named twice,
+    no byte order mark, no NaN; ProofError naming `where` otherwise."""
+    return parse_proof(data, where)
 
 
 def check_proof(doc: object, trusted_key: bytes | None = None) -> ProofResult:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import click
 import orjson
 
-from civicarchive.errors import AlreadyInitialised, ArchiveError, NotInitialised, ProofError
+from civicarchive.errors import AlreadyInitialised, ArchiveError, NotInitialised
 from civicarchive.model.account import Classification
 
 if TYPE_CHECKING:
@@ -408,11 +408,8 @@ def proof(ctx: Context, version_id: int, output: Path) -> None:
 @handles_errors
 def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> None:
     """Check an inclusion proof offline, without the archive."""
-    try:
-        doc = orjson.loads(file.read_bytes())
-    except orjson.JSONDecodeError as error:
-        raise ProofError(f"{file} is not JSON: {error}") from None
-    from civicarchive.app.offline import check_proof
+    from civicarchive.app.offline import check_proof, read_proof
+    doc = read_proof(file.read_bytes(), str(file))
     result = check_proof(doc, Path(public_key).read_bytes() if public_key else None)
     if as_json:
         _emit({"ok": True, "version_id": result.version_id, "leaf_index": result.leaf_index,

@@ -43,7 +43,7 @@ from civicarchive.exports.versions import Payload
 from civicarchive.exports.warc import REDACTED_HEADER
 from civicarchive.store.canonical import canonical_json, sha256_hex
 from civicarchive.store.checkpoint import fingerprint, load_public_key, public_raw
-from civicarchive.store.proof import verify_proof
+from civicarchive.store.proof import parse_proof, verify_proof
 
 __all__ = ["PackageReport", "check_evidence_package", "verify_evidence_package"]
 
@@ -174,11 +174,11 @@ def _check_proofs(folder: Path, key_pem: bytes | None, problems: list[str]) -> d
         where = f"data/{PROOFS}/{path.name}"
         match = PROOF_NAME.match(path.name)
         try:
-            doc = orjson.loads(path.read_bytes())
+            doc = parse_proof(path.read_bytes(), where)
             if key_pem is None:
                 raise ProofError("there is no key to check it against")
             result = verify_proof(doc, load_public_key(key_pem))
-        except (orjson.JSONDecodeError, ProofError) as error:
+        except ProofError as error:
             problems.append(f"{where}: {error}")
             continue
         if match is None or int(match.group(1)) != result.version_id:
