@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .hypothesis

@@ -8,31 +8,36 @@
         archive.productions.produce(request_id, actor="clerk")
 
 Each service (app/) takes its collaborators in its constructor and shares one
-`ArchiveContext`; none reaches into another's state.
+`ArchiveContext`; none reaches into another's state. A service is built, and its module
+imported, the first time it is used: a short command loads only what it needs.
 """
 
 from __future__ import annotations
 
 import base64
 import uuid
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from civicarchive.app.context import ArchiveContext
-from civicarchive.app.custody import Custody
-from civicarchive.app.disposition import Disposition
-from civicarchive.app.evidence import Evidence
-from civicarchive.app.finding import Finding
-from civicarchive.app.ingesting import Ingesting
-from civicarchive.app.productions import Productions
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry, slugify
-from civicarchive.app.requests import Requests
 from civicarchive.clock import Clock, SystemClock
 from civicarchive.errors import AlreadyInitialised, InvalidInput, NotInitialised
 from civicarchive.settings import Settings
 from civicarchive.store import open_store
 from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, ArchiveKey,
                                            fingerprint)
+
+if TYPE_CHECKING:
+    from civicarchive.app.custody import Custody
+    from civicarchive.app.disposition import Disposition
+    from civicarchive.app.evidence import Evidence
+    from civicarchive.app.finding import Finding
+    from civicarchive.app.ingesting import Ingesting
+    from civicarchive.app.productions import Productions
+    from civicarchive.app.requests import Requests
 
 __all__ = ["Archive"]
 
@@ -54,16 +59,44 @@ class Archive:
         self.context = context
         self.registry = Registry(context)
         self.reading = Reading(context)
-        self.custody = Custody(context, self.registry)
-        self.finding = Finding(context, self.registry, self.custody)
-        self.ingesting = Ingesting(context, self.registry, self.finding)
-        self.disposition = Disposition(context, self.registry, self.custody,
-                                       on_purged=self.finding.sync)
-        self.evidence = Evidence(context, self.registry, self.reading)
-        self.requests = Requests(context, self.registry, self.reading, self.custody,
-                                 self.finding)
-        self.productions = Productions(context, self.registry, self.reading, self.requests,
-                                       self.evidence)
+
+    @cached_property
+    def custody(self) -> Custody:
+        from civicarchive.app.custody import Custody
+        return Custody(self.context, self.registry)
+
+    @cached_property
+    def finding(self) -> Finding:
+        from civicarchive.app.finding import Finding
+        return Finding(self.context, self.registry, self.custody)
+
+    @cached_property
+    def ingesting(self) -> Ingesting:
+        from civicarchive.app.ingesting import Ingesting
+        return Ingesting(self.context, self.registry, self.finding)
+
+    @cached_property
+    def disposition(self) -> Disposition:
+        from civicarchive.app.disposition import Disposition
+        return Disposition(self.context, self.registry, self.custody,
+                           on_purged=self.finding.sync)
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        from civicarchive.app.evidence import Evidence
+        return Evidence(self.context, self.registry, self.reading)
+
+    @cached_property
+    def requests(self) -> Requests:
+        from civicarchive.app.requests import Requests
+        return Requests(self.context, self.registry, self.reading, self.custody,
+                        self.finding)
+
+    @cached_property
+    def productions(self) -> Productions:
+        from civicarchive.app.productions import Productions
+        return Productions(self.context, self.registry, self.reading, self.requests,
+                           self.evidence)
 
     @classmethod
     def init(cls, agency: str, home: str | Path | None = None, database_url: str | None = None,
@@ -118,8 +151,9 @@ class Archive:
                                   public_key))
 
     def close(self) -> None:
-        """Close the search index and the database connections."""
-        self.finding.close()
+        """Close the search index (if it was opened) and the database connections."""
+        if "finding" in self.__dict__:
+            self.finding.close()
         self.context.store.dispose()
 
     def __enter__(self) -> Archive:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.reading import Reading
@@ -16,7 +17,9 @@ from civicarchive.store import records as record_sql
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
 from civicarchive.store.proof import build_proof, build_proofs
-from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
+
+if TYPE_CHECKING:
+    from civicarchive.store.verification import Progress, VerifyReport
 
 EXPORT_FORMATS = ("warc", "bagit")
 
@@ -34,6 +37,7 @@ class Evidence:
         """Re-derive every hash, entry, root and signature; see store/verification.py.
         `trusted_key_pem` checks signatures against a published key instead of the
         archive's own record of it."""
+        from civicarchive.store.verification import Problem, verify_store
         context = self.context
         public = load_public_key(trusted_key_pem or context.public_key_b64.encode())
         report = verify_store(context.store, public, context.archive_id, progress)

@@ -10,25 +10,33 @@ registration, training and records-request deadlines, and renders the policy doc
 Examples for Washington and Texas local governments are in `EXAMPLES`.
 """
 
+from importlib import import_module
 from pathlib import Path
-
-from civicarchive.policy.calendar import Calendar, Closed, Closure, Holiday
-from civicarchive.policy.document import (DocumentFormat, diff_policies, render, render_html,
-                                          render_markdown, render_pdf)
-from civicarchive.policy.model import (AssignmentRule, Combination, DayCount, Deadline,
-                                       DispositionAction, ModerationAction,
-                                       ModerationCategory, Overlap, PersonalAccounts, Policy,
-                                       Provision, RecordSeries, Retention, Trigger,
-                                       assignment_report, series_for)
-from civicarchive.policy.schema import (PolicyInvalid, PolicyProblem, Severity, check_policy,
-                                        load_policy, parse_policy)
 
 EXAMPLES = Path(__file__).parent / "examples"
 
-__all__ = ["EXAMPLES", "AssignmentRule", "Calendar", "Closed", "Closure", "Combination",
-           "DayCount", "Deadline", "DispositionAction", "DocumentFormat", "Holiday",
-           "ModerationAction", "ModerationCategory", "Overlap", "PersonalAccounts", "Policy",
-           "PolicyInvalid", "PolicyProblem", "Provision", "RecordSeries", "Retention",
-           "Severity", "Trigger", "assignment_report", "check_policy", "diff_policies",
-           "load_policy", "parse_policy", "render", "render_html", "render_markdown",
-           "render_pdf", "series_for"]
+# Where each name lives. They load on first use: the schema (pydantic, YAML) and the
+# document renderer cost more to import than a short command takes to run.
+_HOMES = {
+    "calendar": ("Calendar", "Closed", "Closure", "Holiday"),
+    "document": ("DocumentFormat", "diff_policies", "render", "render_html", "render_markdown",
+                 "render_pdf"),
+    "model": ("AssignmentRule", "Combination", "DayCount", "Deadline", "DispositionAction",
+              "ModerationAction", "ModerationCategory", "Overlap", "PersonalAccounts",
+              "Policy", "Provision", "RecordSeries", "Retention", "Trigger",
+              "assignment_report", "series_for"),
+    "schema": ("PolicyInvalid", "PolicyProblem", "Severity", "check_policy", "load_policy",
+               "parse_policy"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = ["EXAMPLES", *sorted(_HOME_OF)]
+
+
+def __getattr__(name: str) -> object:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'civicarchive.policy' has no attribute {name!r}")
+    value = getattr(import_module(f"civicarchive.policy.{module}"), name)
+    globals()[name] = value
+    return value

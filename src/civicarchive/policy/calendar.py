@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from importlib import import_module
 from types import MappingProxyType
 
-import holidays as package
 
 _SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
@@ -113,7 +113,7 @@ def official_holidays(country: str | None, subdivision: str | None, year: int
     observed dates, read-only; empty without a country."""
     if country is None:
         return MappingProxyType({})
-    found = package.country_holidays(country, subdiv=subdivision, years=year)
+    found = _package().country_holidays(country, subdiv=subdivision, years=year)
     return MappingProxyType({day: name for day, name in sorted(found.items())
                              if day.year == year})
 
@@ -121,7 +121,7 @@ def official_holidays(country: str | None, subdivision: str | None, year: int
 def calendar_problem(country: str, subdivision: str | None) -> tuple[str, str] | None:
     """('country' | 'subdivision', what to change) when the holidays package does not know
     the country or its subdivision; None when it does."""
-    supported = package.list_supported_countries(include_aliases=False)
+    supported = _package().list_supported_countries(include_aliases=False)
     if country not in supported:
         hint = country.upper() if country.upper() in supported else _alpha2(country)
         fix = (f"write {hint!r}" if hint else "use a two-letter ISO 3166-1 code the holidays "
@@ -131,7 +131,7 @@ def calendar_problem(country: str, subdivision: str | None) -> tuple[str, str] |
     if subdivision is None or subdivision in codes:
         return None
     by_name = {name.lower(): code for name, code in
-               package.country_holidays(country).subdivisions_aliases.items()}
+               _package().country_holidays(country).subdivisions_aliases.items()}
     hint = subdivision.upper() if subdivision.upper() in codes else by_name.get(
         subdivision.lower())
     fix = f"write {hint!r}" if hint else f"use one of {', '.join(codes)}"
@@ -141,13 +141,18 @@ def calendar_problem(country: str, subdivision: str | None) -> tuple[str, str] |
 
 def subdivision_name(country: str, subdivision: str) -> str:
     """The subdivision's name in the package (e.g. 'Washington' for US, WA), else its code."""
-    aliases = package.country_holidays(country).subdivisions_aliases
+    aliases = _package().country_holidays(country).subdivisions_aliases
     return next((name for name, code in aliases.items() if code == subdivision), subdivision)
 
 
 def _alpha2(code: str) -> str | None:
     # The package also answers to three-letter codes (USA); the policy names the two-letter
     # one, as `jurisdiction` and the examples do.
-    if code.upper() not in package.list_supported_countries(include_aliases=True):
+    if code.upper() not in _package().list_supported_countries(include_aliases=True):
         return None
-    return package.country_holidays(code.upper()).country
+    return _package().country_holidays(code.upper()).country
+
+
+def _package():  # noqa: ANN202 - the holidays package, imported on first use (it is slow)
+    return import_module("holidays")
+

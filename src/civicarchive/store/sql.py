@@ -9,6 +9,7 @@ checkpoint, so the ledger on disk is always sealed and a crash loses at most the
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterable, Iterator
 from importlib.resources import files
 from operator import itemgetter
@@ -16,11 +17,6 @@ from pathlib import Path
 
 import orjson
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from civicarchive.errors import AppendOnlyViolation, NotInitialised, StoreUnavailable
@@ -34,6 +30,23 @@ from civicarchive.store.merkle import Frontier
 
 INLINE_BLOB_LIMIT = 64 * 1024
 _LOCK_KEY = 0x63697669  # "civi": the PostgreSQL advisory lock that serialises writers
+
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the migration files (the one no other
+    migration names as its `down_revision`)."""
+    found, parents = set(), set()
+    for path in (files("civicarchive.store") / "migrations" / "versions").iterdir():
+        if path.name.endswith(".py"):
+            text = path.read_text()
+            found |= set(_REVISION.findall(text))
+            parents |= set(_DOWN_REVISION.findall(text))
+    (head,) = found - parents
+    return head
+
+
+_REVISION = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+_DOWN_REVISION = re.compile(r'^down_revision\s*=\s*["\']([^"\']+)["\']', re.M)
 
 
 class WriteTx:
@@ -134,13 +147,18 @@ class SqlRecordStore:
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration (a no-op when it is current)."""
-        config = Config()
-        config.set_main_option("script_location", str(files("civicarchive.store") / "migrations"))
+        """Bring the schema to the newest migration (a no-op when it is current). Alembic
+        loads only when there is something to do: every command opens the archive."""
         with self.engine.begin() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current == ScriptDirectory.from_config(config).get_current_head():
+            if sa.inspect(conn).has_table("alembic_version") and conn.execute(
+                    sa.text("SELECT version_num FROM alembic_version")).scalar() == \
+                    head_revision():
                 return
+            from alembic import command
+            from alembic.config import Config
+            config = Config()
+            config.set_main_option("script_location",
+                                   str(files("civicarchive.store") / "migrations"))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
@@ -366,6 +384,7 @@ class PostgresRecordStore(SqlRecordStore):
     ignore_clause = ("INSERT INTO", " ON CONFLICT DO NOTHING")
 
     def member_of(self, column: sa.ColumnElement, values: Iterable) -> sa.ColumnElement:
+        from sqlalchemy.dialects import postgresql
         return column == sa.any_(sa.bindparam("members", list(values),
                                               type_=postgresql.ARRAY(column.type)))
 
