@@ -239,8 +239,9 @@ def test_a_note_tweet_gives_its_tweet_the_full_text(tmp_path):
     assert observations[0].content["truncated_text"] == truncated
     assert observations[0].content["note_tweet_id"] == "1800000000000000099"
     assert [p.what for p in context.problems] == [
-        "note tweet 1800000000000000100 matches no tweet created in the same second; its "
-        "text was not imported"]
+        "entry 1: note tweet 1800000000000000100 matches no tweet created in the same "
+        "second (2024-06-01T00:00:00+00:00) whose text begins it; its text was not imported"]
+    assert context.problems[0].where.endswith(":data/note-tweet.js")
 
 
 # -- direct messages -------------------------------------------------------------------------
@@ -323,9 +324,34 @@ def test_media_files_follow_their_post_and_missing_ones_are_problems(tmp_path):
                              "alt": "Council chamber, full", "size": len(PHOTO)}
     assert observations[3].raw_media_type == "video/mp4"
     assert observations[0].content["attachments"][0]["alt"] == "Council chamber, full"
-    assert len(context.problems) == 1
-    assert "GhLost.png" in context.problems[0].what
-    assert context.problems[0].where.endswith(":data/tweets.js")
+    lost_problem, retweet_problem = context.problems
+    assert "GhLost.png" in lost_problem.what
+    assert lost_problem.where.endswith(":data/tweets.js")
+    # X leaves retweeted media out, but a record that lacks its media says so
+    assert retweet_problem.what.startswith("retweet 23 lists media "
+                                           "https://pbs.twimg.com/media/Theirs.jpg")
+    assert "23-Theirs.jpg" in retweet_problem.what
+
+
+def test_a_missing_video_is_named_by_its_video_file_not_its_thumbnail(tmp_path):
+    video = {"media_url_https": "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/T.jpg",
+             "type": "video", "video_info": {"variants": [
+                 {"content_type": "application/x-mpegURL",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/pl/List.m3u8"},
+                 {"bitrate": "256000", "content_type": "video/mp4",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/Small.mp4"},
+                 {"bitrate": "2176000", "content_type": "video/mp4",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/Best.mp4?tag=12"}]}}
+    # the thumbnail is there, the video is not: the video is what is missing
+    path = build(tmp_path, {
+        "data/tweets.js": ytd("tweets", [tweet("25", "Watch", extended_entities={
+            "media": [video]})]),
+        "data/tweets_media/25-T.jpg": PHOTO})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["25", "25/25-T.jpg"]
+    [problem] = context.problems
+    assert "no file 25-Best.mp4" in problem.what and "T.jpg" not in problem.what
+    assert "media https://video.twimg.com/ext_tw_video/1/pu/vid/Best.mp4?tag=12" in problem.what
 
 
 def test_direct_message_media_is_attached_to_its_message(tmp_path):
@@ -358,18 +384,42 @@ def test_encoding_quirks_bom_crlf_escapes_and_emoji(tmp_path):
     assert context.problems == []
 
 
-def test_a_file_that_is_not_valid_json_raises_naming_the_file(tmp_path):
-    broken = ytd("tweets", [tweet("41", "ok")]).replace('"full_text" : "ok"',
-                                                         '"full_text" : ok')
+def test_an_entry_that_is_not_valid_json_is_a_problem_naming_file_and_place(tmp_path):
+    broken = ytd("tweets", [tweet("41", "ok"), tweet("42", "fine")]).replace(
+        '"full_text" : "ok"', '"full_text" : ok')
     path = build(tmp_path, {"data/tweets.js": broken})
-    with pytest.raises(InvalidInput, match=r"archive\.zip:data/tweets\.js: not valid JSON"):
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["42"]
+    [problem] = context.problems
+    assert problem.where.endswith("archive.zip:data/tweets.js")
+    assert problem.what.startswith("entry 0 (byte 30): not valid JSON")
+    assert context.complete_kinds == set()
+
+
+def test_an_entry_nested_100000_deep_is_one_problem_and_nothing_is_ingested(tmp_path):
+    deep = "window.YTD.tweets.part0 = [\n  " + "[" * 100_000 + "]" * 100_000 + "\n]"
+    path = build(tmp_path, {"data/tweets.js": deep})
+    observations, context = read_all(path)
+    assert observations == []
+    [problem] = context.problems
+    assert problem.where.endswith(":data/tweets.js") and "\n" not in problem.what
+    assert problem.what.startswith("entry 0 (byte 30): not valid JSON (depth limit")
+    assert context.complete_kinds == set()
+
+
+def test_a_manifest_nested_100000_deep_raises_one_line_naming_it(tmp_path):
+    deep = "window.__THAR_CONFIG = " + '{"a" : ' * 100_000 + "1" + "}" * 100_000
+    path = build(tmp_path, {"data/manifest.js": deep, "data/tweets.js": ytd("tweets", [])})
+    with pytest.raises(InvalidInput, match=r"data/manifest\.js: not valid JSON") as raised:
         read_all(path)
+    assert "\n" not in str(raised.value)
 
 
-def test_a_file_cut_short_raises_before_anything_is_read(tmp_path):
+def test_a_file_cut_short_raises_naming_the_file_and_place(tmp_path):
     whole = ytd("tweets", [tweet("51", "one"), tweet("52", "two")])
-    path = build(tmp_path, {"data/tweets.js": whole[:len(whole) // 2]})
-    with pytest.raises(InvalidInput, match=r"data/tweets\.js: .*cut short"):
+    path = build(tmp_path, {"data/tweets.js": whole[:len(whole) * 3 // 4]})
+    with pytest.raises(InvalidInput, match=r"data/tweets\.js: entry 1 \(byte \d+\) is not "
+                                           r"closed .*cut short"):
         read_all(path)
 
 
@@ -386,7 +436,7 @@ def test_a_malformed_entry_is_a_problem_and_the_others_import(tmp_path):
         {"tweet": {"full_text": "no id"}}, "not an object", tweet("65", "also fine")])})
     observations, context = read_all(path)
     assert [o.native_id for o in observations] == ["61", "65"]
-    assert [p.what.split(":")[0] for p in context.problems] == [
+    assert [p.what.split(" (byte")[0] for p in context.problems] == [
         "entry 1", "entry 2", "entry 3"]
     assert "created_at 'yesterday' is not a time" in context.problems[0].what
     # skipped entries would look deleted in a later import: nothing is claimed complete
