@@ -244,6 +244,53 @@ def test_a_note_tweet_gives_its_tweet_the_full_text(tmp_path):
     assert context.problems[0].where.endswith(":data/note-tweet.js")
 
 
+def note_tweet(note_id: str, text: str, created: str = "2025-01-21T00:21:51.000Z") -> dict:
+    return {"noteTweet": {
+        "noteTweetId": note_id, "updatedAt": created,
+        "lifecycle": {"value": "live", "name": "Live", "originalName": "live",
+                      "annotations": {}},
+        "createdAt": created,
+        "core": {"styletags": [], "urls": [], "text": text, "mentions": [], "cashtags": [],
+                 "hashtags": []}}}
+
+
+def test_a_note_is_joined_only_to_the_tweet_of_its_second_whose_text_begins_it(tmp_path):
+    # a thread posted at once: three tweets in one second, only the second one is long
+    long_text = "Part 2: the budget adds two librarians and extends hours. " * 8
+    thread = [tweet("1881000000000000011", "Thread on tonight's budget vote 1/3"),
+              tweet("1881000000000000012", long_text[:270] + "… https://t.co/more"),
+              tweet("1881000000000000013", "3/3 Questions? Reply here.")]
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", thread),
+                            "data/note-tweet.js": ytd("note_tweet", [
+                                note_tweet("1881000000000000099", long_text)])})
+    observations, context = read_all(path)
+    texts = {o.native_id: o.content["text"] for o in observations}
+    assert texts == {"1881000000000000011": "Thread on tonight's budget vote 1/3",
+                     "1881000000000000012": long_text,
+                     "1881000000000000013": "3/3 Questions? Reply here."}
+    assert by_id(observations, "1881000000000000012")[0].content["note_tweet_id"] == \
+        "1881000000000000099"
+    assert context.problems == []
+
+
+def test_a_note_two_tweets_of_its_second_could_begin_is_reported_not_guessed(tmp_path):
+    long_text = "Road work on Main St starts Monday and runs through June. " * 8
+    twins = [tweet("1881000000000000021", "Road work on Main St starts Monday"),
+             tweet("1881000000000000022", long_text[:270] + "…")]
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", twins),
+                            "data/note-tweet.js": ytd("note_tweet", [
+                                note_tweet("1881000000000000098", long_text)])})
+    observations, context = read_all(path)
+    assert [o.content["text"] for o in observations] == [
+        "Road work on Main St starts Monday", long_text[:270] + "…"]
+    assert not any("note_tweet_id" in o.content for o in observations)
+    [problem] = context.problems
+    assert problem.where.endswith(":data/note-tweet.js")
+    assert problem.what.startswith("entry 0: note tweet 1881000000000000098 cannot be joined "
+                                   "for certain: tweets 1881000000000000021, "
+                                   "1881000000000000022 of the same second")
+
+
 # -- direct messages -------------------------------------------------------------------------
 
 def test_direct_messages_and_group_events_become_messages(tmp_path):
@@ -287,6 +334,61 @@ def test_direct_messages_and_group_events_become_messages(tmp_path):
     assert leave.content["details"] == {"userIds": ["43"]}
     assert len(observations) == 5
     assert context.complete_kinds == {Kind.MESSAGE}
+
+
+def test_an_automated_welcome_message_keeps_its_text(tmp_path):
+    welcome = {"welcomeMessageCreate": {
+        "recipientId": "42", "reactions": [], "urls": [], "mediaUrls": [],
+        "text": "Thanks for writing to the City. For emergencies call 911.",
+        "senderId": ACCOUNT_ID, "id": "1900000000000000010",
+        "createdAt": "2025-01-05T09:59:59.000Z"}}
+    conversation = {"dmConversation": {"conversationId": f"42-{ACCOUNT_ID}",
+                                       "messages": [welcome]}}
+    path = build(tmp_path, {"data/account.js": ACCOUNT, "data/direct-messages.js": ytd(
+        "direct_messages", [conversation])})
+    [message], context = read_all(path)
+    assert message.native_id == "1900000000000000010"
+    assert message.content["text"] == "Thanks for writing to the City. For emergencies call 911."
+    assert message.content["type"] == "welcomeMessageCreate"
+    assert message.author == "cityofexample"
+    assert json.loads(message.raw) == welcome and context.problems == []
+
+
+def test_unknown_entry_shapes_and_files_are_problems_naming_file_and_entry(tmp_path):
+    conversation = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"pollCreate": {"createdAt": "2025-01-05T10:00:00.000Z", "question": "Which day?"}},
+        {"messageCreate": {"recipientId": "1", "reactions": [], "urls": [], "mediaUrls": [],
+                           "text": "", "senderId": "42", "id": "83",
+                           "messageData": {"text": "Is the pool open?"},
+                           "createdAt": "2025-01-05T10:01:00.000Z"}}]}}
+    path = build(tmp_path, {
+        "data/tweets.js": ytd("tweets", [{"spacesTweet": {"spaceId": "1OyKA"}},
+                                         tweet("91", "fine")]),
+        "data/direct-messages.js": ytd("direct_messages", [conversation]),
+        "data/grok-chat-item.js": ytd("grok_chat_item", [{"chatItem": {"message": "hi"}}]),
+        "data/like.js": ytd("like", [{"like": {"tweetId": "5"}}]),
+        "data/twitter-circle-tweet.js": ytd("twitter_circle_tweet", []),
+        "data/tweets_media/777-Orphan.jpg": PHOTO,
+        "Your archive.html": "<html></html>"})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == [
+        "91", "42-1/pollCreate/2025-01-05T10:00:00.000Z", "83"]
+    problems = {(p.where.rsplit(":", 1)[-1], p.what.split(":")[0]) for p in context.problems}
+    assert problems == {
+        ("data/grok-chat-item.js", "not a file this importer knows; not imported (report it "
+                                   "if it holds posts or messages)"),
+        (str(path), "1 files of account and platform data, not posts or messages, are not "
+                    "imported"),
+        ("data/tweets.js", "entry 0 (byte 30)"),
+        ("data/direct-messages.js", "conversation 42-1, message 0"),
+        ("data/direct-messages.js", "conversation 42-1, message 1"),
+        ("data/tweets_media/777-Orphan.jpg", "a media file of 777, which is no tweet or "
+                                             "message in this export; not imported")}
+    what = {p.what for p in context.problems}
+    assert any("unknown shape: no tweet id (keys spacesTweet)" in w for w in what)
+    assert any("unknown shape `pollCreate`" in w for w in what)
+    assert any("its text at messageCreate.messageData.text was not read" in w for w in what)
+    assert any(w.endswith("are not imported: data/like.js") for w in what)
 
 
 # -- media ------------------------------------------------------------------------------------
@@ -453,6 +555,44 @@ def test_a_malformed_message_is_a_problem_and_the_others_import(tmp_path):
     assert [o.native_id for o in observations] == ["82"]
     assert "message 0" in context.problems[0].what
     assert Kind.MESSAGE not in context.complete_kinds
+
+
+def test_observations_are_stamped_with_the_exports_generation_time(tmp_path):
+    message = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"messageCreate": {"recipientId": "1", "reactions": [], "urls": [], "mediaUrls": [],
+                           "text": "Hello", "senderId": "42", "id": "90",
+                           "createdAt": "2025-01-05T10:00:00.000Z"}}]}}
+    path = build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js").replace(
+            "2025-02-01T09:30:00.000Z", "2024-11-30T23:15:07.000Z"),
+        "data/tweets.js": ytd("tweets", [tweet("81", "Snow plan")]),
+        "data/direct-messages.js": ytd("direct_messages", [message])})
+    observations, context = read_all(path)  # imported on 2025-02-01
+    generated = datetime(2024, 11, 30, 23, 15, 7, tzinfo=timezone.utc)
+    assert {o.observed_at for o in observations} == {generated}
+    assert context.evidence["export_generated_at"] == "2024-11-30T23:15:07.000000Z"
+
+
+def test_data_files_are_streamed_never_read_whole(tmp_path, monkeypatch):
+    import civicarchive.connectors.json_stream as json_stream
+
+    posts = [tweet(str(100 + i), f"Update {i}: " + "é🎉 " * (i % 7)) for i in range(40)]
+    text = ytd("tweets", posts)
+    path = build(tmp_path, {"data/manifest.js": manifest("data/tweets.js"),
+                            "data/tweets.js": text})
+    whole = ExportFiles.read
+
+    def read(self, name):
+        assert not name.endswith("tweets.js"), "a data file was read whole"
+        return whole(self, name)
+
+    monkeypatch.setattr(ExportFiles, "read", read)
+    monkeypatch.setattr(json_stream, "CHUNK", 61)  # entries straddle every read
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == [str(100 + i) for i in range(40)]
+    assert all(json.loads(o.raw) == p and o.raw.decode() in text
+               for o, p in zip(observations, posts))
+    assert context.problems == []
 
 
 def test_kinds_the_manifest_lists_but_the_export_lacks_are_not_complete(tmp_path):
