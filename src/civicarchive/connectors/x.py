@@ -34,7 +34,7 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -51,7 +51,10 @@ from civicarchive.connectors.x_notes import Held, Note, NoteJoin, head_of
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
-TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
+TWITTER_TIME = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\w{3}) (\d\d) (\d\d):(\d\d):(\d\d) "
+                          r"([+-])(\d\d)(\d\d) (\d{4})")
+MONTHS = {name: number for number, name in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 GRAILBIRD = re.compile(r"(^|/)data/js/(tweets/\d{4}_\d{2}|tweet_index)\.js$"
                        r"|^([^/]+/)?tweets\.csv$")
 UNREADABLE = (TypeError, KeyError, ValueError, AttributeError)
@@ -436,12 +439,18 @@ def _tweet_entry(value: object, source: bytes, name: str, index: int, deleted: b
 
 def _twitter_time(text: object, field: str) -> datetime:
     """`Tue Jan 21 00:21:51 +0000 2025`, or ISO 8601 as newer files use."""
-    for parse in (lambda t: datetime.strptime(t, TWITTER_TIME), parse_time):
+    if isinstance(text, str) and (found := TWITTER_TIME.fullmatch(text)):
+        month, day, hour, minute, second, sign, hours, minutes, year = found.groups()
+        offset = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
         try:
-            return parse(text).astimezone(timezone.utc)
-        except (TypeError, ValueError):
-            continue
-    raise ValueError(f"{field} {text!r} is not a time")
+            return datetime(int(year), MONTHS[month], int(day), int(hour), int(minute),
+                            int(second), tzinfo=timezone.utc) - timedelta(minutes=offset)
+        except ValueError:
+            pass
+    try:
+        return parse_time(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field} {text!r} is not a time") from None
 
 
 def _media_files(owner: str, media: dict) -> tuple[str, list[str]]:
