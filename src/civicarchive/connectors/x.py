@@ -299,7 +299,8 @@ class _ArchiveReader:
                observed: datetime, created: datetime, retweet: bool = False
                ) -> Iterator[Observation]:
         """The files named after `owner`, each read only as it is yielded."""
-        self.attached.add(owner)
+        if owner in self.media:  # only owners with files: this set must stay small
+            self.attached.add(owner)
         present = {PurePosixPath(name).name: name for name in self.media.get(owner, [])}
         alts = {file: alt for _, names, alt in listed for file in names}
         for url, names, _ in listed:
