@@ -10,7 +10,8 @@ a manifest and account.js) is written to a temporary folder, then imported into 
 archive (Archive.init + add_account + import_export, SQLite, the embedded default) in a
 child process; its peak RSS is the largest of that process and the worker it forks
 (RUSAGE_CHILDREN). The baseline, in another child process, reads the same tweets.js from
-the zip and parses it whole with orjson. The ratio is baseline seconds / import seconds.
+the zip and parses it whole with orjson (about 9 GB of memory at 1,000,000 tweets). The
+ratio is baseline seconds / import seconds.
 """
 
 from __future__ import annotations
