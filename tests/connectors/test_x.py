@@ -239,8 +239,56 @@ def test_a_note_tweet_gives_its_tweet_the_full_text(tmp_path):
     assert observations[0].content["truncated_text"] == truncated
     assert observations[0].content["note_tweet_id"] == "1800000000000000099"
     assert [p.what for p in context.problems] == [
-        "note tweet 1800000000000000100 matches no tweet created in the same second; its "
-        "text was not imported"]
+        "entry 1: note tweet 1800000000000000100 matches no tweet created in the same "
+        "second (2024-06-01T00:00:00+00:00) whose text begins it; its text was not imported"]
+    assert context.problems[0].where.endswith(":data/note-tweet.js")
+
+
+def note_tweet(note_id: str, text: str, created: str = "2025-01-21T00:21:51.000Z") -> dict:
+    return {"noteTweet": {
+        "noteTweetId": note_id, "updatedAt": created,
+        "lifecycle": {"value": "live", "name": "Live", "originalName": "live",
+                      "annotations": {}},
+        "createdAt": created,
+        "core": {"styletags": [], "urls": [], "text": text, "mentions": [], "cashtags": [],
+                 "hashtags": []}}}
+
+
+def test_a_note_is_joined_only_to_the_tweet_of_its_second_whose_text_begins_it(tmp_path):
+    # a thread posted at once: three tweets in one second, only the second one is long
+    long_text = "Part 2: the budget adds two librarians and extends hours. " * 8
+    thread = [tweet("1881000000000000011", "Thread on tonight's budget vote 1/3"),
+              tweet("1881000000000000012", long_text[:270] + "… https://t.co/more"),
+              tweet("1881000000000000013", "3/3 Questions? Reply here.")]
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", thread),
+                            "data/note-tweet.js": ytd("note_tweet", [
+                                note_tweet("1881000000000000099", long_text)])})
+    observations, context = read_all(path)
+    texts = {o.native_id: o.content["text"] for o in observations}
+    assert texts == {"1881000000000000011": "Thread on tonight's budget vote 1/3",
+                     "1881000000000000012": long_text,
+                     "1881000000000000013": "3/3 Questions? Reply here."}
+    assert by_id(observations, "1881000000000000012")[0].content["note_tweet_id"] == \
+        "1881000000000000099"
+    assert context.problems == []
+
+
+def test_a_note_two_tweets_of_its_second_could_begin_is_reported_not_guessed(tmp_path):
+    long_text = "Road work on Main St starts Monday and runs through June. " * 8
+    twins = [tweet("1881000000000000021", "Road work on Main St starts Monday"),
+             tweet("1881000000000000022", long_text[:270] + "…")]
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", twins),
+                            "data/note-tweet.js": ytd("note_tweet", [
+                                note_tweet("1881000000000000098", long_text)])})
+    observations, context = read_all(path)
+    assert [o.content["text"] for o in observations] == [
+        "Road work on Main St starts Monday", long_text[:270] + "…"]
+    assert not any("note_tweet_id" in o.content for o in observations)
+    [problem] = context.problems
+    assert problem.where.endswith(":data/note-tweet.js")
+    assert problem.what.startswith("entry 0: note tweet 1881000000000000098 cannot be joined "
+                                   "for certain: tweets 1881000000000000021, "
+                                   "1881000000000000022 of the same second")
 
 
 # -- direct messages -------------------------------------------------------------------------
@@ -288,6 +336,61 @@ def test_direct_messages_and_group_events_become_messages(tmp_path):
     assert context.complete_kinds == {Kind.MESSAGE}
 
 
+def test_an_automated_welcome_message_keeps_its_text(tmp_path):
+    welcome = {"welcomeMessageCreate": {
+        "recipientId": "42", "reactions": [], "urls": [], "mediaUrls": [],
+        "text": "Thanks for writing to the City. For emergencies call 911.",
+        "senderId": ACCOUNT_ID, "id": "1900000000000000010",
+        "createdAt": "2025-01-05T09:59:59.000Z"}}
+    conversation = {"dmConversation": {"conversationId": f"42-{ACCOUNT_ID}",
+                                       "messages": [welcome]}}
+    path = build(tmp_path, {"data/account.js": ACCOUNT, "data/direct-messages.js": ytd(
+        "direct_messages", [conversation])})
+    [message], context = read_all(path)
+    assert message.native_id == "1900000000000000010"
+    assert message.content["text"] == "Thanks for writing to the City. For emergencies call 911."
+    assert message.content["type"] == "welcomeMessageCreate"
+    assert message.author == "cityofexample"
+    assert json.loads(message.raw) == welcome and context.problems == []
+
+
+def test_unknown_entry_shapes_and_files_are_problems_naming_file_and_entry(tmp_path):
+    conversation = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"pollCreate": {"createdAt": "2025-01-05T10:00:00.000Z", "question": "Which day?"}},
+        {"messageCreate": {"recipientId": "1", "reactions": [], "urls": [], "mediaUrls": [],
+                           "text": "", "senderId": "42", "id": "83",
+                           "messageData": {"text": "Is the pool open?"},
+                           "createdAt": "2025-01-05T10:01:00.000Z"}}]}}
+    path = build(tmp_path, {
+        "data/tweets.js": ytd("tweets", [{"spacesTweet": {"spaceId": "1OyKA"}},
+                                         tweet("91", "fine")]),
+        "data/direct-messages.js": ytd("direct_messages", [conversation]),
+        "data/grok-chat-item.js": ytd("grok_chat_item", [{"chatItem": {"message": "hi"}}]),
+        "data/like.js": ytd("like", [{"like": {"tweetId": "5"}}]),
+        "data/twitter-circle-tweet.js": ytd("twitter_circle_tweet", []),
+        "data/tweets_media/777-Orphan.jpg": PHOTO,
+        "Your archive.html": "<html></html>"})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == [
+        "91", "42-1/pollCreate/2025-01-05T10:00:00.000Z", "83"]
+    problems = {(p.where.rsplit(":", 1)[-1], p.what.split(":")[0]) for p in context.problems}
+    assert problems == {
+        ("data/grok-chat-item.js", "not a file this importer knows; not imported (report it "
+                                   "if it holds posts or messages)"),
+        (str(path), "1 files of account and platform data, not posts or messages, are not "
+                    "imported"),
+        ("data/tweets.js", "entry 0 (byte 30)"),
+        ("data/direct-messages.js", "conversation 42-1, message 0"),
+        ("data/direct-messages.js", "conversation 42-1, message 1"),
+        ("data/tweets_media/777-Orphan.jpg", "a media file of 777, which is no tweet or "
+                                             "message in this export; not imported")}
+    what = {p.what for p in context.problems}
+    assert any("unknown shape: no tweet id (keys spacesTweet)" in w for w in what)
+    assert any("unknown shape `pollCreate`" in w for w in what)
+    assert any("its text at messageCreate.messageData.text was not read" in w for w in what)
+    assert any(w.endswith("are not imported: data/like.js") for w in what)
+
+
 # -- media ------------------------------------------------------------------------------------
 
 def test_media_files_follow_their_post_and_missing_ones_are_problems(tmp_path):
@@ -323,9 +426,34 @@ def test_media_files_follow_their_post_and_missing_ones_are_problems(tmp_path):
                              "alt": "Council chamber, full", "size": len(PHOTO)}
     assert observations[3].raw_media_type == "video/mp4"
     assert observations[0].content["attachments"][0]["alt"] == "Council chamber, full"
-    assert len(context.problems) == 1
-    assert "GhLost.png" in context.problems[0].what
-    assert context.problems[0].where.endswith(":data/tweets.js")
+    lost_problem, retweet_problem = context.problems
+    assert "GhLost.png" in lost_problem.what
+    assert lost_problem.where.endswith(":data/tweets.js")
+    # X leaves retweeted media out, but a record that lacks its media says so
+    assert retweet_problem.what.startswith("retweet 23 lists media "
+                                           "https://pbs.twimg.com/media/Theirs.jpg")
+    assert "23-Theirs.jpg" in retweet_problem.what
+
+
+def test_a_missing_video_is_named_by_its_video_file_not_its_thumbnail(tmp_path):
+    video = {"media_url_https": "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/T.jpg",
+             "type": "video", "video_info": {"variants": [
+                 {"content_type": "application/x-mpegURL",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/pl/List.m3u8"},
+                 {"bitrate": "256000", "content_type": "video/mp4",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/Small.mp4"},
+                 {"bitrate": "2176000", "content_type": "video/mp4",
+                  "url": "https://video.twimg.com/ext_tw_video/1/pu/vid/Best.mp4?tag=12"}]}}
+    # the thumbnail is there, the video is not: the video is what is missing
+    path = build(tmp_path, {
+        "data/tweets.js": ytd("tweets", [tweet("25", "Watch", extended_entities={
+            "media": [video]})]),
+        "data/tweets_media/25-T.jpg": PHOTO})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["25", "25/25-T.jpg"]
+    [problem] = context.problems
+    assert "no file 25-Best.mp4" in problem.what and "T.jpg" not in problem.what
+    assert "media https://video.twimg.com/ext_tw_video/1/pu/vid/Best.mp4?tag=12" in problem.what
 
 
 def test_direct_message_media_is_attached_to_its_message(tmp_path):
@@ -358,18 +486,42 @@ def test_encoding_quirks_bom_crlf_escapes_and_emoji(tmp_path):
     assert context.problems == []
 
 
-def test_a_file_that_is_not_valid_json_raises_naming_the_file(tmp_path):
-    broken = ytd("tweets", [tweet("41", "ok")]).replace('"full_text" : "ok"',
-                                                        '"full_text" : ok')
+def test_an_entry_that_is_not_valid_json_is_a_problem_naming_file_and_place(tmp_path):
+    broken = ytd("tweets", [tweet("41", "ok"), tweet("42", "fine")]).replace(
+        '"full_text" : "ok"', '"full_text" : ok')
     path = build(tmp_path, {"data/tweets.js": broken})
-    with pytest.raises(InvalidInput, match=r"archive\.zip:data/tweets\.js: not valid JSON"):
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["42"]
+    [problem] = context.problems
+    assert problem.where.endswith("archive.zip:data/tweets.js")
+    assert problem.what.startswith("entry 0 (byte 30): not valid JSON")
+    assert context.complete_kinds == set()
+
+
+def test_an_entry_nested_100000_deep_is_one_problem_and_nothing_is_ingested(tmp_path):
+    deep = "window.YTD.tweets.part0 = [\n  " + "[" * 100_000 + "]" * 100_000 + "\n]"
+    path = build(tmp_path, {"data/tweets.js": deep})
+    observations, context = read_all(path)
+    assert observations == []
+    [problem] = context.problems
+    assert problem.where.endswith(":data/tweets.js") and "\n" not in problem.what
+    assert problem.what.startswith("entry 0 (byte 30): not valid JSON (depth limit")
+    assert context.complete_kinds == set()
+
+
+def test_a_manifest_nested_100000_deep_raises_one_line_naming_it(tmp_path):
+    deep = "window.__THAR_CONFIG = " + '{"a" : ' * 100_000 + "1" + "}" * 100_000
+    path = build(tmp_path, {"data/manifest.js": deep, "data/tweets.js": ytd("tweets", [])})
+    with pytest.raises(InvalidInput, match=r"data/manifest\.js: not valid JSON") as raised:
         read_all(path)
+    assert "\n" not in str(raised.value)
 
 
-def test_a_file_cut_short_raises_before_anything_is_read(tmp_path):
+def test_a_file_cut_short_raises_naming_the_file_and_place(tmp_path):
     whole = ytd("tweets", [tweet("51", "one"), tweet("52", "two")])
-    path = build(tmp_path, {"data/tweets.js": whole[:len(whole) // 2]})
-    with pytest.raises(InvalidInput, match=r"data/tweets\.js: .*cut short"):
+    path = build(tmp_path, {"data/tweets.js": whole[:len(whole) * 3 // 4]})
+    with pytest.raises(InvalidInput, match=r"data/tweets\.js: entry 1 \(byte \d+\) is not "
+                                           r"closed .*cut short"):
         read_all(path)
 
 
@@ -386,7 +538,7 @@ def test_a_malformed_entry_is_a_problem_and_the_others_import(tmp_path):
         {"tweet": {"full_text": "no id"}}, "not an object", tweet("65", "also fine")])})
     observations, context = read_all(path)
     assert [o.native_id for o in observations] == ["61", "65"]
-    assert [p.what.split(":")[0] for p in context.problems] == [
+    assert [p.what.split(" (byte")[0] for p in context.problems] == [
         "entry 1", "entry 2", "entry 3"]
     assert "created_at 'yesterday' is not a time" in context.problems[0].what
     # skipped entries would look deleted in a later import: nothing is claimed complete
@@ -403,6 +555,44 @@ def test_a_malformed_message_is_a_problem_and_the_others_import(tmp_path):
     assert [o.native_id for o in observations] == ["82"]
     assert "message 0" in context.problems[0].what
     assert Kind.MESSAGE not in context.complete_kinds
+
+
+def test_observations_are_stamped_with_the_exports_generation_time(tmp_path):
+    message = {"dmConversation": {"conversationId": "42-1", "messages": [
+        {"messageCreate": {"recipientId": "1", "reactions": [], "urls": [], "mediaUrls": [],
+                           "text": "Hello", "senderId": "42", "id": "90",
+                           "createdAt": "2025-01-05T10:00:00.000Z"}}]}}
+    path = build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js").replace(
+            "2025-02-01T09:30:00.000Z", "2024-11-30T23:15:07.000Z"),
+        "data/tweets.js": ytd("tweets", [tweet("81", "Snow plan")]),
+        "data/direct-messages.js": ytd("direct_messages", [message])})
+    observations, context = read_all(path)  # imported on 2025-02-01
+    generated = datetime(2024, 11, 30, 23, 15, 7, tzinfo=timezone.utc)
+    assert {o.observed_at for o in observations} == {generated}
+    assert context.evidence["export_generated_at"] == "2024-11-30T23:15:07.000000Z"
+
+
+def test_data_files_are_streamed_never_read_whole(tmp_path, monkeypatch):
+    import civicarchive.connectors.json_stream as json_stream
+
+    posts = [tweet(str(100 + i), f"Update {i}: " + "é🎉 " * (i % 7)) for i in range(40)]
+    text = ytd("tweets", posts)
+    path = build(tmp_path, {"data/manifest.js": manifest("data/tweets.js"),
+                            "data/tweets.js": text})
+    whole = ExportFiles.read
+
+    def read(self, name):
+        assert not name.endswith("tweets.js"), "a data file was read whole"
+        return whole(self, name)
+
+    monkeypatch.setattr(ExportFiles, "read", read)
+    monkeypatch.setattr(json_stream, "CHUNK", 61)  # entries straddle every read
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == [str(100 + i) for i in range(40)]
+    assert all(json.loads(o.raw) == p and o.raw.decode() in text
+               for o, p in zip(observations, posts))
+    assert context.problems == []
 
 
 def test_kinds_the_manifest_lists_but_the_export_lacks_are_not_complete(tmp_path):
@@ -469,3 +659,49 @@ def test_import_through_the_archive_keeps_edits_deletions_and_absences(archive, 
     assert (report["edited"], report["deleted"], report["absent_marked_deleted"]) == (0, 1, 1)
     assert report["by_kind"]["reply"]["deleted"] == 1
     assert report["by_kind"]["post"]["unchanged"] == 5  # 11, both edits, 13 and its deletion
+
+
+def versions_by_native_id(archive) -> dict[str, list]:
+    import sqlalchemy as sa
+
+    from civicarchive.store import schema as t
+    with archive.context.store.read() as conn:
+        rows = conn.execute(sa.select(t.items.c.id, t.items.c.native_id)).all()
+    return {native_id: archive.reading.history(item_id) for item_id, native_id in rows}
+
+
+def generated_on(day: str, posts: list, tmp_path: Path, name: str) -> Path:
+    return build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js").replace("2025-02-01T09:30:00.000Z",
+                                                               f"{day}T09:30:00.000Z"),
+        "data/account.js": ACCOUNT, "data/tweets.js": ytd("tweets", posts)}, name)
+
+
+def test_an_older_export_imported_after_a_newer_one_restores_nothing(archive, account,
+                                                                     tmp_path):
+    kept = tweet("11", "Parade route", "Mon Jan 06 10:00:00 +0000 2025")
+    gone_later = tweet("12", "Wrong hearing date", "Tue Jan 07 10:00:00 +0000 2025")
+    newer = generated_on("2025-03-01", [kept], tmp_path, "march.zip")
+    older = generated_on("2025-02-01", [kept, gone_later], tmp_path, "february.zip")
+    archive.ingesting.import_export(newer, account.id)
+    report = archive.ingesting.import_export(older, account.id).as_dict()
+    assert (report["created"], report["restored"], report["edited"]) == (1, 0, 0)
+    versions = versions_by_native_id(archive)
+    # the February sighting of 11 adds nothing; 12, gone by March, is created in February
+    assert [(v.event, v.observed_at) for v in versions["11"]] == [
+        (Event.CREATED, "2025-03-01T09:30:00.000000Z")]
+    assert [(v.event, v.observed_at) for v in versions["12"]] == [
+        (Event.CREATED, "2025-02-01T09:30:00.000000Z")]
+
+
+def test_an_older_export_imported_after_a_newer_one_deletes_nothing(archive, account,
+                                                                    tmp_path):
+    early = tweet("11", "Parade route", "Mon Jan 06 10:00:00 +0000 2025")
+    late = tweet("14", "Snow day", "Thu Feb 20 10:00:00 +0000 2025")
+    archive.ingesting.import_export(generated_on("2025-03-01", [early, late], tmp_path,
+                                                 "march.zip"), account.id)
+    report = archive.ingesting.import_export(generated_on("2025-02-01", [early], tmp_path,
+                                                          "february.zip"), account.id).as_dict()
+    # 14 did not exist yet in February: its absence from that export is no deletion
+    assert report["deleted"] == 0
+    assert [v.event for v in versions_by_native_id(archive)["14"]] == [Event.CREATED]

@@ -58,3 +58,30 @@ def test_history_seen_recognises_a_repeat_at_the_same_moment():
     assert not history.seen("t1", "c", None)
     assert history.seen("t2", None, Event.DELETED) and not history.seen("t2", "b", None)
     assert not history.seen("t3", "a", None)
+
+
+def test_history_late_observation_the_next_version_already_tells_adds_nothing():
+    # a newer export seen first: created at t3; then an older export observed at t2
+    history = History.replay([("t3", 1, Event.CREATED, "a", "r")])
+    assert history.seen("t2", "a", None)
+    # different content is kept: it is something the history lacks
+    assert not history.seen("t2", "b", None)
+
+
+def test_history_late_absence_never_deletes_before_a_later_sighting():
+    history = History.replay([("t1", 1, Event.CREATED, "a", "r"), ("t3", 2, Event.EDITED, "b", "r")])
+    # absent from an older export observed at t2, though seen at t3: not a deletion
+    assert history.seen("t2", None, Event.DELETED)
+    # nor before the item's first version (a post the older export predates)
+    assert history.seen("t0", None, Event.DELETED)
+    # at the end of the history a deletion is news
+    assert not history.seen("t4", None, Event.DELETED)
+
+
+def test_history_late_sighting_after_a_deletion_is_no_restoration_out_of_order():
+    history = History.replay([("t1", 1, Event.CREATED, "a", "r"), ("t2", 2, Event.DELETED, "a", "r"),
+                              ("t4", 3, Event.RESTORED, "a", "r")])
+    # seen again at t3 with the content the restoration at t4 records: nothing to add
+    assert history.seen("t3", "a", None)
+    # between the creation and the deletion, the same content adds nothing either
+    assert decide(history.predecessor("t1.5"), None, "a") is None

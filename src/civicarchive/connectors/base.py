@@ -62,7 +62,11 @@ class Importer(Protocol):
 
 def json_array_items(text: str, start: int = 0) -> Iterator[tuple[object, str]]:
     """Each element of the JSON array that begins at or after `start`, with its exact
-    source text, so that an entry's raw bytes are the export's own bytes."""
+    source text, so that an entry's raw bytes are the export's own bytes.
+
+    Raises ValueError, naming the character, for bad JSON and for nesting too deep to
+    follow. (A file too large to hold: read it with json_stream.ArrayReader instead.)
+    """
     decoder = json.JSONDecoder()
     i = text.index("[", start) + 1
     length = len(text)
@@ -73,7 +77,11 @@ def json_array_items(text: str, start: int = 0) -> Iterator[tuple[object, str]]:
             raise ValueError("the array is not closed")
         if text[i] == "]":
             return
-        value, end = decoder.raw_decode(text, i)
+        try:
+            value, end = decoder.raw_decode(text, i)
+        except RecursionError:
+            raise ValueError(f"nested too deeply to read, in the entry at character {i}"
+                             ) from None
         yield value, text[i:end]
         i = end
 

@@ -1,57 +1,66 @@
 """The X (Twitter) "Download an archive of your data" zip.
 
 Data files are scripts, `window.YTD.<name>.partN = [ ... ]` (the manifest is
-`window.__THAR_CONFIG = {...}`); an entry's raw bytes are its exact text in that array.
+`window.__THAR_CONFIG = {...}`); an entry's raw bytes are its exact bytes in that array.
+Entries are streamed (x_files, json_stream): an archive of any size is read in bounded
+memory, and only ids and offsets are kept across entries.
 
+- Observation time is the manifest's `generationDate`, when X made the export, so that
+  an older export imported after a newer one is placed before it; it is also given as
+  `evidence["export_generated_at"]`.
 - `tweets.js` (2022 on; `tweet.js` in 2021; `-partN` splits; `community-tweet.js`):
   POST, or REPLY with the replied-to id as parent. Counts and `edit_info` stay out of the
   content: they change between exports and would make every import an edit.
 - Edits are separate entries linked by `edit_info`: the chain is ONE item under the
   initial id, one version per entry in creation order, each observed at its `created_at`.
 - `deleted-tweets.js`: created at `created_at`, then deleted at `deleted_at`.
-- `note-tweet.js` (long posts) has no tweet id: a note is joined to the tweet created in
-  the same second, whose text becomes the note's (the truncated text is kept).
-- `direct-messages(-group).js`: each `messageCreate` is a MESSAGE whose parent is the
-  conversation. Group membership events (`joinConversation`, `participantsLeave`, ...)
-  are kept as MESSAGE items with a `type` and an id of conversation/type/time, since
-  who was in a conversation is part of the record.
+- `note-tweet.js` (long posts) has no tweet id: see x_notes for the join.
+- `direct-messages(-group).js`: each `messageCreate` (and automated
+  `welcomeMessageCreate`) is a MESSAGE whose parent is the conversation. Group events
+  (`joinConversation`, `participantsLeave`, ...) are MESSAGE items with a `type` and an
+  id of conversation/type/time, since who was in a conversation is part of the record.
 - Media files, `<tweet or message id>-<url basename>` in the media folders, follow their
-  post; listed-but-missing ones are problems (except retweets', which X never includes).
+  post; listed-but-missing ones are problems (retweets' too: X leaves most of them out).
 
-A kind is claimed complete only if every file and entry of it was read: an entry
-skipped here must not be marked deleted later. Pre-2019 "Grailbird" archives are
-recognised and refused with advice.
+Nothing is dropped silently: an entry not read, a file not read, a missing media file,
+a text the export has but this importer did not find are problems. A kind is claimed
+complete only if every file and entry of it was read: an entry skipped here must not be
+marked deleted later. Pre-2019 "Grailbird" archives are recognised and refused.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from civicarchive.clock import parse_time
-from civicarchive.connectors.base import ImportContext, json_array_items, media_type_of
+import orjson
+
+from civicarchive.clock import format_time, parse_time
+from civicarchive.connectors.base import ImportContext, media_type_of
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.json_stream import ArrayReader, DamagedArray, value_offset
+from civicarchive.connectors.x_files import (DELETED_FILES, DM_FILES, TWEET_FILES,
+                                             data_files, media_index, stem, unread_files,
+                                             ytd_entries)
+from civicarchive.connectors.x_notes import Held, Note, NoteJoin, head_of
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
-TWEET_FILES = ("tweets", "tweet", "community-tweet")
-DELETED_FILES = ("deleted-tweets", "deleted-tweet")
-DM_FILES = ("direct-messages", "direct-messages-group")
-MEDIA_FOLDERS = frozenset({"tweets_media", "tweet_media", "deleted_tweets_media",
-                           "community_tweet_media", "direct_messages_media",
-                           "direct_messages_group_media"})
-TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
+TWITTER_TIME = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\w{3}) (\d\d) (\d\d):(\d\d):(\d\d) "
+                          r"([+-])(\d\d)(\d\d) (\d{4})")
+MONTHS = {name: number for number, name in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 GRAILBIRD = re.compile(r"(^|/)data/js/(tweets/\d{4}_\d{2}|tweet_index)\.js$"
                        r"|^([^/]+/)?tweets\.csv$")
-PART = re.compile(r"-part(\d+)\.js$")
 UNREADABLE = (TypeError, KeyError, ValueError, AttributeError)
+MESSAGES = ("messageCreate", "welcomeMessageCreate")
+EVENTS = frozenset({"joinConversation", "participantsJoin", "participantsLeave",
+                    "conversationNameUpdate", "reactionCreate"})
 Listed = tuple[str, list[str], str | None]  # media url, possible file names, alt text
 
 
@@ -60,7 +69,7 @@ class XArchiveImporter:
     platform = "x"
 
     def detect(self, files: ExportFiles) -> bool:
-        for name in files.find("manifest.js") + _data_files(files, TWEET_FILES):
+        for name in files.find("manifest.js") + data_files(files, TWEET_FILES):
             with files.open_file(name) as stream:
                 head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
             if head.startswith((b"window.__THAR_CONFIG", b"window.YTD.")):
@@ -75,8 +84,9 @@ class XArchiveImporter:
 class _Entry:
     """One tweet entry, parsed and normalised, waiting for its place in an item."""
 
-    source: str       # the entry's exact text in the export
+    source: bytes     # the entry's exact bytes in the export
     file: str
+    index: int
     id: str
     created_at: datetime
     deleted_at: datetime | None
@@ -91,129 +101,185 @@ class _ArchiveReader:
     def __init__(self, files: ExportFiles, context: ImportContext) -> None:
         self.files = files
         self.context = context
+        self.observed_at = context.observed_at
         self.username: str | None = None
         self.user_id: str | None = None
-        self.media = _media_index(files)
-        self.notes: dict[datetime, list[dict]] = defaultdict(list)
-        self.joined: set[str] = set()
+        self.media = media_index(files)
+        self.attached: set[str] = set()   # owners whose media were looked at
+        self.notes = NoteJoin()
+        self.held = Held()
         self.incomplete: set[Kind] = set()
 
     @property
     def author(self) -> str | None:
         return self.username or self.user_id
 
+    def problem(self, name: str, what: str) -> None:
+        self.context.problem(self.files.where(name), what)
+
     def observations(self) -> Iterator[Observation]:
-        tweet_files = _data_files(self.files, TWEET_FILES)
-        dm_files = _data_files(self.files, DM_FILES)
+        tweet_files = data_files(self.files, TWEET_FILES)
+        dm_files = data_files(self.files, DM_FILES)
         manifest = self.files.find("manifest.js")
         if not (tweet_files or dm_files or manifest):
             _refuse(self.files)
         if manifest:
             self._check_manifest(manifest[0])
+        self._report_unread()
         self._read_account()
         self._read_notes()
-        chains: dict[str, list[_Entry]] = defaultdict(list)
-        for name in tweet_files + _data_files(self.files, DELETED_FILES):
-            for entry in self._tweet_entries(name, _stem(name) in DELETED_FILES):
-                if entry.edited:
-                    chains[entry.initial_id].append(entry)  # held back: edits are rare
-                else:
-                    yield from self._tweet_item([entry])
-        for chain in chains.values():
-            yield from self._tweet_item(sorted(chain, key=lambda e: (e.created_at, int(e.id))))
+        try:
+            yield from self._tweets(tweet_files + data_files(self.files, DELETED_FILES))
+        finally:
+            self.held.close()
         for name in dm_files:
             yield from self._conversations(name)
-        for note in (n for notes in self.notes.values() for n in notes):
-            if note["id"] not in self.joined:
-                self.context.problem(self.files.where(note["file"]), f"note tweet {note['id']} "
-                                     "matches no tweet created in the same second; its text "
-                                     "was not imported")
+        for owner in sorted(self.media.keys() - self.attached):
+            for name in self.media[owner]:
+                self.problem(name, f"a media file of {owner}, which is no tweet or message "
+                             "in this export; not imported")
         claimed = ({Kind.POST, Kind.REPLY} if tweet_files else set()) | \
             ({Kind.MESSAGE} if dm_files else set())
         self.context.complete_kinds |= claimed - self.incomplete
 
-    # -- account, manifest, notes --------------------------------------------------------
+    # -- manifest, unread files, account, notes ------------------------------------------
 
     def _check_manifest(self, name: str) -> None:
-        """Tweets or messages the manifest lists but the export lacks are not complete."""
-        text, equals = _script(self.files, name)
+        """The export's time; tweets or messages it lists but the export lacks are not
+        complete."""
+        data = self.files.read(name)
         try:
-            config = json.loads(text[equals + 1:].strip().rstrip(";"))
+            config = orjson.loads(data[data.index(b"=") + 1:].strip().rstrip(b";"))
             info = config.get("userInfo") or {}
             self.user_id, self.username = info.get("accountId"), info.get("userName")
+            generated = (config.get("archiveInfo") or {}).get("generationDate")
             listed = [str(f.get("fileName")) for t in (config.get("dataTypes") or {}).values()
                       for f in t.get("files") or [] if f.get("fileName")]
-        except UNREADABLE as error:
+        except (*UNREADABLE, orjson.JSONDecodeError) as error:
             raise InvalidInput(f"{self.files.where(name)}: not valid JSON after `=` or not "
                                f"a manifest ({error}); the file is damaged: download the "
                                "archive again") from None
+        try:
+            self.observed_at = parse_time(generated)
+            self.context.evidence["export_generated_at"] = format_time(self.observed_at)
+        except UNREADABLE:
+            self.problem(name, f"archiveInfo.generationDate is {generated!r}, not a time; "
+                         "the import's own time stands for when the export was made")
         present = self.files.names()
         for path in listed:
-            stem = _stem(path)
-            kinds = {Kind.POST, Kind.REPLY} if stem in TWEET_FILES else \
-                {Kind.MESSAGE} if stem in DM_FILES else set()
+            kinds = {Kind.POST, Kind.REPLY} if stem(path) in TWEET_FILES else \
+                {Kind.MESSAGE} if stem(path) in DM_FILES else set()
             if kinds and not any(n == path or n.endswith("/" + path) for n in present):
                 self.incomplete |= kinds
-                self.context.problem(self.files.where(name), f"lists {path} but the export "
-                                     "lacks it; its kinds are not treated as complete, so "
-                                     "nothing is marked deleted for their absence")
+                self.problem(name, f"lists {path} but the export lacks it; its kinds are not "
+                             "treated as complete, so nothing is marked deleted for their "
+                             "absence")
+
+    def _report_unread(self) -> None:
+        unknown, account = unread_files(self.files, self.media)
+        for name in unknown:
+            self.problem(name, "not a file this importer knows; not imported (report it if "
+                         "it holds posts or messages)")
+        if account:
+            self.context.problem(str(self.files.path), f"{len(account)} files of account "
+                                 "and platform data, not posts or messages, are not "
+                                 f"imported: {', '.join(account)}")
 
     def _read_account(self) -> None:
-        for name in _data_files(self.files, ("account",)):
-            for _, value, _ in _ytd_entries(self.files, name):
+        for name in data_files(self.files, ("account",)):
+            for element in self._entries(name, None):
+                value = element.value
                 account = value.get("account", value) if isinstance(value, dict) else None
                 if isinstance(account, dict):
                     self.username = account.get("username") or self.username
                     self.user_id = account.get("accountId") or self.user_id
 
     def _read_notes(self) -> None:
-        for name in _data_files(self.files, ("note-tweet",)):
-            for index, value, _ in _ytd_entries(self.files, name):
+        for name in data_files(self.files, ("note-tweet",)):
+            for element in self._entries(name, {Kind.POST, Kind.REPLY}):
                 try:
-                    note = value.get("noteTweet", value)
-                    second = parse_time(note["createdAt"]).replace(microsecond=0)
-                    self.notes[second].append({"id": str(note["noteTweetId"]), "file": name,
-                                               "text": str(note["core"]["text"])})
+                    note = element.value.get("noteTweet", element.value)
+                    text = str(note["core"]["text"])
+                    self.notes.add(Note(
+                        str(note["noteTweetId"]), name, element.index,
+                        parse_time(note["createdAt"]).replace(microsecond=0), head_of(text),
+                        self.held.put(element.raw)))
                 except UNREADABLE as error:
-                    self.context.problem(self.files.where(name), f"entry {index}: not a "
-                                         f"readable note tweet ({error!r}); skipped")
+                    self.problem(name, f"entry {element.index} (byte {element.offset}): not "
+                                 f"a readable note tweet ({error!r}); skipped")
 
-    def _note_for(self, tweet_text: str, created_at: datetime) -> dict | None:
-        """The long post written in the same second; by its opening words if several."""
-        candidates = [n for n in self.notes.get(created_at, []) if n["id"] not in self.joined]
-        if len(candidates) > 1:
-            opening = tweet_text.split("…")[0].split("https://t.co/")[0].strip()[:40]
-            candidates = [n for n in candidates if n["text"].startswith(opening)][:1]
-        if len(candidates) != 1:
-            return None
-        self.joined.add(candidates[0]["id"])
-        return candidates[0]
+    def _entries(self, name: str, kinds: set[Kind] | None) -> Iterator:
+        """The readable entries of a data file; the others are problems, and make `kinds`
+        incomplete."""
+        for element in ytd_entries(self.files, name):
+            if element.error is None:
+                yield element
+                continue
+            self.incomplete |= kinds or set()
+            self.problem(name, f"entry {element.index} (byte {element.offset}): not valid "
+                         f"JSON ({element.error}); skipped, the others were imported")
 
     # -- tweets ---------------------------------------------------------------------------
 
+    def _tweets(self, names: list[str]) -> Iterator[Observation]:
+        """Lone tweets as they come; edit chains and tweets of a second that has a long
+        post once everything is read."""
+        waiting: dict[str, list[tuple[datetime, int, tuple[int, int], str, int]]] = {}
+        for name in names:
+            deleted = stem(name) in DELETED_FILES
+            for entry in self._tweet_entries(name, deleted):
+                if not (entry.edited or self.notes.wants(entry.created_at)):
+                    yield from self._tweet_item([entry], {})
+                    continue
+                if self.notes.wants(entry.created_at):
+                    self.notes.offer(entry.id, entry.created_at, entry.content["text"])
+                waiting.setdefault(entry.initial_id, []).append(
+                    (entry.created_at, int(entry.id), self.held.put(entry.source), name,
+                     entry.index))
+        joined = self.notes.join(lambda note, what: self.problem(
+            note.file, f"entry {note.index}: {what}"))
+        for chain in waiting.values():
+            entries = [_tweet_entry(orjson.loads(raw := self.held.get(at)), raw, name, index,
+                                    stem(name) in DELETED_FILES, self.author)
+                       for _, _, at, name, index in sorted(chain)]
+            yield from self._tweet_item(entries, joined)
+
     def _tweet_entries(self, name: str, deleted: bool) -> Iterator[_Entry]:
-        for index, value, source in _ytd_entries(self.files, name):
+        for element in self._entries(name, {Kind.POST, Kind.REPLY}):
             try:
-                yield _tweet_entry(value, source, name, deleted, self.author)
+                entry = _tweet_entry(element.value, element.raw, name, element.index,
+                                     deleted, self.author)
             except UNREADABLE as error:
                 self.incomplete |= {Kind.POST, Kind.REPLY}
-                self.context.problem(self.files.where(name), f"entry {index}: not a readable "
-                                     f"tweet ({error}); skipped, the others were imported")
+                self.problem(name, f"entry {element.index} (byte {element.offset}): not a "
+                             f"readable tweet ({error}); skipped, the others were imported")
+                continue
+            if not entry.content["text"]:
+                self._check_text(name, element.index, element.value)
+            yield entry
 
-    def _tweet_item(self, chain: list[_Entry]) -> Iterator[Observation]:
+    def _check_text(self, name: str, index: int, value: object, what: str = "entry") -> None:
+        """A text the export holds where this importer did not look is reported."""
+        if (path := _stray_text(value)) is not None:
+            self.problem(name, f"{what} {index}: its text at {path} was not read; imported "
+                         "with an empty text")
+
+    def _tweet_item(self, chain: list[_Entry], joined: dict[str, Note]
+                    ) -> Iterator[Observation]:
         """One item's versions: a lone tweet, or every entry of an edit chain in order."""
         created = chain[0].created_at
         for entry in chain:
             observed = entry.created_at if entry.edited or entry.deleted_at \
-                else self.context.observed_at
-            content = dict(entry.content)
-            note = self._note_for(content["text"], entry.created_at)
+                else self.observed_at
+            content = entry.content
+            note = joined.get(entry.id)
             if note is not None:
-                content.update(text=note["text"], truncated_text=content["text"],
-                               note_tweet_id=note["id"])
+                body = orjson.loads(self.held.get(note.at))
+                content = {**content, "text": str(body.get("noteTweet", body)["core"]["text"]),
+                           "truncated_text": content["text"], "note_tweet_id": note.id}
             yield self._post(entry, created, observed, content, None)
             yield from self._media(entry.id, entry.initial_id, entry.media, entry.file,
-                                   observed, created, check=not content["retweet"])
+                                   observed, created, retweet=content["retweet"])
         if chain[-1].deleted_at is not None:
             yield self._post(chain[-1], created, chain[-1].deleted_at, None, Event.DELETED)
 
@@ -222,24 +288,27 @@ class _ArchiveReader:
         return Observation(
             account_id=self.context.account_id, native_id=entry.initial_id,
             kind=Kind.REPLY if entry.parent else Kind.POST, observed_at=observed,
-            content=content, raw=entry.source.encode("utf-8"),
-            raw_media_type="application/json", created_at=created, author=self.author,
-            parent_native_id=entry.parent, event=event,
+            content=content, raw=entry.source, raw_media_type="application/json",
+            created_at=created, author=self.author, parent_native_id=entry.parent,
+            event=event,
             url=f"https://x.com/{self.username or 'i/web'}/status/{entry.initial_id}")
 
     # -- media ----------------------------------------------------------------------------
 
     def _media(self, owner: str, parent: str, listed: list[Listed], where: str,
-               observed: datetime, created: datetime, check: bool = True
+               observed: datetime, created: datetime, retweet: bool = False
                ) -> Iterator[Observation]:
         """The files named after `owner`, each read only as it is yielded."""
-        present = self.media.get(owner, {})
+        if owner in self.media:  # only owners with files: this set must stay small
+            self.attached.add(owner)
+        present = {PurePosixPath(name).name: name for name in self.media.get(owner, [])}
         alts = {file: alt for _, names, alt in listed for file in names}
         for url, names, _ in listed:
-            if check and names and not any(n in present for n in names):
-                self.context.problem(self.files.where(where), f"{owner} lists media {url} "
-                                     f"but the export has no file {names[0]}; imported "
-                                     "without it")
+            if names and not any(n in present for n in names):
+                why = " (X leaves most retweeted media out of its archives)" if retweet else ""
+                self.problem(where, f"{'retweet ' if retweet else ''}{owner} lists media "
+                             f"{url} but the export has no file {names[0]}{why}; imported "
+                             "without it")
         for file, name in sorted(present.items()):
             data = self.files.read(name)
             media_type = media_type_of(file)
@@ -254,46 +323,59 @@ class _ArchiveReader:
     # -- direct messages ------------------------------------------------------------------
 
     def _conversations(self, name: str) -> Iterator[Observation]:
-        where = self.files.where(name)
-        for index, value, source in _ytd_entries(self.files, name):
+        for element in self._entries(name, {Kind.MESSAGE}):
+            value, raw = element.value, element.raw
             try:
-                conversation_id = str(value.get("dmConversation", value)["conversationId"])
-                start = _member_start(source, "dmConversation") \
-                    if "dmConversation" in value else 0
-                messages = list(json_array_items(source,
-                                                 _member_start(source, "messages", start)))
-            except UNREADABLE as error:
+                wrapped = "dmConversation" in value
+                conversation_id = str((value["dmConversation"] if wrapped else value)
+                                      ["conversationId"])
+                start = value_offset(raw, ("dmConversation", "messages") if wrapped
+                                     else ("messages",))
+                messages = list(ArrayReader.of_bytes(raw, start).elements())
+            except (*UNREADABLE, DamagedArray) as error:
                 self.incomplete.add(Kind.MESSAGE)
-                self.context.problem(where, f"entry {index}: not a readable conversation "
-                                     f"({error!r}); skipped")
+                self.problem(name, f"entry {element.index} (byte {element.offset}): not a "
+                             f"readable conversation ({error!r}); skipped")
                 continue
-            for position, (message, text) in enumerate(messages):
+            for message in messages:
                 try:
-                    observation, listed = self._message(conversation_id, message, text)
+                    observation, listed = self._message(conversation_id, message.value,
+                                                        message.raw)
                 except UNREADABLE as error:
                     self.incomplete.add(Kind.MESSAGE)
-                    self.context.problem(where, f"conversation {conversation_id}, message "
-                                         f"{position}: not readable ({error!r}); skipped")
+                    self.problem(name, f"conversation {conversation_id}, message "
+                                 f"{message.index}: not readable ({error!r}); skipped")
                     continue
+                shape = observation.content.get("type")
+                if shape is not None and shape not in EVENTS and shape not in MESSAGES:
+                    self.problem(name, f"conversation {conversation_id}, message "
+                                 f"{message.index}: an entry of unknown shape `{shape}`; "
+                                 "kept with its exact bytes as an event, its text not read")
+                elif shape not in EVENTS and not observation.content["text"]:
+                    self._check_text(name, message.index, message.value,
+                                     f"conversation {conversation_id}, message")
                 yield observation
                 yield from self._media(observation.native_id, observation.native_id, listed,
                                        name, observation.observed_at, observation.created_at)
 
-    def _message(self, conversation_id: str, message: dict, source: str
+    def _message(self, conversation_id: str, message: dict, source: bytes
                  ) -> tuple[Observation, list[Listed]]:
         (kind, body), = message.items()
         created = parse_time(body["createdAt"])
         listed: list[Listed] = []
-        if kind == "messageCreate":
+        if kind in MESSAGES:
             native_id = str(body["id"])
             sender = str(body.get("senderId") or "")
             author = self.username if self.username and sender == self.user_id else sender
             media_urls = [str(url) for url in body.get("mediaUrls") or []]
             content = {
-                "text": body.get("text") or "", "author": author, "sender_id": sender,
-                "recipient_id": body.get("recipientId"), "conversation_id": conversation_id,
+                "text": html.unescape(body.get("text") or ""), "author": author,
+                "sender_id": sender, "recipient_id": body.get("recipientId"),
+                "conversation_id": conversation_id,
                 "urls": [u.get("expanded") or u.get("url") for u in body.get("urls") or []],
                 "media_urls": media_urls, "reactions": body.get("reactions") or []}
+            if kind != "messageCreate":
+                content["type"] = kind  # sent by X on the account's behalf
             listed = [(url, [f"{native_id}-{_basename(url)}"], None) for url in media_urls]
         else:  # a membership event: it has no id of its own
             native_id = f"{conversation_id}/{kind}/{body['createdAt']}"
@@ -303,14 +385,14 @@ class _ArchiveReader:
                        "details": {k: v for k, v in body.items() if k != "createdAt"}}
         return Observation(
             account_id=self.context.account_id, native_id=native_id, kind=Kind.MESSAGE,
-            observed_at=self.context.observed_at, content=content,
-            raw=source.encode("utf-8"), raw_media_type="application/json",
-            created_at=created, author=author, parent_native_id=conversation_id), listed
+            observed_at=self.observed_at, content=content, raw=source,
+            raw_media_type="application/json", created_at=created, author=author,
+            parent_native_id=conversation_id), listed
 
 
 # -- one tweet --------------------------------------------------------------------------------
 
-def _tweet_entry(value: object, source: str, name: str, deleted: bool,
+def _tweet_entry(value: object, source: bytes, name: str, index: int, deleted: bool,
                  author: str | None) -> _Entry:
     """Raises TypeError, KeyError, ValueError or AttributeError for an unreadable entry."""
     tweet = value.get("tweet", value) if isinstance(value, dict) else None
@@ -318,7 +400,8 @@ def _tweet_entry(value: object, source: str, name: str, deleted: bool,
         raise ValueError("not a JSON object")
     tweet_id = str(tweet.get("id_str") or tweet.get("id") or "")
     if not tweet_id.isdigit():
-        raise ValueError(f"no tweet id (id_str={tweet.get('id_str')!r})")
+        raise ValueError(f"an entry of unknown shape: no tweet id (keys "
+                         f"{', '.join(sorted(map(str, tweet))[:6])})")
     edit = tweet.get("edit_info") or {}
     later = edit.get("edit") or {}
     chain = (edit.get("initial") or later.get("editControlInitial") or {}).get(
@@ -345,110 +428,63 @@ def _tweet_entry(value: object, source: str, name: str, deleted: bool,
     if initial_id != tweet_id:
         content["edit_of"] = initial_id
     return _Entry(
-        source=source, file=name, id=tweet_id,
+        source=source, file=name, index=index, id=tweet_id,
         created_at=_twitter_time(tweet.get("created_at"), "created_at"),
         deleted_at=_twitter_time(tweet.get("deleted_at"), "deleted_at") if deleted else None,
         initial_id=initial_id, edited=bool(later) or len(chain) > 1,
         parent=str(parent) if parent else None, content=content,
         # media reused from another tweet is that tweet's file, not this one's
-        media=[(m.get("media_url_https") or m.get("media_url"), _media_names(tweet_id, m),
-                m.get("ext_alt_text")) for m in media
+        media=[(*_media_files(tweet_id, m), m.get("ext_alt_text")) for m in media
                if str(m.get("source_status_id_str") or tweet_id) == tweet_id])
 
 
 def _twitter_time(text: object, field: str) -> datetime:
     """`Tue Jan 21 00:21:51 +0000 2025`, or ISO 8601 as newer files use."""
-    for parse in (lambda t: datetime.strptime(t, TWITTER_TIME), parse_time):
+    if isinstance(text, str) and (found := TWITTER_TIME.fullmatch(text)):
+        month, day, hour, minute, second, sign, hours, minutes, year = found.groups()
+        offset = (int(hours) * 60 + int(minutes)) * (-1 if sign == "-" else 1)
         try:
-            return parse(text).astimezone(timezone.utc)
-        except (TypeError, ValueError):
-            continue
-    raise ValueError(f"{field} {text!r} is not a time")
+            return datetime(int(year), MONTHS[month], int(day), int(hour), int(minute),
+                            int(second), tzinfo=timezone.utc) - timedelta(minutes=offset)
+        except ValueError:
+            pass
+    try:
+        return parse_time(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field} {text!r} is not a time") from None
 
 
-def _media_names(owner: str, media: dict) -> list[str]:
-    """The names one media entry's file may have: photos by their url, videos and GIFs
-    by one of their variants."""
-    urls = [media.get("media_url_https") or media.get("media_url")]
-    urls += [v.get("url") for v in (media.get("video_info") or {}).get("variants") or []]
-    return [f"{owner}-{_basename(u)}" for u in urls if isinstance(u, str) and u]
+def _media_files(owner: str, media: dict) -> tuple[str, list[str]]:
+    """(url, names its file may have, likeliest first) of one media entry: a photo by its
+    url; a video or GIF by its variants, best first (its url is only the thumbnail)."""
+    variants = sorted((v for v in (media.get("video_info") or {}).get("variants") or []
+                       if isinstance(v.get("url"), str)),
+                      key=lambda v: (v.get("content_type") != "video/mp4",
+                                     -int(v.get("bitrate") or 0)))
+    urls = [v["url"] for v in variants] or [media.get("media_url_https") or
+                                            media.get("media_url")]
+    urls = [u for u in urls if isinstance(u, str) and u]
+    return (urls[0] if urls else None), [f"{owner}-{_basename(u)}" for u in urls]
 
 
 def _basename(url: str) -> str:
     return PurePosixPath(urlsplit(url).path).name
 
 
-# -- the files --------------------------------------------------------------------------------
-
-def _ytd_entries(files: ExportFiles, name: str) -> Iterator[tuple[int, object, str]]:
-    """(index, value, exact source text) of each element of a `window.YTD...` file."""
-    text, equals = _script(files, name)
-    if not text[equals + 1:equals + 200].lstrip().startswith("[") or \
-            not text[-200:].rstrip().rstrip(";").rstrip().endswith("]"):
-        raise InvalidInput(f"{files.where(name)}: expected `window.YTD.<name>.partN = [ ... ]`"
-                           "; the file is damaged or cut short: download the archive again")
-    try:
-        yield from ((i, v, s) for i, (v, s) in enumerate(json_array_items(text, equals + 1)))
-    except ValueError as error:
-        raise InvalidInput(f"{files.where(name)}: not valid JSON ({error}); the file is "
-                           "damaged: download the archive again") from None
-
-
-def _script(files: ExportFiles, name: str) -> tuple[str, int]:
-    """A data file's text and the position of the `=` before its JSON."""
-    try:
-        text = files.read(name).decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(f"{files.where(name)}: not UTF-8 ({error.reason} at byte "
-                           f"{error.start}); the file is damaged: download the archive "
-                           "again") from None
-    equals = text.find("=")
-    if equals < 0 or not text.lstrip().startswith("window."):
-        raise InvalidInput(f"{files.where(name)}: expected `window.<name> = <JSON>` as X "
-                           "writes its archive files; is this file from an X archive?")
-    return text, equals
-
-
-def _member_start(text: str, key: str, start: int = 0) -> int:
-    """Where the value of `key` begins in the (valid) JSON object at or after `start`:
-    exact offsets, so nested entries (messages in a conversation) keep their own bytes."""
-    decoder = json.JSONDecoder()
-    i = text.index("{", start) + 1
-    while True:
-        while text[i] in " \t\r\n,":
-            i += 1
-        if text[i] == "}":
-            raise KeyError(key)
-        name, i = decoder.raw_decode(text, i)
-        while text[i] in " \t\r\n:":
-            i += 1
-        if name == key:
-            return i
-        _, i = decoder.raw_decode(text, i)
-
-
-def _stem(name: str) -> str:
-    """`data/tweets-part2.js` -> `tweets`."""
-    return PART.sub(".js", PurePosixPath(name).name).removesuffix(".js")
-
-
-def _data_files(files: ExportFiles, stems: tuple[str, ...]) -> list[str]:
-    """The `data/` files of these names, `-partN` splits in part order."""
-    found = {name for stem in stems for name in files.find(f"{stem}.js") +
-             files.find(f"{stem}-part*.js") if PurePosixPath(name).parent.name in ("data", "")}
-    return sorted(found, key=lambda n: (stems.index(_stem(n)),
-                                        int(m.group(1)) if (m := PART.search(n)) else 0))
-
-
-def _media_index(files: ExportFiles) -> dict[str, dict[str, str]]:
-    """owner id -> {file name: path}: media files start with their tweet or message id."""
-    index: dict[str, dict[str, str]] = defaultdict(dict)
-    for name in files.names():
-        path = PurePosixPath(name)
-        owner, dash, _ = path.name.partition("-")
-        if path.parent.name in MEDIA_FOLDERS and dash and owner.isdigit():
-            index[owner][path.name] = name
-    return index
+def _stray_text(value: object, path: str = "") -> str | None:
+    """Where a non-empty `text` or `full_text` sits in an entry (outside entities)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("text", "full_text") and isinstance(item, str) and item.strip():
+                return f"{path}.{key}".lstrip(".")
+            if key not in ("entities", "extended_entities") and \
+                    (found := _stray_text(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            if (found := _stray_text(item, f"{path}[{position}]")) is not None:
+                return found
+    return None
 
 
 def _refuse(files: ExportFiles) -> None:

@@ -4,6 +4,14 @@ History is ordered by observed time, so an older capture that arrives late is pl
 it belongs: its predecessor is the latest version observed at or before it. Versions are
 never rewritten, so the event of a version describes the change from its predecessor as
 known when it was recorded.
+
+A late observation (one with a version observed after it, e.g. from an older export
+imported after a newer one) adds nothing when that later version already says it: same
+content, same deleted and hidden state. Nor does a late deletion that carries no content
+(an absence): if the later version shows the item present, the absence was not a
+deletion, and if it shows it deleted, it already says so. So a late import never puts a
+`deleted` before a sighting that records no restoration, nor a `restored` or a second
+`created` before a version that says the same.
 """
 
 from __future__ import annotations
@@ -75,12 +83,17 @@ class History:
 
     def seen(self, observed_at: str, content_sha256: bytes | None,
              claimed: Event | None) -> bool:
-        """Whether a version observed at the same moment already says the same thing.
+        """Whether the history already says what this observation says: a version
+        observed at the same moment, or (for a late observation) the next version.
 
         Two observations with one timestamp but different content would otherwise take
         turns being each other's predecessor, adding edits on every re-run.
         """
         start = bisect.bisect_left(self.states, observed_at, key=lambda s: s.observed_at)
+        after = bisect.bisect_right(self.states, observed_at, key=lambda s: s.observed_at)
+        if after < len(self.states) and self._told_later(
+                observed_at, content_sha256, claimed, self.states[after]):
+            return True
         for state in self.states[start:]:
             if state.observed_at != observed_at:
                 break
@@ -92,6 +105,18 @@ class History:
                     (claimed is None or not state.hidden):
                 return True
         return False
+
+    def _told_later(self, observed_at: str, content_sha256: bytes | None,
+                    claimed: Event | None, successor: State) -> bool:
+        if content_sha256 is None:
+            return claimed is Event.DELETED
+        predecessor = self.predecessor(observed_at)
+        event = decide(predecessor, claimed, content_sha256)
+        if event is None:
+            return False  # nothing to add anyway
+        deleted, hidden = follow(predecessor, event)
+        return (content_sha256, deleted, hidden) == \
+            (successor.content_sha256, successor.deleted, successor.hidden)
 
     def insert(self, observed_at: str, version_id: int, event: Event, content: str,
                raw: str) -> None:
