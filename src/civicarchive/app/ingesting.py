@@ -60,6 +60,27 @@ class ImportReport:
                 "evidence": self.evidence}
 
 
+class SeenItems:
+    """The items a source was seen to hold, as a bitmap of item ids: an import of a
+    million records remembers them in 125 KB."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+
+    def add(self, item_ids: Iterable[int]) -> None:
+        """Remember these items as seen."""
+        bits = self._bits
+        for item_id in item_ids:
+            byte = item_id >> 3
+            if byte >= len(bits):
+                bits.extend(bytes(byte - len(bits) + 1 + len(bits) // 2))
+            bits[byte] |= 1 << (item_id & 7)
+
+    def __contains__(self, item_id: int) -> bool:
+        byte = item_id >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (item_id & 7)))
+
+
 class Ingesting:
     """Ingest observations, JSONL and exports."""
 
@@ -120,15 +141,9 @@ class Ingesting:
             stream = WorkerStream(lambda: importer.read(files, context), batch_size,
                                   finish=lambda: (context.problems, context.complete_kinds,
                                                   context.evidence))
-            seen: set[tuple[str, str]] = set()
-
-            def batches() -> Iterator[list[Prepared]]:
-                for batch in stream:
-                    seen.update((p.kind, p.native_id) for p in batch)
-                    yield batch
-
+            seen = SeenItems()
             source = f"import:{importer.format}:{path.name}"
-            report = self._ingest(batches(), source, actor, progress)
+            report = self._ingest(stream, source, actor, progress, seen)
             problems, complete, evidence = stream.result
             evidence.pop("public_key", None)
             if "export_generated_at" in evidence:  # the export's own time, where it says
@@ -149,22 +164,31 @@ class Ingesting:
                 "complete_kinds": result.complete_kinds, "evidence": evidence})
         return result
 
-    def mark_absent(self, account_id: int, kinds: set[Kind], seen: set[tuple[str, str]],
+    def mark_absent(self, account_id: int, kinds: set[Kind], seen: SeenItems,
                     observed_at: datetime, source: str, actor: str) -> IngestReport:
         """Deleted versions, at `observed_at`, for the account's items of `kinds` that are
-        not in `seen` ((kind, native id) pairs): what a complete source no longer holds."""
+        not in `seen`: what a complete source (a full export, a full capture pass) no
+        longer holds. Items already deleted are left as they are."""
         if not kinds:
             return IngestReport()
-        with self.context.read() as conn:
-            keys = record_sql.item_keys(conn, account_id, kinds)
-        gone = [Observation(account_id=account_id, native_id=native_id, kind=Kind(kind),
-                            observed_at=observed_at, content=None, raw=None,
-                            event=Event.DELETED)
-                for native_id, kind in keys if (kind, native_id) not in seen]
-        return self.ingest(gone, source=source, actor=actor) if gone else IngestReport()
+
+        def gone() -> Iterator[Observation]:
+            after = 0
+            while True:
+                with self.context.read() as conn:
+                    page = record_sql.item_keys(conn, account_id, kinds, after)
+                if not page:
+                    return
+                after = page[-1][0]
+                yield from (Observation(account_id=account_id, native_id=native_id,
+                                        kind=Kind(kind), observed_at=observed_at, content=None,
+                                        raw=None, event=Event.DELETED)
+                            for item_id, native_id, kind in page if item_id not in seen)
+
+        return self.ingest(gone(), source=source, actor=actor)
 
     def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
-                progress: Progress | None) -> IngestReport:
+                progress: Progress | None, seen: SeenItems | None = None) -> IngestReport:
         platforms = {a.id: a.platform for a in self.registry.accounts()}
         total = IngestReport()
         feed = self.finding.feed()
@@ -176,6 +200,8 @@ class Ingesting:
                 with self.context.write() as tx:
                     report = ingest_batch(tx, prepared, platforms, source, actor)
                 feed.add(report.fresh, report.touched)  # after the commit, never before
+                if seen is not None:
+                    seen.add(report.item_ids)
                 total.add(report)
                 if progress:
                     progress(total)

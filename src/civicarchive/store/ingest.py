@@ -68,6 +68,7 @@ class IngestReport:
     # and the items that gained a version otherwise.
     fresh: list[tuple[int, int, Prepared]] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
+    item_ids: list[int] = field(default_factory=list)  # every item observed, in order
 
     @property
     def versions(self) -> int:
@@ -110,6 +111,7 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
             tx.add("items", item)
         else:
             item_id = item["id"]
+        report.item_ids.append(item_id)
         history = histories.get(item_id)
         if history is None:  # first sighting: the common case in a bulk import
             predecessor = None

@@ -49,13 +49,15 @@ def purged_of_items(conn: Connection, item_ids: Collection[int]) -> set[int]:
         .where(v.item_id.in_(sorted(item_ids))))}
 
 
-def item_keys(conn: Connection, account_id: int, kinds: Iterable[Kind]
-              ) -> list[tuple[str, str]]:
-    """(native id, kind) of an account's items of these kinds."""
+def item_keys(conn: Connection, account_id: int, kinds: Iterable[Kind], after: int = 0,
+              limit: int = 10_000) -> list[tuple[int, str, str]]:
+    """(id, native id, kind) of an account's items of these kinds, by id, from after id
+    `after`: a page at a time, so that a large account is never held at once."""
     i = t.items.c
-    return [(native_id, kind) for native_id, kind in conn.execute(
-        sa.select(i.native_id, i.kind).where(i.account_id == account_id,
-                                             i.kind.in_(sorted(k.value for k in kinds))))]
+    return [tuple(row) for row in conn.execute(
+        sa.select(i.id, i.native_id, i.kind).where(
+            i.account_id == account_id, i.kind.in_(sorted(k.value for k in kinds)),
+            i.id > after).order_by(i.id).limit(limit))]
 
 
 def media_of(conn: Connection, record: Item) -> list[int]:
