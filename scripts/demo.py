@@ -129,6 +129,7 @@ def main() -> None:
     cli("verify-package", exports / "request-1-production", "--public-key",
         exports / "public-key.pem")
     cli("requests", "show", "1")
+    cli("requests", "explain", "1")  # why the due date is what it is
 
     print(f"""Done. The demo archive is in {home}:
   archive.db     the records, versions, ledger and audit log (SQLite)
