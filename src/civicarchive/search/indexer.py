@@ -8,7 +8,7 @@ index's writer; on `finish` it re-reads the records the batches could not descri
 the new ledger mark in one commit. If either process dies, nothing is published and the
 index stays at its old mark: the next search catches up (search/sync.py).
 
-The child is a fresh interpreter (`python -m civicarchive.search.indexer`) fed pickles on
+The child is a fresh interpreter (running `indexer.main`) fed pickles on
 its stdin: not a fork (tantivy's threads here may hold locks a fork would inherit held),
 and not multiprocessing's spawn (which re-runs the caller's main script).
 """
@@ -25,6 +25,7 @@ from civicarchive.errors import ArchiveError
 from civicarchive.search.documents import fresh_document, read_documents
 from civicarchive.search.index import IndexBusy
 
+CHILD = "from civicarchive.search.indexer import main; main()"
 STOPPED = ("the search indexer stopped unexpectedly; the archive is complete, and the next "
            "search catches up")
 
@@ -38,7 +39,9 @@ class IndexerProcess:
         env = dict(os.environ)
         source = str(Path(civicarchive.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
-        self.process = subprocess.Popen([sys.executable, "-m", "civicarchive.search.indexer"],
+        # -c, not -m: the package imports this module, and runpy would warn of running it
+        # twice.
+        self.process = subprocess.Popen([sys.executable, "-c", CHILD],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self._send(("start", (recipe, Path(folder), accounts)))
         kind, _ = self._reply()
