@@ -169,3 +169,18 @@ def test_the_head_revision_read_from_the_files_is_alembics():
     config = Config()
     config.set_main_option("script_location", str(PACKAGE / "store" / "migrations"))
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_core_error_messages_name_no_command_line_flag():
+    """The web shows these messages too: flags are the CLI's to add (errors.py)."""
+    import re
+    flag = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    for path in PACKAGE.rglob("*.py"):
+        if "cli" in path.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                texts = [n.value for arg in node.exc.args for n in ast.walk(arg)
+                         if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+                found = [t for t in texts if flag.search(t)]
+                assert not found, f"{path.name}:{node.lineno} names a flag: {found}"

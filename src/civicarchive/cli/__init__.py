@@ -211,7 +211,7 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--account", "account_id", required=True, type=int, help="Account id.")
-@click.option("--format", "format_name", type=click.Choice(FORMATS),
+@click.option("--format", "format", type=click.Choice(FORMATS),
               help="The export's format; detected when left out.")
 @click.option("--public-key", help="The account's public key, where the format carries "
                                    "signatures (Bluesky: did:key:z..., or the DID "
@@ -225,7 +225,7 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @pass_ctx
 @handles_errors
-def import_command(ctx: Context, path: Path, account_id: int, format_name: str | None,
+def import_command(ctx: Context, path: Path, account_id: int, format: str | None,
                    public_key: str | None, partial: bool, batch_size: int, as_json: bool,
                    quiet: bool) -> None:
     """Import a platform's own export of one account (zip, tar.gz, folder or file).
@@ -236,7 +236,7 @@ def import_command(ctx: Context, path: Path, account_id: int, format_name: str |
     holds as deleted.
     """
     with ctx.open() as archive:
-        report = archive.ingesting.import_export(path, account_id, format=format_name,
+        report = archive.ingesting.import_export(path, account_id, format=format,
                                                  actor=ctx.actor,
                                                  batch_size=batch_size,
                                                  progress=_progress_printer(quiet or as_json),

@@ -197,7 +197,7 @@ def _outbox_entries(files: ExportFiles, name: str) -> list[tuple[object, str]]:
     items = document.get("orderedItems") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise InvalidInput(f"{files.where(name)}: no orderedItems list, so not a Mastodon "
-                           "outbox; name the right format with --format")
+                           "outbox; name the right format", parameter="format")
     texts = [source for _, source in json_array_items(text, text.rindex('"orderedItems"'))]
     if len(texts) != len(items):
         raise InvalidInput(f"{files.where(name)}: could not locate the bytes of each "

@@ -46,4 +46,5 @@ def detect(files: ExportFiles) -> Importer:
         if candidate.detect(files):
             return candidate
     raise InvalidInput(f"{files.path}: not an export format civicarchive recognises "
-                       f"({', '.join(available())}); name one with --format if you know it")
+                       f"({', '.join(available())}); name the format if you know it",
+                       parameter="format")

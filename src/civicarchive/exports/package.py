@@ -51,7 +51,7 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
     ids = list(dict.fromkeys(version_ids))
     if not ids:
         raise InvalidInput("an evidence package needs at least one version: name them "
-                           "with --version or --item")
+                           "by version or by item", parameter="versions")
     produced = _produced_files(extra)
     stand_ins = renderings(redacted, set(ids))
     if folder.exists() and any(folder.iterdir()):

@@ -135,8 +135,8 @@ def review_mark(mark: Mark | str, exemption: str | None, citation: str | None) -
     if mark is Mark.WITHHELD and not (exemption and exemption.strip() and citation and
                                       citation.strip()):
         raise InvalidInput("withholding a record needs the exemption and its citation, "
-                           "e.g. --exemption 'personal information' --citation "
-                           "'RCW 42.56.230'")
+                           "e.g. 'personal information' under 'RCW 42.56.230'",
+                           parameter="exemption")
     if mark is not Mark.WITHHELD and (exemption or citation):
         raise InvalidInput("an exemption and citation go with withheld records only")
     return ReviewMark(mark, exemption.strip() if exemption else None,
