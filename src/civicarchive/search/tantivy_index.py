@@ -18,6 +18,7 @@ import orjson
 import tantivy
 
 from civicarchive.errors import StoreUnavailable
+from civicarchive.search import cjk
 from civicarchive.search.index import DISPLAY, FACETS, IndexBusy, Results, SearchDoc, hit
 from civicarchive.search.plan import (Flag, Match, Nothing, Range, SearchRequest, text_terms)
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
@@ -26,11 +27,13 @@ __all__ = ["TantivyIndex"]
 
 MARK = "indexed-through"
 FORMAT = "format"
-FORMAT_VERSION = "4"  # bump when the schema changes: an older index is then rebuilt
+FORMAT_VERSION = "5"  # bump when the schema or the analysis changes: an older index is
+#                        then rebuilt (5: CJK characters are words, search/cjk.py)
 FLAGS = ("latest", "deleted", "edited", "hidden", "media")
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 WRITER_HEAP = 64_000_000
+TOKENIZER = "en_stem_cjk"
 MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 
 
@@ -52,14 +55,18 @@ def _schema() -> tantivy.Schema:
     # search of the latest versions is then a plain text query, as fast as the bare engine,
     # instead of a text query intersected with a `latest` filter.
     for name in TEXT:
-        b.add_text_field(name, stored=True, tokenizer_name="en_stem")
+        b.add_text_field(name, stored=True, tokenizer_name=TOKENIZER)
     return b.build()
 
 
-# The same analysis as tantivy's en_stem tokenizer, for the words of a query.
-_ANALYZER = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-             .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
-             .filter(tantivy.Filter.stemmer("english")).build())
+def _analyzer() -> tantivy.TextAnalyzer:
+    """tantivy's en_stem analysis with each CJK character a word (search/cjk.py)."""
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(cjk.TOKENS))
+            .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.stemmer("english")).build())
+
+
+_ANALYZER = _analyzer()  # for the words of a query
 
 
 class TantivyIndex:
@@ -77,6 +84,7 @@ class TantivyIndex:
         self.schema = _schema()
         try:
             self.index = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
+            self.index.register_tokenizer(TOKENIZER, _analyzer())  # not kept by the index
         except (OSError, ValueError) as error:
             raise StoreUnavailable(f"the search index in {self.folder} cannot be opened ({error}): "
                                    "remove that folder and run `civicarchive search-index "
@@ -154,7 +162,8 @@ class TantivyIndex:
         fields = TEXT if request.all_versions else TEXT[:1]
         query = self._query(request, fields)
         searcher = self.index.searcher()
-        ranked = bool(text_terms(request.condition))
+        terms = text_terms(request.condition)
+        ranked = bool(terms)
         # With facets, the total is the sum of the kind facet (every record has one kind):
         # one pass over the matches instead of two.
         facets = self._facets(searcher, query) if request.facets else None
@@ -173,6 +182,7 @@ class TantivyIndex:
                 generators[field].set_max_num_chars(SNIPPET_CHARS)
             if ranked:
                 snippet, marks = _snippet(generators[field].snippet_from_doc(stored))
+                marks = cjk.highlight(snippet, marks, terms)
             else:
                 snippet, marks = _lead(stored[field][0] if stored[field] else ""), ()
             hits.append(hit(stored["version"][0], stored["item"][0],
@@ -292,4 +302,8 @@ def _snippet(snippet: tantivy.Snippet) -> tuple[str, tuple[tuple[int, int], ...]
 
 
 def _lead(text: str) -> str:
-    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS]
+    words = cut.rsplit(" ", 1)[0]  # whole words, unless that leaves little (CJK has no spaces)
+    return (words if len(words) > SNIPPET_CHARS // 2 else cut) + "…"
