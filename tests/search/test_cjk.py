@@ -89,12 +89,20 @@ def test_search_snippet_highlights_the_word_not_each_of_its_characters(archive, 
     ('"狗和松"', ["狗和松"]),
     ("イベント 開催", ["イベント", "開催"]),
     ("松", ["松"]),
+    ("Queen OR street", ["Queen"]),  # with a hit in Latin only (next test) in one search
 ])
 def test_search_snippet_highlights_what_matched_in_mixed_scripts(archive, cjk_corpus, query,
                                                                   expected):
     (hit,) = [h for h in archive.search(query).hits
               if archive.item(h.item).native_id in ("z1", "z2", "j1", "k1")]
     assert marked(hit) == expected
+
+
+def test_search_snippets_of_latin_and_cjk_hits_in_one_search(archive, cjk_corpus):
+    hits = {archive.item(h.item).native_id: h for h in archive.search("queen OR street").hits}
+    assert set(hits) == {"z2", "l1"}
+    assert marked(hits["z2"]) == ["Queen"] and marked(hits["l1"]) == ["Street"]
+    assert hits["l1"].snippet == TEXTS["l1"] and hits["z2"].snippet == TEXTS["z2"]
 
 
 def test_search_snippet_without_words_is_the_original_text(archive, cjk_corpus):
@@ -170,6 +178,11 @@ def test_cjk_join_undoes_separate(text):
 def test_cjk_highlight_marks_runs_of_the_query_not_lone_characters():
     fragment = "松鼠喜欢松果，老鼠 Queen"
     engine = ((0, 1), (1, 2), (4, 5), (8, 9), (10, 15))
-    assert cjk.highlight(fragment, engine, ["松鼠", "queen"]) == ((0, 2), (10, 15))
-    assert cjk.highlight(fragment, engine, ["松"]) == ((0, 1), (4, 5), (10, 15))
-    assert cjk.highlight("Main", ((0, 4),), ["main"]) == ((0, 4),)
+    assert cjk.highlight(fragment, engine, cjk.runs(["松鼠", "queen"])) == ((0, 2), (10, 15))
+    assert cjk.highlight(fragment, engine, cjk.runs(["松"])) == ((0, 1), (4, 5), (10, 15))
+    assert cjk.highlight("Main", ((0, 4),), cjk.runs(["main"])) == ((0, 4),)
+
+
+def test_cjk_runs_are_the_query_cjk_characters_between_other_words():
+    assert cjk.runs(["這位Queen 訪問", '"松鼠 谁当"', "main"]) == {
+        ("這", "位"), ("訪", "問"), ("松", "鼠", "谁", "当")}

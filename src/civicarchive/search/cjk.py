@@ -7,9 +7,9 @@ position, and split off the Latin words and digits touching it; a query's CJK te
 then searched as the phrase of its characters. That finds every word of any length,
 one character included, exactly where it stands (a bigram index misses a one-character
 word inside a longer run), and it indexes the original text, so snippets show it as
-written. tantivy does this with a regex tokenizer (TOKENS); PostgreSQL's parser is
-given the text with SEPARATOR around CJK characters (`separate`), removed again from its
-snippets (`join`).
+written. tantivy's regex tokenizer (TOKENS) makes those words of a text that holds CJK
+(search/tantivy_index.py); PostgreSQL's parser is given the text with SEPARATOR around
+CJK characters (`separate`), removed again from its snippets (`join`).
 
 An engine highlights each asked-for character wherever it stands; `highlight` keeps
 only the characters that form a run of the query.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["SEPARATOR", "TOKENS", "has_cjk", "highlight", "join", "separate"]
+__all__ = ["SEPARATOR", "TOKENS", "has_cjk", "highlight", "join", "runs", "separate"]
 
 # Code points, inclusive. Han: radicals, 々〆〇 and Hangzhou numerals, ideographs and
 # their extensions and compatibility forms. Kana: hiragana, katakana with its prolonged
@@ -50,7 +50,7 @@ _BOUNDARY = re.compile(rf"(?<={_CLASS})(?=\S)|(?<=\S)(?={_CLASS})")
 
 def has_cjk(text: str) -> bool:
     """Whether the text holds a CJK character."""
-    return _CJK.search(text) is not None
+    return not text.isascii() and _CJK.search(text) is not None  # isascii: no scan
 
 
 def separate(text: str) -> str:
@@ -67,12 +67,25 @@ def join(text: str) -> str:
     return text.replace(SEPARATOR, "")
 
 
+def runs(terms: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """The CJK characters of a query's words and phrases, in runs of consecutive tokens."""
+    found: set[tuple[str, ...]] = set()
+    for term in terms:
+        current: list[str] = []
+        for token in [*_TOKEN.findall(term), ""]:
+            if has_cjk(token):
+                current.append(token)
+            elif current:
+                found.add(tuple(current))
+                current = []
+    return frozenset(found)
+
+
 def highlight(fragment: str, marks: tuple[tuple[int, int], ...],
-              terms: Iterable[str]) -> tuple[tuple[int, int], ...]:
+              runs: frozenset[tuple[str, ...]]) -> tuple[tuple[int, int], ...]:
     """An engine's [start, end) marks in `fragment` with its marks of CJK characters
-    replaced by the occurrences of the CJK runs of the query `terms`; touching marks are
-    merged, so a word is one mark."""
-    runs = {run for term in terms for run in _runs(term)}
+    replaced by the occurrences of the query's CJK `runs`; touching marks are merged, so
+    a word is one mark."""
     if not runs:
         return marks
     kept = [(s, e) for s, e in marks if not has_cjk(fragment[s:e])]
@@ -90,17 +103,3 @@ def highlight(fragment: str, marks: tuple[tuple[int, int], ...],
             merged.append((start, end))
     return tuple(merged)
 
-
-def _runs(term: str) -> list[tuple[str, ...]]:
-    """The term's CJK characters in runs of consecutive tokens."""
-    runs: list[tuple[str, ...]] = []
-    current: list[str] = []
-    for token in _TOKEN.findall(term):
-        if has_cjk(token):
-            current.append(token)
-        elif current:
-            runs.append(tuple(current))
-            current = []
-    if current:
-        runs.append(tuple(current))
-    return runs

@@ -136,10 +136,10 @@ class PostgresIndex:
                     facets[name] = {str(key): n for key, n in conn.execute(
                         sa.select(column, sa.func.count()).where(condition).group_by(column)
                         .order_by(sa.func.count().desc(), column).limit(20))}
-        hits = []
+        hits, runs = [], cjk.runs(terms)
         for r in rows:
             snippet, marks = _marks(r[3])
-            hits.append(hit(r[0], r[1], float(r[2]), snippet, cjk.highlight(snippet, marks, terms),
+            hits.append(hit(r[0], r[1], float(r[2]), snippet, cjk.highlight(snippet, marks, runs),
                             dict(zip(DISPLAY, r[4:]))))
         return Results(total=total, hits=hits, facets=facets)
 

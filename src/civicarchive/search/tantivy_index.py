@@ -33,7 +33,7 @@ FLAGS = ("latest", "deleted", "edited", "hidden", "media")
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 WRITER_HEAP = 64_000_000
-TOKENIZER = "en_stem_cjk"
+TOKENIZER = "en_stem"
 MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 
 
@@ -59,18 +59,32 @@ def _schema() -> tantivy.Schema:
     return b.build()
 
 
-def _analyzer() -> tantivy.TextAnalyzer:
-    """tantivy's en_stem analysis with each CJK character a word (search/cjk.py)."""
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(cjk.TOKENS))
-            .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.stemmer("english")).build())
+def _analyzer(tokenizer: tantivy.Tokenizer) -> tantivy.TextAnalyzer:
+    """tantivy's en_stem analysis (TOKENIZER) with another tokenizer."""
+    return (tantivy.TextAnalyzerBuilder(tokenizer).filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english"))
+            .build())
 
 
-_ANALYZER = _analyzer()  # for the words of a query
+def _cjk_analyzer() -> tantivy.TextAnalyzer:
+    return _analyzer(tantivy.Tokenizer.regex(cjk.TOKENS))
+
+
+# Both give a text without CJK characters the same words, but the regex tokenizer (each
+# CJK character a word, search/cjk.py) is three times slower, so only CJK text takes it,
+# and is indexed as pre-tokenized words in the en_stem fields: the other texts, nearly all
+# of them in most archives, are indexed and highlighted as fast as before.
+_PLAIN = _analyzer(tantivy.Tokenizer.simple())
+_CJK = _cjk_analyzer()
+
+
+def _words(text: str) -> list[str]:
+    return (_CJK if cjk.has_cjk(text) else _PLAIN).analyze(text)
 
 
 class TantivyIndex:
     name = "tantivy"
+    _cjk_reader: tantivy.Index | None = None
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -84,7 +98,6 @@ class TantivyIndex:
         self.schema = _schema()
         try:
             self.index = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
-            self.index.register_tokenizer(TOKENIZER, _analyzer())  # not kept by the index
         except (OSError, ValueError) as error:
             raise StoreUnavailable(f"the search index in {self.folder} cannot be opened ({error}): "
                                    "remove that folder and run `civicarchive search-index "
@@ -131,7 +144,20 @@ class TantivyIndex:
         writer.commit()
         writer.wait_merging_threads()
         self._mark(0)
+        self._reload()
+
+    def _reload(self) -> None:
         self.index.reload()
+        if self._cjk_reader is not None:
+            self._cjk_reader.reload()
+
+    def _cjk_index(self) -> tantivy.Index:
+        """A second reader of this index that reads TOKENIZER as `_CJK`, for the snippets of
+        CJK texts (a snippet re-tokenizes its text with the field's tokenizer)."""
+        if self._cjk_reader is None:
+            self._cjk_reader = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
+            self._cjk_reader.register_tokenizer(TOKENIZER, _cjk_analyzer())
+        return self._cjk_reader
 
     def _mark(self, through: int) -> None:
         tmp = self.folder / f"{MARK}.tmp"
@@ -152,7 +178,12 @@ class TantivyIndex:
         d.add_integer("created", doc.created)
         for name in FLAGS:
             d.add_unsigned(name, int(getattr(doc, name)))
-        d.add_text("text" if doc.latest else "earlier", doc.text)
+        field = "text" if doc.latest else "earlier"
+        if cjk.has_cjk(doc.text):  # (token offsets are not indexed: none needed)
+            d.add_pre_tokenized_text(field, tantivy.PreTokenizedString(doc.text, [
+                tantivy.Token(word, n, 0, 0) for n, word in enumerate(_CJK.analyze(doc.text))]))
+        else:
+            d.add_text(field, doc.text)
         d.add_bytes("shown", orjson.dumps({name: getattr(doc, name) for name in DISPLAY}))
         return d
 
@@ -163,7 +194,7 @@ class TantivyIndex:
         query = self._query(request, fields)
         searcher = self.index.searcher()
         terms = text_terms(request.condition)
-        ranked = bool(terms)
+        ranked, runs = bool(terms), cjk.runs(terms)
         # With facets, the total is the sum of the kind facet (every record has one kind):
         # one pass over the matches instead of two.
         facets = self._facets(searcher, query) if request.facets else None
@@ -176,15 +207,18 @@ class TantivyIndex:
         for score, address in found.hits:
             stored = searcher.doc(address)
             field = next((f for f in fields if stored[f]), fields[0])
-            if ranked and field not in generators:
-                generators[field] = tantivy.SnippetGenerator.create(searcher, query,
-                                                                    self.schema, field)
-                generators[field].set_max_num_chars(SNIPPET_CHARS)
+            text = stored[field][0] if stored[field] else ""
             if ranked:
-                snippet, marks = _snippet(generators[field].snippet_from_doc(stored))
-                marks = cjk.highlight(snippet, marks, terms)
+                kind = (field, cjk.has_cjk(text))
+                if kind not in generators:
+                    generators[kind] = tantivy.SnippetGenerator.create(
+                        self._cjk_index().searcher() if kind[1] else searcher, query,
+                        self.schema, field)
+                    generators[kind].set_max_num_chars(SNIPPET_CHARS)
+                snippet, marks = _snippet(generators[kind].snippet_from_doc(stored))
+                marks = cjk.highlight(snippet, marks, runs)
             else:
-                snippet, marks = _lead(stored[field][0] if stored[field] else ""), ()
+                snippet, marks = _lead(text), ()
             hits.append(hit(stored["version"][0], stored["item"][0],
                             float(score) if ranked else 0.0, snippet, marks,
                             orjson.loads(stored["shown"][0])))
@@ -222,7 +256,7 @@ class TantivyIndex:
             return tantivy.Query.boolean_query([(MUST, tantivy.Query.all_query()),
                                                 (MUST_NOT, self._compile(node.clause, fields))])
         if isinstance(node, (Word, Phrase)):
-            tokens = _ANALYZER.analyze(node.text)
+            tokens = _words(node.text)
             if not tokens:
                 return tantivy.Query.all_query()
             per_field = [self._term(f, tokens[0]) if len(tokens) == 1 else
@@ -244,7 +278,7 @@ class TantivyIndex:
         raise TypeError(f"cannot search for {node!r}")
 
     def close(self) -> None:
-        self.index = None
+        self.index = self._cjk_reader = None
 
 
 class TantivySession:
@@ -271,7 +305,7 @@ class TantivySession:
         self.writer.wait_merging_threads()
         if through is not None:
             self.index._mark(through)
-        self.index.index.reload()
+        self.index._reload()
 
     def abort(self) -> None:
         self.writer.rollback()
@@ -283,7 +317,7 @@ def _text_required(condition: AllOf) -> bool:
     which holds only latest versions unless all versions are searched)."""
     def needs_text(node: object) -> bool:
         if isinstance(node, (Word, Phrase)):
-            return bool(_ANALYZER.analyze(node.text))
+            return bool(_words(node.text))
         if isinstance(node, AnyOf):
             return all(needs_text(c) for c in node.clauses)
         if isinstance(node, AllOf):
