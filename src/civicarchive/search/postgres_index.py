@@ -13,6 +13,7 @@ from itertools import islice
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from civicarchive.search import cjk
 from civicarchive.search.index import DISPLAY, FACETS, Results, SearchDoc, hit
 from civicarchive.search.plan import Flag, Match, Nothing, Range, SearchRequest, text_terms
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
@@ -20,9 +21,12 @@ from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 __all__ = ["PostgresIndex"]
 
 CONFIG = "english"
+FORMAT = 2  # bump when what is indexed changes: an older index is then rebuilt
 LOCK = 0x63697669  # pg_advisory_xact_lock key for index writers
 START, STOP = "\x02", "\x03"  # highlight marks ts_headline puts around matches
-SNIPPET_OPTIONS = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=1"
+# ShortWord=0: the default (3) trims short words off a snippet's ends, every CJK character
+SNIPPET_OPTIONS = (f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, "
+                   "MaxFragments=1, ShortWord=0")
 
 meta = sa.MetaData()
 documents = sa.Table(
@@ -47,6 +51,7 @@ state = sa.Table(
     "search_state", meta,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("indexed_through", sa.BigInteger, nullable=False),
+    sa.Column("format", sa.Integer, nullable=False),
 )
 
 
@@ -56,11 +61,20 @@ class PostgresIndex:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         found = sa.inspect(engine)
-        if found.has_table("search_documents") and \
-                {c["name"] for c in found.get_columns("search_documents")} != \
-                {c.name for c in documents.columns}:
+        if found.has_table("search_documents") and not self._current(found):
             meta.drop_all(engine)  # derived data in an older layout: catch-up refills it
         meta.create_all(engine)
+
+    def _current(self, found: sa.Inspector) -> bool:
+        """Whether the tables exist in this layout and hold an index of this format."""
+        for table in (documents, state):
+            if not found.has_table(table.name) or \
+                    {c["name"] for c in found.get_columns(table.name)} != \
+                    {c.name for c in table.columns}:
+                return False
+        with self.engine.connect() as conn:
+            written = conn.execute(sa.select(state.c.format)).scalar()
+        return written in (None, FORMAT)  # None: empty since a reset
 
     def indexed_through(self) -> int:
         with self.engine.connect() as conn:
@@ -79,7 +93,8 @@ class PostgresIndex:
                 conn.execute(documents.insert(), rows)
             if through is not None:
                 conn.execute(state.delete())
-                conn.execute(state.insert(), [{"id": 1, "indexed_through": through}])
+                conn.execute(state.insert(), [{"id": 1, "indexed_through": through,
+                                               "format": FORMAT}])
 
     def reset(self, wait: float = 2.0) -> None:
         with self.engine.begin() as conn:
@@ -106,7 +121,7 @@ class PostgresIndex:
         if tsquery is not None:
             snippet = sa.func.ts_headline(CONFIG, page.c.text, tsquery, SNIPPET_OPTIONS)
         else:
-            snippet = sa.func.left(page.c.text, 160)
+            snippet = sa.func.left(sa.func.replace(page.c.text, cjk.SEPARATOR, ""), 160)
         with self.engine.connect() as conn:
             total = conn.execute(sa.select(sa.func.count()).where(condition)).scalar_one()
             columns = [page.c.version, page.c.item, page.c.rank, snippet.label("snippet"),
@@ -121,9 +136,12 @@ class PostgresIndex:
                     facets[name] = {str(key): n for key, n in conn.execute(
                         sa.select(column, sa.func.count()).where(condition).group_by(column)
                         .order_by(sa.func.count().desc(), column).limit(20))}
-        return Results(total=total, hits=[
-            hit(r[0], r[1], float(r[2]), *_marks(r[3]), dict(zip(DISPLAY, r[4:])))
-            for r in rows], facets=facets)
+        hits, runs = [], cjk.runs(terms)
+        for r in rows:
+            snippet, marks = _marks(r[3])
+            hits.append(hit(r[0], r[1], float(r[2]), snippet, cjk.highlight(snippet, marks, runs),
+                            dict(zip(DISPLAY, r[4:]))))
+        return Results(total=total, hits=hits, facets=facets)
 
     def _compile(self, node: object) -> sa.ColumnElement:
         c = documents.c
@@ -133,10 +151,11 @@ class PostgresIndex:
             return sa.or_(sa.false(), *(self._compile(n) for n in node.clauses))
         if isinstance(node, Not):
             return sa.not_(self._compile(node.clause))
-        if isinstance(node, Word):
+        if isinstance(node, Word) and not cjk.has_cjk(node.text):
             return c.tsv.bool_op("@@")(sa.func.plainto_tsquery(CONFIG, node.text))
-        if isinstance(node, Phrase):
-            return c.tsv.bool_op("@@")(sa.func.phraseto_tsquery(CONFIG, node.text))
+        if isinstance(node, (Word, Phrase)):  # a CJK word is the phrase of its characters
+            return c.tsv.bool_op("@@")(sa.func.phraseto_tsquery(CONFIG,
+                                                               cjk.separate(node.text)))
         if isinstance(node, Match):
             return getattr(c, node.field).in_(sorted(node.values))
         if isinstance(node, Range):
@@ -157,12 +176,14 @@ class PostgresIndex:
 
 
 def _row(doc: SearchDoc) -> dict:
-    return {name: getattr(doc, name) for name in SearchDoc.__slots__}
+    row = {name: getattr(doc, name) for name in SearchDoc.__slots__}
+    row["text"] = cjk.separate(doc.text)  # each CJK character a word: see search/cjk.py
+    return row
 
 
 def _tsquery(terms: list[str]) -> sa.ColumnElement:
     """Every word and phrase asked for, OR-ed: for ranking and highlighting only."""
-    queries = [sa.func.phraseto_tsquery(CONFIG, term) for term in terms]
+    queries = [sa.func.phraseto_tsquery(CONFIG, cjk.separate(term)) for term in terms]
     combined = queries[0]
     for query in queries[1:]:
         combined = combined.op("||")(query)
@@ -170,7 +191,8 @@ def _tsquery(terms: list[str]) -> sa.ColumnElement:
 
 
 def _marks(headline: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """ts_headline's marked text as plain text and [start, end) highlight offsets."""
+    """ts_headline's marked text as the original text (without the separators of
+    search/cjk.py) and [start, end) highlight offsets."""
     text, marks, start = [], [], None
     length = 0
     for ch in headline or "":
@@ -179,6 +201,8 @@ def _marks(headline: str) -> tuple[str, tuple[tuple[int, int], ...]]:
         elif ch == STOP and start is not None:
             marks.append((start, length))
             start = None
+        elif ch == cjk.SEPARATOR:
+            continue
         else:
             text.append(ch)
             length += 1

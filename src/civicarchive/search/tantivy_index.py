@@ -18,6 +18,7 @@ import orjson
 import tantivy
 
 from civicarchive.errors import StoreUnavailable
+from civicarchive.search import cjk
 from civicarchive.search.index import DISPLAY, FACETS, IndexBusy, Results, SearchDoc, hit
 from civicarchive.search.plan import (Flag, Match, Nothing, Range, SearchRequest, text_terms)
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
@@ -26,11 +27,13 @@ __all__ = ["TantivyIndex"]
 
 MARK = "indexed-through"
 FORMAT = "format"
-FORMAT_VERSION = "4"  # bump when the schema changes: an older index is then rebuilt
+FORMAT_VERSION = "5"  # bump when the schema or the analysis changes: an older index is
+#                        then rebuilt (5: CJK characters are words, search/cjk.py)
 FLAGS = ("latest", "deleted", "edited", "hidden", "media")
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 WRITER_HEAP = 64_000_000
+TOKENIZER = "en_stem"
 MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 
 
@@ -52,18 +55,36 @@ def _schema() -> tantivy.Schema:
     # search of the latest versions is then a plain text query, as fast as the bare engine,
     # instead of a text query intersected with a `latest` filter.
     for name in TEXT:
-        b.add_text_field(name, stored=True, tokenizer_name="en_stem")
+        b.add_text_field(name, stored=True, tokenizer_name=TOKENIZER)
     return b.build()
 
 
-# The same analysis as tantivy's en_stem tokenizer, for the words of a query.
-_ANALYZER = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-             .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
-             .filter(tantivy.Filter.stemmer("english")).build())
+def _analyzer(tokenizer: tantivy.Tokenizer) -> tantivy.TextAnalyzer:
+    """tantivy's en_stem analysis (TOKENIZER) with another tokenizer."""
+    return (tantivy.TextAnalyzerBuilder(tokenizer).filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.stemmer("english"))
+            .build())
+
+
+def _cjk_analyzer() -> tantivy.TextAnalyzer:
+    return _analyzer(tantivy.Tokenizer.regex(cjk.TOKENS))
+
+
+# Both give a text without CJK characters the same words, but the regex tokenizer (each
+# CJK character a word, search/cjk.py) is three times slower, so only CJK text takes it,
+# and is indexed as pre-tokenized words in the en_stem fields: the other texts, nearly all
+# of them in most archives, are indexed and highlighted as fast as before.
+_PLAIN = _analyzer(tantivy.Tokenizer.simple())
+_CJK = _cjk_analyzer()
+
+
+def _words(text: str) -> list[str]:
+    return (_CJK if cjk.has_cjk(text) else _PLAIN).analyze(text)
 
 
 class TantivyIndex:
     name = "tantivy"
+    _cjk_reader: tantivy.Index | None = None
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -123,7 +144,20 @@ class TantivyIndex:
         writer.commit()
         writer.wait_merging_threads()
         self._mark(0)
+        self._reload()
+
+    def _reload(self) -> None:
         self.index.reload()
+        if self._cjk_reader is not None:
+            self._cjk_reader.reload()
+
+    def _cjk_index(self) -> tantivy.Index:
+        """A second reader of this index that reads TOKENIZER as `_CJK`, for the snippets of
+        CJK texts (a snippet re-tokenizes its text with the field's tokenizer)."""
+        if self._cjk_reader is None:
+            self._cjk_reader = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
+            self._cjk_reader.register_tokenizer(TOKENIZER, _cjk_analyzer())
+        return self._cjk_reader
 
     def _mark(self, through: int) -> None:
         tmp = self.folder / f"{MARK}.tmp"
@@ -144,7 +178,12 @@ class TantivyIndex:
         d.add_integer("created", doc.created)
         for name in FLAGS:
             d.add_unsigned(name, int(getattr(doc, name)))
-        d.add_text("text" if doc.latest else "earlier", doc.text)
+        field = "text" if doc.latest else "earlier"
+        if cjk.has_cjk(doc.text):  # (token offsets are not indexed: none needed)
+            d.add_pre_tokenized_text(field, tantivy.PreTokenizedString(doc.text, [
+                tantivy.Token(word, n, 0, 0) for n, word in enumerate(_CJK.analyze(doc.text))]))
+        else:
+            d.add_text(field, doc.text)
         d.add_bytes("shown", orjson.dumps({name: getattr(doc, name) for name in DISPLAY}))
         return d
 
@@ -154,7 +193,8 @@ class TantivyIndex:
         fields = TEXT if request.all_versions else TEXT[:1]
         query = self._query(request, fields)
         searcher = self.index.searcher()
-        ranked = bool(text_terms(request.condition))
+        terms = text_terms(request.condition)
+        ranked, runs = bool(terms), cjk.runs(terms)
         # With facets, the total is the sum of the kind facet (every record has one kind):
         # one pass over the matches instead of two.
         facets = self._facets(searcher, query) if request.facets else None
@@ -167,14 +207,18 @@ class TantivyIndex:
         for score, address in found.hits:
             stored = searcher.doc(address)
             field = next((f for f in fields if stored[f]), fields[0])
-            if ranked and field not in generators:
-                generators[field] = tantivy.SnippetGenerator.create(searcher, query,
-                                                                    self.schema, field)
-                generators[field].set_max_num_chars(SNIPPET_CHARS)
+            text = stored[field][0] if stored[field] else ""
             if ranked:
-                snippet, marks = _snippet(generators[field].snippet_from_doc(stored))
+                kind = (field, cjk.has_cjk(text))
+                if kind not in generators:
+                    generators[kind] = tantivy.SnippetGenerator.create(
+                        self._cjk_index().searcher() if kind[1] else searcher, query,
+                        self.schema, field)
+                    generators[kind].set_max_num_chars(SNIPPET_CHARS)
+                snippet, marks = _snippet(generators[kind].snippet_from_doc(stored))
+                marks = cjk.highlight(snippet, marks, runs)
             else:
-                snippet, marks = _lead(stored[field][0] if stored[field] else ""), ()
+                snippet, marks = _lead(text), ()
             hits.append(hit(stored["version"][0], stored["item"][0],
                             float(score) if ranked else 0.0, snippet, marks,
                             orjson.loads(stored["shown"][0])))
@@ -212,7 +256,7 @@ class TantivyIndex:
             return tantivy.Query.boolean_query([(MUST, tantivy.Query.all_query()),
                                                 (MUST_NOT, self._compile(node.clause, fields))])
         if isinstance(node, (Word, Phrase)):
-            tokens = _ANALYZER.analyze(node.text)
+            tokens = _words(node.text)
             if not tokens:
                 return tantivy.Query.all_query()
             per_field = [self._term(f, tokens[0]) if len(tokens) == 1 else
@@ -234,7 +278,7 @@ class TantivyIndex:
         raise TypeError(f"cannot search for {node!r}")
 
     def close(self) -> None:
-        self.index = None
+        self.index = self._cjk_reader = None
 
 
 class TantivySession:
@@ -261,7 +305,7 @@ class TantivySession:
         self.writer.wait_merging_threads()
         if through is not None:
             self.index._mark(through)
-        self.index.index.reload()
+        self.index._reload()
 
     def abort(self) -> None:
         self.writer.rollback()
@@ -273,7 +317,7 @@ def _text_required(condition: AllOf) -> bool:
     which holds only latest versions unless all versions are searched)."""
     def needs_text(node: object) -> bool:
         if isinstance(node, (Word, Phrase)):
-            return bool(_ANALYZER.analyze(node.text))
+            return bool(_words(node.text))
         if isinstance(node, AnyOf):
             return all(needs_text(c) for c in node.clauses)
         if isinstance(node, AllOf):
@@ -292,4 +336,8 @@ def _snippet(snippet: tantivy.Snippet) -> tuple[str, tuple[tuple[int, int], ...]
 
 
 def _lead(text: str) -> str:
-    return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS]
+    words = cut.rsplit(" ", 1)[0]  # whole words, unless that leaves little (CJK has no spaces)
+    return (words if len(words) > SNIPPET_CHARS // 2 else cut) + "…"
