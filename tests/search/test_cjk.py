@@ -26,13 +26,13 @@ TEXTS = {
 
 @pytest.fixture
 def cjk_corpus(archive, account):
-    archive.ingest([observe(account.id, native, text, n)
-                    for n, (native, text) in enumerate(TEXTS.items())], source="test")
+    archive.ingesting.ingest([observe(account.id, native, text, n)
+                              for n, (native, text) in enumerate(TEXTS.items())], source="test")
     return archive
 
 
 def native(archive, results) -> set[str]:
-    return {archive.item(hit.item).native_id for hit in results.hits}
+    return {archive.reading.item(hit.item).native_id for hit in results.hits}
 
 
 def marked(hit) -> list[str]:
@@ -64,19 +64,19 @@ def marked(hit) -> list[str]:
     ("main street", {"l1"}),
 ])
 def test_search_finds_words_inside_cjk_text(archive, cjk_corpus, query, expected):
-    assert native(archive, archive.search(query)) == expected
+    assert native(archive, archive.finding.search(query)) == expected
 
 
 def test_search_snippet_shows_the_original_cjk_text(archive, cjk_corpus):
-    (hit,) = [h for h in archive.search("松鼠").hits
-              if archive.item(h.item).native_id == "z1"]
+    (hit,) = [h for h in archive.finding.search("松鼠").hits
+              if archive.reading.item(h.item).native_id == "z1"]
     # the text as written (a fragment of it: PostgreSQL's may leave out a final number)
     assert hit.snippet in TEXTS["z1"] and hit.snippet.startswith("土狗和松鼠")
     assert hit.highlights == ((3, 5),)
 
 
 def test_search_snippet_highlights_the_word_not_each_of_its_characters(archive, cjk_corpus):
-    (hit,) = [h for h in archive.search("松鼠 -狗").hits]
+    (hit,) = [h for h in archive.finding.search("松鼠 -狗").hits]
     assert hit.snippet in TEXTS["z4"] and "老鼠" in hit.snippet
     assert marked(hit) == ["松鼠"]  # not 松 of 松果 nor 鼠 of 老鼠
 
@@ -92,53 +92,53 @@ def test_search_snippet_highlights_the_word_not_each_of_its_characters(archive, 
     ("Queen OR street", ["Queen"]),  # with a hit in Latin only (next test) in one search
 ])
 def test_search_snippet_highlights_what_matched_in_mixed_scripts(archive, cjk_corpus, query,
-                                                                  expected):
-    (hit,) = [h for h in archive.search(query).hits
-              if archive.item(h.item).native_id in ("z1", "z2", "j1", "k1")]
+                                                                 expected):
+    (hit,) = [h for h in archive.finding.search(query).hits
+              if archive.reading.item(h.item).native_id in ("z1", "z2", "j1", "k1")]
     assert marked(hit) == expected
 
 
 def test_search_snippets_of_latin_and_cjk_hits_in_one_search(archive, cjk_corpus):
-    hits = {archive.item(h.item).native_id: h for h in archive.search("queen OR street").hits}
+    hits = {archive.reading.item(h.item).native_id: h for h in archive.finding.search("queen OR street").hits}
     assert set(hits) == {"z2", "l1"}
     assert marked(hits["z2"]) == ["Queen"] and marked(hits["l1"]) == ["Street"]
     assert hits["l1"].snippet == TEXTS["l1"] and hits["z2"].snippet == TEXTS["z2"]
 
 
 def test_search_snippet_without_words_is_the_original_text(archive, cjk_corpus):
-    results = archive.search("kind:post", limit=50)
+    results = archive.finding.search("kind:post", limit=50)
     assert {h.snippet for h in results.hits} == set(TEXTS.values())
 
 
 def test_search_cjk_across_versions_and_hold_scope(archive, account):
     from civicarchive.records.model import HoldScope
-    archive.ingest([observe(account.id, "a", "市民会館で説明会"),
-                    observe(account.id, "a", "市民会館で報告会", 10)], source="test")
-    assert archive.search("説明会").total == 0
-    assert archive.search("説明会", all_versions=True).total == 1
-    hold = archive.add_hold("Hall", "Case 1", "litigation", HoldScope(query="会館"),
-                            actor="attorney")
-    assert archive.search(f"hold:{hold}").total == 1
+    archive.ingesting.ingest([observe(account.id, "a", "市民会館で説明会"),
+                              observe(account.id, "a", "市民会館で報告会", 10)], source="test")
+    assert archive.finding.search("説明会").total == 0
+    assert archive.finding.search("説明会", all_versions=True).total == 1
+    hold = archive.custody.add_hold("Hall", "Case 1", "litigation", HoldScope(query="会館"),
+                                    actor="attorney")
+    assert archive.finding.search(f"hold:{hold}").total == 1
 
 
 def test_search_long_cjk_text_without_words_shows_its_beginning(archive, account):
     text = "公告 " + "市民会館で説明会を開催します。" * 20
-    archive.ingest([observe(account.id, "long", text)], source="test")
-    (hit,) = archive.search("kind:post").hits
+    archive.ingesting.ingest([observe(account.id, "long", text)], source="test")
+    (hit,) = archive.finding.search("kind:post").hits
     assert len(hit.snippet) > 100 and text.startswith(hit.snippet.removesuffix("…"))
 
 
 def test_search_cjk_indexed_in_a_second_process_equals_a_rebuild(archive, account,
                                                                  monkeypatch):
     monkeypatch.setattr("civicarchive.search.sync.WORKER_AFTER", 1)
-    archive.ingest([observe(account.id, native, text, n)
-                    for n, (native, text) in enumerate(TEXTS.items())], source="test",
+    archive.ingesting.ingest([observe(account.id, native, text, n)
+                              for n, (native, text) in enumerate(TEXTS.items())], source="test",
                    batch_size=3)
     queries = ["松鼠", "Queen", "公園", "서울시청", '"狗和松"']
-    during = [native(archive, archive.search(q)) for q in queries]
+    during = [native(archive, archive.finding.search(q)) for q in queries]
     assert during == [{"z1", "z4"}, {"z2"}, {"j1"}, {"k1"}, {"z1"}]
-    archive.rebuild_search()
-    assert [native(archive, archive.search(q)) for q in queries] == during
+    archive.finding.rebuild()
+    assert [native(archive, archive.finding.search(q)) for q in queries] == during
 
 
 def test_search_postgres_index_in_an_older_format_is_rebuilt(tmp_path, clock, pg_url):
@@ -147,18 +147,18 @@ def test_search_postgres_index_in_an_older_format_is_rebuilt(tmp_path, clock, pg
     from civicarchive.search.postgres_index import PostgresIndex, state
     home = tmp_path / "home"
     with Archive.init("Town", home=home, database_url=pg_url, clock=clock) as archive:
-        account = archive.add_account("x", "town", "agency")
-        archive.ingest([observe(account.id, "a", "土狗和松鼠谁当1")], source="test")
-        engine = archive.store.engine
-        assert archive.search("松鼠").total == 1
+        account = archive.registry.add_account("x", "town", "agency")
+        archive.ingesting.ingest([observe(account.id, "a", "土狗和松鼠谁当1")], source="test")
+        engine = archive.context.store.engine
+        assert archive.finding.search("松鼠").total == 1
         with engine.begin() as conn:
             conn.execute(state.update().values(format=state.c.format - 1))
         assert PostgresIndex(engine).indexed_through() == 0  # emptied, not trusted
         with engine.begin() as conn:  # an index written before the format was recorded
             conn.execute(sa.text("ALTER TABLE search_state DROP COLUMN format"))
     with Archive.open(home, database_url=pg_url, clock=clock) as archive:
-        assert archive.search_index.indexed_through() == 0
-        assert archive.search("松鼠").total == 1
+        assert archive.finding.index.indexed_through() == 0
+        assert archive.finding.search("松鼠").total == 1
 
 
 # -- the pure pieces ------------------------------------------------------------------
