@@ -141,6 +141,22 @@ def test_holds_query_words_with_punctuation_and_other_scripts():
     assert query_matches("STRASSE", "die Straße 1")  # casefolded, not just lowered
 
 
+@pytest.mark.parametrize("query, text, expected", [
+    ("会館", "市民会館で会議", True),           # a word inside a run of Han and kana
+    ("松鼠", "土狗和松鼠谁当1", True),
+    ("queen", "這位Queen Elizabeth", True),     # a Latin word touching CJK
+    ("這位", "這位Queen Elizabeth", True),      # CJK touching a Latin word
+    ('"市民 会館"', "市民会館", True),           # as in search: CJK needs no space
+    ('"会館 市民"', "市民会館", False),          # but keeps its order
+    ("서울시", "서울시청에서", True),              # Hangul with a particle attached
+    ("queen", "queens", False),                # Latin words stay whole
+    ("-会館 会議", "市民会館で会議", False),
+])
+def test_holds_query_finds_words_in_chinese_japanese_and_korean_as_search_does(
+        query, text, expected):
+    assert query_matches(query, text) is expected
+
+
 def test_holds_scope_query_reads_the_record_text():
     assert covers(hold(HoldScope(query='"parking budget" -zoning')), record(), T0)
     assert not covers(hold(HoldScope(query="zoning")), record(), T0)

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from civicarchive.errors import InvalidInput
 from civicarchive.model.custody import Hold, HoldScope, RecordFacts
+from civicarchive.model.script import CLASS_BODY, is_cjk
 
 # A quoted phrase (possibly negated) or a run of characters that are neither space nor quote.
 _TOKEN = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')
@@ -103,9 +104,18 @@ def describe(hold: Hold) -> str:
 @lru_cache(maxsize=1024)
 def _pattern(term: str) -> re.Pattern[str]:
     # Whole words only: "park" must not match "parking". Lookarounds rather than \b so a
-    # term that starts or ends with punctuation ("#budget", "c++") still works.
-    body = r"\s+".join(re.escape(word) for word in term.split())
-    return re.compile(rf"(?<!\w){body}(?!\w)")
+    # term that starts or ends with punctuation ("#budget", "c++") still works. As search
+    # does, a Chinese, Japanese or Korean character is a word of its own: "queen" is a
+    # word in "這位queen", and "会館" in "市民会館で" (no lookaround beside a CJK end).
+    words = term.split()
+    body = re.escape(words[0])
+    for left, right in zip(words, words[1:]):  # between CJK characters a space is optional
+        body += (r"\s*" if is_cjk(left[-1]) and is_cjk(right[0]) else r"\s+") + \
+            re.escape(right)
+    latin_letter = f"[^\\W{CLASS_BODY}]"
+    before = "" if is_cjk(term.strip()[0]) else f"(?<!{latin_letter})"
+    after = "" if is_cjk(term.strip()[-1]) else f"(?!{latin_letter})"
+    return re.compile(f"{before}{body}{after}")
 
 
 def _appears(term: str, folded_text: str) -> bool:
