@@ -111,7 +111,7 @@ def test_search_snippet_without_words_is_the_original_text(archive, cjk_corpus):
 
 
 def test_search_cjk_across_versions_and_hold_scope(archive, account):
-    from civicarchive.records.model import HoldScope
+    from civicarchive.model.custody import HoldScope
     archive.ingesting.ingest([observe(account.id, "a", "市民会館で説明会"),
                               observe(account.id, "a", "市民会館で報告会", 10)], source="test")
     assert archive.finding.search("説明会").total == 0
