@@ -160,7 +160,10 @@ def run_import(path: Path) -> dict:
         archive.close()
     return {"seconds": elapsed, "entries": report.entries, "versions": report.ingest.versions,
             "problems": len(report.problems), "first_problems": [str(p) for p in
-                                                                 report.problems[:3]]}
+                                                                 report.problems[:3]],
+            # which process of the import peaks: this one, or its worker and indexer
+            "main_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "helpers_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def run_orjson(path: Path) -> dict:
@@ -229,7 +232,9 @@ def main() -> None:
         results[n] = (rate, ratio, full["peak_rss_mb"])
         print(f"N={n:,}: import {full['seconds']:.1f} s, {rate:,.0f} records/s, "
               f"{full['versions']:,} versions, {full['problems']} problems "
-              f"{full['first_problems']}; peak RSS {full['peak_rss_mb']:.0f} MB", flush=True)
+              f"{full['first_problems']}; peak RSS {full['peak_rss_mb']:.0f} MB (importing "
+              f"process {full['main_rss_mb']:.0f} MB, its worker and indexer "
+              f"{full['helpers_rss_mb']:.0f} MB)", flush=True)
         print(f"N={n:,}: orjson alone parses tweets.js in {base['seconds']:.1f} s "
               f"(peak RSS {base['peak_rss_mb']:.0f} MB); ratio {ratio:.3f}", flush=True)
     rate, ratio, rss = results[sizes[-1]]

@@ -8,8 +8,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from civicarchive import InvalidInput, Kind, Observation
@@ -164,12 +162,3 @@ def test_import_stopped_by_a_broken_file_resumes_without_duplicates(archive, acc
     assert (report["created"], report["unchanged"]) == (3, 8)
     assert archive.reading.stats()["versions"] == 11 and archive.evidence.verify().ok
 
-
-@given(st.sets(st.integers(min_value=1, max_value=2_000_000), max_size=200),
-       st.integers(min_value=1, max_value=2_000_000))
-def test_seen_items_remembers_exactly_the_ids_added(ids, probe):
-    from civicarchive.app.ingesting import SeenItems
-    seen = SeenItems()
-    seen.add(sorted(ids, reverse=True))
-    assert all(i in seen for i in ids)
-    assert (probe in seen) == (probe in ids)

@@ -26,6 +26,7 @@ from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.record import Event, Kind, Observation
 from civicarchive.store import records as record_sql
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
+from civicarchive.store.itemset import ItemSet
 from civicarchive.store.pipeline import WorkerStream, prepare_inline
 
 DEFAULT_BATCH = 2000
@@ -58,27 +59,6 @@ class ImportReport:
                 "absent_marked_deleted": self.absent_marked_deleted,
                 "problems": [{"where": p.where, "what": p.what} for p in self.problems],
                 "evidence": self.evidence}
-
-
-class SeenItems:
-    """The items a source was seen to hold, as a bitmap of item ids: an import of a
-    million records remembers them in 125 KB."""
-
-    def __init__(self) -> None:
-        self._bits = bytearray()
-
-    def add(self, item_ids: Iterable[int]) -> None:
-        """Remember these items as seen."""
-        bits = self._bits
-        for item_id in item_ids:
-            byte = item_id >> 3
-            if byte >= len(bits):
-                bits.extend(bytes(byte - len(bits) + 1 + len(bits) // 2))
-            bits[byte] |= 1 << (item_id & 7)
-
-    def __contains__(self, item_id: int) -> bool:
-        byte = item_id >> 3
-        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (item_id & 7)))
 
 
 class Ingesting:
@@ -141,7 +121,7 @@ class Ingesting:
             stream = WorkerStream(lambda: importer.read(files, context), batch_size,
                                   finish=lambda: (context.problems, context.complete_kinds,
                                                   context.evidence))
-            seen = SeenItems()
+            seen = ItemSet()
             source = f"import:{importer.format}:{path.name}"
             report = self._ingest(stream, source, actor, progress, seen)
             problems, complete, evidence = stream.result
@@ -164,7 +144,7 @@ class Ingesting:
                 "complete_kinds": result.complete_kinds, "evidence": evidence})
         return result
 
-    def mark_absent(self, account_id: int, kinds: set[Kind], seen: SeenItems,
+    def mark_absent(self, account_id: int, kinds: set[Kind], seen: ItemSet,
                     observed_at: datetime, source: str, actor: str) -> IngestReport:
         """Deleted versions, at `observed_at`, for the account's items of `kinds` that are
         not in `seen`: what a complete source (a full export, a full capture pass) no
@@ -188,7 +168,7 @@ class Ingesting:
         return self.ingest(gone(), source=source, actor=actor)
 
     def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
-                progress: Progress | None, seen: SeenItems | None = None) -> IngestReport:
+                progress: Progress | None, seen: ItemSet | None = None) -> IngestReport:
         platforms = {a.id: a.platform for a in self.registry.accounts()}
         total = IngestReport()
         feed = self.finding.feed()
@@ -201,7 +181,7 @@ class Ingesting:
                     report = ingest_batch(tx, prepared, platforms, source, actor)
                 feed.add(report.fresh, report.touched)  # after the commit, never before
                 if seen is not None:
-                    seen.add(report.item_ids)
+                    seen.update(report.item_ids)
                 total.add(report)
                 if progress:
                     progress(total)

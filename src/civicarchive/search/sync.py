@@ -8,7 +8,7 @@ record replaces all of its documents, so replaying after a crash changes nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
@@ -16,6 +16,7 @@ from civicarchive.search.documents import fresh_document, read_documents
 from civicarchive.search.index import IndexBusy, SearchIndex
 from civicarchive.search.indexer import IndexerProcess
 from civicarchive.store import schema as t
+from civicarchive.store.itemset import ItemSet
 
 __all__ = ["IngestFeed", "catch_up", "ledger_size"]
 
@@ -60,6 +61,17 @@ def changed_since(conn: sa.Connection, through: int) -> set[int]:
     return changed
 
 
+def changes_since(conn: sa.Connection, through: int) -> Iterator[tuple[int, int]]:
+    """(record, versions at ledger index `through` or later) for every record changed
+    since; a record purged since comes (also) with 0. Streamed: it can be every record."""
+    v, ts = t.versions.c, t.tombstones.c
+    yield from conn.execute(sa.select(v.item_id, sa.func.count()).where(
+        v.ledger_index >= through).group_by(v.item_id))
+    for (item,) in conn.execute(sa.select(v.item_id).join(t.tombstones, ts.version_id == v.id)
+                                .where(ts.ledger_index >= through).distinct()):
+        yield item, 0
+
+
 class IngestFeed:
     """Keeps the index current during an ingest. Records first seen in it are indexed from
     the observations in memory: in a second process while the ingest goes on once there
@@ -75,13 +87,14 @@ class IngestFeed:
         self.mark = index.indexed_through()
         self.worker = None
         self.pending: list = []          # fresh records not yet sent to a worker
-        self.fresh: set[int] = set()
-        self.touched: set[int] = set()
+        # Bitmaps: an import of a million records touches a million items.
+        self.fresh = ItemSet()
+        self.touched = ItemSet()
         self.live = hasattr(index, "session")
 
     def add(self, fresh: list, touched: set[int]) -> None:
         """A committed batch: `fresh` (version, item, Prepared) records and `touched` items."""
-        self.touched |= touched
+        self.touched.update(touched)
         if not (self.live and fresh):
             return
         # Raw captures stay behind: the index needs only the normalised content.
@@ -112,14 +125,14 @@ class IngestFeed:
         if not (self.live and self.fresh):
             return catch_up(self.store, self.index, wait=wait)
         try:
-            v = t.versions.c
             with self.store.read() as conn:
                 size = ledger_size(conn)
-                changed = changed_since(conn, self.mark)
-                several = {i for (i,) in conn.execute(
-                    sa.select(v.item_id).where(v.ledger_index >= self.mark)
-                    .group_by(v.item_id).having(sa.func.count() > 1))}
-            redo = sorted(changed - (self.fresh - self.touched - several))
+                # Re-read what the observations in memory could not describe alone: a
+                # record with more than one new version, a tombstone, a touched one, or
+                # one another process changed.
+                redo = sorted({item for item, versions in changes_since(conn, self.mark)
+                               if versions != 1 or item not in self.fresh
+                               or item in self.touched})
             if self.worker is not None:
                 indexed = self.worker.finish(redo, size)
                 self.index.index.reload()
