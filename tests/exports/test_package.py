@@ -45,7 +45,11 @@ def test_package_clean_verifies(archive, package):
     folder, ids = package
     data = folder / "data"
     assert sorted(p.name for p in data.iterdir()) == [
-        "CERTIFICATE.md", "proofs", "public-key.pem", "records.jsonl", "records.warc.gz"]
+        "CERTIFICATE.md", "checkpoint.json", "proofs", "public-key.pem", "records.jsonl",
+        "records.warc.gz"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "bag-info.txt", "bagit.txt", "data", "manifest-sha256.txt", "tagmanifest-sha256.txt",
+        "tagmanifest-sha256.txt.sig"]
     assert len((data / "records.jsonl").read_text().splitlines()) == len(ids)
     assert archive.context.public_key_fingerprint in (data / "CERTIFICATE.md").read_text()
     assert (folder / "manifest-sha256.txt").exists()
@@ -81,29 +85,46 @@ def test_package_removed_proof_is_reported(package):
     assert _has(verify_evidence_package(folder), f"version {ids[0]} has no proof")
 
 
+def _resign(folder, forger: Ed25519PrivateKey) -> None:
+    """What a forger holding a key of their own does once the files are as they want."""
+    bag = bagit.Bag(str(folder))
+    bag.info["Signing-Key-SHA256"] = hashlib.sha256(_raw(forger)).hexdigest()
+    bag.save(manifests=True)
+    (folder / "tagmanifest-sha256.txt.sig").write_bytes(
+        forger.sign((folder / "tagmanifest-sha256.txt").read_bytes()))
+
+
+def _raw(private: Ed25519PrivateKey) -> bytes:
+    return private.public_key().public_bytes(serialization.Encoding.Raw,
+                                             serialization.PublicFormat.Raw)
+
+
 def test_package_forged_checkpoint_fails_against_the_trusted_key(archive, package):
     folder, _ = package
     forger = Ed25519PrivateKey.generate()
-    raw = forger.public_key().public_bytes(serialization.Encoding.Raw,
-                                           serialization.PublicFormat.Raw)
-    for path in (folder / "data" / "proofs").glob("*.json"):
+    raw = _raw(forger)
+    signed = [*(folder / "data" / "proofs").glob("*.json"), folder / "data" / "checkpoint.json"]
+    for path in signed:
         doc = json.loads(path.read_text())
         doc["checkpoint"]["signature"] = base64.b64encode(
             forger.sign(doc["checkpoint"]["body"].encode())).decode()
-        doc["public_key"] = base64.b64encode(raw).decode()
+        if "public_key" in doc:
+            doc["public_key"] = base64.b64encode(raw).decode()
         path.write_text(json.dumps(doc))
     (folder / "data" / "public-key.pem").write_bytes(forger.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    _rebag(folder)
+    _resign(folder, forger)
     assert _has(verify_evidence_package(folder), "CERTIFICATE.md names key fingerprint")
     certificate = folder / "data" / "CERTIFICATE.md"
     certificate.write_text(certificate.read_text().replace(
         archive.context.public_key_fingerprint, hashlib.sha256(raw).hexdigest()))
-    _rebag(folder)
+    _resign(folder, forger)
     assert verify_evidence_package(folder) == []  # self-consistent, hence the trusted key
     problems = verify_evidence_package(folder, archive.evidence.public_key_pem())
     assert _has(problems, "public-key.pem is not the trusted key")
     assert _has(problems, "different key than the one you trust")
+    assert _has(problems, "tagmanifest-sha256.txt.sig does not verify")
+    assert _has(problems, "checkpoint.json: the checkpoint's signature does not verify")
 
 
 def test_package_version_missing_from_records_is_reported(package):
