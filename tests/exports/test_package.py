@@ -714,3 +714,14 @@ def test_package_two_trees_of_one_size_are_reported(archive, linked):
     assert _has(problems, "b.json and a.json name two different trees")
     assert _has(problems, "c.json: signed by archive another-archive")
     assert not _has(problems, f"tree size {old_size}")  # a.json links as it should
+
+
+def test_package_needs_the_archive_key_and_leaves_no_folder_without_it(archive, account,
+                                                                       tmp_path):
+    from civicarchive.errors import ArchiveError
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    keys = archive.context.settings.keys_dir
+    (keys / "archive-ed25519.pem").rename(tmp_path / "backup.pem")
+    with pytest.raises(ArchiveError, match="signing key is missing"):
+        write_evidence_package(archive.evidence.source, [1], tmp_path / "unsigned")
+    assert not (tmp_path / "unsigned").exists()

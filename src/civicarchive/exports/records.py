@@ -24,7 +24,8 @@ from civicarchive.exports.versions import (ExportedVersion, ExportSource, Payloa
                                            read_versions)
 from civicarchive.store.canonical import canonical_json, sha256_hex
 
-__all__ = ["LINE_FIELDS", "RecordFacts", "check_records", "write_records"]
+__all__ = ["LINE_FIELDS", "RecordFacts", "check_records", "json_equal", "json_sha256",
+           "write_records"]
 
 # Every member of a version entry but `type`, then where the entry is in the ledger.
 LINE_FIELDS = ("version", "item", "account", "platform", "native_id", "kind",
@@ -122,7 +123,7 @@ def check_records(path: Path, entries: dict[int, dict], certified: Certified | N
             if name not in record:
                 problems.append(f"{where}: {name} is missing; the signed ledger entry has "
                                 f"{entry.get(name)!r}")
-            elif not _same(record[name], entry.get(name)):
+            elif not json_equal(record[name], entry.get(name)):
                 problems.append(f"{where}: {name} differs from the signed ledger entry")
         _check_row(version, entry, certified, problems)
     for version in sorted(entries.keys() - records.keys()):
@@ -138,7 +139,7 @@ def check_records(path: Path, entries: dict[int, dict], certified: Certified | N
     return records
 
 
-def _same(value: object, signed: object) -> bool:
+def json_equal(value: object, signed: object) -> bool:
     """Equal in value and JSON type: Python holds 1 == 1.0 == True, JSON does not."""
     return type(value) is type(signed) and value == signed
 

@@ -42,7 +42,7 @@ from civicarchive.errors import ProofError
 from civicarchive.exports.certificate import (CERTIFICATE, CHECKPOINT, KEY, PROOFS, RECORDS,
                                               WARC, Certified, read_certificate)
 from civicarchive.exports.consistency import ProvenTree, check_checkpoint_link
-from civicarchive.exports.records import RecordFacts, check_records, json_sha256
+from civicarchive.exports.records import RecordFacts, check_records, json_equal, json_sha256
 from civicarchive.exports.signature import check_signature
 from civicarchive.exports.versions import Payload
 from civicarchive.exports.warc import REDACTED_HEADER
@@ -283,7 +283,8 @@ def _check_metadata(where: str, version: int, warc_record: ArcWarcRecord,
         problems.append(f"{where}: the metadata of version {version} is not a JSON object")
         return
     if proven is not None:
-        differ = [name for name in WARC_FACTS if facts.get(name) != proven.entry.get(name)]
+        differ = [name for name in WARC_FACTS
+                  if not json_equal(facts.get(name), proven.entry.get(name))]
         if facts.get("ledger_entry") != proven.entry_text:
             differ.append("ledger_entry")
         if differ:
