@@ -13,6 +13,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import bagit
 import orjson
 import pypdf
 import pytest
@@ -205,3 +206,39 @@ def test_production_package_tampering_is_caught(case, tmp_path):
     data[len(data) // 2] ^= 0x01
     pdf.write_bytes(bytes(data))
     assert any("production.pdf" in problem for problem in verify_package(tmp_path / "out"))
+
+
+def _flip_pdf(folder: Path) -> None:
+    pdf = folder / "data" / "production.pdf"
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    pdf.write_bytes(bytes(data))
+
+
+def _amend_certificate(folder: Path) -> None:
+    path = folder / "data" / "CERTIFICATE.md"
+    text = path.read_text()
+    assert "withheld (see the withholding log" in text
+    path.write_text(text.replace("withheld (see the withholding log", "withheld (see nothing"))
+
+
+def _amend_bag_info(folder: Path) -> None:
+    bag = bagit.Bag(str(folder))
+    bag.info["External-Description"] = "A production of some other request"
+    bag.save()
+
+
+@pytest.mark.parametrize("edit", [_flip_pdf, _amend_certificate, _amend_bag_info],
+                         ids=["production.pdf", "CERTIFICATE.md", "bag-info.txt"])
+def test_production_package_is_signed_and_edits_fail_its_signature(case, tmp_path, edit):
+    archive, request, _ = case
+    folder = tmp_path / "out"
+    archive.productions.produce(request, "clerk", folder=folder)
+    key = archive.evidence.public_key_pem()
+    assert verify_package(folder, key) == []
+    assert (folder / "tagmanifest-sha256.txt.sig").exists()
+    edit(folder)
+    bagit.Bag(str(folder)).save(manifests=True)  # as a forger would: the bag is valid again
+    assert bagit.Bag(str(folder)).is_valid()
+    problems = verify_package(folder, key)
+    assert any("tagmanifest-sha256.txt.sig does not verify" in p for p in problems), problems

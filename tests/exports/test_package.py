@@ -9,6 +9,9 @@ import hashlib
 import io
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import bagit
 import pytest
@@ -45,7 +48,11 @@ def test_package_clean_verifies(archive, package):
     folder, ids = package
     data = folder / "data"
     assert sorted(p.name for p in data.iterdir()) == [
-        "CERTIFICATE.md", "proofs", "public-key.pem", "records.jsonl", "records.warc.gz"]
+        "CERTIFICATE.md", "checkpoint.json", "proofs", "public-key.pem", "records.jsonl",
+        "records.warc.gz"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "bag-info.txt", "bagit.txt", "data", "manifest-sha256.txt", "tagmanifest-sha256.txt",
+        "tagmanifest-sha256.txt.sig"]
     assert len((data / "records.jsonl").read_text().splitlines()) == len(ids)
     assert archive.context.public_key_fingerprint in (data / "CERTIFICATE.md").read_text()
     assert (folder / "manifest-sha256.txt").exists()
@@ -81,29 +88,46 @@ def test_package_removed_proof_is_reported(package):
     assert _has(verify_evidence_package(folder), f"version {ids[0]} has no proof")
 
 
+def _resign(folder, forger: Ed25519PrivateKey) -> None:
+    """What a forger holding a key of their own does once the files are as they want."""
+    bag = bagit.Bag(str(folder))
+    bag.info["Signing-Key-SHA256"] = hashlib.sha256(_raw(forger)).hexdigest()
+    bag.save(manifests=True)
+    (folder / "tagmanifest-sha256.txt.sig").write_bytes(
+        forger.sign((folder / "tagmanifest-sha256.txt").read_bytes()))
+
+
+def _raw(private: Ed25519PrivateKey) -> bytes:
+    return private.public_key().public_bytes(serialization.Encoding.Raw,
+                                             serialization.PublicFormat.Raw)
+
+
 def test_package_forged_checkpoint_fails_against_the_trusted_key(archive, package):
     folder, _ = package
     forger = Ed25519PrivateKey.generate()
-    raw = forger.public_key().public_bytes(serialization.Encoding.Raw,
-                                           serialization.PublicFormat.Raw)
-    for path in (folder / "data" / "proofs").glob("*.json"):
+    raw = _raw(forger)
+    signed = [*(folder / "data" / "proofs").glob("*.json"), folder / "data" / "checkpoint.json"]
+    for path in signed:
         doc = json.loads(path.read_text())
         doc["checkpoint"]["signature"] = base64.b64encode(
             forger.sign(doc["checkpoint"]["body"].encode())).decode()
-        doc["public_key"] = base64.b64encode(raw).decode()
+        if "public_key" in doc:
+            doc["public_key"] = base64.b64encode(raw).decode()
         path.write_text(json.dumps(doc))
     (folder / "data" / "public-key.pem").write_bytes(forger.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    _rebag(folder)
+    _resign(folder, forger)
     assert _has(verify_evidence_package(folder), "CERTIFICATE.md names key fingerprint")
     certificate = folder / "data" / "CERTIFICATE.md"
     certificate.write_text(certificate.read_text().replace(
         archive.context.public_key_fingerprint, hashlib.sha256(raw).hexdigest()))
-    _rebag(folder)
+    _resign(folder, forger)
     assert verify_evidence_package(folder) == []  # self-consistent, hence the trusted key
     problems = verify_evidence_package(folder, archive.evidence.public_key_pem())
     assert _has(problems, "public-key.pem is not the trusted key")
     assert _has(problems, "different key than the one you trust")
+    assert _has(problems, "tagmanifest-sha256.txt.sig does not verify")
+    assert _has(problems, "checkpoint.json: the checkpoint's signature does not verify")
 
 
 def test_package_version_missing_from_records_is_reported(package):
@@ -377,3 +401,327 @@ def test_package_failed_write_leaves_the_folder_empty(archive, account, tmp_path
     with pytest.raises(NotFound):
         write_evidence_package(archive.evidence.source, [1, 99], folder, extra=PRODUCED)
     assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+# -- records.jsonl against the signed ledger entries ---------------------------------
+
+# A forged value of each member a records.jsonl line restates, and values equal in Python
+# but not in JSON. The first line is version 1, "hello" (url, parent_native_id null).
+FORGED = [("item", 99), ("account", 99), ("platform", "facebook"), ("native_id", "forged"),
+          ("kind", "comment"), ("parent_native_id", "p-0"), ("author", "someone else"),
+          ("url", "https://social.example/forged"), ("created_at", "2020-01-01T00:00:00.000000Z"),
+          ("event", "deleted"), ("observed_at", "2020-01-01T00:00:00.000000Z"),
+          ("recorded_at", "2020-01-01T00:00:00.000000Z"), ("source", "jsonl:forged.jsonl"),
+          ("content_sha256", "0" * 64), ("raw_sha256", "0" * 64), ("ledger_index", 0),
+          ("item", 1.0), ("account", True), ("ledger_index", "LEDGER")]
+
+
+def test_record_line_fields_are_the_entry_members():
+    from civicarchive.exports.records import LINE_FIELDS
+    from civicarchive.store.proofcheck import _member_rules
+    assert set(LINE_FIELDS) == set(_member_rules()) - {"type"} | {"ledger_index"}
+    assert {name for name, _ in FORGED} == set(LINE_FIELDS) - {"version"}
+
+
+@pytest.mark.parametrize(("name", "value"), FORGED, ids=[f"{n}={v!r}" for n, v in FORGED])
+def test_package_forged_record_member_is_named(package, name, value):
+    folder, _ = package
+    lines = _lines(folder)
+    if name == "ledger_index" and value == 0:
+        value = lines[0]["ledger_index"] + 1  # another position, whatever the first is
+    if name in ("item", "account") and not isinstance(value, int | bool):
+        value = float(lines[0][name])  # 1.0 for 1: equal in Python, not in JSON
+    assert lines[0][name] != value or type(lines[0][name]) is not type(value)
+    lines[0][name] = value
+    _write_lines(folder, lines)
+    _rebag(folder)
+    problems = verify_evidence_package(folder)
+    assert _has(problems, "records.jsonl line 1:", f"{name} differs from the signed ledger entry")
+
+
+@pytest.mark.parametrize("name", ["native_id", "url", "platform", "ledger_index", "author"])
+def test_package_record_member_left_out_is_named(package, name):
+    folder, _ = package
+    lines = _lines(folder)
+    del lines[1][name]
+    _write_lines(folder, lines)
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), "records.jsonl line 2:", f"{name} is missing")
+
+
+def test_package_record_unknown_member_is_named(package):
+    folder, _ = package
+    lines = _lines(folder)
+    lines[2]["note"] = "approved by the mayor"
+    lines[0]["rendering"] = {"text": "a rendering on an included version"}
+    _write_lines(folder, lines)
+    _rebag(folder)
+    problems = verify_evidence_package(folder)
+    assert _has(problems, "records.jsonl line 3:", "note is not a member of a record line")
+    assert _has(problems, "records.jsonl line 1:", "rendering is not a member")
+
+
+def _extra(lines):  # a line for a version the package does not prove
+    return [*lines, {**lines[0], "version": 99}]
+
+
+LINE_CHANGES = {
+    "extra": (_extra, ["records.jsonl line 4:", "version 99 has no proof that verifies"]),
+    "missing": (lambda lines: lines[1:], ["version 1 has a proof but no line"]),
+    "duplicated": (lambda lines: [*lines, lines[0]],
+                   ["records.jsonl line 4:", "version 1 has a line already (line 1)"]),
+    "reordered": (lambda lines: [lines[1], lines[0], lines[2]],
+                  ["records.jsonl line 2:", "version 1 comes after version 2"]),
+    "not JSON": (lambda lines: [lines[0], "{not json", *lines[1:]],
+                 ["records.jsonl line 2:", "not a JSON record with a version"]),
+    "version 1.0": (lambda lines: [{**lines[0], "version": 1.0}, *lines[1:]],
+                    ["records.jsonl line 1:", "not a JSON record with a version"]),
+}
+
+
+@pytest.mark.parametrize("change", LINE_CHANGES)
+def test_package_records_lines_changed_are_reported(package, change):
+    folder, _ = package
+    transform, words = LINE_CHANGES[change]
+    lines = _lines(folder)
+    assert [line["version"] for line in lines] == [1, 2, 3]  # ascending version id
+    (folder / "data" / "records.jsonl").write_text("".join(
+        (line if isinstance(line, str) else json.dumps(line)) + "\n"
+        for line in transform(lines)))
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), *words)
+
+
+def test_package_records_follow_version_order_whatever_order_is_given(archive, package,
+                                                                      tmp_path):
+    _, ids = package
+    folder = write_evidence_package(archive.evidence.source, list(reversed(ids)),
+                                    tmp_path / "reversed")
+    assert [line["version"] for line in _lines(folder)] == sorted(ids)
+    assert verify_evidence_package(folder) == []
+
+
+def test_package_warc_metadata_differing_from_the_entry_is_reported(package):
+    folder, _ = package
+    path = folder / "data" / "records.warc.gz"
+    warc = gzip.decompress(path.read_bytes())
+    forged = warc.replace(b'"source": "t"', b'"source": "x"')
+    assert forged != warc
+    path.write_bytes(forged)
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), "metadata of version",
+                "differs from its signed ledger entry in source")
+
+
+# -- the signature -------------------------------------------------------------------
+
+def _edit_certificate(folder) -> None:
+    path = folder / "data" / "CERTIFICATE.md"
+    path.write_text(path.read_text().replace("Certificate of authenticity",
+                                             "Certificate of authenticity (amended)"))
+    _rebag(folder)
+
+
+def _edit_bag_info(folder) -> None:
+    bag = bagit.Bag(str(folder))
+    bag.info["Source-Organization"] = "Some Other Agency"
+    bag.save(manifests=True)
+
+
+def _edit_key_statement(folder) -> None:
+    bag = bagit.Bag(str(folder))
+    bag.info["Signing-Key-SHA256"] = "0" * 64
+    bag.save()
+
+
+EDITS = {"certificate": _edit_certificate, "bag-info": _edit_bag_info,
+         "bag-info key": _edit_key_statement}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_package_signed_file_edited_fails_the_signature(archive, package, edit):
+    folder, _ = package
+    EDITS[edit](folder)
+    assert bagit.Bag(str(folder)).is_valid()  # the manifests were recomputed
+    for key in (None, archive.evidence.public_key_pem()):
+        assert _has(verify_evidence_package(folder, key), "tagmanifest-sha256.txt.sig does "
+                    "not verify over tagmanifest-sha256.txt")
+
+
+def test_package_without_its_signature_or_with_an_unsigned_file_is_reported(package):
+    folder, _ = package
+    (folder / "notes.txt").write_text("added later")
+    assert _has(verify_evidence_package(folder), "notes.txt is not part of a signed package")
+    (folder / "tagmanifest-sha256.txt.sig").unlink()
+    assert _has(verify_evidence_package(folder), "the package is not signed")
+
+
+def test_package_signed_by_another_key_fails_against_the_trusted_key(archive, package):
+    folder, _ = package
+    forger = Ed25519PrivateKey.generate()
+    (folder / "tagmanifest-sha256.txt.sig").write_bytes(
+        forger.sign((folder / "tagmanifest-sha256.txt").read_bytes()))
+    problems = verify_evidence_package(folder, archive.evidence.public_key_pem())
+    assert _has(problems, "tagmanifest-sha256.txt.sig does not verify")
+
+
+def test_package_report_says_which_key_it_checked_against(archive, package):
+    folder, _ = package
+    own = check_evidence_package(folder)
+    trusted = check_evidence_package(folder, archive.evidence.public_key_pem())
+    fingerprint = archive.context.public_key_fingerprint
+    assert own.ok and own.signed and not own.trusted_key and own.key_fingerprint == fingerprint
+    assert "signed by its own key" in own.summary()
+    assert trusted.ok and trusted.trusted_key
+    assert f"signed by the trusted key {fingerprint}" in trusted.summary()
+
+
+def test_package_valid_passes_the_ecosystem_tools(archive, package):
+    folder, _ = package
+    bagit.Bag(str(folder)).validate()
+    tools = Path(sys.executable).parent
+    for command in ([tools / "bagit.py", "--validate", folder],
+                    [tools / "warcio", "check", folder / "data" / "records.warc.gz"]):
+        done = subprocess.run([str(part) for part in command], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    bag_info = (folder / "bag-info.txt").read_text()
+    assert f"Signing-Key-SHA256: {archive.context.public_key_fingerprint}" in bag_info
+    assert "Signature-Algorithm: Ed25519" in bag_info
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_package_signature_verifies_with_openssl(archive, package, tmp_path):
+    folder, _ = package
+    key = tmp_path / "agency.pem"
+    key.write_bytes(archive.evidence.public_key_pem())
+
+    def openssl_verify() -> subprocess.CompletedProcess:
+        return subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(key),
+                               "-rawin", "-in", "tagmanifest-sha256.txt", "-sigfile",
+                               "tagmanifest-sha256.txt.sig"], cwd=folder, capture_output=True,
+                              text=True)
+    done = openssl_verify()
+    assert done.returncode == 0 and "Verified Successfully" in done.stdout, done.stderr
+    _edit_bag_info(folder)
+    assert openssl_verify().returncode != 0
+
+
+def test_package_holds_no_secret(archive, package):
+    folder, _ = package
+    private = serialization.load_pem_private_key(
+        (archive.context.settings.keys_dir / "archive-ed25519.pem").read_bytes(), None)
+    seed = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                 serialization.NoEncryption())
+    secrets = [seed, base64.b64encode(seed), seed.hex().encode(),
+               b"PRIVATE KEY"]
+    for path in (p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        views = [data, gzip.decompress(data)] if path.suffix == ".gz" else [data]
+        assert not any(secret in view for secret in secrets for view in views), path
+
+
+# -- the newest checkpoint and the consistency proofs --------------------------------
+
+class _OlderProofs:
+    """The archive as the writers read it, but with proofs made earlier for some versions
+    (as a production reusing older proofs would have)."""
+
+    def __init__(self, source, older: dict[int, dict]) -> None:
+        self._source, self._older = source, older
+
+    def __getattr__(self, name):
+        return getattr(self._source, name)
+
+    def proofs(self, version_ids):
+        for proof in self._source.proofs(version_ids):
+            yield self._older.get(proof["version_id"], proof)
+
+
+@pytest.fixture
+def linked(archive, account, tmp_path):
+    """A package whose first version's proof is signed over an older, smaller tree."""
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    older = archive.evidence.proof(1)
+    archive.ingesting.ingest([observe(account.id, "2", "second post", 1),
+                              observe(account.id, "3", "third post", 2)], source="t")
+    source = _OlderProofs(archive.evidence.source, {1: older})
+    folder = write_evidence_package(source, [1, 2, 3], tmp_path / "linked")
+    return folder, older["tree_size"]
+
+
+def _checkpoint_doc(folder) -> dict:
+    return json.loads((folder / "data" / "checkpoint.json").read_text())
+
+
+def test_package_proofs_of_several_tree_sizes_are_linked(archive, linked):
+    folder, old_size = linked
+    doc = _checkpoint_doc(folder)
+    newest = int(doc["checkpoint"]["body"].split("\n")[2].removeprefix("size "))
+    sizes = [entry["tree_size"] for entry in doc["consistency"]]
+    assert old_size < newest and old_size in sizes and len(sizes) == 2
+    assert next(e["path"] for e in doc["consistency"] if e["tree_size"] == old_size)
+    report = check_evidence_package(folder, archive.evidence.public_key_pem())
+    assert report.problems == [] and report.checkpoint_size == newest
+    certificate = (folder / "data" / "CERTIFICATE.md").read_text()
+    assert f"(tree size {newest}, root `" in certificate
+
+
+def _flip_path(doc: dict, old_size: int) -> None:
+    entry = next(e for e in doc["consistency"] if e["tree_size"] == old_size)
+    entry["path"][0] = ("0" if entry["path"][0][0] != "0" else "1") + entry["path"][0][1:]
+
+
+CHECKPOINT_CHANGES = {
+    "path flipped": (_flip_path, "the consistency proof from tree size {old} "),
+    "entry dropped": (lambda doc, old: doc.update(consistency=[
+        e for e in doc["consistency"] if e["tree_size"] != old]),
+        "has no consistency proof from tree size {old}"),
+    "entry added": (lambda doc, old: doc["consistency"].append({"tree_size": 1, "path": []}),
+                    "a consistency proof from tree size 1, which no verified proof"),
+    "signature forged": (lambda doc, old: doc["checkpoint"].update(signature=base64.b64encode(
+        Ed25519PrivateKey.generate().sign(doc["checkpoint"]["body"].encode())).decode()),
+        "the checkpoint's signature does not verify"),
+    "member added": (lambda doc, old: doc.update(timestamp="later"),
+                     "must be an object of exactly format, checkpoint and consistency"),
+}
+
+
+@pytest.mark.parametrize("change", CHECKPOINT_CHANGES)
+def test_package_checkpoint_file_changed_is_reported(linked, change):
+    folder, old_size = linked
+    transform, words = CHECKPOINT_CHANGES[change]
+    doc = _checkpoint_doc(folder)
+    transform(doc, old_size)
+    (folder / "data" / "checkpoint.json").write_text(json.dumps(doc))
+    _rebag(folder)
+    assert _has(verify_evidence_package(folder), "data/checkpoint.json",
+                words.format(old=old_size))
+
+
+def test_package_two_trees_of_one_size_are_reported(archive, linked):
+    from civicarchive.exports.consistency import ProvenTree, check_checkpoint_link
+    from civicarchive.store.checkpoint import load_public_key
+    folder, old_size = linked
+    origin = archive.context.archive_id
+    proof = json.loads((folder / "data" / "proofs" / "version-1.json").read_text())
+    root = proof["checkpoint"]["body"].split("\n")[3].removeprefix("root ")
+    trees = [ProvenTree("a.json", origin, old_size, root),
+             ProvenTree("b.json", origin, old_size, "ab" * 32),
+             ProvenTree("c.json", "another-archive", old_size, root)]
+    problems: list[str] = []
+    check_checkpoint_link(folder / "data" / "checkpoint.json", "checkpoint.json",
+                          load_public_key(archive.evidence.public_key_pem()), trees, problems)
+    assert _has(problems, "b.json and a.json name two different trees")
+    assert _has(problems, "c.json: signed by archive another-archive")
+    assert not _has(problems, f"tree size {old_size}")  # a.json links as it should
+
+
+def test_package_needs_the_archive_key_and_leaves_no_folder_without_it(archive, account,
+                                                                       tmp_path):
+    from civicarchive.errors import ArchiveError
+    archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
+    keys = archive.context.settings.keys_dir
+    (keys / "archive-ed25519.pem").rename(tmp_path / "backup.pem")
+    with pytest.raises(ArchiveError, match="signing key is missing"):
+        write_evidence_package(archive.evidence.source, [1], tmp_path / "unsigned")
+    assert not (tmp_path / "unsigned").exists()

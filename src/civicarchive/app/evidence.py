@@ -16,6 +16,7 @@ from civicarchive.errors import InvalidInput
 from civicarchive.store import records as record_sql
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
+from civicarchive.store.consistency import newest_checkpoint_link
 from civicarchive.store.proof import build_proof, build_proofs
 
 if TYPE_CHECKING:
@@ -108,3 +109,11 @@ class ArchiveSource:
     def public_key_pem(self) -> bytes:
         """The archive's public key as PEM."""
         return self.context.public_key_pem()
+
+    def checkpoint_link(self, tree_sizes: Collection[int]) -> dict:
+        """The newest signed checkpoint and the consistency paths to it from each size."""
+        return newest_checkpoint_link(self.context.store, tree_sizes)
+
+    def sign(self, data: bytes) -> bytes:
+        """An Ed25519 signature by the archive's key: writing a package needs the key."""
+        return self.context.sign(data)

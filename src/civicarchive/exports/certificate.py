@@ -18,16 +18,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from civicarchive.clock import format_time
+from civicarchive.exports.signature import SIGNATURE
 from civicarchive.exports.versions import ExportSource, Payload
+from civicarchive.store.checkpoint import CheckpointBody
 
-__all__ = ["CERTIFICATE", "KEY", "RECORDS", "WARC", "CertifiedFile", "CertifiedVersion",
-           "Certified", "read_certificate", "render_certificate"]
+__all__ = ["CERTIFICATE", "CHECKPOINT", "KEY", "RECORDS", "WARC", "CertifiedFile",
+           "CertifiedVersion", "Certified", "read_certificate", "render_certificate"]
 
 RECORDS = "records.jsonl"
 WARC = "records.warc.gz"
 KEY = "public-key.pem"
 CERTIFICATE = "CERTIFICATE.md"
 PROOFS = "proofs"
+CHECKPOINT = "checkpoint.json"
 
 _VERSION_ROW = re.compile(r"^\| (\d+) \| (\d+) \| ([a-z]+) \| ([^ |]+) \| (\d+) \| "
                           r"(included|redacted|purged)"
@@ -69,8 +72,10 @@ class Certified:
 
 def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion],
                        sources: Iterable[str] = (), files: Sequence[CertifiedFile] = (),
-                       description: str | None = None) -> str:
-    """Markdown text describing the package's versions and how to verify them."""
+                       description: str | None = None,
+                       checkpoint: CheckpointBody | None = None) -> str:
+    """Markdown text describing the package's versions and how to verify them;
+    `checkpoint` is the newest signed checkpoint the package carries."""
     agencies = ", ".join(source.agency_names())
     observed = sorted(v.observed_at for v in versions)
     withheld = {payload: [v for v in versions if v.payload is payload]
@@ -85,20 +90,26 @@ def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion
         "## What was produced",
         "",
         f"{len(versions)} archived version(s) of social media records, observed between "
-        f"{observed[0]} and {observed[-1]}:",
+        f"{observed[0]} and {observed[-1]}, in ascending version id (the ledger's order), "
+        f"the order of the lines of `data/{RECORDS}`:",
         "",
         "| version | item | event | observed at | ledger index | payload |",
         "|---|---|---|---|---|---|",
         *(_version_row(v) for v in versions),
         "",
-        f"- `data/{RECORDS}`: one line per version: ids, event, times, normalised "
-        "content, `content_sha256`, `raw_sha256`, ledger index and `payload` (`content` is "
-        "null where the payload is redacted or purged).",
+        f"- `data/{RECORDS}`: one line per version, in the order of the table above: "
+        "every member of its ledger entry (ids, platform, native id, kind, parent, author, "
+        "URL, times, event, source, `content_sha256`, `raw_sha256`), its ledger index, its "
+        "normalised `content` and its `payload` (`content` is null where the payload is "
+        "redacted or purged).",
         f"- `data/{WARC}`: the raw bytes exactly as captured, one WARC `resource` "
         "record per version, with a `metadata` record of its content and ledger entry.",
         f"- `data/{PROOFS}/version-<id>.json`: an inclusion proof for each version "
         "(format `civicarchive-inclusion-proof/1`).",
         f"- `data/{KEY}`: the archive's Ed25519 public key.",
+        f"- `data/{CHECKPOINT}`: the archive's newest signed checkpoint when the package "
+        "was written, and an RFC 9162 consistency proof from the tree each inclusion proof "
+        "is signed over to that checkpoint's tree" + _checkpoint(checkpoint) + ".",
         "",
         *_withheld(withheld[Payload.REDACTED], withheld[Payload.PURGED]),
         *_files(files),
@@ -118,7 +129,19 @@ def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion
         "bytes, its event and its times. After every write the archive signs a checkpoint "
         "(tree size and root hash) with its Ed25519 key. An inclusion proof shows that an "
         "entry is in the tree a signed checkpoint covers; altering any record, hash or "
-        "checkpoint makes the proof fail.",
+        "checkpoint makes the proof fail. A consistency proof shows that an older tree is "
+        "a prefix of a newer one: the ledger only grew between the two checkpoints.",
+        "",
+        "## How this package is signed",
+        "",
+        "The archive's key also signs the package itself: `tagmanifest-sha256.txt` lists "
+        "the SHA-256 of `bagit.txt`, `bag-info.txt` and `manifest-sha256.txt`, which lists "
+        "the SHA-256 of every file under `data/`, this certificate included. "
+        f"`{SIGNATURE}` is the Ed25519 signature (64 raw bytes) of the exact bytes of "
+        "`tagmanifest-sha256.txt`, so a change to any file of the package, this "
+        "certificate and `bag-info.txt` included, shows even when the manifests are "
+        "recomputed. The signature proves who wrote the package, not that the records are "
+        "true: that is what the proofs and the attestation below are for.",
         "",
         "## How to verify this package",
         "",
@@ -127,8 +150,11 @@ def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion
         "",
         f"   `{source.public_key_fingerprint}`",
         "",
-        "2. Check every file against the bag manifests: `bagit.py --validate PACKAGE`.",
-        "3. Check every proof, content hash, record and signature in one step: "
+        "2. Check every file against the bag manifests: `bagit.py --validate PACKAGE`, and "
+        "the package's signature: `openssl pkeyutl -verify -pubin -inkey agency.pem -rawin "
+        f"-in tagmanifest-sha256.txt -sigfile {SIGNATURE}`.",
+        "3. Check the signature, every proof, the consistency proofs, every record's "
+        "members against its signed ledger entry, and every content hash in one step: "
         "`civicarchive verify-package PACKAGE --public-key agency.pem`, or each proof "
         "without civicarchive: `python verify_proof.py "
         "data/proofs/version-<id>.json agency.pem` (docs/examples/verify_proof.py, "
@@ -188,6 +214,12 @@ def _version_row(v: CertifiedVersion) -> str:
         payload += f" (rendering sha256 `{v.rendering_sha256}`)"
     return f"| {v.version} | {v.item} | {v.event} | {v.observed_at} | {v.ledger_index} | " \
            f"{payload} |"
+
+
+def _checkpoint(body: CheckpointBody | None) -> str:
+    if body is None:
+        return ""
+    return f" (tree size {body.size}, root `{body.root.hex()}`, signed at {body.time})"
 
 
 def _quoted(description: str | None) -> list[str]:

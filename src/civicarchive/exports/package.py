@@ -1,6 +1,8 @@
-"""Evidence packages: a BagIt bag of versions, their raw captures (WARC), inclusion
-proofs, the archive's public key, a certificate of authenticity and, for a production,
-the files produced with the records (PDF, CSV, a withholding log).
+"""Evidence packages: a BagIt bag of versions (records.jsonl, in ascending version id),
+their raw captures (WARC), inclusion proofs, the newest signed checkpoint with the
+consistency proofs that link every proof to it, the archive's public key, a certificate
+of authenticity and, for a production, the files produced with the records (PDF, CSV, a
+withholding log); the whole signed by the archive's key (exports/signature.py).
 
 A redacted version's raw bytes and content are written nowhere in the package (records,
 WARC and proof alike): its redacted rendering stands in, and the certificate lists it.
@@ -19,19 +21,22 @@ import bagit
 import orjson
 
 from civicarchive.errors import InvalidInput
-from civicarchive.exports.certificate import (CERTIFICATE, KEY, PROOFS, RECORDS, WARC,
-                                              CertifiedFile, CertifiedVersion,
-                                              render_certificate)
+from civicarchive.exports.certificate import (CERTIFICATE, CHECKPOINT, KEY, PROOFS, RECORDS,
+                                              WARC, CertifiedFile, render_certificate)
+from civicarchive.exports.consistency import write_checkpoint_link
+from civicarchive.exports.records import write_records
+from civicarchive.exports.signature import bag_info_fields, sign_bag
 from civicarchive.exports.verification import (PackageReport, check_evidence_package,
                                                verify_evidence_package)
-from civicarchive.exports.versions import (ExportSource, Payload, Rendering, read_versions,
-                                           renderings)
+from civicarchive.exports.versions import ExportSource, Payload, Rendering, renderings
 from civicarchive.exports.warc import write_warc
+from civicarchive.store.checkpoint import CheckpointBody
 
 __all__ = ["PackageReport", "check_evidence_package", "verify_evidence_package",
            "write_evidence_package"]
 
-RESERVED = frozenset(name.lower() for name in (RECORDS, WARC, KEY, CERTIFICATE, PROOFS))
+RESERVED = frozenset(name.lower() for name in (RECORDS, WARC, KEY, CERTIFICATE, PROOFS,
+                                                CHECKPOINT))
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\`|]|^[A-Za-z]:")
 
 
@@ -39,7 +44,8 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
                            folder: Path | str, *, redacted: Mapping[int, bytes] | None = None,
                            extra: Mapping[str, bytes] | None = None,
                            description: str | None = None) -> Path:
-    """Write a BagIt bag (sha256 manifests) of the versions into `folder` (new or empty).
+    """Write a signed BagIt bag (sha256 manifests) of the versions into `folder` (new or
+    empty), in ascending version id whatever the order given. Needs the archive's key.
 
     `redacted` maps version ids to their redacted renderings (JSON bytes free of the
     redacted words), which stand in for those versions' raw bytes and content. `extra`
@@ -48,7 +54,7 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
     of request R-2026-0007"). On any error the folder is left as it was found.
     """
     folder = Path(folder)
-    ids = list(dict.fromkeys(version_ids))
+    ids = sorted(set(version_ids))  # ledger order: the order verification holds them to
     if not ids:
         raise InvalidInput("an evidence package needs at least one version: name them "
                            "by version or by item", parameter="versions")
@@ -69,14 +75,18 @@ def _write(source: ExportSource, ids: list[int], folder: Path,
            stand_ins: dict[int, Rendering], redacted: Mapping[int, bytes] | None,
            produced: dict[str, bytes], description: str | None) -> None:
     (folder / PROOFS).mkdir(parents=True, exist_ok=True)
-    listed, sources = _write_records(source, ids, stand_ins, folder / RECORDS)
+    listed, sources = write_records(source, ids, stand_ins, folder / RECORDS)
     with open(folder / WARC, "wb") as out:
         write_warc(source, ids, out, redacted=redacted)
+    sizes = set()
     for version, proof in zip(listed, source.proofs([v.version for v in listed])):
         if version.payload is not Payload.INCLUDED:
             proof["content"] = None  # a redacted version's content is what is withheld
+        sizes.add(proof["tree_size"])
         (folder / PROOFS / f"version-{version.version}.json").write_bytes(
             orjson.dumps(proof, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    link = source.checkpoint_link(sizes)  # read after the proofs: never older than theirs
+    write_checkpoint_link(folder / CHECKPOINT, link)
     (folder / KEY).write_bytes(source.public_key_pem())
     files = []
     for name, data in produced.items():
@@ -84,43 +94,18 @@ def _write(source: ExportSource, ids: list[int], folder: Path,
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         files.append(CertifiedFile(name, len(data), hashlib.sha256(data).hexdigest()))
-    (folder / CERTIFICATE).write_text(render_certificate(source, listed, sources, files,
-                                                         description), encoding="utf-8")
+    (folder / CERTIFICATE).write_text(render_certificate(
+        source, listed, sources, files, description,
+        CheckpointBody.parse(link["checkpoint"]["body"])), encoding="utf-8")
     agency = ", ".join(source.agency_names())
     bagit.make_bag(str(folder), {
         "Source-Organization": agency,
         "External-Description": f"Evidence package of {len(ids)} archived version(s) "
                                 f"from civicarchive archive {source.archive_id}",
         "External-Identifier": f"urn:civicarchive:{source.archive_id}",
+        **bag_info_fields(source.public_key_fingerprint),
     }, checksums=["sha256"])
-
-
-def _write_records(source: ExportSource, ids: list[int], stand_ins: dict[int, Rendering],
-                   path: Path) -> tuple[list[CertifiedVersion], set[str]]:
-    """records.jsonl, one line per version; returns what the certificate lists."""
-    listed, sources = [], set()
-    with open(path, "wb") as out:
-        for version in read_versions(source, ids, stand_ins):
-            record = {"version": version.id, "item": version.item_id,
-                      "account": version.account_id, "native_id": version.native_id,
-                      "kind": version.kind, "url": version.url, "event": version.event,
-                      "observed_at": version.observed_at, "recorded_at": version.recorded_at,
-                      "source": version.source, "ledger_index": version.ledger_index,
-                      "content": None, "content_sha256": version.content_sha256,
-                      "raw_sha256": version.raw_sha256, "payload": version.payload.value}
-            rendering_sha256 = None
-            if version.payload is Payload.INCLUDED:
-                record["content"] = orjson.loads(version.content)
-            elif version.payload is Payload.REDACTED:
-                rendering_sha256 = version.rendering.sha256
-                record["rendering"] = orjson.loads(version.rendering.data)
-                record["rendering_sha256"] = rendering_sha256
-            out.write(orjson.dumps(record, option=orjson.OPT_SORT_KEYS) + b"\n")
-            listed.append(CertifiedVersion(version.id, version.item_id, version.event,
-                                           version.observed_at, version.ledger_index,
-                                           version.payload, rendering_sha256))
-            sources.add(version.source)
-    return listed, sources
+    sign_bag(folder, source.sign)
 
 
 def _produced_files(extra: Mapping[str, bytes] | None) -> dict[str, bytes]:

@@ -1,10 +1,13 @@
 """Offline verification of an evidence package: every problem collected into a report.
 
 It needs only the folder (and, ideally, the agency's published key). It checks the bag
-manifests; every inclusion proof against the key; every record against its signed
-ledger entry and, where the payload is included, the content and raw bytes against
-their hashes; and the records, the WARC and the produced files against the tables of
-the certificate.
+manifests; the package's signature over its tag manifest, which covers every file
+(exports/signature.py); every inclusion proof against the key; the consistency proofs
+that link each proof's checkpoint to the newest one (exports/consistency.py); every
+member of every records.jsonl line against its signed ledger entry, and the lines' order
+(exports/records.py); where the payload is included, the content and raw bytes against
+their hashes; and the records, the WARC and the produced files against the tables of the
+certificate.
 
 A redacted version has no payload to hash: its proof still holds, and its rendering is
 checked against the SHA-256 the certificate lists for it; the report counts it. Every
@@ -12,14 +15,12 @@ version whose payload is absent (redacted or purged) must be listed so in the ce
 a WARC record of captured bytes for such a version is reported, and so is a rendering,
 a content or a file that differs from what the certificate states.
 
-What this cannot show offline: the archive's key signs the ledger, not the package. The
-certificate, which the custodian signs, is what attests which versions are redacted and
-what their renderings are. A forger who rewrites the records, the WARC, the certificate
-and the bag manifests consistently can still pass off a version as redacted with a
-rendering of their own making (though never alter a hash the ledger signed): compare the
-certificate with the copy the custodian signed. Nor can a rendering be shown to be a
-faithful redaction of the original, whose bytes the package deliberately lacks; only
-the archive, which holds them, can match them to the hashes in the proof.
+What this cannot show offline: the signature shows that the holder of the archive's key
+wrote the package, certificate and renderings included, and the proofs that the ledger
+holds each entry; neither shows that a rendering is a faithful redaction of the original,
+whose bytes the package deliberately lacks. Only the archive, which holds them, can match
+them to the hashes in the proof. Without the agency's published key, every check runs
+against the package's own key, which shows only that the package is self-consistent.
 """
 
 from __future__ import annotations
@@ -32,25 +33,28 @@ from typing import BinaryIO
 
 import bagit
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from civicarchive.errors import ProofError
-from civicarchive.exports.certificate import (CERTIFICATE, KEY, PROOFS, RECORDS, WARC,
-                                              Certified, read_certificate)
+from civicarchive.exports.certificate import (CERTIFICATE, CHECKPOINT, KEY, PROOFS, RECORDS,
+                                              WARC, Certified, read_certificate)
+from civicarchive.exports.consistency import ProvenTree, check_checkpoint_link
+from civicarchive.exports.records import RecordFacts, check_records, json_equal, json_sha256
+from civicarchive.exports.signature import check_signature
 from civicarchive.exports.versions import Payload
 from civicarchive.exports.warc import REDACTED_HEADER
-from civicarchive.store.canonical import canonical_json, sha256_hex
-from civicarchive.store.checkpoint import fingerprint, load_public_key, public_raw
+from civicarchive.store.checkpoint import CheckpointBody, fingerprint, load_public_key, public_raw
 from civicarchive.store.proof import parse_proof, verify_proof
 
 __all__ = ["PackageReport", "check_evidence_package", "verify_evidence_package"]
 
 PROOF_NAME = re.compile(r"^version-(\d+)\.json$")
-# Entry members a records.jsonl line restates; each must agree with the signed entry.
-ENTRY_FIELDS = ("version", "item", "event", "observed_at", "recorded_at", "content_sha256",
-                "raw_sha256", "ledger_index")
+# What a WARC metadata record restates of its version's ledger entry.
+WARC_FACTS = ("version", "item", "event", "observed_at", "recorded_at", "source",
+              "ledger_index", "content_sha256", "raw_sha256")
 
 
 @dataclass
@@ -63,13 +67,17 @@ class PackageReport:
     redacted: int = 0  # proven, but their payload is withheld: no hash to recompute
     purged: int = 0
     files: int = 0  # produced files listed in the certificate
+    signed: bool = False  # the signature over the tag manifest holds
+    key_fingerprint: str | None = None  # of the key everything was checked against
+    trusted_key: bool = False  # that key was the one the caller trusts, not the package's
+    checkpoint_size: int | None = None  # of the newest checkpoint the proofs link to
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def summary(self) -> str:
-        """One line for people: what was checked, and what could not be."""
+        """One line for people: what was checked, against which key, and what could not."""
         text = (f"{self.proven} version(s) proven in the signed ledger: {self.included} with "
                 f"their content and raw bytes checked against the ledger's hashes")
         if self.redacted:
@@ -79,15 +87,22 @@ class PackageReport:
             text += f", {self.purged} purged (payload gone by disposition)"
         if self.files:
             text += f"; {self.files} produced file(s) checked against the certificate"
+        if self.checkpoint_size is not None:
+            text += f"; linked to the checkpoint of tree size {self.checkpoint_size}"
+        if self.signed and self.trusted_key:
+            text += f"; the package is signed by the trusted key {self.key_fingerprint}"
+        elif self.signed:
+            text += (f"; the package is signed by its own key {self.key_fingerprint}, which "
+                     "only shows it is self-consistent: pass the agency's published key to "
+                     "pin the signer")
         return text
 
 
 @dataclass(frozen=True, slots=True)
-class _Record:
-    payload: Payload | None
-    content_sha256: str | None
-    raw_sha256: str | None
-    rendering_sha256: str | None
+class _Proven:
+    entry: dict  # the signed entry's members, with its ledger_index
+    entry_text: str  # the entry exactly as hashed into the leaf
+    tree: ProvenTree
 
 
 def verify_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = None
@@ -103,19 +118,24 @@ def verify_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = 
 
 def check_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = None
                            ) -> PackageReport:
-    """The problems of a package and the counts of versions checked, redacted, purged."""
+    """The problems of a package, the counts of versions checked, redacted and purged,
+    and which key the signature and proofs were checked against."""
     folder = Path(folder)
     report = PackageReport()
     problems = report.problems
     try:
-        bagit.Bag(str(folder)).validate()
-    except bagit.BagValidationError as error:
-        details = [str(d) for d in error.details] or [str(error.message)]
-        problems += [f"bag: {detail}" for detail in details]
+        bag = bagit.Bag(str(folder))
     except bagit.BagError as error:
         problems.append(f"{folder} is not a BagIt bag ({error}): give the package's top "
                         "folder")
         return report
+    try:
+        bag.validate()
+    except bagit.BagValidationError as error:
+        details = [str(d) for d in error.details] or [str(error.message)]
+        problems += [f"bag: {detail}" for detail in details]
+    except bagit.BagError as error:
+        problems.append(f"bag: {error}")
     data = folder / "data"
     key_pem = _read_key(data / KEY, problems)
     if trusted_key_pem is not None:
@@ -129,11 +149,23 @@ def check_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = N
             problems.append(f"data/{KEY} is not the trusted key you gave: the package was "
                             "signed by someone else or its key was replaced")
         key_pem = trusted_key_pem
+        report.trusted_key = True
+    key = load_public_key(key_pem) if key_pem is not None else None
+    report.key_fingerprint = fingerprint(_raw(key_pem)) if key_pem is not None else None
+    report.signed = check_signature(folder, key, report.key_fingerprint, bag.info, problems)
     certified = _read_certified(data / CERTIFICATE, key_pem, problems)
-    entries = _check_proofs(data / PROOFS, key_pem, problems)
-    report.proven = len(entries)
-    records = _check_records(data / RECORDS, entries, certified, report)
-    _check_warc(data / WARC, records, problems)
+    proven = _check_proofs(data / PROOFS, key, problems)
+    report.proven = len(proven)
+    newest = check_checkpoint_link(data / CHECKPOINT, f"data/{CHECKPOINT}", key,
+                                   [p.tree for p in proven.values()], problems)
+    report.checkpoint_size = newest.size if newest is not None else None
+    entries = {version: p.entry for version, p in proven.items()}
+    records = check_records(data / RECORDS, entries, certified, problems)
+    for facts in records.values():
+        report.included += facts.payload is Payload.INCLUDED
+        report.redacted += facts.payload is Payload.REDACTED
+        report.purged += facts.payload is Payload.PURGED
+    _check_warc(data / WARC, records, proven, problems)
     _check_files(data, certified, report)
     return report
 
@@ -167,17 +199,18 @@ def _read_certified(path: Path, key_pem: bytes | None, problems: list[str]
     return certified
 
 
-def _check_proofs(folder: Path, key_pem: bytes | None, problems: list[str]) -> dict:
-    """Verified entries by version id, from every proof that holds."""
-    entries: dict[int, dict] = {}
+def _check_proofs(folder: Path, key: Ed25519PublicKey | None, problems: list[str]
+                  ) -> dict[int, _Proven]:
+    """What every proof that holds proves, by version id."""
+    proven: dict[int, _Proven] = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         where = f"data/{PROOFS}/{path.name}"
         match = PROOF_NAME.match(path.name)
         try:
             doc = parse_proof(path.read_bytes(), where)
-            if key_pem is None:
+            if key is None:
                 raise ProofError("there is no key to check it against")
-            result = verify_proof(doc, load_public_key(key_pem))
+            result = verify_proof(doc, key)
         except ProofError as error:
             problems.append(f"{where}: {error}")
             continue
@@ -185,97 +218,15 @@ def _check_proofs(folder: Path, key_pem: bytes | None, problems: list[str]) -> d
             problems.append(f"{where}: proves version {result.version_id}, not the version "
                             "its name says")
             continue
-        entries[result.version_id] = {**result.entry, "ledger_index": result.leaf_index}
-    return entries
+        origin = CheckpointBody.parse(doc["checkpoint"]["body"]).origin
+        proven[result.version_id] = _Proven(
+            {**result.entry, "ledger_index": result.leaf_index}, doc["entry"],
+            ProvenTree(where, origin, result.tree_size, result.root))
+    return proven
 
 
-def _check_records(path: Path, entries: dict[int, dict], certified: Certified | None,
-                   report: PackageReport) -> dict[int, _Record]:
-    """What each records.jsonl line says of its version's payload, once checked."""
-    problems = report.problems
-    records: dict[int, _Record] = {}
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError:
-        problems.append(f"data/{RECORDS} is missing")
-        lines = []
-    for number, line in enumerate(lines, 1):
-        where = f"data/{RECORDS} line {number}"
-        try:
-            record = orjson.loads(line)
-            version = record["version"]
-            hash(version)
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            problems.append(f"{where}: not a JSON record with a version")
-            continue
-        if version in records:
-            problems.append(f"{where}: version {version} has a line already")
-            continue
-        records[version] = _check_record(where, record, certified, report)
-        entry = entries.get(version)
-        if entry is None:
-            problems.append(f"{where}: version {version} has no proof that verifies in "
-                            f"data/{PROOFS}")
-            continue
-        for name in ENTRY_FIELDS:
-            if record.get(name) != entry.get(name):
-                problems.append(f"{where}: {name} differs from the signed ledger entry")
-        row = certified.versions.get(version) if certified else None
-        if row is not None and (row.item, row.event, row.observed_at, row.ledger_index) != (
-                entry.get("item"), entry.get("event"), entry.get("observed_at"),
-                entry.get("ledger_index")):
-            problems.append(f"data/{CERTIFICATE}: the row of version {version} differs from "
-                            "its signed ledger entry")
-    for version in sorted(entries.keys() - records.keys()):
-        problems.append(f"version {version} has a proof but no line in data/{RECORDS}")
-    if certified is not None:
-        for version in sorted(certified.versions.keys() - records.keys()):
-            problems.append(f"data/{CERTIFICATE} lists version {version}, which has no line "
-                            f"in data/{RECORDS}")
-    return records
-
-
-def _check_record(where: str, record: dict, certified: Certified | None,
-                  report: PackageReport) -> _Record:
-    problems = report.problems
-    version, content = record["version"], record.get("content")
-    try:
-        payload = Payload(record.get("payload"))
-    except ValueError:
-        problems.append(f"{where}: payload must be one of included, redacted, purged")
-        payload = None
-    rendering_sha256 = None
-    if payload is Payload.INCLUDED:
-        report.included += 1
-        if content is None:
-            problems.append(f"{where}: the payload is included but the content is missing")
-        elif _json_sha256(content) != record.get("content_sha256"):
-            problems.append(f"{where}: content does not hash to its content_sha256")
-    elif payload is not None:
-        if content is not None:
-            problems.append(f"{where}: version {version} is {payload.value} but carries "
-                            "content")
-        if payload is Payload.PURGED:
-            report.purged += 1
-        else:
-            report.redacted += 1
-            rendering_sha256 = record.get("rendering_sha256")
-            digest = _json_sha256(record["rendering"]) if "rendering" in record else None
-            if digest is None or digest != rendering_sha256:
-                problems.append(f"{where}: the redacted rendering does not hash to its "
-                                "rendering_sha256")
-    row = certified.versions.get(version) if certified else None
-    if certified is not None and row is None:
-        problems.append(f"{where}: version {version} is not listed in data/{CERTIFICATE}")
-    elif row is not None and (row.payload, row.rendering_sha256) != (payload, rendering_sha256):
-        problems.append(f"{where}: version {version} is {record.get('payload')}, but "
-                        f"data/{CERTIFICATE} lists it as {row.payload.value}"
-                        + (" with another rendering" if row.payload is payload else ""))
-    return _Record(payload, record.get("content_sha256"), record.get("raw_sha256"),
-                   rendering_sha256)
-
-
-def _check_warc(path: Path, records: dict[int, _Record], problems: list[str]) -> None:
+def _check_warc(path: Path, records: dict[int, RecordFacts], proven: dict[int, _Proven],
+                problems: list[str]) -> None:
     """Each resource record's bytes must hash to its version's raw_sha256 (or rendering);
     a metadata record's content, to its content_sha256."""
     where = f"data/{WARC}"
@@ -293,7 +244,8 @@ def _check_warc(path: Path, records: dict[int, _Record], problems: list[str]) ->
                                     f"data/{RECORDS}")
                     continue
                 if warc_record.rec_type == "metadata":
-                    _check_metadata(where, version, warc_record, record, problems)
+                    _check_metadata(where, version, warc_record, record, proven.get(version),
+                                    problems)
                     continue
                 if version in resources:
                     problems.append(f"{where}: holds version {version} twice")
@@ -320,19 +272,30 @@ def _check_warc(path: Path, records: dict[int, _Record], problems: list[str]) ->
             problems.append(f"{where}: has no resource record of version {version}")
 
 
-def _check_metadata(where: str, version: int, warc_record: ArcWarcRecord, record: _Record,
-                    problems: list[str]) -> None:
+def _check_metadata(where: str, version: int, warc_record: ArcWarcRecord,
+                    record: RecordFacts, proven: _Proven | None, problems: list[str]) -> None:
     try:
         facts = orjson.loads(warc_record.content_stream().read())
     except orjson.JSONDecodeError:
         problems.append(f"{where}: the metadata of version {version} is not JSON")
         return
-    if not isinstance(facts, dict) or "content" not in facts:
+    if not isinstance(facts, dict):
+        problems.append(f"{where}: the metadata of version {version} is not a JSON object")
+        return
+    if proven is not None:
+        differ = [name for name in WARC_FACTS
+                  if not json_equal(facts.get(name), proven.entry.get(name))]
+        if facts.get("ledger_entry") != proven.entry_text:
+            differ.append("ledger_entry")
+        if differ:
+            problems.append(f"{where}: the metadata of version {version} differs from its "
+                            f"signed ledger entry in {', '.join(differ)}")
+    if "content" not in facts:
         return
     if record.payload is not Payload.INCLUDED:
         problems.append(f"{where}: the metadata of version {version} carries content, "
                         f"but its payload is {getattr(record.payload, 'value', 'unknown')}")
-    elif _json_sha256(facts["content"]) != record.content_sha256:
+    elif json_sha256(facts["content"]) != record.content_sha256:
         problems.append(f"{where}: the content in the metadata of version {version} does "
                         "not hash to its content_sha256")
 
@@ -340,7 +303,7 @@ def _check_metadata(where: str, version: int, warc_record: ArcWarcRecord, record
 def _check_files(data: Path, certified: Certified | None, report: PackageReport) -> None:
     """Produced files must be as the certificate lists them; no other file may appear."""
     problems = report.problems
-    known = {RECORDS, WARC, KEY, CERTIFICATE}
+    known = {RECORDS, WARC, KEY, CERTIFICATE, CHECKPOINT}
     listed = certified.files if certified else {}
     report.files = len(listed)
     for name, produced in sorted(listed.items()):
@@ -356,14 +319,6 @@ def _check_files(data: Path, certified: Certified | None, report: PackageReport)
         if name not in known and name not in listed and not proof:
             problems.append(f"data/{name} is neither part of the package nor listed in "
                             f"data/{CERTIFICATE}")
-
-
-def _json_sha256(value: object) -> str | None:
-    """SHA-256 of the RFC 8785 form; None for JSON it cannot take (e.g. a huge integer)."""
-    try:
-        return sha256_hex(canonical_json(value))
-    except (ValueError, TypeError):
-        return None
 
 
 def _sha256(stream: BinaryIO) -> str:

@@ -36,7 +36,8 @@ OCTET_STREAM = "application/octet-stream"
 
 class ExportSource(Protocol):
     """What the export writers read of an archive: its identity and key, the versions with
-    their blobs, and their inclusion proofs. The application layer provides it."""
+    their blobs, their inclusion proofs and the checkpoint linking them, and a signature
+    by the archive's key. The application layer provides it."""
 
     archive_id: str
     public_key_fingerprint: str
@@ -58,6 +59,14 @@ class ExportSource(Protocol):
 
     def public_key_pem(self) -> bytes:
         """The archive's Ed25519 public key."""
+
+    def checkpoint_link(self, tree_sizes: Collection[int]) -> dict:
+        """The newest signed checkpoint and the consistency paths to it from each tree
+        size (see `store.consistency.newest_checkpoint_link`)."""
+
+    def sign(self, data: bytes) -> bytes:
+        """The 64-byte Ed25519 signature of `data` by the archive's key (the key itself
+        never leaves the archive)."""
 
 
 class Payload(enum.StrEnum):
