@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import orjson
 import pytest
+import sqlalchemy as sa
 
 from civicarchive.clock import FixedClock
 from tests.capture.replay import SERVER, MastodonReplay
@@ -28,3 +30,11 @@ def mastodon(archive):
                                            actor="clerk")
     archive.capturing.configure(account.id, url=SERVER, actor="clerk")
     return account
+
+
+def audit(archive, action: str) -> list[dict]:
+    """The details of every audit event with this action, in order."""
+    with archive.context.read() as conn:
+        rows = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = :a "
+                                    "ORDER BY id"), {"a": action}).scalars().all()
+    return [orjson.loads(row) for row in rows]

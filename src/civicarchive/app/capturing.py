@@ -12,6 +12,8 @@ capture opens a gap in the ledger, closed when a pass succeeds again.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,6 +30,7 @@ from civicarchive.capture import (CAPTURERS, Absent, CaptureFailed, CaptureJob, 
                                   Pass, Recheck, capturer_for)
 from civicarchive.capture import health
 from civicarchive.capture.http import open_client
+from civicarchive.capture.schedule import Daemon, Outcome
 from civicarchive.clock import format_time, parse_time
 from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Account
@@ -294,6 +297,27 @@ class Capturing:
                                                         "cause": details["cause"]}, actor))
         log.warning("account %s not captured: %s", account.id, failure)
         return report
+
+    def serve(self, wait: Callable[[float], bool], actor: str = "system",
+              client: httpx.Client | None = None,
+              monotonic: Callable[[], float] = time.monotonic) -> int:
+        """Capture every capturable account on its own schedule until `wait` says stop
+        (it sleeps up to the seconds given and returns True on shutdown). Returns the
+        number of passes run."""
+        own = client is None
+        client = client or open_client()
+
+        def run_pass(account_id: int) -> Outcome:
+            report = self.run_account(self.registry.account(account_id), actor, client)
+            return Outcome(report.ok, report.retry_after)
+        daemon = Daemon(lambda: {a.id: self.settings(a.id) for a in self.capturable()},
+                        run_pass, monotonic, wait)
+        try:
+            daemon.run()
+        finally:
+            if own:
+                client.close()
+        return daemon.passes
 
     # -- alerts --------------------------------------------------------------------------
 

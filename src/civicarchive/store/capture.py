@@ -24,6 +24,12 @@ def _json(value: object) -> str:
     return canonical_json(value).decode()
 
 
+def _plain(row: sa.Row) -> dict:
+    """A row as a dict with plain str keys (column names are str subclasses, which
+    JSON encoders refuse)."""
+    return {str(key): value for key, value in row._mapping.items()}
+
+
 def _insert(tx, table: sa.Table, row: dict, actor: str, action: str, subject: str,  # noqa: ANN001
             audited: dict | None = None) -> int:
     """INSERT one row with a new id, and its audit event carrying the row's fields."""
@@ -111,7 +117,7 @@ def cursor(conn: Connection, account_id: int) -> dict:
 
 
 def _run(row: sa.Row) -> dict:
-    found = row._asdict()
+    found = _plain(row)
     for key in ("problems", "cursor", "failure"):
         if found[key] is not None:
             found[key] = orjson.loads(found[key])
@@ -146,7 +152,7 @@ def gaps(conn: Connection, account_id: int | None = None, open_only: bool = Fals
         query = query.where(g.account_id == account_id)
     if open_only:
         query = query.where(c.gap_id.is_(None))
-    return [{**row._asdict(), "evidence": orjson.loads(row.evidence)}
+    return [{**_plain(row), "evidence": orjson.loads(row.evidence)}
             for row in conn.execute(query)]
 
 
@@ -169,7 +175,7 @@ def alerts(conn: Connection, account_id: int | None = None, kind: str | None = N
         query = query.where(a.account_id == account_id)
     if kind is not None:
         query = query.where(a.kind == kind)
-    return [{**row._asdict(), "details": orjson.loads(row.details)}
+    return [{**_plain(row), "details": orjson.loads(row.details)}
             for row in conn.execute(query)]
 
 
