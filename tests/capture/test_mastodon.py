@@ -188,3 +188,10 @@ def test_mastodon_media_is_downloaded_within_the_size_cap(archive, mastodon, rep
     replay.log.clear()
     archive.capturing.run(mastodon.id, client=replay.client())
     assert not any(r.url.path.endswith("small.mp4") for r in replay.log)  # fetched once
+
+
+def test_mastodon_next_page_on_another_host_is_not_followed(archive, mastodon, replay):
+    replay.base = "http://elsewhere.example"
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert not report.ok and "another host" in report.failure["message"]
+    assert all(r.url.host == "localhost" for r in replay.log)

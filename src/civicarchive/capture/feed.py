@@ -82,9 +82,13 @@ def _entries(data: bytes, job: CaptureJob, result: Pass) -> list[Observation]:
         path = Path(folder) / "feed.xml"
         path.write_bytes(data)
         context = ImportContext(job.account_id, job.observed_at)
+        importer = FeedImporter()
         try:
             with ExportFiles.open(path) as files:
-                observations = list(FeedImporter().read(files, context))
+                if not importer.detect(files):
+                    raise InvalidInput(f"{path}: not an RSS or Atom feed (its root element is "
+                                       "none of rss, feed, rdf:RDF); check the address")
+                observations = list(importer.read(files, context))
         except InvalidInput as error:
             raise CaptureFailed(str(error).replace(str(path), job.settings.url),
                                 {"size": len(data)}) from None

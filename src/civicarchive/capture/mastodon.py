@@ -185,6 +185,9 @@ class _Run:
             if not page or len(fresh) < len(page):
                 break
             url, params = response.links.get("next", {}).get("url"), None
+            if url and _origin(url) != _origin(self.fetch.base_url):
+                raise CaptureFailed(f"the server's next page is on another host ({_origin(url)}"
+                                    "); not followed", {"link": response.headers.get("link")})
         return found
 
     def watched(self, statuses: list[tuple[dict, bytes]]) -> list[tuple[dict, bytes]]:
@@ -325,6 +328,11 @@ class _Run:
                          "url": found["url"], "blurhash": found.get("blurhash")},
                 raw=data, raw_media_type=media_type, author=post.author,
                 parent_native_id=post.native_id))
+
+
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    return f"{parsed.scheme}://{parsed.netloc}"
 
 
 def items_of(response: httpx.Response) -> list[tuple[dict, bytes]]:
