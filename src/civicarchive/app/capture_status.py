@@ -35,6 +35,7 @@ class AccountStatus:
     captured_replies: int
 
     def as_dict(self) -> dict:
+        """The status as plain JSON-ready data, as `--json` prints it."""
         return asdict(self)
 
 

@@ -60,6 +60,7 @@ class RunReport:
     alerts: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """The report as plain JSON-ready data, as `--json` prints it."""
         return {"account_id": self.account_id, "run_id": self.run_id,
                 "outcome": "ok" if self.ok else "failed", "full": self.full, **self.counts,
                 "problems": self.problems, "failure": self.failure,

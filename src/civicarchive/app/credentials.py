@@ -27,6 +27,7 @@ class CredentialInfo:
     key_fingerprint: str
 
     def as_dict(self) -> dict:
+        """Plain JSON-ready data, as `--json` prints it."""
         return {"account_id": self.account_id, "set_at": self.set_at, "set_by": self.set_by,
                 "expires_at": self.expires_at, "key_fingerprint": self.key_fingerprint}
 
