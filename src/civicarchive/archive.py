@@ -31,6 +31,8 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
                                            fingerprint)
 
 if TYPE_CHECKING:
+    from civicarchive.app.capturing import Capturing
+    from civicarchive.app.credentials import Credentials
     from civicarchive.app.custody import Custody
     from civicarchive.app.disposition import Disposition
     from civicarchive.app.evidence import Evidence
@@ -52,7 +54,9 @@ class Archive:
     - `custody`: the adopted policy, acknowledgements, legal holds;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
-    - `requests`: records requests; `productions`: what is produced for them.
+    - `requests`: records requests; `productions`: what is produced for them;
+    - `credentials`: platform tokens, encrypted; `capturing`: live capture passes, runs,
+      gaps, alerts and each account's capture health.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -97,6 +101,17 @@ class Archive:
         from civicarchive.app.productions import Productions
         return Productions(self.context, self.registry, self.reading, self.requests,
                            self.evidence)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        from civicarchive.app.credentials import Credentials
+        return Credentials(self.context, self.registry)
+
+    @cached_property
+    def capturing(self) -> Capturing:
+        from civicarchive.app.capturing import Capturing
+        return Capturing(self.context, self.registry, self.reading, self.ingesting,
+                         self.credentials)
 
     @classmethod
     def init(cls, agency: str, home: str | Path | None = None, database_url: str | None = None,

@@ -499,6 +499,7 @@ def public_key_command(ctx: Context, output: Path | None) -> None:
 
 
 # The records-management and search commands register themselves on `main`.
+from civicarchive.cli import capture as _capture  # noqa: E402, F401
 from civicarchive.cli import casework as _casework  # noqa: E402, F401
 from civicarchive.cli import finding as _finding  # noqa: E402, F401
 from civicarchive.cli import records as _records  # noqa: E402, F401

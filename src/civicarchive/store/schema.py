@@ -255,9 +255,90 @@ productions = Table(
     Column("produced_by", Text, nullable=False),
 )
 
+# Live capture (migration 0004_capture). Settings and credentials are new rows, the latest
+# per account in force; a run is one row written when it ends; a gap is opened and closed
+# by rows of its own. Every row is also an audit event in the ledger with its fields
+# (a token's ciphertext by its sha256 only).
+capture_settings = Table(
+    "capture_settings", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("settings", Text, nullable=False),          # canonical JSON of CaptureSettings
+    Column("set_at", Time, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Index("ix_capture_settings_account", "account_id", "id"),
+)
+
+credentials = Table(
+    "credentials", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("ciphertext", Text, nullable=False),        # Fernet; the key is outside the database
+    Column("key_fingerprint", String(16), nullable=False),
+    Column("expires_at", Time),
+    Column("set_at", Time, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Index("ix_credentials_account", "account_id", "id"),
+)
+
+capture_runs = Table(
+    "capture_runs", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("source", Text, nullable=False),            # the versions' source
+    Column("started_at", Time, nullable=False),
+    Column("ended_at", Time, nullable=False),
+    Column("outcome", String(16), nullable=False),     # ok | failed
+    Column("full", Integer, nullable=False),
+    Column("created", Integer, nullable=False),
+    Column("edited", Integer, nullable=False),
+    Column("deleted", Integer, nullable=False),
+    Column("hidden", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("expected_replies", BigInteger, nullable=False),
+    Column("captured_replies", BigInteger, nullable=False),
+    Column("problems", Text, nullable=False),          # JSON list
+    Column("cursor", Text),                            # JSON; NULL when the run failed
+    Column("failure", Text),                           # JSON: cause, message, evidence
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_capture_runs_account", "account_id", "id"),
+)
+
+capture_gaps = Table(
+    "capture_gaps", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("gap_from", Time, nullable=False),          # the last capture that succeeded
+    Column("cause", String(32), nullable=False),
+    Column("evidence", Text, nullable=False),          # JSON, without secrets
+    Column("opened_at", Time, nullable=False),
+    Column("opened_by", Text, nullable=False),
+)
+
+capture_gap_closures = Table(
+    "capture_gap_closures", metadata,
+    Column("gap_id", Id, ForeignKey("capture_gaps.id"), primary_key=True, autoincrement=False),
+    Column("gap_to", Time, nullable=False),            # when capture resumed
+    Column("closed_at", Time, nullable=False),
+    Column("closed_by", Text, nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Id, primary_key=True),
+    Column("at", Time, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("account_id", Id, ForeignKey("accounts.id")),
+    Column("message", Text, nullable=False),
+    Column("details", Text, nullable=False),           # JSON
+    Index("ix_alerts_account", "account_id", "id"),
+)
+
 APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
                       "tombstones", "policies", "account_closures", "account_tags", "acknowledgements",
                       "holds",
                       "hold_releases", "disposition_batches", "disposition_items",
                       "disposition_approvals", "disposition_executions", "requests",
-                      "request_events", "productions")
+                      "request_events", "productions", "capture_settings", "credentials",
+                      "capture_runs", "capture_gaps", "capture_gap_closures", "alerts")

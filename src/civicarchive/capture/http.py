@@ -1,0 +1,171 @@
+"""Talking to a platform over HTTP: one place that maps answers to failures, keeps the
+evidence of a refusal without secrets, honours rate limits and caps downloads.
+
+Every capturer is handed its `httpx.Client`; none builds one. `open_client` below is the
+one place where the archive's client is made, and where the SSRF-guarded transport
+(capture/guard.py) plugs in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
+                                           PlatformUnavailable, RateLimited)
+
+USER_AGENT = "civicarchive (public records capture)"
+EVIDENCE_BODY_CHARS = 2000
+RATE_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining",
+                "x-ratelimit-reset", "ratelimit-reset")
+REDACTED = "[redacted]"
+
+
+def open_client(timeout: float = 30.0) -> httpx.Client:
+    """The HTTP client live capture uses.
+
+    GUARDED CLIENT PLUG-IN POINT: when capture/guard.py lands, return its SSRF-guarded
+    client here (only http(s), resolved addresses checked, every redirect hop checked);
+    capturers and the capture service take whatever this returns.
+    """
+    return httpx.Client(timeout=timeout, follow_redirects=True,
+                        headers={"User-Agent": USER_AGENT})
+
+
+class Scrubber:
+    """Removes the secrets a pass was given from anything that could be stored or shown."""
+
+    def __init__(self, secrets: list[str | None]) -> None:
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class Fetcher:
+    """GET requests for one pass: the token as a bearer header, failures as CaptureFailed
+    with evidence, a request count."""
+
+    def __init__(self, client: httpx.Client, token: str | None, now: datetime,
+                 base_url: str | None = None) -> None:
+        self.client = client
+        self.token = token
+        self.now = now
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.scrub = Scrubber([token])
+        self.requests = 0
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")) or self.base_url is None:
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def get(self, path: str, params: dict | None = None, headers: dict | None = None,
+            allow: tuple[int, ...] = ()) -> httpx.Response:
+        """The response, or CaptureFailed; statuses in `allow` (404, 304...) are returned."""
+        sent = dict(headers or {})
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        url = self.url(path)
+        self.requests += 1
+        try:
+            response = self.client.get(url, params=params, headers=sent)
+        except httpx.TransportError as error:
+            raise PlatformUnavailable(
+                f"{self.scrub(url)}: {type(error).__name__}",
+                {"url": self.scrub(url), "error": self.scrub(f"{type(error).__name__}: {error}")}
+            ) from None
+        status = response.status_code
+        if status < 400 and status not in (304,) or status in allow:
+            return response
+        evidence = self.evidence(response)
+        retry = retry_after(response, self.now)
+        where = f"{self.scrub(str(response.request.url.copy_with(query=None)))}: HTTP {status}"
+        if status in (401, 403):
+            raise CredentialsRejected(f"{where}: the platform refused the credentials",
+                                      evidence)
+        if status == 429:
+            raise RateLimited(f"{where}: rate limited", evidence, retry)
+        if status >= 500:
+            raise PlatformUnavailable(f"{where}: server error", evidence, retry)
+        raise CaptureFailed(f"{where}: unexpected answer", evidence, retry)
+
+    def evidence(self, response: httpx.Response) -> dict:
+        """The status, the URL without its query, a bounded excerpt of the body and the
+        rate-limit headers, with the token scrubbed out."""
+        try:
+            body = response.text
+        except (httpx.ResponseNotRead, UnicodeDecodeError):
+            body = ""
+        return {"status": response.status_code,
+                "url": self.scrub(str(response.request.url.copy_with(query=None))),
+                "body": self.scrub(body[:EVIDENCE_BODY_CHARS]),
+                "headers": {name: self.scrub(response.headers[name]) for name in RATE_HEADERS
+                            if name in response.headers}}
+
+    def download(self, url: str, max_bytes: int) -> tuple[bytes | None, str, str | None]:
+        """(bytes, media type, problem): the file, or None and why when it is larger than
+        `max_bytes` or could not be fetched. The token is not sent to media hosts."""
+        self.requests += 1
+        try:
+            with self.client.stream("GET", url) as response:
+                media_type = response.headers.get("content-type", "application/octet-stream")
+                media_type = media_type.split(";")[0].strip() or "application/octet-stream"
+                if response.status_code != 200:
+                    return None, media_type, f"HTTP {response.status_code}; not downloaded"
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    return None, media_type, (f"{declared} bytes is over the {max_bytes}-byte "
+                                              "cap; not downloaded")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        return None, media_type, (f"over the {max_bytes}-byte cap; download "
+                                                  "stopped")
+                    chunks.append(chunk)
+                return b"".join(chunks), media_type, None
+        except httpx.TransportError as error:
+            return None, "application/octet-stream", \
+                self.scrub(f"{type(error).__name__}; not downloaded")
+
+
+def retry_after(response: httpx.Response, now: datetime) -> float | None:
+    """Seconds to wait before asking again: Retry-After (seconds or an HTTP date), else a
+    rate-limit reset header (an ISO time as Mastodon sends it, epoch seconds, or seconds
+    from now), when the answer is a refusal to go on."""
+    value = response.headers.get("retry-after")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+        except (TypeError, ValueError):
+            pass
+    if response.status_code != 429 and response.headers.get("x-ratelimit-remaining") != "0":
+        return None
+    reset = response.headers.get("x-ratelimit-reset") or response.headers.get("ratelimit-reset")
+    return seconds_until(reset, now) if reset else None
+
+
+def seconds_until(reset: str, now: datetime) -> float | None:
+    """A reset header as seconds from `now`."""
+    reset = reset.strip()
+    try:
+        number = float(reset)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return max(0.0, (moment - now).total_seconds())
+    if number > 1e9:  # an epoch time
+        return max(0.0, number - now.timestamp())
+    return max(0.0, number)
