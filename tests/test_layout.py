@@ -17,9 +17,10 @@ from civicarchive.store import schema
 PACKAGE = Path(civicarchive.__file__).parent
 EDGES = ("cli", "web")
 ENGINES = ("store", "connectors", "search", "records", "moderation", "compliance", "exports",
-           "policy")
+           "policy", "capture")
 # Engines that hold no SQL: they are handed what they read (exports read an ExportSource).
-SQL_FREE = ("model", "connectors", "records", "moderation", "compliance", "exports", "policy")
+SQL_FREE = ("model", "connectors", "records", "moderation", "compliance", "exports", "policy",
+            "capture")
 APP_FILE_LIMIT = 400
 
 

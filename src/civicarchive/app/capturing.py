@@ -23,7 +23,7 @@ import orjson
 from civicarchive.app.capture_status import AccountStatus, account_statuses
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.credentials import Credentials
-from civicarchive.app.ingesting import Ingesting, SeenItems
+from civicarchive.app.ingesting import Ingesting
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.capture import (CAPTURERS, Absent, CaptureFailed, CaptureJob, CaptureSettings,
@@ -35,6 +35,7 @@ from civicarchive.clock import format_time, parse_time
 from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Account
 from civicarchive.model.record import Event, Kind
+from civicarchive.store.itemset import ItemSet
 from civicarchive.store import capture as sql
 from civicarchive.store import records as record_sql
 from civicarchive.store.ingest import IngestReport
@@ -163,12 +164,11 @@ class Capturing:
                    capturer, client: httpx.Client, token: str | None,  # noqa: ANN001
                    actor: str) -> RunReport:
         total = IngestReport()
-        seen = SeenItems()
+        seen = ItemSet()
         if result.history:
-            total.add(self.ingesting.ingest(result.history, f"{source} (edit history)", actor))
-        total.add(self.ingesting.ingest(result.observations, source, actor))
-        seen.add(self._item_ids(account.id, [o.native_id for o in
-                                             [*result.history, *result.observations]]))
+            total.add(self.ingesting.ingest(result.history, f"{source} (edit history)", actor,
+                                            seen=seen))
+        total.add(self.ingesting.ingest(result.observations, source, actor, seen=seen))
         if result.complete_kinds:
             total.add(self._absent(account, job, source, result, capturer, client, token,
                                    seen, actor))
@@ -202,13 +202,9 @@ class Capturing:
         log.info("account %s captured: %s", account.id, counts)
         return report
 
-    def _item_ids(self, account_id: int, native_ids: list[str]) -> list[int]:
-        with self.context.read() as conn:
-            return list(sql.item_ids(self.context.store, conn, account_id, native_ids).values())
-
     def _absent(self, account: Account, job: CaptureJob, source: str, result: Pass,
                 capturer, client: httpx.Client, token: str | None,  # noqa: ANN001
-                seen: SeenItems, actor: str) -> IngestReport:
+                seen: ItemSet, actor: str) -> IngestReport:
         """Re-check, one by one, the live items a complete listing did not show; those
         the platform confirms gone are marked deleted, every other one is left alone."""
         candidates = self._unseen(account.id, result.complete_kinds, seen)
@@ -223,7 +219,7 @@ class Capturing:
             if checked is not None and checked.outcome is Recheck.GONE:
                 gone.append({"native_id": absent.native_id, **checked.evidence})
                 continue
-            seen.add([absent.item_id])   # present, or not known: never recorded deleted
+            seen.add(absent.item_id)   # present, or not known: never recorded deleted
             if checked is not None and checked.observation is not None:
                 present.append(checked.observation)
             elif checked is not None and checked.outcome is Recheck.UNKNOWN:
@@ -244,7 +240,7 @@ class Capturing:
                          {"source": source, "confirmed": gone})
         return total
 
-    def _unseen(self, account_id: int, kinds: set[Kind], seen: SeenItems) -> list[Absent]:
+    def _unseen(self, account_id: int, kinds: set[Kind], seen: ItemSet) -> list[Absent]:
         """Items of `kinds` not in `seen` whose latest version is not a deletion."""
         found, after = [], 0
         while True:

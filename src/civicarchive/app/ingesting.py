@@ -70,10 +70,12 @@ class Ingesting:
         self.finding = finding
 
     def ingest(self, observations: Iterable[Observation], source: str, actor: str = "system",
-               batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
-               ) -> IngestReport:
-        """Add what the observations show; idempotent, one transaction per batch."""
-        return self._ingest(prepare_inline(observations, batch_size), source, actor, progress)
+               batch_size: int = DEFAULT_BATCH, progress: Progress | None = None,
+               seen: ItemSet | None = None) -> IngestReport:
+        """Add what the observations show; idempotent, one transaction per batch. `seen`
+        collects the ids of the items observed (for `mark_absent`)."""
+        return self._ingest(prepare_inline(observations, batch_size), source, actor, progress,
+                            seen)
 
     def ingest_jsonl(self, path: Path, account_id: int, actor: str = "system",
                      batch_size: int = DEFAULT_BATCH, progress: Progress | None = None

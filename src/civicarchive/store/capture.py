@@ -181,14 +181,6 @@ def alerts(conn: Connection, account_id: int | None = None, kind: str | None = N
 
 # -- what the archive holds ----------------------------------------------------------------
 
-def item_ids(store, conn: Connection, account_id: int,  # noqa: ANN001
-             native_ids: Iterable[str]) -> dict[str, int]:
-    """Native id -> item id, for those of these native ids the account has items for."""
-    i = t.items.c
-    return dict(conn.execute(sa.select(i.native_id, i.id).where(
-        i.account_id == account_id, store.member_of(i.native_id, list(native_ids)))).all())
-
-
 def known_native_ids(store, conn: Connection, account_id: int,  # noqa: ANN001
                      native_ids: Iterable[str]) -> set[str]:
     """Of these native ids, those the account already has items for."""
