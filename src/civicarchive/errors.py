@@ -15,7 +15,8 @@ flag that sets it.
     ├── AppendOnlyViolation   the store refused to rewrite archived data
     ├── StoreUnavailable      the database could not be reached or opened
     ├── ProofError            a proof file is malformed or does not verify
-    └── FetchRefused          the capture guard refused a URL (scheme, address, redirect)
+    ├── FetchRefused          the capture guard refused a URL (scheme, address, redirect)
+    └── BrowserUnavailable    browser capture cannot run: no Chromium, or no Playwright
 """
 
 from __future__ import annotations
@@ -94,3 +95,13 @@ class FetchRefused(ArchiveError):
                          f"http(s) addresses (see docs/capture.md)", parameter="url")
         self.url = url
         self.reason = reason
+
+
+class BrowserUnavailable(ArchiveError):
+    """Browser capture cannot run here: Chromium or the Playwright package is missing."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"browser capture is unavailable: {what}; install Debian's chromium "
+                         f"package (apt-get install chromium) and the browser extra "
+                         f"(pip install 'civicarchive[browser]')")
+        self.what = what
