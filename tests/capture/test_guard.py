@@ -8,12 +8,14 @@ of the test's own.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.server
 import ipaddress
 import socket
 import ssl
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -24,10 +26,10 @@ from civicarchive.errors import ArchiveError, FetchRefused
 LOOPBACK = {"127.0.0.1", "::1"}
 
 
-@pytest.fixture
-def loopback_only(monkeypatch):
+@contextlib.contextmanager
+def traffic_watch() -> Iterator[list[str]]:
     """Fail the test if anything tries to reach an address other than loopback, or to
-    look a name up (a DNS query is a packet too). Returns the attempts, for asserting."""
+    look a name up (a DNS query is a packet too). Yields the attempts, for asserting."""
     attempts: list[str] = []
     real_connect = socket.socket.connect
     real_connect_ex = socket.socket.connect_ex
@@ -60,12 +62,19 @@ def loopback_only(monkeypatch):
             pytest.fail(f"a name lookup of {name!r} was attempted")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket.socket, "sendto", sendto)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield attempts
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        patch.setattr(socket.socket, "sendto", sendto)
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
+        yield attempts
     assert attempts == [], f"traffic beyond loopback was attempted: {attempts}"
+
+
+@pytest.fixture
+def loopback_only():
+    with traffic_watch() as attempts:
+        yield attempts
 
 
 class Answers:
@@ -106,16 +115,24 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server():
+@contextlib.contextmanager
+def serving() -> Iterator[tuple[int, dict, list]]:
     """A loopback HTTP server: yields (port, routes, seen)."""
     handler = type("Handler", (Recorder,), {"routes": {}, "seen": []})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield httpd.server_address[1], handler.routes, handler.seen
-    httpd.shutdown()
-    httpd.server_close()
+    try:
+        yield httpd.server_address[1], handler.routes, handler.seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    with serving() as served:
+        yield served
 
 
 BYPASSES = ["http://127.1/", "http://0x7f000001/", "http://2130706433/",

@@ -36,7 +36,7 @@ from civicarchive.capture.guard import FetchGuard, shown
 from civicarchive.capture.walls import CONSENT_SELECTORS, DOM_PROBE, Wall, wall_in_dom, \
     wall_in_response
 from civicarchive.capture.webarchive import WACZ_MEDIA_TYPE, Exchange, WarcRecorder, \
-    package_wacz
+    package_wacz, peer_address
 from civicarchive.clock import Clock, SystemClock
 from civicarchive.errors import BrowserUnavailable, FetchRefused
 from civicarchive.model.record import Event, Kind, Observation
@@ -199,6 +199,7 @@ class _Session:
         self.requests += 1
         at = self.clock.now()
         response = self.client.send(request, stream=True)
+        address = peer_address(response)
         body, truncated = bytearray(), False
         cap = min(self.settings.max_resource_bytes,
                   self.settings.max_capture_bytes - self.received)
@@ -212,7 +213,7 @@ class _Session:
         finally:
             response.close()
         self.received += len(body)
-        exchange = Exchange(request, response, bytes(body), at, truncated)
+        exchange = Exchange(request, response, bytes(body), at, address, truncated)
         self.recorder.exchange(exchange)
         if truncated:
             raise _Limit(f"the response is larger than {cap} bytes: kept truncated in the "

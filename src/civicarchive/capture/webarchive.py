@@ -24,7 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from civicarchive.clock import format_time
 
-__all__ = ["WACZ_MEDIA_TYPE", "Exchange", "WarcRecorder", "package_wacz"]
+__all__ = ["WACZ_MEDIA_TYPE", "Exchange", "WarcRecorder", "package_wacz", "peer_address"]
 
 WACZ_MEDIA_TYPE = "application/wacz"
 FRAMING_HEADERS = {"transfer-encoding"}
@@ -38,14 +38,18 @@ class Exchange:
     response: httpx.Response
     body: bytes            # the response body as received (still content-encoded)
     at: datetime
+    address: str | None    # the IP address the response came from (the guard's pin)
     truncated: bool = False
 
-    @property
-    def address(self) -> str | None:
-        """The IP address the response came from (the guard's pinned address)."""
-        stream = self.response.extensions.get("network_stream")
+
+def peer_address(response: httpx.Response) -> str | None:
+    """The IP address a response came from, read while its connection is open."""
+    stream = response.extensions.get("network_stream")
+    try:
         peer = stream.get_extra_info("server_addr") if stream is not None else None
-        return str(peer[0]) if peer else None
+    except OSError:
+        return None
+    return str(peer[0]) if peer else None
 
 
 class WarcRecorder:
