@@ -244,6 +244,21 @@ def test_browser_capture_refuses_what_the_guard_refuses_and_says_so(chromium, se
     assert capture.text == "Office hours"
 
 
+@pytest.mark.slow
+def test_browser_capture_of_a_page_that_redirects_inwards_is_refused(chromium, server, tmp_path,
+                                                                     loopback_only):
+    port, routes, seen = server
+    routes["/moved"] = (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    capture = capturer().capture(f"http://127.0.0.1:{port}/moved")
+
+    assert capture.outcome is Outcome.FAILED
+    assert [(p.kind, p.where) for p in capture.problems] == \
+        [(ProblemKind.REFUSED, "http://169.254.169.254/latest/meta-data/")]
+    assert (capture.wacz, capture.text) == (b"", "")
+    assert seen == [("/moved", f"127.0.0.1:{port}")]
+    assert page_observation(capture, account_id=1) is None
+
+
 def test_browser_capture_refuses_a_page_the_guard_refuses_without_a_browser():
     capture = BrowserCapturer(FetchGuard(), clock=FixedClock(T0),
                               settings=BrowserSettings(executable="/nonexistent")

@@ -221,7 +221,11 @@ class _Session:
         return exchange
 
     def problem(self, kind: ProblemKind, url: str, what: str) -> None:
-        self.problems.append(PageProblem(kind, shown(url), what))
+        self.add(PageProblem(kind, shown(url), what))
+
+    def add(self, problem: PageProblem) -> None:
+        if problem not in self.problems:   # a page may ask for the same thing many times
+            self.problems.append(problem)
 
 
 def _decoded(exchange: Exchange) -> bytes:
@@ -287,8 +291,7 @@ class BrowserCapturer:
             try:
                 document = session.fetch("GET", url, headers, None)
             except FetchRefused as refused:
-                session.problems.append(PageProblem(ProblemKind.REFUSED, refused.url,
-                                                    refused.reason))
+                session.add(PageProblem(ProblemKind.REFUSED, refused.url, refused.reason))
                 return PageCapture(url, url, Outcome.FAILED, None, started)
             except (_Limit, httpx.HTTPError) as error:
                 session.problem(_kind(error), url, _said(error))
@@ -426,8 +429,8 @@ class _Browser:
                 fetched = session.fetch(request.method, request.url, headers,
                                         request.post_data_buffer)
         except FetchRefused as refused:
-            session.problems.append(PageProblem(ProblemKind.REFUSED, refused.url,
-                                                f"{refused.reason}: not loaded"))
+            session.add(PageProblem(ProblemKind.REFUSED, refused.url,
+                                    f"{refused.reason}: not loaded"))
             route.abort("blockedbyclient")
             return
         except (_Limit, httpx.HTTPError) as error:
