@@ -311,8 +311,6 @@ class BrowserCapturer:
                 return done
             try:
                 rendered = browser.render(document, session)
-            except BrowserUnavailable:
-                raise
             except Exception as error:   # Playwright's errors and timeouts
                 session.problem(ProblemKind.BROWSER, final, f"the page could not be "
                                 f"rendered ({type(error).__name__}: {str(error)[:200]})")
