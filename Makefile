@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CIVICARCHIVE_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --home demo-data
 
-test: $(STAMP)
+# Browser capture drives Debian's Chromium: installed here when missing (as root).
+chromium:
+	sh scripts/install-chromium.sh
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests bench scripts docs/examples
 	$(BIN)/python -m pytest -n 2 -q
 

@@ -14,7 +14,9 @@ flag that sets it.
     │   └── MalformedLine     one line of a JSONL file (carries path and line number)
     ├── AppendOnlyViolation   the store refused to rewrite archived data
     ├── StoreUnavailable      the database could not be reached or opened
-    └── ProofError            a proof file is malformed or does not verify
+    ├── ProofError            a proof file is malformed or does not verify
+    ├── FetchRefused          the capture guard refused a URL (scheme, address, redirect)
+    └── BrowserUnavailable    browser capture cannot run: no Chromium, or no Playwright
 """
 
 from __future__ import annotations
@@ -81,3 +83,25 @@ class StoreUnavailable(ArchiveError):
 
 class ProofError(ArchiveError):
     """A proof file is malformed or does not verify."""
+
+
+class FetchRefused(ArchiveError):
+    """The capture guard refused to fetch a URL: it is not http(s), or its host is, or
+    resolves to, an address that is not public (private, loopback, link-local, cloud
+    metadata...). `url` is shown without credentials or query values."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"refused to fetch {url}: {reason}; capture fetches only public "
+                         f"http(s) addresses (see docs/capture.md)", parameter="url")
+        self.url = url
+        self.reason = reason
+
+
+class BrowserUnavailable(ArchiveError):
+    """Browser capture cannot run here: Chromium or the Playwright package is missing."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"browser capture is unavailable: {what}; install Debian's chromium "
+                         f"package (apt-get install chromium) and the browser extra "
+                         f"(pip install 'civicarchive[browser]')")
+        self.what = what

@@ -13,13 +13,17 @@ DEFAULT_HOME = "civicarchive-data"
 class Settings:
     home: Path
     database_url: str | None  # None: SQLite at home/archive.db
+    # Capture may fetch from loopback (tests, a local development server); never private
+    # or metadata addresses. Off unless CIVICARCHIVE_CAPTURE_ALLOW_LOOPBACK=1.
+    capture_allow_loopback: bool = False
 
     @classmethod
     def resolve(cls, home: str | os.PathLike | None = None,
                 database_url: str | None = None) -> Settings:
         home = home or os.environ.get("CIVICARCHIVE_HOME") or DEFAULT_HOME
         database_url = database_url or os.environ.get("CIVICARCHIVE_DATABASE_URL") or None
-        return cls(Path(home).expanduser().resolve(), database_url)
+        loopback = os.environ.get("CIVICARCHIVE_CAPTURE_ALLOW_LOOPBACK", "") == "1"
+        return cls(Path(home).expanduser().resolve(), database_url, loopback)
 
     @property
     def sqlite_path(self) -> Path:

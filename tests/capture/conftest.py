@@ -12,6 +12,13 @@ from civicarchive.clock import FixedClock
 from tests.capture.replay import SERVER, MastodonReplay
 
 
+@pytest.fixture(autouse=True)
+def loopback_capture(monkeypatch):
+    """The servers these tests capture from listen on 127.0.0.1, which the capture guard
+    refuses unless told (tests/capture/test_cli.py shows the refusal)."""
+    monkeypatch.setenv("CIVICARCHIVE_CAPTURE_ALLOW_LOOPBACK", "1")
+
+
 @pytest.fixture
 def clock():
     """After the recorded traffic (1 August 2026), as a real capture would be."""

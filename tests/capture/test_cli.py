@@ -32,6 +32,18 @@ def test_cli_capture_configure_run_and_status(cli):
     assert "last success" in cli("capture", "status").output
 
 
+def test_cli_capture_refuses_a_loopback_feed_unless_allowed(cli, monkeypatch):
+    monkeypatch.delenv("CIVICARCHIVE_CAPTURE_ALLOW_LOOPBACK")
+    account = init(cli)
+    with Loopback(Feed(RSS).answer) as server:
+        cli("capture", "configure", account, "--url", f"{server.url}/news.xml")
+        result = cli("capture", "run", "--json", ok=False)
+    assert result.exit_code == 1
+    (run,) = json.loads(result.stdout)
+    assert run["outcome"] == "failed"
+    assert "127.0.0.1 is a loopback address" in run["failure"]["message"]
+
+
 def test_cli_capture_run_failure_exits_1_and_reports_the_gap_later(cli):
     account = init(cli)
     with Loopback(lambda *a: (503, {"Content-Type": "text/plain"}, b"down")) as server:

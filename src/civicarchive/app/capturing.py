@@ -125,7 +125,8 @@ class Capturing:
         accounts = [self.registry.account(account_id)] if account_id is not None \
             else self.capturable()
         own = client is None
-        client = client or open_client()
+        client = client or open_client(
+            allow_loopback=self.context.settings.capture_allow_loopback)
         try:
             return [self.run_account(a, actor, client) for a in accounts]
         finally:
@@ -302,7 +303,8 @@ class Capturing:
         (it sleeps up to the seconds given and returns True on shutdown). Returns the
         number of passes run."""
         own = client is None
-        client = client or open_client()
+        client = client or open_client(
+            allow_loopback=self.context.settings.capture_allow_loopback)
 
         def run_pass(account_id: int) -> Outcome:
             report = self.run_account(self.registry.account(account_id), actor, client)

@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from civicarchive.errors import FetchRefused
 from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
                                            PlatformUnavailable, RateLimited)
 
@@ -23,15 +24,13 @@ RATE_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining",
 REDACTED = "[redacted]"
 
 
-def open_client(timeout: float = 30.0) -> httpx.Client:
-    """The HTTP client live capture uses.
-
-    GUARDED CLIENT PLUG-IN POINT: when capture/guard.py lands, return its SSRF-guarded
-    client here (only http(s), resolved addresses checked, every redirect hop checked);
-    capturers and the capture service take whatever this returns.
-    """
-    return httpx.Client(timeout=timeout, follow_redirects=True,
-                        headers={"User-Agent": USER_AGENT})
+def open_client(timeout: float = 30.0, allow_loopback: bool = False) -> httpx.Client:
+    """The HTTP client live capture uses: SSRF-guarded (capture/guard.py: only http(s),
+    every resolved address checked and pinned, every redirect hop checked). Capturers and
+    the capture service take whatever this returns."""
+    from civicarchive.capture.guard import FetchGuard
+    return FetchGuard(allow_loopback=allow_loopback).client(
+        timeout=timeout, headers={"User-Agent": USER_AGENT})
 
 
 class Scrubber:
@@ -74,6 +73,9 @@ class Fetcher:
         self.requests += 1
         try:
             response = self.client.get(url, params=params, headers=sent)
+        except FetchRefused as refused:  # the address is not one capture may reach
+            raise CaptureFailed(str(refused), {"url": self.scrub(url),
+                                               "refused": refused.reason}) from None
         except httpx.TransportError as error:
             raise PlatformUnavailable(
                 f"{self.scrub(url)}: {type(error).__name__}",
@@ -129,6 +131,8 @@ class Fetcher:
                                                   "stopped")
                     chunks.append(chunk)
                 return b"".join(chunks), media_type, None
+        except FetchRefused as refused:
+            return None, "application/octet-stream", self.scrub(str(refused))
         except httpx.TransportError as error:
             return None, "application/octet-stream", \
                 self.scrub(f"{type(error).__name__}; not downloaded")
