@@ -14,7 +14,10 @@ flag that sets it.
     │   └── MalformedLine     one line of a JSONL file (carries path and line number)
     ├── AppendOnlyViolation   the store refused to rewrite archived data
     ├── StoreUnavailable      the database could not be reached or opened
-    └── ProofError            a proof file is malformed or does not verify
+    ├── ProofError            a proof file is malformed or does not verify
+    └── ContinuityBroken      the ledger does not extend the checkpoint signed last
+        ├── LedgerRolledBack  the database is older than that checkpoint
+        └── LedgerForked      the database holds another history than that checkpoint
 """
 
 from __future__ import annotations
@@ -81,3 +84,25 @@ class StoreUnavailable(ArchiveError):
 
 class ProofError(ArchiveError):
     """A proof file is malformed or does not verify."""
+
+
+class ContinuityBroken(ArchiveError):
+    """The ledger in the database does not extend the checkpoint this archive signed last
+    (kept outside the database, beside the key): nothing more is signed until an operator
+    resolves it (docs/continuity.md). `entry` is the first ledger entry known to differ,
+    or the first of the range `entries` it lies in."""
+
+    def __init__(self, message: str, entries: tuple[int, int] | None = None) -> None:
+        super().__init__(message + "; writing is refused until this is resolved: see "
+                         "docs/continuity.md")
+        self.entries = entries
+        self.entry = entries[0] if entries else None
+
+
+class LedgerRolledBack(ContinuityBroken):
+    """The database holds fewer checkpoints or entries than were signed: an older copy was
+    restored, or checkpoints were deleted."""
+
+
+class LedgerForked(ContinuityBroken):
+    """The database holds a ledger or checkpoint that differs from what was signed."""

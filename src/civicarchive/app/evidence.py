@@ -15,6 +15,8 @@ from civicarchive.errors import InvalidInput
 from civicarchive.store import records as record_sql
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
+from civicarchive.store.checkpoint_file import CheckpointFile
+from civicarchive.store.continuity import LAST_CHECKPOINT_FILE
 from civicarchive.store.proof import build_proof, build_proofs
 from civicarchive.store.verification import Problem, Progress, VerifyReport, verify_store
 
@@ -29,14 +31,22 @@ class Evidence:
         self.reading = reading
         self.source = ArchiveSource(context, registry)
 
-    def verify(self, progress: Progress | None = None, trusted_key_pem: bytes | None = None
-               ) -> VerifyReport:
+    def verify(self, progress: Progress | None = None, trusted_key_pem: bytes | None = None,
+               checkpoints: Iterable[Path] = ()) -> VerifyReport:
         """Re-derive every hash, entry, root and signature; see store/verification.py.
         `trusted_key_pem` checks signatures against a published key instead of the
-        archive's own record of it."""
+        archive's own record of it. The ledger must extend the last checkpoint the signer
+        kept outside the database (when this host has it) and each of `checkpoints`,
+        checkpoint files obtained earlier (docs/checkpoint-file.md)."""
         context = self.context
         public = load_public_key(trusted_key_pem or context.public_key_b64.encode())
-        report = verify_store(context.store, public, context.archive_id, progress)
+        witnesses = [(str(path), CheckpointFile.read(path.read_bytes(), str(path)))
+                     for path in checkpoints]
+        kept = context.settings.keys_dir / LAST_CHECKPOINT_FILE
+        if kept.exists():
+            witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
+        report = verify_store(context.store, public, context.archive_id, progress,
+                              witnesses=witnesses)
         key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
         if key_file.exists() and public_raw(load_public_key(key_file.read_bytes())) != \
                 context.public_key_raw:
