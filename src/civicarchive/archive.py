@@ -27,6 +27,7 @@ from civicarchive.app.productions import Productions
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry, slugify
 from civicarchive.app.requests import Requests
+from civicarchive.app.witnessing import Witnessing
 from civicarchive.clock import Clock, SystemClock
 from civicarchive.errors import AlreadyInitialised, InvalidInput, NotInitialised
 from civicarchive.settings import Settings
@@ -47,6 +48,7 @@ class Archive:
     - `custody`: the adopted policy, acknowledgements, legal holds;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
+    - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
     - `requests`: records requests; `productions`: what is produced for them.
     """
 
@@ -60,6 +62,7 @@ class Archive:
         self.disposition = Disposition(context, self.registry, self.custody,
                                        on_purged=self.finding.sync)
         self.evidence = Evidence(context, self.registry, self.reading)
+        self.witnessing = Witnessing(context)
         self.requests = Requests(context, self.registry, self.reading, self.custody,
                                  self.finding)
         self.productions = Productions(context, self.registry, self.reading, self.requests,
@@ -118,7 +121,8 @@ class Archive:
                                   public_key))
 
     def close(self) -> None:
-        """Close the search index and the database connections."""
+        """Timestamp the last checkpoint if due, close the search index and the database."""
+        self.witnessing.close()
         self.finding.close()
         self.context.store.dispose()
 

@@ -13,6 +13,7 @@ from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput
 from civicarchive.store import records as record_sql
+from civicarchive.store import timestamps
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
 from civicarchive.store.checkpoint_file import CheckpointFile
@@ -47,6 +48,9 @@ class Evidence:
             witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
         report = verify_store(context.store, public, context.archive_id, progress,
                               witnesses=witnesses)
+        roots = timestamps.load_roots(context.settings.tsa_ca_file)
+        with context.read() as conn:
+            report.problems += [Problem(*p) for p in timestamps.timestamp_problems(conn, roots)]
         key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
         if key_file.exists() and public_raw(load_public_key(key_file.read_bytes())) != \
                 context.public_key_raw:

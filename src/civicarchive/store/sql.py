@@ -179,13 +179,14 @@ class SqlRecordStore:
                     tx = WriteTx(self, conn, now)
                     yield tx
                     tx.seal(key, origin)
-            continuity.remember(key, tx.sealed)  # outside the database, once committed
-            for listener in self._sealed_listeners:
-                listener()
         except sa.exc.IntegrityError as error:
             if "append-only" in str(error.orig):
                 raise AppendOnlyViolation(str(error.orig).splitlines()[0]) from error
             raise
+        if tx.sealed is not None:
+            continuity.remember(key, tx.sealed)  # outside the database, once committed
+            for listener in self._sealed_listeners:
+                listener()
 
     def _lock(self, conn: Connection) -> None:
         """Serialise writers (SQLite takes its lock at BEGIN IMMEDIATE)."""
