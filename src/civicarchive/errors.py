@@ -15,9 +15,10 @@ flag that sets it.
     ├── AppendOnlyViolation   the store refused to rewrite archived data
     ├── StoreUnavailable      the database could not be reached or opened
     ├── ProofError            a proof file is malformed or does not verify
-    └── ContinuityBroken      the ledger does not extend the checkpoint signed last
-        ├── LedgerRolledBack  the database is older than that checkpoint
-        └── LedgerForked      the database holds another history than that checkpoint
+    ├── ContinuityBroken      the ledger does not extend the checkpoint signed last
+    │   ├── LedgerRolledBack  the database is older than that checkpoint
+    │   └── LedgerForked      the database holds another history than that checkpoint
+    └── TimestampMissed       the time-stamping authority did not give a valid timestamp
 """
 
 from __future__ import annotations
@@ -106,3 +107,8 @@ class LedgerRolledBack(ContinuityBroken):
 
 class LedgerForked(ContinuityBroken):
     """The database holds a ledger or checkpoint that differs from what was signed."""
+
+
+class TimestampMissed(ArchiveError):
+    """The time-stamping authority could not be reached, or its answer is not a valid
+    timestamp of the checkpoint (recorded as a miss; writes never fail for it)."""

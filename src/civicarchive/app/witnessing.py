@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import orjson
 
 from civicarchive.app.context import ArchiveContext
-from civicarchive.errors import ArchiveError, InvalidInput
+from civicarchive.errors import InvalidInput, TimestampMissed
 from civicarchive.store import timestamps
 from civicarchive.store.checkpoint_file import CheckpointFile
 from civicarchive.store.continuity import LAST_CHECKPOINT_FILE, last_signed
@@ -30,10 +30,6 @@ BACKOFF = 60.0  # seconds to leave the authority alone after a miss
 MAX_TOKEN = 1 << 20
 
 
-class TimestampMissed(ArchiveError):
-    """The authority could not be reached, or its answer is not a valid timestamp."""
-
-
 @dataclass(frozen=True)
 class TimestampOutcome:
     checkpoint: int  # the checkpoint's id
@@ -41,6 +37,7 @@ class TimestampOutcome:
     detail: str = ""  # the token's time, or what went wrong
 
     def as_dict(self) -> dict:
+        """The outcome as plain data, for --json."""
         return {"checkpoint": self.checkpoint, "status": self.status, "detail": self.detail}
 
 
