@@ -159,3 +159,10 @@ def test_witnessing_reset_after_a_deliberate_restore(tmp_path, clock):
         with archive.context.read() as conn:
             actions = [a for (a,) in conn.execute(sa.select(t.audit_events.c.action))]
     assert "checkpoint.reset" in actions
+
+
+def test_witnessing_export_source_carries_the_newest_checkpoint_and_token(witnessed):
+    witnessed.registry.add_account("x", "city", "agency")  # sealed and timestamped
+    carried = CheckpointFile.read(witnessed.evidence.source.checkpoint_file(), "package")
+    assert carried.body_text == witnessed.witnessing.export().body_text
+    assert carried.body.number == 2 and carried.timestamp is not None

@@ -118,3 +118,10 @@ class ArchiveSource:
     def public_key_pem(self) -> bytes:
         """The archive's public key as PEM."""
         return self.context.public_key_pem()
+
+    def checkpoint_file(self) -> bytes | None:
+        """The newest signed checkpoint with its RFC 3161 token, as a checkpoint file
+        (docs/checkpoint-file.md), for a package to carry; None before the first."""
+        with self.context.read() as conn:
+            signed = timestamps.newest_checkpoint_file(conn, self.context.public_key_raw)
+        return signed.to_json() if signed is not None else None

@@ -17,7 +17,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-import orjson
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.errors import InvalidInput, TimestampMissed
@@ -120,13 +119,10 @@ class Witnessing:
         """The newest signed checkpoint with its timestamp token, for publication
         (docs/checkpoint-file.md)."""
         with self.context.read() as conn:
-            newest = timestamps.newest_checkpoint(conn)
-            if newest is None:
-                raise InvalidInput("the archive has no checkpoint yet")
-            token = timestamps.token_of(conn, newest.id)
-        frontier = tuple(bytes.fromhex(h) for h in orjson.loads(newest.frontier))
-        return CheckpointFile(newest.body, bytes(newest.signature), self.context.public_key_raw,
-                              frontier, token)
+            signed = timestamps.newest_checkpoint_file(conn, self.context.public_key_raw)
+        if signed is None:
+            raise InvalidInput("the archive has no checkpoint yet")
+        return signed
 
     def reset(self, reason: str, actor: str) -> dict:
         """Take the database's newest signed checkpoint as the one to extend, after an

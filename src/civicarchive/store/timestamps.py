@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import orjson
 import sqlalchemy as sa
 from cryptography import x509
 from rfc3161_client import (HashAlgorithm, PKIStatus, TimestampRequestBuilder,
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from civicarchive.errors import InvalidInput
 from civicarchive.store import schema as t
+from civicarchive.store.checkpoint_file import CheckpointFile
 
 SHA256 = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 
@@ -123,3 +125,13 @@ def timestamp_problems(conn: Connection, roots: Sequence[x509.Certificate] = ()
         problem = token_problem(token, bodies.get(checkpoint_id, ""), roots)
         if problem:
             yield (f"timestamp {row_id} (checkpoint {checkpoint_id})", problem)
+
+
+def newest_checkpoint_file(conn: Connection, public_key_raw: bytes) -> CheckpointFile | None:
+    """The newest checkpoint as a checkpoint file, with its first token if it has one."""
+    newest = newest_checkpoint(conn)
+    if newest is None:
+        return None
+    return CheckpointFile(newest.body, bytes(newest.signature), public_key_raw,
+                          tuple(bytes.fromhex(h) for h in orjson.loads(newest.frontier)),
+                          token_of(conn, newest.id))
