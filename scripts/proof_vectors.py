@@ -99,16 +99,26 @@ class Ledger:
                                      purged_at=self.now()))
         self.purged[version_id] = self.contents.pop(version_id)
 
+    def checkpoint(self, size: int, entries: list[bytes] | None = None,
+                   v1: bool = False) -> CheckpointBody:
+        """The checkpoint of `size` (number `size`: one is sealed after every entry),
+        chained to the honest one before it; a `v1` body carries no chain."""
+        root = root_of([leaf_hash(entry) for entry in (entries or self.entries)[:size]])
+        if v1:
+            return CheckpointBody(self.origin, size, root, self.sealed_at[size - 1])
+        previous = self.checkpoint(size - 1).digest() if size > 1 else None
+        return CheckpointBody(self.origin, size, root, self.sealed_at[size - 1], number=size,
+                              previous=previous)
+
     def prove(self, version_id: int, size: int, *, entries: list[bytes] | None = None,
               body: Callable[[str], str] = str, key: Ed25519PrivateKey = KEY,
-              index: int | None = None) -> dict:
+              index: int | None = None, v1: bool = False) -> dict:
         """The proof of a version against the checkpoint of `size`, as the archive writes
         it; `entries` replaces the ledger's and `body` rewrites the text before signing."""
         entries = (entries or self.entries)[:size]
         index = self.index_of[version_id] if index is None else index
         leaves = [leaf_hash(entry) for entry in entries]
-        text = body(CheckpointBody(self.origin, size, root_of(leaves),
-                                   self.sealed_at[size - 1]).text())
+        text = body(self.checkpoint(size, entries, v1).text())
         return {
             "format": FORMAT,
             "version_id": version_id,
@@ -183,8 +193,10 @@ def valid_vectors(city: Ledger, single: Ledger) -> dict[str, tuple[str, dict]]:
         "power-of-two-tree": ("a hidden comment, leaf 10 of a tree of 16", city.prove(8, 16)),
         "last-leaf": ("the last leaf of a tree of 22: the path skips a level",
                       city.prove(15, 22)),
-        "single-entry-tree": ("a tree of one entry: leaf 0, an empty audit path",
-                              single.prove(1, 1)),
+        "single-entry-tree": ("a tree of one entry: leaf 0, an empty audit path, "
+                              "checkpoint 1 (previous is 64 zeros)", single.prove(1, 1)),
+        "v1-body": ("a checkpoint body of version 1, as archives signed before checkpoints "
+                    "were numbered and chained", city.prove(1, size, v1=True)),
     }
 
 
@@ -314,12 +326,17 @@ def invalid_vectors(city: Ledger, single: Ledger) -> list[tuple[str, str, str, d
         city.prove(1, size, body=lambda t: t[:-1]))
     add("body-lines", "blank-line-at-end", "a blank line after the last",
         city.prove(1, size, body=lambda t: t + "\n"))
-    add("body-lines", "extra-line", "a sixth line, note",
+    add("body-lines", "extra-line", "a line after previous, note",
         city.prove(1, size, body=lambda t: t + "note verified\n"))
     add("body-lines", "order", "the size line before the origin line",
         body_with(origin_line + f"size {size}\n", f"size {size}\n" + origin_line))
-    add("body-lines", "header-v2", "the header says v2",
-        body_with("checkpoint v1\n", "checkpoint v2\n"))
+    add("body-lines", "header-v3", "the header says v3",
+        body_with("checkpoint v2\n", "checkpoint v3\n"))
+    add("body-lines", "v1-header-chained", "a v1 header over the seven lines of a v2 body",
+        body_with("checkpoint v2\n", "checkpoint v1\n"))
+    add("body-lines", "v2-header-unchained", "a v2 header over the five lines of a v1 body",
+        city.prove(1, size, v1=True, body=lambda t: t.replace("checkpoint v1\n",
+                                                             "checkpoint v2\n")))
     add("body-origin", "upper-case", "the origin UUID in upper case",
         body_with(origin_line, origin_line.upper().replace("ORIGIN", "origin")))
     add("body-origin", "not-a-uuid", "the origin is a name, not a UUID",
@@ -342,6 +359,17 @@ def invalid_vectors(city: Ledger, single: Ledger) -> list[tuple[str, str, str, d
         body_with(f"time {when}", f"time 2024-02-30{when[10:]}"))
     add("body-time", "second-60", "a leap second, 23:59:60",
         body_with(f"time {when}", f"time {when[:11]}23:59:60{when[19:]}"))
+    number_line = f"\nnumber {size}\n"
+    add("body-number", "leading-zero", "the number with a leading zero (023)",
+        body_with(number_line, f"\nnumber 0{size}\n"))
+    add("body-number", "zero", "checkpoint number 0", body_with(number_line, "\nnumber 0\n"))
+    previous_line = base["checkpoint"]["body"].split("\n")[6]
+    add("body-previous", "upper-case", "the previous hash in upper-case hex",
+        body_with(previous_line, "previous " + previous_line[9:].upper()))
+    add("body-previous", "first-not-genesis", "checkpoint 1 names a previous checkpoint",
+        single.prove(1, 1, body=lambda t: t.replace("0" * 64, "ab" * 32)))
+    add("body-previous", "genesis-not-first", "checkpoint 23 names no previous checkpoint",
+        body_with(previous_line, "previous " + "0" * 64))
     add("tree-size-match", "body-larger", "the body signs size 24 over the root of 23",
         body_with(size_line, f"\nsize {size + 1}\n"))
 
@@ -426,7 +454,8 @@ def huge_tree(city: Ledger) -> dict:
     size, index = 2**53, 2
     path = [hashlib.sha256(b"filler %d" % n).digest() for n in range(53)]
     root = root_from_inclusion(index, size, leaf_hash(city.entries[index]), path)
-    text = CheckpointBody(ORIGIN, size, root, city.sealed_at[-1]).text()
+    text = CheckpointBody(ORIGIN, size, root, city.sealed_at[-1], number=len(city.entries) + 1,
+                          previous=city.checkpoint(len(city.entries)).digest()).text()
     return city.prove(1, len(city.entries)) | {
         "tree_size": size, "audit_path": [h.hex() for h in path],
         "checkpoint": {"body": text, "signature": b64(KEY.sign(text.encode()))}}

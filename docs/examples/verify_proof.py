@@ -23,18 +23,22 @@ FORMAT = "civicarchive-inclusion-proof/1"
 RULES = ("json", "duplicate-member", "unicode", "members", "types", "format",
          "version-id-range", "tree-size-range", "leaf-index-range", "audit-path-hex",
          "base64", "key-length", "signature-length", "key-trusted", "signature",
-         "body-lines", "body-origin", "body-size", "body-root", "body-time",
-         "tree-size-match", "entry-json", "entry-type", "entry-members", "entry-canonical",
+         "body-lines", "body-origin", "body-size", "body-root", "body-time", "body-number",
+         "body-previous", "tree-size-match", "entry-json", "entry-type", "entry-members", "entry-canonical",
          "entry-version", "content-hash", "audit-path-length", "root-match")
 MEMBERS = {"format", "version_id", "leaf_index", "entry", "content", "tree_size",
            "audit_path", "checkpoint", "public_key"}
-HEADER = "civicarchive checkpoint v1"
+# A body of each version: its header, then the keyword of each line in order.
+BODY_LINES = {"civicarchive checkpoint v1": ("origin", "size", "root", "time"),
+              "civicarchive checkpoint v2": ("origin", "size", "root", "time", "number",
+                                             "previous")}
 MAX_INTEGER = 2**53 - 1
 KINDS = {"post", "comment", "reply", "message", "media", "profile"}
 EVENTS = {"created", "edited", "deleted", "hidden", "unhidden", "restored"}
 HEX64 = re.compile(r"[0-9a-f]{64}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DECIMAL = re.compile(r"0|[1-9][0-9]*")
+POSITIVE = re.compile(r"[1-9][0-9]*")
 TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
                   r"\.([0-9]{6})Z")
 
@@ -135,7 +139,7 @@ def decode_base64(text, name):
     return raw
 
 
-# The checkpoint body: rules body-lines to body-time
+# The checkpoint body: rules body-lines to body-previous
 
 def real_time(text):
     match = TIME.fullmatch(text)
@@ -147,10 +151,12 @@ def real_time(text):
 
 def parse_body(body):
     lines = body.split("\n")
-    check(len(lines) == 6 and lines[0] == HEADER and lines[5] == "", "body-lines",
-          "checkpoint body must be five lines, each ended by LF, the first the header")
+    keywords = BODY_LINES.get(lines[0])
+    check(keywords is not None and len(lines) == len(keywords) + 2 and lines[-1] == "",
+          "body-lines", "checkpoint body must be the v1 header and four lines, or the v2 "
+          "header and six, each ended by LF")
     fields = {}
-    for line, keyword in zip(lines[1:5], ("origin", "size", "root", "time")):
+    for line, keyword in zip(lines[1:-1], keywords):
         check(line.startswith(keyword + " "), "body-lines",
               f"checkpoint line {line[:20]!r} should start with {keyword!r} and one space")
         fields[keyword] = line[len(keyword) + 1:]
@@ -160,6 +166,13 @@ def parse_body(body):
     check(HEX64.fullmatch(fields["root"]), "body-root", "checkpoint root is not 64 hex digits")
     check(real_time(fields["time"]), "body-time",
           "checkpoint time is not a real time YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    if "number" in fields:  # a v2 body: numbered, and chained to the checkpoint before
+        check(POSITIVE.fullmatch(fields["number"]), "body-number",
+              "checkpoint number is not a number from 1 without leading zeros")
+        check(HEX64.fullmatch(fields["previous"]), "body-previous",
+              "checkpoint previous is not 64 hex digits")
+        check((fields["number"] == "1") == (fields["previous"] == "0" * 64), "body-previous",
+              "checkpoint previous must be 64 zeros exactly when the number is 1")
     return fields
 
 

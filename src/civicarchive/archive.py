@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from civicarchive.app.ingesting import Ingesting
     from civicarchive.app.productions import Productions
     from civicarchive.app.requests import Requests
+    from civicarchive.app.witnessing import Witnessing
 
 __all__ = ["Archive"]
 
@@ -54,6 +55,7 @@ class Archive:
     - `custody`: the adopted policy, acknowledgements, legal holds;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
+    - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
     - `requests`: records requests; `productions`: what is produced for them;
     - `credentials`: platform tokens, encrypted; `capturing`: live capture passes, runs,
       gaps, alerts and each account's capture health.
@@ -63,6 +65,8 @@ class Archive:
         self.context = context
         self.registry = Registry(context)
         self.reading = Reading(context)
+        if context.settings.tsa_url:
+            self.witnessing  # built now: it timestamps every checkpoint signed from here on
 
     @cached_property
     def custody(self) -> Custody:
@@ -112,6 +116,11 @@ class Archive:
         from civicarchive.app.capturing import Capturing
         return Capturing(self.context, self.registry, self.reading, self.ingesting,
                          self.credentials)
+
+    @cached_property
+    def witnessing(self) -> Witnessing:
+        from civicarchive.app.witnessing import Witnessing
+        return Witnessing(self.context)
 
     @classmethod
     def init(cls, agency: str, home: str | Path | None = None, database_url: str | None = None,
@@ -166,7 +175,10 @@ class Archive:
                                   public_key))
 
     def close(self) -> None:
-        """Close the search index (if it was opened) and the database connections."""
+        """Timestamp the last checkpoint if due, close the search index (if it was
+        opened) and the database."""
+        if "witnessing" in self.__dict__:
+            self.witnessing.close()
         if "finding" in self.__dict__:
             self.finding.close()
         self.context.store.dispose()

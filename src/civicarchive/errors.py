@@ -16,7 +16,11 @@ flag that sets it.
     ├── StoreUnavailable      the database could not be reached or opened
     ├── ProofError            a proof file is malformed or does not verify
     ├── FetchRefused          the capture guard refused a URL (scheme, address, redirect)
-    └── BrowserUnavailable    browser capture cannot run: no Chromium, or no Playwright
+    ├── BrowserUnavailable    browser capture cannot run: no Chromium, or no Playwright
+    ├── ContinuityBroken      the ledger does not extend the checkpoint signed last
+    │   ├── LedgerRolledBack  the database is older than that checkpoint
+    │   └── LedgerForked      the database holds another history than that checkpoint
+    └── TimestampMissed       the time-stamping authority did not give a valid timestamp
 """
 
 from __future__ import annotations
@@ -105,3 +109,30 @@ class BrowserUnavailable(ArchiveError):
                          f"package (apt-get install chromium) and the browser extra "
                          f"(pip install 'civicarchive[browser]')")
         self.what = what
+
+
+class ContinuityBroken(ArchiveError):
+    """The ledger in the database does not extend the checkpoint this archive signed last
+    (kept outside the database, beside the key): nothing more is signed until an operator
+    resolves it (docs/continuity.md). `entry` is the first ledger entry known to differ,
+    or the first of the range `entries` it lies in."""
+
+    def __init__(self, message: str, entries: tuple[int, int] | None = None) -> None:
+        super().__init__(message + "; writing is refused until this is resolved: see "
+                         "docs/continuity.md")
+        self.entries = entries
+        self.entry = entries[0] if entries else None
+
+
+class LedgerRolledBack(ContinuityBroken):
+    """The database holds fewer checkpoints or entries than were signed: an older copy was
+    restored, or checkpoints were deleted."""
+
+
+class LedgerForked(ContinuityBroken):
+    """The database holds a ledger or checkpoint that differs from what was signed."""
+
+
+class TimestampMissed(ArchiveError):
+    """The time-stamping authority could not be reached, or its answer is not a valid
+    timestamp of the checkpoint (recorded as a miss; writes never fail for it)."""

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from warcio.archiveiterator import ArchiveIterator
 
+from civicarchive import Archive
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.exports import verify_evidence_package, write_evidence_package
 from civicarchive.exports.verification import check_evidence_package
@@ -720,8 +721,9 @@ def test_package_needs_the_archive_key_and_leaves_no_folder_without_it(archive, 
                                                                        tmp_path):
     from civicarchive.errors import ArchiveError
     archive.ingesting.ingest([observe(account.id, "1", "hello", 0)], source="t")
-    keys = archive.context.settings.keys_dir
-    (keys / "archive-ed25519.pem").rename(tmp_path / "backup.pem")
-    with pytest.raises(ArchiveError, match="signing key is missing"):
-        write_evidence_package(archive.evidence.source, [1], tmp_path / "unsigned")
+    settings = archive.context.settings
+    (settings.keys_dir / "archive-ed25519.pem").rename(tmp_path / "backup.pem")
+    with Archive.open(settings.home, settings.database_url) as replica:  # no key here
+        with pytest.raises(ArchiveError, match="signing key is missing"):
+            write_evidence_package(replica.evidence.source, [1], tmp_path / "unsigned")
     assert not (tmp_path / "unsigned").exists()

@@ -7,14 +7,12 @@ import base64
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civicarchive.clock import Clock, format_time
 from civicarchive.errors import ArchiveError
 from civicarchive.settings import Settings
 from civicarchive.store import SqlRecordStore
-from civicarchive.store.checkpoint import (HEADER, PRIVATE_KEY_FILE, ArchiveKey, fingerprint,
+from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, ArchiveKey, fingerprint,
                                            load_public_key, public_pem, public_raw)
 from civicarchive.store.sql import WriteTx
 
@@ -32,30 +30,23 @@ class ArchiveContext:
     archive_id: str
     public_key_b64: str
     _key: ArchiveKey | None = field(default=None, repr=False)
-    _signer: Ed25519PrivateKey | None = field(default=None, repr=False)
 
     @property
     def key(self) -> ArchiveKey:
         """The archive's signing key; an error that says how to restore it when missing."""
         if self._key is None:
-            self._load_key()
+            keys = self.settings.keys_dir
+            if not (keys / PRIVATE_KEY_FILE).exists():
+                raise ArchiveError(f"the archive's signing key is missing from {keys}: restore "
+                                   f"{PRIVATE_KEY_FILE} from your backup to write to this archive")
+            try:
+                key = ArchiveKey.load(keys)
+            except ValueError as error:
+                raise ArchiveError(str(error)) from None
+            if public_raw(key.public) != self.public_key_raw:
+                raise ArchiveError(f"the key in {keys} is not this archive's key")
+            self._key = key
         return self._key
-
-    def _load_key(self) -> None:
-        keys = self.settings.keys_dir
-        if not (keys / PRIVATE_KEY_FILE).exists():
-            raise ArchiveError(f"the archive's signing key is missing from {keys}: restore "
-                               f"{PRIVATE_KEY_FILE} from your backup to write to this archive")
-        # ArchiveKey signs only checkpoint bodies; the context keeps the private key to
-        # sign other bytes too (see `sign`), and hands it to nothing else.
-        private = serialization.load_pem_private_key((keys / PRIVATE_KEY_FILE).read_bytes(),
-                                                     password=None)
-        if not isinstance(private, Ed25519PrivateKey):
-            raise ArchiveError(f"{keys / PRIVATE_KEY_FILE} is not an Ed25519 key")
-        key = ArchiveKey(private)
-        if public_raw(key.public) != self.public_key_raw:
-            raise ArchiveError(f"the key in {keys} is not this archive's key")
-        self._key, self._signer = key, private
 
     @property
     def public_key_raw(self) -> bytes:
@@ -71,11 +62,7 @@ class ArchiveContext:
         """The Ed25519 signature of `data` by the archive's key (an evidence package's tag
         manifest). The key also signs checkpoints, so bytes that start like a checkpoint
         body are refused: a signature made here can never pass for a checkpoint's."""
-        if data.startswith(HEADER.encode()):
-            raise ValueError("refusing to sign bytes that read as a checkpoint body")
-        if self._signer is None:
-            self._load_key()
-        return self._signer.sign(data)
+        return self.key.sign_bytes(data)
 
     def public_key_pem(self) -> bytes:
         """The public key as PEM, to publish."""

@@ -14,9 +14,12 @@ from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput
 from civicarchive.store import records as record_sql
+from civicarchive.store import timestamps
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
 from civicarchive.store.consistency import newest_checkpoint_link
+from civicarchive.store.checkpoint_file import CheckpointFile
+from civicarchive.store.continuity import LAST_CHECKPOINT_FILE
 from civicarchive.store.proof import build_proof, build_proofs
 
 if TYPE_CHECKING:
@@ -33,15 +36,26 @@ class Evidence:
         self.reading = reading
         self.source = ArchiveSource(context, registry)
 
-    def verify(self, progress: Progress | None = None, trusted_key_pem: bytes | None = None
-               ) -> VerifyReport:
+    def verify(self, progress: Progress | None = None, trusted_key_pem: bytes | None = None,
+               checkpoints: Iterable[Path] = ()) -> VerifyReport:
         """Re-derive every hash, entry, root and signature; see store/verification.py.
         `trusted_key_pem` checks signatures against a published key instead of the
-        archive's own record of it."""
+        archive's own record of it. The ledger must extend the last checkpoint the signer
+        kept outside the database (when this host has it) and each of `checkpoints`,
+        checkpoint files obtained earlier (docs/checkpoint-file.md)."""
         from civicarchive.store.verification import Problem, verify_store
         context = self.context
         public = load_public_key(trusted_key_pem or context.public_key_b64.encode())
-        report = verify_store(context.store, public, context.archive_id, progress)
+        witnesses = [(str(path), CheckpointFile.read(path.read_bytes(), str(path)))
+                     for path in checkpoints]
+        kept = context.settings.keys_dir / LAST_CHECKPOINT_FILE
+        if kept.exists():
+            witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
+        report = verify_store(context.store, public, context.archive_id, progress,
+                              witnesses=witnesses)
+        roots = timestamps.load_roots(context.settings.tsa_ca_file)
+        with context.read() as conn:
+            report.problems += [Problem(*p) for p in timestamps.timestamp_problems(conn, roots)]
         key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
         if key_file.exists() and public_raw(load_public_key(key_file.read_bytes())) != \
                 context.public_key_raw:
@@ -117,3 +131,10 @@ class ArchiveSource:
     def sign(self, data: bytes) -> bytes:
         """An Ed25519 signature by the archive's key: writing a package needs the key."""
         return self.context.sign(data)
+
+    def checkpoint_file(self) -> bytes | None:
+        """The newest signed checkpoint with its RFC 3161 token, as a checkpoint file
+        (docs/checkpoint-file.md), for a package to carry; None before the first."""
+        with self.context.read() as conn:
+            signed = timestamps.newest_checkpoint_file(conn, self.context.public_key_raw)
+        return signed.to_json() if signed is not None else None

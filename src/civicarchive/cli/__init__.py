@@ -351,18 +351,25 @@ def history(ctx: Context, item_id: int, as_json: bool) -> None:
 @main.command()
 @click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False),
               help="Check signatures against this published key instead of the archive's own.")
+@click.option("--checkpoint", "checkpoint", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A checkpoint file obtained earlier (checkpoint export): the ledger must "
+                   "extend it (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
 @handles_errors
-def verify(ctx: Context, public_key: str | None, as_json: bool) -> None:
-    """Re-derive every hash, ledger entry, root and signature; exit 1 on any mismatch."""
+def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
+           as_json: bool) -> None:
+    """Re-derive every hash, ledger entry, root and signature, and check the checkpoints
+    form one unbroken chain the ledger extends; exit 1 on any mismatch."""
     def progress(stage: str, count: int) -> None:
         if not as_json:
             click.echo(f"  {stage}: {count:,} checked", err=True)
 
     with ctx.open() as archive:
         trusted = Path(public_key).read_bytes() if public_key else None
-        report = archive.evidence.verify(progress=progress, trusted_key_pem=trusted)
+        report = archive.evidence.verify(progress=progress, trusted_key_pem=trusted,
+                                         checkpoints=checkpoint)
     if as_json:
         _emit(report.as_dict())
     else:
@@ -501,6 +508,7 @@ def public_key_command(ctx: Context, output: Path | None) -> None:
 # The records-management and search commands register themselves on `main`.
 from civicarchive.cli import capture as _capture  # noqa: E402, F401
 from civicarchive.cli import casework as _casework  # noqa: E402, F401
+from civicarchive.cli import checkpoints as _checkpoints  # noqa: E402, F401
 from civicarchive.cli import finding as _finding  # noqa: E402, F401
 from civicarchive.cli import records as _records  # noqa: E402, F401
 

@@ -14,6 +14,8 @@ class LedgerWriter:
     def __init__(self, frontier: Frontier) -> None:
         self.frontier = frontier
         self.rows: list[dict] = []
+        # The tree this write starts from: sealing checks it is the last signed one.
+        self.start_size, self.start_root = frontier.size, frontier.root()
 
     @property
     def size(self) -> int:
@@ -30,9 +32,12 @@ class LedgerWriter:
         rows, self.rows = self.rows, []
         return rows
 
-    def checkpoint_row(self, key: ArchiveKey, origin: str, now: str) -> dict:
+    def checkpoint_row(self, key: ArchiveKey, origin: str, now: str, number: int,
+                       previous: bytes | None) -> dict:
+        """The row of checkpoint `number` over the tree as it stands, chained to the body
+        whose hash is `previous` (None for checkpoint 1)."""
         body = CheckpointBody(origin=origin, size=self.frontier.size, root=self.frontier.root(),
-                              time=now)
+                              time=now, number=number, previous=previous)
         return {"tree_size": body.size, "root_hash": body.root, "body": body.text(),
                 "signature": key.sign(body), "created_at": now,
                 "frontier": orjson.dumps([h.hex() for h in self.frontier.hashes()]).decode()}

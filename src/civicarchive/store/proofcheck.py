@@ -22,26 +22,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from civicarchive.errors import ProofError
 from civicarchive.model import Event, Kind
 from civicarchive.store.canonical import canonical_json
-from civicarchive.store.checkpoint import HEADER, fingerprint, public_raw, signature_valid
+from civicarchive.store.checkpoint import (HEADER, HEADER_V2, fingerprint, public_raw,
+                                           signature_valid)
 from civicarchive.store.merkle import leaf_hash, root_from_inclusion
 
 FORMAT = "civicarchive-inclusion-proof/1"
 RULES = ("json", "duplicate-member", "unicode", "members", "types", "format",
          "version-id-range", "tree-size-range", "leaf-index-range", "audit-path-hex",
          "base64", "key-length", "signature-length", "key-trusted", "signature",
-         "body-lines", "body-origin", "body-size", "body-root", "body-time",
-         "tree-size-match", "entry-json", "entry-type", "entry-members", "entry-canonical",
+         "body-lines", "body-origin", "body-size", "body-root", "body-time", "body-number",
+         "body-previous", "tree-size-match", "entry-json", "entry-type", "entry-members", "entry-canonical",
          "entry-version", "content-hash", "audit-path-length", "root-match")
 MEMBERS = ("format", "version_id", "leaf_index", "entry", "content", "tree_size",
            "audit_path", "checkpoint", "public_key")
 CHECKPOINT_MEMBERS = ("body", "signature")
-BODY_KEYWORDS = ("origin", "size", "root", "time")
+BODY_KEYWORDS = {HEADER: ("origin", "size", "root", "time"),
+                 HEADER_V2: ("origin", "size", "root", "time", "number", "previous")}
 # I-JSON (RFC 7493): the integers every JSON reader, JavaScript's too, holds exactly.
 MAX_INTEGER = 2**53 - 1
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_POSITIVE = re.compile(r"[1-9][0-9]*")
+_GENESIS = "0" * 64
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
                    r"\.([0-9]{6})Z")
 
@@ -56,6 +60,7 @@ class ProofResult:
     key_fingerprint: str
     content_included: bool
     entry: dict
+    checkpoint_number: int | None = None  # None for a v1 body, which is not chained
 
 
 def _broken(rule: str, message: str) -> ProofError:
@@ -155,7 +160,7 @@ def verify_proof(doc: object, trusted_key: Ed25519PublicKey | None = None) -> Pr
     body_text = doc["checkpoint"]["body"]
     if not signature_valid(Ed25519PublicKey.from_public_bytes(key_raw), body_text, signature):
         raise _broken("signature", "checkpoint signature does not verify with public_key")
-    body = _parse_body(body_text)
+    body = parse_body(body_text)
     if body["size"] != str(size):
         raise _broken("tree-size-match", f"proof claims tree size {size}, the signed "
                                          f"checkpoint {body['size']}")
@@ -178,7 +183,8 @@ def verify_proof(doc: object, trusted_key: Ed25519PublicKey | None = None) -> Pr
     return ProofResult(version_id=version_id, leaf_index=index, tree_size=size,
                        root=body["root"], checkpoint_time=body["time"],
                        key_fingerprint=fingerprint(key_raw),
-                       content_included=content is not None, entry=entry)
+                       content_included=content is not None, entry=entry,
+                       checkpoint_number=int(body["number"]) if "number" in body else None)
 
 
 def _members(doc: object) -> dict:
@@ -246,13 +252,16 @@ def _valid_time(text: str) -> bool:
     return True
 
 
-def _parse_body(text: str) -> dict[str, str]:
+def parse_body(text: str) -> dict[str, str]:
+    """The values of a checkpoint body (v1 or v2) read by the format's grammar; raises
+    ProofError naming the first body rule it breaks."""
     lines = text.split("\n")
-    if len(lines) != 6 or lines[0] != HEADER or lines[5] != "":
-        raise _broken("body-lines", f"checkpoint.body must be five lines, each ended by a line "
-                                    f"feed (LF), the first {HEADER!r}")
+    keywords = BODY_KEYWORDS.get(lines[0])
+    if keywords is None or len(lines) != len(keywords) + 2 or lines[-1] != "":
+        raise _broken("body-lines", f"checkpoint.body must be {HEADER!r} and four lines, or "
+                                    f"{HEADER_V2!r} and six, each ended by a line feed (LF)")
     values = {}
-    for number, (line, keyword) in enumerate(zip(lines[1:5], BODY_KEYWORDS), start=2):
+    for number, (line, keyword) in enumerate(zip(lines[1:-1], keywords), start=2):
         if not line.startswith(keyword + " "):
             raise _broken("body-lines", f"line {number} of checkpoint.body must start with "
                                         f"{keyword!r} and one space, not {_shown(line[:20])}")
@@ -261,10 +270,15 @@ def _parse_body(text: str) -> dict[str, str]:
             ("origin", _UUID.fullmatch, "a lower-case UUID"),
             ("size", _DECIMAL.fullmatch, "decimal digits without leading zeros"),
             ("root", _HEX64.fullmatch, "64 lower-case hex digits"),
-            ("time", _valid_time, "a real UTC time written YYYY-MM-DDTHH:MM:SS.ffffffZ")):
-        if not valid(values[keyword]):
+            ("time", _valid_time, "a real UTC time written YYYY-MM-DDTHH:MM:SS.ffffffZ"),
+            ("number", _POSITIVE.fullmatch, "a number from 1, without leading zeros"),
+            ("previous", _HEX64.fullmatch, "64 lower-case hex digits")):
+        if keyword in values and not valid(values[keyword]):
             raise _broken(f"body-{keyword}", f"checkpoint {keyword} must be {form}, not "
                                              f"{_shown(values[keyword])}")
+    if "number" in values and (values["number"] == "1") != (values["previous"] == _GENESIS):
+        raise _broken("body-previous", "checkpoint previous must be 64 zeros for checkpoint "
+                                       "1, and the hash of the checkpoint before for any other")
     return values
 
 

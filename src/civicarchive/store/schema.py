@@ -335,10 +335,23 @@ alerts = Table(
     Index("ix_alerts_account", "account_id", "id"),
 )
 
+# RFC 3161 timestamps of checkpoints (migration 0005_timestamps): a token, or a miss with
+# its error, per request to the time-stamping authority.
+checkpoint_timestamps = Table(
+    "checkpoint_timestamps", metadata,
+    Column("id", Id, primary_key=True),
+    Column("checkpoint_id", Id, ForeignKey("checkpoints.id"), nullable=False),
+    Column("tsa_url", Text, nullable=False),
+    Column("requested_at", Time, nullable=False),
+    Column("token", LargeBinary),  # the DER TimeStampResp; NULL for a miss
+    Column("error", Text),
+    Index("ix_checkpoint_timestamps_checkpoint", "checkpoint_id"),
+)
+
 APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
-                      "tombstones", "policies", "account_closures", "account_tags", "acknowledgements",
-                      "holds",
-                      "hold_releases", "disposition_batches", "disposition_items",
-                      "disposition_approvals", "disposition_executions", "requests",
-                      "request_events", "productions", "capture_settings", "credentials",
-                      "capture_runs", "capture_gaps", "capture_gap_closures", "alerts")
+                      "tombstones", "policies", "account_closures", "account_tags",
+                      "acknowledgements", "holds", "hold_releases", "disposition_batches",
+                      "disposition_items", "disposition_approvals", "disposition_executions",
+                      "requests", "request_events", "productions", "capture_settings",
+                      "credentials", "capture_runs", "capture_gaps", "capture_gap_closures",
+                      "alerts", "checkpoint_timestamps")

@@ -23,6 +23,7 @@ from civicarchive.errors import AppendOnlyViolation, NotInitialised, StoreUnavai
 from civicarchive.store import schema as t
 from civicarchive.store.blobs import BlobStore
 from civicarchive.store.canonical import canonical_json
+from civicarchive.store import continuity
 from civicarchive.store.checkpoint import ArchiveKey
 from civicarchive.store.entries import EntryKind, audit_entry
 from civicarchive.store.ledger import LedgerWriter, frontier_from_row
@@ -62,6 +63,7 @@ class WriteTx:
             "agencies", "accounts", "items", "blobs", "versions", "audit_events", "tombstones")}
         self.large_blobs: dict[bytes, bytes] = {}
         self._blob_shas: set[bytes] = set()
+        self.sealed = None  # the CheckpointFile signed at commit, if any
 
     def next_id(self, table: str) -> int:
         if table not in self._next_ids:
@@ -124,9 +126,10 @@ class WriteTx:
         self.flush()
         conn = self.conn
         last = conn.execute(sa.select(sa.func.max(t.checkpoints.c.tree_size))).scalar()
-        if last != self.ledger.size:
-            conn.execute(t.checkpoints.insert(),
-                         [self.ledger.checkpoint_row(key, origin, self.now)])
+        if last != self.ledger.size:  # continuity.py refuses to sign a rewritten ledger
+            row, self.sealed = continuity.next_checkpoint(conn, self.ledger, key, origin,
+                                                          self.now)
+            conn.execute(t.checkpoints.insert(), [row])
 
 
 class SqlRecordStore:
@@ -139,6 +142,11 @@ class SqlRecordStore:
         self.blob_store = blob_store
         self.where = where
         self._location: object = None  # what `at` was given, so `reopen` can repeat it
+        self._sealed_listeners: list = []
+
+    def on_sealed(self, listener) -> None:  # noqa: ANN001
+        """Call `listener()` after each write that signed a checkpoint has committed."""
+        self._sealed_listeners.append(listener)
 
     def recipe(self) -> tuple[type, object, BlobStore]:
         """What another process needs to open this store with its own engine: `cls.at(...)`."""
@@ -193,6 +201,10 @@ class SqlRecordStore:
             if "append-only" in str(error.orig):
                 raise AppendOnlyViolation(str(error.orig).splitlines()[0]) from error
             raise
+        if tx.sealed is not None:
+            continuity.remember(key, tx.sealed)  # outside the database, once committed
+            for listener in self._sealed_listeners:
+                listener()
 
     def _lock(self, conn: Connection) -> None:
         """Serialise writers (SQLite takes its lock at BEGIN IMMEDIATE)."""

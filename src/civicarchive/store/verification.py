@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from civicarchive.store import schema as t
 from civicarchive.store.checkpoint import CheckpointBody, signature_valid
+from civicarchive.store.continuity import continuity_problems
 from civicarchive.store.entries import REBUILDERS, EntryKind, version_entry_of, version_rows
 from civicarchive.store.merkle import Frontier
 from civicarchive.store.sql import SqlRecordStore
@@ -69,7 +70,9 @@ class VerifyReport:
 
 
 def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
-                 progress: Progress | None = None, parallel: bool = True) -> VerifyReport:
+                 progress: Progress | None = None, parallel: bool = True,
+                 witnesses: Sequence[tuple] = ()) -> VerifyReport:
+    """Verify everything; `witnesses` are (where, CheckpointFile) the ledger must extend."""
     report = VerifyReport()
     with store.read() as conn:
         first, last = conn.execute(sa.select(sa.func.min(t.versions.c.id),
@@ -101,6 +104,10 @@ def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: st
     if report.versions != ledger_versions:
         report.problems.append(Problem("ledger", f"holds {ledger_versions} version entries for "
                                        f"{report.versions} versions"))
+    with store.read() as conn:  # the chain, unsealed entries, witnesses (continuity.py)
+        report.problems += [Problem(*p) for p in continuity_problems(
+            conn, report.entries, report.entries - report.unsealed_entries, public_key,
+            origin, witnesses)]
     return report
 
 

@@ -1,0 +1,42 @@
+"""RFC 3161 timestamps on checkpoints: each answer of the time-stamping authority, and
+each miss, is a new row (append-only).
+
+Revision ID: 0005_timestamps
+Revises: 0004_capture
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_timestamps"
+down_revision = "0004_capture"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Time = sa.String(32)
+TABLE = "checkpoint_timestamps"
+
+
+def upgrade() -> None:
+    op.create_table(
+        TABLE,
+        sa.Column("id", Id, primary_key=True),
+        sa.Column("checkpoint_id", Id, sa.ForeignKey("checkpoints.id"), nullable=False),
+        sa.Column("tsa_url", sa.Text, nullable=False),
+        sa.Column("requested_at", Time, nullable=False),
+        sa.Column("token", sa.LargeBinary),
+        sa.Column("error", sa.Text))
+    op.create_index("ix_checkpoint_timestamps_checkpoint", TABLE, ["checkpoint_id"])
+    if op.get_bind().dialect.name == "sqlite":
+        for action in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER {TABLE}_no_{action.lower()} BEFORE {action} ON {TABLE} "
+                       f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {TABLE} is append-only'); END")
+    else:
+        op.execute(f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+                   f"FOR EACH ROW EXECUTE FUNCTION civicarchive_append_only()")
+        op.execute(f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION civicarchive_append_only()")
+
+
+def downgrade() -> None:
+    raise RuntimeError("the archive schema cannot be downgraded: archived data is append-only")

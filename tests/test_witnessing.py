@@ -1,0 +1,168 @@
+"""RFC 3161 timestamps on checkpoints from a local time-stamping authority (tests/tsa.py):
+every stored token passes `openssl ts -verify`; an authority that is down never fails an
+ingest, the miss is recorded and retried; checkpoint files go out with their token and
+come back to `verify --checkpoint`; `checkpoint reset` is the way back after a restore."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from civicarchive import Archive
+from civicarchive.app import witnessing
+from civicarchive.errors import LedgerRolledBack
+from civicarchive.store import schema as t
+from civicarchive.store import timestamps
+from civicarchive.store.checkpoint_file import CheckpointFile
+from civicarchive.store.continuity import LAST_CHECKPOINT_FILE
+
+from .conftest import observe
+from .test_continuity import as_dba, ingest_batches
+from .tsa import LocalTsa
+
+
+@pytest.fixture(scope="module")
+def tsa(tmp_path_factory):
+    authority = LocalTsa(tmp_path_factory.mktemp("tsa"))
+    yield authority
+    authority.close()
+
+
+@pytest.fixture
+def witnessed(tmp_path, database_url, clock, tsa, monkeypatch):
+    monkeypatch.setenv("CIVICARCHIVE_TSA_URL", tsa.url)
+    monkeypatch.setenv("CIVICARCHIVE_TSA_CA_FILE", str(tsa.ca_file))
+    tsa.down = False
+    archive = Archive.init("City of Example", home=tmp_path / "home",
+                           database_url=database_url, clock=clock, actor="clerk")
+    yield archive
+    archive.close()
+
+
+def stored(archive: Archive) -> list[tuple[int, bytes, str]]:
+    """(checkpoint id, token, its body) of every token stored."""
+    with archive.context.read() as conn:
+        bodies = dict(conn.execute(sa.select(t.checkpoints.c.id, t.checkpoints.c.body)).all())
+        return [(cp, token, bodies[cp]) for _, cp, token in timestamps.tokens(conn)]
+
+
+def test_witnessing_tokens_pass_openssl_ts_verify(witnessed, tsa, monkeypatch):
+    monkeypatch.setattr(witnessing, "MIN_INTERVAL", 0.0)  # every seal asks
+    account = witnessed.registry.add_account("x", "city", "agency")
+    ingest_batches(witnessed, account.id, 0, 3)
+    tokens = stored(witnessed)
+    assert len(tokens) == witnessed.reading.stats()["checkpoints"] - 1  # all but init's
+    for _, token, body in tokens:
+        checked = tsa.verify(token, body.encode())
+        assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
+    assert witnessed.evidence.verify().ok
+
+
+def test_witnessing_close_timestamps_the_last_checkpoint(witnessed):
+    account = witnessed.registry.add_account("x", "city", "agency")
+    ingest_batches(witnessed, account.id, 0, 3)  # the first seal asks, the others wait
+    with witnessed.context.read() as conn:
+        newest = timestamps.newest_checkpoint(conn).id
+        assert timestamps.token_of(conn, newest) is None
+    witnessed.witnessing.close()
+    with witnessed.context.read() as conn:
+        assert timestamps.token_of(conn, newest) is not None
+
+
+def test_witnessing_an_authority_down_never_fails_an_ingest(witnessed, tsa, monkeypatch):
+    monkeypatch.setattr(witnessing, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(witnessing, "BACKOFF", 0.0)
+    tsa.down = True
+    account = witnessed.registry.add_account("x", "city", "agency")
+    ingest_batches(witnessed, account.id, 0, 1)
+    with witnessed.context.read() as conn:
+        assert timestamps.summary(conn) == {"timestamped_checkpoints": 0, "timestamp_misses": 2}
+        newest = timestamps.newest_checkpoint(conn).id
+    tsa.down = False
+    ingest_batches(witnessed, account.id, 5, 1)  # the next seal retries
+    with witnessed.context.read() as conn:
+        assert timestamps.token_of(conn, timestamps.newest_checkpoint(conn).id) is not None
+        assert timestamps.token_of(conn, newest) is None  # the chain covers it
+    assert witnessed.evidence.verify().ok
+
+
+def test_witnessing_timestamp_records_a_miss_and_retries(witnessed, tsa):
+    tsa.down = True
+    missed = witnessed.witnessing.timestamp()
+    assert missed.status == "missed" and "503" in missed.detail
+    tsa.down = False
+    assert witnessed.witnessing.timestamp().status == "timestamped"
+    assert witnessed.witnessing.timestamp().status == "already"
+
+
+def test_witnessing_verify_catches_a_token_for_other_bytes(witnessed, tsa):
+    account = witnessed.registry.add_account("x", "city", "agency")
+    witnessed.witnessing.timestamp()
+    ((checkpoint_id, token, _),) = stored(witnessed)
+    as_dba(witnessed, ("INSERT INTO checkpoint_timestamps (checkpoint_id, tsa_url, "
+                       "requested_at, token) VALUES (:cp, 'x', 'y', :token)",
+                       {"cp": checkpoint_id - 1, "token": token}))
+    problems = [str(p) for p in witnessed.evidence.verify().problems]
+    assert problems == [f"timestamp 2 (checkpoint {checkpoint_id - 1}): it timestamps other "
+                        "bytes than this checkpoint's body"]
+    assert account.id
+
+
+def test_witnessing_export_round_trips_through_verify_checkpoint(witnessed, cli, tmp_path):
+    account = witnessed.registry.add_account("x", "city", "agency")
+    witnessed.ingesting.ingest([observe(account.id, "1", "post")], source="t")
+    witnessed.witnessing.timestamp()
+    out = tmp_path / "published.json"
+    result = cli("checkpoint", "export", "-o", out)
+    assert "Wrote checkpoint 3" in result.output
+    signed = CheckpointFile.read(out.read_bytes(), str(out))
+    assert signed.timestamp is not None
+    assert timestamps.token_problem(signed.timestamp, signed.body_text) is None
+    cli("verify", "--checkpoint", out)
+    out.write_bytes(out.read_bytes().replace(b'"frontier"', b'"frontier_"'))
+    failed = cli("verify", "--checkpoint", out, ok=False)
+    assert failed.exit_code == 1 and "published.json: a checkpoint file is" in failed.output
+
+
+def test_witnessing_reset_after_a_deliberate_restore(tmp_path, clock):
+    from click.testing import CliRunner
+
+    from civicarchive.cli import main
+    home = tmp_path / "home"
+
+    def cli(*args: str, ok: bool = True):  # noqa: ANN202
+        result = CliRunner().invoke(main, ["--home", str(home), *args])
+        assert (result.exit_code == 0) == ok, result.output
+        return result
+
+    with Archive.init("City", home=home, clock=clock) as archive:
+        account = archive.registry.add_account("x", "city", "agency")
+        ingest_batches(archive, account.id, 0, 1)
+    shutil.copy(home / "archive.db", tmp_path / "backup.db")
+    with Archive.open(home, clock=clock) as archive:
+        ingest_batches(archive, account.id, 5, 1)
+    shutil.copy(tmp_path / "backup.db", home / "archive.db")
+    with Archive.open(home, clock=clock) as archive:
+        with pytest.raises(LedgerRolledBack):
+            ingest_batches(archive, account.id, 9, 1)
+    refused = cli("accounts", "add", "--platform", "x", "--handle", "b", "--classification",
+                  "agency", ok=False)
+    assert refused.exit_code == 1 and "writing is refused" in refused.output
+    result = cli("checkpoint", "reset", "--reason", "restored the 1 March backup", ok=True)
+    assert "Set aside checkpoint 4" in result.output
+    assert list((home / "keys").glob(f"{LAST_CHECKPOINT_FILE}.superseded-*"))
+    with Archive.open(home, clock=clock) as archive:
+        ingest_batches(archive, account.id, 9, 1)
+        assert archive.evidence.verify().ok
+        with archive.context.read() as conn:
+            actions = [a for (a,) in conn.execute(sa.select(t.audit_events.c.action))]
+    assert "checkpoint.reset" in actions
+
+
+def test_witnessing_export_source_carries_the_newest_checkpoint_and_token(witnessed):
+    witnessed.registry.add_account("x", "city", "agency")  # sealed and timestamped
+    carried = CheckpointFile.read(witnessed.evidence.source.checkpoint_file(), "package")
+    assert carried.body_text == witnessed.witnessing.export().body_text
+    assert carried.body.number == 2 and carried.timestamp is not None
