@@ -255,9 +255,12 @@ productions = Table(
     Column("produced_by", Text, nullable=False),
 )
 
-APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
-                      "tombstones", "policies", "account_closures", "account_tags", "acknowledgements",
-                      "holds",
+# Guarded by triggers: UPDATE, DELETE and TRUNCATE are refused, and on SQLite so is an
+# INSERT whose key exists (REPLACE). Blobs are not: a disposition deletes them, and verify
+# re-hashes each one. search_* tables are a derived cache.
+APPEND_ONLY_TABLES = ("archive_info", "agencies", "accounts", "items", "versions",
+                      "ledger_entries", "checkpoints", "audit_events", "tombstones", "policies",
+                      "account_closures", "account_tags", "acknowledgements", "holds",
                       "hold_releases", "disposition_batches", "disposition_items",
                       "disposition_approvals", "disposition_executions", "requests",
                       "request_events", "productions")

@@ -316,6 +316,9 @@ class SqliteRecordStore(SqlRecordStore):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Else REPLACE deletes the row it collides with without firing DELETE triggers
+            # (the BEFORE INSERT triggers of migration 0004 refuse it on any connection).
+            cursor.execute("PRAGMA recursive_triggers=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
             cursor.execute("PRAGMA wal_autocheckpoint=65536")  # 256 MB: fewer syncs in bulk ingest
             cursor.execute("PRAGMA cache_size=-65536")  # 64 MB: sha256 keys insert at random
