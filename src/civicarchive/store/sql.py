@@ -9,6 +9,7 @@ checkpoint, so the ledger on disk is always sealed and a crash loses at most the
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Iterable, Iterator
 from importlib.resources import files
 from operator import itemgetter
@@ -259,6 +260,20 @@ class SqlRecordStore:
         with self.read() as conn:
             yield conn
 
+    def structure_problems(self, conn: Connection) -> list[str]:
+        """What the database engine finds wrong with its own files (SQLite: quick_check;
+        PostgreSQL checks its pages as it reads them)."""
+        return []
+
+    def damage(self, error: BaseException) -> str | None:
+        """Why `error` means the stored bytes are damaged (an unreadable file or value),
+        or None when it is some other failure."""
+        return None
+
+    def undecodable_cells(self) -> list[tuple[str, str]]:
+        """(where, what) for every text value the driver cannot decode."""
+        return []
+
     def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
         """Plain (picklable) bounds that split the blobs table into about `parts` scans;
         `blob_range` turns one into a condition. Here: ranges of the first hash byte."""
@@ -275,6 +290,9 @@ class SqlRecordStore:
 
 class SqliteRecordStore(SqlRecordStore):
     dialect = "sqlite"
+    # Set while verify re-reads an archive holding text that is not UTF-8: such values
+    # come back with surrogate escapes (and so match nothing) instead of stopping a scan.
+    lenient_text = False
 
     def member_of(self, column: sa.ColumnElement, values: Iterable) -> sa.ColumnElement:
         members = sa.select(sa.column("value")).select_from(
@@ -287,10 +305,47 @@ class SqliteRecordStore(SqlRecordStore):
         # Only while scanning, so that ingest's resident memory stays flat.
         with self.read() as conn:
             conn.exec_driver_sql("PRAGMA mmap_size=4294967296")
+            dbapi_connection = conn.connection.dbapi_connection
+            if self.lenient_text:
+                dbapi_connection.text_factory = _lenient_text
             try:
                 yield conn
             finally:
+                dbapi_connection.text_factory = str
                 conn.exec_driver_sql("PRAGMA mmap_size=0")
+
+    def structure_problems(self, conn: Connection) -> list[str]:
+        found = [line for (text,) in conn.exec_driver_sql("PRAGMA quick_check")
+                 for line in text.splitlines() if not line.startswith("***")]
+        return [] if found == ["ok"] else found
+
+    def damage(self, error: BaseException) -> str | None:
+        error = getattr(error, "orig", None) or error
+        text = str(error)
+        if isinstance(error, sqlite3.DatabaseError) and (
+                "Could not decode" in text or "malformed" in text or "not a database" in text):
+            return text.split(" with text ")[0]  # not the undecodable bytes themselves
+        return None
+
+    def undecodable_cells(self) -> list[tuple[str, str]]:
+        found = []
+        with self.read() as conn:
+            for table in t.metadata.sorted_tables:
+                keys = ", ".join(f"CAST({c.name} AS BLOB)" for c in table.primary_key)
+                for column in table.columns:
+                    if not isinstance(column.type, sa.String):
+                        continue
+                    for *key, value in conn.exec_driver_sql(
+                            f"SELECT {keys}, CAST({column.name} AS BLOB) FROM {table.name} "
+                            f"WHERE typeof({column.name}) = 'text'"):
+                        try:
+                            bytes(value).decode()
+                        except UnicodeDecodeError:
+                            name = "/".join(bytes(k).decode(errors="backslashreplace")
+                                            for k in key)
+                            found.append((f"{table.name} row {name}",
+                                          f"{column.name} is not valid UTF-8 text"))
+        return found
 
     def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
         # The blobs table keeps SQLite's rowid: ranges of it read the table in file order,
@@ -332,6 +387,10 @@ class SqliteRecordStore(SqlRecordStore):
         store = cls(engine, blob_store, str(path))
         store._location = path
         return store
+
+
+def _lenient_text(data: bytes) -> str:
+    return data.decode(errors="surrogateescape")
 
 
 class PostgresRecordStore(SqlRecordStore):

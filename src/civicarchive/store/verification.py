@@ -4,7 +4,11 @@ Checks, streaming: every blob re-hashed; every version, audit event and tombston
 back into its ledger entry, hashed and compared with its stored leaf; the tree root
 recomputed at each checkpoint's size (successive checkpoints are consistent because each
 root is recomputed from the same leaves); every checkpoint signature checked; every
-version's content and raw bytes present, or purged by a recorded tombstone.
+version's content and raw bytes present, or purged by a recorded tombstone; each item's
+first sighting matching its first version; every other row that carries meaning
+re-derived from the audit event that wrote it (provenance.py); and on SQLite, the
+database file's own structure (quick_check). A damaged value is a problem that names its
+row, never a crash.
 
 Blob scans run in worker processes while this one walks the ledger: all of it is bound
 by Python per-row work, and hashing 1 KB pieces holds the GIL.
@@ -26,6 +30,7 @@ from civicarchive.store import schema as t
 from civicarchive.store.checkpoint import CheckpointBody, signature_valid
 from civicarchive.store.entries import REBUILDERS, EntryKind, version_entry_of, version_rows
 from civicarchive.store.merkle import Frontier
+from civicarchive.store.provenance import check_provenance
 from civicarchive.store.sql import SqlRecordStore
 
 Progress = Callable[[str, int], None]
@@ -70,6 +75,47 @@ class VerifyReport:
 
 def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
                  progress: Progress | None = None, parallel: bool = True) -> VerifyReport:
+    """Check everything the archive claims; the report lists every problem found."""
+    try:
+        return _verify(store, public_key, origin, progress, parallel)
+    except Exception as error:  # noqa: BLE001 - only damage is turned into a report
+        damage = store.damage(error)
+        if damage is None:
+            raise
+    if "decode" in damage:
+        return _verify_leniently(store, public_key, origin, progress)
+    return _damaged(store, damage)
+
+
+def _verify_leniently(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
+                      progress: Progress | None) -> VerifyReport:
+    """Text that is not UTF-8 stops a fast scan: name each such value, then check the rest
+    with that text read leniently (it then matches nothing it should)."""
+    cells = store.undecodable_cells()
+    store.lenient_text = True
+    try:
+        report = _verify(store, public_key, origin, progress, parallel=False)
+    finally:
+        store.lenient_text = False
+    report.problems[:0] = [Problem(where, what) for where, what in cells]
+    return report
+
+
+def _damaged(store: SqlRecordStore, damage: str) -> VerifyReport:
+    """The database file cannot be read through: say where the engine sees damage."""
+    report = VerifyReport(problems=[Problem("database", f"cannot be read: {damage}")])
+    try:
+        with store.read() as conn:
+            report.problems += [Problem("database", found)
+                                for found in store.structure_problems(conn)]
+    except Exception as error:  # noqa: BLE001 - too damaged for the check itself
+        if store.damage(error) is None:
+            raise
+    return report
+
+
+def _verify(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
+            progress: Progress | None, parallel: bool) -> VerifyReport:
     report = VerifyReport()
     with store.read() as conn:
         first, last = conn.execute(sa.select(sa.func.min(t.versions.c.id),
@@ -77,7 +123,8 @@ def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: st
         blob_parts = store.blob_partitions(conn, 4)
     # The heavy checks (blob re-hashing, rebuilding version entries in id ranges, blob
     # presence) run in worker processes while this one walks the ledger and its roots.
-    tasks: list[tuple] = [(_check_blobs, part) for part in blob_parts] + [(_check_presence,)]
+    tasks: list[tuple] = [(_check_structure,), (_check_rows,)] + \
+        [(_check_blobs, part) for part in blob_parts] + [(_check_presence,)]
     if first is not None:
         step = max(1000, (last - first + 1) // 6 + 1)
         tasks += [(_check_versions, low, min(low + step, last + 1))
@@ -93,11 +140,15 @@ def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: st
     finally:
         if pool:
             pool.shutdown()
+    firsts: dict[int, tuple[int, bool]] = {}
     for result in results:
         report.blobs += result.blobs
         report.blob_bytes += result.blob_bytes
         report.versions += result.versions
         report.problems[:0] = result.problems
+        for item_id, first in result.firsts.items():  # partitions come in version order
+            firsts.setdefault(item_id, first)
+    report.problems += _check_items(store, firsts)
     if report.versions != ledger_versions:
         report.problems.append(Problem("ledger", f"holds {ledger_versions} version entries for "
                                        f"{report.versions} versions"))
@@ -110,6 +161,9 @@ class _Partial:
     blob_bytes: int = 0
     versions: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # item id -> (its first version here, whether that version was observed when the
+    # item says it was first seen)
+    firsts: dict[int, tuple[int, bool]] = field(default_factory=dict)
 
 
 def _pool() -> ProcessPoolExecutor | None:
@@ -158,6 +212,30 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Pa
     return result
 
 
+def _check_structure(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
+    return _Partial(problems=[Problem("database", f"structure check: {found}")
+                              for found in store.structure_problems(conn)])
+
+
+def _check_rows(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
+    return _Partial(problems=[Problem(where, what) for where, what in check_provenance(conn)])
+
+
+def _check_items(store: SqlRecordStore, firsts: dict[int, tuple[int, bool]]
+                 ) -> list[Problem]:
+    """Each item was first seen when its first version was observed, and has one."""
+    problems = [Problem(f"items row {item_id}", f"first_seen_at differs from the time its "
+                        f"first version {version_id} was observed")
+                for item_id, (version_id, same) in sorted(firsts.items()) if not same]
+    with store.read() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(t.items)).scalar_one() \
+                != len(firsts):
+            problems += [Problem(f"items row {item_id}", "has no version")
+                         for (item_id,) in conn.execute(sa.select(t.items.c.id))
+                         if item_id not in firsts]
+    return problems
+
+
 def _check_presence(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
     """Every version's content and raw blobs exist, unless a tombstone purged them."""
     v, b, ts = t.versions.c, t.blobs.c, t.tombstones.c
@@ -175,7 +253,8 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
                     ) -> _Partial:
     """Rebuild the entries of versions with ids in [low, high) and match their leaves."""
     le, v = t.ledger_entries.c, t.versions.c
-    query = version_rows(platform=False).add_columns(le.kind, le.leaf_hash) \
+    query = version_rows(platform=False).add_columns(le.kind, le.leaf_hash,
+                                                     t.items.c.first_seen_at) \
         .outerjoin(t.ledger_entries, le.idx == v.ledger_index) \
         .where(v.id >= low, v.id < high)
     platforms = dict(conn.execute(sa.select(t.accounts.c.id, t.accounts.c.platform)).all())
@@ -184,9 +263,12 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
     sha256 = hashlib.sha256
     previous = -1
     count = 0
+    firsts = result.firsts
     for row in store.stream(conn, query):
         count += 1
         kind, leaf = row[16], row[17]
+        if row[2] not in firsts:
+            firsts[row[2]] = (row[1], row[4] == row[18])
         try:
             entry = version_entry_of(row, platforms.get(row[9]))
         except (ValueError, TypeError):  # too damaged to rebuild: cannot match its leaf
@@ -276,6 +358,10 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
                                 f"ledger holds {frontier.size}: entries are missing"))
     sealed = max((cp.tree_size for cp in checkpoints), default=0)
     report.unsealed_entries = max(0, frontier.size - sealed)
+    if report.unsealed_entries:  # every write ends with a checkpoint, in its transaction
+        problems.append(Problem(f"ledger entry {sealed}", f"{report.unsealed_entries} entries "
+                                "follow the last checkpoint: a checkpoint was removed or "
+                                "entries were added outside the archive"))
     report.root = frontier.root().hex()
     return counts[EntryKind.VERSION]
 
@@ -283,7 +369,7 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
 def _entry(entry_of: Callable[[tuple], bytes], row: tuple) -> bytes:
     try:
         return entry_of(row)
-    except (ValueError, TypeError):  # a row too damaged to rebuild cannot match its leaf
+    except (ValueError, TypeError, AttributeError):  # too damaged to rebuild: matches no leaf
         return b""
 
 
@@ -291,7 +377,11 @@ def _check_checkpoint(cp: sa.Row, frontier: Frontier, public_key: Ed25519PublicK
                       origin: str, report: VerifyReport) -> None:
     where = f"checkpoint {cp.id} (tree size {cp.tree_size})"
     report.checkpoints += 1
-    if not signature_valid(public_key, cp.body, bytes(cp.signature)):
+    try:
+        signed = signature_valid(public_key, cp.body, bytes(cp.signature))
+    except UnicodeEncodeError:  # text that was not UTF-8 in the database
+        signed = False
+    if not signed:
         report.problems.append(Problem(where, "signature does not verify with the archive's "
                                        "public key"))
         return
