@@ -315,9 +315,14 @@ class SqliteRecordStore(SqlRecordStore):
                 conn.exec_driver_sql("PRAGMA mmap_size=0")
 
     def structure_problems(self, conn: Connection) -> list[str]:
-        found = [line for (text,) in conn.exec_driver_sql("PRAGMA quick_check")
-                 for line in text.splitlines() if not line.startswith("***")]
-        return [] if found == ["ok"] else found
+        # Table by table, all but blobs: verify reads every page of the blobs table and
+        # of its index anyway (a damaged one stops that read, and is reported), and
+        # checking its 90% of the file twice would cost a sixth of verify's time.
+        tables = [name for (name,) in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'blobs'")]
+        return [line for name in tables
+                for (text,) in conn.exec_driver_sql(f'PRAGMA quick_check("{name}")')
+                for line in text.splitlines() if line != "ok" and not line.startswith("***")]
 
     def damage(self, error: BaseException) -> str | None:
         error = getattr(error, "orig", None) or error

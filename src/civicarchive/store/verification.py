@@ -140,15 +140,14 @@ def _verify(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
     finally:
         if pool:
             pool.shutdown()
-    firsts: dict[int, tuple[int, bool]] = {}
+    late: list[tuple[int, int]] = []
     for result in results:
         report.blobs += result.blobs
         report.blob_bytes += result.blob_bytes
         report.versions += result.versions
         report.problems[:0] = result.problems
-        for item_id, first in result.firsts.items():  # partitions come in version order
-            firsts.setdefault(item_id, first)
-    report.problems += _check_items(store, firsts)
+        late += result.late
+    report.problems += _check_items(store, late)
     if report.versions != ledger_versions:
         report.problems.append(Problem("ledger", f"holds {ledger_versions} version entries for "
                                        f"{report.versions} versions"))
@@ -161,9 +160,9 @@ class _Partial:
     blob_bytes: int = 0
     versions: int = 0
     problems: list[Problem] = field(default_factory=list)
-    # item id -> (its first version here, whether that version was observed when the
-    # item says it was first seen)
-    firsts: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    # (item, version): the item's first version in this partition was not observed when
+    # the item says it was first seen (a problem if that is its first version overall)
+    late: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _pool() -> ProcessPoolExecutor | None:
@@ -204,8 +203,9 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Pa
                                         "the blob store"))
                 continue
         count += 1
-        size += len(data)
-        if sha256(data).digest() != name or len(data) != stored_size:
+        length = len(data)
+        size += length
+        if length != stored_size or sha256(data).digest() != name:
             problems.append(Problem(f"blob {bytes(name).hex()}", "content does not match "
                                     "its hash"))
     result.blobs, result.blob_bytes = count, size
@@ -221,18 +221,23 @@ def _check_rows(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
     return _Partial(problems=[Problem(where, what) for where, what in check_provenance(conn)])
 
 
-def _check_items(store: SqlRecordStore, firsts: dict[int, tuple[int, bool]]
-                 ) -> list[Problem]:
-    """Each item was first seen when its first version was observed, and has one."""
-    problems = [Problem(f"items row {item_id}", f"first_seen_at differs from the time its "
-                        f"first version {version_id} was observed")
-                for item_id, (version_id, same) in sorted(firsts.items()) if not same]
+def _check_items(store: SqlRecordStore, late: list[tuple[int, int]]) -> list[Problem]:
+    """Each item has a version, and was first seen when its first one was observed."""
+    i, v = t.items.c, t.versions.c
     with store.read() as conn:
-        if conn.execute(sa.select(sa.func.count()).select_from(t.items)).scalar_one() \
-                != len(firsts):
+        firsts = dict(conn.execute(sa.select(v.item_id, sa.func.min(v.id))
+                                   .where(store.member_of(v.item_id, {i for i, _ in late}))
+                                   .group_by(v.item_id)).all()) if late else {}
+        items = conn.execute(sa.select(sa.func.count()).select_from(t.items)).scalar_one()
+        with_versions = conn.execute(sa.select(sa.func.count(sa.distinct(v.item_id)))
+                                     ).scalar_one()
+        problems = [Problem(f"items row {item_id}", f"first_seen_at differs from the time "
+                            f"its first version {version_id} was observed")
+                    for item_id, version_id in sorted(late) if firsts.get(item_id) == version_id]
+        if items != with_versions:
             problems += [Problem(f"items row {item_id}", "has no version")
-                         for (item_id,) in conn.execute(sa.select(t.items.c.id))
-                         if item_id not in firsts]
+                         for (item_id,) in conn.execute(sa.select(i.id).where(
+                             ~sa.exists().where(v.item_id == i.id)))]
     return problems
 
 
@@ -263,12 +268,17 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
     sha256 = hashlib.sha256
     previous = -1
     count = 0
-    firsts = result.firsts
+    # Items are numbered as first seen, with their first version: in version order an
+    # item appears first when its id passes every id before it.
+    top = 0
+    late = result.late
     for row in store.stream(conn, query):
         count += 1
         kind, leaf = row[16], row[17]
-        if row[2] not in firsts:
-            firsts[row[2]] = (row[1], row[4] == row[18])
+        if row[2] > top:
+            top = row[2]
+            if row[4] != row[18]:
+                late.append((row[2], row[1]))
         try:
             entry = version_entry_of(row, platforms.get(row[9]))
         except (ValueError, TypeError):  # too damaged to rebuild: cannot match its leaf
