@@ -8,7 +8,8 @@ ingested in batches of 2000. Each measurement then runs in a fresh subprocess on
 archive. The civicarchive run times `archive.evidence.verify()`: every blob re-hashed, every
 version, audit event and tombstone rebuilt into its ledger entry and leaf-hashed, the
 tree root recomputed at each checkpoint, every signature checked, every blob's presence
-checked. The baseline, in the same run, times hashlib.sha256(x).digest() over the bytes
+checked, every item's first sighting and every audited row (accounts, holds, ...)
+re-derived, SQLite's quick_check run on every table but blobs. The baseline, in the same run, times hashlib.sha256(x).digest() over the bytes
 verify has to hash, already in memory: every blob's data (read out of the `blobs` table
 with sqlite3) and every ledger entry rebuilt with civicarchive.store.entries (prefixed
 with the 0x00 leaf byte, as leaf_hash does). It leaves out what verify hashes on top:

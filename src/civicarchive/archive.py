@@ -150,7 +150,8 @@ class Archive:
                 tx.add("agencies", {"id": agency_id, "slug": slugify(agency),
                                     "name": agency.strip(), "created_at": tx.now})
                 tx.audit(actor, "archive.init", f"archive {context.archive_id}",
-                         {"agency": agency.strip(),
+                         {"agency": agency.strip(), "agency_id": agency_id,
+                          "slug": slugify(agency),
                           "public_key_sha256": fingerprint(key.public_raw())})
         except BaseException:
             # Nothing was archived: drop the key, so that `init` can simply be run again.

@@ -71,9 +71,9 @@ class Custody:
         policy_id, _ = self.policy()
         at = at or self.context.clock.now()
         with self.context.write() as tx:
-            sql.add_acknowledgement(tx, owner, policy_id, format_time(at), actor)
+            ack_id = sql.add_acknowledgement(tx, owner, policy_id, format_time(at), actor)
             tx.audit(actor, "policy.acknowledge", owner,
-                     {"policy": policy_id, "at": format_time(at)})
+                     {"policy": policy_id, "at": format_time(at), "acknowledgement": ack_id})
 
     def accounts_report(self, now: datetime | None = None) -> list[dict]:
         """Each account with its record series and what is missing: an owner, a current

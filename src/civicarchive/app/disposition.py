@@ -98,7 +98,8 @@ class Disposition:
         with self.context.write() as tx:
             batch_id = sql.add_batch(tx, series, policy_id, eligible, actor)
             tx.audit(actor, "disposition.review", f"batch {batch_id}",
-                     {"series": series, "records": len(eligible)})
+                     {"series": series, "records": len(eligible), "policy": policy_id,
+                      "items": sorted(eligible)})
         return batch_id
 
     def batch(self, batch_id: int) -> dict:

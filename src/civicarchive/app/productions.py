@@ -108,7 +108,7 @@ class Productions:
             self.requests.record_event(tx, request_id, Action.PRODUCED, {
                 "production": production_id, "first": first, "last": last_number,
                 "items": len(built.produced), "withheld": len(production.withheld),
-                "manifest_sha256": digest}, actor)
+                "manifest_sha256": digest, "prefix": prefix, "folder": str(folder)}, actor)
         return {"id": production_id, "folder": str(folder), "pages": rendered.pages,
                 "numbers": list(numbers), "items": len(built.produced),
                 "withheld": len(production.withheld), "redacted_versions": len(built.redacted),

@@ -69,7 +69,9 @@ class Requests:
                 received_at.year, actor)
             tx.audit(actor, "request.new", f"request {request_id}",
                      {"number": number, "received_at": received_at.isoformat(),
-                      "due": [d["due"] for d in dates]})
+                      "due": [d["due"] for d in dates], "requester": requester.strip(),
+                      "contact": contact, "description": description.strip(),
+                      "policy": policy_id, "deadlines": dates})
         return request_id
 
     # -- reading ------------------------------------------------------------------------
@@ -143,13 +145,16 @@ class Requests:
     # -- changing -----------------------------------------------------------------------
 
     def record_event(self, tx, request_id: int, action: Action, details: dict,  # noqa: ANN001
-                     actor: str, audit: dict | None = None) -> None:
+                     actor: str, audit: dict | None = None, event_id: int | None = None
+                     ) -> int:
         """Append an event to a request in the write transaction `tx`, with its audit
-        event (`audit` replaces the details there, e.g. to leave out redacted words)."""
+        event (`audit` replaces the details there, e.g. to leave out redacted words);
+        returns the event's id (`event_id`, when the caller allocated it)."""
         _row(tx.conn, request_id)
-        sql.add_event(tx, request_id, action.value, details, actor)
+        event_id = sql.add_event(tx, request_id, action.value, details, actor, event_id)
         tx.audit(actor, f"request.{action.value}", f"request {request_id}",
-                 details if audit is None else audit)
+                 {**(details if audit is None else audit), "event": event_id})
+        return event_id
 
     def _event(self, request_id: int, action: Action, details: dict, actor: str) -> None:
         with self.context.write() as tx:
@@ -234,12 +239,13 @@ class Requests:
             raise InvalidInput("say what to redact: a phrase, a span of a version, or a media "
                                "file")
         with self.context.write() as tx:
-            redaction_id = tx.next_id("request_events")
+            redaction_id = tx.next_id("request_events")  # the redaction is its event
             details["id"] = redaction_id
             audit = {k: v for k, v in details.items() if k != "phrase"}
             if phrase and media is None:
                 audit["phrase_sha256"] = hashlib.sha256(phrase.encode()).hexdigest()
-            self.record_event(tx, request_id, Action.REDACT, details, actor, audit)
+            self.record_event(tx, request_id, Action.REDACT, details, actor, audit,
+                              event_id=redaction_id)
         return redaction_id
 
     def unredact(self, request_id: int, redaction_id: int, why: str, actor: str) -> None:

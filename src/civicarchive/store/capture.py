@@ -35,7 +35,8 @@ def _insert(tx, table: sa.Table, row: dict, actor: str, action: str, subject: st
     """INSERT one row with a new id, and its audit event carrying the row's fields."""
     row = {"id": tx.next_id(table.name), **row}
     tx.conn.execute(table.insert(), [row])
-    tx.audit(actor, action, subject, {"table": table.name, **(audited or row)})
+    tx.audit(actor, action, subject, {"table": table.name, "id": row["id"],
+                                      **(audited or row)})
     return row["id"]
 
 

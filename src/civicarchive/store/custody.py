@@ -35,10 +35,12 @@ def add_policy(tx, text: str, digest: str, actor: str) -> int:  # noqa: ANN001
 
 
 def add_acknowledgement(tx, owner: str, policy_id: int, at: str,  # noqa: ANN001
-                        actor: str) -> None:
+                        actor: str) -> int:
+    ack_id = tx.next_id("acknowledgements")
     tx.conn.execute(t.acknowledgements.insert(), [{
-        "id": tx.next_id("acknowledgements"), "owner": owner, "policy_id": policy_id,
-        "acknowledged_at": at, "recorded_by": actor}])
+        "id": ack_id, "owner": owner, "policy_id": policy_id, "acknowledged_at": at,
+        "recorded_by": actor}])
+    return ack_id
 
 
 def latest_acknowledgements(conn: Connection) -> dict[str, str]:

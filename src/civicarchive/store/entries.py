@@ -83,11 +83,12 @@ def audit_entry_of(row: tuple) -> bytes:
 
 
 def tombstone_rows() -> sa.Select:
-    """The columns `tombstone_entry_of` reads, in ledger order."""
+    """The columns `tombstone_entry_of` reads, in ledger order (a tombstone of no version
+    too: its hashes are then None, and it matches no leaf)."""
     ts, v = t.tombstones.c, t.versions.c
     return sa.select(ts.ledger_index, ts.version_id, ts.reason, ts.purged_at,
                      v.content_sha256, v.raw_sha256) \
-        .join(t.versions, v.id == ts.version_id).order_by(ts.ledger_index)
+        .outerjoin(t.versions, v.id == ts.version_id).order_by(ts.ledger_index)
 
 
 def tombstone_entry_of(row: tuple) -> bytes:

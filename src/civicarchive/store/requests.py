@@ -39,9 +39,11 @@ def events(conn: Connection, request_id: int) -> Iterator[dict]:
         yield {**row._asdict(), "details": orjson.loads(row.details)}
 
 
-def add_event(tx, request_id: int, action: str, details: dict, actor: str  # noqa: ANN001
-              ) -> int:
-    event_id = tx.next_id("request_events")
+def add_event(tx, request_id: int, action: str, details: dict, actor: str,  # noqa: ANN001
+              event_id: int | None = None) -> int:
+    """A request event; its id is allocated here unless the caller did (a redaction
+    names itself by its event's id)."""
+    event_id = event_id if event_id is not None else tx.next_id("request_events")
     tx.conn.execute(t.request_events.insert(), [{
         "id": event_id, "request_id": request_id, "at": tx.now, "actor": actor,
         "action": action, "details": orjson.dumps(details).decode()}])

@@ -255,7 +255,7 @@ productions = Table(
     Column("produced_by", Text, nullable=False),
 )
 
-# Live capture (migration 0004_capture). Settings and credentials are new rows, the latest
+# Live capture (migration 0005_capture). Settings and credentials are new rows, the latest
 # per account in force; a run is one row written when it ends; a gap is opened and closed
 # by rows of its own. Every row is also an audit event in the ledger with its fields
 # (a token's ciphertext by its sha256 only).
@@ -335,7 +335,7 @@ alerts = Table(
     Index("ix_alerts_account", "account_id", "id"),
 )
 
-# RFC 3161 timestamps of checkpoints (migration 0005_timestamps): a token, or a miss with
+# RFC 3161 timestamps of checkpoints (migration 0006_timestamps): a token, or a miss with
 # its error, per request to the time-stamping authority.
 checkpoint_timestamps = Table(
     "checkpoint_timestamps", metadata,
@@ -348,7 +348,11 @@ checkpoint_timestamps = Table(
     Index("ix_checkpoint_timestamps_checkpoint", "checkpoint_id"),
 )
 
-APPEND_ONLY_TABLES = ("items", "versions", "ledger_entries", "checkpoints", "audit_events",
+# Guarded by triggers: UPDATE, DELETE and TRUNCATE are refused, and on SQLite so is an
+# INSERT whose key exists (REPLACE). Blobs are not: a disposition deletes them, and verify
+# re-hashes each one. search_* tables are a derived cache.
+APPEND_ONLY_TABLES = ("archive_info", "agencies", "accounts", "items", "versions",
+                      "ledger_entries", "checkpoints", "audit_events",
                       "tombstones", "policies", "account_closures", "account_tags",
                       "acknowledgements", "holds", "hold_releases", "disposition_batches",
                       "disposition_items", "disposition_approvals", "disposition_executions",

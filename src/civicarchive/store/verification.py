@@ -4,7 +4,11 @@ Checks, streaming: every blob re-hashed; every version, audit event and tombston
 back into its ledger entry, hashed and compared with its stored leaf; the tree root
 recomputed at each checkpoint's size (successive checkpoints are consistent because each
 root is recomputed from the same leaves); every checkpoint signature checked; every
-version's content and raw bytes present, or purged by a recorded tombstone.
+version's content and raw bytes present, or purged by a recorded tombstone; each item's
+first sighting matching its first version; every other row that carries meaning
+re-derived from the audit event that wrote it (provenance.py); and on SQLite, the
+database file's own structure (quick_check). A damaged value is a problem that names its
+row, never a crash.
 
 Blob scans run in worker processes while this one walks the ledger: all of it is bound
 by Python per-row work, and hashing 1 KB pieces holds the GIL.
@@ -27,6 +31,7 @@ from civicarchive.store.checkpoint import CheckpointBody, signature_valid
 from civicarchive.store.continuity import continuity_problems
 from civicarchive.store.entries import REBUILDERS, EntryKind, version_entry_of, version_rows
 from civicarchive.store.merkle import Frontier
+from civicarchive.store.provenance import check_provenance
 from civicarchive.store.sql import SqlRecordStore
 
 Progress = Callable[[str, int], None]
@@ -72,7 +77,49 @@ class VerifyReport:
 def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
                  progress: Progress | None = None, parallel: bool = True,
                  witnesses: Sequence[tuple] = ()) -> VerifyReport:
-    """Verify everything; `witnesses` are (where, CheckpointFile) the ledger must extend."""
+    """Check everything the archive claims; the report lists every problem found.
+    `witnesses` are (where, CheckpointFile) the ledger must extend."""
+    try:
+        return _verify(store, public_key, origin, progress, parallel, witnesses)
+    except Exception as error:  # noqa: BLE001 - only damage is turned into a report
+        damage = store.damage(error)
+        if damage is None:
+            raise
+    if "decode" in damage:
+        return _verify_leniently(store, public_key, origin, progress, witnesses)
+    return _damaged(store, damage)
+
+
+def _verify_leniently(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
+                      progress: Progress | None, witnesses: Sequence[tuple]) -> VerifyReport:
+    """Text that is not UTF-8 stops a fast scan: name each such value, then check the rest
+    with that text read leniently (it then matches nothing it should)."""
+    cells = store.undecodable_cells()
+    store.lenient_text = True
+    try:
+        report = _verify(store, public_key, origin, progress, False, witnesses)
+    finally:
+        store.lenient_text = False
+    report.problems[:0] = [Problem(where, what) for where, what in cells]
+    return report
+
+
+def _damaged(store: SqlRecordStore, damage: str) -> VerifyReport:
+    """The database file cannot be read through: say where the engine sees damage."""
+    report = VerifyReport(problems=[Problem("database", f"cannot be read: {damage}")])
+    try:
+        with store.read() as conn:
+            report.problems += [Problem("database", found)
+                                for found in store.structure_problems(conn)]
+    except Exception as error:  # noqa: BLE001 - too damaged for the check itself
+        if store.damage(error) is None:
+            raise
+    return report
+
+
+def _verify(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
+            progress: Progress | None, parallel: bool, witnesses: Sequence[tuple]
+            ) -> VerifyReport:
     report = VerifyReport()
     with store.read() as conn:
         first, last = conn.execute(sa.select(sa.func.min(t.versions.c.id),
@@ -80,7 +127,8 @@ def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: st
         blob_parts = store.blob_partitions(conn, 4)
     # The heavy checks (blob re-hashing, rebuilding version entries in id ranges, blob
     # presence) run in worker processes while this one walks the ledger and its roots.
-    tasks: list[tuple] = [(_check_blobs, part) for part in blob_parts] + [(_check_presence,)]
+    tasks: list[tuple] = [(_check_structure,), (_check_rows,)] + \
+        [(_check_blobs, part) for part in blob_parts] + [(_check_presence,)]
     if first is not None:
         step = max(1000, (last - first + 1) // 6 + 1)
         tasks += [(_check_versions, low, min(low + step, last + 1))
@@ -96,11 +144,14 @@ def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: st
     finally:
         if pool:
             pool.shutdown()
+    late: list[tuple[int, int]] = []
     for result in results:
         report.blobs += result.blobs
         report.blob_bytes += result.blob_bytes
         report.versions += result.versions
         report.problems[:0] = result.problems
+        late += result.late
+    report.problems += _check_items(store, late)
     if report.versions != ledger_versions:
         report.problems.append(Problem("ledger", f"holds {ledger_versions} version entries for "
                                        f"{report.versions} versions"))
@@ -117,6 +168,9 @@ class _Partial:
     blob_bytes: int = 0
     versions: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # (item, version): the item's first version in this partition was not observed when
+    # the item says it was first seen (a problem if that is its first version overall)
+    late: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _pool() -> ProcessPoolExecutor | None:
@@ -157,12 +211,42 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Pa
                                         "the blob store"))
                 continue
         count += 1
-        size += len(data)
-        if sha256(data).digest() != name or len(data) != stored_size:
+        length = len(data)
+        size += length
+        if length != stored_size or sha256(data).digest() != name:
             problems.append(Problem(f"blob {bytes(name).hex()}", "content does not match "
                                     "its hash"))
     result.blobs, result.blob_bytes = count, size
     return result
+
+
+def _check_structure(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
+    return _Partial(problems=[Problem("database", f"structure check: {found}")
+                              for found in store.structure_problems(conn)])
+
+
+def _check_rows(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
+    return _Partial(problems=[Problem(where, what) for where, what in check_provenance(conn)])
+
+
+def _check_items(store: SqlRecordStore, late: list[tuple[int, int]]) -> list[Problem]:
+    """Each item has a version, and was first seen when its first one was observed."""
+    i, v = t.items.c, t.versions.c
+    with store.read() as conn:
+        firsts = dict(conn.execute(sa.select(v.item_id, sa.func.min(v.id))
+                                   .where(store.member_of(v.item_id, {i for i, _ in late}))
+                                   .group_by(v.item_id)).all()) if late else {}
+        items = conn.execute(sa.select(sa.func.count()).select_from(t.items)).scalar_one()
+        with_versions = conn.execute(sa.select(sa.func.count(sa.distinct(v.item_id)))
+                                     ).scalar_one()
+        problems = [Problem(f"items row {item_id}", f"first_seen_at differs from the time "
+                            f"its first version {version_id} was observed")
+                    for item_id, version_id in sorted(late) if firsts.get(item_id) == version_id]
+        if items != with_versions:
+            problems += [Problem(f"items row {item_id}", "has no version")
+                         for (item_id,) in conn.execute(sa.select(i.id).where(
+                             ~sa.exists().where(v.item_id == i.id)))]
+    return problems
 
 
 def _check_presence(store: SqlRecordStore, conn: sa.Connection) -> _Partial:
@@ -182,7 +266,8 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
                     ) -> _Partial:
     """Rebuild the entries of versions with ids in [low, high) and match their leaves."""
     le, v = t.ledger_entries.c, t.versions.c
-    query = version_rows(platform=False).add_columns(le.kind, le.leaf_hash) \
+    query = version_rows(platform=False).add_columns(le.kind, le.leaf_hash,
+                                                     t.items.c.first_seen_at) \
         .outerjoin(t.ledger_entries, le.idx == v.ledger_index) \
         .where(v.id >= low, v.id < high)
     platforms = dict(conn.execute(sa.select(t.accounts.c.id, t.accounts.c.platform)).all())
@@ -191,9 +276,17 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
     sha256 = hashlib.sha256
     previous = -1
     count = 0
+    # Items are numbered as first seen, with their first version: in version order an
+    # item appears first when its id passes every id before it.
+    top = 0
+    late = result.late
     for row in store.stream(conn, query):
         count += 1
         kind, leaf = row[16], row[17]
+        if row[2] > top:
+            top = row[2]
+            if row[4] != row[18]:
+                late.append((row[2], row[1]))
         try:
             entry = version_entry_of(row, platforms.get(row[9]))
         except (ValueError, TypeError):  # too damaged to rebuild: cannot match its leaf
@@ -282,7 +375,7 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
         problems.append(Problem(f"checkpoint {cp.id}", f"covers {cp.tree_size} entries but the "
                                 f"ledger holds {frontier.size}: entries are missing"))
     sealed = max((cp.tree_size for cp in checkpoints), default=0)
-    report.unsealed_entries = max(0, frontier.size - sealed)
+    report.unsealed_entries = max(0, frontier.size - sealed)  # a problem: continuity.py
     report.root = frontier.root().hex()
     return counts[EntryKind.VERSION]
 
@@ -290,7 +383,7 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
 def _entry(entry_of: Callable[[tuple], bytes], row: tuple) -> bytes:
     try:
         return entry_of(row)
-    except (ValueError, TypeError):  # a row too damaged to rebuild cannot match its leaf
+    except (ValueError, TypeError, AttributeError):  # too damaged to rebuild: matches no leaf
         return b""
 
 
@@ -298,7 +391,11 @@ def _check_checkpoint(cp: sa.Row, frontier: Frontier, public_key: Ed25519PublicK
                       origin: str, report: VerifyReport) -> None:
     where = f"checkpoint {cp.id} (tree size {cp.tree_size})"
     report.checkpoints += 1
-    if not signature_valid(public_key, cp.body, bytes(cp.signature)):
+    try:
+        signed = signature_valid(public_key, cp.body, bytes(cp.signature))
+    except UnicodeEncodeError:  # text that was not UTF-8 in the database
+        signed = False
+    if not signed:
         report.problems.append(Problem(where, "signature does not verify with the archive's "
                                        "public key"))
         return

@@ -1,13 +1,13 @@
 """Live capture: settings, encrypted credentials, runs, gaps and alerts, append-only.
 
-Revision ID: 0004_capture
-Revises: 0003
+Revision ID: 0005_capture
+Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_capture"
-down_revision = "0003"
+revision = "0005_capture"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """RFC 3161 timestamps on checkpoints: each answer of the time-stamping authority, and
 each miss, is a new row (append-only).
 
-Revision ID: 0005_timestamps
-Revises: 0004_capture
+Revision ID: 0006_timestamps
+Revises: 0005_capture
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_timestamps"
-down_revision = "0004_capture"
+revision = "0006_timestamps"
+down_revision = "0005_capture"
 branch_labels = None
 depends_on = None
 
