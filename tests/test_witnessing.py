@@ -166,3 +166,29 @@ def test_witnessing_export_source_carries_the_newest_checkpoint_and_token(witnes
     carried = CheckpointFile.read(witnessed.evidence.source.checkpoint_file(), "package")
     assert carried.body_text == witnessed.witnessing.export().body_text
     assert carried.body.number == 2 and carried.timestamp is not None
+
+
+def test_witnessing_evidence_package_carries_the_token_and_catches_a_forged_one(
+        witnessed, tmp_path):
+    import base64
+    import bagit
+    import orjson
+
+    from civicarchive.app.offline import verify_package
+    account = witnessed.registry.add_account("x", "city", "agency")
+    ingest_batches(witnessed, account.id, 0, 1)
+    witnessed.witnessing.close()  # the newest checkpoint is timestamped
+    folder = witnessed.evidence.export([1], "bagit", tmp_path / "package")
+    pem = witnessed.evidence.public_key_pem()
+    assert verify_package(folder, pem) == []
+    path = folder / "data" / "checkpoint.json"
+    doc = orjson.loads(path.read_bytes())
+    token = base64.b64decode(doc["checkpoint"]["timestamp"])
+    (newest, stored_token, body) = stored(witnessed)[-1]
+    assert token == stored_token and doc["checkpoint"]["body"] == body
+    other = stored(witnessed)[0][1]  # a genuine token, of another checkpoint
+    doc["checkpoint"]["timestamp"] = base64.b64encode(other).decode()
+    path.write_bytes(orjson.dumps(doc))
+    bagit.Bag(str(folder)).save(manifests=True)
+    problems = verify_package(folder, pem)
+    assert any("checkpoint's timestamp" in p for p in problems), problems

@@ -3,7 +3,8 @@ the package was written, and an RFC 9162 consistency proof from the tree each in
 proof is signed over to that checkpoint's tree.
 
     {"format": "civicarchive-checkpoint-consistency/1",
-     "checkpoint": {"body": "<signed checkpoint text>", "signature": "<base64>"},
+     "checkpoint": {"body": "<signed checkpoint text>", "signature": "<base64>",
+                    "timestamp": "<base64 RFC 3161 response>"},   # when one was stored
      "consistency": [{"tree_size": 23, "path": ["<hex>", ...]}, ...]}
 
 `consistency` holds one entry per distinct tree size among the proofs, smallest first;
@@ -28,6 +29,7 @@ from civicarchive.errors import ProofError
 from civicarchive.store.checkpoint import CheckpointBody, signature_valid
 from civicarchive.store.merkle import verify_consistency
 from civicarchive.store.proof import parse_proof
+from civicarchive.store.timestamps import token_problem
 
 __all__ = ["FORMAT", "ProvenTree", "check_checkpoint_link", "write_checkpoint_link"]
 
@@ -74,6 +76,10 @@ def check_checkpoint_link(path: Path, where: str, key: Ed25519PublicKey | None,
     except ValueError as error:
         problems.append(f"{where}: the checkpoint body is malformed ({error})")
         return None
+    if checkpoint["timestamp"] is not None:  # its chain needs the authority's CA: offline,
+        wrong = token_problem(checkpoint["timestamp"], checkpoint["body"])  # `openssl ts`
+        if wrong:
+            problems.append(f"{where}: the checkpoint's timestamp: {wrong}")
     roots: dict[int, ProvenTree] = {}
     for tree in trees:
         if tree.origin != newest.origin:
@@ -113,13 +119,20 @@ def _read(doc: object, where: str) -> tuple[dict, dict[int, list[bytes]]]:
     if doc["format"] != FORMAT:
         raise wrong(f"format must be {FORMAT!r}")
     checkpoint = doc["checkpoint"]
-    if not isinstance(checkpoint, dict) or set(checkpoint) != {"body", "signature"} or \
-            not all(isinstance(v, str) for v in checkpoint.values()):
-        raise wrong("checkpoint must be an object of exactly body and signature, strings")
+    if not isinstance(checkpoint, dict) or \
+            not {"body", "signature"} <= set(checkpoint) <= {"body", "signature", "timestamp"} \
+            or not all(isinstance(v, str) for v in checkpoint.values()):
+        raise wrong("checkpoint must be an object of body, signature and optionally "
+                    "timestamp, strings")
     try:
         signature = base64.b64decode(checkpoint["signature"], validate=True)
     except binascii.Error:
         raise wrong("checkpoint.signature is not base64") from None
+    try:
+        token = base64.b64decode(checkpoint["timestamp"], validate=True) \
+            if "timestamp" in checkpoint else None
+    except binascii.Error:
+        raise wrong("checkpoint.timestamp is not base64") from None
     paths: dict[int, list[bytes]] = {}
     entries = doc["consistency"]
     for n, entry in enumerate(entries if isinstance(entries, list) else [None]):
@@ -131,4 +144,4 @@ def _read(doc: object, where: str) -> tuple[dict, dict[int, list[bytes]]]:
         if entry["tree_size"] in paths:
             raise wrong(f"consistency names tree size {entry['tree_size']} twice")
         paths[entry["tree_size"]] = [bytes.fromhex(h) for h in entry["path"]]
-    return {"body": checkpoint["body"], "signature": signature}, paths
+    return {"body": checkpoint["body"], "signature": signature, "timestamp": token}, paths
