@@ -127,20 +127,27 @@ def _verify(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
         blob_parts = store.blob_partitions(conn, 4)
     # The heavy checks (blob re-hashing, rebuilding version entries in id ranges, blob
     # presence) run in worker processes while this one walks the ledger and its roots.
-    tasks: list[tuple] = [(_check_structure,), (_check_rows,)] + \
-        [(_check_blobs, part) for part in blob_parts] + [(_check_presence,)]
+    # The longest first; once the walk is done, this process takes the tasks no worker has
+    # started, instead of waiting for them.
+    tasks: list[tuple] = [(_check_presence,)] + [(_check_blobs, part) for part in blob_parts]
     if first is not None:
         step = max(1000, (last - first + 1) // 6 + 1)
         tasks += [(_check_versions, low, min(low + step, last + 1))
                   for low in range(first, last + 1, step)]
+    tasks += [(_check_structure,), (_check_rows,)]
     pool = _pool() if parallel else None
     try:
         futures = [pool.submit(_elsewhere, store.recipe(), *task) for task in tasks] \
             if pool else []
         with store.scanning() as conn:
             ledger_versions = _walk_ledger(store, conn, report, public_key, origin, progress)
-            results = [f.result() for f in futures] if pool else \
-                [task[0](store, conn, *task[1:]) for task in tasks]
+            if pool:
+                here = {n: task[0](store, conn, *task[1:]) for n, task in
+                        reversed(list(enumerate(tasks))) if futures[n].cancel()}
+                results = [here[n] if n in here else f.result()
+                           for n, f in enumerate(futures)]
+            else:
+                results = [task[0](store, conn, *task[1:]) for task in tasks]
     finally:
         if pool:
             pool.shutdown()
