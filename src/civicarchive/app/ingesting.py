@@ -27,7 +27,7 @@ from civicarchive.model.record import Event, Kind, Observation
 from civicarchive.store import records as record_sql
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
 from civicarchive.store.itemset import ItemSet
-from civicarchive.store.pipeline import WorkerStream, prepare_inline
+from civicarchive.store.pipeline import WorkerStream, collector_paused, prepare_inline
 
 DEFAULT_BATCH = 2000
 FORMATS = list(importers.IMPORTERS)
@@ -177,9 +177,10 @@ class Ingesting:
                 unknown = {p.account_id for p in prepared} - platforms.keys()
                 if unknown:
                     raise NotFound("account", min(unknown))
-                with self.context.write() as tx:
-                    report = ingest_batch(tx, prepared, platforms, source, actor)
-                feed.add(report.fresh, report.touched)  # after the commit, never before
+                with collector_paused():
+                    with self.context.write() as tx:
+                        report = ingest_batch(tx, prepared, platforms, source, actor)
+                    feed.add(report.fresh, report.touched)  # after the commit, never before
                 if seen is not None:
                     seen.update(report.item_ids)
                 total.add(report)
