@@ -104,8 +104,7 @@ def main() -> None:
         while True:
             kind, payload = pickle.load(inbox)  # EOFError: the ingest died; publish nothing
             if kind == "fresh":
-                session.add(fresh_document(v, i, p, *accounts[p.account_id])
-                            for v, i, p in payload)
+                session.add(fresh_document(record, accounts) for record in payload)
                 fresh_items += len(payload)
             elif kind == "finish":
                 redo, through = payload

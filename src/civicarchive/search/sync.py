@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
-from civicarchive.search.documents import fresh_document, read_documents
+from civicarchive.search.documents import fresh_document, fresh_records, read_documents
 from civicarchive.search.index import IndexBusy, SearchIndex
 from civicarchive.search.indexer import IndexerProcess
 from civicarchive.store import schema as t
@@ -97,9 +97,8 @@ class IngestFeed:
         self.touched.update(touched)
         if not (self.live and fresh):
             return
-        # Raw captures stay behind: the index needs only the normalised content.
-        fresh = [(v, i, p._replace(raw=None)) for v, i, p in fresh]
         self.fresh.update(i for _, i, _ in fresh)
+        fresh = fresh_records(fresh)  # (raw captures stay behind: the index needs none)
         if self.worker is None:
             self.pending += fresh
             if len(self.pending) < WORKER_AFTER:
@@ -139,8 +138,8 @@ class IngestFeed:
             else:
                 session = self.index.session(wait)
                 try:
-                    session.add(fresh_document(v, i, p, *self.accounts[p.account_id])
-                                for v, i, p in self.pending)
+                    session.add(fresh_document(record, self.accounts)
+                                for record in self.pending)
                     session.replace(redo, read_documents(self.store, redo, None))
                     session.commit(size)
                 except BaseException:
