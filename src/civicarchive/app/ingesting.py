@@ -180,7 +180,8 @@ class Ingesting:
                 with collector_paused():
                     with self.context.write() as tx:
                         report = ingest_batch(tx, prepared, platforms, source, actor)
-                    feed.add(report.fresh, report.touched)  # after the commit, never before
+                    # After the commit, never before:
+                    feed.add(report.fresh, report.touched, report.entries)
                 if seen is not None:
                     seen.update(report.item_ids)
                 total.add(report)

@@ -70,6 +70,7 @@ class IngestReport:
     fresh: list[tuple[int, int, Prepared]] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
     item_ids: list[int] = field(default_factory=list)  # every item observed, in order
+    entries: range = range(0)  # the ledger positions the batch wrote
 
     @property
     def versions(self) -> int:
@@ -172,6 +173,7 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
     tx.audit(actor, "ingest", source, {"observations": report.observations,
                                        "versions": report.versions,
                                        "unchanged": report.unchanged})
+    report.entries = range(first_index, tx.ledger.size)
     return report
 
 
