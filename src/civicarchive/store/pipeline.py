@@ -100,6 +100,7 @@ class WorkerStream:
 
 
 def _produce(stream: WorkerStream, channel: multiprocessing.Queue, parent: int) -> None:
+    _close_inherited_locks()
     try:
         for batch in prepare_inline(stream.make_observations(), stream.size):
             # By column: a namedtuple pickles with a Python call each way, a list of
@@ -113,6 +114,24 @@ def _produce(stream: WorkerStream, channel: multiprocessing.Queue, parent: int) 
     # Leave without running finalizers: objects inherited from the parent (database
     # connections among them) belong to the parent.
     os._exit(0)
+
+
+def _close_inherited_locks() -> None:
+    """Close the worker's copies of lock files the parent had open at the fork. A thread
+    there (tantivy's, reloading the search index) may hold one at that moment, and an
+    flock lasts as long as any copy of its descriptor: the worker would keep the search
+    index locked, and the indexer process the ingest waits for would wait for the worker.
+    (Where /proc is missing, nothing is closed.)"""
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for name in descriptors:
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").endswith(".lock"):
+                os.close(int(name))
+        except OSError:
+            continue
 
 
 def _portable(error: Exception) -> Exception:
