@@ -98,18 +98,25 @@ class IngestFeed:
             return
         self.fresh.update(i for _, i, _ in fresh)
         fresh = fresh_records(fresh)  # (raw captures stay behind: the index needs none)
+        self.pending += fresh
         if self.worker is None:
-            self.pending += fresh
             if len(self.pending) < WORKER_AFTER:
                 return
-            try:
-                self.worker = IndexerProcess(self.store.recipe(), self.index.folder,
-                                             self.accounts)
-            except IndexBusy:  # someone else writes the index: catch up at the end
-                self.live, self.pending = False, []
+            self.worker = IndexerProcess(self.store.recipe(), self.index.folder,
+                                         self.accounts)
+        self._hand_over(wait=False)
+
+    def _hand_over(self, wait: bool) -> None:
+        """Send the pending records to the indexer process once it has started."""
+        try:
+            if not self.worker.ready(wait):
                 return
-            fresh, self.pending = self.pending, []
-        self.worker.send(fresh)
+        except IndexBusy:  # someone else writes the index: catch up at the end
+            self.worker, self.live, self.pending = None, False, []
+            return
+        if self.pending:
+            self.worker.send(self.pending)
+            self.pending = []
 
     def _gaps(self, size: int) -> Iterator[tuple[int, int]]:
         """The ledger positions from the mark to `size` that the batches did not write."""
@@ -130,6 +137,8 @@ class IngestFeed:
 
     def finish(self, wait: float = 2.0) -> int:
         """Publish; returns the records indexed. IndexBusy as `catch_up`."""
+        if self.worker is not None:
+            self._hand_over(wait=True)
         if not (self.live and self.fresh):
             return catch_up(self.store, self.index, wait=wait)
         try:
