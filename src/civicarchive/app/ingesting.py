@@ -81,17 +81,23 @@ class Ingesting:
         """Ingest a JSONL file (docs/jsonl-format.md), checking every line before writing.
 
         A malformed line stops the ingest before anything is written, naming file and line.
-        Lines are parsed and hashed in a worker process while this one writes.
+        Lines are parsed and hashed in a worker process while this one checks, then writes.
         """
         self.registry.account(account_id)
-        problems = check_jsonl(path, account_id)
+        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
+        batches.start()  # its first batches are ready when the check is done
+        try:
+            problems = check_jsonl(path, account_id)
+        except BaseException:
+            batches.stop()
+            raise
         if problems:
+            batches.stop()
             more = " (showing the first 20)" if len(problems) >= 20 else ""
             listing = "\n  ".join(str(p) for p in problems)
             raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
                                f"ingested. Fix them and run again:\n  {listing}",
                                parameter="file")
-        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
         return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress)
 
     def import_export(self, path: Path | str, account_id: int, format: str | None = None,

@@ -64,17 +64,40 @@ class WorkerStream:
         self.size = size
         self.finish = finish or (lambda: None)
         self.result: object = None
+        self._worker: multiprocessing.Process | None = None
+        self._channel: multiprocessing.Queue | None = None
+
+    def start(self) -> None:
+        """Fork the worker now (iterating does it otherwise), so that it prepares its
+        first batches while this process does something else, such as checking the
+        input. Nothing it prepares is used unless the batches are iterated; `stop` ends
+        it."""
+        if self._worker is not None or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self._channel = context.Queue(maxsize=DEPTH)
+        self._worker = context.Process(target=_produce, args=(self, self._channel, os.getpid()),
+                                       daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """End the worker, if it runs."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+        self._channel.close()
+        self._channel.cancel_join_thread()
 
     def __iter__(self) -> Iterator[list[Prepared]]:
-        if "fork" not in multiprocessing.get_all_start_methods():
+        self.start()
+        if self._worker is None:  # no fork here
             yield from prepare_inline(self.make_observations(), self.size)
             self.result = self.finish()
             return
-        context = multiprocessing.get_context("fork")
-        channel = context.Queue(maxsize=DEPTH)
-        worker = context.Process(target=_produce, args=(self, channel, os.getpid()),
-                                 daemon=True)
-        worker.start()
+        worker, channel = self._worker, self._channel
         try:
             while True:
                 try:
@@ -92,11 +115,7 @@ class WorkerStream:
                     raise payload
                 yield list(map(Prepared._make, zip(*payload)))
         finally:
-            if worker.is_alive():
-                worker.terminate()
-            worker.join()
-            channel.close()
-            channel.cancel_join_thread()
+            self.stop()
 
 
 def _produce(stream: WorkerStream, channel: multiprocessing.Queue, parent: int) -> None:
