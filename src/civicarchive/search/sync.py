@@ -80,9 +80,8 @@ class IngestFeed:
         self.mark = index.indexed_through()
         self.worker = None
         self.pending: list = []          # fresh records not yet sent to a worker
-        # Bitmaps: an import of a million records touches a million items.
-        self.fresh = ItemSet()
-        self.touched = ItemSet()
+        self.fresh = 0  # records indexed from memory
+        self.touched = ItemSet()  # a bitmap: an import of a million records may touch all
         self.spans: list[list[int]] = []  # the ledger positions the batches wrote, merged
         self.live = hasattr(index, "session")
 
@@ -96,7 +95,7 @@ class IngestFeed:
             self.spans.append([entries.start, entries.stop])
         if not (self.live and fresh):
             return
-        self.fresh.update(i for _, i, _ in fresh)
+        self.fresh += len(fresh)
         fresh = fresh_records(fresh)  # (raw captures stay behind: the index needs none)
         self.pending += fresh
         if self.worker is None:
