@@ -253,3 +253,31 @@ def test_search_index_built_during_ingest_equals_a_rebuild(archive, account, mon
     assert _snapshot(archive) == during
     hits = archive.finding.search("omega").hits
     assert {archive.reading.item(h.item).native_id for h in hits} == {"n1", "old"}
+
+
+@pytest.mark.parametrize("worker_after", [1, 5000], ids=["second-process", "in-process"])
+def test_search_index_built_during_ingest_follows_writes_between_its_batches(
+        archive, account, monkeypatch, worker_after):
+    """Another writer commits between an ingest's batches (an edit of an existing record,
+    a new record, one of the ingest's own records edited): the index the ingest publishes
+    holds those too, as a rebuild does."""
+    from civicarchive.store.ingest import Prepared, ingest_batch
+    monkeypatch.setattr("civicarchive.search.sync.WORKER_AFTER", worker_after)
+    a = account.id
+    archive.ingesting.ingest([observe(a, "old", "alpha before")], source="test")
+    platforms = {a: "x"}
+
+    def other_writer(total):
+        if total.batches == 1:  # as another process would, without the ingest's feed
+            with archive.context.write() as tx:
+                ingest_batch(tx, [Prepared.of(o) for o in (
+                    observe(a, "old", "omega before", 40), observe(a, "else", "omega else", 41),
+                    observe(a, "n1", "omega one", 42))], platforms, "elsewhere", "system")
+
+    archive.ingesting.ingest([observe(a, "n1", "alpha one"), observe(a, "n2", "alpha two"),
+                              observe(a, "n3", "alpha three"), observe(a, "n4", "alpha four")],
+                             source="test", batch_size=2, progress=other_writer)
+    during = _snapshot(archive)
+    assert archive.finding.rebuild() == 6
+    assert _snapshot(archive) == during
+    assert native(archive, archive.finding.search("omega")) == {"old", "else", "n1"}

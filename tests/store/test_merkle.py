@@ -111,3 +111,17 @@ def test_inclusion_paths_in_one_pass_equal_one_at_a_time(size, data):
         assert paths[index] == merkle.inclusion_path(index, leaves)
         assert merkle.root_from_inclusion(index, size, leaves[index], paths[index]) == \
             merkle.root_of(leaves)
+
+
+@given(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=70))
+def test_merkle_frontier_extend_equals_append_one_at_a_time(start, more):
+    first = [merkle.leaf_hash(e) for e in entries(start)]
+    added = merkle.leaf_hashes(f"more {i}".encode() for i in range(more))
+    one_by_one, together = merkle.Frontier(), merkle.Frontier()
+    for leaf in first + added:
+        one_by_one.append(leaf)
+    for leaf in first:
+        together.append(leaf)
+    together.extend(added)
+    assert (together.size, together.hashes()) == (one_by_one.size, one_by_one.hashes())
+    assert added == [merkle.leaf_hash(f"more {i}".encode()) for i in range(more)]

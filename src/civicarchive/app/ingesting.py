@@ -27,7 +27,7 @@ from civicarchive.model.record import Event, Kind, Observation
 from civicarchive.store import records as record_sql
 from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
 from civicarchive.store.itemset import ItemSet
-from civicarchive.store.pipeline import WorkerStream, prepare_inline
+from civicarchive.store.pipeline import WorkerStream, collector_paused, prepare_inline
 
 DEFAULT_BATCH = 2000
 FORMATS = list(importers.IMPORTERS)
@@ -83,17 +83,23 @@ class Ingesting:
         """Ingest a JSONL file (docs/jsonl-format.md), checking every line before writing.
 
         A malformed line stops the ingest before anything is written, naming file and line.
-        Lines are parsed and hashed in a worker process while this one writes.
+        Lines are parsed and hashed in a worker process while this one checks, then writes.
         """
         self.registry.account(account_id)
-        problems = check_jsonl(path, account_id)
+        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
+        batches.start()  # its first batches are ready when the check is done
+        try:
+            problems = check_jsonl(path, account_id)
+        except BaseException:
+            batches.stop()
+            raise
         if problems:
+            batches.stop()
             more = " (showing the first 20)" if len(problems) >= 20 else ""
             listing = "\n  ".join(str(p) for p in problems)
             raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
                                f"ingested. Fix them and run again:\n  {listing}",
                                parameter="file")
-        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
         return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress)
 
     def import_export(self, path: Path | str, account_id: int, format: str | None = None,
@@ -179,9 +185,11 @@ class Ingesting:
                 unknown = {p.account_id for p in prepared} - platforms.keys()
                 if unknown:
                     raise NotFound("account", min(unknown))
-                with self.context.write() as tx:
-                    report = ingest_batch(tx, prepared, platforms, source, actor)
-                feed.add(report.fresh, report.touched)  # after the commit, never before
+                with collector_paused():
+                    with self.context.write() as tx:
+                        report = ingest_batch(tx, prepared, platforms, source, actor)
+                    # After the commit, never before:
+                    feed.add(report.fresh, report.touched, report.entries)
                 if seen is not None:
                     seen.update(report.item_ids)
                 total.add(report)

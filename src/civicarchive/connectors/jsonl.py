@@ -21,6 +21,7 @@ from civicarchive.errors import InvalidInput, MalformedLine
 from civicarchive.model.record import OBSERVED_EVENTS, Event, Kind, Observation
 
 REQUIRED = ("native_id", "kind", "created_at", "observed_at", "author", "text")
+REQUIRED_OF_DELETION = REQUIRED[:4]
 IDENTITY = frozenset({"native_id", "kind", "created_at", "observed_at", "parent_id", "url",
                       "event", "raw"})
 _KINDS = {k.value for k in Kind}
@@ -31,6 +32,24 @@ _CHUNK = 1024**2                # how much of an over-long line is skipped at a 
 
 def parse_line(line: bytes, account_id: int) -> Observation:
     """One observation from one line; raises ValueError saying what is wrong."""
+    record, bare_deletion, created_at, observed_at = _checked(line)
+    event, raw, parent, url = (record.get(name) for name in ("event", "raw", "parent_id", "url"))
+    content = None if bare_deletion else \
+        {key: value for key, value in record.items() if key not in IDENTITY}
+    return Observation(
+        account_id=account_id, native_id=str(record["native_id"]), kind=Kind(record["kind"]),
+        observed_at=observed_at, created_at=created_at, content=content,
+        raw=raw.encode() if raw is not None else line,
+        raw_media_type="application/octet-stream" if raw is not None else "application/json",
+        author=record.get("author"), parent_native_id=str(parent) if parent is not None else None,
+        url=str(url) if url is not None else None,
+        event=Event(event) if event is not None else None)
+
+
+def _checked(line: bytes) -> tuple[dict, bool, datetime, datetime]:
+    """(record, whether it is a bare deletion, created at, observed at) of a line that is
+    a valid observation; raises ValueError saying what is wrong. The checking pass stops
+    here: building the observation cannot fail once this passed."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as error:
@@ -40,13 +59,12 @@ def parse_line(line: bytes, account_id: int) -> Observation:
     event = record.get("event")
     # A deletion may carry nothing but identity: the version then keeps the last content.
     bare_deletion = event == "deleted" and "text" not in record
-    required = [n for n in REQUIRED if not (bare_deletion and n in ("text", "author"))]
+    required = REQUIRED_OF_DELETION if bare_deletion else REQUIRED
     missing = [name for name in required if record.get(name) in (None, "")
                and not (name == "text" and record.get(name) == "")]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
-    native_id = record["native_id"]
-    if type(native_id) not in (str, int):
+    if type(record["native_id"]) not in (str, int):
         raise ValueError("native_id must be a string or an integer")
     kind = record["kind"]
     if kind not in _KINDS:
@@ -59,22 +77,11 @@ def parse_line(line: bytes, account_id: int) -> Observation:
     raw = record.get("raw")
     if raw is not None and not isinstance(raw, str):
         raise ValueError("raw must be a string (the platform's bytes, as text)")
-    parent = record.get("parent_id")
-    url = record.get("url")
-    for name, value in (("parent_id", parent), ("url", url)):
+    for name in ("parent_id", "url"):
+        value = record.get(name)
         if value is not None and type(value) not in (str, int):
             raise ValueError(f"{name} must be a string")
-    created_at, observed_at = (_time(record, name) for name in ("created_at", "observed_at"))
-    content = None if bare_deletion else \
-        {key: value for key, value in record.items() if key not in IDENTITY}
-    return Observation(
-        account_id=account_id, native_id=str(native_id), kind=Kind(kind),
-        observed_at=observed_at, created_at=created_at, content=content,
-        raw=raw.encode() if raw is not None else line,
-        raw_media_type="application/octet-stream" if raw is not None else "application/json",
-        author=record.get("author"), parent_native_id=str(parent) if parent is not None else None,
-        url=str(url) if url is not None else None,
-        event=Event(event) if event is not None else None)
+    return record, bare_deletion, _time(record, "created_at"), _time(record, "observed_at")
 
 
 def _time(record: dict, name: str) -> datetime:
@@ -104,16 +111,14 @@ def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]
                 yield number, None
                 continue
             line = line.rstrip(b"\r\n")
-            if line.strip():
+            if line and not line.isspace():  # (strip would copy every line)
                 yield number, line
 
 
-def _parsed(line: bytes | None, account_id: int, max_line_bytes: int) -> Observation:
-    if line is None:
-        raise ValueError(f"the line is longer than {max_line_bytes:,} bytes, the most one "
-                         "line may hold (with its line break); keep bulky data such as "
-                         "media out of the line")
-    return parse_line(line, account_id)
+def _too_long(max_line_bytes: int) -> ValueError:
+    return ValueError(f"the line is longer than {max_line_bytes:,} bytes, the most one "
+                      "line may hold (with its line break); keep bulky data such as "
+                      "media out of the line")
 
 
 def check_jsonl(path: Path, account_id: int, limit: int = 20,
@@ -122,7 +127,9 @@ def check_jsonl(path: Path, account_id: int, limit: int = 20,
     problems: list[MalformedLine] = []
     for number, line in _lines(path, max_line_bytes):
         try:
-            _parsed(line, account_id, max_line_bytes)
+            if line is None:
+                raise _too_long(max_line_bytes)
+            _checked(line)
         except ValueError as error:
             problems.append(MalformedLine(str(path), number, str(error)))
             if len(problems) >= limit:
@@ -135,6 +142,9 @@ def read_jsonl(path: Path, account_id: int,
     """Each line's observation; the first malformed line raises MalformedLine."""
     for number, line in _lines(path, max_line_bytes):
         try:
-            yield _parsed(line, account_id, max_line_bytes)
+            if line is None:
+                raise _too_long(max_line_bytes)
+            observation = parse_line(line, account_id)
         except ValueError as error:
             raise MalformedLine(str(path), number, str(error)) from None
+        yield observation

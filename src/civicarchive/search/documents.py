@@ -4,7 +4,7 @@ Both the catching-up in sync.py and the indexer process build documents here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 import orjson
@@ -15,26 +15,36 @@ from civicarchive.model.record import Event, Kind, text_of
 from civicarchive.search.index import SearchDoc
 from civicarchive.store import schema as t
 
-__all__ = ["documents", "fresh_document", "read_documents"]
+__all__ = ["documents", "fresh_document", "fresh_records", "read_documents"]
 
 CHUNK = 2000
 MEDIA_FIELDS = ("media", "attachments", "media_urls", "file", "images", "video")
 Progress = Callable[[int, int], None]
 
 
-def fresh_document(version_id: int, item_id: int, p, platform: str,  # noqa: ANN001
-                   handle: str) -> SearchDoc:
-    """The document of a record's first version, from its observation (no store read)."""
-    content = orjson.loads(p.content)
-    text, media = _text_and_media(content, Kind(p.kind))
-    return SearchDoc(version=version_id, item=item_id, account=p.account_id,
-                     platform=platform, kind=p.kind,
-                     author=(p.author or "").lower().removeprefix("@"),
-                     created=int(parse_time(p.created_at or p.observed_at).timestamp()),
+def fresh_records(fresh: Iterable[tuple[int, int, object]]) -> list[tuple]:
+    """What `fresh_document` reads of records first seen in an ingest, from (version,
+    item, Prepared): plain tuples, which pickle (to the indexer process) six times faster
+    than the observations themselves, and without their raw bytes."""
+    return [(v, i, p.account_id, p.kind, p.observed_at, p.created_at, p.author, p.url,
+             p.content) for v, i, p in fresh]
+
+
+def fresh_document(record: tuple, accounts: dict[int, tuple[str, str]]) -> SearchDoc:
+    """The document of a record's first version, from a `fresh_records` tuple (no store
+    read); `accounts` maps account ids to (platform, handle)."""
+    version_id, item_id, account_id, kind, observed_at, created_at, author, url, content = \
+        record
+    platform, handle = accounts[account_id]
+    text, media = _text_and_media(orjson.loads(content), Kind(kind))
+    return SearchDoc(version=version_id, item=item_id, account=account_id,
+                     platform=platform, kind=kind,
+                     author=(author or "").lower().removeprefix("@"),
+                     created=int(parse_time(created_at or observed_at).timestamp()),
                      latest=True, deleted=False, edited=False, hidden=False, media=media,
-                     text=text, handle=handle, author_name=p.author or "",
-                     created_at=p.created_at or "", url=p.url or "", event=Event.CREATED.value,
-                     observed_at=p.observed_at)
+                     text=text, handle=handle, author_name=author or "",
+                     created_at=created_at or "", url=url or "", event=Event.CREATED.value,
+                     observed_at=observed_at)
 
 
 def read_documents(store, items: list[int], progress: Progress | None  # noqa: ANN001

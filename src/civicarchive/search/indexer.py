@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -43,11 +44,23 @@ class IndexerProcess:
         # twice.
         self.process = subprocess.Popen([sys.executable, "-c", CHILD],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        self._send(("start", (recipe, Path(folder), accounts)))
-        kind, _ = self._reply()
-        if kind == "busy":
-            self.process.wait()
-            raise IndexBusy(str(folder))
+        self.folder = Path(folder)
+        self.started = False
+        self._send(("start", (recipe, self.folder, accounts)))
+
+    def ready(self, wait: bool = True) -> bool:
+        """Whether the child has started and holds the index's writer; False while it is
+        still starting, unless `wait`. The ingest goes on meanwhile (a start costs a new
+        interpreter's imports). IndexBusy when another process holds the writer."""
+        if not self.started:
+            if not wait and not select.select([self.process.stdout], [], [], 0)[0]:
+                return False
+            kind, _ = self._reply()
+            if kind == "busy":
+                self.process.wait()
+                raise IndexBusy(str(self.folder))
+            self.started = True
+        return True
 
     def send(self, fresh: list) -> None:
         self._send(("fresh", fresh))
@@ -104,8 +117,7 @@ def main() -> None:
         while True:
             kind, payload = pickle.load(inbox)  # EOFError: the ingest died; publish nothing
             if kind == "fresh":
-                session.add(fresh_document(v, i, p, *accounts[p.account_id])
-                            for v, i, p in payload)
+                session.add(fresh_document(record, accounts) for record in payload)
                 fresh_items += len(payload)
             elif kind == "finish":
                 redo, through = payload

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
-from civicarchive.search.documents import fresh_document, read_documents
+from civicarchive.search.documents import fresh_document, fresh_records, read_documents
 from civicarchive.search.index import IndexBusy, SearchIndex
 from civicarchive.search.indexer import IndexerProcess
 from civicarchive.store import schema as t
@@ -50,26 +50,19 @@ def catch_up(store, index: SearchIndex, progress: Progress | None = None,
     return len(items)
 
 
-def changed_since(conn: sa.Connection, through: int) -> set[int]:
-    """Records with a version or a tombstone at ledger index `through` or later."""
+def changed_since(conn: sa.Connection, through: int, before: int | None = None) -> set[int]:
+    """Records with a version or a tombstone at ledger index `through` or later (and
+    before `before`, if given)."""
     v, ts = t.versions.c, t.tombstones.c
-    changed = {i for (i,) in conn.execute(
-        sa.select(v.item_id).where(v.ledger_index >= through).distinct())}
+    versions, tombstones = v.ledger_index >= through, ts.ledger_index >= through
+    if before is not None:
+        versions, tombstones = versions & (v.ledger_index < before), \
+            tombstones & (ts.ledger_index < before)
+    changed = {i for (i,) in conn.execute(sa.select(v.item_id).where(versions).distinct())}
     changed |= {i for (i,) in conn.execute(
         sa.select(v.item_id).join(t.tombstones, ts.version_id == v.id)
-        .where(ts.ledger_index >= through).distinct())}
+        .where(tombstones).distinct())}
     return changed
-
-
-def changes_since(conn: sa.Connection, through: int) -> Iterator[tuple[int, int]]:
-    """(record, versions at ledger index `through` or later) for every record changed
-    since; a record purged since comes (also) with 0. Streamed: it can be every record."""
-    v, ts = t.versions.c, t.tombstones.c
-    yield from conn.execute(sa.select(v.item_id, sa.func.count()).where(
-        v.ledger_index >= through).group_by(v.item_id))
-    for (item,) in conn.execute(sa.select(v.item_id).join(t.tombstones, ts.version_id == v.id)
-                                .where(ts.ledger_index >= through).distinct()):
-        yield item, 0
 
 
 class IngestFeed:
@@ -87,31 +80,52 @@ class IngestFeed:
         self.mark = index.indexed_through()
         self.worker = None
         self.pending: list = []          # fresh records not yet sent to a worker
-        # Bitmaps: an import of a million records touches a million items.
-        self.fresh = ItemSet()
-        self.touched = ItemSet()
+        self.fresh = 0  # records indexed from memory
+        self.touched = ItemSet()  # a bitmap: an import of a million records may touch all
+        self.spans: list[list[int]] = []  # the ledger positions the batches wrote, merged
         self.live = hasattr(index, "session")
 
-    def add(self, fresh: list, touched: set[int]) -> None:
-        """A committed batch: `fresh` (version, item, Prepared) records and `touched` items."""
+    def add(self, fresh: list, touched: set[int], entries: range) -> None:
+        """A committed batch: `fresh` (version, item, Prepared) records, `touched` items,
+        and the ledger positions it wrote."""
         self.touched.update(touched)
+        if self.spans and self.spans[-1][1] == entries.start:
+            self.spans[-1][1] = entries.stop
+        elif entries:
+            self.spans.append([entries.start, entries.stop])
         if not (self.live and fresh):
             return
-        # Raw captures stay behind: the index needs only the normalised content.
-        fresh = [(v, i, p._replace(raw=None)) for v, i, p in fresh]
-        self.fresh.update(i for _, i, _ in fresh)
+        self.fresh += len(fresh)
+        fresh = fresh_records(fresh)  # (raw captures stay behind: the index needs none)
+        self.pending += fresh
         if self.worker is None:
-            self.pending += fresh
             if len(self.pending) < WORKER_AFTER:
                 return
-            try:
-                self.worker = IndexerProcess(self.store.recipe(), self.index.folder,
-                                             self.accounts)
-            except IndexBusy:  # someone else writes the index: catch up at the end
-                self.live, self.pending = False, []
+            self.worker = IndexerProcess(self.store.recipe(), self.index.folder,
+                                         self.accounts)
+        self._hand_over(wait=False)
+
+    def _hand_over(self, wait: bool) -> None:
+        """Send the pending records to the indexer process once it has started."""
+        try:
+            if not self.worker.ready(wait):
                 return
-            fresh, self.pending = self.pending, []
-        self.worker.send(fresh)
+        except IndexBusy:  # someone else writes the index: catch up at the end
+            self.worker, self.live, self.pending = None, False, []
+            return
+        if self.pending:
+            self.worker.send(self.pending)
+            self.pending = []
+
+    def _gaps(self, size: int) -> Iterator[tuple[int, int]]:
+        """The ledger positions from the mark to `size` that the batches did not write."""
+        position = self.mark
+        for start, stop in self.spans:
+            if start > position:
+                yield position, start
+            position = max(position, stop)
+        if size > position:
+            yield position, size
 
     def abandon(self) -> None:
         """Drop what was sent (the ingest failed); the next catch-up covers its batches."""
@@ -122,25 +136,28 @@ class IngestFeed:
 
     def finish(self, wait: float = 2.0) -> int:
         """Publish; returns the records indexed. IndexBusy as `catch_up`."""
+        if self.worker is not None:
+            self._hand_over(wait=True)
         if not (self.live and self.fresh):
             return catch_up(self.store, self.index, wait=wait)
         try:
             with self.store.read() as conn:
                 size = ledger_size(conn)
                 # Re-read what the observations in memory could not describe alone: a
-                # record with more than one new version, a tombstone, a touched one, or
-                # one another process changed.
-                redo = sorted({item for item, versions in changes_since(conn, self.mark)
-                               if versions != 1 or item not in self.fresh
-                               or item in self.touched})
+                # record the batches touched otherwise (a second version, an edit...),
+                # and one another process changed, between or before the batches.
+                redo = set(self.touched)
+                for start, stop in self._gaps(size):
+                    redo |= changed_since(conn, start, stop)
+                redo = sorted(redo)
             if self.worker is not None:
                 indexed = self.worker.finish(redo, size)
                 self.index.index.reload()
             else:
                 session = self.index.session(wait)
                 try:
-                    session.add(fresh_document(v, i, p, *self.accounts[p.account_id])
-                                for v, i, p in self.pending)
+                    session.add(fresh_document(record, self.accounts)
+                                for record in self.pending)
                     session.replace(redo, read_documents(self.store, redo, None))
                     session.commit(size)
                 except BaseException:

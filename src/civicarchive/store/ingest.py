@@ -23,6 +23,7 @@ from civicarchive.store.sql import WriteTx
 from civicarchive.store.versioning import History, decide
 
 EMPTY_CONTENT = b"{}"
+_EVENT_TEXT = {event: event.value for event in Event}
 
 
 class Prepared(NamedTuple):
@@ -69,6 +70,7 @@ class IngestReport:
     fresh: list[tuple[int, int, Prepared]] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
     item_ids: list[int] = field(default_factory=list)  # every item observed, in order
+    entries: range = range(0)  # the ledger positions the batch wrote
 
     @property
     def versions(self) -> int:
@@ -81,9 +83,6 @@ class IngestReport:
         self.batches += other.batches
         for kind, counts in other.by_kind.items():
             self.by_kind.setdefault(kind, Counter()).update(counts)
-
-    def count(self, kind: str, outcome: str) -> None:
-        self.by_kind.setdefault(kind, Counter())[outcome] += 1
 
     def as_dict(self) -> dict:
         return {"observations": self.observations, "versions": self.versions,
@@ -99,20 +98,31 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
     """Record the versions a batch adds; `platforms` maps each account id to its platform."""
     report = IngestReport(observations=len(batch), batches=1)
     items, histories = _load_items(tx, batch)
+    # The hot loop of bulk ingest: names bound once, counts kept flat and folded at the
+    # end, ledger entries hashed together after the loop (nothing else appends meanwhile).
+    firsts: dict[int, tuple] = {}  # item -> its one version so far, when first seen here
+    outcomes: Counter = Counter()  # (kind, event or None for unchanged)
+    entries: list[bytes] = []
+    first_index = tx.ledger.size
+    now, next_id, add, put_blob = tx.now, tx.next_id, tx.add, tx.put_blob
+    item_ids, fresh, touched = report.item_ids, report.fresh, report.touched
     for p in batch:
         key = (p.account_id, p.native_id)
         item = items.get(key)
         if item is None:
-            item_id = tx.next_id("items")
+            item_id = next_id("items")
             items[key] = item = {
                 "id": item_id, "account_id": p.account_id, "native_id": p.native_id,
                 "kind": p.kind, "parent_native_id": p.parent_native_id, "author": p.author,
                 "url": p.url, "created_at": p.created_at, "first_seen_at": p.observed_at}
-            tx.add("items", item)
+            add("items", item)
         else:
             item_id = item["id"]
-        report.item_ids.append(item_id)
+        item_ids.append(item_id)
         history = histories.get(item_id)
+        if history is None and item_id in firsts:  # seen before in this batch
+            histories[item_id] = history = History()
+            history.insert(*firsts.pop(item_id))
         if history is None:  # first sighting: the common case in a bulk import
             predecessor = None
             event = decide(None, p.event, p.content_sha256)
@@ -121,35 +131,49 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
             event = None if history.seen(p.observed_at, p.content_sha256, p.event) else \
                 decide(predecessor, p.event, p.content_sha256)
         if event is None:
-            report.unchanged += 1
-            report.count(p.kind, "unchanged")
+            outcomes[p.kind, None] += 1
             continue
-        content_sha256, raw_sha256 = _hashes(tx, p, predecessor)
-        version_id = tx.next_id("versions")
-        index = tx.ledger.append(EntryKind.VERSION, version_entry_of((
-            None, version_id, item_id, event.value, p.observed_at, tx.now, content_sha256,
+        if p.content is not None and p.raw is not None:  # (as _hashes does, inline)
+            content_sha256, raw_sha256 = p.content_sha256, p.raw_sha256
+            put_blob(content_sha256, p.content, "application/json")
+            put_blob(raw_sha256, p.raw, p.raw_media_type)
+        else:
+            content_sha256, raw_sha256 = _hashes(tx, p, predecessor)
+        version_id = next_id("versions")
+        event_text = _EVENT_TEXT[event]
+        entries.append(version_entry_of((
+            None, version_id, item_id, event_text, p.observed_at, now, content_sha256,
             raw_sha256, source, p.account_id, p.native_id, item["kind"],
             item["parent_native_id"], item["author"], item["url"], item["created_at"],
             platforms[p.account_id])))
-        tx.add("versions", {
-            "id": version_id, "item_id": item_id, "event": event.value,
-            "observed_at": p.observed_at, "recorded_at": tx.now,
+        add("versions", {
+            "id": version_id, "item_id": item_id, "event": event_text,
+            "observed_at": p.observed_at, "recorded_at": now,
             "content_sha256": content_sha256, "raw_sha256": raw_sha256, "source": source,
-            "ledger_index": index})
+            "ledger_index": first_index + len(entries) - 1})
         if history is None:
-            histories[item_id] = history = History()
+            firsts[item_id] = (p.observed_at, version_id, event, content_sha256, raw_sha256)
             if event is Event.CREATED and p.content is not None:
-                report.fresh.append((version_id, item_id, p))
+                fresh.append((version_id, item_id, p))
             else:
-                report.touched.add(item_id)
+                touched.add(item_id)
         else:
-            report.touched.add(item_id)
-        history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
-        report.events[event] += 1
-        report.count(p.kind, event.value)
+            touched.add(item_id)
+            history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
+        outcomes[p.kind, event] += 1
+    if entries:
+        tx.ledger.extend(EntryKind.VERSION, entries)
+    for (kind, event), n in outcomes.items():
+        if event is None:
+            report.unchanged += n
+        else:
+            report.events[event] += n
+        report.by_kind.setdefault(kind, Counter())[
+            "unchanged" if event is None else _EVENT_TEXT[event]] += n
     tx.audit(actor, "ingest", source, {"observations": report.observations,
                                        "versions": report.versions,
                                        "unchanged": report.unchanged})
+    report.entries = range(first_index, tx.ledger.size)
     return report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from civicarchive.store.checkpoint import ArchiveKey, CheckpointBody
-from civicarchive.store.merkle import Frontier, leaf_hash
+from civicarchive.store.merkle import Frontier, leaf_hash, leaf_hashes
 
 
 class LedgerWriter:
@@ -27,6 +27,16 @@ class LedgerWriter:
         self.frontier.append(leaf)
         self.rows.append({"idx": index, "kind": kind, "leaf_hash": leaf})
         return index
+
+    def extend(self, kind: str, entries: list[bytes]) -> int:
+        """Append entries of one kind in order, hashed together; returns the first one's
+        index (the others follow it)."""
+        start = self.frontier.size
+        leaves = leaf_hashes(entries)
+        self.frontier.extend(leaves)
+        self.rows += [{"idx": index, "kind": kind, "leaf_hash": leaf}
+                      for index, leaf in enumerate(leaves, start)]
+        return start
 
     def take_rows(self) -> list[dict]:
         rows, self.rows = self.rows, []

@@ -18,6 +18,12 @@ def leaf_hash(entry: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + entry).digest()
 
 
+def leaf_hashes(entries: Iterable[bytes]) -> list[bytes]:
+    """`leaf_hash` of each entry, without a Python call per entry (bulk ingest)."""
+    sha256 = hashlib.sha256
+    return [sha256(b"\x00" + entry).digest() for entry in entries]
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
@@ -46,6 +52,19 @@ class Frontier:
             stack[-1] = node_hash(stack[-1], right)
             size >>= 1
         self.size += 1
+
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        """`append` each leaf in turn (the same tree), inlined for bulk ingest."""
+        stack, size, sha256 = self._stack, self.size, hashlib.sha256
+        for leaf in leaves:
+            stack.append(leaf)
+            carry = size
+            while carry & 1:
+                right = stack.pop()
+                stack[-1] = sha256(b"\x01" + stack[-1] + right).digest()
+                carry >>= 1
+            size += 1
+        self.size = size
 
     def root(self) -> bytes:
         if not self._stack:
