@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CIVICARCHIVE_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test bench clean chromium
+.PHONY: demo test bench clean prerequisites
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --home demo-data
 
-# Browser capture drives Debian's Chromium: installed here when missing (as root).
-chromium:
-	sh scripts/install-chromium.sh
+# The suite's real peers: Chromium and openssl installed, PostgreSQL started (see the script).
+prerequisites:
+	sh scripts/test-prerequisites.sh
 
-test: $(STAMP) chromium
+test: $(STAMP) prerequisites
 	$(BIN)/ruff check src tests bench scripts docs/examples
 	$(BIN)/python -m pytest -n 2 -q
 

@@ -185,3 +185,15 @@ def test_core_error_messages_name_no_command_line_flag():
                          if isinstance(n, ast.Constant) and isinstance(n.value, str)]
                 found = [t for t in texts if flag.search(t)]
                 assert not found, f"{path.name}:{node.lineno} names a flag: {found}"
+
+
+def test_no_test_skips():
+    """A test of a real server fails when the server is missing: `make test` installs and
+    starts them all (scripts/test-prerequisites.sh)."""
+    import re
+    tests = Path(__file__).parent
+    skipping = re.compile(r"pytest\.skip\(|skipif|importorskip")
+    found = [f"{path.relative_to(tests)}:{n}" for path in tests.rglob("*.py")
+             if path != Path(__file__)
+             for n, line in enumerate(path.read_text().splitlines(), 1) if skipping.search(line)]
+    assert found == []

@@ -51,7 +51,8 @@ def cassettes() -> tuple[dict, dict, dict]:
     """(GET responses by path and query, the latest recorded body of each status by id,
     the account entities by id), from every cassette."""
     if not CASSETTES.exists():
-        pytest.skip(f"the recorded Mastodon traffic is not at {CASSETTES}")
+        pytest.fail(f"the recorded Mastodon traffic is not at {CASSETTES}: the capture tests "
+                    "replay it (see tests/capture/replay.py)")
     gets: dict[str, Recorded] = {}
     statuses: dict[str, bytes] = {}
     accounts: dict[str, dict] = {}

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import fcntl
-import multiprocessing
 import os
 import time
-
-import pytest
 
 from civicarchive.store.pipeline import WorkerStream
 from tests.conftest import observe
 
-pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
-                                reason="the worker is forked")
 
 
 def test_pipeline_worker_does_not_keep_a_lock_held_at_the_fork(tmp_path):
