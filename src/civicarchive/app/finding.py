@@ -17,6 +17,7 @@ from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput, NotFound, StoreUnavailable
+from civicarchive.model.account import Account
 from civicarchive.model.record import Kind
 from civicarchive.search import Hit, SearchIndex, SearchRequest, catch_up, plan
 from civicarchive.search.index import IndexBusy
@@ -111,10 +112,11 @@ class Finding:
             raise StoreUnavailable("another process is updating the search index (an ingest "
                                    "or import): rebuild it again when that is done") from None
 
-    def feed(self) -> IngestFeed:
-        """What keeps the index current during an ingest (see search/sync.py)."""
-        accounts = {a.id: (a.platform, a.handle) for a in self.registry.accounts()}
-        return IngestFeed(self.context.store, self.index, accounts)
+    def feed(self, accounts: list[Account]) -> IngestFeed:
+        """What keeps the index current during an ingest of these accounts' records (see
+        search/sync.py)."""
+        return IngestFeed(self.context.store, self.index,
+                          {a.id: (a.platform, a.handle) for a in accounts})
 
     def finish(self, feed: IngestFeed) -> int:
         """Publish what an ingest's feed indexed; returns the records indexed."""

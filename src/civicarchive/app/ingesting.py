@@ -177,9 +177,10 @@ class Ingesting:
 
     def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
                 progress: Progress | None, seen: ItemSet | None = None) -> IngestReport:
-        platforms = {a.id: a.platform for a in self.registry.accounts()}
+        accounts = self.registry.accounts()
+        platforms = {a.id: a.platform for a in accounts}
         total = IngestReport()
-        feed = self.finding.feed()
+        feed = self.finding.feed(accounts)
         try:
             for prepared in batches:
                 unknown = {p.account_id for p in prepared} - platforms.keys()

@@ -66,13 +66,10 @@ class Reading:
         file name -> media item id."""
         record = self.item(item_id)
         with self.context.read() as conn:
-            media_ids = sql.media_of(conn, record)
-            latest = {media_id: sql.history(conn, media_id) for media_id in media_ids}
-        names = {}
-        for media_id, history in latest.items():
-            content = self.content(history[-1]) or {}
-            names[str(content.get("file") or self.item(media_id).native_id)] = media_id
-        return names
+            media = [(sql.item(conn, media_id), sql.history(conn, media_id)[-1])
+                     for media_id in sql.media_of(conn, record)]
+        return {str((self.content(latest) or {}).get("file") or item.native_id): item.id
+                for item, latest in media}
 
     def stats(self) -> dict[str, int]:
         """Counts of agencies, accounts, items, versions, blobs, ledger entries..."""

@@ -164,7 +164,7 @@ class Requests:
                 query: str | None = None, all_versions: bool = False) -> int:
         """Add records to a request's collection: named items, or every record a search
         finds (the search is saved with the request). Returns how many were new."""
-        self.state(request_id)  # it exists
+        state = self.state(request_id)  # it exists; nothing below changes it
         found: list[int] = []
         if query:
             offset = 0
@@ -181,7 +181,6 @@ class Requests:
                                        parameter="query")
         for item in items or []:
             self.reading.item(item)
-        state = self.state(request_id)
         wanted = list(dict.fromkeys(found + list(items or [])))
         new = [i for i in wanted if i not in state.items]
         source = f"search: {query}" + (" (all versions)" if all_versions else "") if query \
