@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import json
 
+import bagit
+import pypdf
+import pytest
+import sqlalchemy as sa
+
+from civicarchive.exports.package import check_evidence_package
+from civicarchive.exports.signature import sign_bag
+from civicarchive.model.record import Kind, Observation
 from tests.capture.conftest import audit
 from tests.capture.replay import REPLIED
 
@@ -85,3 +93,121 @@ def test_capture_complete_threads_raise_no_alert(archive, mastodon, replay):
     archive.capturing.run(mastodon.id, client=replay.client())
     assert archive.capturing.alerts(mastodon.id) == []
     assert archive.capturing.status()[0].completeness == 1.0
+
+
+def _gapped(archive, mastodon, replay, *, resume: bool) -> int:
+    """A captured account whose capture then failed (and, with `resume`, resumed)."""
+    archive.capturing.run(mastodon.id, client=replay.client())
+    replay.fail(401, b'{"error":"The access token is invalid"}')
+    (failed,) = archive.capturing.run(mastodon.id, client=replay.client())
+    if resume:
+        archive.capturing.run(mastodon.id, client=replay.client())
+    return failed.gap_opened
+
+
+def _package(archive, account_id: int, folder):
+    with archive.context.read() as conn:
+        versions = conn.execute(sa.text(
+            "SELECT v.id FROM versions v JOIN items i ON i.id = v.item_id "
+            "WHERE i.account_id = :a"), {"a": account_id}).scalars().all()
+    archive.evidence.export(versions, "bagit", folder)
+    return folder / "data"
+
+
+def _resign(archive, folder) -> None:
+    """What an insider holding the key could do: recompute the manifests and sign again."""
+    bagit.Bag(str(folder)).save(manifests=True)
+    sign_bag(folder, archive.context.sign)
+
+
+def test_capture_gap_is_listed_and_proven_in_an_evidence_package(archive, mastodon, replay,
+                                                                 tmp_path):
+    gap_id = _gapped(archive, mastodon, replay, resume=True)
+    data = _package(archive, mastodon.id, tmp_path / "package")
+    doc = json.loads((data / "capture-gaps.json").read_text())
+    [gap] = doc["gaps"]
+    stored = archive.capturing.gaps(mastodon.id)[0]
+    assert (gap["gap"], gap["account"], gap["cause"]) == (gap_id, mastodon.id,
+                                                          "credentials_expired")
+    assert (gap["from"], gap["to"]) == (stored["gap_from"], stored["gap_to"])
+    assert [json.loads(e["entry"])["action"] for e in gap["events"]] == [
+        "capture.gap", "capture.gap.close"]
+    assert f"- gap {gap_id}, account {mastodon.id}: from {stored['gap_from']}" in \
+        (data / "CERTIFICATE.md").read_text()
+    report = check_evidence_package(data.parent, archive.evidence.public_key_pem())
+    assert report.problems == [] and report.gaps == 1
+    assert "1 gap(s) in capture listed" in report.summary()
+
+
+def test_capture_open_gap_is_listed_without_an_end(archive, mastodon, replay, tmp_path):
+    _gapped(archive, mastodon, replay, resume=False)
+    data = _package(archive, mastodon.id, tmp_path / "package")
+    [gap] = json.loads((data / "capture-gaps.json").read_text())["gaps"]
+    assert gap["to"] is None and len(gap["events"]) == 1
+    assert "(not closed when this package was written)" in (data / "CERTIFICATE.md").read_text()
+    assert check_evidence_package(data.parent, archive.evidence.public_key_pem()).gaps == 1
+
+
+def test_capture_gap_of_another_account_is_not_listed(archive, mastodon, replay, tmp_path):
+    _gapped(archive, mastodon, replay, resume=True)
+    other = archive.registry.add_account("x", "cityofexample", "agency", actor="clerk")
+    archive.ingesting.ingest([Observation(
+        account_id=other.id, native_id="1", kind=Kind.POST,
+        observed_at=archive.context.clock.now(), content={"text": "hello"}, raw=b"hello")],
+        "test", "clerk")
+    data = _package(archive, other.id, tmp_path / "package")
+    assert json.loads((data / "capture-gaps.json").read_text())["gaps"] == []
+
+
+@pytest.mark.parametrize("forge, complaint", [
+    (lambda gap: gap.update(cause="outage"), "the signed event says 'credentials_expired'"),
+    (lambda gap: gap.update(to=None), "events must hold the opening event"),
+    (lambda gap: gap["events"][0].update(entry=gap["events"][0]["entry"].replace(
+        "credentials_expired", "outage")), "is not in the signed ledger"),
+    (lambda gap: gap["events"].reverse(), "is not the opening of a capture gap"),
+])
+def test_capture_gap_statement_forged_even_with_the_key_is_caught(
+        archive, mastodon, replay, tmp_path, forge, complaint):
+    _gapped(archive, mastodon, replay, resume=True)
+    data = _package(archive, mastodon.id, tmp_path / "package")
+    doc = json.loads((data / "capture-gaps.json").read_text())
+    forge(doc["gaps"][0])
+    (data / "capture-gaps.json").write_text(json.dumps(doc))
+    _resign(archive, data.parent)
+    report = check_evidence_package(data.parent, archive.evidence.public_key_pem())
+    assert report.signed and report.gaps == 0
+    assert any(complaint in p and "capture-gaps.json: gaps[0]" in p for p in report.problems), \
+        report.problems
+
+
+def test_capture_gaps_file_removed_is_reported(archive, mastodon, replay, tmp_path):
+    _gapped(archive, mastodon, replay, resume=True)
+    data = _package(archive, mastodon.id, tmp_path / "package")
+    (data / "capture-gaps.json").unlink()
+    _resign(archive, data.parent)
+    problems = check_evidence_package(data.parent, archive.evidence.public_key_pem()).problems
+    assert any("capture-gaps.json is missing" in p for p in problems), problems
+
+
+def test_capture_gap_is_listed_in_a_production(archive, mastodon, replay, tmp_path):
+    archive.custody.adopt_policy("src/civicarchive/policy/examples/washington-local.yaml",
+                                 "clerk")
+    gap_id = _gapped(archive, mastodon, replay, resume=False)
+    with archive.context.read() as conn:
+        items = conn.execute(sa.text("SELECT id FROM items WHERE account_id = :a AND "
+                                     "kind = 'post'"), {"a": mastodon.id}).scalars().all()
+    request = archive.requests.new("A. Reporter", archive.context.clock.now(), "posts", "clerk")
+    archive.requests.collect(request, "clerk", items=items)
+    archive.requests.mark(request, items, "responsive", "clerk")
+    result = archive.productions.produce(request, "clerk", folder=tmp_path / "production")
+    assert result["capture_gaps"] == 1
+    data = tmp_path / "production" / "data"
+    manifest = json.loads((data / "manifest.json").read_text())
+    [listed] = manifest["capture_gaps"]
+    assert listed["gap"] == gap_id and listed["to"] is None
+    assert listed["account"] == mastodon.handle and listed["cause"] == "credentials_expired"
+    pdf = "\n".join(page.extract_text() for page in
+                    pypdf.PdfReader(data / "production.pdf").pages)
+    assert "Gaps in capture" in pdf and "credentials_expired" in pdf and "still open" in pdf
+    assert check_evidence_package(tmp_path / "production",
+                                  archive.evidence.public_key_pem()).gaps == 1

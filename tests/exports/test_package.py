@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import bagit
+import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,8 +50,11 @@ def test_package_clean_verifies(archive, package):
     folder, ids = package
     data = folder / "data"
     assert sorted(p.name for p in data.iterdir()) == [
-        "CERTIFICATE.md", "checkpoint.json", "proofs", "public-key.pem", "records.jsonl",
-        "records.warc.gz"]
+        "CERTIFICATE.md", "capture-gaps.json", "checkpoint.json", "proofs", "public-key.pem",
+        "records.jsonl", "records.warc.gz"]
+    assert orjson.loads((data / "capture-gaps.json").read_bytes()) == {
+        "format": "civicarchive-capture-gaps/1", "checkpoint": None, "gaps": []}
+    assert "no gap in the live capture" in (data / "CERTIFICATE.md").read_text()
     assert sorted(p.name for p in folder.iterdir()) == [
         "bag-info.txt", "bagit.txt", "data", "manifest-sha256.txt", "tagmanifest-sha256.txt",
         "tagmanifest-sha256.txt.sig"]

@@ -13,6 +13,7 @@ from civicarchive.app.context import ArchiveContext
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput
+from civicarchive.store import capture as capture_sql
 from civicarchive.store import records as record_sql
 from civicarchive.store import timestamps
 from civicarchive.store.blobs import BlobStore
@@ -127,6 +128,12 @@ class ArchiveSource:
     def checkpoint_link(self, tree_sizes: Collection[int]) -> dict:
         """The newest signed checkpoint and the consistency paths to it from each size."""
         return newest_checkpoint_link(self.context.store, tree_sizes)
+
+    def capture_gaps(self, version_ids: Collection[int]) -> dict:
+        """The capture gaps of the versions' accounts since the earliest of them, with the
+        proofs of the ledger entries that opened and closed each (exports/gaps.py)."""
+        with self.context.read() as conn:
+            return capture_sql.gap_statements(conn, version_ids)
 
     def sign(self, data: bytes) -> bytes:
         """An Ed25519 signature by the archive's key: writing a package needs the key."""

@@ -24,9 +24,9 @@ from civicarchive.app.registry import Registry
 from civicarchive.app.requests import Requests
 from civicarchive.clock import format_time
 from civicarchive.errors import InvalidInput
-from civicarchive.model.production import (ProducedItem, ProducedMedia, ProducedVersion,
-                                           Production, WithheldRecord, plain,
-                                           production_number)
+from civicarchive.model.production import (CaptureGap, ProducedItem, ProducedMedia,
+                                           ProducedVersion, Production, WithheldRecord,
+                                           plain, production_number)
 from civicarchive.model.record import Event, Item, text_of
 from civicarchive.records.redaction import apply, span_of
 from civicarchive.records.requests import Action, Mark, MediaRedaction, RequestState
@@ -75,11 +75,16 @@ class Productions:
         folder = Path(folder) if folder else \
             self.context.settings.exports_dir / f"{number}-production-{sequence}"
         built = _Builder(self.registry, self.reading, state)
+        items = built.tree(responsive)
+        gaps = self.evidence.source.capture_gaps(built.version_ids)
+        handles = {a.id: a.handle for a in self.registry.accounts()}
         production = Production(
             agency=agency.name, title=f"Request {number}, production {sequence}",
             prefix=prefix, first_number=last + 1,
             produced_at=format_time(self.context.clock.now()),
-            items=built.tree(responsive), withheld=built.withheld_log())
+            items=items, withheld=built.withheld_log(),
+            gaps=tuple(CaptureGap(g["gap"], handles.get(g["account"], str(g["account"])),
+                                  g["from"], g["to"], g["cause"]) for g in gaps["gaps"]))
         rendered = exports.render_production(production)
         first, last_number = production.first_number, production.first_number + \
             rendered.pages - 1
@@ -97,7 +102,7 @@ class Productions:
                         f"{len(built.produced)} record(s) on {rendered.pages} page(s) "
                         f"numbered {numbers[0]}-{numbers[1]}; {len(production.withheld)} "
                         "record(s) withheld (see the withholding log in production.pdf and "
-                        "manifest.json).")
+                        "manifest.json).", gaps=gaps)
         digest = hashlib.sha256(manifest).hexdigest()
         with self.context.write() as tx:
             production_id = sql.add_production(tx, {
@@ -112,6 +117,7 @@ class Productions:
         return {"id": production_id, "folder": str(folder), "pages": rendered.pages,
                 "numbers": list(numbers), "items": len(built.produced),
                 "withheld": len(production.withheld), "redacted_versions": len(built.redacted),
+                "capture_gaps": len(production.gaps),
                 "manifest_sha256": digest}
 
 
@@ -241,4 +247,6 @@ def _manifest(production: Production, rendered, numbers: tuple[str, str],  # noq
             "pages": rendered.pages, "items": [entry(i) for i in production.items],
             "withheld": [{"item": w.item_id, "kind": w.kind, "created_at": w.created_at,
                           "exemption": w.exemption, "citation": w.citation}
-                         for w in production.withheld]}
+                         for w in production.withheld],
+            "capture_gaps": [{"gap": g.gap_id, "account": g.account, "from": g.gap_from,
+                              "to": g.gap_to, "cause": g.cause} for g in production.gaps]}

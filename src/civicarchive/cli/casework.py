@@ -290,7 +290,10 @@ def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: 
         return
     click.echo(f"Production {result['id']}: {result['items']} record(s) on {result['pages']} "
                f"page(s), {result['numbers'][0]} to {result['numbers'][1]}; "
-               f"{result['withheld']} withheld\n  {result['folder']}\n  check it with "
+               f"{result['withheld']} withheld"
+               + (f"; {result['capture_gaps']} gap(s) in capture listed (see the PDF and "
+                  "CERTIFICATE.md)" if result["capture_gaps"] else "")
+               + f"\n  {result['folder']}\n  check it with "
                f"`civicarchive verify-package {result['folder']}`")
 
 

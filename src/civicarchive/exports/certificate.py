@@ -22,7 +22,7 @@ from civicarchive.exports.signature import SIGNATURE
 from civicarchive.exports.versions import ExportSource, Payload
 from civicarchive.store.checkpoint import CheckpointBody
 
-__all__ = ["CERTIFICATE", "CHECKPOINT", "KEY", "RECORDS", "WARC", "CertifiedFile",
+__all__ = ["CERTIFICATE", "CHECKPOINT", "GAPS", "KEY", "RECORDS", "WARC", "CertifiedFile",
            "CertifiedVersion", "Certified", "read_certificate", "render_certificate"]
 
 RECORDS = "records.jsonl"
@@ -31,6 +31,7 @@ KEY = "public-key.pem"
 CERTIFICATE = "CERTIFICATE.md"
 PROOFS = "proofs"
 CHECKPOINT = "checkpoint.json"
+GAPS = "capture-gaps.json"
 
 _VERSION_ROW = re.compile(r"^\| (\d+) \| (\d+) \| ([a-z]+) \| ([^ |]+) \| (\d+) \| "
                           r"(included|redacted|purged)"
@@ -73,9 +74,11 @@ class Certified:
 def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion],
                        sources: Iterable[str] = (), files: Sequence[CertifiedFile] = (),
                        description: str | None = None,
-                       checkpoint: CheckpointBody | None = None) -> str:
+                       checkpoint: CheckpointBody | None = None,
+                       gaps: Sequence[dict] = ()) -> str:
     """Markdown text describing the package's versions and how to verify them;
-    `checkpoint` is the newest signed checkpoint the package carries."""
+    `checkpoint` is the newest signed checkpoint the package carries, `gaps` the gaps in
+    capture it lists (exports/gaps.py)."""
     agencies = ", ".join(source.agency_names())
     observed = sorted(v.observed_at for v in versions)
     withheld = {payload: [v for v in versions if v.payload is payload]
@@ -110,7 +113,10 @@ def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion
         f"- `data/{CHECKPOINT}`: the archive's newest signed checkpoint when the package "
         "was written, and an RFC 9162 consistency proof from the tree each inclusion proof "
         "is signed over to that checkpoint's tree" + _checkpoint(checkpoint) + ".",
+        f"- `data/{GAPS}`: the gaps in live capture listed below, each with the "
+        "proofs of the ledger entries that opened and closed it.",
         "",
+        *_gaps(gaps),
         *_withheld(withheld[Payload.REDACTED], withheld[Payload.PURGED]),
         *_files(files),
         "## How the records were captured",
@@ -220,6 +226,28 @@ def _checkpoint(body: CheckpointBody | None) -> str:
     if body is None:
         return ""
     return f" (tree size {body.size}, root `{body.root.hex()}`, signed at {body.time})"
+
+
+def _gaps(gaps: Sequence[dict]) -> list[str]:
+    lines = ["## Gaps in capture", ""]
+    if not gaps:
+        return lines + [
+            "The archive recorded no gap in the live capture of these records' accounts "
+            "since the earliest of these records. This says nothing of an account that is not "
+            "captured live: records imported from a platform's export are a snapshot of "
+            "the day the export was made.", ""]
+    lines += [
+        f"Live capture of these records' accounts was interrupted {len(gaps)} time(s) since "
+        "the earliest of these records. Records created, changed or deleted on the platform "
+        "during a gap may be missing from this package, or shown in an older state. The "
+        "archive recorded each gap in its ledger when capture failed and when it resumed; "
+        "the proofs of those entries show the gap was on record then, not made up later.",
+        ""]
+    for gap in gaps:
+        end = gap["to"] or "(not closed when this package was written)"
+        lines.append(f"- gap {gap['gap']}, account {gap['account']}: from {gap['from']} to "
+                     f"{end}, because: {gap['cause']}")
+    return lines + [""]
 
 
 def _quoted(description: str | None) -> list[str]:

@@ -1,6 +1,7 @@
 """Evidence packages: a BagIt bag of versions (records.jsonl, in ascending version id),
 their raw captures (WARC), inclusion proofs, the newest signed checkpoint with the
-consistency proofs that link every proof to it, the archive's public key, a certificate
+consistency proofs that link every proof to it, the gaps in capture that overlap the
+records (each proven by its ledger entries), the archive's public key, a certificate
 of authenticity and, for a production, the files produced with the records (PDF, CSV, a
 withholding log); the whole signed by the archive's key (exports/signature.py).
 
@@ -24,6 +25,7 @@ from civicarchive.errors import InvalidInput
 from civicarchive.exports.certificate import (CERTIFICATE, CHECKPOINT, KEY, PROOFS, RECORDS,
                                               WARC, CertifiedFile, render_certificate)
 from civicarchive.exports.consistency import write_checkpoint_link
+from civicarchive.exports.gaps import GAPS, write_gaps
 from civicarchive.exports.records import write_records
 from civicarchive.exports.signature import bag_info_fields, sign_bag
 from civicarchive.exports.verification import (PackageReport, check_evidence_package,
@@ -36,14 +38,14 @@ __all__ = ["PackageReport", "check_evidence_package", "verify_evidence_package",
            "write_evidence_package"]
 
 RESERVED = frozenset(name.lower() for name in (RECORDS, WARC, KEY, CERTIFICATE, PROOFS,
-                                                CHECKPOINT))
+                                                CHECKPOINT, GAPS))
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\`|]|^[A-Za-z]:")
 
 
 def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
                            folder: Path | str, *, redacted: Mapping[int, bytes] | None = None,
                            extra: Mapping[str, bytes] | None = None,
-                           description: str | None = None) -> Path:
+                           description: str | None = None, gaps: dict | None = None) -> Path:
     """Write a signed BagIt bag (sha256 manifests) of the versions into `folder` (new or
     empty), in ascending version id whatever the order given. Needs the archive's key.
 
@@ -51,7 +53,8 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
     redacted words), which stand in for those versions' raw bytes and content. `extra`
     files are written under data/ at their relative names and listed, with their
     SHA-256, in the certificate; `description` opens the certificate (e.g. "Production 1
-    of request R-2026-0007"). On any error the folder is left as it was found.
+    of request R-2026-0007"); `gaps` is `source.capture_gaps(version_ids)` when the
+    caller already has it. On any error the folder is left as it was found.
     """
     folder = Path(folder)
     ids = sorted(set(version_ids))  # ledger order: the order verification holds them to
@@ -64,7 +67,8 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
         raise InvalidInput(f"{folder} is not empty: choose a new folder for the package")
     created = not folder.exists()
     try:
-        _write(source, ids, folder, stand_ins, redacted, produced, description)
+        _write(source, ids, folder, stand_ins, redacted, produced, description,
+               gaps if gaps is not None else source.capture_gaps(ids))
     except BaseException:
         _empty(folder, remove=created)
         raise
@@ -73,7 +77,7 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
 
 def _write(source: ExportSource, ids: list[int], folder: Path,
            stand_ins: dict[int, Rendering], redacted: Mapping[int, bytes] | None,
-           produced: dict[str, bytes], description: str | None) -> None:
+           produced: dict[str, bytes], description: str | None, gaps: dict) -> None:
     (folder / PROOFS).mkdir(parents=True, exist_ok=True)
     listed, sources = write_records(source, ids, stand_ins, folder / RECORDS)
     with open(folder / WARC, "wb") as out:
@@ -85,6 +89,9 @@ def _write(source: ExportSource, ids: list[int], folder: Path,
         sizes.add(proof["tree_size"])
         (folder / PROOFS / f"version-{version.version}.json").write_bytes(
             orjson.dumps(proof, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    if gaps["checkpoint"] is not None:
+        sizes.add(CheckpointBody.parse(gaps["checkpoint"]["body"]).size)
+    write_gaps(folder / GAPS, gaps)
     link = source.checkpoint_link(sizes)  # read after the proofs: never older than theirs
     write_checkpoint_link(folder / CHECKPOINT, link)
     (folder / KEY).write_bytes(source.public_key_pem())
@@ -96,7 +103,7 @@ def _write(source: ExportSource, ids: list[int], folder: Path,
         files.append(CertifiedFile(name, len(data), hashlib.sha256(data).hexdigest()))
     (folder / CERTIFICATE).write_text(render_certificate(
         source, listed, sources, files, description,
-        CheckpointBody.parse(link["checkpoint"]["body"])), encoding="utf-8")
+        CheckpointBody.parse(link["checkpoint"]["body"]), gaps["gaps"]), encoding="utf-8")
     agency = ", ".join(source.agency_names())
     bagit.make_bag(str(folder), {
         "Source-Organization": agency,

@@ -132,6 +132,15 @@ def production_html(production: Production) -> str:
            f'<p class="x">{_h(production.agency)} · produced {_h(production.produced_at)} · '
            f"{count:,} item{'' if count == 1 else 's'} · "
            f"{len(production.withheld):,} withheld</p>"]
+    if production.gaps:
+        out.append("<h2>Gaps in capture</h2><p>The archive could not capture these accounts "
+                   "during the times below. Records made, changed or deleted then may be "
+                   "missing here, or shown in an older state.</p><table><thead><tr>"
+                   "<th>Account</th><th>From</th><th>To</th><th>Cause</th></tr></thead><tbody>")
+        out.extend(f"<tr><td>{_h(gap.account)}</td><td>{_h(gap.gap_from)}</td>"
+                   f"<td>{_h(gap.gap_to or 'still open')}</td><td>{_h(gap.cause)}</td></tr>"
+                   for gap in production.gaps)
+        out.append("</tbody></table>")
     for item in production.items:
         out.extend(_card(item, 0))
     if production.withheld:

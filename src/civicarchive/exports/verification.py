@@ -5,7 +5,8 @@ manifests; the package's signature over its tag manifest, which covers every fil
 (exports/signature.py); every inclusion proof against the key; the consistency proofs
 that link each proof's checkpoint to the newest one (exports/consistency.py); every
 member of every records.jsonl line against its signed ledger entry, and the lines' order
-(exports/records.py); where the payload is included, the content and raw bytes against
+(exports/records.py); the gaps in capture it lists against their ledger entries
+(exports/gaps.py); where the payload is included, the content and raw bytes against
 their hashes; and the records, the WARC and the produced files against the tables of the
 certificate.
 
@@ -39,9 +40,10 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from civicarchive.errors import ProofError
-from civicarchive.exports.certificate import (CERTIFICATE, CHECKPOINT, KEY, PROOFS, RECORDS,
-                                              WARC, Certified, read_certificate)
+from civicarchive.exports.certificate import (CERTIFICATE, CHECKPOINT, GAPS, KEY, PROOFS,
+                                              RECORDS, WARC, Certified, read_certificate)
 from civicarchive.exports.consistency import ProvenTree, check_checkpoint_link
+from civicarchive.exports.gaps import check_gaps
 from civicarchive.exports.records import RecordFacts, check_records, json_equal, json_sha256
 from civicarchive.exports.signature import check_signature
 from civicarchive.exports.versions import Payload
@@ -67,6 +69,7 @@ class PackageReport:
     redacted: int = 0  # proven, but their payload is withheld: no hash to recompute
     purged: int = 0
     files: int = 0  # produced files listed in the certificate
+    gaps: int = 0  # gaps in capture listed, each proven by its ledger entries
     signed: bool = False  # the signature over the tag manifest holds
     key_fingerprint: str | None = None  # of the key everything was checked against
     trusted_key: bool = False  # that key was the one the caller trusts, not the package's
@@ -87,6 +90,8 @@ class PackageReport:
             text += f", {self.purged} purged (payload gone by disposition)"
         if self.files:
             text += f"; {self.files} produced file(s) checked against the certificate"
+        text += (f"; {self.gaps} gap(s) in capture listed, proven by the ledger" if self.gaps
+                 else "; no gap in capture listed")
         if self.checkpoint_size is not None:
             text += f"; linked to the checkpoint of tree size {self.checkpoint_size}"
         if self.signed and self.trusted_key:
@@ -156,8 +161,10 @@ def check_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = N
     certified = _read_certified(data / CERTIFICATE, key_pem, problems)
     proven = _check_proofs(data / PROOFS, key, problems)
     report.proven = len(proven)
-    newest = check_checkpoint_link(data / CHECKPOINT, f"data/{CHECKPOINT}", key,
-                                   [p.tree for p in proven.values()], problems)
+    report.gaps, gap_tree = check_gaps(data / GAPS, f"data/{GAPS}", key, problems)
+    trees = [p.tree for p in proven.values()] + ([gap_tree] if gap_tree else [])
+    newest = check_checkpoint_link(data / CHECKPOINT, f"data/{CHECKPOINT}", key, trees,
+                                   problems)
     report.checkpoint_size = newest.size if newest is not None else None
     entries = {version: p.entry for version, p in proven.items()}
     records = check_records(data / RECORDS, entries, certified, problems)
@@ -303,7 +310,7 @@ def _check_metadata(where: str, version: int, warc_record: ArcWarcRecord,
 def _check_files(data: Path, certified: Certified | None, report: PackageReport) -> None:
     """Produced files must be as the certificate lists them; no other file may appear."""
     problems = report.problems
-    known = {RECORDS, WARC, KEY, CERTIFICATE, CHECKPOINT}
+    known = {RECORDS, WARC, KEY, CERTIFICATE, CHECKPOINT, GAPS}
     listed = certified.files if certified else {}
     report.files = len(listed)
     for name, produced in sorted(listed.items()):

@@ -64,6 +64,11 @@ class ExportSource(Protocol):
         """The newest signed checkpoint and the consistency paths to it from each tree
         size (see `store.consistency.newest_checkpoint_link`)."""
 
+    def capture_gaps(self, version_ids: Collection[int]) -> dict:
+        """The gaps in capture of the versions' accounts since the earliest of them, with the
+        proofs of the ledger entries that opened and closed each: the `checkpoint` and
+        `gaps` members of exports/gaps.py's document."""
+
     def sign(self, data: bytes) -> bytes:
         """The 64-byte Ed25519 signature of `data` by the archive's key (the key itself
         never leaves the archive)."""

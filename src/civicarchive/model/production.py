@@ -82,6 +82,17 @@ class ProducedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class CaptureGap:
+    """A stretch when live capture of an account failed: records of it may be missing."""
+
+    gap_id: int
+    account: str                        # the account's handle
+    gap_from: str
+    gap_to: str | None                  # None: not closed when produced
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
 class Production:
     agency: str
     title: str                          # e.g. "Request R-2026-0007, production 1"
@@ -90,6 +101,7 @@ class Production:
     produced_at: str
     items: tuple[ProducedItem, ...]
     withheld: tuple[WithheldRecord, ...] = ()
+    gaps: tuple[CaptureGap, ...] = ()   # gaps in capture of the produced records' accounts
 
 
 def production_number(prefix: str, number: int, width: int = 6) -> str:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 
 from civicarchive.store import schema as t
 from civicarchive.store.canonical import canonical_json
+from civicarchive.store.entries import audit_entry_of, audit_rows
+from civicarchive.store.proof import signed_checkpoint, signed_paths
 
 
 def _json(value: object) -> str:
@@ -155,6 +157,64 @@ def gaps(conn: Connection, account_id: int | None = None, open_only: bool = Fals
         query = query.where(c.gap_id.is_(None))
     return [{**_plain(row), "evidence": orjson.loads(row.evidence)}
             for row in conn.execute(query)]
+
+
+def account_starts(conn: Connection, version_ids: Iterable[int]) -> dict[int, str]:
+    """Account id -> the earliest creation or observation among the versions given of
+    its records."""
+    v, i = t.versions.c, t.items.c
+    ids = sorted(set(version_ids))
+    starts: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        query = sa.select(i.account_id, sa.func.min(sa.func.coalesce(i.created_at,
+                                                                       v.observed_at)),
+                          sa.func.min(v.observed_at)) \
+            .join(t.items, i.id == v.item_id).where(v.id.in_(ids[start:start + 500])) \
+            .group_by(i.account_id)
+        for account_id, created, observed in conn.execute(query):
+            starts[account_id] = min(created, observed, starts.get(account_id, observed))
+    return starts
+
+
+def gaps_since(conn: Connection, starts: dict[int, str]) -> list[dict]:
+    """The gaps of each account that were open at or after its start time."""
+    return [gap for gap in gaps(conn) if gap["account_id"] in starts
+            and (gap["gap_to"] is None or gap["gap_to"] >= starts[gap["account_id"]])]
+
+
+def gap_events(conn: Connection, gap_ids: Iterable[int]) -> dict[int, list[tuple]]:
+    """Gap id -> the `entries.audit_rows()` rows of the audit events that opened and
+    closed it, in ledger order."""
+    wanted = set(gap_ids)
+    au = t.audit_events.c
+    found: dict[int, list[tuple]] = {gap: [] for gap in wanted}
+    if not wanted:
+        return found
+    query = audit_rows().where(au.action.in_(("capture.gap", "capture.gap.close")))
+    for row in conn.execute(query):
+        details = orjson.loads(row.details)
+        gap = details.get("id") if row.action == "capture.gap" else details.get("gap_id")
+        if gap in wanted:
+            found[gap].append(tuple(row))
+    return found
+
+
+def gap_statements(conn: Connection, version_ids: Iterable[int]) -> dict:
+    """The gaps of the versions' accounts since the earliest of those versions, each with
+    the inclusion proofs of the audit events that opened and closed it, against the
+    newest checkpoint (the `checkpoint` and `gaps` of exports/gaps.py's document)."""
+    found = gaps_since(conn, account_starts(conn, version_ids))
+    if not found:
+        return {"checkpoint": None, "gaps": []}
+    events = gap_events(conn, [gap["id"] for gap in found])
+    checkpoint, paths = signed_paths(
+        conn, {row[0]: row[0] for rows in events.values() for row in rows}, "ledger entry")
+    return {"checkpoint": signed_checkpoint(checkpoint), "gaps": [{
+        "gap": gap["id"], "account": gap["account_id"], "from": gap["gap_from"],
+        "to": gap["gap_to"], "cause": gap["cause"], "evidence": gap["evidence"],
+        "events": [{"leaf_index": row[0], "entry": audit_entry_of(row).decode(),
+                    "audit_path": [h.hex() for h in paths[row[0]]]}
+                   for row in events[gap["id"]]]} for gap in found]}
 
 
 # -- alerts --------------------------------------------------------------------------------

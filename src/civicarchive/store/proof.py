@@ -9,9 +9,10 @@ without civicarchive, and docs/proof-vectors/ holds a proof breaking each one).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from civicarchive.errors import NotFound, ProofError
 from civicarchive.store import schema as t
@@ -21,7 +22,7 @@ from civicarchive.store.proofcheck import FORMAT, RULES, ProofResult, parse_proo
 from civicarchive.store.sql import SqlRecordStore
 
 __all__ = ["FORMAT", "RULES", "ProofResult", "build_proof", "build_proofs", "parse_proof",
-           "verify_proof"]
+           "signed_checkpoint", "signed_paths", "verify_proof"]
 
 
 def build_proof(store: SqlRecordStore, version_id: int, public_key_raw: bytes) -> dict:
@@ -34,7 +35,7 @@ def build_proofs(store: SqlRecordStore, version_ids: Iterable[int], public_key_r
     """Proofs for many versions against the newest checkpoint, in the order given, from
     one read of the ledger and one pass over its tree (a production proves thousands)."""
     ids = list(version_ids)
-    v, le, cp = t.versions.c, t.ledger_entries.c, t.checkpoints.c
+    v = t.versions.c
     with store.read() as conn:
         rows = {}
         for start in range(0, len(ids), 500):
@@ -44,16 +45,8 @@ def build_proofs(store: SqlRecordStore, version_ids: Iterable[int], public_key_r
         missing = [i for i in ids if i not in rows]
         if missing:
             raise NotFound("version", missing[0])
-        checkpoint = conn.execute(sa.select(t.checkpoints).order_by(cp.tree_size.desc(),
-                                                                    cp.id.desc()).limit(1)).first()
-        late = [i for i in ids if checkpoint is None or
-                checkpoint.tree_size <= rows[i].ledger_index]
-        if late:
-            raise ProofError(f"version {late[0]} is not covered by a signed checkpoint yet")
-        leaves = [bytes(h) for (h,) in conn.execute(
-            sa.select(le.leaf_hash).where(le.idx < checkpoint.tree_size).order_by(le.idx))]
-    paths = inclusion_paths((rows[i].ledger_index for i in ids), leaves)
-    del leaves
+        checkpoint, paths = signed_paths(conn, {i: rows[i].ledger_index for i in ids},
+                                         "version")
     for version_id in ids:
         version = rows[version_id]
         content = store.blob(version.content_sha256)
@@ -65,7 +58,30 @@ def build_proofs(store: SqlRecordStore, version_ids: Iterable[int], public_key_r
             "content": content.decode() if content is not None else None,
             "tree_size": checkpoint.tree_size,
             "audit_path": [h.hex() for h in paths[version.ledger_index]],
-            "checkpoint": {"body": checkpoint.body,
-                           "signature": base64.b64encode(bytes(checkpoint.signature)).decode()},
+            "checkpoint": signed_checkpoint(checkpoint),
             "public_key": base64.b64encode(public_key_raw).decode(),
         }
+
+
+def signed_paths(conn: Connection, indexes: Mapping[object, int], what: str
+                 ) -> tuple[sa.Row, dict[int, list[bytes]]]:
+    """The newest checkpoint and the audit path to it of each ledger index (`indexes`
+    maps what each proves, named `what` in errors, to its index). ProofError when an
+    index lies beyond the newest checkpoint."""
+    le, cp = t.ledger_entries.c, t.checkpoints.c
+    checkpoint = conn.execute(sa.select(t.checkpoints).order_by(
+        cp.tree_size.desc(), cp.id.desc()).limit(1)).first()
+    late = [key for key, index in indexes.items()
+            if checkpoint is None or checkpoint.tree_size <= index]
+    if late:
+        raise ProofError(f"{what} {late[0]} is not covered by a signed checkpoint yet")
+    if not indexes:
+        return checkpoint, {}
+    leaves = [bytes(h) for (h,) in conn.execute(
+        sa.select(le.leaf_hash).where(le.idx < checkpoint.tree_size).order_by(le.idx))]
+    return checkpoint, inclusion_paths(indexes.values(), leaves)
+
+
+def signed_checkpoint(row: sa.Row) -> dict:
+    """A checkpoint row as proofs carry it: its body and base64 signature."""
+    return {"body": row.body, "signature": base64.b64encode(bytes(row.signature)).decode()}
