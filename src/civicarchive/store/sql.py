@@ -282,12 +282,19 @@ class SqlRecordStore:
         """Plain tuples of a large query, a chunk at a time, straight from the driver:
         verification reads every row, and per-row wrapping would dominate. Bound values
         are rendered inline, so pass only the archive's own constants, never user input."""
+        for rows in self.chunks(conn, query, chunk):
+            yield from rows
+
+    def chunks(self, conn: Connection, query: sa.Select, chunk: int = 5000
+               ) -> Iterator[list[tuple]]:
+        """`stream`'s rows a list at a time, for loops that would rather not pay a
+        generator step per row."""
         sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         cursor = self._scan_cursor(conn.connection.dbapi_connection)
         try:
             cursor.execute(sql)
             while rows := cursor.fetchmany(chunk):
-                yield from rows
+                yield rows
         finally:
             cursor.close()
 

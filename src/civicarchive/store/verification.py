@@ -207,22 +207,24 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Pa
     sha256 = hashlib.sha256
     count = size = 0
     b = t.blobs.c
-    for name, stored_size, data in store.stream(conn, sa.select(b.sha256, b.size, b.data)
-                                                .where(store.blob_range(part))):
-        if data is None:
-            try:
-                with store.blob_store.open(bytes(name).hex()) as stream:
-                    data = stream.read()
-            except (FileNotFoundError, ValueError):
-                problems.append(Problem(f"blob {bytes(name).hex()}", "file is missing from "
-                                        "the blob store"))
-                continue
-        count += 1
-        length = len(data)
-        size += length
-        if length != stored_size or sha256(data).digest() != name:
-            problems.append(Problem(f"blob {bytes(name).hex()}", "content does not match "
-                                    "its hash"))
+    query = sa.select(b.sha256, b.size, b.data).where(store.blob_range(part))
+    for rows in store.chunks(conn, query):
+        count += len(rows)
+        for name, stored_size, data in rows:
+            if data is None:
+                try:
+                    with store.blob_store.open(bytes(name).hex()) as stream:
+                        data = stream.read()
+                except (FileNotFoundError, ValueError):
+                    problems.append(Problem(f"blob {bytes(name).hex()}", "file is missing "
+                                            "from the blob store"))
+                    count -= 1
+                    continue
+            length = len(data)
+            size += length
+            if length != stored_size or sha256(data).digest() != name:
+                problems.append(Problem(f"blob {bytes(name).hex()}", "content does not "
+                                        "match its hash"))
     result.blobs, result.blob_bytes = count, size
     return result
 
@@ -287,26 +289,30 @@ def _check_versions(store: SqlRecordStore, conn: sa.Connection, low: int, high: 
     # item appears first when its id passes every id before it.
     top = 0
     late = result.late
-    for row in store.stream(conn, query):
-        count += 1
-        kind, leaf = row[16], row[17]
-        if row[2] > top:
-            top = row[2]
-            if row[4] != row[18]:
-                late.append((row[2], row[1]))
-        try:
-            entry = version_entry_of(row, platforms.get(row[9]))
-        except (ValueError, TypeError):  # too damaged to rebuild: cannot match its leaf
-            entry = b""
-        if kind != EntryKind.VERSION:
-            problems.append(Problem(f"version {row[1]}", f"its ledger entry {row[0]} is "
-                                    f"{'missing' if kind is None else 'not a version entry'}"))
-        elif row[0] <= previous:
-            problems.append(Problem(f"version {row[1]}", "ledger positions are out of order"))
-        elif sha256(b"\x00" + entry).digest() != leaf:
-            problems.append(Problem(f"ledger entry {row[0]}", f"version {row[1]} no longer "
-                                    "matches its ledger leaf: the record or the leaf changed"))
-        previous = row[0]
+    version_kind = EntryKind.VERSION.value
+    for rows in store.chunks(conn, query):
+        count += len(rows)
+        for row in rows:
+            kind, leaf = row[16], row[17]
+            if row[2] > top:
+                top = row[2]
+                if row[4] != row[18]:
+                    late.append((row[2], row[1]))
+            try:
+                entry = version_entry_of(row, platforms.get(row[9]))
+            except (ValueError, TypeError):  # too damaged to rebuild: cannot match its leaf
+                entry = b""
+            if kind != version_kind:
+                problems.append(Problem(f"version {row[1]}", f"its ledger entry {row[0]} is "
+                                        f"{'missing' if kind is None else 'not a version entry'}"))
+            elif row[0] <= previous:
+                problems.append(Problem(f"version {row[1]}", "ledger positions are out of "
+                                        "order"))
+            elif sha256(b"\x00" + entry).digest() != leaf:
+                problems.append(Problem(f"ledger entry {row[0]}", f"version {row[1]} no longer "
+                                        "matches its ledger leaf: the record or the leaf "
+                                        "changed"))
+            previous = row[0]
     result.versions = count
     return result
 
@@ -337,41 +343,47 @@ def _walk_ledger(store: SqlRecordStore, conn: sa.Connection, report: VerifyRepor
     counts = dict.fromkeys(REBUILDERS, 0)
     sha256 = hashlib.sha256
     le = t.ledger_entries.c
-    expected_idx = 0
-    append = frontier.append
+    expected_idx = size = 0
     version_kind = str(EntryKind.VERSION)
-    for idx, kind, leaf in store.stream(conn, sa.select(le.idx, le.kind, le.leaf_hash)
-                                        .order_by(le.idx)):
-        if idx != expected_idx:
-            problems.append(Problem(f"ledger entry {idx}", f"expected entry {expected_idx}: "
-                                    "the ledger has a gap or a duplicate"))
-        expected_idx = idx + 1
-        if kind == version_kind:
-            counts[EntryKind.VERSION] += 1
-        elif kind in sources:
-            rows, entry_of, name = sources[kind]
-            row = next(rows, None)
-            if row is None:
-                problems.append(Problem(f"ledger entry {idx}", f"no {kind} record backs it"))
+    batch: list[bytes] = []   # leaves not yet in the frontier: it takes them a run at a time
+    query = sa.select(le.idx, le.kind, le.leaf_hash).order_by(le.idx)
+    for chunk in store.chunks(conn, query):
+        for idx, kind, leaf in chunk:
+            if idx != expected_idx:
+                problems.append(Problem(f"ledger entry {idx}", f"expected entry {expected_idx}:"
+                                        " the ledger has a gap or a duplicate"))
+            expected_idx = idx + 1
+            if kind == version_kind:
+                counts[EntryKind.VERSION] += 1
+            elif kind in sources:
+                rows, entry_of, name = sources[kind]
+                row = next(rows, None)
+                if row is None:
+                    problems.append(Problem(f"ledger entry {idx}", f"no {kind} record backs it"))
+                else:
+                    counts[kind] += 1
+                    if row[0] != idx:
+                        problems.append(Problem(f"ledger entry {idx}", f"{name(row)} claims "
+                                                f"ledger entry {row[0]}"))
+                    elif sha256(b"\x00" + _entry(entry_of, row)).digest() != leaf:
+                        problems.append(Problem(f"ledger entry {idx}", f"{name(row)} no longer "
+                                                "matches its ledger leaf: the record or the "
+                                                "leaf changed"))
             else:
-                counts[kind] += 1
-                if row[0] != idx:
-                    problems.append(Problem(f"ledger entry {idx}", f"{name(row)} claims "
-                                            f"ledger entry {row[0]}"))
-                elif sha256(b"\x00" + _entry(entry_of, row)).digest() != leaf:
-                    problems.append(Problem(f"ledger entry {idx}", f"{name(row)} no longer "
-                                            "matches its ledger leaf: the record or the leaf "
-                                            "changed"))
-        else:
-            problems.append(Problem(f"ledger entry {idx}", f"unknown entry kind {kind!r}"))
-        append(bytes(leaf))
-        if frontier.size == next_size:
-            while cursor < len(pending) and pending[cursor].tree_size == frontier.size:
-                _check_checkpoint(pending[cursor], frontier, public_key, origin, report)
-                cursor += 1
-            next_size = pending[cursor].tree_size if cursor < len(pending) else -1
-        if progress and frontier.size % PROGRESS_EVERY == 0:
-            progress("ledger", frontier.size)
+                problems.append(Problem(f"ledger entry {idx}", f"unknown entry kind {kind!r}"))
+            batch.append(bytes(leaf))
+            size += 1
+            if size == next_size:
+                frontier.extend(batch)
+                batch.clear()
+                while cursor < len(pending) and pending[cursor].tree_size == frontier.size:
+                    _check_checkpoint(pending[cursor], frontier, public_key, origin, report)
+                    cursor += 1
+                next_size = pending[cursor].tree_size if cursor < len(pending) else -1
+            if progress and size % PROGRESS_EVERY == 0:
+                progress("ledger", size)
+        frontier.extend(batch)
+        batch.clear()
     report.entries = frontier.size
     report.audit_events = counts[EntryKind.AUDIT]
     report.tombstones = report.purged_versions = counts[EntryKind.TOMBSTONE]
