@@ -88,6 +88,10 @@ def test_webhook_signature_good_bad_missing_and_wrong_secret(archive, receiver, 
     assert recorded(archive) == before        # nothing at all: no version, no audit event
     accepted = receiver.post(PATH, content=body, headers=sign(body))
     assert accepted.status_code == 200 and accepted.json()["changes"] == 1
+    for path in archive.context.settings.home.rglob("*"):    # the secrets are kept nowhere
+        if path.is_file():
+            data = path.read_bytes()
+            assert APP_SECRET.encode() not in data and VERIFY.encode() not in data, path
 
 
 def test_webhook_removal_of_a_held_comment_is_a_deletion_event(archive, receiver, page, graph):
