@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from civicarchive.app.ingesting import Ingesting
     from civicarchive.app.productions import Productions
     from civicarchive.app.requests import Requests
+    from civicarchive.app.webhooks import Webhooks
     from civicarchive.app.witnessing import Witnessing
 
 __all__ = ["Archive"]
@@ -58,7 +59,8 @@ class Archive:
     - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
     - `requests`: records requests; `productions`: what is produced for them;
     - `credentials`: platform tokens, encrypted; `capturing`: live capture passes, runs,
-      gaps, alerts and each account's capture health.
+      gaps, alerts and each account's capture health; `webhooks`: Meta's Page feed
+      notifications, checked, kept and recorded.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -116,6 +118,11 @@ class Archive:
         from civicarchive.app.capturing import Capturing
         return Capturing(self.context, self.registry, self.reading, self.ingesting,
                          self.credentials)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        from civicarchive.app.webhooks import Webhooks
+        return Webhooks(self.context, self.registry, self.ingesting)
 
     @cached_property
     def witnessing(self) -> Witnessing:
