@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from civicarchive.app.evidence import Evidence
     from civicarchive.app.finding import Finding
     from civicarchive.app.ingesting import Ingesting
+    from civicarchive.app.people import People
     from civicarchive.app.productions import Productions
     from civicarchive.app.requests import Requests
     from civicarchive.app.witnessing import Witnessing
@@ -53,6 +54,8 @@ class Archive:
     - `ingesting`: observations, JSONL and the platforms' exports;
     - `finding`: search and its index;
     - `custody`: the adopted policy, acknowledgements, legal holds;
+    - `people`: officials and staff, their offices and terms, accounts, acknowledgements
+      of the officials' guide and training;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
     - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
@@ -72,6 +75,11 @@ class Archive:
     def custody(self) -> Custody:
         from civicarchive.app.custody import Custody
         return Custody(self.context, self.registry)
+
+    @cached_property
+    def people(self) -> People:
+        from civicarchive.app.people import People
+        return People(self.context, self.registry, self.custody)
 
     @cached_property
     def finding(self) -> Finding:
