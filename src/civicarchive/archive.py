@@ -32,6 +32,7 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
 
 if TYPE_CHECKING:
     from civicarchive.app.capturing import Capturing
+    from civicarchive.app.compliance import Compliance
     from civicarchive.app.credentials import Credentials
     from civicarchive.app.custody import Custody
     from civicarchive.app.disposition import Disposition
@@ -56,6 +57,8 @@ class Archive:
     - `custody`: the adopted policy, acknowledgements, legal holds;
     - `people`: officials and staff, their offices and terms, accounts, acknowledgements
       of the officials' guide and training;
+    - `compliance`: the state-action (Lindke) assessment of officials' posts, public
+      business on their personal accounts, people's duties due, and their alerts;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
     - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
@@ -80,6 +83,11 @@ class Archive:
     def people(self) -> People:
         from civicarchive.app.people import People
         return People(self.context, self.registry, self.custody)
+
+    @cached_property
+    def compliance(self) -> Compliance:
+        from civicarchive.app.compliance import Compliance
+        return Compliance(self.context, self.registry, self.custody, self.people)
 
     @cached_property
     def finding(self) -> Finding:

@@ -282,9 +282,9 @@ def _purporting(post: Post, matter: _Matter | None) -> list[Reason]:
                                                         "for official notices", tuple(spans)))
     elif post.echoed_by_agency is False and matter is not None and \
             any(r.factor is Factor.OFFICIAL_ACTION for r in reasons):
-        reasons.append(Reason(Factor.ONLY_CHANNEL, 1.0, "no agency account carried this "
-                                                        "notice: this post is its only "
-                                                        "channel"))
+        reasons.append(Reason(Factor.ONLY_CHANNEL, 1.0, "no post of the agency's own in "
+                                                        "the archive carries this notice: "
+                                                        "this post may be its only channel"))
     return reasons
 
 

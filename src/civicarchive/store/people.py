@@ -139,28 +139,42 @@ def _terms(conn: Connection, term_id: int | None = None) -> list[Term]:
 
 
 def account_posts(conn: Connection, blob, account_ids: Iterable[int],  # noqa: ANN001
-                  kinds: Iterable[Kind] = (Kind.POST,)) -> Iterator[dict]:
-    """The records of these kinds on these accounts, by id, each with its latest version's
-    text (empty when purged): item_id, account_id, native_id, kind, url, created_at,
-    first_seen_at, deleted, text. `blob` reads a content blob by its sha256."""
+                  kinds: Iterable[Kind] = (Kind.POST,),
+                  item_ids: Iterable[int] | None = None) -> Iterator[dict]:
+    """The records of these kinds on these accounts (or only the items named), by id,
+    each with its latest version's text (empty when purged): item_id, account_id,
+    native_id, kind, url, created_at, first_seen_at, deleted, text. `blob` reads a content
+    blob by its sha256."""
     i, v = t.items.c, t.versions.c
     ids = sorted(set(account_ids))
     if not ids:
         return
-    kinds = sorted(k.value for k in kinds)
+    where = [i.account_id.in_(ids), i.kind.in_(sorted(k.value for k in kinds))]
+    if item_ids is not None:
+        where.append(i.id.in_(sorted(set(item_ids))))
     latest: dict[int, tuple] = {}
     for item_id, event, content_sha in conn.execute(
-            sa.select(v.item_id, v.event, v.content_sha256)
-            .join(t.items, i.id == v.item_id)
-            .where(i.account_id.in_(ids), i.kind.in_(kinds))
-            .order_by(v.item_id, v.observed_at, v.id)):
+            sa.select(v.item_id, v.event, v.content_sha256).join(t.items, i.id == v.item_id)
+            .where(*where).order_by(v.item_id, v.observed_at, v.id)):
         latest[item_id] = (event, bytes(content_sha))
     for row in conn.execute(sa.select(i.id, i.account_id, i.native_id, i.kind, i.url,
-                                      i.created_at, i.first_seen_at)
-                            .where(i.account_id.in_(ids), i.kind.in_(kinds)).order_by(i.id)):
+                                      i.created_at, i.first_seen_at).where(*where)
+                            .order_by(i.id)):
         event, content_sha = latest[row.id]
         data = blob(content_sha)
         yield {"item_id": row.id, "account_id": row.account_id, "native_id": row.native_id,
                "kind": row.kind, "url": row.url, "created_at": row.created_at,
                "first_seen_at": row.first_seen_at, "deleted": event == Event.DELETED,
                "text": text_of(orjson.loads(data)) if data else ""}
+
+
+def parent_post(conn: Connection, item_id: int) -> int | None:
+    """The id of the item a comment or reply answers (its parent on the same account),
+    or None when it answers nothing archived."""
+    i = t.items.c
+    row = conn.execute(sa.select(i.account_id, i.parent_native_id).where(i.id == item_id)
+                       ).first()
+    if row is None or row.parent_native_id is None:
+        return None
+    return conn.execute(sa.select(i.id).where(i.account_id == row.account_id,
+                                              i.native_id == row.parent_native_id)).scalar()
