@@ -113,7 +113,18 @@ def test_restriction_warning_before_a_block_or_a_deletion(city):
     assert city.compliance.restriction_warning(item(city, "r1"), "delete") is not None
     assert city.compliance.restriction_warning(under_order, "hide") is None
     assert city.compliance.restriction_warning(item(city, "c2"), "block") is None  # personal
-    assert city.compliance.restriction_warning(item(city, "a1"), "delete") is None  # agency's
+    agency = city.compliance.restriction_warning(item(city, "a1"), "delete")  # always a forum
+    assert agency.finding.value == "likely state action"
+    assert "an agency account speaks for the agency" in agency.reasons[0].explanation
+    with pytest.raises(NotFound):
+        city.compliance.restriction_warning(999, "block")
+
+
+def test_restriction_warning_needs_the_adopted_policy(archive):
+    mayor = archive.registry.add_account("facebook", "dana", "official_personal")
+    archive.ingesting.ingest([observation(mayor.id, "m1", ORDER)], source="test")
+    with pytest.raises(InvalidInput, match="no policy adopted"):
+        archive.compliance.restriction_warning(1, "block")
 
 
 def test_report_lists_public_business_unlinked_accounts_and_duties(city):

@@ -66,32 +66,33 @@ class Compliance:
     def assess_item(self, item_id: int) -> dict:
         """The assessment of one post of an official's account (a comment or reply: of the
         post it answers)."""
-        return self._assess_item(item_id)[0]
-
-    def _assess_item(self, item_id: int) -> tuple[dict, Assessment]:
-        post_id = self._post_of(item_id)
-        with self.context.read() as conn:
-            found = list(sql.account_posts(conn, self.context.store.blob,
-                                           [a.id for a in self._official_accounts(None)],
-                                           item_ids=[post_id]))
-        if not found:
+        found = self._assess_item(item_id, OFFICIALS)
+        if found is None:
             raise InvalidInput(f"item {item_id} is not a post of an official's account (or a "
                                f"comment under one): only those are assessed for state action",
                                parameter="item")
-        _, policy = self.custody.policy()
-        return self._judge(found, self._official_accounts(None), policy)[0]
+        return found[0]
 
     def restriction_warning(self, item_id: int, action: Restriction | str
                             ) -> RestrictionWarning | None:
         """The warning to show before blocking someone, or deleting a comment, on or under
-        this post (item: the post, or the comment): None unless the post is assessed
-        likely state action or unclear (and never for hiding). Items that are not on an
-        official's account are left to the moderation rules: None."""
-        try:
-            _, assessment = self._assess_item(item_id)
-        except InvalidInput:
+        this post (item: the post, or the comment): when the post is assessed likely state
+        action or unclear (an agency account's always is), never for hiding. Items on
+        employees' accounts are left to the moderation rules: None."""
+        found = self._assess_item(item_id, (*OFFICIALS, Classification.AGENCY))
+        return restriction_warning(found[1], action) if found else None
+
+    def _assess_item(self, item_id: int, classifications: tuple[Classification, ...]
+                     ) -> tuple[dict, Assessment] | None:
+        post_id = self._post_of(item_id)
+        accounts = [a for a in self.registry.accounts() if a.classification in classifications]
+        with self.context.read() as conn:
+            found = list(sql.account_posts(conn, self.context.store.blob,
+                                           [a.id for a in accounts], item_ids=[post_id]))
+        if not found:
             return None
-        return restriction_warning(assessment, action)
+        _, policy = self.custody.policy()
+        return self._judge(found, accounts, policy)[0]
 
     # -- the report and its alerts -------------------------------------------------------
 
