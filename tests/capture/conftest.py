@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 import orjson
 import pytest
 import sqlalchemy as sa
 
+from civicarchive.capture.browser import CHROMIUM
 from civicarchive.clock import FixedClock
 from tests.capture.replay import SERVER, MastodonReplay
 
@@ -45,3 +47,19 @@ def audit(archive, action: str) -> list[dict]:
         rows = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = :a "
                                     "ORDER BY id"), {"a": action}).scalars().all()
     return [orjson.loads(row) for row in rows]
+
+
+@pytest.fixture
+def chromium():
+    """Chromium and Playwright, or a failure that says what is missing (never a skip:
+    `make test` installs both)."""
+    missing = None
+    if not os.access(CHROMIUM, os.X_OK):
+        missing = f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is not installed (the browser extra)"
+    if missing:
+        pytest.fail(f"browser capture cannot be tested: {missing}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -21,7 +20,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from civicarchive import Archive
-from civicarchive.capture.browser import (CHROMIUM, CHROMIUM_FLAGS, BrowserCapturer,
+from civicarchive.capture.browser import (CHROMIUM_FLAGS, BrowserCapturer,
                                           BrowserSettings, Outcome, PageCapture, ProblemKind,
                                           page_observation)
 from civicarchive.capture.guard import FetchGuard
@@ -45,21 +44,6 @@ def loopback_only():
 def server():
     with serving() as served:
         yield served
-
-
-@pytest.fixture
-def chromium():
-    """Chromium and Playwright, or a skip (a failure in CI) that says what is missing."""
-    missing = None
-    if not os.access(CHROMIUM, os.X_OK):
-        missing = f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the playwright package is not installed (the browser extra)"
-    if missing:  # never skipped: `make test` installs both
-        pytest.fail(f"browser capture cannot be tested: {missing}")
 
 
 def capturer(**settings) -> BrowserCapturer:
