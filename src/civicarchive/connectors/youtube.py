@@ -23,7 +23,9 @@ a problem and left out, because attaching it to the wrong public record is worse
 leaving it out.
 
 Content is built from a row alone (not from other files in the export), so that the same
-entry reads the same in every export, whichever files were selected.
+entry reads the same in every export, whichever files were selected, and by the functions
+below that live capture (capture/youtube.py) builds it with too, so that a captured video
+and its Takeout row are one content.
 
 Columns not read, and every file not read (playlists, history, other Google products in
 the same Takeout), are reported as problems. Takeout names its archive
