@@ -208,6 +208,35 @@ def test_youtube_incremental_pass_stops_at_the_first_known_page(archive, stub, s
     assert "vidNew000004" in items(archive, account.id)
 
 
+def test_youtube_incremental_pass_reads_only_the_comments_that_can_have_changed(
+        archive, stub, server, tmp_path):
+    stub.page_size = 10
+    stub.videos["vidOld000009"] = Video("vidOld000009", "Last year's budget",
+                                        published=T0 - timedelta(days=300))
+    stub.comment("UgxOld1", "vidOld000009", "Still relevant")
+    account = channel(archive, server, tmp_path)
+    archive.capturing.run(account.id)
+    stub.log.clear()
+    archive.capturing.run(account.id)
+    read = {p["videoId"] for p in requested(stub, "commentThreads")}
+    assert "vidOld000009" not in read and "vidMeeting01" in read   # a recent one still is
+    stub.comment("UgxOld2", "vidOld000009", "A new question on an old video")
+    stub.log.clear()
+    (report,) = archive.capturing.run(account.id)
+    assert not report.full and report.counts["created"] == 1
+    assert "vidOld000009" in {p["videoId"] for p in requested(stub, "commentThreads")}
+
+
+def test_youtube_listed_video_that_cannot_be_read_is_a_problem_not_a_record(
+        archive, stub, server, tmp_path):
+    stub.lists_private = True
+    stub.videos["vidPlow00002"].privacy = "private"
+    account = channel(archive, server, tmp_path)
+    (report,) = archive.capturing.run(account.id)
+    assert report.ok and "vidPlow00002" not in items(archive, account.id)
+    assert any("listed but not readable" in p["what"] for p in report.problems)
+
+
 def test_youtube_held_comments_are_hidden_with_the_owner_token_and_unhidden_when_published(
         archive, stub, server, tmp_path):
     account = channel(archive, server, tmp_path, token=OWNER_TOKEN)

@@ -76,6 +76,7 @@ class YouTubeStub:
     comments: dict[str, Comment] = field(default_factory=dict)
     failures: list[tuple[str | None, dict, int, str]] = field(default_factory=list)
     page_size: int = 2
+    lists_private: bool = False    # playlists show "Private video" entries to everyone
     embedded: int = 1
     views: int = 0
     log: list[tuple[str, dict, dict]] = field(default_factory=list)
@@ -160,7 +161,8 @@ class YouTubeStub:
     def visible(self, video: Video, owner: bool, listed: bool) -> bool:
         if video.upload == "deleted" and not owner:
             return False
-        return owner or video.privacy == "public" or video.privacy == "unlisted" and not listed
+        return owner or video.privacy == "public" or video.privacy == "unlisted" and not listed \
+            or video.privacy == "private" and listed and self.lists_private
 
     def playlist_items(self, params: dict, owner: bool) -> tuple[int, dict, bytes]:
         if params.get("playlistId") != UPLOADS:

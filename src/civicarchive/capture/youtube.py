@@ -291,7 +291,8 @@ class _Run:
         listed, complete = self.uploads(uploads, full)
         watched = [] if full else [v for v in self.cursor.get("watch", []) if v not in listed]
         videos = self.videos([*listed, *watched])
-        readable = self.threads(videos)
+        recent = set(self.cursor.get("watch", [])) | set(watched)
+        readable = self.threads(videos, full, recent)
         if self.api.oauth:
             self.held()
         self.cursor["watch"] = self.watch_list(videos)
@@ -372,11 +373,16 @@ class _Run:
             for video, raw in items_of(data, response):
                 found[video["id"]] = (video, raw)
         self.categories_of([video for video, _ in found.values()])
+        missing = [v for v in video_ids if v not in found]
+        held = self.known(missing) if missing else set()
         for video_id in video_ids:
             if video_id in found:
                 self.add(self.video_observation(*found[video_id]))
-            else:
+            elif video_id in held:
                 self.gone(video_id)
+            else:   # listed, never readable (a private video in a listing): nothing to record
+                self.result.problem(f"{WATCH_URL}{video_id}", "listed but not readable with "
+                                    "this credential; not captured")
         return [found[v][0] for v in video_ids if v in found]
 
     def gone(self, video_id: str) -> None:
@@ -431,11 +437,13 @@ class _Run:
 
     # -- comments ------------------------------------------------------------------------
 
-    def threads(self, videos: list[dict]) -> bool:
+    def threads(self, videos: list[dict], full: bool, recent: set[str]) -> bool:
         """The comments of every video that has some, counted against the platform's
         count; whether every archived comment could be listed (not when a video that
-        had comments has them turned off)."""
+        had comments has them turned off). Between full passes, only videos new to the
+        cursor, recent ones and those whose count moved are read again."""
         counts = self.cursor.setdefault("comments", {})   # video id -> captured, last read
+        counted = self.cursor.setdefault("counted", {})   # video id -> the platform's count
         readable = True
         for video in videos:
             video_id = video["id"]
@@ -443,6 +451,10 @@ class _Run:
             before = counts.get(video_id, 0)
             if expected is not None and int(expected) == 0 and not before:
                 continue   # nothing to read
+            if not full and video_id not in recent and video_id in counted and \
+                    counted[video_id] == expected:
+                continue   # unchanged since it was read; the next full pass reads it
+            counted[video_id] = expected
             if expected is None or not self.video_threads(video_id):
                 if before:   # comments turned off (no count), or the listing refused
                     readable = False
