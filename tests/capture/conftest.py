@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from civicarchive.capture.browser import CHROMIUM
 from civicarchive.clock import FixedClock
 from tests.capture.replay import SERVER, MastodonReplay
+from tests.capture.test_guard import traffic_watch
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +64,10 @@ def chromium():
             missing = "the playwright package is not installed (the browser extra)"
     if missing:
         pytest.fail(f"browser capture cannot be tested: {missing}")
+
+
+@pytest.fixture
+def loopback_only():
+    """Fails the test if anything but loopback is reached, or a name looked up."""
+    with traffic_watch() as attempts:
+        yield attempts

@@ -28,16 +28,10 @@ from civicarchive.capture.walls import WallKind, wall_in_dom, wall_in_response
 from civicarchive.clock import FixedClock
 from civicarchive.errors import BrowserUnavailable
 from civicarchive.model.record import Event, Kind
-from tests.capture.test_guard import Answers, serving, traffic_watch
+from tests.capture.test_guard import Answers, serving
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-
-
-@pytest.fixture
-def loopback_only():
-    with traffic_watch() as attempts:
-        yield attempts
 
 
 @pytest.fixture

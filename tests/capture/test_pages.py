@@ -19,14 +19,8 @@ from civicarchive.capture.http import open_client
 from civicarchive.capture.pages import PagesCapturer, guard_of
 from civicarchive.errors import InvalidInput
 from tests.capture.test_browser import HTML, page
-from tests.capture.test_guard import serving, traffic_watch
+from tests.capture.test_guard import serving
 from tests.capture.test_mastodon import items
-
-
-@pytest.fixture
-def loopback_only():
-    with traffic_watch() as attempts:
-        yield attempts
 
 
 @pytest.fixture
