@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/capture_daemon.py --minutes 10
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .hypothesis
