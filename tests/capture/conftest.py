@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 import orjson
 import pytest
 import sqlalchemy as sa
 
+from civicarchive.capture.browser import CHROMIUM
 from civicarchive.clock import FixedClock
 from tests.capture.graph_stub import IG_ID, PAGE_ID, TOKEN, GraphStub, register
 from tests.capture.replay import SERVER, MastodonReplay
+from tests.capture.test_guard import traffic_watch
 
 
 @pytest.fixture(autouse=True)
@@ -67,3 +70,24 @@ def page(archive, graph, tmp_path):
 def insta(archive, graph, tmp_path):
     """The agency's Instagram professional account, registered by its IG user id."""
     return register(archive, graph, tmp_path, "instagram", IG_ID)
+@pytest.fixture
+def chromium():
+    """Chromium and Playwright, or a failure that says what is missing (never a skip:
+    `make test` installs both)."""
+    missing = None
+    if not os.access(CHROMIUM, os.X_OK):
+        missing = f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is not installed (the browser extra)"
+    if missing:
+        pytest.fail(f"browser capture cannot be tested: {missing}")
+
+
+@pytest.fixture
+def loopback_only():
+    """Fails the test if anything but loopback is reached, or a name looked up."""
+    with traffic_watch() as attempts:
+        yield attempts

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -21,7 +20,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from civicarchive import Archive
-from civicarchive.capture.browser import (CHROMIUM, CHROMIUM_FLAGS, BrowserCapturer,
+from civicarchive.capture.browser import (CHROMIUM_FLAGS, BrowserCapturer,
                                           BrowserSettings, Outcome, PageCapture, ProblemKind,
                                           page_observation)
 from civicarchive.capture.guard import FetchGuard
@@ -29,37 +28,16 @@ from civicarchive.capture.walls import WallKind, wall_in_dom, wall_in_response
 from civicarchive.clock import FixedClock
 from civicarchive.errors import BrowserUnavailable
 from civicarchive.model.record import Event, Kind
-from tests.capture.test_guard import Answers, serving, traffic_watch
+from tests.capture.test_guard import Answers, serving
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 @pytest.fixture
-def loopback_only():
-    with traffic_watch() as attempts:
-        yield attempts
-
-
-@pytest.fixture
 def server():
     with serving() as served:
         yield served
-
-
-@pytest.fixture
-def chromium():
-    """Chromium and Playwright, or a skip (a failure in CI) that says what is missing."""
-    missing = None
-    if not os.access(CHROMIUM, os.X_OK):
-        missing = f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the playwright package is not installed (the browser extra)"
-    if missing:  # never skipped: `make test` installs both
-        pytest.fail(f"browser capture cannot be tested: {missing}")
 
 
 def capturer(**settings) -> BrowserCapturer:

@@ -95,7 +95,7 @@ class Capturing:
     def configure(self, account_id: int, actor: str = "system", **changes: object
                   ) -> CaptureSettings:
         """Change some of an account's capture settings (url, interval, jitter,
-        full_every, media_max_bytes, enabled); the others keep their value."""
+        full_every, media_max_bytes, enabled, pages); the others keep their value."""
         account = self.registry.account(account_id)
         capturer_for(account.platform)
         current = self.settings(account_id).as_dict()
@@ -370,9 +370,10 @@ class Capturing:
 
 
 def _check(settings: CaptureSettings) -> None:
-    if settings.url is not None and not settings.url.startswith(("http://", "https://")):
-        raise InvalidInput(f"{settings.url!r}: the address must start with https:// "
-                           "(or http://)", parameter="url")
+    for url, name in [(settings.url, "url"), *((page, "pages") for page in settings.pages)]:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"{url!r}: the address must start with https:// (or http://)",
+                               parameter=name)
     if settings.interval < 1 or settings.full_every < 1 or settings.media_max_bytes < 0 or \
             not 0 <= settings.jitter < 1:
         raise InvalidInput("interval and full_every must be at least 1, jitter between 0 and "

@@ -26,6 +26,8 @@ CAPTURERS = {
     "feed": "civicarchive.capture.feed:FeedCapturer",
     "facebook": "civicarchive.capture.facebook:FacebookCapturer",
     "instagram": "civicarchive.capture.instagram:InstagramCapturer",
+    "youtube": "civicarchive.capture.youtube:YouTubeCapturer",
+    "web": "civicarchive.capture.pages:PagesCapturer",
 }
 
 

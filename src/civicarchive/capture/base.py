@@ -45,11 +45,15 @@ class CaptureSettings:
     full_every: int = 12              # every Nth pass lists everything (finds deletions)
     media_max_bytes: int = 50 * 1024 * 1024
     enabled: bool = True
+    pages: tuple[str, ...] = ()       # the web pages a "web" account captures in a browser
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pages", tuple(self.pages))   # stored as a JSON list
 
     def as_dict(self) -> dict:
         return {"url": self.url, "interval": self.interval, "jitter": self.jitter,
                 "full_every": self.full_every, "media_max_bytes": self.media_max_bytes,
-                "enabled": self.enabled}
+                "enabled": self.enabled, "pages": list(self.pages)}
 
 
 @dataclass(frozen=True)

@@ -46,17 +46,20 @@ def capture() -> None:
               "(default 50 MiB).")
 @click.option("--enable/--disable", "enabled", default=None, help="Capture this account, or "
               "stop (its records stay).")
+@click.option("--page", "pages", multiple=True, help="A web page a web account captures in "
+              "the browser; repeat for several (replaces the list).")
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
 @pass_ctx
 @handles_errors
 def configure(ctx: Context, account_id: int, url: str | None, interval: int | None,
               jitter: float | None, full_every: int | None, media_max_bytes: int | None,
-              enabled: bool | None, as_json: bool) -> None:
+              enabled: bool | None, pages: tuple[str, ...], as_json: bool) -> None:
     """Set how an account is captured; unnamed settings keep their value."""
     with ctx.open() as archive:
         settings = archive.capturing.configure(
             account_id, ctx.actor, url=url, interval=interval, jitter=jitter,
-            full_every=full_every, media_max_bytes=media_max_bytes, enabled=enabled)
+            full_every=full_every, media_max_bytes=media_max_bytes, enabled=enabled,
+            pages=pages or None)
     if as_json:
         _emit(settings.as_dict())
         return

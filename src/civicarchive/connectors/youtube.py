@@ -23,7 +23,9 @@ a problem and left out, because attaching it to the wrong public record is worse
 leaving it out.
 
 Content is built from a row alone (not from other files in the export), so that the same
-entry reads the same in every export, whichever files were selected.
+entry reads the same in every export, whichever files were selected, and by the functions
+below that live capture (capture/youtube.py) builds it with too, so that a captured video
+and its Takeout row are one content.
 
 Columns not read, and every file not read (playlists, history, other Google products in
 the same Takeout), are reported as problems. Takeout names its archive
@@ -52,6 +54,7 @@ from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
 WATCH_URL = "https://www.youtube.com/watch?v="
+CHANNEL_URL = "https://www.youtube.com/channel/"
 CSV_TYPE = "text/csv"
 HASHTAG = re.compile(r"(?<![\w&#])#(\w+)")
 URL = re.compile(r"https?://[^\s<>\"']+")
@@ -149,14 +152,12 @@ def read_channels(files: ExportFiles, name: str,
         if not row["id"]:
             context.problem(where, "a channel without a channel id; skipped")
             continue
-        content = {"text": row["title"], "author": row["id"], "title": row["title"],
-                   "description": row.get("description") or None,
-                   "visibility": lowered(row.get("visibility")),
-                   "country": row.get("country") or None}
+        content = channel_content(row["id"], row["title"], row.get("description"),
+                                  row.get("visibility"), row.get("country"))
         yield Observation(account_id=context.account_id, native_id=row["id"],
                           kind=Kind.PROFILE, observed_at=context.observed_at,
                           content=content, raw=raw, raw_media_type=CSV_TYPE, author=row["id"],
-                          url=f"https://www.youtube.com/channel/{row['id']}")
+                          url=f"{CHANNEL_URL}{row['id']}")
 
 
 def read_videos(files: ExportFiles, names: list[str], roots: set[str], owner: str | None,
@@ -199,20 +200,13 @@ def video_posts(files: ExportFiles, name: str, owner: str | None,
         if created is None and published is None:
             context.problem(where, f"video {video_id}: no create or publish time; skipped")
             continue
-        description = row.get("description", "")
         author = row.get("channel") or owner
-        state = lowered(row.get("state"))
         duration = row.get("duration_ms", "")
-        content = {"text": f"{row['title']}\n\n{description}" if description else row["title"],
-                   "author": author, "title": row["title"], "description": description,
-                   "visibility": lowered(row.get("privacy")),
-                   "category": row.get("category") or None,
-                   "language": row.get("language") or None,
-                   "duration_ms": int(duration) if duration.isdigit() else None,
-                   "state": state,
-                   "published_at": format_time(published) if published else None,
-                   "urls": unique(URL.findall(description)),
-                   "hashtags": unique(HASHTAG.findall(f"{row['title']} {description}"))}
+        content = video_content(row["title"], row.get("description", ""), author,
+                                row.get("privacy"), row.get("category"), row.get("language"),
+                                int(duration) if duration.isdigit() else None,
+                                row.get("state"), published)
+        state = content["state"]
         yield Observation(account_id=context.account_id, native_id=video_id, kind=Kind.POST,
                           observed_at=context.observed_at, content=content, raw=raw,
                           raw_media_type=CSV_TYPE, created_at=created or published,
@@ -243,22 +237,57 @@ def read_comments(files: ExportFiles, name: str, owner: str | None,
         video, post = row.get("video") or None, row.get("post") or None
         reply_to = row.get("parent") or None
         author = row.get("channel") or owner
-        if video:
-            url = f"{WATCH_URL}{video}&lc={comment_id}"
-        elif post:
-            url = f"https://www.youtube.com/post/{post}?lc={comment_id}"
-        else:
-            url = None
-        content = {"text": text, "author": author, "video_id": video, "post_id": post,
-                   "reply_to": reply_to, "mentions": mentions,
-                   "urls": unique(links + URL.findall(text)),
-                   "hashtags": unique(HASHTAG.findall(text)),
-                   "price": row.get("price") or None}
+        content = comment_content(text, author, video, post, reply_to, mentions, links,
+                                  row.get("price"))
         yield Observation(account_id=context.account_id, native_id=comment_id,
                           kind=Kind.REPLY if reply_to else Kind.COMMENT,
                           observed_at=context.observed_at, content=content, raw=raw,
                           raw_media_type=CSV_TYPE, created_at=created, author=author,
-                          parent_native_id=reply_to or video or post, url=url)
+                          parent_native_id=reply_to or video or post,
+                          url=comment_url(comment_id, video, post))
+
+
+# -- content, the same for an exported record and a captured one ----------------------------
+
+def channel_content(channel_id: str, title: str, description: str | None,
+                    visibility: str | None, country: str | None) -> dict:
+    """A channel's profile fields."""
+    return {"text": title, "author": channel_id, "title": title,
+            "description": description or None, "visibility": lowered(visibility),
+            "country": country or None}
+
+
+def video_content(title: str, description: str, author: str | None, visibility: str | None,
+                  category: str | None, language: str | None, duration_ms: int | None,
+                  state: str | None, published: datetime | None) -> dict:
+    """A video's post fields."""
+    return {"text": f"{title}\n\n{description}" if description else title,
+            "author": author, "title": title, "description": description,
+            "visibility": lowered(visibility), "category": category or None,
+            "language": language or None, "duration_ms": duration_ms,
+            "state": lowered(state),
+            "published_at": format_time(published) if published else None,
+            "urls": unique(URL.findall(description)),
+            "hashtags": unique(HASHTAG.findall(f"{title} {description}"))}
+
+
+def comment_content(text: str, author: str | None, video: str | None, post: str | None,
+                    reply_to: str | None, mentions: list[str], links: list[str],
+                    price: str | None) -> dict:
+    """A comment's fields (`links`: those its text carries besides the ones written out)."""
+    return {"text": text, "author": author, "video_id": video, "post_id": post,
+            "reply_to": reply_to, "mentions": mentions,
+            "urls": unique(links + URL.findall(text)), "hashtags": unique(HASHTAG.findall(text)),
+            "price": price or None}
+
+
+def comment_url(comment_id: str, video: str | None, post: str | None) -> str | None:
+    """Where a comment is shown: under its video, or under its community post."""
+    if video:
+        return f"{WATCH_URL}{video}&lc={comment_id}"
+    if post:
+        return f"https://www.youtube.com/post/{post}?lc={comment_id}"
+    return None
 
 
 def comment_text(cell: str) -> tuple[str, list[str], list[str]]:
