@@ -48,26 +48,48 @@ class Repository:
         span = self.spans.get(cid)
         return None if span is None else self.data[span[0]:span[1]]
 
-    def records(self, context: ImportContext) -> Iterator[tuple[str, bytes]]:
-        """(key, record CID) for every leaf of the tree under the commit, in key order."""
+    def records(self, context: ImportContext, partial: bool = False
+                ) -> Iterator[tuple[str, bytes]]:
+        """(key, record CID) for every leaf of the tree under the commit, in key order.
+        `partial`: the file holds only part of the tree (a `since` diff, a proof), so a
+        node that is not in it is skipped without counting as a gap."""
+        for key, cid, _ in self.leaves(context, partial):
+            yield key, cid
+
+    def leaves(self, context: ImportContext, partial: bool = False
+               ) -> Iterator[tuple[str, bytes, tuple[bytes, ...]]]:
+        """(key, record CID, the CIDs of the tree nodes from the root down to the leaf's
+        node) for every leaf of the tree under the commit, in key order."""
         commit = libipld.decode_dag_cbor(self.block(self.root))
-        stack: list[tuple[bytes, str | None]] = [(commit["data"], None)]
+        stack: list[tuple[bytes, str | None, tuple[bytes, ...]]] = [(commit["data"], None, ())]
         seen: set[bytes] = set()
         last = ""
         while stack:
-            cid, key = stack.pop()
+            cid, key, path = stack.pop()
             if key is not None:
                 if key <= last:
                     context.problem(self.where, f"tree key {key!r} is out of order; kept")
                 last = key
-                yield key, cid
+                yield key, cid, path
                 continue
             if cid in seen:  # a DAG re-using a subtree would repeat records endlessly
                 context.problem(self.where, f"tree node {cid_text(cid)} is reached twice; "
                                 "skipped the second time")
                 continue
             seen.add(cid)
-            stack.extend(reversed(self._expand(cid, context)))
+            if partial and isinstance(cid, bytes) and cid not in self.spans:
+                continue
+            here = (*path, cid)
+            stack.extend((child, name, here)
+                         for child, name in reversed(self._expand(cid, context)))
+
+    def proof(self, path: tuple[bytes, ...], record: bytes) -> bytes:
+        """A CAR proving one record: the signed commit, the tree nodes from the root down
+        to the record's leaf, and the record (the shape `com.atproto.sync.getRecord`
+        returns), made of this file's own blocks."""
+        return write_car(self.root, [(cid, self.block(cid)) for cid in
+                                     dict.fromkeys((self.root, *path, record))
+                                     if cid in self.spans])
 
     def _expand(self, cid: bytes, context: ImportContext) -> list[tuple[bytes, str | None]]:
         """A node's children in key order: left subtree, then each entry and its subtree."""
@@ -104,6 +126,24 @@ def header(data: bytes) -> tuple[list[bytes], int]:
     if not isinstance(roots, list) or not roots or not isinstance(roots[0], bytes):
         raise ValueError("the header is not version 1 with a root")
     return roots, pos + length
+
+
+def write_car(root: bytes, blocks: list[tuple[bytes, bytes]]) -> bytes:
+    """A CARv1 file: a header naming `root`, then each (CID, block)."""
+    head = libipld.encode_dag_cbor({"version": 1, "roots": [root]})
+    out = [_varint_bytes(len(head)), head]
+    for cid, block in blocks:
+        out += [_varint_bytes(len(cid) + len(block)), cid, block]
+    return b"".join(out)
+
+
+def _varint_bytes(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
 
 
 def varint(data: bytes, pos: int, where: str) -> tuple[int, int]:
