@@ -368,9 +368,12 @@ class Capturing:
 
 
 def _check(settings: CaptureSettings) -> None:
-    if settings.url is not None and not settings.url.startswith(("http://", "https://")):
-        raise InvalidInput(f"{settings.url!r}: the address must start with https:// "
-                           "(or http://)", parameter="url")
+    for name in ("url", "stream_url", "plc_url"):
+        value = getattr(settings, name)
+        schemes = ("http://", "https://") + (("ws://", "wss://") if name == "stream_url" else ())
+        if value is not None and not value.startswith(schemes):
+            raise InvalidInput(f"{value!r}: the address must start with https:// "
+                               "(or http://)", parameter=name)
     if settings.interval < 1 or settings.full_every < 1 or settings.media_max_bytes < 0 or \
             not 0 <= settings.jitter < 1:
         raise InvalidInput("interval and full_every must be at least 1, jitter between 0 and "

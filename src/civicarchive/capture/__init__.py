@@ -24,6 +24,7 @@ __all__ = ["Absent", "CaptureFailed", "CaptureJob", "CaptureSettings", "Capturer
 CAPTURERS = {
     "mastodon": "civicarchive.capture.mastodon:MastodonCapturer",
     "feed": "civicarchive.capture.feed:FeedCapturer",
+    "bluesky": "civicarchive.capture.bluesky:BlueskyCapturer",
 }
 
 
