@@ -486,7 +486,7 @@ class Replies:
         except InvalidInput as error:
             self.run.result.problem(where, f"{error}; its replies are not captured")
             return
-        when, checked = firehose.event_time(event), False
+        when, checked, trails = firehose.event_time(event), False, None
         for op in posts:
             path, cid = op["path"], op.get("cid")
             if op.get("action") == "delete":
@@ -501,10 +501,11 @@ class Replies:
             if not checked:
                 self.run.check(repo, self.run.identity(author), where)
                 checked = True
-            trail = next((t for key, _, t in repo.leaves(self.run.context, partial=True)
-                          if key == path), ())
+            if trails is None:   # where each record sits in the tree: one walk per commit
+                trails = {key: t for key, _, t in repo.leaves(self.run.context, partial=True)}
             collection, _, rkey = path.partition("/")
-            found = self.run.observe(repo, author, collection, rkey, cid, trail, where)
+            found = self.run.observe(repo, author, collection, rkey, cid,
+                                     trails.get(path, ()), where)
             if found is not None:
                 self.seen.append((when, dataclasses.replace(found, kind=Kind.COMMENT), None))
                 self.count += 1
