@@ -295,6 +295,53 @@ def test_bluesky_wrong_key_is_refused_not_content(archive, pds, agency):
     assert archive.reading.stats()["versions"] == 0
 
 
+def test_bluesky_reply_that_does_not_verify_is_a_problem_not_content(archive, pds, agency,
+                                                                   resident):
+    post = agency.post("Our own words")
+    forged = resident.post("Words its key did not sign", reply_to=post)
+    other = pds.account(name("forger"))
+    their_key = pds.http.get(f"{pds.plc}/{other.did}").json()["verificationMethod"][0]
+    with Proxy(pds, key_of=(resident.did, their_key["publicKeyMultibase"]),
+               upstream=pds.plc) as directory:
+        account = register(archive, pds, agency, plc=directory.url)
+        report = capture(archive, account)
+    assert report.ok, report.failure
+    held = items(archive, account.id)
+    assert post.uri in held and forged.uri not in held
+    assert any("signature does not verify" in p["what"] for p in report.problems)
+
+
+def test_bluesky_blob_over_the_size_cap_is_not_downloaded(archive, pds, agency):
+    image = agency.client.send_image("Too big for the cap", png(), "square",
+                                     profile_identify=agency.did)
+    account = register(archive, pds, agency, media_max_bytes=10)
+    report = capture(archive, account)
+    assert report.ok
+    assert [i.kind for i, _ in items(archive, account.id).values()
+            if i.parent_native_id == image.uri] == []
+    assert any("cap" in p["what"] and "getBlob" in p["where"] for p in report.problems)
+
+
+def test_bluesky_unknown_handle_is_a_failure_naming_it(archive, pds):
+    account = archive.registry.add_account("bluesky", "nobody.test", "agency")
+    archive.capturing.configure(account.id, url=pds.url, plc_url=pds.plc)
+    report = capture(archive, account)
+    assert not report.ok and "nobody.test" in report.failure["message"]
+
+
+def test_bluesky_reference_servers_listen_on_loopback_only(pds):
+    ports = {int(url.rsplit(":", 1)[1]) for url in (pds.url, pds.plc)}
+    listening = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(table).read().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port = local.rsplit(":", 1)
+            if state == "0A" and int(port, 16) in ports:   # LISTEN
+                listening.setdefault(int(port, 16), set()).add(address)
+    assert set(listening) == ports
+    assert all(found == {"0100007F"} for found in listening.values()), listening  # 127.0.0.1
+
+
 def test_bluesky_raw_bytes_are_a_proof_anyone_can_recheck(archive, pds, agency):
     post = agency.post("Provable")
     account = register(archive, pds, agency)

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import quote
 
 import httpx
@@ -65,14 +65,14 @@ from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
                                            PlatformUnavailable, RateLimited)
 from civicarchive.capture.http import Fetcher, Scrubber
 from civicarchive.connectors.base import ImportContext
-from civicarchive.connectors.bluesky import (FIELDS, POST, PROFILE, blob_digest,
+from civicarchive.connectors.bluesky import (FIELDS, PROFILE, blob_digest,
                                              decode_record, media_observation,
                                              profile_content, record_observation,
                                              verify_commit)
 from civicarchive.connectors.car import Repository
 from civicarchive.connectors.reading import Unread
 from civicarchive.errors import FetchRefused, InvalidInput
-from civicarchive.model.record import Event, Kind, Observation
+from civicarchive.model.record import Kind, Observation
 
 JSON = "application/json"
 CAR = "application/vnd.ipld.car"
@@ -435,19 +435,26 @@ class _Run:
     # -- other people's replies, from the stream ------------------------------------------
 
     def stream(self, did: str) -> None:
+        """Replies from the event stream, from the cursor's seq. With no seq yet, the
+        PDS's own stream is read from its oldest event; a relay's from now, since its
+        window holds the whole network's events."""
         url = firehose.stream_url(self.job.settings.stream_url, self.server)
+        own = url == firehose.stream_url(None, self.server)
         before = self.cursor.get("stream") or {}
         seq = before.get("seq") if before.get("url") == url else None
         reading = firehose.Reading()
         self.requests += 1
-        replies = Replies(self, did)
+        replies = firehose.Replies(self, did)
         last = seq
-        for event in firehose.read(self.client, url, 0 if seq is None else seq, reading,
+        start = seq if seq is not None else 0 if own else None
+        for event in firehose.read(self.client, url, start, reading,
                                    idle=STREAM_IDLE, limit=STREAM_LIMIT):
             if event.type == "#info" and event.body.get("name") == "OutdatedCursor":
-                self.result.problem(url, f"the stream no longer holds the events after seq "
-                                    f"{seq or 0} ({event.body.get('message')}): replies made "
-                                    "meanwhile may be missing")
+                self.result.problem(url, (
+                    f"the stream no longer holds the events after seq {seq}: replies made "
+                    "meanwhile may be missing" if seq is not None else "the stream holds "
+                    "only its recent events: older replies are not captured") +
+                    f" ({event.body.get('message')})")
             elif event.type == "#commit" and event.body.get("repo") != did:
                 replies.commit(event, url)
             last = event.seq if event.seq is not None else last
@@ -457,94 +464,3 @@ class _Run:
                                 "s; the next pass goes on from here")
         self.cursor["stream"] = {"url": url, "seq": last, "events": reading.events,
                                  "replies": replies.count, "caught_up": reading.caught_up}
-
-
-class Replies:
-    """Posts of other repositories, seen on the stream, that reply to the account; and
-    the deletion of any post the archive holds."""
-
-    def __init__(self, run: _Run, did: str) -> None:
-        self.run = run
-        self.prefix = f"at://{did}/"
-        # in stream order: (event time, observation, for a deletion its commit to check)
-        self.seen: list[tuple[datetime | None, Observation, tuple | None]] = []
-        self.count = 0
-
-    def commit(self, event: firehose.Event, url: str) -> None:
-        body = event.body
-        author, ops = body.get("repo"), body.get("ops") or []
-        posts = [op for op in ops if str(op.get("path", "")).startswith(f"{POST}/")]
-        if not posts or not isinstance(author, str):
-            return
-        where = f"{url} seq {event.seq}"
-        if body.get("tooBig"):
-            self.run.result.problem(where, f"a commit of {author} too big to be sent whole; "
-                                    "replies in it are not captured")
-            return
-        try:
-            repo = Repository(body.get("blocks") or b"", where)
-        except InvalidInput as error:
-            self.run.result.problem(where, f"{error}; its replies are not captured")
-            return
-        when, checked, trails = firehose.event_time(event), False, None
-        for op in posts:
-            path, cid = op["path"], op.get("cid")
-            if op.get("action") == "delete":
-                self.seen.append((when, Observation(
-                    account_id=self.run.job.account_id, native_id=f"at://{author}/{path}",
-                    kind=Kind.COMMENT, observed_at=self.run.job.observed_at, content=None,
-                    raw=body.get("blocks") or b"", raw_media_type=CAR, event=Event.DELETED),
-                    (repo, author, where)))
-                continue
-            if not self.replies(repo.block(cid) if isinstance(cid, bytes) else None):
-                continue
-            if not checked:
-                self.run.check(repo, self.run.identity(author), where)
-                checked = True
-            if trails is None:   # where each record sits in the tree: one walk per commit
-                trails = {key: t for key, _, t in repo.leaves(self.run.context, partial=True)}
-            collection, _, rkey = path.partition("/")
-            found = self.run.observe(repo, author, collection, rkey, cid,
-                                     trails.get(path, ()), where)
-            if found is not None:
-                self.seen.append((when, dataclasses.replace(found, kind=Kind.COMMENT), None))
-                self.count += 1
-
-    def replies(self, block: bytes | None) -> bool:
-        """Whether a post's record replies to one of the account's records."""
-        try:
-            record = decode_record(block) if block is not None else {}
-        except (ValueError, RecursionError):
-            return False
-        reply = record.get("reply")
-        if not isinstance(reply, dict):
-            return False
-        return any(isinstance(end, dict) and str(end.get("uri") or "").startswith(self.prefix)
-                   for end in (reply.get("parent"), reply.get("root")))
-
-    def finish(self) -> None:
-        """The observations, in the stream's order, each dated by its event but never
-        after the pass (clocks differ) and a microsecond after the one before at least.
-        A deletion counts only for a post the archive holds or this pass saw, and only
-        once its commit is checked."""
-        deletions = {o.native_id for _, o, _ in self.seen if o.event is Event.DELETED}
-        held = self.run.known(deletions) if deletions else set()
-        created: set[str] = set()
-        taken = []
-        for when, observation, commit in self.seen:
-            if commit is not None:
-                if observation.native_id not in held | created:
-                    continue
-                repo, author, where = commit
-                self.run.check(repo, self.run.identity(author), where)
-            created.add(observation.native_id)
-            taken.append((when, observation))
-        end, previous = self.run.job.observed_at, None
-        for position, (when, observation) in enumerate(taken):
-            latest = end - timedelta(microseconds=len(taken) - position)
-            moment = min(when or latest, latest)
-            if previous is not None and moment <= previous:
-                moment = previous + timedelta(microseconds=1)
-            previous = moment
-            self.run.result.observations.append(dataclasses.replace(observation,
-                                                                    observed_at=moment))

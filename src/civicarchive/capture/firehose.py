@@ -1,5 +1,6 @@
 """The atproto event stream, `com.atproto.sync.subscribeRepos`, read from a cursor up to
-now: what a PDS serves about its own repositories and a relay about the whole network.
+now (what a PDS serves about its own repositories and a relay about the whole network),
+and the replies to an account found in it (`Replies`, for capture/bluesky.py).
 
 The stream never ends, so a pass reads it in a bounded way: from the event after the
 cursor's `seq` until it has seen an event dated at or after the moment it connected (it
@@ -16,19 +17,26 @@ Each frame is two DAG-CBOR values, a header `{op, t}` and a body; an error frame
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import libipld
 from httpx_ws import HTTPXWSException, WebSocketDisconnect, WebSocketUpgradeError, connect_ws
 
-from civicarchive.capture.failures import CaptureFailed, PlatformUnavailable
+from civicarchive.capture.failures import CaptureFailed, PlatformUnavailable, RateLimited
 from civicarchive.clock import parse_time
-from civicarchive.errors import FetchRefused
+from civicarchive.connectors.bluesky import POST, decode_record
+from civicarchive.connectors.car import Repository
+from civicarchive.errors import FetchRefused, InvalidInput
+from civicarchive.model.record import Event as Change
+from civicarchive.model.record import Kind, Observation
+
+CAR = "application/vnd.ipld.car"
 
 SUBSCRIBE = "/xrpc/com.atproto.sync.subscribeRepos"
 MAX_FRAME_BYTES = 16 * 1024 * 1024   # a commit of 200 writes with its blocks fits well
@@ -139,3 +147,124 @@ def event_time(event: Event) -> datetime | None:
 def _dated_after(event: Event, moment: float) -> bool:
     when = event_time(event)
     return when is not None and when.timestamp() >= moment
+
+
+class Replies:
+    """Posts of other repositories, seen on the stream, that reply to the account; and
+    the deletion of any post the archive holds.
+
+    A reply whose commit does not verify with its author's key is a problem, never
+    content, and the stream goes on; a directory that cannot be reached stops the pass
+    (the next one reads the same events again). Deletions are kept only for posts the
+    archive holds or this pass saw, asked of the archive PENDING at a time, so that a
+    relay's stream of the whole network's deletions is never held at once.
+    """
+
+    PENDING = 500
+
+    def __init__(self, run, did: str) -> None:  # noqa: ANN001
+        self.run = run
+        self.prefix = f"at://{did}/"
+        # in stream order: (event time, observation, for a deletion its commit to check)
+        self.seen: list[tuple[datetime | None, Observation, tuple | None]] = []
+        self.created: set[str] = set()
+        self.pending = 0
+        self.count = 0
+
+    def commit(self, event: Event, url: str) -> None:
+        body = event.body
+        author, ops = body.get("repo"), body.get("ops") or []
+        posts = [op for op in ops if str(op.get("path", "")).startswith(f"{POST}/")]
+        if not posts or not isinstance(author, str):
+            return
+        where = f"{url} seq {event.seq}"
+        if body.get("tooBig"):
+            self.run.result.problem(where, f"a commit of {author} too big to be sent whole; "
+                                    "replies in it are not captured")
+            return
+        try:
+            repo = Repository(body.get("blocks") or b"", where)
+        except InvalidInput as error:
+            self.run.result.problem(where, f"{error}; its replies are not captured")
+            return
+        when, checked, trails = event_time(event), False, None
+        for op in posts:
+            path, cid = op["path"], op.get("cid")
+            if op.get("action") == "delete":
+                self.seen.append((when, Observation(
+                    account_id=self.run.job.account_id, native_id=f"at://{author}/{path}",
+                    kind=Kind.COMMENT, observed_at=self.run.job.observed_at, content=None,
+                    raw=body.get("blocks") or b"", raw_media_type=CAR, event=Change.DELETED),
+                    (repo, author, where)))
+                self.pending += 1
+                continue
+            if not self.replies(repo.block(cid) if isinstance(cid, bytes) else None):
+                continue
+            if not checked:
+                if not self.checked(repo, author, where):
+                    return
+                checked = True
+            if trails is None:   # where each record sits in the tree: one walk per commit
+                trails = {key: t for key, _, t in repo.leaves(self.run.context, partial=True)}
+            collection, _, rkey = path.partition("/")
+            found = self.run.observe(repo, author, collection, rkey, cid,
+                                     trails.get(path, ()), where)
+            if found is not None:
+                self.seen.append((when, dataclasses.replace(found, kind=Kind.COMMENT), None))
+                self.created.add(found.native_id)
+                self.count += 1
+        if self.pending >= self.PENDING:
+            self.prune()
+
+    def checked(self, repo: Repository, author: str, where: str) -> bool:
+        """Whether the commit verifies with its author's key; a problem when not."""
+        try:
+            self.run.check(repo, self.run.identity(author), where)
+        except (PlatformUnavailable, RateLimited):
+            raise
+        except CaptureFailed as refused:
+            self.run.result.problem(where, f"{refused}; not captured")
+            return False
+        return True
+
+    def replies(self, block: bytes | None) -> bool:
+        """Whether a post's record replies to one of the account's records."""
+        try:
+            record = decode_record(block) if block is not None else {}
+        except (ValueError, RecursionError):
+            return False
+        reply = record.get("reply")
+        if not isinstance(reply, dict):
+            return False
+        return any(isinstance(end, dict) and str(end.get("uri") or "").startswith(self.prefix)
+                   for end in (reply.get("parent"), reply.get("root")))
+
+    def prune(self) -> None:
+        """Drop the deletions of posts neither the archive nor this pass holds; check
+        the commits of the others."""
+        asked = {o.native_id for _, o, commit in self.seen if commit is not None}
+        held = (self.run.known(asked) if asked else set()) | self.created
+        kept = []
+        for when, observation, commit in self.seen:
+            if commit is not None:
+                if observation.native_id not in held:
+                    continue
+                repo, author, where = commit
+                if not self.checked(repo, author, where):
+                    continue
+            kept.append((when, observation, None))
+        self.seen, self.pending = kept, 0
+
+    def finish(self) -> None:
+        """The observations, in the stream's order, each dated by its event but never
+        after the pass (clocks differ) and a microsecond after the one before at least."""
+        self.prune()
+        end, previous = self.run.job.observed_at, None
+        for position, (when, observation, _) in enumerate(self.seen):
+            latest = end - timedelta(microseconds=len(self.seen) - position)
+            moment = min(when or latest, latest)
+            if previous is not None and moment <= previous:
+                moment = previous + timedelta(microseconds=1)
+            previous = moment
+            self.run.result.observations.append(dataclasses.replace(observation,
+                                                                    observed_at=moment))
