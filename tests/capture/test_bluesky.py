@@ -242,6 +242,18 @@ def test_bluesky_transient_error_on_recheck_deletes_nothing(archive, pds, agency
     assert any(p["where"] == victim.uri for p in report.problems)
 
 
+def test_bluesky_bare_404_on_recheck_deletes_nothing(archive, pds, agency):
+    victim = agency.post("Not yet gone")
+    account = register(archive, pds, agency, full_every=1)
+    assert capture(archive, account).ok
+    agency.client.delete_post(victim.uri)
+    with Proxy(pds, fail="com.atproto.repo.getRecord", status=404) as proxy:
+        archive.capturing.configure(account.id, url=proxy.url, stream_url=pds.url)
+        report = capture(archive, account)
+    assert report.ok and report.counts["deleted"] == 0
+    assert latest(archive, account, victim.uri)[0].event.value == "created"
+
+
 def test_bluesky_deleted_reply_is_a_deletion_event_from_the_stream(archive, pds, agency,
                                                                  resident):
     post = agency.post("Comments welcome")
@@ -283,12 +295,16 @@ def test_bluesky_altered_block_is_refused_not_content(archive, pds, agency):
     assert archive.reading.stats()["versions"] == 0
 
 
-def test_bluesky_wrong_key_is_refused_not_content(archive, pds, agency):
-    agency.post("Signed by the city")
+def wrong_key(pds, did: str) -> Proxy:
+    """The PLC directory, but answering for `did` with another account's key."""
     other = pds.account(name("other"))
     their_key = pds.http.get(f"{pds.plc}/{other.did}").json()["verificationMethod"][0]
-    with Proxy(pds, key_of=(agency.did, their_key["publicKeyMultibase"]),
-               upstream=pds.plc) as directory:
+    return Proxy(pds, key_of=(did, their_key["publicKeyMultibase"]), upstream=pds.plc)
+
+
+def test_bluesky_wrong_key_is_refused_not_content(archive, pds, agency):
+    agency.post("Signed by the city")
+    with wrong_key(pds, agency.did) as directory:
         account = register(archive, pds, agency, plc=directory.url)
         report = capture(archive, account)
     assert not report.ok and "signature does not verify" in report.failure["message"]
@@ -299,10 +315,7 @@ def test_bluesky_reply_that_does_not_verify_is_a_problem_not_content(archive, pd
                                                                    resident):
     post = agency.post("Our own words")
     forged = resident.post("Words its key did not sign", reply_to=post)
-    other = pds.account(name("forger"))
-    their_key = pds.http.get(f"{pds.plc}/{other.did}").json()["verificationMethod"][0]
-    with Proxy(pds, key_of=(resident.did, their_key["publicKeyMultibase"]),
-               upstream=pds.plc) as directory:
+    with wrong_key(pds, resident.did) as directory:
         account = register(archive, pds, agency, plc=directory.url)
         report = capture(archive, account)
     assert report.ok, report.failure
@@ -423,19 +436,20 @@ def test_cli_capture_run_for_a_bluesky_account(cli, pds, agency, resident):
 
 
 class Proxy(Loopback):
-    """Forwards GETs to the PDS (or `upstream`); can fail one method with a 503, flip a
+    """Forwards GETs to the PDS (or `upstream`); can fail one method (503, or `status`), flip a
     byte in one method's answer, or swap a DID's key in the directory's answer."""
 
     def __init__(self, pds: LocalPds, fail: str | None = None, flip: str | None = None,
-                 key_of: tuple[str, str] | None = None, upstream: str | None = None) -> None:
+                 key_of: tuple[str, str] | None = None, upstream: str | None = None,
+                 status: int = 503) -> None:
         self.upstream = upstream or pds.url
-        self.fail, self.flip, self.key_of = fail, flip, key_of
+        self.fail, self.flip, self.key_of, self.status = fail, flip, key_of, status
         self.http = httpx.Client(trust_env=False)
         super().__init__(self.forward)
 
     def forward(self, method, path, query, headers):
         if self.fail and path.endswith(self.fail):
-            return 503, {"content-type": "text/plain"}, b"down for maintenance"
+            return self.status, {"content-type": "text/plain"}, b"down for maintenance"
         response = self.http.get(f"{self.upstream}{path}",
                                  params={k: v[0] for k, v in query.items()})
         body = response.content

@@ -38,8 +38,8 @@ PDS) and keeps the DID in the cursor. Each pass then:
   one the archive holds is a deletion event.
 
 A full pass claims posts and replies complete: one the archive holds that the repository
-no longer has is re-checked with `com.atproto.repo.getRecord`, and only its
-`RecordNotFound` (HTTP 400) or a 404 says it is gone.
+no longer has is re-checked with `com.atproto.repo.getRecord`, and only the PDS's
+`RecordNotFound` error (HTTP 400, or 404) says it is gone.
 
 Completeness: a PDS has no reply counts (those come from an AppView, which is not used),
 so no figure is compared; the cursor's `stream` says how many events and replies each
@@ -93,8 +93,9 @@ class BlueskyCapturer:
 
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
-        """`com.atproto.repo.getRecord` for one absent record: GONE on RecordNotFound
-        (HTTP 400) or 404 only."""
+        """`com.atproto.repo.getRecord` for one absent record: GONE only when the PDS
+        answers the XRPC error RecordNotFound (HTTP 400, or 404); any other answer, a
+        bare 404 included (a proxy's, a wrong route's), is UNKNOWN."""
         parts = _parts(absent.native_id)
         if parts is None:
             return Checked(Recheck.UNKNOWN, {"reason": "not an at:// record URI"})
@@ -106,7 +107,7 @@ class BlueskyCapturer:
         if response.status_code == 200:
             return Checked(Recheck.PRESENT, {"status": 200})
         error = _error(response)
-        if response.status_code == 404 or error == "RecordNotFound":
+        if error == "RecordNotFound":
             return Checked(Recheck.GONE, fetch.evidence(response))
         return Checked(Recheck.UNKNOWN, {"reason": f"HTTP {response.status_code} {error}",
                                          **fetch.evidence(response)})

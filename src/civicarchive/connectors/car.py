@@ -28,7 +28,10 @@ class Repository:
             raise InvalidInput(f"{where}: not a CAR file ({error})") from None
         self.root = roots[0]
         self.spans: dict[bytes, tuple[int, int]] = {}
+        self.sections: dict[bytes, int] = {}   # where each block's length prefix starts
+        self.head = data[:pos]
         while pos < len(data):
+            section = pos
             length, pos = varint(data, pos, where)
             end = pos + length
             if end > len(data):
@@ -42,6 +45,7 @@ class Repository:
                 raise InvalidInput(f"{where}: block {cid_text(cid)} does not match its hash: "
                                    "the repository was altered or damaged; refusing it")
             self.spans[cid] = (start, end)
+            self.sections[cid] = section
             pos = end
 
     def block(self, cid: bytes) -> bytes | None:
@@ -86,10 +90,11 @@ class Repository:
     def proof(self, path: tuple[bytes, ...], record: bytes) -> bytes:
         """A CAR proving one record: the signed commit, the tree nodes from the root down
         to the record's leaf, and the record (the shape `com.atproto.sync.getRecord`
-        returns), made of this file's own blocks."""
-        return write_car(self.root, [(cid, self.block(cid)) for cid in
-                                     dict.fromkeys((self.root, *path, record))
-                                     if cid in self.spans])
+        returns), made of this file's own bytes: its header and each block as framed in
+        it (the root named first, so the header stays valid)."""
+        return self.head + b"".join(self.data[self.sections[cid]:self.spans[cid][1]]
+                                    for cid in dict.fromkeys((self.root, *path, record))
+                                    if cid in self.spans)
 
     def _expand(self, cid: bytes, context: ImportContext) -> list[tuple[bytes, str | None]]:
         """A node's children in key order: left subtree, then each entry and its subtree."""
@@ -126,24 +131,6 @@ def header(data: bytes) -> tuple[list[bytes], int]:
     if not isinstance(roots, list) or not roots or not isinstance(roots[0], bytes):
         raise ValueError("the header is not version 1 with a root")
     return roots, pos + length
-
-
-def write_car(root: bytes, blocks: list[tuple[bytes, bytes]]) -> bytes:
-    """A CARv1 file: a header naming `root`, then each (CID, block)."""
-    head = libipld.encode_dag_cbor({"version": 1, "roots": [root]})
-    out = [_varint_bytes(len(head)), head]
-    for cid, block in blocks:
-        out += [_varint_bytes(len(cid) + len(block)), cid, block]
-    return b"".join(out)
-
-
-def _varint_bytes(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not n:
-            return bytes(out)
 
 
 def varint(data: bytes, pos: int, where: str) -> tuple[int, int]:
