@@ -3,15 +3,28 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The reference Bluesky PDS the capture tests start (scripts/pds/): installed from its lock
+# file into .pds/ (git-ignored); npm compiles better-sqlite3, about 2 minutes the first time.
+PDS := .pds
+PDS_STAMP := $(PDS)/node_modules/.installed
+NODEDIR := $(if $(wildcard /usr/include/node/node.h),--nodedir=/usr)
 export CIVICARCHIVE_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test bench clean prerequisites
+.PHONY: demo test bench clean prerequisites pds
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(PDS_STAMP): scripts/pds/package.json scripts/pds/package-lock.json
+	mkdir -p $(PDS)
+	cp scripts/pds/package.json scripts/pds/package-lock.json $(PDS)/
+	cd $(PDS) && npm ci --no-audit --no-fund --loglevel=error $(NODEDIR)
+	touch $(PDS_STAMP)
+
+pds: $(PDS_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --home demo-data
@@ -20,11 +33,11 @@ demo: $(STAMP)
 prerequisites:
 	sh scripts/test-prerequisites.sh
 
-test: $(STAMP) prerequisites
+test: $(STAMP) prerequisites $(PDS_STAMP)
 	$(BIN)/ruff check src tests bench scripts docs/examples
 	$(BIN)/python -m pytest -n 2 -q
 
-bench: $(STAMP)
+bench: $(STAMP) $(PDS_STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/export.py
@@ -32,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/public_business.py
 	$(BIN)/python bench/capture_daemon.py --minutes 10
+	$(BIN)/python bench/capture.py
 
 clean:
-	rm -rf $(VENV) demo-data .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PDS) demo-data .pytest_cache .hypothesis

@@ -1,6 +1,8 @@
 #!/bin/sh
 # What the test suite's real peers need, installed and started before `make test` runs
 # it; no test skips for want of them (they fail, naming what is missing):
+# - Node.js and npm, which install and run the reference Bluesky PDS the capture tests
+#   start (the Makefile's .pds target installs it from scripts/pds/package-lock.json);
 # - Debian's Chromium (/usr/bin/chromium), which browser capture drives (Playwright never
 #   downloads a browser of its own), and the openssl command, which the local
 #   time-stamping authority and the signature checks use: installed when missing, as root;
@@ -11,6 +13,8 @@ set -eu
 missing=""
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "test-prerequisites: missing Debian packages:$missing; run" \

@@ -370,10 +370,13 @@ class Capturing:
 
 
 def _check(settings: CaptureSettings) -> None:
-    for url, name in [(settings.url, "url"), *((page, "pages") for page in settings.pages)]:
-        if url is not None and not url.startswith(("http://", "https://")):
-            raise InvalidInput(f"{url!r}: the address must start with https:// (or http://)",
-                               parameter=name)
+    addresses = [(settings.url, "url"), (settings.stream_url, "stream_url"),
+                 (settings.plc_url, "plc_url"), *((page, "pages") for page in settings.pages)]
+    for value, name in addresses:
+        schemes = ("http://", "https://") + (("ws://", "wss://") if name == "stream_url" else ())
+        if value is not None and not value.startswith(schemes):
+            raise InvalidInput(f"{value!r}: the address must start with https:// "
+                               "(or http://)", parameter=name)
     if settings.interval < 1 or settings.full_every < 1 or settings.media_max_bytes < 0 or \
             not 0 <= settings.jitter < 1:
         raise InvalidInput("interval and full_every must be at least 1, jitter between 0 and "

@@ -28,6 +28,7 @@ CAPTURERS = {
     "instagram": "civicarchive.capture.instagram:InstagramCapturer",
     "youtube": "civicarchive.capture.youtube:YouTubeCapturer",
     "web": "civicarchive.capture.pages:PagesCapturer",
+    "bluesky": "civicarchive.capture.bluesky:BlueskyCapturer",
 }
 
 

@@ -39,7 +39,9 @@ Known = Callable[[Iterable[str]], set[str]]   # of these native ids, those the a
 class CaptureSettings:
     """How one account is captured (set with `capture configure`)."""
 
-    url: str | None = None            # the server (Mastodon) or the feed's address
+    url: str | None = None            # the server (Mastodon, a Bluesky PDS) or the feed's address
+    stream_url: str | None = None     # Bluesky: the event stream (a relay, or the PDS's own)
+    plc_url: str | None = None        # Bluesky: the PLC directory that resolves did:plc
     interval: int = 900               # seconds between passes
     jitter: float = 0.1               # +- this share of the interval, so passes spread out
     full_every: int = 12              # every Nth pass lists everything (finds deletions)
@@ -51,7 +53,8 @@ class CaptureSettings:
         object.__setattr__(self, "pages", tuple(self.pages))   # stored as a JSON list
 
     def as_dict(self) -> dict:
-        return {"url": self.url, "interval": self.interval, "jitter": self.jitter,
+        return {"url": self.url, "stream_url": self.stream_url, "plc_url": self.plc_url,
+                "interval": self.interval, "jitter": self.jitter,
                 "full_every": self.full_every, "media_max_bytes": self.media_max_bytes,
                 "enabled": self.enabled, "pages": list(self.pages)}
 

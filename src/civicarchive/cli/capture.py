@@ -36,7 +36,12 @@ def capture() -> None:
 
 @capture.command("configure")
 @click.argument("account_id", type=int)
-@click.option("--url", help="The account's server (Mastodon) or the feed's address.")
+@click.option("--url", help="The account's server (Mastodon, a Bluesky PDS) or the feed's "
+              "address.")
+@click.option("--stream-url", help="Bluesky: the event stream replies are read from (a "
+              "relay's subscribeRepos; default: the PDS's own).")
+@click.option("--plc-url", help="Bluesky: the PLC directory that resolves did:plc "
+              "(default https://plc.directory).")
 @click.option("--interval", type=int, help="Seconds between passes (default 900).")
 @click.option("--jitter", type=float, help="Spread passes by +- this share of the interval "
               "(default 0.1).")
@@ -51,15 +56,16 @@ def capture() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
 @pass_ctx
 @handles_errors
-def configure(ctx: Context, account_id: int, url: str | None, interval: int | None,
+def configure(ctx: Context, account_id: int, url: str | None, stream_url: str | None,
+              plc_url: str | None, interval: int | None,
               jitter: float | None, full_every: int | None, media_max_bytes: int | None,
               enabled: bool | None, pages: tuple[str, ...], as_json: bool) -> None:
     """Set how an account is captured; unnamed settings keep their value."""
     with ctx.open() as archive:
         settings = archive.capturing.configure(
-            account_id, ctx.actor, url=url, interval=interval, jitter=jitter,
-            full_every=full_every, media_max_bytes=media_max_bytes, enabled=enabled,
-            pages=pages or None)
+            account_id, ctx.actor, url=url, stream_url=stream_url, plc_url=plc_url,
+            interval=interval, jitter=jitter, full_every=full_every,
+            media_max_bytes=media_max_bytes, enabled=enabled, pages=pages or None)
     if as_json:
         _emit(settings.as_dict())
         return

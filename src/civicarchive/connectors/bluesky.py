@@ -96,7 +96,7 @@ class BlueskyCarImporter:
                                f"found {found}; import each repository on its own")
         where = files.where(names[0])
         repo = Repository(files.read(names[0]), where)
-        did = _verify_commit(repo, context)
+        did = verify_commit(repo, context.evidence.get("public_key"), context.evidence)["did"]
         _date_by_rev(context, where)
         blob_files = {PurePosixPath(n).name.split(".")[0]: n for n in files.names()
                       if n != names[0]}
@@ -125,8 +125,11 @@ class BlueskyCarImporter:
             context.complete_kinds = {Kind.POST, Kind.REPLY}
 
 
-def _verify_commit(repo: Repository, context: ImportContext) -> str:
-    """Check the root commit and its signature; the account's DID."""
+def verify_commit(repo: Repository, given_key: str | None, evidence: dict) -> dict:
+    """Check the root commit and, when a key is given, its signature; the commit (did,
+    rev, data, sig...). `evidence` gets did, rev, commit (its CID) and signature. Raises
+    InvalidInput, saying why, for a root that is no commit and for a signature that
+    does not verify (a high-S one included: atproto forbids them)."""
     block = repo.block(repo.root)
     try:
         commit = libipld.decode_dag_cbor(block) if block is not None else None
@@ -136,19 +139,17 @@ def _verify_commit(repo: Repository, context: ImportContext) -> str:
             and isinstance(commit.get("data"), bytes) and isinstance(commit.get("sig"), bytes)):
         raise InvalidInput(f"{repo.where}: the root {cid_text(repo.root)} is not a repository "
                            "commit (did, data, sig); is this a getRepo export?")
-    evidence = context.evidence
     evidence.update(did=commit["did"], rev=commit.get("rev"), commit=cid_text(repo.root))
-    given = evidence.get("public_key")
-    if not given:
+    if not given_key:
         evidence["signature"] = "not checked (no key)"
-        return commit["did"]
-    key = _did_key(given)
+        return commit
+    key = _did_key(given_key)
     unsigned = libipld.encode_dag_cbor({k: v for k, v in commit.items() if k != "sig"})
     try:
         valid = verify_signature(key, unsigned, commit["sig"])
         high_s = not valid and _verifies_once_low_s(key, unsigned, commit["sig"])
     except (AtProtocolError, ValueError) as error:
-        raise InvalidInput(f"{repo.where}: the public key {given!r} is not a secp256k1 or "
+        raise InvalidInput(f"{repo.where}: the public key {given_key!r} is not a secp256k1 or "
                            f"P-256 key ({error}); give the key of the #atproto verification "
                            "method in the account's DID document: its publicKeyMultibase "
                            "(z...) or the same as a did:key:z...") from None
@@ -162,7 +163,7 @@ def _verify_commit(repo: Repository, context: ImportContext) -> str:
         raise InvalidInput(f"{repo.where}: the commit {cid_text(repo.root)} signature does not "
                            f"verify with {key}; the repository is not what {commit['did']} "
                            "signed, or the key is not the account's: refusing it")
-    return commit["did"]
+    return commit
 
 
 def _did_key(key: str) -> str:
@@ -209,43 +210,66 @@ def _observation(collection: str, rkey: str, block: bytes | None, did: str,
     try:
         if block is None:
             raise ValueError("its block is not in the file")
-        record = libipld.decode_dag_cbor(block)
-        if not isinstance(record, dict):
-            raise ValueError("it is not a map")
-        created_at = _time(record.get("createdAt"))
+        return record_observation(collection, rkey, decode_record(block), block, did,
+                                  context.account_id, context.observed_at,
+                                  lambda what: unread.note(where, what, uri))
     except (ValueError, RecursionError, OverflowError) as error:
         repo.gaps += 1
         context.problem(where, f"record {uri} cannot be read ({error}); skipped")
         return None
-    unread.keys(where, record, FIELDS[collection], collection, uri)
+
+
+def decode_record(block: bytes) -> dict:
+    """A record's DAG-CBOR block as a map; ValueError when it is not one."""
+    record = libipld.decode_dag_cbor(block)
+    if not isinstance(record, dict):
+        raise ValueError("it is not a map")
+    return record
+
+
+def record_observation(collection: str, rkey: str, record: dict, raw: bytes, did: str,
+                       account_id: int, observed_at: datetime,
+                       unknown: Callable[[str], None],
+                       raw_media_type: str = RAW_MEDIA_TYPE) -> Observation:
+    """One record of `did`'s repository (a collection of FIELDS) as an observation, the
+    way an export and live capture both see it; `unknown` hears of each field, embed or
+    facet not read. ValueError when a field cannot be read."""
+    uri = f"at://{did}/{collection}/{rkey}"
+    created_at = _time(record.get("createdAt"))
+    for key in sorted(k for k in record if k not in FIELDS[collection]):
+        unknown(f"{collection} key {key!r}")
     if collection == POST:
-        content = _post(record, did, lambda what: unread.note(where, what, uri))
+        content = _post(record, did, unknown)
         return Observation(
-            account_id=context.account_id, native_id=uri,
+            account_id=account_id, native_id=uri,
             kind=Kind.REPLY if content.get("reply_to") else Kind.POST,
-            observed_at=context.observed_at, created_at=created_at, content=content,
-            raw=block, raw_media_type=RAW_MEDIA_TYPE, author=did,
+            observed_at=observed_at, created_at=created_at, content=content,
+            raw=raw, raw_media_type=raw_media_type, author=did,
             parent_native_id=content.get("reply_to"),
             url=f"https://bsky.app/profile/{did}/post/{rkey}")
     if collection == PROFILE:
-        content = {"text": _str(record.get("description")), "author": did,
-                   "display_name": _str(record.get("displayName")),
-                   "pinned_post": _uri(record.get("pinnedPost")),
-                   "labels": _labels(record), "attachments": [
-                       _attachment(role, record.get(role), "")
-                       for role in ("avatar", "banner") if record.get(role)]}
         return Observation(
-            account_id=context.account_id, native_id=uri, kind=Kind.PROFILE,
-            observed_at=context.observed_at, created_at=created_at, content=content,
-            raw=block, raw_media_type=RAW_MEDIA_TYPE, author=did,
+            account_id=account_id, native_id=uri, kind=Kind.PROFILE,
+            observed_at=observed_at, created_at=created_at, content=profile_content(record, did),
+            raw=raw, raw_media_type=raw_media_type, author=did,
             url=f"https://bsky.app/profile/{did}")
     subject = _dict(record.get("subject"))
     content = {"type": "repost" if collection == REPOST else "like", "text": "",
                "author": did, "subject": _uri(subject), "subject_cid": _str(subject.get("cid"))}
     return Observation(
-        account_id=context.account_id, native_id=uri, kind=Kind.POST,
-        observed_at=context.observed_at, created_at=created_at, content=content,
-        raw=block, raw_media_type=RAW_MEDIA_TYPE, author=did)
+        account_id=account_id, native_id=uri, kind=Kind.POST,
+        observed_at=observed_at, created_at=created_at, content=content,
+        raw=raw, raw_media_type=raw_media_type, author=did)
+
+
+def profile_content(record: dict, did: str) -> dict:
+    """An app.bsky.actor.profile record's content fields ({} gives an empty profile)."""
+    return {"text": _str(record.get("description")), "author": did,
+            "display_name": _str(record.get("displayName")),
+            "pinned_post": _uri(record.get("pinnedPost")),
+            "labels": _labels(record), "attachments": [
+                _attachment(role, record.get(role), "")
+                for role in ("avatar", "banner") if record.get(role)]}
 
 
 def _post(record: dict, did: str, unknown: Callable[[str], None]) -> dict:
@@ -316,18 +340,25 @@ def _media(post: Observation, blob_files: dict[str, str], files: ExportFiles,
         done.add(name)
         taken.add(name)
         data = files.read(name)
-        if hashlib.sha256(data).digest() != _digest(attachment["blob"]):
+        if hashlib.sha256(data).digest() != blob_digest(attachment["blob"]):
             context.problem(files.where(name), f"does not match blob {attachment['blob']} "
                             "it is named after; skipped")
             continue
-        media_type = attachment["media_type"] or "application/octet-stream"
-        yield Observation(
-            account_id=context.account_id, native_id=f"{post.native_id}/{attachment['blob']}",
-            kind=Kind.MEDIA, observed_at=context.observed_at, created_at=post.created_at,
-            content={"file": name, "media_type": media_type, "alt": attachment["alt"],
-                     "size": len(data), "blob": attachment["blob"]},
-            raw=data, raw_media_type=media_type, author=post.author,
-            parent_native_id=post.native_id)
+        yield media_observation(post, attachment, data, name)
+
+
+def media_observation(post: Observation, attachment: dict, data: bytes,
+                      file_name: str) -> Observation:
+    """A blob of a post (or profile), whose bytes match its CID, as a MEDIA observation;
+    its native id is the post's URI and the blob's CID."""
+    media_type = attachment["media_type"] or "application/octet-stream"
+    return Observation(
+        account_id=post.account_id, native_id=f"{post.native_id}/{attachment['blob']}",
+        kind=Kind.MEDIA, observed_at=post.observed_at, created_at=post.created_at,
+        content={"file": file_name, "media_type": media_type, "alt": attachment["alt"],
+                 "size": len(data), "blob": attachment["blob"]},
+        raw=data, raw_media_type=media_type, author=post.author,
+        parent_native_id=post.native_id)
 
 
 def _repository_names(files: ExportFiles) -> list[str]:
@@ -346,7 +377,8 @@ def _repository_names(files: ExportFiles) -> list[str]:
     return found
 
 
-def _digest(cid: str) -> bytes | None:
+def blob_digest(cid: str) -> bytes | None:
+    """The sha2-256 digest a blob's CID names (None when it is no CID)."""
     try:
         return libipld.decode_cid(cid)["hash"]["digest"]
     except ValueError:

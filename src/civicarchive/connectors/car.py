@@ -28,7 +28,10 @@ class Repository:
             raise InvalidInput(f"{where}: not a CAR file ({error})") from None
         self.root = roots[0]
         self.spans: dict[bytes, tuple[int, int]] = {}
+        self.sections: dict[bytes, int] = {}   # where each block's length prefix starts
+        self.head = data[:pos]
         while pos < len(data):
+            section = pos
             length, pos = varint(data, pos, where)
             end = pos + length
             if end > len(data):
@@ -42,32 +45,56 @@ class Repository:
                 raise InvalidInput(f"{where}: block {cid_text(cid)} does not match its hash: "
                                    "the repository was altered or damaged; refusing it")
             self.spans[cid] = (start, end)
+            self.sections[cid] = section
             pos = end
 
     def block(self, cid: bytes) -> bytes | None:
         span = self.spans.get(cid)
         return None if span is None else self.data[span[0]:span[1]]
 
-    def records(self, context: ImportContext) -> Iterator[tuple[str, bytes]]:
-        """(key, record CID) for every leaf of the tree under the commit, in key order."""
+    def records(self, context: ImportContext, partial: bool = False
+                ) -> Iterator[tuple[str, bytes]]:
+        """(key, record CID) for every leaf of the tree under the commit, in key order.
+        `partial`: the file holds only part of the tree (a `since` diff, a proof), so a
+        node that is not in it is skipped without counting as a gap."""
+        for key, cid, _ in self.leaves(context, partial):
+            yield key, cid
+
+    def leaves(self, context: ImportContext, partial: bool = False
+               ) -> Iterator[tuple[str, bytes, tuple[bytes, ...]]]:
+        """(key, record CID, the CIDs of the tree nodes from the root down to the leaf's
+        node) for every leaf of the tree under the commit, in key order."""
         commit = libipld.decode_dag_cbor(self.block(self.root))
-        stack: list[tuple[bytes, str | None]] = [(commit["data"], None)]
+        stack: list[tuple[bytes, str | None, tuple[bytes, ...]]] = [(commit["data"], None, ())]
         seen: set[bytes] = set()
         last = ""
         while stack:
-            cid, key = stack.pop()
+            cid, key, path = stack.pop()
             if key is not None:
                 if key <= last:
                     context.problem(self.where, f"tree key {key!r} is out of order; kept")
                 last = key
-                yield key, cid
+                yield key, cid, path
                 continue
             if cid in seen:  # a DAG re-using a subtree would repeat records endlessly
                 context.problem(self.where, f"tree node {cid_text(cid)} is reached twice; "
                                 "skipped the second time")
                 continue
             seen.add(cid)
-            stack.extend(reversed(self._expand(cid, context)))
+            if partial and isinstance(cid, bytes) and cid not in self.spans:
+                continue
+            here = (*path, cid)
+            stack.extend((child, name, here)
+                         for child, name in reversed(self._expand(cid, context)))
+
+    def proof(self, path: tuple[bytes, ...], record: bytes) -> bytes:
+        """A CAR proving one record: the signed commit, the tree nodes from the root down
+        to the record's leaf, and the record (the shape `com.atproto.sync.getRecord`
+        returns), made of this file's own bytes: its header and each block as framed in
+        it (the root named first, so the header stays valid)."""
+        return self.head + b"".join(self.data[self.sections[cid]:self.spans[cid][1]]
+                                    for cid in dict.fromkeys((self.root, *path, record))
+                                    if cid in self.spans)
 
     def _expand(self, cid: bytes, context: ImportContext) -> list[tuple[bytes, str | None]]:
         """A node's children in key order: left subtree, then each entry and its subtree."""
