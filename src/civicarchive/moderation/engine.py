@@ -132,15 +132,17 @@ class Moderator:
         guarded = speech.guarded(text, post)
         criticism = any(g.speech is Speech.CRITICISM for g in guarded)
         found = [threats.true_threats(text), threats.incitement(text),
-                 obscenity.obscenity(text, political=criticism), spam.commercial(text),
+                 obscenity.obscenity(text, political=bool(
+                     criticism and speech.criticism_spans(text, post, swearing=False))),
+                 spam.commercial(text),
                  spam.repetition(text, earlier),
                  personal.personal_information(text),
                  copyright.copyright_copy(text)]
         evidence = [e for e in found if e is not None and e.confidence >= REPORT]
         evidence = _one_per_category(evidence)
         uncertain = False
-        if not any(e.confidence >= STRONG for e in evidence) and \
-                Category.OFF_TOPIC in self.adopted:
+        # Off-topic only where nothing else applies: spam or a threat is that first.
+        if not evidence and Category.OFF_TOPIC in self.adopted:
             uncertain = self.relevance.cheap(text, post, criticism) is Stage.UNCERTAIN
         return _Pending(comment, evidence, guarded, uncertain)
 

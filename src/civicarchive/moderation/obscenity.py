@@ -23,11 +23,17 @@ EXPLICIT = phrases([
     r"video|videos|cam|chat)", r"horny", r"masturbat\w*", r"jerk(?:ing|ed)? off",
     r"get(?:ting)? off", r"hard for you", r"wet for you", r"onlyfans", r"camgirls?",
     r"escorts?", r"hookers?", r"sexting", r"69", r"doggy ?style", r"threesome",
-    r"suck (?:my|your|his|her) \w+", r"sit on (?:my|your) face", r"ride (?:my|your) \w+",
+    r"suck (?:my|your|his|her|their)(?= \w)", r"sit on (?:my|your) face",
+    r"ride (?:my|your)(?= \w)", r"(?:my|your|his) dick",
     r"f\w*ck (?:me|you) (?:hard|senseless|raw|good)", r"bend (?:you|her|him) over",
-    r"(?:his|her|your|my) (?:naked )?(?:body|ass|breasts|crotch|genitals|penis|vagina)",
+    r"(?:his|her|your|my|their) (?:naked )?(?:body|ass|breasts|crotch|genitals|penis|vagina)",
     r"penis(?:es)?", r"vaginas?", r"genitals?", r"erect\w*", r"fondl\w*", r"grop(?:e|ing)",
     r"sexual(?:ly)?", r"bedroom", r"lingerie", r"panties", r"strip(?:per|tease)",
+    r"naked", r"nude", r"(?:have|having|want|wants|for) sex", r"sex with", r"lick\w*",
+    r"moan\w*", r"strip(?:ping)?(?= naked| for| off)", r"f\w*ck (?:her|him|me|you|them)(?= "
+    r"\w)", r"orgy", r"orgies", r"thongs?", r"sexy", r"hot (?:girls?|women|milfs?|babes?|"
+    r"guys?)", r"milfs?", r"balls", r"booty", r"spread (?:her|your|my) legs", r"on my knees",
+    r"in my bed",
 ])
 PROPOSITION = phrases([
     r"send (?:me|us) (?:your |some )?(?:pics|photos|nudes|pictures)", r"i want to",
@@ -35,7 +41,8 @@ PROPOSITION = phrases([
     r"hot singles", r"meet (?:local )?(?:girls|women|singles|men)", r"watch (?:me|my)",
     r"click (?:here|my|the link)", r"free (?:videos?|cams?|pics)", r"on my (?:page|profile)",
     r"(?:she|he)(?:'s| is) so hot", r"imagine (?:her|him|me)", r"(?:her|his) (?:naked )?body",
-    r"in bed", r"all night",
+    r"in bed", r"all night", r"i'?ll (?:give|show) (?:you|her|him)", r"meet me",
+    r"come (?:over|to my|here)", r"you can", r"i'?d (?:like|want) to",
 ])
 # Rude, not sexual description: "suck it", "kiss my ass", "screw you" are swearing.
 INSULT_IDIOMS = phrases([r"kiss my ass", r"suck it", r"blow me", r"bite me",
@@ -56,7 +63,7 @@ def obscenity(text: str, political: bool = False) -> Evidence | None:
     elif len(terms) >= 2 or proposition:
         confidence = 0.75
     else:
-        confidence = 0.45
+        confidence = 0.4  # one word, no proposition: never a description of sexual conduct
     if political and len(terms) < 3:
         confidence = min(confidence, 0.4)  # crude words in criticism: protected
     if confidence < 0.45:

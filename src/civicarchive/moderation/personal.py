@@ -26,7 +26,8 @@ OWN_PHRASE = re.compile(r"(?i)\b(?:my (?:cell|phone|number|email|e-mail|address|
                         r"i am at|i was born|born on|our (?:house|home|address|place|number)|"
                         r"i'm on|i can be reached|you can reach me|find me at)\b[^.!?\n]{0,40}$")
 OTHERS = re.compile(r"(?i)(?:\b(?:his|her|their|hers)\b|\b(?:he|she|they)(?:'s| is| are|"
-                    r" lives?| resides?| stays?)\b|\b[A-Za-z]+'s\b|\blives at\b|\bresides at\b|"
+                    r" lives?| resides?| stays?)\b|\b(?!(?:there|it|that|what|who|here|"
+                    r"where|let|he|she|one|everyone|nobody|today|city)'s)[A-Za-z]+'s\b|\blives at\b|\bresides at\b|"
                     r"\bhome address\b|\bcall (?:him|her|them)\b|\btext (?:him|her|them)\b|"
                     r"\bemail (?:him|her|them)\b|\bpersonal (?:cell|number|phone|email)\b|"
                     r"\bhome (?:phone|number)\b|\b(?:dox\w*|exposed?)\b)[^.!?\n]{0,50}$")
@@ -79,16 +80,21 @@ def personal_information(text: str) -> Evidence | None:
                     + (f" (own {', '.join(sorted(set(own)))} left alone)" if own else ""))
 
 
+PRIVATE = re.compile(r"(?i)\b(?:home|personal|private|cell|mobile|lives?|house)\b")
+
+
 def _whose(category: PiiCategory, text: str, before: str) -> tuple[float, str]:
-    own = bool(OWN_PHRASE.search(before))
-    others = bool(OTHERS.search(before))
-    if own and not others:
+    own_cue, others_cue = OWN_PHRASE.search(before), OTHERS.search(before)
+    # Both named: the nearer one owns it ("my daughter's email is on file, or call me at").
+    own = bool(own_cue) and (not others_cue or own_cue.start() > others_cue.start())
+    others = bool(others_cue) and not own
+    if own:
         return 0.0, "own"
+    if PUBLIC.search(before) and not PRIVATE.search(before):
+        return 0.0, "public"
     if category is PiiCategory.SSN:
         return 0.9, "a Social Security number"
     if category is PiiCategory.EMAIL and PUBLIC_EMAIL.search(text):
-        return 0.0, "public"
-    if PUBLIC.search(before) and not others:
         return 0.0, "public"
     if category is PiiCategory.ADDRESS:
         if others and re.search(r"(?i)\b(?:lives?|resides?|home|house|address|stays?|"

@@ -23,7 +23,10 @@ from typing import TYPE_CHECKING
 
 from civicarchive.moderation.findings import Evidence, span
 from civicarchive.moderation.footing import Category
-from civicarchive.moderation.lexicon import GOVERNMENT, content_words, phrases, topics, words
+import re
+
+from civicarchive.moderation.lexicon import (GOVERNMENT, MUNICIPAL, content_words, phrases,
+                                             related, topics, words)
 
 if TYPE_CHECKING:
     from civicarchive.moderation.embeddings import Embedder
@@ -63,6 +66,13 @@ ELSEWHERE = phrases([
     r"cruise", r"my ex", r"dating", r"girlfriend", r"boyfriend", r"gas prices",
 ])
 REACTION_WORDS = 3  # fewer content words than this: a reaction, never off topic
+# A question or request put to the agency ("Will there be...?", "Please release...") is
+# about its business; one put to "anyone" ("Does anyone know a good vet?") need not be.
+ASKS_THE_AGENCY = re.compile(
+    r"(?im)(?:^|[.!?]\s+)(?:can|could|will|would|is|are|does|do|when|where|how|what|which|"
+    r"why|should)\b[^.!?\n]*\?|\bplease (?:release|fix|add|consider|post|share|clean|send|"
+    r"let us know|keep|explain|tell us|publish|update)\b")
+ASKS_ANYONE = re.compile(r"(?i)\b(?:anyone|anybody|someone|somebody|any of you|who else)\b")
 
 
 class Stage(enum.Enum):
@@ -75,19 +85,25 @@ class Relevance:
     """Thresholds on cosine similarity (all-MiniLM-L6-v2, L2-normalised vectors), chosen on
     the training part of bench/data/comments.jsonl (docs/moderation.md)."""
 
-    post_threshold: float = 0.2  # below it, unrelated to the post
-    agency_threshold: float = 0.3  # below it, unrelated to local government too
-    margin: float = 0.06  # within this of both thresholds: review, not hide
+    post_threshold: float = 0.35  # below it, unrelated to the post
+    agency_threshold: float = 0.4  # below it, unrelated to local government too
+    margin: float = 0.06  # within this of either threshold: review, not hide
 
     @staticmethod
     def cheap(comment: str, post: str, criticism: bool) -> Stage:
         """On topic for certain, or uncertain (the encoder or the fallback decides)."""
         mine = content_words(comment)
-        if len(mine) < REACTION_WORDS or criticism:
+        if len(mine) < REACTION_WORDS:
             return Stage.ON_TOPIC
-        if mine & content_words(post) or topics(comment) & topics(post):
+        if related(mine, content_words(post)):
             return Stage.ON_TOPIC
-        if set(words(comment)) & GOVERNMENT:
+        if ELSEWHERE.search(comment):
+            return Stage.UNCERTAIN  # national politics names "taxes" and "votes" too
+        if topics(comment) & topics(post):
+            return Stage.ON_TOPIC
+        if criticism or set(words(comment)) & (GOVERNMENT | MUNICIPAL):
+            return Stage.ON_TOPIC
+        if ASKS_THE_AGENCY.search(comment) and not ASKS_ANYONE.search(comment):
             return Stage.ON_TOPIC
         return Stage.UNCERTAIN
 
@@ -107,7 +123,7 @@ class Relevance:
         """The encoder's answer for an uncertain comment, from its cosine similarities."""
         if to_post >= self.post_threshold or to_agency >= self.agency_threshold:
             return None
-        near = (to_post >= self.post_threshold - self.margin and
+        near = (to_post >= self.post_threshold - self.margin or
                 to_agency >= self.agency_threshold - self.margin)
         elsewhere = [span(comment, m.start(), m.end()) for m in ELSEWHERE.finditer(comment)]
         confidence = 0.55 if near and not elsewhere else 0.85

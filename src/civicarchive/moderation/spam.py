@@ -36,7 +36,14 @@ SELLING = phrases([
     r"\d+\s?% off", r"free (?:estimate|quote|consultation|trial|shipping|gift|iphone|money)",
     r"order now", r"buy now", r"shop now", r"call (?:now|today|us)", r"limited time",
     r"act now", r"best (?:price|prices|rates|deals?)", r"cheap(?:est)?", r"affordable rates",
-    r"our (?:company|team|services|products|store|shop|firm|agency|website)",
+    r"our (?:[\w-]+ ){0,2}?(?:company|team|services?|products|store|shop|firm|agency|website|"
+    r"lawyers|attorneys|app|crew|experts)", r"visit", r"download (?:now|free|today|the app|"
+    r"our app)", r"on sale", r"free (?:installation|delivery|cams?|videos?|pics|sex \w+)",
+    r"this (?:week|month) only", r"\d(?:\.\d)?-star reviews", r"success rate",
+    r"(?:i'?m|we'?re) the (?:top|best|#1|number one)", r"check out my (?:\w+ )?(?:listings|"
+    r"page|channel|profile|store|shop|site|website|videos?)", r"cash only", r"hit me up",
+    r"want sex", r"in your area", r"near you", r"onlyfans", r"wants? to meet you",
+    r"lonely (?:singles|seniors|women|men|girls|guys)", r"watch my (?:\w+ )?videos?",
     r"we (?:offer|provide|specialize|specialise)", r"licensed (?:and|&) insured",
     r"earn \$?\d+", r"make \$\d[\d,]*", r"\$\d[\d,]* (?:a|per) (?:day|week|month|hour)",
     r"work from home", r"passive income", r"side hustle", r"financial freedom",
@@ -72,8 +79,10 @@ def commercial(text: str) -> Evidence | None:
         (0.5 if handles and kinds else 0)
     if score >= 2:
         confidence = 0.9 if score >= 3 else 0.8
-    elif kinds == 1 or short:
+    elif short:
         confidence = 0.45
+    elif kinds == 1:
+        confidence = 0.4  # one selling word alone ("cheap", "text me at"): not reported
     else:
         return None
     spans = tuple(sorted(set(cues + outside + short + (handles if kinds else [])),

@@ -17,7 +17,8 @@ import re
 
 from civicarchive.moderation.findings import Guarded, Span, Speech, span
 from civicarchive.moderation.footing import CRITICISM_FOOTING, HIGH_RISK_FOOTING
-from civicarchive.moderation.lexicon import GOVERNMENT, content_words, phrases, sentences
+from civicarchive.moderation.lexicon import (GOVERNMENT, MUNICIPAL, content_words, phrases,
+                                             sentences)
 
 PROFANITY = phrases([
     r"f+u+c+k\w*", r"f[\*\#@!]{1,3}c?k\w*", r"f[\*\#]{2,4}\w*", r"fck\w*", r"fuk\w*", r"effing",
@@ -34,7 +35,7 @@ INSULTS = phrases([
     r"clown car", r"buffoons?", r"stupid", r"dumb", r"dimwits?", r"nitwits?", r"losers?",
     r"scumbags?", r"sleaze\w*", r"crooks?", r"crooked", r"liars?", r"lying", r"pigs",
     r"weasels?", r"snakes?", r"parasites", r"pathetic", r"spineless", r"gutless",
-    r"brain\s?dead", r"halfwits?", r"hacks?", r"grifters?", r"thieves", r"tyrants?",
+    r"brain[\s-]?dead", r"sheep(?:le)?", r"halfwits?", r"hacks?", r"grifters?", r"thieves", r"tyrants?",
     r"dictators?", r"fascists?", r"commies", r"nazis?", r"incompetents?",
 ])
 # Demeaning words about a group: generally protected ("hate speech" is not a category the
@@ -60,7 +61,7 @@ JUDGEMENT = phrases([
     r"a mess", r"lies", r"lied", r"lying", r"dishonest", r"tone[ -]deaf", r"out of touch",
     r"don'?t care", r"doesn'?t care", r"never listen\w*", r"ignor(?:e|es|ed|ing) us",
     r"ignor(?:e|es|ed|ing) (?:the )?(?:residents|taxpayers|voters|neighborhood)",
-    r"sucks?", r"rip[- ]?off", r"highway robbery", r"scam", r"nonsense", r"garbage",
+    r"sucks", r"(?:it|this|that|they|you|which) suck", r"rip[- ]?off", r"highway robbery", r"scam", r"nonsense", r"garbage",
     r"trash", r"clueless", r"negligen\w*", r"reckless", r"irresponsible", r"unfair",
     r"greedy", r"greed", r"arrogan\w*", r"lazy", r"bloated", r"overpaid", r"insult\w*",
     r"fiasco", r"boondoggle", r"debacle", r"disaster", r"dumpster fire", r"travesty",
@@ -75,6 +76,30 @@ JUDGEMENT = phrases([
     r"months? later", r"again\?+", r"seriously\?+", r"priorities", r"screwed", r"gouging",
     r"tyrann\w*", r"authoritarian", r"police state", r"unconstitutional", r"illegal",
     r"not fixed", r"never fixed", r"broken", r"neglect\w*", r"an insult",
+    # the everyday vocabulary of civic complaint
+    r"cash grab", r"money grab", r"nickel[- ]and[- ]dim\w*", r"priced out", r"cutting "
+    r"(?:services|hours|programs|funding)", r"cut (?:the|our|services|funding|hours)",
+    r"as usual", r"as always", r"same old", r"for once", r"doesn'?t live here",
+    r"don'?t (?:promise|forget|pretend|tell us)", r"(?:deserve|have a right) to know",
+    r"answer for", r"held accountable", r"accountab\w*", r"preventable", r"theater",
+    r"nobody (?:\w+ )?listens", r"no one (?:\w+ )?listens", r"cares? more about",
+    r"in the pocket of", r"destroy\w*", r"vote no", r"voting no", r"no new (?:levy|taxes|"
+    r"fees)", r"show us", r"where did (?:the|that|our|all the) money go", r"audit",
+    r"paid vacation", r"blood on (?:its|their|your|his|her) hands", r"doubled", r"tripled",
+    r"think about (?:the|us|residents)", r"whoever (?:scheduled|designed|decided|picked|"
+    r"approved|planned|thought|chose|timed)", r"(?:good|great|brilliant|excellent) planning",
+    r"perfect timing", r"real(?:ly)? inclusive", r"screw(?:ing|ed)? (?:us|taxpayers|residents|"
+    r"the taxpayers|over)", r"suck it", r"go screw", r"kiss my", r"refuse to pay",
+    r"stop paying", r"march on", r"demand answers", r"protest\w*", r"boycott\w*",
+    r"overlooked", r"left behind", r"forgotten", r"excuses?", r"too little,? too late",
+    r"about time", r"finally", r"took (?:them |you )?(?:\w+ )?(?:years|months|long enough)",
+    r"no (?:national search|input|outreach|plan|transparency|accountability)", r"rubber[- ]stamp",
+    r"behind closed doors", r"backroom", r"handouts?", r"developers", r"special interests",
+    r"raising (?:the|our|my) (?:\w+ )?(?:bill|rates?|taxes|fees)", r"increase\?+",
+    r"another (?:increase|tax|fee|levy|hike|outage)", r"hike", r"can'?t afford",
+    r"can'?t keep", r"why only", r"couldn'?t you", r"shouldn'?t have", r"should have",
+    r"what'?s (?:his|her|their) salary", r"too (?:early|late|short|expensive|much|little)",
+    r"inaccessible", r"unsafe", r"dangerous", r"poisoned", r"contaminated", r"skipped",
 ])
 SARCASM = phrases([
     r"great job", r"good job", r"nice job", r"nice work", r"great work", r"well done",
@@ -84,11 +109,16 @@ SARCASM = phrases([
     r"shocking", r"who could have (?:guessed|predicted|known)", r"another brilliant",
     r"brilliant (?:idea|plan|move)", r"genius", r"/s", r"love how", r"love that", r"can'?t wait",
     r"totally worth", r"money well spent", r"real(?:ly)? (?:smart|helpful)",
-    r"truly (?:inspiring|visionary)", r"world[- ]class",
+    r"truly (?:inspiring|visionary)", r"world[- ]class", r"said (?:no ?one|nobody)(?: ever)?",
+    r"really appreciate it", r"thanks for the (?:heads[- ]up|notice|warning)(?= \w+ (?:late|"
+    r"after))", r"cool cool", r"riveting", r"so generous", r"how generous", r"what could "
+    r"possibly go wrong",
 ])
 # Whom a judgement is about: the agency and its people, or whoever the comment addresses.
 TARGET = phrases([
-    *(re.escape(w) for w in GOVERNMENT), r"you", r"your", r"y'?all", r"they", r"them",
+    *(re.escape(w) for w in GOVERNMENT | MUNICIPAL), r"you", r"your", r"y'?all", r"they",
+    r"them",
+    r"he", r"she", r"him", r"her", r"his",
     r"this", r"these", r"that decision", r"that plan", r"the plan", r"the project",
     r"the proposal", r"the policy", r"the rule", r"the rules", r"the law", r"the fees?",
     r"the rates?", r"the increase", r"leadership", r"leaders", r"politicians", r"bureaucrats",
@@ -126,9 +156,10 @@ def guarded(text: str, post: str = "") -> list[Guarded]:
     return found
 
 
-def criticism_spans(text: str, post: str = "") -> list[Span]:
+def criticism_spans(text: str, post: str = "", swearing: bool = True) -> list[Span]:
     """Sentences of `text` that pass a negative judgement (or sarcasm) on a target of the
-    government's, or on the subject of `post`."""
+    government's, or on the subject of `post`; with `swearing`, a curse at such a target
+    ("f*** this city") counts as a judgement."""
     subject = content_words(post)
     found = []
     sentence_list = sentences(text)
@@ -136,7 +167,7 @@ def criticism_spans(text: str, post: str = "") -> list[Span]:
     for start, end in sentence_list:
         sentence = text[start:end]
         judged = JUDGEMENT.search(sentence) or SARCASM.search(sentence) or \
-            INSULTS.search(sentence) or PROFANITY.search(sentence)
+            INSULTS.search(sentence) or (swearing and PROFANITY.search(sentence))
         if not judged:
             continue
         # A short comment's target may sit in the sentence before ("The council. Useless.").

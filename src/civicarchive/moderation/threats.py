@@ -25,88 +25,99 @@ from civicarchive.moderation.footing import Category
 from civicarchive.moderation.lexicon import phrases, sentences
 
 VIOLENCE = (r"(?:kill(?:ed|ing)?|murder(?:ed)?|shoot(?:ing)?|shot|stab(?:bed)?|strangle[ds]?|"
-            r"choke[ds]?|hang(?:ed)?|lynch(?:ed)?|beat(?:en)? (?:\w+ )?(?:up|senseless|to death)|"
-            r"beat (?:him|her|them|you)|punch(?:ed)?|hurt|bomb(?:ed)?|blow (?:up|away)|"
-            r"torch(?:ed)?|slit|gut(?:ted)?|execute[ds]?|assassinate[ds]?|gun(?:ned)? down|"
-            r"run (?:you|him|her|them) (?:over|down)|put (?:a|one) bullet|put (?:you|him|her|"
-            r"them) (?:in the ground|in a body bag|six feet under)|end (?:you|him|her|them)|"
-            r"smash (?:your|his|her|their) (?:face|head|skull)|break (?:your|his|her|their) "
-            r"(?:legs|neck|face|jaw|arms?)|burn (?:your|his|her|their) (?:house|place|home)"
-            r"(?: down)?|set (?:you|him|her|them) on fire|take (?:you|him|her|them) out|"
-            r"deal with (?:you|him|her|them) (?:myself|personally)|make (?:you|him|her|them) "
-            r"bleed|cut (?:you|him|her|them))")
-PERSON = (r"(?:you|your (?:family|kids|wife|husband|children|house)|y'?all|him|her|them|"
-          r"every (?:one|last one) of (?:you|them)|all of (?:you|them)|(?:the |that |this )?"
-          r"(?:mayor|councilm[ae]n|councilwom[ae]n|councilmembers?|council members?|council|"
-          r"commissioners?|chief|officers?|cops|pigs|police|deputies|inspectors?|clerk|"
-          r"manager|staff|judge|director|governor|landlord|neighbou?r))")
+            r"choke[ds]?|hang(?:ed)?|lynch(?:ed)?|beat(?:en)? (?:\w+ )?(?:up|senseless|to death|"
+            r"to a pulp)|beat (?:him|her|them|you)|punch(?:ed)?|hurt (?:you|him|her|them)|"
+            r"bomb(?:ed)?|blow (?:up|away)|torch(?:ed)?|slit|gut(?:ted)?|execute[ds]?|"
+            r"assassinate[ds]?|gun(?:ned)? down|run (?:\w+ ){0,2}?(?:over|down)|run over|"
+            r"put (?:a|one) bullet|put (?:you|him|her|them) (?:in the ground|in a body bag|six "
+            r"feet under)|end (?:you|him|her|them)|smash (?:your|his|her|their) (?:face|head|"
+            r"skull)|break (?:your|his|her|their) (?:legs|neck|face|jaw|arms?)|burn (?:[\w']+ "
+            r"){0,3}?(?:house|place|home|it|them)(?: down)?|set (?:you|him|her|them) on fire|"
+            r"take (?:you|him|her|them) out|deal with (?:you|him|her|them) (?:myself|personally)|"
+            r"make (?:you|him|her|them) bleed|cut (?:you|him|her|them)|string (?:\w+ )?up)")
+# Done to someone, in the future: "is getting shot", "will get hurt".
+PASSIVE = (r"(?:is|are|'s|gets?|getting|will get|gonna get|going to get|will be|be) "
+           r"(?:shot|killed|stabbed|hurt|beaten(?: up)?|murdered|hanged|hung|lynched|strung up)")
+PERSON = re.compile(
+    r"(?i:\b(?:you|your|y'?all|him|his|her|them|their|everyone|everybody|every (?:one|last "
+    r"one) of|all of (?:you|them)|(?:\w+ )?(?:mayor|councilm[ae]n|councilwom[ae]n|"
+    r"councilmembers?|council members?|council|commissioners?|chief|officers?|cops?|pigs|"
+    r"police|deputies|inspectors?|clerk|manager|staff|judge|director|governor|landlord|"
+    r"neighbou?rs?|owners?|drivers?|guy|guys|man|men|woman|women|lady|dude|kids?|teens?|"
+    r"teenagers|cyclists?|bikers?|workers?|crews?|members|contractors?|vendors?|family|"
+    r"wife|husband|people|reader|attendant|officials?))\b)"
+    r"|(?<=[a-z,] )(?:[A-Z][a-z]+)\b")  # a name: capitalised, not starting the sentence
 INTENT = phrases([
     r"i(?:'ll| will| shall| am going to|'m going to|'m gonna| am gonna| gonna)",
     r"we(?:'ll| will| are going to|'re going to|'re gonna| gonna)",
     r"i(?:'m| am) (?:coming|going to come) (?:for|after|to get)",
-    r"(?:someone|somebody|someone needs to|people|one of us) (?:should|needs? to|ought to|"
-    r"oughta|has to|is going to|will|gonna)", r"i swear i'?ll", r"i want to", r"i'?d love to",
+    r"(?:someone|somebody|people|one of us) (?:should|needs? to|ought to|oughta|has to|is "
+    r"going to|will|gonna)", r"we (?:should|need to|ought to|must)", r"i swear i'?ll",
     r"next time i see", r"if (?:you|he|she|they) .{1,40}?,? i(?:'ll| will)",
-    r"(?:you|he|she|they)(?:'re| are|'s| is) (?:going to|gonna) (?:get|be)",
-    r"(?:you|he|she|they)(?:'ll| will) (?:get|be)",
-    r"(?:should|deserves? to|needs? to) (?:be|get)",
+    r"(?:should|deserves? to|needs? to) (?:be|get)", r"i want to",
 ])
+WISH = phrases([r"i'?d love to", r"i wish i could", r"i'?d like to"])
 INTIMIDATION = phrases([
     r"i know where (?:you|he|she|they) (?:live|lives|sleep|sleeps|park|parks|work|works)",
-    r"we know where (?:you|he|she|they) (?:live|lives|sleep|sleeps|work|works)",
-    r"watch your back", r"sleep with one eye open", r"your days are numbered",
-    r"(?:you|he|she|they)(?:'re| are|'s| is) (?:a )?dead (?:man|woman|men|meat)?",
+    r"(?:we|i) know where (?:you|he|she|they|the \w+(?: \w+)?) (?:live|lives|sleep|sleeps|"
+    r"work|works)", r"(?:watch|better watch) (?:your|his|her|their) backs?",
+    r"sleep with one eye open", r"(?:your|his|her|their) days are numbered",
+    r"(?:you|he|she|they)(?:'re| are|'s| is) (?:a )?dead (?:man|woman|men|meat)",
     r"(?:you|he|she|they)(?:'ll| will) (?:die|be dead|pay for this|regret this|get what'?s "
-    r"coming)", r"(?:you|he|she|they) (?:won'?t|will not) (?:live|make it home|see christmas)",
-    r"i'?ll be waiting (?:for (?:you|him|her|them) )?(?:outside|at|in|after)",
-    r"(?:bring|bringing|got) my (?:gun|rifle|ar|ar-?15|piece|shotgun|pistol|glock|bat)",
-    r"locked and loaded", r"there will be (?:blood|bloodshed)", r"bullet with (?:your|his|her) name",
-    r"(?:you|he|she|they)(?:'ve| have| has) been warned", r"(?:final|last) warning",
-    r"count your days", r"see (?:you|him|her) (?:at|in|outside) (?:your|his|her) (?:house|home|"
-    r"driveway|car)", r"end up in a (?:ditch|body bag|hospital)",
+    r"coming)", r"(?:you|he|she|they) (?:won'?t|will not) (?:live|make it (?:home|to|through)|"
+    r"see christmas)", r"i'?ll be waiting (?:for (?:you|him|her|them) )?(?:outside|at|in|after"
+    r"|with)", r"(?:bring|bringing|got|have|with) (?:my|a|our|some|loaded) (?:guns?|rifles?|"
+    r"ar-?15s?|piece|shotguns?|pistols?|glocks?|knife|machete)", r"(?:have|got) (?:guns|rifles)",
+    r"locked and loaded", r"there will be (?:blood|bloodshed)",
+    r"bullet with (?:your|his|her) name", r"(?:you|he|she|they)(?:'ve| have| has) been warned",
+    r"(?:final|last) warning", r"count your days",
+    r"(?:it'?ll|this will|that will) be (?:your|his|her|their) last",
+    r"see (?:you|him|her) (?:at|in|outside) (?:your|his|her) (?:house|home|driveway|car)",
+    r"end up in a (?:ditch|body bag|hospital)",
 ])
 # Hyperbole and idiom: violent words with no violence meant.
 HYPERBOLE = phrases([
-    r"kill(?:s|ing)? me", r"killing (?:it|us|our|my|the)", r"kill for", r"to die for",
-    r"dying (?:to|for|of)", r"murder on", r"killer", r"could (?:kill|strangle|murder|scream)",
-    r"i (?:could|would) (?:just )?(?:kill|strangle|murder)", r"shoot (?:me|us|them) (?:an?|the) ",
-    r"shoot for", r"shot down", r"shoot down", r"long shot", r"bomb(?:ed)? (?:the|that) (?:test|"
-    r"vote|interview)", r"da bomb", r"blow(?:s|n)? up (?:my|our|the) (?:phone|inbox|budget|"
-    r"thread|comments)", r"blew up", r"beat (?:the|this) (?:traffic|rush|deadline|heat|odds)",
-    r"hang (?:out|up|in|on|tight)", r"hung up", r"burn(?:ed|ing)? (?:through|calories|money|"
-    r"cash)", r"take out (?:the|a|your) (?:trash|loan|garbage)", r"dead (?:end|line|of winter|"
-    r"serious|tired|last)", r"deadline", r"kill (?:the|this|that) (?:bill|proposal|project|"
-    r"plan|ordinance|idea|program|levy|measure|deal|tax|fee|rule|vote)", r"kill it",
-    r"fire (?:him|her|them)", r"punch(?:ed)? (?:a |the )?(?:clock|ticket|card|hole)", r"pothole",
-    r"stab at", r"shot at (?:the|a) (?:title|job|win)", r"in the crosshairs",
+    r"kill(?:s|ing)? me", r"murder(?:s|ing)? me", r"killing (?:it|us|our|my|the)", r"kill for",
+    r"to die for", r"dying (?:to|for|of)", r"murder on", r"killer",
+    r"i (?:could|would) (?:just )?(?:kill|strangle|murder)", r"could (?:kill|strangle|murder)",
+    r"shoot (?:me|us|them) (?:an?|the) ", r"shoot for", r"shot down", r"shoot down",
+    r"long shot", r"bomb(?:ed)? (?:the|that) (?:test|vote|interview)", r"da bomb",
+    r"blow(?:s|n)? up (?:my|our|the) (?:phone|inbox|budget|thread|comments)", r"blew up",
+    r"beat (?:the|this) (?:traffic|rush|deadline|heat|odds)", r"hang (?:out|up|in|on|tight)",
+    r"hung up", r"burn(?:ed|ing)? (?:through|calories|money|cash)",
+    r"take out (?:the|a|your) (?:trash|loan|garbage)", r"deadline",
+    r"kill (?:the|this|that) (?:bill|proposal|project|plan|ordinance|idea|program|levy|"
+    r"measure|deal|tax|fee|rule|vote|meter \w+)", r"kill it", r"stab at",
+    r"shot at (?:the|a) (?:title|job|win)", r"in the crosshairs",
     r"(?:is|are|was) going to (?:get )?(?:kill|hurt) (?:someone|somebody|a kid|a child|a "
     r"pedestrian|people)", r"(?:someone|somebody|a kid|a child|people) (?:will|is going to|is "
     r"gonna) (?:get )?(?:killed|hurt)", r"before someone gets (?:killed|hurt)",
+    r"get (?:someone|somebody|people|a kid|kids) (?:killed|hurt)",
+    r"(?:people|someone|somebody|kids|children|folks|pedestrians|cyclists|drivers) (?:are|is) "
+    r"(?:getting|gonna get|going to get) (?:hurt|killed)",
 ])
 JOKING = phrases([r"lol", r"lmao", r"haha\w*", r"jk", r"just kidding", r"😂", r"🤣", r"/s"],
                  boundary=False)
-VIOLENT = re.compile(rf"\b{VIOLENCE}\b", re.IGNORECASE)
-AIMED = re.compile(rf"\b{VIOLENCE}\b(?:\s+\w+){{0,3}}?\s+\b{PERSON}\b|\b{VIOLENCE}\b\s+"
-                   rf"(?-i:[A-Z][a-z]+\b)|\b{PERSON}\b[^.!?]{{0,25}}"
-                   rf"\b(?:should|deserves? to|needs? to|ought to|will|gonna)\b\s+(?:be|get)\s+"
-                   rf"(?:\w+\s+)?(?:shot|killed|hanged|hung|lynched|stabbed|beaten|murdered|"
-                   rf"executed|strung up)", re.IGNORECASE)
-# A name is a capitalised word right after the violent verb ("shoot Dave"): (?-i:) keeps
-# that part case-sensitive.
+VIOLENT = re.compile(rf"\b{VIOLENCE}\b|\b{PASSIVE}\b", re.IGNORECASE)
+IMPERATIVE = re.compile(rf"\s*(?:{VIOLENCE})\b", re.IGNORECASE)
 
-CRIME = (r"(?:burn(?:ing)? (?:it|the \w+|this \w+|city hall|the place|everything) down|"
-         r"burn (?:it|them|city hall|the station|the building)|torch (?:it|the \w+)|"
-         r"smash(?:ing)? (?:the |every |their |some )?(?:windows?|cars?|cameras?|doors?|"
-         r"signs?|everything)|loot(?:ing)?|vandali[sz]e\w*|trash (?:the|their) (?:place|office|"
-         r"cars?)|break (?:into|in|down the doors?|the windows)|riot(?:ing)?|storm (?:the|city "
-         r"hall|the building|the chambers)|slash (?:the |their |all the )?tires|key (?:the|"
-         r"their|his|her|every) cars?|spray[- ]?paint (?:the|their|his|her|over)|tear (?:it|"
-         r"them|the \w+) down|destroy (?:the|their|every) \w+|set fire to|firebomb|"
-         r"pull (?:up|out) (?:the|all the|every) (?:survey )?(?:stakes|signs|cameras)|"
-         r"cut (?:the )?(?:brake lines|power|fence|locks?)|poison (?:the|his|her) \w+|"
-         r"steal(?:ing)? (?:the|their|his|her|all the|some|copper|it|them)|"
-         r"block (?:the )?(?:highway|freeway|interstate|bridge|ambulances?|entrance)|"
-         r"drag (?:him|her|them) out|(?:take|seize) (?:the building|city hall) by force)")
+CRIME = (r"(?:burn(?:ing)? (?:it|the \w+|this \w+|city hall|the place|everything|the whole "
+         r"\w+) down|burn (?:it|them|city hall|the station|the building)|torch (?:it|the \w+)|"
+         r"smash(?:es|ing)? (?:out )?(?:the |every |their |his |her |some |all the )?(?:\w+ )?"
+         r"(?:windows?|cars?|cameras?|doors?|signs?|meters?|everything)|loot(?:ing)?|"
+         r"vandali[sz]e\w*|trash (?:the|their) (?:place|office|cars?)|break(?:ing)? (?:into|in|"
+         r"down the doors?|the windows)|riot(?:ing)?|storm (?:the|city hall|the building|the "
+         r"chambers)|slash(?:ing)? (?:the |their |all the )?tires|key(?:s|ing)? (?:the|their|his|"
+         r"her|every) (?:[\w']+ )?cars?|spray[- ]?paint (?:the|their|his|her|over)|tag (?:over )?"
+         r"(?:the|it|every|all)|(?:bring|grab) (?:spray ?paint|bats|crowbars|bricks|rocks|"
+         r"gasoline|molotovs?|black spray paint)|tear (?:it|them|the \w+) down|destroy (?:the|"
+         r"their|every) \w+|set fire to|firebomb|pull (?:up|out) (?:the|all the|every) (?:survey )?"
+         r"(?:stakes|signs|cameras)|cut (?:the )?(?:brake lines|power|fence|locks?)|poison (?:the|"
+         r"his|her) \w+|steal(?:ing)? (?:the|their|his|her|all the|some|copper|it|them)|"
+         r"block (?:the )?(?:highway|freeway|interstate|bridge|ambulances?|entrance)|block (?:it|"
+         r"them) (?:completely|off|entirely)|park (?:your|our|their) cars? (?:across|on) (?:the )?"
+         r"[\w ]{0,20}?(?:bridge|road|street|highway|freeway)|drag (?:him|her|them) out|(?:take|"
+         r"seize) (?:the building|city hall) by force)")
 COLLECTIVE = phrases([
     r"let'?s(?: all| go)?", r"let us", r"everyone", r"everybody", r"every one of you", r"y'?all",
     r"we (?:should|need to|must|have to|gotta|are going to|'re going to|will)",
@@ -122,8 +133,8 @@ SOON = phrases([
     r"when (?:they|he|she) (?:leave|leaves|gets? out|come out)", r"in an hour",
 ])
 SOLICIT = re.compile(
-    r"\b(?:i(?:'ll| will|'d| would)? pay|paying|i(?:'ll| will) give|\$\d[\d,]*\s(?:to|for))\b"
-    rf"[^.!?\n]{{0,40}}?\b(?:to|who|if|for)\b[^.!?\n]{{0,20}}?{CRIME}"
+    r"(?:\b(?:i(?:'ll| will|'d| would)? pay|paying|i(?:'ll| will) give)|\$\d[\d,]*\s(?:to|for))"
+    rf"[^.!?\n]{{0,40}}?\b(?:to|who|if|for)\b[^.!?\n]{{0,60}}?{CRIME}"
     rf"|\b(?:who wants to|anyone (?:want|wanna) to|anybody (?:want|wanna) to|help me|who'?ll "
     rf"help)\b[^.!?\n]{{0,20}}?{CRIME}"
     r"|\b(?:selling|sell you|got|have|buying|need|looking for|hit me up for|dm (?:me )?for|"
@@ -135,45 +146,47 @@ SOLICIT = re.compile(
 
 def true_threats(text: str) -> Evidence | None:
     best: tuple[float, list[Span], str] | None = None
-    joking = bool(JOKING.search(text))
     for start, end in sentences(text):
         sentence = text[start:end]
-        spans, confidence, why = [], 0.0, ""
-        intimidation = INTIMIDATION.search(sentence)
-        if intimidation:
-            spans.append(span(text, start + intimidation.start(), start + intimidation.end()))
-            confidence, why = 0.9, "intimidation aimed at a person"
-        for aimed in AIMED.finditer(sentence):
-            if _hyperbole(sentence, aimed):
-                continue
-            intent = INTENT.search(sentence[:aimed.start() + 1]) or \
-                INTENT.search(sentence)
-            hit = span(text, start + aimed.start(), start + aimed.end())
-            if intent:
-                spans.append(span(text, start + intent.start(), start + intent.end()))
-                level = 0.9 if re.match(r"(?i)i|we|someone|somebody|if|next", intent.group())\
-                    else 0.8
-                if re.search(r"(?i)should|deserves?|needs? to|ought", intent.group()):
-                    level = 0.8  # wishing or calling for violence: serious, but not "I will"
-                if level > confidence:
-                    confidence, why = level, "an intent to commit violence against a person"
-            elif re.match(rf"\s*(?:{VIOLENCE})\b", sentence, re.IGNORECASE):
-                if confidence < 0.8:  # an order: "Shoot the mayor."
-                    confidence, why = 0.8, "a call for violence against a person"
-            elif confidence < 0.4:
-                # Violent words aimed at a person, no intent: too weak to report alone.
-                confidence, why = 0.4, "violent words aimed at a person, without an intent"
-            spans.append(hit)
-        if spans and (best is None or confidence > best[0]):
-            best = (confidence, spans, why)
-    if best is None:
+        found = _threat_in(sentence)
+        if found and (best is None or found[0] > best[0]):
+            best = (found[0], [span(text, start + a, start + b) for a, b in found[1]],
+                    found[2])
+    if best is None or best[0] < 0.45:
         return None
     confidence, spans, why = best
-    if joking:
-        confidence, why = min(confidence, 0.6), why + ", with a joke marker (a person decides)"
+    if JOKING.search(text):
+        confidence, why = min(confidence, 0.6) - 0.15, why + ", with a joke marker"
     return Evidence(Category.TRUE_THREATS, confidence, tuple(_merge(spans)),
                     f"{why}: a true threat is a serious expression of intent to commit "
                     f"unlawful violence against a particular person or group")
+
+
+def _threat_in(sentence: str) -> tuple[float, list[tuple[int, int]], str] | None:
+    """(confidence, spans, why) for one sentence, or None."""
+    intimidation = INTIMIDATION.search(sentence)
+    if intimidation:
+        return 0.9, [intimidation.span()], "intimidation aimed at a person"
+    aimed = [m for m in VIOLENT.finditer(sentence) if not _hyperbole(sentence, m)]
+    aimed = [m for m in aimed if PERSON.search(sentence)]
+    if not aimed:
+        return None
+    spans = [m.span() for m in aimed]
+    intent = INTENT.search(sentence)
+    if intent:
+        spans.append(intent.span())
+        calling = re.search(r"(?i)should|deserves?|needs? to|ought|must", intent.group())
+        return (0.8 if calling else 0.9), spans, \
+            ("a call for violence against a person" if calling
+             else "an intent to commit violence against a person")
+    if any(re.fullmatch(PASSIVE, m.group(), re.IGNORECASE) for m in aimed):
+        return 0.85, spans, "violence to be done to a person"
+    if IMPERATIVE.match(sentence):
+        return 0.8, spans, "a call for violence against a person"
+    wish = WISH.search(sentence)
+    if wish:
+        return 0.6, spans + [wish.span()], "a wish to do violence to a person"
+    return 0.4, spans, "violent words near a person, without an intent"
 
 
 def _hyperbole(sentence: str, aimed: re.Match[str]) -> bool:
@@ -185,7 +198,11 @@ def _hyperbole(sentence: str, aimed: re.Match[str]) -> bool:
 
 def incitement(text: str) -> Evidence | None:
     best: tuple[float, list[Span], str] | None = None
-    for start, end in sentences(text):
+    parts = sentences(text)
+    # A short comment is one call: "Tonight at 9, everyone to the precinct. Burn it down."
+    if 1 < len(parts) <= 3:
+        parts = parts + [(parts[0][0], parts[-1][1])]
+    for start, end in parts:
         sentence = text[start:end]
         solicit = SOLICIT.search(sentence)
         if solicit:
@@ -196,7 +213,7 @@ def incitement(text: str) -> Evidence | None:
         crime = re.search(CRIME, sentence, re.IGNORECASE)
         if not crime:
             continue
-        called = COLLECTIVE.search(sentence)
+        called = COLLECTIVE.search(sentence) or re.match(rf"\s*{CRIME}", sentence, re.IGNORECASE)
         if not called:
             continue
         spans = [span(text, start + called.start(), start + called.end()),
