@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/moderation.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .hypothesis

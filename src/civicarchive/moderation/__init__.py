@@ -11,11 +11,12 @@ See docs/moderation.md.
 """
 
 from civicarchive.moderation.embeddings import Embedder, load_embedder
-from civicarchive.moderation.engine import Moderator, high_risk_word
+from civicarchive.moderation.engine import Moderator
 from civicarchive.moderation.findings import (Action, Comment, Finding, Guarded, Span, Speech,
                                               Verdict)
-from civicarchive.moderation.footing import Category
+from civicarchive.moderation.footing import Category, high_risk_clause, high_risk_word
 from civicarchive.moderation.spam import AuthorHistory
 
 __all__ = ["Action", "AuthorHistory", "Category", "Comment", "Embedder", "Finding", "Guarded",
-           "Moderator", "Span", "Speech", "Verdict", "high_risk_word", "load_embedder"]
+           "Moderator", "Span", "Speech", "Verdict", "high_risk_clause", "high_risk_word",
+           "load_embedder"]

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from civicarchive.moderation import copyright, obscenity, personal, spam, speech, threats
 from civicarchive.moderation.findings import (Action, Comment, Evidence, Finding, Guarded,
                                               Speech, Verdict)
-from civicarchive.moderation.footing import (FOOTING, HIGH_RISK_FOOTING, HIGH_RISK_WORDS,
-                                             UNPROTECTED, Category)
+from civicarchive.moderation.footing import (FOOTING, HIGH_RISK_FOOTING, UNPROTECTED, Category,
+                                             high_risk_word)
 from civicarchive.moderation.relevance import Relevance, Stage, similarities
 from civicarchive.moderation.spam import AuthorHistory, Earlier
 from civicarchive.policy.model import ModerationAction, ModerationCategory
@@ -61,12 +61,6 @@ NAMES = {Category.OBSCENITY: "Obscenity", Category.TRUE_THREATS: "True threats",
          Category.SPAM: "Spam, commercial solicitation and repetition",
          Category.OFF_TOPIC: "Off-topic", Category.PERSONAL_INFORMATION:
          "Personal information of others", Category.COPYRIGHT: "Copyright infringement"}
-
-
-def high_risk_word(key: str, name: str = "") -> str | None:
-    """The high-risk word a category's key or name uses (footing.HIGH_RISK_WORDS), if any."""
-    words = f"{key} {name}".lower().replace("_", " ").replace("-", " ")
-    return next((w for w in HIGH_RISK_WORDS if re.search(rf"\b{re.escape(w)}", words)), None)
 
 
 @dataclass
@@ -141,8 +135,9 @@ class Moderator:
         evidence = [e for e in found if e is not None and e.confidence >= REPORT]
         evidence = _one_per_category(evidence)
         uncertain = False
-        # Off-topic only where nothing else applies: spam or a threat is that first.
-        if not evidence and Category.OFF_TOPIC in self.adopted:
+        # Off-topic only where nothing else applies (spam or a threat is that first), and only
+        # against a post: without one there is nothing to be off.
+        if not evidence and post.strip() and Category.OFF_TOPIC in self.adopted:
             uncertain = self.relevance.cheap(text, post, criticism) is Stage.UNCERTAIN
         return _Pending(comment, evidence, guarded, uncertain)
 

@@ -13,7 +13,7 @@ Spans are indexes into the comment as given (Python string offsets).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from civicarchive.moderation.footing import Category
 
@@ -107,7 +107,6 @@ class Verdict:
     protected: bool
     action: Action
     reason: str
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def categories(self) -> list[str]:
@@ -116,8 +115,7 @@ class Verdict:
     def as_dict(self) -> dict:
         return {"categories": self.categories, "action": self.action.value,
                 "protected": self.protected, "findings": [f.as_dict() for f in self.findings],
-                "guarded": [g.as_dict() for g in self.guarded], "reason": self.reason,
-                "notes": list(self.notes)}
+                "guarded": [g.as_dict() for g in self.guarded], "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ speech that must not be removed.
 from __future__ import annotations
 
 import enum
+import re
 
 
 class Category(enum.StrEnum):
@@ -66,3 +67,24 @@ HIGH_RISK_WORDS = ("offensive", "inappropriate", "profanity", "profane", "hate s
                    "disrespectful", "disrespect", "negative", "vulgar", "swearing", "cursing",
                    "rude", "uncivil", "incivility", "insult", "derogatory", "criticism",
                    "critical", "complaint", "against brand", "objectionable", "distasteful")
+
+
+def high_risk_word(key: str, name: str = "") -> str | None:
+    """The high-risk word a moderation category's key or name uses, if any."""
+    words = f"{key} {name}".lower().replace("_", " ").replace("-", " ")
+    return next((w for w in HIGH_RISK_WORDS if re.search(rf"\b{re.escape(w)}", words)), None)
+
+
+# Words of the Miller test itself, which name no high-risk reason.
+_MILLER = re.compile(r"(?i)patently offensive")
+_NEGATED = re.compile(r"(?i)\b(?:not|never|no|nor|alone|without|n't)\b|n't\b")
+
+
+def high_risk_clause(clause: str) -> str | None:
+    """A sentence of a category's clause that gives a high-risk reason for removal without
+    denying it ("comments that are vulgar or offensive are removed"), if one does."""
+    for sentence in re.split(r"(?<=[.;!?])\s+", _MILLER.sub("", clause)):
+        word = high_risk_word(sentence)
+        if word and not _NEGATED.search(sentence):
+            return sentence.strip()
+    return None

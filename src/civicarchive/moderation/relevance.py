@@ -83,11 +83,16 @@ class Stage(enum.Enum):
 @dataclass(frozen=True)
 class Relevance:
     """Thresholds on cosine similarity (all-MiniLM-L6-v2, L2-normalised vectors), chosen on
-    the training part of bench/data/comments.jsonl (docs/moderation.md)."""
+    the training part of bench/data/comments.jsonl (docs/moderation.md). The encoder's
+    similarities between a short comment and a post are low even when they are related
+    (0.2 to 0.4), so a comment below the thresholds is only *possibly* off topic and goes
+    to review; it is hidden only when it names a subject plainly not the agency's, or when
+    it is far below both (`hide_*`)."""
 
-    post_threshold: float = 0.35  # below it, unrelated to the post
-    agency_threshold: float = 0.4  # below it, unrelated to local government too
-    margin: float = 0.06  # within this of either threshold: review, not hide
+    post_threshold: float = 0.35  # below it, possibly unrelated to the post
+    agency_threshold: float = 0.4  # and below this, possibly unrelated to local government
+    hide_post: float = 0.1  # below both of these: plainly unrelated
+    hide_agency: float = 0.2
 
     @staticmethod
     def cheap(comment: str, post: str, criticism: bool) -> Stage:
@@ -123,14 +128,14 @@ class Relevance:
         """The encoder's answer for an uncertain comment, from its cosine similarities."""
         if to_post >= self.post_threshold or to_agency >= self.agency_threshold:
             return None
-        near = (to_post >= self.post_threshold - self.margin or
-                to_agency >= self.agency_threshold - self.margin)
         elsewhere = [span(comment, m.start(), m.end()) for m in ELSEWHERE.finditer(comment)]
-        confidence = 0.55 if near and not elsewhere else 0.85
-        return Evidence(Category.OFF_TOPIC, confidence,
+        plain = bool(elsewhere) or (to_post < self.hide_post and to_agency < self.hide_agency)
+        return Evidence(Category.OFF_TOPIC, 0.85 if plain else 0.55,
                         tuple(elsewhere) or (span(comment, 0, len(comment)),),
                         f"unrelated to the post (similarity {to_post:.2f}) and to the "
-                        f"agency's business ({to_agency:.2f}); never judged by opinion")
+                        f"agency's business ({to_agency:.2f})"
+                        + ("" if plain else ": possibly, so a person decides")
+                        + "; never judged by the opinion it expresses")
 
 
 def similarities(embedder: Embedder, comments: list[str], posts: list[str]
