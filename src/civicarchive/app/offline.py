@@ -83,6 +83,7 @@ class CheckedLine:
     error: str | None = None
 
     def as_dict(self) -> dict:
+        """What `moderation check --json` prints for the line."""
         head = {"line": self.line} | ({"id": self.id} if self.id is not None else {})
         return head | (self.verdict.as_dict() if self.verdict else {"error": self.error})
 

@@ -60,7 +60,9 @@ class Embedder:
 
     @property
     def dimensions(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
+        named = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension  # the older name
+        return int(named())
 
     def encode(self, texts: list[str]) -> numpy.ndarray:
         """One L2-normalised row per text, in order; repeated texts are encoded once."""
