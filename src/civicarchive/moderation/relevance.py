@@ -143,9 +143,11 @@ def similarities(embedder: Embedder, comments: list[str], posts: list[str]
     """Each comment's cosine similarity to its post, and its best to AGENCY_BUSINESS."""
     if not comments:
         return [], []
-    business = embedder.encode(list(AGENCY_BUSINESS))
-    post_vectors = embedder.encode(posts)
-    comment_vectors = embedder.encode(comments)
+    # One call, so the encoder batches (and sorts by length) everything it has not seen.
+    vectors = embedder.encode([*AGENCY_BUSINESS, *posts, *comments])
+    business = vectors[:len(AGENCY_BUSINESS)]
+    post_vectors = vectors[len(AGENCY_BUSINESS):len(AGENCY_BUSINESS) + len(posts)]
+    comment_vectors = vectors[len(AGENCY_BUSINESS) + len(posts):]
     to_post = (comment_vectors * post_vectors).sum(axis=1)
     to_agency = (comment_vectors @ business.T).max(axis=1)
     return [float(x) for x in to_post], [float(x) for x in to_agency]

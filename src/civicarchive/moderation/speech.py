@@ -90,8 +90,7 @@ JUDGEMENT = phrases([
     r"approved|planned|thought|chose|timed)", r"(?:good|great|brilliant|excellent) planning",
     r"perfect timing", r"real(?:ly)? inclusive", r"screw(?:ing|ed)? (?:us|taxpayers|residents|"
     r"the taxpayers|over)", r"suck it", r"go screw", r"kiss my", r"refuse to pay",
-    r"stop paying", r"march on", r"demand answers", r"protest\w*", r"boycott\w*",
-    r"overlooked", r"left behind", r"forgotten", r"excuses?", r"too little,? too late",
+    r"stop paying", r"overlooked", r"left behind", r"forgotten", r"excuses?", r"too little,? too late",
     r"about time", r"finally", r"took (?:them |you )?(?:\w+ )?(?:years|months|long enough)",
     r"no (?:national search|input|outreach|plan|transparency|accountability)", r"rubber[- ]stamp",
     r"behind closed doors", r"backroom", r"handouts?", r"developers", r"special interests",
