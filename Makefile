@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/moderation.py
+	$(BIN)/python bench/public_business.py
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .hypothesis

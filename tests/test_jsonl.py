@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from civicarchive.connectors import jsonl
 from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
 from civicarchive.errors import MalformedLine
 
@@ -55,3 +56,28 @@ def test_jsonl_last_line_over_the_cap_without_a_line_break(tmp_path):
     path.write_text(line() + "\n" + line(text="y" * 300))
     [problem] = check_jsonl(path, 1, max_line_bytes=200)
     assert problem.line == 2
+
+
+@pytest.mark.parametrize("split_bytes", [1, 10**9])   # two processes, one
+def test_jsonl_check_in_two_halves_finds_every_line_where_it_is(tmp_path, monkeypatch,
+                                                                split_bytes):
+    monkeypatch.setattr(jsonl, "SPLIT_BYTES", split_bytes)
+    rows = [line(native_id=n) for n in range(400)]
+    bad = {3: line(kind="nope"), 150: "{not json", 201: "", 202: line(text="z" * 500),
+           399: line(author=None)}
+    for number, text in bad.items():
+        rows[number - 1] = text
+    path = tmp_path / "halves.jsonl"
+    path.write_text("\r\n".join(rows))   # no line break at the end
+    problems = check_jsonl(path, 1, max_line_bytes=400)
+    assert [p.line for p in problems] == [3, 150, 202, 399]
+    assert "longer" in problems[2].reason and "author" in problems[3].reason
+    assert [p.line for p in check_jsonl(path, 1, limit=3, max_line_bytes=400)] == [3, 150, 202]
+
+
+def test_jsonl_check_halfway_point_is_a_line_start(tmp_path, monkeypatch):
+    path = tmp_path / "split.jsonl"
+    path.write_bytes(b"a" * 10 + b"\n" + b"b" * 20 + b"\n" + b"c" * 5 + b"\n")
+    assert jsonl._halfway(path) is None   # too small
+    monkeypatch.setattr(jsonl, "SPLIT_BYTES", 1)
+    assert jsonl._halfway(path) == (32, 2)   # past the middle, after the second line

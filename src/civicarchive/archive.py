@@ -32,14 +32,17 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
 
 if TYPE_CHECKING:
     from civicarchive.app.capturing import Capturing
+    from civicarchive.app.compliance import Compliance
     from civicarchive.app.credentials import Credentials
     from civicarchive.app.custody import Custody
     from civicarchive.app.disposition import Disposition
     from civicarchive.app.evidence import Evidence
     from civicarchive.app.finding import Finding
     from civicarchive.app.ingesting import Ingesting
+    from civicarchive.app.people import People
     from civicarchive.app.productions import Productions
     from civicarchive.app.requests import Requests
+    from civicarchive.app.webhooks import Webhooks
     from civicarchive.app.witnessing import Witnessing
 
 __all__ = ["Archive"]
@@ -53,12 +56,17 @@ class Archive:
     - `ingesting`: observations, JSONL and the platforms' exports;
     - `finding`: search and its index;
     - `custody`: the adopted policy, acknowledgements, legal holds;
+    - `people`: officials and staff, their offices and terms, accounts, acknowledgements
+      of the officials' guide and training;
+    - `compliance`: the state-action (Lindke) assessment of officials' posts, public
+      business on their personal accounts, people's duties due, and their alerts;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
     - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
     - `requests`: records requests; `productions`: what is produced for them;
     - `credentials`: platform tokens, encrypted; `capturing`: live capture passes, runs,
-      gaps, alerts and each account's capture health.
+      gaps, alerts and each account's capture health; `webhooks`: Meta's Page feed
+      notifications, checked, kept and recorded.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -72,6 +80,16 @@ class Archive:
     def custody(self) -> Custody:
         from civicarchive.app.custody import Custody
         return Custody(self.context, self.registry)
+
+    @cached_property
+    def people(self) -> People:
+        from civicarchive.app.people import People
+        return People(self.context, self.registry, self.custody)
+
+    @cached_property
+    def compliance(self) -> Compliance:
+        from civicarchive.app.compliance import Compliance
+        return Compliance(self.context, self.registry, self.custody, self.people)
 
     @cached_property
     def finding(self) -> Finding:
@@ -116,6 +134,11 @@ class Archive:
         from civicarchive.app.capturing import Capturing
         return Capturing(self.context, self.registry, self.reading, self.ingesting,
                          self.credentials)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        from civicarchive.app.webhooks import Webhooks
+        return Webhooks(self.context, self.registry, self.ingesting)
 
     @cached_property
     def witnessing(self) -> Witnessing:

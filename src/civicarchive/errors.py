@@ -52,7 +52,8 @@ class AlreadyInitialised(ArchiveError):
 LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "holds list",
             "request": "requests list", "redaction": "requests show",
             "disposition batch": "retention status", "record series": "the adopted policy",
-            "item": "search", "version": "history of the item"}
+            "item": "search", "version": "history of the item", "person": "people list",
+            "term": "people show"}
 
 
 class NotFound(ArchiveError):

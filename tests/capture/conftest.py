@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from civicarchive.clock import FixedClock
+from tests.capture.graph_stub import IG_ID, PAGE_ID, TOKEN, GraphStub, register
 from tests.capture.replay import SERVER, MastodonReplay
 
 
@@ -45,3 +46,24 @@ def audit(archive, action: str) -> list[dict]:
         rows = conn.execute(sa.text("SELECT details FROM audit_events WHERE action = :a "
                                     "ORDER BY id"), {"a": action}).scalars().all()
     return [orjson.loads(row) for row in rows]
+
+
+# -- the loopback Graph API (tests/capture/graph_stub.py) ---------------------------------
+
+@pytest.fixture
+def graph():
+    """The stub Graph API, on 127.0.0.1, answering to TOKEN."""
+    with GraphStub(TOKEN) as stub:
+        yield stub
+
+
+@pytest.fixture
+def page(archive, graph, tmp_path):
+    """The agency's Facebook Page, registered by its page id."""
+    return register(archive, graph, tmp_path, "facebook", PAGE_ID)
+
+
+@pytest.fixture
+def insta(archive, graph, tmp_path):
+    """The agency's Instagram professional account, registered by its IG user id."""
+    return register(archive, graph, tmp_path, "instagram", IG_ID)

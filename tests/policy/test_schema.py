@@ -191,3 +191,75 @@ def test_policy_hostile_yaml_is_a_problem_not_a_crash(write, text):
     assert problems and all(p.line >= 1 for p in problems)
     with pytest.raises(PolicyInvalid):
         load_policy(write(text))
+
+
+OFFICES = """\
+offices:
+  - key: mayor
+    title: Mayor
+    authority:
+      - matter: Emergencies
+        terms: [emergency, curfew]
+        citation: City Charter (example)
+  - key: council_member
+    title: Councilmember
+    authority: []
+"""
+
+
+def test_policy_offices_load_with_their_authority(write):
+    policy = load_policy(write(BASE + OFFICES))
+    mayor = policy.office("mayor")
+    assert mayor.title == "Mayor"
+    [authority] = mayor.authority
+    assert (authority.matter, authority.terms, authority.citation) == (
+        "Emergencies", ("emergency", "curfew"), "City Charter (example)")
+    assert policy.office("council_member").authority == ()
+    with pytest.raises(InvalidInput, match="no office 'clerk' \\(offices: mayor, "
+                                           "council_member\\)"):
+        policy.office("clerk")
+    assert load_policy(write(BASE)).offices == ()
+
+
+@pytest.mark.parametrize("old, new, fragment, message", [
+    ("  - key: council_member", "  - key: mayor", "^title: Councilmember",
+     "office 'mayor' is already defined on line 44"),
+    ("        terms: [emergency, curfew]\n", "", "- matter: Emergencies",
+     "missing key 'terms'"),
+    ("        terms: [emergency, curfew]", "        terms: []", "terms: []",
+     "at least one"),
+    ("        citation: City Charter (example)\n", "", "- matter: Emergencies",
+     "missing key 'citation'"),
+])
+def test_policy_office_problems_are_located(write, old, new, fragment, message):
+    text = BASE + edited(old, new, OFFICES)
+    problems = check_policy(write(text))
+    matching = [p for p in problems if message in p.message]
+    assert matching, [str(p) for p in problems]
+    expected = (line_of(text, fragment[1:]) - 1 if fragment.startswith("^")
+                else line_of(text, fragment))
+    assert matching[0].line == expected and matching[0].severity is Severity.ERROR
+
+
+def test_policy_a_term_listed_twice_is_a_warning(write):
+    text = edited("  approach: never_for_business\n",
+                  "  approach: never_for_business\n  agency_terms: [Budget, zoning, budget]\n")
+    text += edited("[emergency, curfew]", "[emergency, curfew, Emergency]", OFFICES)
+    problems = check_policy(write(text))
+    assert [p.message for p in problems] == [
+        "'budget' is listed twice (first on line "
+        f"{line_of(text, 'agency_terms')}): remove one",
+        f"'Emergency' is listed twice (first on line {line_of(text, 'terms: [emergency')}): "
+        "remove one"]
+    assert all(p.severity is Severity.WARNING for p in problems)
+    assert load_policy(write(text)).personal_accounts.agency_terms == ("Budget", "zoning",
+                                                                       "budget")
+
+
+def test_policy_examples_state_offices_with_example_citations():
+    for name in ("washington-local.yaml", "texas-local.yaml"):
+        policy = load_policy(EXAMPLES / name)
+        assert {o.key for o in policy.offices} == {"mayor", "council_member", "police_chief"}
+        citations = [a.citation for o in policy.offices for a in o.authority]
+        assert citations and all("(example: replace" in c for c in citations)
+        assert "budget" in policy.personal_accounts.agency_terms

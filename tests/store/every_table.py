@@ -5,7 +5,7 @@ another row's."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ LARGE_MEDIA = bytes(range(256)) * (INLINE_BLOB_LIMIT // 256 + 8)  # kept in the 
 def fill_every_table(archive, production_folder) -> None:
     """Accounts, records (one with a large media file), a policy, closure, tags,
     acknowledgements, holds and a release, an executed disposition, a request with every
-    kind of event, and a production."""
+    kind of event, a production, capture rows and the registry of people."""
     archive.custody.adopt_policy(EXAMPLES / "texas-local.yaml", "clerk")
     staff = archive.registry.add_account("x", "parks.staff", "employee", owner="Parks Dept",
                                 platform_id="9001", actor="clerk")
@@ -72,7 +72,28 @@ def fill_every_table(archive, production_folder) -> None:
     archive.requests.set_status(request, "in_review", "clerk", note="reviewing")
     archive.productions.produce(request, "clerk", folder=production_folder, prefix="CITY-")
     _capture(archive, production_folder.parent)
+    _people(archive, staff.id, city.id)
     _timestamp_missed(archive)
+
+
+def _people(archive, staff_account: int, city_account: int) -> None:
+    """Two people with terms (one ended early), linked accounts, acknowledgements of the
+    officials' guide and training."""
+    mayor = archive.people.add("Pat Mayor", "official", "clerk",
+                               [("mayor", date(2024, 1, 1), date(2027, 12, 31))],
+                               accounts=[city_account])
+    chief = archive.people.add("Sam Chief", "staff", "registrar",
+                               [("police_chief", date(2023, 5, 1), None)])
+    term = archive.people.add_term(mayor.id, "council_member", date(2020, 1, 1),
+                                   date(2023, 12, 31), "clerk")
+    archive.people.end_term(term.id, date(2023, 6, 30), "clerk")
+    archive.people.end_term(chief.terms[0].id, date(2026, 3, 31), "registrar")
+    archive.people.link_account(chief.id, staff_account, "registrar")
+    archive.people.acknowledge(mayor.id, "clerk", at=T0 + timedelta(days=4))
+    archive.people.acknowledge(chief.id, "registrar", at=T0 + timedelta(days=5),
+                               guide="0" * 64)
+    archive.people.train(mayor.id, "Public records 101", "clerk", at=T0 + timedelta(days=6))
+    archive.people.train(chief.id, "Moderation", "registrar", at=T0 + timedelta(days=7))
 
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>

@@ -173,6 +173,8 @@ class Capturing:
         if result.complete_kinds:
             total.add(self._absent(account, job, source, result, capturer, client, token,
                                    seen, actor))
+        if result.token_expiry is not None:   # what the platform said of the token
+            self.credentials.note_expiry(account.id, result.token_expiry.expires_at, actor)
         quality = health.completeness(result.threads)
         counts = {event.value: total.events.get(event, 0) for event in COUNTED}
         counts["unchanged"] = total.unchanged

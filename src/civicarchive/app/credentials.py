@@ -53,6 +53,20 @@ class Credentials:
                                format_time(expiry) if expiry else None, actor)
         return self.info(account_id)
 
+    def note_expiry(self, account_id: int, expires: datetime | None,
+                    actor: str = "system") -> bool:
+        """Record when the platform says the token expires (None: never), if that is not
+        what is recorded; the token itself is kept as it is. Returns whether it changed."""
+        with self.context.read() as conn:
+            row = sql.credentials(conn).get(account_id)
+        stated = format_time(expires) if expires else None
+        if row is None or row.expires_at == stated:
+            return False
+        with self.context.write() as tx:
+            sql.add_credential(tx, account_id, row.ciphertext, row.key_fingerprint, stated,
+                               actor, action="credentials.expiry")
+        return True
+
     def info(self, account_id: int) -> CredentialInfo | None:
         """The account's credentials in force, without the token; None when it has none."""
         return self.all().get(account_id)

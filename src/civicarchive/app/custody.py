@@ -56,6 +56,11 @@ class Custody:
                                "(examples in src/civicarchive/policy/examples)")
         return policy_id, self.adopted(policy_id)
 
+    def adopted_any(self) -> bool:
+        """Whether a policy has been adopted yet."""
+        with self.context.read() as conn:
+            return sql.latest_policy_id(conn) is not None
+
     def adopted(self, policy_id: int) -> Policy:
         """A policy adopted at some time (a request is timed under the one in force when
         it came in); each is parsed once, since an adopted policy never changes."""

@@ -38,10 +38,19 @@ def policy_problems(path: Path | str, platforms: Iterable[str] = ()) -> list[Pol
     return problems
 
 
-def render_policy(path: Path | str, fmt: str) -> bytes:
-    """The agency's social media policy document (md, html or pdf) from its policy file."""
+def render_policy(path: Path | str, fmt: str, audience: str = "everyone") -> bytes:
+    """The agency's social media policy document, or the guide for officials (audience
+    `officials`), as md, html or pdf, from its policy file."""
     from civicarchive import policy
-    return policy.render(policy.load_policy(path), fmt)
+    return policy.render(policy.load_policy(path), fmt, audience)
+
+
+def guide_sha256(path: Path | str) -> str:
+    """The SHA-256 of the officials' guide (its Markdown) rendered from a policy file: the
+    version an acknowledgement of it records."""
+    from civicarchive import policy
+    from civicarchive.policy.guide import guide_sha256 as of_policy
+    return of_policy(policy.load_policy(path))
 
 
 def diff_policy_files(old: Path | str, new: Path | str) -> str:

@@ -24,6 +24,8 @@ __all__ = ["Absent", "CaptureFailed", "CaptureJob", "CaptureSettings", "Capturer
 CAPTURERS = {
     "mastodon": "civicarchive.capture.mastodon:MastodonCapturer",
     "feed": "civicarchive.capture.feed:FeedCapturer",
+    "facebook": "civicarchive.capture.facebook:FacebookCapturer",
+    "instagram": "civicarchive.capture.instagram:InstagramCapturer",
 }
 
 

@@ -90,6 +90,13 @@ class Thread:
     captured: int
 
 
+@dataclass(frozen=True)
+class TokenExpiry:
+    """What the platform itself said of the token's lifetime (Meta's /debug_token)."""
+
+    expires_at: datetime | None   # None: it does not expire
+
+
 @dataclass
 class Pass:
     """What one pass saw."""
@@ -101,6 +108,7 @@ class Pass:
     complete_kinds: set[Kind] = field(default_factory=set)
     threads: list[Thread] = field(default_factory=list)
     requests: int = 0
+    token_expiry: TokenExpiry | None = None   # when the platform said, to record
 
     def problem(self, where: str, what: str) -> None:
         self.problems.append(CaptureProblem(where, what))

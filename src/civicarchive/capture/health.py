@@ -34,7 +34,9 @@ def gap_cause(failure: CaptureFailed) -> str:
     """The cause a gap records, in words a records officer reads."""
     if isinstance(failure, CredentialsRejected):
         status = failure.evidence.get("status")
-        return "permission_revoked" if status == 403 else "credentials_expired"
+        # a platform that names the permission missing (Meta) says so whatever its status
+        revoked = status == 403 or bool(failure.evidence.get("permission"))
+        return "permission_revoked" if revoked else "credentials_expired"
     if isinstance(failure, RateLimited):
         return "rate_limited"
     if isinstance(failure, PlatformUnavailable):

@@ -509,8 +509,10 @@ def public_key_command(ctx: Context, output: Path | None) -> None:
 from civicarchive.cli import capture as _capture  # noqa: E402, F401
 from civicarchive.cli import casework as _casework  # noqa: E402, F401
 from civicarchive.cli import checkpoints as _checkpoints  # noqa: E402, F401
+from civicarchive.cli import compliance as _compliance  # noqa: E402, F401
 from civicarchive.cli import finding as _finding  # noqa: E402, F401
 from civicarchive.cli import moderation as _moderation  # noqa: E402, F401
+from civicarchive.cli import people as _people  # noqa: E402, F401
 from civicarchive.cli import records as _records  # noqa: E402, F401
 
 if __name__ == "__main__":

@@ -141,6 +141,38 @@ def daemon(ctx: Context, log_level: str) -> None:
     click.echo(f"capture daemon stopped after {passes} pass(es)", err=True)
 
 
+@capture.command("webhook")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (put a TLS proxy in front for Meta).")
+@click.option("--port", default=8001, show_default=True, type=int,
+              help="The port to listen on (0: any free one, logged at start).")
+@click.option("--capture-due/--no-capture-due", default=True, show_default=True,
+              help="Run a capture pass for an account a notification makes due.")
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+              help="How much to log (to stderr).")
+@pass_ctx
+@handles_errors
+def webhook(ctx: Context, host: str, port: int, capture_due: bool, log_level: str) -> None:
+    """Receive Meta's webhooks for Page feed changes at /webhooks/meta until SIGTERM or
+    Ctrl-C. The app secret and verify token come from CIVICARCHIVE_META_APP_SECRET and
+    CIVICARCHIVE_META_VERIFY_TOKEN (or their _FILE variants)."""
+    import uvicorn
+
+    from civicarchive.capture.webhook import WebhookSecrets
+    from civicarchive.web.webhooks import create_app
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secrets = WebhookSecrets.from_env()
+    # uvicorn stops on SIGTERM/SIGINT, then raises the signal again for the handler it
+    # found: this one lets the archive close and the command exit 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
+    with ctx.open() as archive:
+        uvicorn.run(create_app(archive, secrets, capture_due), host=host, port=port,
+                    access_log=False, log_level=log_level.lower(), log_config=None)
+
+
 @main.group()
 def alerts() -> None:
     """Alerts: capture gaps, expiring credentials, completeness shortfalls."""

@@ -57,14 +57,23 @@ def policy_check(file: str, platforms: tuple[str, ...], as_json: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md",
               show_default=True)
+@click.option("--audience", type=click.Choice(["everyone", "officials"]), default="everyone",
+              show_default=True,
+              help="everyone: the policy itself; officials: the guide for officials.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the document.")
 @handles_errors
-def policy_render(file: str, fmt: str, output: Path) -> None:
-    """Write the agency's social media policy document from its policy file."""
-    from civicarchive.app.offline import render_policy
-    output.write_bytes(render_policy(file, fmt))
-    click.echo(f"Wrote the policy document ({fmt}) to {output}")
+def policy_render(file: str, fmt: str, audience: str, output: Path) -> None:
+    """Write the agency's social media policy document, or the guide for officials, from
+    its policy file."""
+    from civicarchive.app.offline import guide_sha256, render_policy
+    output.write_bytes(render_policy(file, fmt, audience))
+    if audience == "officials":
+        click.echo(f"Wrote the guide for officials ({fmt}) to {output}; its version is "
+                   f"SHA-256 {guide_sha256(file)} (of its Markdown), which an "
+                   f"acknowledgement records")
+    else:
+        click.echo(f"Wrote the policy document ({fmt}) to {output}")
 
 
 @policy_group.command("diff")

@@ -226,7 +226,7 @@ class _Reader:
         if not text and note:  # a note's words are the post's when it has none of its own
             text = "\n\n".join(filter(None, (note["title"], note["text"])))
         content = {"text": text, "author": self.owner, "title": as_text(entry.get("title")),
-                   "edited_at": time_text(updated), "urls": _urls(text, details["urls"]),
+                   "edited_at": time_text(updated), "urls": linked_urls(text, details["urls"]),
                    "hashtags": meta.HASHTAG.findall(text),
                    "tags": [tag_name(t) for t in list_at(entry, "tags")],
                    "attachments": details["attachments"], "place": details["place"],
@@ -253,7 +253,7 @@ class _Reader:
         details = attached(entry, self.unknown)
         native_id = self.unique(f"comment/{seconds}-{_identity(details)}", text)
         content = {"text": text, "author": author, "title": as_text(entry.get("title")),
-                   "group": as_text(said.get("group")), "urls": _urls(text, details["urls"]),
+                   "group": as_text(said.get("group")), "urls": linked_urls(text, details["urls"]),
                    "hashtags": meta.HASHTAG.findall(text), "attachments": details["attachments"]}
         content |= new_details(details)
         return Observation(
@@ -282,7 +282,7 @@ class _Reader:
         content = {
             "text": text, "author": sender, "type": as_text(entry.get("type")),
             **self.thread(name),
-            "urls": _urls(text, [share["link"]] if as_text(share.get("link")) else []),
+            "urls": linked_urls(text, [share["link"]] if as_text(share.get("link")) else []),
             "share_text": as_text(share.get("share_text")), "sticker": as_text(sticker.get("uri")),
             "attachments": [attachment(m) for m in media],
             "reactions": [{"reaction": as_text(r.get("reaction")), "actor": as_text(r.get("actor"))}
@@ -357,7 +357,8 @@ def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
-def _urls(text: str, linked: list[str]) -> list[str]:
+def linked_urls(text: str, linked: list[str]) -> list[str]:
+    """The links an entry carries, then those in its text, once each (live capture too)."""
     return list(dict.fromkeys(linked + URL.findall(text)))
 
 

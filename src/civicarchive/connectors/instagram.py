@@ -163,10 +163,10 @@ def _post(entry: object, source: str, author: str, event: Event | None,
     text = entry.get("title") or (first.get("title") if len(media) == 1 else "") or ""
     if not isinstance(text, str):
         raise ValueError("its title is not text")
-    attachments = [_attachment(m, posted, text) for m in media]
+    attachments = [attachment(m, posted, text) for m in media]
     cross_post = first.get("cross_post_source")
     content = {"text": text, "author": author, "attachments": attachments,
-               "hashtags": meta.HASHTAG.findall(text), "mentions": _mentions(text),
+               "hashtags": meta.HASHTAG.findall(text), "mentions": mentions(text),
                "cross_post_source": cross_post.get("source_app")
                if isinstance(cross_post, dict) else None}
     post = Observation(account_id=context.account_id, native_id=native_id, kind=Kind.POST,
@@ -176,19 +176,19 @@ def _post(entry: object, source: str, author: str, event: Event | None,
     return post, [(m["uri"], a) for m, a in zip(media, attachments) if "file" in a]
 
 
-def _attachment(media: dict, posted: datetime, caption: str) -> dict:
+def attachment(media: dict, posted: datetime, caption: str) -> dict:
     """A media item as the post's content shows it: by file name, not by its folder,
     which moved between export eras and would otherwise read as an edit."""
     uri = media["uri"]
     taken = media.get("creation_timestamp")
-    attachment: dict = {"file": meta.file_name(uri)} if _is_file(uri) else {"url": uri}
-    attachment |= {"media_type": media_type_of(uri),
-                   "alt": None,  # Instagram exports carry no alt text
-                   "created_at": (meta.time_of(taken) if taken is not None else posted).isoformat()}
+    shown: dict = {"file": meta.file_name(uri)} if _is_file(uri) else {"url": uri}
+    shown |= {"media_type": media_type_of(uri),
+              "alt": None,  # Instagram exports carry no alt text
+              "created_at": (meta.time_of(taken) if taken is not None else posted).isoformat()}
     title = media.get("title")
     if isinstance(title, str) and title and title != caption:
-        attachment["title"] = title
-    return attachment
+        shown["title"] = title
+    return shown
 
 
 def _media(data: bytes, attachment: dict, post: Observation, author: str,
@@ -229,7 +229,7 @@ def _comments(entry: object, source: str, author: str, context: ImportContext,
             account_id=context.account_id, native_id=f"comment:{meta.seconds(timestamp)}:{digest}",
             kind=Kind.COMMENT, observed_at=context.observed_at, created_at=meta.time_of(timestamp),
             content={"text": text, "author": author, "media_owner": owner,
-                     "hashtags": meta.HASHTAG.findall(text), "mentions": _mentions(text)},
+                     "hashtags": meta.HASHTAG.findall(text), "mentions": mentions(text)},
             raw=source.encode("utf-8"), raw_media_type="application/json", author=author)
 
 
@@ -238,7 +238,8 @@ def _field(fields: dict, name: str, part: str) -> object:
     return value.get(part) if isinstance(value, dict) else None
 
 
-def _mentions(text: str) -> list[str]:
+def mentions(text: str) -> list[str]:
+    """The @names a text mentions (live capture reads captions with it too)."""
     return [name.rstrip(".") for name in MENTION.findall(text)]
 
 

@@ -10,6 +10,8 @@ memory beyond about twice the line cap. See docs/jsonl-format.md.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ _KINDS = {k.value for k in Kind}
 _EVENTS = {e.value for e in OBSERVED_EVENTS}
 MAX_LINE_BYTES = 64 * 1024**2   # with its line break; no real record is that big
 _CHUNK = 1024**2                # how much of an over-long line is skipped at a time
+SPLIT_BYTES = 8 * 1024**2       # from this size, a file is checked in two processes
 
 
 def parse_line(line: bytes, account_id: int) -> Observation:
@@ -94,16 +97,20 @@ def _time(record: dict, name: str) -> datetime:
                          "once converted to UTC; give the time in UTC") from None
 
 
-def _lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+def _lines(path: Path, max_line_bytes: int, start: int = 0, stop: int | None = None,
+           number: int = 0) -> Iterator[tuple[int, bytes | None]]:
     """(number, line) for each non-blank line; None for a line over the cap, which is
-    skipped a chunk at a time without ever being held whole."""
+    skipped a chunk at a time without ever being held whole. With `start` and `stop`
+    (offsets at line starts), the lines from `start` up to `stop`, the first numbered
+    `number` + 1."""
     try:
         stream = open(path, "rb")
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
     with stream:
-        number = 0
-        while line := stream.readline(max_line_bytes + 1):
+        stream.seek(start)
+        while (stop is None or stream.tell() < stop) and \
+                (line := stream.readline(max_line_bytes + 1)):
             number += 1
             if len(line) > max_line_bytes:
                 while line and not line.endswith(b"\n"):
@@ -123,9 +130,37 @@ def _too_long(max_line_bytes: int) -> ValueError:
 
 def check_jsonl(path: Path, account_id: int, limit: int = 20,
                 max_line_bytes: int = MAX_LINE_BYTES) -> list[MalformedLine]:
-    """Every malformed line (up to `limit`), without writing anything."""
+    """Every malformed line (up to `limit`), without writing anything. A large file's
+    second half is checked in a forked process meanwhile: the check is the only work
+    there is before an ingest may write, and it would leave the other core idle."""
+    split = _halfway(path) if "fork" in multiprocessing.get_all_start_methods() else None
+    if split is None:
+        return _problems(path, limit, max_line_bytes)
+    offset, lines_before = split
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    helper = context.Process(target=_check_part, daemon=True, args=(
+        send, path, limit, max_line_bytes, offset, lines_before))
+    helper.start()
+    send.close()
+    try:
+        problems = _problems(path, limit, max_line_bytes, 0, offset)
+        try:
+            later = [MalformedLine(*found) for found in receive.recv()]
+        except EOFError:  # the helper died: check its part here
+            later = _problems(path, limit, max_line_bytes, offset, None, lines_before)
+    finally:
+        receive.close()
+        if helper.is_alive():
+            helper.terminate()
+        helper.join()
+    return (problems + later)[:limit]
+
+
+def _problems(path: Path, limit: int, max_line_bytes: int, start: int = 0,
+              stop: int | None = None, number: int = 0) -> list[MalformedLine]:
     problems: list[MalformedLine] = []
-    for number, line in _lines(path, max_line_bytes):
+    for number, line in _lines(path, max_line_bytes, start, stop, number):
         try:
             if line is None:
                 raise _too_long(max_line_bytes)
@@ -135,6 +170,40 @@ def check_jsonl(path: Path, account_id: int, limit: int = 20,
             if len(problems) >= limit:
                 break
     return problems
+
+
+def _check_part(send, path: Path, limit: int, max_line_bytes: int,  # noqa: ANN001
+                start: int, number: int) -> None:
+    try:
+        send.send([(p.path, p.line, p.reason)   # (an exception does not pickle whole)
+                   for p in _problems(path, limit, max_line_bytes, start, None, number)])
+    finally:
+        send.close()
+
+
+def _halfway(path: Path) -> tuple[int, int] | None:
+    """(offset of the first line starting past half the file, lines before it), or None
+    for a file too small to be worth a second process."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None  # reported when it is read
+    if size < SPLIT_BYTES:
+        return None
+    with open(path, "rb") as stream:
+        stream.seek(size // 2)
+        while (piece := stream.readline(_CHUNK)) and not piece.endswith(b"\n"):
+            pass
+        offset = stream.tell()
+        if offset >= size:
+            return None
+        stream.seek(0)
+        lines = 0
+        left = offset
+        while left and (block := stream.read(min(_CHUNK, left))):
+            lines += block.count(b"\n")
+            left -= len(block)
+    return offset, lines
 
 
 def read_jsonl(path: Path, account_id: int,

@@ -4,7 +4,8 @@ registration, training and records-request deadlines, and renders the policy doc
     load_policy(path) -> Policy          check_policy(path) -> [PolicyProblem]
     series_for(policy, ...) -> [RecordSeries]
     assignment_report(policy, platforms) -> (overlaps, gaps)
-    render(policy, DocumentFormat) -> bytes     diff_policies(old, new) -> str
+    render(policy, DocumentFormat[, Audience]) -> bytes     diff_policies(old, new) -> str
+    guide_sha256(policy) -> str  (the officials' guide's version)
     policy.requests.calendar -> Calendar  (.closure(day), .holidays(year))
 
 Examples for Washington and Texas local governments are in `EXAMPLES`.
@@ -19,10 +20,11 @@ EXAMPLES = Path(__file__).parent / "examples"
 # document renderer cost more to import than a short command takes to run.
 _HOMES = {
     "calendar": ("Calendar", "Closed", "Closure", "Holiday"),
-    "document": ("DocumentFormat", "diff_policies", "render", "render_html", "render_markdown",
+    "document": ("Audience", "DocumentFormat", "diff_policies", "render", "render_html", "render_markdown",
                  "render_pdf"),
-    "model": ("AssignmentRule", "Combination", "DayCount", "Deadline", "DispositionAction",
-              "ModerationAction", "ModerationCategory", "Overlap", "PersonalAccounts",
+    "guide": ("guide_sha256", "render_guide_html", "render_guide_markdown"),
+    "model": ("AssignmentRule", "Authority", "Combination", "DayCount", "Deadline", "DispositionAction",
+              "ModerationAction", "ModerationCategory", "Office", "Overlap", "PersonalAccounts",
               "Policy", "Provision", "RecordSeries", "Retention", "Trigger",
               "assignment_report", "series_for"),
     "schema": ("PolicyInvalid", "PolicyProblem", "Severity", "check_policy", "load_policy",

@@ -36,6 +36,7 @@ def semantic_problems(data: dict, marks: Marks) -> list[Located]:
     codes = _series_problems(data, marks, found := [])
     _rule_problems(data, marks, codes, found)
     _moderation_problems(data, marks, found)
+    _office_problems(data, marks, found)
     requests = data.get("requests")
     if isinstance(requests, dict):
         _deadline_problems(requests, marks, found)
@@ -157,6 +158,41 @@ def _moderation_problems(data: dict, marks: Marks, found: list[Located]) -> None
                                  f"speech is generally protected ({HIGH_RISK_FOOTING}): "
                                  f"word the clause by the legal test, or say that this alone "
                                  f"is never a reason for removal", warning=True))
+
+
+def _office_problems(data: dict, marks: Marks, found: list[Located]) -> None:
+    """Offices named twice, and words listed twice (a list meant to hold each once)."""
+    keys: dict[str, int] = {}
+    for i, office in _items(data, "offices"):
+        path = ("offices", i)
+        key = office.get("key")
+        if isinstance(key, str) and key in keys:
+            found.append(Located(marks.value(path + ("key",)),
+                                 f"office {key!r} is already defined on line {keys[key]}: "
+                                 f"keep one, with every matter of its authority"))
+        elif isinstance(key, str):
+            keys[key] = marks.line(path + ("key",))
+        for j, authority in _items(office, "authority"):
+            _repeated_words(authority.get("terms"), path + ("authority", j, "terms"), marks,
+                            found)
+    personal = data.get("personal_accounts")
+    if isinstance(personal, dict):
+        _repeated_words(personal.get("agency_terms"), ("personal_accounts", "agency_terms"),
+                        marks, found)
+
+
+def _repeated_words(words: object, at: KeyPath, marks: Marks, found: list[Located]) -> None:
+    seen: dict[str, int] = {}
+    for i, word in enumerate(words if isinstance(words, list) else []):
+        if not isinstance(word, str):
+            continue  # the schema reports it
+        folded = " ".join(word.lower().split())
+        if folded in seen:
+            found.append(Located(marks.value(at + (i,)),
+                                 f"{word!r} is listed twice (first on line {seen[folded]}): "
+                                 f"remove one", warning=True))
+        else:
+            seen[folded] = marks.line(at + (i,))
 
 
 def _deadline_problems(requests: dict, marks: Marks, found: list[Located]) -> None:

@@ -19,7 +19,7 @@ from civicarchive.policy.calendar import Calendar, Closed, subdivision_name
 from civicarchive.policy.model import (DayCount, DispositionAction, ModerationAction,
                                        PersonalAccounts, Policy, Provision, Trigger)
 from civicarchive.policy.prose import (Bullets, Definitions, Paragraph, Section, Table,
-                                       to_html, to_markdown)
+                                       to_html, to_markdown, to_pdf)
 from civicarchive.policy.schema import load_policy
 
 ACCOUNTS = {
@@ -88,21 +88,29 @@ def render_html(policy: Policy) -> str:
 
 def render_pdf(policy: Policy) -> bytes:
     """The HTML rendering as PDF. Nothing is fetched: every URL is refused."""
-    import weasyprint  # slow to import; only PDF needs it
-    from weasyprint.urls import URLFetcher
-
-    refuse_all = URLFetcher(allowed_protocols=frozenset(), fail_on_errors=False)
-    return weasyprint.HTML(string=render_html(policy), base_url=None,
-                           url_fetcher=refuse_all).write_pdf()
+    return to_pdf(render_html(policy))
 
 
-def render(policy: Policy, fmt: DocumentFormat | str) -> bytes:
-    """The policy document in `fmt` (md, html or pdf), as bytes ready to write."""
-    fmt = DocumentFormat(fmt)
+class Audience(enum.StrEnum):
+    """Who a document rendered from the policy is for."""
+
+    EVERYONE = "everyone"    # the policy itself
+    OFFICIALS = "officials"  # the guide for officials (guide.py)
+
+
+def render(policy: Policy, fmt: DocumentFormat | str,
+           audience: Audience | str = Audience.EVERYONE) -> bytes:
+    """The policy document, or the officials' guide, in `fmt` (md, html or pdf), as bytes
+    ready to write."""
+    fmt, audience = DocumentFormat(fmt), Audience(audience)
+    if audience is Audience.OFFICIALS:
+        from civicarchive.policy import guide
+        markdown, page = guide.render_guide_markdown, guide.render_guide_html
+    else:
+        markdown, page = render_markdown, render_html
     if fmt is DocumentFormat.PDF:
-        return render_pdf(policy)
-    text = render_markdown(policy) if fmt is DocumentFormat.MD else render_html(policy)
-    return text.encode("utf-8")
+        return to_pdf(page(policy))
+    return (markdown(policy) if fmt is DocumentFormat.MD else page(policy)).encode("utf-8")
 
 
 def diff_policies(old_path: str | Path, new_path: str | Path) -> str:

@@ -166,6 +166,29 @@ class Requests:
 class OfficialsPersonalAccounts:
     approach: PersonalAccounts
     duties: tuple[Provision, ...] = ()
+    # Words and phrases that mark a post as the agency's business (compliance/).
+    agency_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A matter on which an office may speak for the agency, and where that power comes
+    from: the actual authority of Lindke v. Freed's first step."""
+
+    matter: str
+    terms: tuple[str, ...]  # words and phrases that show a post is about the matter
+    citation: str           # charter, ordinance or delegation
+    uncertain: str | None = None
+
+
+@dataclass(frozen=True)
+class Office:
+    """An office an official or staff member holds, with its actual authority (none: the
+    office alone may not speak for the agency on any matter)."""
+
+    key: str
+    title: str
+    authority: tuple[Authority, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,9 +210,19 @@ class Policy:
     personal_accounts: OfficialsPersonalAccounts
     disposition: DispositionRules
     records_notes: tuple[Provision, ...] = ()
+    offices: tuple[Office, ...] = ()
 
     def named_platforms(self) -> frozenset[str]:
         return named_platforms(self.assignment)
+
+    def office(self, key: str) -> Office:
+        """The office with this key; InvalidInput naming the offices otherwise."""
+        for office in self.offices:
+            if office.key == key:
+                return office
+        known = ", ".join(o.key for o in self.offices) or "none: add an `offices:` section"
+        raise InvalidInput(f"the policy defines no office {key!r} (offices: {known})",
+                           parameter="office")
 
 
 @dataclass(frozen=True)

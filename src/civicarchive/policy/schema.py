@@ -152,6 +152,20 @@ class RequestsIn(_In):
 class PersonalAccountsIn(_In):
     approach: m.PersonalAccounts
     duties: list[ProvisionIn] = []
+    agency_terms: list[Text] = []
+
+
+class AuthorityIn(_In):
+    matter: Text
+    terms: Annotated[list[Text], Field(min_length=1)]
+    citation: Text
+    uncertain: Text | None = None
+
+
+class OfficeIn(_In):
+    key: Word
+    title: Text
+    authority: list[AuthorityIn]
 
 
 class DispositionIn(_In):
@@ -171,6 +185,7 @@ class PolicyIn(_In):
     personal_accounts: PersonalAccountsIn
     disposition: DispositionIn
     records_notes: list[ProvisionIn] = []
+    offices: list[OfficeIn] = []
 
 
 def check_policy(path: str | Path) -> list[PolicyProblem]:
@@ -306,10 +321,14 @@ def _policy(p: PolicyIn) -> m.Policy:
                                     p.registration.acknowledgement_valid_days),
         training=m.Training(p.training.required, p.training.renew_every_days),
         requests=requests,
-        personal_accounts=m.OfficialsPersonalAccounts(p.personal_accounts.approach,
-                                                      _provisions(p.personal_accounts.duties)),
+        personal_accounts=m.OfficialsPersonalAccounts(
+            p.personal_accounts.approach, _provisions(p.personal_accounts.duties),
+            tuple(p.personal_accounts.agency_terms)),
         disposition=m.DispositionRules(p.disposition.two_person_approval),
-        records_notes=_provisions(p.records_notes))
+        records_notes=_provisions(p.records_notes),
+        offices=tuple(m.Office(o.key, o.title, tuple(
+            m.Authority(a.matter, tuple(a.terms), a.citation, a.uncertain)
+            for a in o.authority)) for o in p.offices))
 
 
 # pydantic error -> message that says what to do --------------------------------------

@@ -25,7 +25,7 @@ class IndexBusy(Exception):
 FACETS = ("platform", "kind", "account")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)   # (not frozen: a frozen init costs a setattr call per field)
 class SearchDoc:
     """One version of a record as the index holds it; flags describe the record now."""
 

@@ -27,6 +27,7 @@ from civicarchive.search.documents import fresh_document, read_documents
 from civicarchive.search.index import IndexBusy
 
 CHILD = "from civicarchive.search.indexer import main; main()"
+READER_CACHE_MIB = 4   # the child only reads the records a batch could not describe
 STOPPED = ("the search indexer stopped unexpectedly; the archive is complete, and the next "
            "search catches up")
 
@@ -106,7 +107,7 @@ def main() -> None:
     try:
         _, (recipe, folder, accounts) = pickle.load(inbox)
         kind, location, blob_store = recipe
-        store = kind.at(location, blob_store)
+        store = kind.at(location, blob_store, cache_mib=READER_CACHE_MIB)
         try:
             session = TantivyIndex(folder).session(wait=0)
         except IndexBusy:

@@ -29,19 +29,30 @@ def sha256_hex(data: bytes) -> str:
 
 def _fast_path_safe(value: object) -> bool:
     # Floats need ES6 number formatting, large ints are outside I-JSON, and keys with
-    # surrogate pairs or private-use characters may sort differently in UTF-16.
+    # surrogate pairs or private-use characters may sort differently in UTF-16. Scalars
+    # inside containers are judged in the loop, without a call each: this runs on every
+    # record an ingest writes.
     kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_SAFE_INT <= value <= _SAFE_INT
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or (key and max(key) >= "\ue000"):
+        values = value.values()
+        for key in value:
+            if type(key) is not str or (not key.isascii() and max(key) >= "\ue000"):
                 return False
-            if not _fast_path_safe(item):
-                return False
+    elif kind is list or kind is tuple:
+        values = value
+    elif kind is str or kind is bool or value is None:
         return True
-    if kind is list or kind is tuple:
-        return all(_fast_path_safe(item) for item in value)
-    return False
+    elif kind is int:
+        return -_SAFE_INT <= value <= _SAFE_INT
+    else:
+        return False
+    for item in values:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -_SAFE_INT <= item <= _SAFE_INT:
+                return False
+        elif not _fast_path_safe(item):
+            return False
+    return True

@@ -220,6 +220,10 @@ DERIVATIONS = (
     *(_tagged(table) for table in (t.capture_settings, t.credentials, t.capture_runs,
                                    t.capture_gaps, t.alerts)),
     _tagged(t.capture_gap_closures, key="gap_id"),
+    # The registry of people (store/people.py): each row's event carries all its fields.
+    *(_tagged(table) for table in (t.people, t.people_terms, t.people_accounts,
+                                   t.people_acknowledgements, t.people_trainings)),
+    _tagged(t.people_term_ends, key="term_id"),
 )
 
 

@@ -348,6 +348,73 @@ checkpoint_timestamps = Table(
     Index("ix_checkpoint_timestamps_checkpoint", "checkpoint_id"),
 )
 
+# The registry of people (migration 0008_people): officials and staff, their terms in
+# the policy's offices, the accounts linked to them (the latest link of an account is in
+# force), their acknowledgements of the officials' guide and their training. Every row is
+# also an audit event in the ledger with its fields (store/people.py).
+people = Table(
+    "people", metadata,
+    Column("id", Id, primary_key=True),
+    Column("agency_id", Id, ForeignKey("agencies.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("added_at", Time, nullable=False),
+    Column("added_by", Text, nullable=False),
+)
+
+people_terms = Table(
+    "people_terms", metadata,
+    Column("id", Id, primary_key=True),
+    Column("person_id", Id, ForeignKey("people.id"), nullable=False),
+    Column("office", String(100), nullable=False),
+    Column("starts_on", String(10), nullable=False),   # ISO date
+    Column("ends_on", String(10)),                     # inclusive; NULL: no end set
+    Column("recorded_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_people_terms_person", "person_id", "id"),
+)
+
+# A term ended early (a resignation, a recall): its own row, as a hold's release is.
+people_term_ends = Table(
+    "people_term_ends", metadata,
+    Column("term_id", Id, ForeignKey("people_terms.id"), primary_key=True,
+           autoincrement=False),
+    Column("ends_on", String(10), nullable=False),
+    Column("recorded_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)
+
+people_accounts = Table(
+    "people_accounts", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("person_id", Id, ForeignKey("people.id"), nullable=False),
+    Column("linked_at", Time, nullable=False),
+    Column("linked_by", Text, nullable=False),
+    Index("ix_people_accounts_account", "account_id", "id"),
+)
+
+people_acknowledgements = Table(
+    "people_acknowledgements", metadata,
+    Column("id", Id, primary_key=True),
+    Column("person_id", Id, ForeignKey("people.id"), nullable=False),
+    Column("policy_id", Id, ForeignKey("policies.id"), nullable=False),
+    Column("guide_sha256", String(64), nullable=False),  # of the guide's Markdown
+    Column("acknowledged_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_people_acknowledgements_person", "person_id", "id"),
+)
+
+people_trainings = Table(
+    "people_trainings", metadata,
+    Column("id", Id, primary_key=True),
+    Column("person_id", Id, ForeignKey("people.id"), nullable=False),
+    Column("course", Text, nullable=False),
+    Column("completed_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_people_trainings_person", "person_id", "id"),
+)
+
 # Guarded by triggers: UPDATE, DELETE and TRUNCATE are refused, and on SQLite so is an
 # INSERT whose key exists (REPLACE). Blobs are not: a disposition deletes them, and verify
 # re-hashes each one. search_* tables are a derived cache.
@@ -358,4 +425,6 @@ APPEND_ONLY_TABLES = ("archive_info", "agencies", "accounts", "items", "versions
                       "disposition_items", "disposition_approvals", "disposition_executions",
                       "requests", "request_events", "productions", "capture_settings",
                       "credentials", "capture_runs", "capture_gaps", "capture_gap_closures",
-                      "alerts", "checkpoint_timestamps")
+                      "alerts", "checkpoint_timestamps", "people", "people_terms",
+                      "people_term_ends", "people_accounts", "people_acknowledgements",
+                      "people_trainings")

@@ -418,7 +418,11 @@ class SqliteRecordStore(SqlRecordStore):
         return sa.and_(rowid >= bounds[0], rowid < bounds[1])
 
     @classmethod
-    def at(cls, path: Path, blob_store: BlobStore) -> SqliteRecordStore:
+    def at(cls, path: Path, blob_store: BlobStore, cache_mib: int = 64) -> SqliteRecordStore:
+        """The store in the database file at `path`. `cache_mib` is SQLite's page cache
+        per connection: the writer's default suits sha256 keys inserted at random; a
+        process that only reads (the search indexer) needs far less, and its resident
+        memory would otherwise grow with the archive up to that size."""
         engine = sa.create_engine(f"sqlite:///{path}")
 
         @sa.event.listens_for(engine, "connect")
@@ -433,7 +437,7 @@ class SqliteRecordStore(SqlRecordStore):
             cursor.execute("PRAGMA recursive_triggers=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
             cursor.execute("PRAGMA wal_autocheckpoint=65536")  # 256 MB: fewer syncs in bulk ingest
-            cursor.execute("PRAGMA cache_size=-65536")  # 64 MB: sha256 keys insert at random
+            cursor.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
@@ -454,7 +458,10 @@ class PostgresRecordStore(SqlRecordStore):
     dialect = "postgresql"
 
     @classmethod
-    def at(cls, url: str, blob_store: BlobStore) -> PostgresRecordStore:
+    def at(cls, url: str, blob_store: BlobStore, cache_mib: int | None = None
+           ) -> PostgresRecordStore:
+        """The store in the PostgreSQL database at `url` (the server keeps the cache:
+        `cache_mib` is SQLite's and ignored here)."""
         parsed = sa.engine.make_url(url)
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
