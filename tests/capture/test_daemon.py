@@ -99,3 +99,26 @@ def test_daemon_subprocess_stops_cleanly_on_sigterm(tmp_path):
     assert process.returncode == 0, stderr
     assert "capture daemon stopped" in stderr
     assert all(path.startswith("/api/v1/") for _, path, _ in server.requests)
+
+
+def test_daemon_keeps_a_small_page_cache(archive, mastodon, replay):
+    """A daemon's many small writes need no bulk writer's cache, which would only fill
+    with the archive and grow the daemon's memory."""
+    def read_cache() -> int:
+        with archive.context.read() as conn:
+            return conn.exec_driver_sql("PRAGMA cache_size").scalar()
+
+    sqlite = archive.context.store.engine.dialect.name == "sqlite"
+    if sqlite:
+        assert read_cache() == -64 * 1024
+    waits = []
+
+    def wait(seconds: float) -> bool:   # stop once a pass has run
+        waits.append(seconds)
+        return len(waits) > 1
+
+    passes = archive.capturing.serve(wait, client=replay.client())
+    assert passes == 1
+    if sqlite:
+        assert read_cache() == -8 * 1024
+        assert len(archive.capturing.gaps(mastodon.id)) == 0

@@ -42,6 +42,7 @@ from civicarchive.store.ingest import IngestReport
 
 log = logging.getLogger("civicarchive.capture")
 COUNTED = (Event.CREATED, Event.EDITED, Event.DELETED, Event.HIDDEN)
+DAEMON_CACHE_MIB = 8   # a pass writes little; a bulk import's 64 MiB would only fill up
 
 
 @dataclass
@@ -307,6 +308,7 @@ class Capturing:
         own = client is None
         client = client or open_client(
             allow_loopback=self.context.settings.capture_allow_loopback)
+        self.context.store.limit_cache(DAEMON_CACHE_MIB)
 
         def run_pass(account_id: int) -> Outcome:
             report = self.run_account(self.registry.account(account_id), actor, client)

@@ -301,6 +301,10 @@ class SqlRecordStore:
     def _scan_cursor(self, dbapi_connection):  # noqa: ANN001, ANN202
         return dbapi_connection.cursor()
 
+    def limit_cache(self, mib: int) -> None:
+        """Give this process's connections a page cache of `mib` (SQLite; PostgreSQL's
+        cache is the server's, and this does nothing)."""
+
     def member_of(self, column: sa.ColumnElement, values: Iterable) -> sa.ColumnElement:
         """`column IN values` as one bound parameter: a batch looks up thousands of names,
         and a parameter each would cost more to compile than to run."""
@@ -437,7 +441,7 @@ class SqliteRecordStore(SqlRecordStore):
             cursor.execute("PRAGMA recursive_triggers=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
             cursor.execute("PRAGMA wal_autocheckpoint=65536")  # 256 MB: fewer syncs in bulk ingest
-            cursor.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
+            cursor.execute(f"PRAGMA cache_size=-{int(store.cache_mib) * 1024}")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
@@ -447,7 +451,16 @@ class SqliteRecordStore(SqlRecordStore):
 
         store = cls(engine, blob_store, str(path))
         store._location = path
+        store.cache_mib = cache_mib
         return store
+
+    def limit_cache(self, mib: int) -> None:
+        """Give this process's connections a page cache of `mib` from now on (those open
+        are closed): a long-running process of small writes, such as the capture daemon,
+        would otherwise see its resident memory grow with the archive up to the bulk
+        writer's cache."""
+        self.cache_mib = mib
+        self.engine.dispose()
 
 
 def _lenient_text(data: bytes) -> str:
