@@ -43,6 +43,7 @@ bench: $(STAMP) $(PDS_STAMP)
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/moderation.py
 	$(BIN)/python bench/public_business.py
 	$(BIN)/python bench/capture_daemon.py --minutes 10
 	$(BIN)/python bench/capture.py

@@ -2,7 +2,8 @@
 
 They read the plain data (before or despite type errors, so that one run reports every
 problem) and return `Located` problems: references to series that do not exist,
-duplicates, contradictory keys, high-risk moderation categories, holiday calendars the
+duplicates, contradictory keys, high-risk moderation categories (an error) and clauses
+(a warning), holiday calendars the
 holidays package does not know, and assignment gaps and overlaps.
 
 What depends on the installed holidays package's dates (an addition that is already a
@@ -17,16 +18,15 @@ from datetime import date
 
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
+# Removal reasons LAW.md rates "high risk: generally protected" (Cohen v. California 1971;
+# Matal v. Tam 2017; Iancu v. Brunetti 2019; Robinson v. Hunt County 2019), and reasons that
+# name a viewpoint ("negative", "criticism"): the moderation engine's own list.
+from civicarchive.moderation.footing import HIGH_RISK_FOOTING, high_risk_clause, high_risk_word
 from civicarchive.policy.calendar import calendar_problem, official_holidays
 from civicarchive.policy.marks import KeyPath, Located, Marks
 from civicarchive.policy.model import (OTHER_PLATFORM, AssignmentRule, Combination, Overlap,
                                        rules_report)
 
-# Removal reasons LAW.md rates "high risk: generally protected" (Cohen v. California 1971;
-# Matal v. Tam 2017; Iancu v. Brunetti 2019; Robinson v. Hunt County 2019).
-HIGH_RISK_WORDS = ("offensive", "inappropriate", "profanity", "profane", "hate speech")
-HIGH_RISK_FOOTING = ("Cohen v. California (1971); Matal v. Tam (2017); Iancu v. Brunetti "
-                     "(2019); Robinson v. Hunt County (5th Cir. 2019)")
 RULE_SETS = {"classifications": "classification", "platforms": "platform", "kinds": "kind",
              "tags": "tag"}
 
@@ -141,15 +141,23 @@ def _moderation_problems(data: dict, marks: Marks, found: list[Located]) -> None
                                  f"{keys[key]}: keep one"))
         elif isinstance(key, str):
             keys[key] = marks.line(path + ("key",))
-        words = " ".join(str(category.get(k, "")) for k in ("key", "name")).lower()
-        words = words.replace("_", " ").replace("-", " ")
-        risky = next((word for word in HIGH_RISK_WORDS if word in words), None)
+        risky = high_risk_word(str(category.get("key", "")), str(category.get("name", "")))
         if risky:
             found.append(Located(marks.value(path + ("key",)),
                                  f"a moderation category for {risky!r} speech is high risk: "
                                  f"such speech is generally protected ({HIGH_RISK_FOOTING}); "
                                  f"remove it and rely on objective categories such as "
                                  f"obscenity, true threats, off-topic or spam"))
+            continue
+        clause = category.get("clause")
+        sentence = high_risk_clause(clause) if isinstance(clause, str) else None
+        if sentence:
+            found.append(Located(marks.value(path + ("clause",)),
+                                 f"the clause removes comments for a high-risk reason "
+                                 f"({high_risk_word(sentence)!r}: \"{sentence}\"), and such "
+                                 f"speech is generally protected ({HIGH_RISK_FOOTING}): "
+                                 f"word the clause by the legal test, or say that this alone "
+                                 f"is never a reason for removal", warning=True))
 
 
 def _office_problems(data: dict, marks: Marks, found: list[Located]) -> None:
