@@ -229,3 +229,44 @@ def test_alerts_cli_ack_and_open(cli):
     assert "#1 " not in cli("alerts", "list", "--open").output
     again = cli("alerts", "ack", "1", ok=False)
     assert again.exit_code != 0 and "an acknowledgement stands" in again.output
+
+
+def test_neutrality_report_per_account_moderator_and_stance(city):
+    critic, spam, plain, threat = (item(city, n) for n in ("critic", "spam", "plain", "threat"))
+    city.moderation.act(critic, "hide", "ann", clause="off_topic", reason="repeated")
+    city.moderation.act(critic, "unhide", "ann")
+    city.moderation.act(spam, "hide", "bob", clause="spam")
+    city.moderation.act(threat, "block", "bob", clause="true_threats")
+    for comment, stance in ((critic, "against"), (plain, "for"), (spam, "neutral")):
+        city.moderation.label(comment, stance, "reviewer")
+    report = city.moderation.report()
+    agency = report["accounts"][0]
+    assert agency["handle"] == "city@example.social"
+    assert agency["protected"] == {"comments": 1, "removed": 1, "rate": 1.0, "items": [critic]}
+    assert agency["others"] == {"comments": 3, "removed": 1, "rate": round(1 / 3, 4),
+                                "items": [spam]}
+    assert agency["actions_by_category"]["off_topic"] == {"hide": 1, "items": [critic]}
+    assert agency["actions_by_category"]["no clause"] == {"unhide": 1, "items": [critic]}
+    assert [a["item_id"] for a in agency["uncategorised"]] == [critic]
+    assert agency["uncategorised"][0]["reason"] == "repeated"
+    assert [(b["author"], b["by"]) for b in agency["blocks"]] == [("threat-author", "bob")]
+    assert report["accounts"][1]["protected"]["removed"] == 0  # the mayor's: nothing done
+    ann, bob = report["moderators"]
+    assert (ann["moderator"], ann["protected"]["removed"], ann["others"]["removed"]) == \
+        ("ann", 1, 0)
+    assert (bob["others"]["items"], len(bob["blocks"])) == ([spam], 1)
+    stance = {row["category"]: row for row in report["stance"]}
+    none = stance["no category"]["stances"]
+    assert none["against"]["removed"] == 1 and none["for"]["removed"] == 0
+    assert stance["no category"]["gap"] == 1.0
+    assert stance["spam"]["stances"]["neutral"]["items"] == [spam]
+
+
+def test_neutrality_report_cli_says_what_each_figure_means(cli, tmp_path):
+    test_moderation_cli(cli, tmp_path)
+    out = cli("moderation", "report").output
+    assert "Viewpoint-neutrality report: 2 comment(s)" in out
+    assert "Protected comments: 1 of 1 removed (100.0%); items removed: 3" in out
+    assert "a protected rate near or above this one is a sign of viewpoint discrimination" in out
+    assert "Moderator clerk" in out and "against: 1 of 1 removed" in out
+    assert json.loads(cli("moderation", "report", "--json").output)["labelled"] == 1

@@ -147,6 +147,18 @@ class Moderation:
         with self.context.read() as conn:
             return sql.actions(conn, account_id)
 
+    def report(self) -> dict:
+        """The viewpoint-neutrality report (app/neutrality.py): per account and per
+        moderator, actions by category, removal rates of protected comments against all
+        others, removals without a category, blocks, each with the items; and removal
+        rates of each category compared across the stances reviewers labelled."""
+        from civicarchive.app.neutrality import build
+        accounts = self.registry.accounts()
+        judged = [{"item_id": row["item_id"], "account_id": row["account_id"],
+                   "protected": verdict.protected, "categories": verdict.categories}
+                  for row, verdict in self._judge(None, [a.id for a in accounts])]
+        return build(judged, self.log(), self.labels(), {a.id: a.handle for a in accounts})
+
     # -- stance labels -------------------------------------------------------------------
 
     def label(self, item_id: int, stance: Stance | str, actor: str) -> int:

@@ -129,3 +129,75 @@ def moderation_label(ctx: Context, item_id: int, stance: str) -> None:
     with ctx.open() as archive:
         label_id = archive.moderation.label(item_id, stance, ctx.actor)
     click.echo(f"Labelled item {item_id} {stance} (label {label_id})")
+
+
+def _rate(found: dict) -> str:
+    if found["rate"] is None:
+        return "no such comments"
+    items = ", ".join(map(str, found["items"])) or "none"
+    return (f"{found['removed']} of {found['comments']} removed ({found['rate']:.1%}); "
+            f"items removed: {items}")
+
+
+def _group(title: str, figures: dict, meaning: dict) -> None:
+    click.echo(f"\n{title}")
+    click.echo("  Actions by policy clause (" + meaning["actions_by_category"] + "):")
+    if not figures["actions_by_category"]:
+        click.echo("    none")
+    for clause, found in figures["actions_by_category"].items():
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()) if kind != "items")
+        click.echo(f"    {clause}: {counts} (items {', '.join(map(str, found['items']))})")
+    click.echo(f"  Protected comments: {_rate(figures['protected'])}")
+    click.echo(f"  All other comments: {_rate(figures['others'])}")
+    click.echo(f"  Removals without a policy category: {len(figures['uncategorised'])}")
+    for a in figures["uncategorised"]:
+        click.echo(f"    action {a['action_id']}: {a['action']} of item {a['item_id']} by "
+                   f"{a['by']} at {a['at']}; reason: {a['reason']}")
+    click.echo(f"  Blocks: {len(figures['blocks'])} (unblocks: {len(figures['unblocks'])})")
+    for a in figures["blocks"]:
+        click.echo(f"    action {a['action_id']}: {a['author']} blocked by {a['by']} at "
+                   f"{a['at']} over item {a['item_id']} under {a['clause']}"
+                   + (f"; warned: {a['warning']}" if a["warning"] else ""))
+
+
+@moderation_group.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+@handles_errors
+def moderation_report(ctx: Context, as_json: bool) -> None:
+    """The viewpoint-neutrality report: per account and per moderator, actions by clause,
+    removal rates of protected comments against all others, removals without a category,
+    blocks, each with its items; and removals of each category compared across the
+    stances reviewers labelled. It says what each figure means: it is the evidence an
+    attorney brings to court, and every item it names can be proved from the ledger."""
+    with ctx.open() as archive:
+        report = archive.moderation.report()
+    if as_json:
+        _emit(report)
+        return
+    meaning = report["meaning"]
+    click.echo(f"Viewpoint-neutrality report: {report['comments']} comment(s) on registered "
+               f"accounts, {report['actions']} moderation action(s), {report['labelled']} "
+               f"comment(s) with a stance label.")
+    click.echo("Protected and other comments are judged by the moderation engine under the "
+               "adopted policy; a comment counts as removed if it was ever hidden or deleted.")
+    click.echo(f"- Protected removal rate: {meaning['protected_removal_rate']}.")
+    click.echo(f"- Other removal rate: {meaning['other_removal_rate']}.")
+    click.echo(f"- Without a category: {meaning['uncategorised']}.")
+    click.echo(f"- Blocks: {meaning['blocks']}.")
+    for row in report["accounts"]:
+        _group(f"Account {row['account']} ({row['handle']})", row, meaning)
+    for row in report["moderators"]:
+        _group(f"Moderator {row['moderator']} (on accounts "
+               f"{', '.join(map(str, row['accounts']))}; rates over those accounts' comments)",
+               row, meaning)
+    click.echo(f"\nBy stance ({meaning['stance']}):")
+    if not report["stance"]:
+        click.echo("  no comments labelled yet (moderation label ITEM_ID --stance ...)")
+    for row in report["stance"]:
+        click.echo(f"  {row['category']}:")
+        for stance, found in row["stances"].items():
+            click.echo(f"    {stance}: {_rate(found)}")
+        if row["gap"] is not None:
+            click.echo(f"    gap (against minus for): {row['gap']:+.1%}: a large gap within "
+                       f"one category means comments were treated differently by viewpoint")
