@@ -16,13 +16,17 @@ def item_of(archive, account_id, native_id) -> int:
     return held(archive, account_id)[native_id][0].id
 
 
+def captured_spam(archive, page, graph) -> tuple[str, int]:
+    """The policy adopted, a spam comment on the Page captured: its native and item ids."""
+    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
+    spam = graph.add_comment(graph.add_post(POST), SPAM)
+    assert archive.capturing.run(page.id, actor="clerk")[0].ok
+    return spam, item_of(archive, page.id, spam)
+
+
 def test_facebook_hide_and_unhide_go_through_graph_and_the_next_pass_sees_them(
         archive, page, graph):
-    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
-    post = graph.add_post(POST)
-    spam = graph.add_comment(post, SPAM)
-    assert archive.capturing.run(page.id, actor="clerk")[0].ok
-    comment = item_of(archive, page.id, spam)
+    spam, comment = captured_spam(archive, page, graph)
 
     hidden = archive.moderation.act(comment, "hide", "moderator", clause="spam")
     assert hidden["outcome"] == "carried out"
@@ -42,11 +46,7 @@ def test_facebook_hide_and_unhide_go_through_graph_and_the_next_pass_sees_them(
 
 
 def test_facebook_deletion_and_block_are_recorded_only(archive, page, graph):
-    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
-    post = graph.add_post(POST)
-    spam = graph.add_comment(post, SPAM)
-    assert archive.capturing.run(page.id, actor="clerk")[0].ok
-    comment = item_of(archive, page.id, spam)
+    spam, comment = captured_spam(archive, page, graph)
     for action in ("delete", "block"):
         done = archive.moderation.act(comment, action, "moderator", clause="spam")
         assert done["outcome"] == "recorded only"
@@ -58,11 +58,7 @@ def test_facebook_deletion_and_block_are_recorded_only(archive, page, graph):
 
 
 def test_a_refused_hide_is_logged_as_failed(archive, page, graph):
-    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
-    post = graph.add_post(POST)
-    spam = graph.add_comment(post, SPAM)
-    assert archive.capturing.run(page.id, actor="clerk")[0].ok
-    comment = item_of(archive, page.id, spam)
+    spam, comment = captured_spam(archive, page, graph)
     graph.fail(f"/{spam}", 400, {"message": "(#200) Requires pages_manage_engagement "
                                             "permission", "type": "OAuthException",
                                  "code": 200})
@@ -74,11 +70,8 @@ def test_a_refused_hide_is_logged_as_failed(archive, page, graph):
 
 
 def test_record_only_sends_nothing(archive, page, graph):
-    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
-    post = graph.add_post(POST)
-    spam = graph.add_comment(post, SPAM)
-    assert archive.capturing.run(page.id, actor="clerk")[0].ok
-    done = archive.moderation.act(item_of(archive, page.id, spam), "hide", "moderator",
+    spam, comment = captured_spam(archive, page, graph)
+    done = archive.moderation.act(comment, "hide", "moderator",
                                   clause="spam", on_platform=False)
     assert done["outcome"] == "recorded only" and "elsewhere" in done["outcome_detail"]
     assert graph.moderated == []

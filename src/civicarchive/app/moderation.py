@@ -116,7 +116,9 @@ class Moderation:
         if action in (ModerationKind.BLOCK, ModerationKind.DELETE):
             found_warning = self.compliance.restriction_warning(item_id, action.value)
             warning = found_warning.as_dict() if found_warning else None
-        result = self._carry_out(account, action, row["native_id"], on_platform, client)
+        thread = self.reading.item(row["post_id"]).native_id if row["post_id"] else None
+        result = self._carry_out(account, action, row["native_id"], on_platform, client,
+                                 thread)
         version = self.reading.history(item_id)[-1]
         entry = {"account_id": account.id, "item_id": item_id, "version_id": version.id,
                  "action": action.value, "clause": clause, "reason": reason,
@@ -209,7 +211,8 @@ class Moderation:
         return list(zip(rows, verdicts))
 
     def _carry_out(self, account, action: ModerationKind, native_id: str,  # noqa: ANN001
-                   on_platform: bool, client: httpx.Client | None) -> platform.Result:
+                   on_platform: bool, client: httpx.Client | None,
+                   thread: str | None) -> platform.Result:
         if not platform.supported(account.platform, action.value):
             return platform.Result(platform.Outcome.RECORDED_ONLY, platform.RECORDED_ONLY)
         if not on_platform:
@@ -228,7 +231,7 @@ class Moderation:
             client = open_client(allow_loopback=self.context.settings.capture_allow_loopback)
         try:
             return platform.carry_out(account.platform, action.value, native_id, client, token,
-                                      self.context.clock.now(), base_url)
+                                      self.context.clock.now(), base_url, thread)
         finally:
             if own:
                 client.close()
