@@ -4,8 +4,8 @@ registered, personal information in staff's and officials' posts, and the policy
 keywords. Pure: each is handed plain rows and returns Signals, each with a kind, a
 severity, the evidence, the clause it rests on and a key that says when two are the same.
 
-A Signal's evidence never carries the personal information it found, only where it is
-(offsets and category): alerts are audit events, which outlive any disposition.
+A Signal never quotes the record it is about, only where to look (item id, offsets,
+category): alerts are audit events, which outlive any disposition of the record.
 """
 
 from __future__ import annotations
@@ -138,7 +138,8 @@ def keywords(records: Iterable[dict], words: Sequence[str]) -> list[Signal]:
                 found.append(Signal(
                     KEYWORD, "low", record["account_id"],
                     f"{record['kind']} {record['item_id']} on {record['handle']} uses the "
-                    f"keyword {word!r}: \"{_around(text, match.start(), match.end())}\"",
+                    f"keyword {word!r} (characters {match.start()}-{match.end()}): read it "
+                    f"with `show {record['item_id']}`",
                     "policy keywords", (record["item_id"], word),
                     {"item_id": record["item_id"], "keyword": word,
                      "span": [match.start(), match.end()]}))
@@ -151,10 +152,6 @@ def _squash(text: str) -> str:
     are one."""
     plain = unicodedata.normalize("NFKD", text.lstrip("@").split("@")[0])
     return "".join(ch for ch in plain.casefold() if ch.isalnum())
-
-
-def _around(text: str, start: int, end: int, width: int = 40) -> str:
-    return " ".join(text[max(0, start - width):end + width].split())
 
 
 def _day(moment: datetime) -> str:
