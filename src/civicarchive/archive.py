@@ -31,6 +31,7 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
                                            fingerprint)
 
 if TYPE_CHECKING:
+    from civicarchive.app.alerting import Alerts
     from civicarchive.app.capturing import Capturing
     from civicarchive.app.compliance import Compliance
     from civicarchive.app.credentials import Credentials
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from civicarchive.app.evidence import Evidence
     from civicarchive.app.finding import Finding
     from civicarchive.app.ingesting import Ingesting
+    from civicarchive.app.moderation import Moderation
     from civicarchive.app.people import People
     from civicarchive.app.productions import Productions
     from civicarchive.app.requests import Requests
@@ -60,10 +62,14 @@ class Archive:
       of the officials' guide and training;
     - `compliance`: the state-action (Lindke) assessment of officials' posts, public
       business on their personal accounts, people's duties due, and their alerts;
+    - `moderation`: the review queue of comments, the moderation log (every hide, unhide,
+      delete, block and unblock, carried out on the platform where its API allows), stance
+      labels and the viewpoint-neutrality report;
     - `disposition`: retention, disposition batches, purges;
     - `evidence`: verification, proofs, WARC and BagIt exports;
     - `witnessing`: RFC 3161 timestamps on checkpoints, checkpoint files to publish;
     - `requests`: records requests; `productions`: what is produced for them;
+    - `alerts`: every alert raised, open or acknowledged, and acknowledging one;
     - `credentials`: platform tokens, encrypted; `capturing`: live capture passes, runs,
       gaps, alerts and each account's capture health; `webhooks`: Meta's Page feed
       notifications, checked, kept and recorded.
@@ -75,6 +81,11 @@ class Archive:
         self.reading = Reading(context)
         if context.settings.tsa_url:
             self.witnessing  # built now: it timestamps every checkpoint signed from here on
+
+    @cached_property
+    def alerts(self) -> Alerts:
+        from civicarchive.app.alerting import Alerts
+        return Alerts(self.context)
 
     @cached_property
     def custody(self) -> Custody:
@@ -90,6 +101,12 @@ class Archive:
     def compliance(self) -> Compliance:
         from civicarchive.app.compliance import Compliance
         return Compliance(self.context, self.registry, self.custody, self.people)
+
+    @cached_property
+    def moderation(self) -> Moderation:
+        from civicarchive.app.moderation import Moderation
+        return Moderation(self.context, self.registry, self.reading, self.custody,
+                          self.compliance, self.credentials)
 
     @cached_property
     def finding(self) -> Finding:

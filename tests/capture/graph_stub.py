@@ -87,6 +87,7 @@ class GraphStub:
     files: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)
     log: list = field(default_factory=list)          # (path, query, headers)
+    moderated: list = field(default_factory=list)    # (comment id, field, value) POSTed
     expired: bool = False
     expires_at: int = 0
     data_access_expires_at: int = 0
@@ -211,6 +212,8 @@ class GraphStub:
                 "message": "Invalid OAuth access token - Cannot parse access token",
                 "type": "OAuthException", "code": 190, "fbtrace_id": "AnOtOkEn"})
         parts = path.removeprefix(VERSION).strip("/").split("/")
+        if method == "POST":
+            return self.moderate(parts, query)
         fields = top_fields(query.get("fields", "id"))
         if parts == ["debug_token"]:
             return self.json({"data": {
@@ -253,6 +256,18 @@ class GraphStub:
         if node in self.ig_comments and edge == "replies":
             return self.listing(path, query, [select(self.ig_comment(c), fields)
                                               for c in self.replies_of(node)])
+        return self.error(400, {**NOT_FOUND, "message": NOT_FOUND["message"].format(id=node)})
+
+    def moderate(self, parts: list[str], form: dict) -> tuple[int, dict, bytes]:
+        """POST /{comment-id}: `is_hidden` on a Page comment, `hide` on an Instagram
+        comment, as Graph accepts them; kept in `moderated` as (id, field, value)."""
+        node = parts[0] if len(parts) == 1 else ""
+        for comments, name, kept in ((self.comments, "is_hidden", "is_hidden"),
+                                     (self.ig_comments, "hide", "hidden")):
+            if node in comments and name in form:
+                comments[node][kept] = form[name] == "true"
+                self.moderated.append((node, name, form[name]))
+                return self.json({"success": True})
         return self.error(400, {**NOT_FOUND, "message": NOT_FOUND["message"].format(id=node)})
 
     def node(self, node_id: str) -> dict | None:

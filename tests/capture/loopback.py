@@ -21,11 +21,18 @@ class Loopback:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
+                self.respond("GET", {})
+
+            def do_POST(self) -> None:  # noqa: N802 - a form body joins the query
+                length = int(self.headers.get("Content-Length") or 0)
+                self.respond("POST", parse_qs(self.rfile.read(length).decode()))
+
+            def respond(self, method: str, form: dict) -> None:
                 parts = urlsplit(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                outer.requests.append(("GET", self.path, headers))
-                status, sent, body = outer.answer("GET", parts.path, parse_qs(parts.query),
-                                                  headers)
+                outer.requests.append((method, self.path, headers))
+                status, sent, body = outer.answer(method, parts.path,
+                                                  {**parse_qs(parts.query), **form}, headers)
                 self.send_response(status)
                 for name, value in sent.items():
                     self.send_header(name, value)

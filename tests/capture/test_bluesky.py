@@ -466,3 +466,42 @@ class Proxy(Loopback):
     def __exit__(self, *exc):
         super().__exit__(*exc)
         self.http.close()
+
+
+def test_bluesky_hide_and_unhide_rewrite_the_threadgate_keeping_its_rules(archive, pds, agency,
+                                                                         resident, tmp_path):
+    from civicarchive.policy import EXAMPLES
+    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
+    post = agency.post("Warming shelter open tonight at the Community Center")
+    spam = resident.post("BUY CHEAP WATCHES at http://watches.example.com "
+                         "http://watches.example.com/deal", reply_to=post)
+    kept = resident.post("Is it open all night?", reply_to=post)
+    rkey = post.uri.rsplit("/", 1)[1]
+    agency.client.com.atproto.repo.put_record(   # a rule of the agency's, to be kept
+        {"repo": agency.did, "collection": "app.bsky.feed.threadgate", "rkey": rkey,
+         "record": {"$type": "app.bsky.feed.threadgate", "post": post.uri,
+                    "createdAt": "2026-01-01T00:00:00.000Z",
+                    "allow": [{"$type": "app.bsky.feed.threadgate#followingRule"}],
+                    "hiddenReplies": [kept.uri]}})
+    password = agency.client.com.atproto.server.create_app_password({"name": "mod"}).password
+    account = register(archive, pds, agency)
+    token = tmp_path / "token"
+    token.write_text(password)
+    archive.credentials.store(account.id, token, actor="clerk")
+    assert capture(archive, account).ok
+    comment = items(archive, account.id)[spam.uri][0].id
+
+    def gate() -> dict:
+        return agency.client.com.atproto.repo.get_record(
+            {"repo": agency.did, "collection": "app.bsky.feed.threadgate",
+             "rkey": rkey}).value.model_dump(by_alias=True)
+
+    done = archive.moderation.act(comment, "hide", "moderator", clause="spam")
+    assert done["outcome"] == "carried out", done["outcome_detail"]
+    assert password not in json.dumps(done)
+    assert gate()["hiddenReplies"] == [kept.uri, spam.uri]
+    assert "followingRule" in str(gate()["allow"])   # the agency's own rule is kept
+    assert archive.moderation.act(comment, "unhide", "moderator")["outcome"] == "carried out"
+    assert gate()["hiddenReplies"] == [kept.uri]
+    blocked = archive.moderation.act(comment, "block", "moderator", clause="spam")
+    assert blocked["outcome"] == "recorded only"

@@ -73,6 +73,7 @@ def fill_every_table(archive, production_folder) -> None:
     archive.productions.produce(request, "clerk", folder=production_folder, prefix="CITY-")
     _capture(archive, production_folder.parent)
     _people(archive, staff.id, city.id)
+    _moderation(archive, city.id)
     _timestamp_missed(archive)
 
 
@@ -94,6 +95,27 @@ def _people(archive, staff_account: int, city_account: int) -> None:
                                guide="0" * 64)
     archive.people.train(mayor.id, "Public records 101", "clerk", at=T0 + timedelta(days=6))
     archive.people.train(chief.id, "Moderation", "registrar", at=T0 + timedelta(days=7))
+
+
+def _moderation(archive, city_account: int) -> None:
+    """Two comments under the city's post, each acted on (one with a reason and so an
+    alert), and two stance labels."""
+    archive.ingesting.ingest([
+        replace(observe(city_account, "cm1", "BUY CHEAP WATCHES at http://watches.example.com "
+                        "http://watches.example.com/deal", 7, kind=Kind.COMMENT),
+                parent_native_id="c0", author="bot"),
+        replace(observe(city_account, "cm2", "This zoning plan is a disgrace", 8,
+                        kind=Kind.COMMENT), parent_native_id="c0", author="critic"),
+    ], source="import-c")
+    spam, critic = _item_id(archive, "cm1"), _item_id(archive, "cm2")
+    archive.moderation.act(spam, "hide", "moderator", clause="spam")
+    archive.moderation.act(critic, "delete", "moderator", clause="off_topic",
+                           reason="posted twice")
+    archive.moderation.label(critic, "against", "reviewer")
+    archive.moderation.label(spam, "neutral", "reviewer")
+    first, second = (a["id"] for a in archive.alerts.list(limit=2))
+    archive.alerts.ack(first, "records officer", note="reviewed with the moderator")
+    archive.alerts.ack(second, "records officer")
 
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>

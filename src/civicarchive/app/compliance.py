@@ -17,6 +17,7 @@ from civicarchive.app.custody import Custody
 from civicarchive.app.people import People
 from civicarchive.app.registry import Registry
 from civicarchive.clock import parse_time
+from civicarchive.compliance import monitors
 from civicarchive.compliance import public_business as business
 from civicarchive.compliance.public_business import BusinessFinding, PublicBusiness
 from civicarchive.compliance.state_action import (Assessment, Post, Restriction,
@@ -33,7 +34,8 @@ from civicarchive.store import records as record_sql
 
 OFFICIALS = (Classification.OFFICIAL_PERSONAL, Classification.OFFICIAL_PROFESSIONAL)
 AGENCY_POSTS = 2000  # the agency's latest posts the classifier compares with
-KINDS = ("compliance.public_business", "compliance.acknowledgement", "compliance.training")
+KINDS = ("compliance.public_business", "compliance.acknowledgement", "compliance.training",
+         *monitors.KINDS)
 
 
 class Compliance:
@@ -123,7 +125,10 @@ class Compliance:
     def monitor(self, actor: str, now: datetime | None = None) -> list[int]:
         """Record an alert for each finding of the report not alerted before: a post
         flagged as public business (once per post), a person's acknowledgement or training
-        due (again when its status or the guide changes). Returns the new alerts' ids."""
+        due (again when its status or the guide changes); and of the record monitors
+        (app/monitoring.py): a record deleted before its retention ended, an official seen
+        under an unregistered account, personal information in staff's posts, a keyword
+        of the policy (each once). Returns the new alerts' ids."""
         found = self.report(now)
         with self.context.read() as conn:
             seen = {kind: {_key(kind, a["details"]) for a in alerts_sql.alerts(
@@ -152,6 +157,11 @@ class Compliance:
                 new.append((kind, None, f"{person['name']} (person {person['person']}): "
                                         f"{duty} {state['status']}: {state['detail']}",
                             details))
+        from civicarchive.app.monitoring import signals
+        _, policy = self.custody.policy()
+        new += [(signal.kind, signal.account_id, signal.message, signal.details())
+                for signal in signals(self.context, self.registry, self.custody, self.people,
+                                      policy)]
         new = [entry for entry in new if _key(entry[0], entry[3]) not in seen[entry[0]]]
         if not new:
             return []
@@ -270,6 +280,8 @@ def _public(row: dict) -> dict:
 
 
 def _key(kind: str, details: dict) -> tuple:
+    if kind in monitors.KINDS:  # the record monitors name their own key
+        return tuple(details.get("key") or ())
     if kind == "compliance.public_business":
         return (details.get("item_id"),)
     # A missing or expired duty is alerted once; an outdated acknowledgement once per

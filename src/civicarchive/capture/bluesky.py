@@ -128,6 +128,37 @@ def _parts(uri: str) -> tuple[str, str, str] | None:
     return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
 
 
+def create_session(client: httpx.Client, server: str, did: str, password: str) -> dict:
+    """`com.atproto.server.createSession` with the account's app password: the session
+    (accessJwt, refreshJwt), or the failure a refusal means."""
+    url = f"{server}/xrpc/com.atproto.server.createSession"
+    scrub = Scrubber([password])
+    try:
+        response = client.post(url, json={"identifier": did, "password": password})
+    except FetchRefused as refused:
+        raise CaptureFailed(str(refused), {"url": url, "refused": refused.reason}) from None
+    except httpx.TransportError as error:
+        raise PlatformUnavailable(f"{url}: {type(error).__name__}",
+                                  {"url": url, "error": type(error).__name__}) from None
+    if response.status_code != 200:
+        evidence = {"status": response.status_code, "url": url,
+                    "body": scrub(response.text[:2000])}
+        where = f"{url}: HTTP {response.status_code}"
+        if response.status_code in (400, 401, 403):
+            raise CredentialsRejected(f"{where}: the PDS refused the app password "
+                                      f"({_error(response) or 'refused'}); store a new "
+                                      "one (accounts credentials)", evidence)
+        if response.status_code == 429:
+            raise RateLimited(f"{where}: rate limited", evidence)
+        raise PlatformUnavailable(f"{where}: server error", evidence)
+    session = response.json()
+    if session.get("did") != did:
+        raise CredentialsRejected(f"the app password opens {session.get('did')}, not "
+                                  f"{did}: store the account's own app password",
+                                  {"status": 200, "url": url})
+    return session
+
+
 def _error(response: httpx.Response) -> str:
     """The XRPC error name of an answer ("RecordNotFound"), or ""."""
     try:
@@ -233,32 +264,8 @@ class _Run:
         """A session with the app password, when one is stored."""
         if not self.token:
             return
-        url = f"{self.server}/xrpc/com.atproto.server.createSession"
         self.requests += 1
-        scrub = Scrubber([self.token])
-        try:
-            response = self.client.post(url, json={"identifier": did, "password": self.token})
-        except FetchRefused as refused:
-            raise CaptureFailed(str(refused), {"url": url, "refused": refused.reason}) from None
-        except httpx.TransportError as error:
-            raise PlatformUnavailable(f"{url}: {type(error).__name__}",
-                                      {"url": url, "error": type(error).__name__}) from None
-        if response.status_code != 200:
-            evidence = {"status": response.status_code, "url": url,
-                        "body": scrub(response.text[:2000])}
-            where = f"{url}: HTTP {response.status_code}"
-            if response.status_code in (400, 401, 403):
-                raise CredentialsRejected(f"{where}: the PDS refused the app password "
-                                          f"({_error(response) or 'refused'}); store a new "
-                                          "one (accounts credentials)", evidence)
-            if response.status_code == 429:
-                raise RateLimited(f"{where}: rate limited", evidence)
-            raise PlatformUnavailable(f"{where}: server error", evidence)
-        session = response.json()
-        if session.get("did") != did:
-            raise CredentialsRejected(f"the app password opens {session.get('did')}, not "
-                                      f"{did}: store the account's own app password",
-                                      {"status": 200, "url": url})
+        session = create_session(self.client, self.server, did, self.token)
         access, self.refresh = session["accessJwt"], session.get("refreshJwt")
         self.fetch.token = access
         self.fetch.scrub = Scrubber([self.token, access, self.refresh])

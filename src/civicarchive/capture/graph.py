@@ -89,6 +89,15 @@ class Graph:
             raise self.failure(response)
         return response
 
+    def post(self, path: str, data: dict) -> httpx.Response:
+        """A 2xx answer to a POST of a form body (a moderation action), or the
+        CaptureFailed its Graph error means."""
+        with _scrubbed_logs(self.scrub):
+            response = self.fetch.send("POST", self.fetch.url(path), allow=ERRORS, data=data)
+        if response.status_code >= 400:
+            raise self.failure(response)
+        return response
+
     def _get(self, path: str, params: dict | None) -> httpx.Response:
         with _scrubbed_logs(self.scrub):
             return self.fetch.get(without_token(self.fetch.url(path)), params, allow=ERRORS)

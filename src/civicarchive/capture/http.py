@@ -66,13 +66,20 @@ class Fetcher:
     def get(self, path: str, params: dict | None = None, headers: dict | None = None,
             allow: tuple[int, ...] = ()) -> httpx.Response:
         """The response, or CaptureFailed; statuses in `allow` (404, 304...) are returned."""
+        return self.send("GET", path, params, headers, allow)
+
+    def send(self, method: str, path: str, params: dict | None = None,
+             headers: dict | None = None, allow: tuple[int, ...] = (),
+             data: dict | None = None) -> httpx.Response:
+        """A request of any method (`data`: a form body), answered as `get` is."""
         sent = dict(headers or {})
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         url = self.url(path)
         self.requests += 1
         try:
-            response = self.client.get(url, params=params, headers=sent)
+            response = self.client.request(method, url, params=params, headers=sent,
+                                           data=data)
         except FetchRefused as refused:  # the address is not one capture may reach
             raise CaptureFailed(str(refused), {"url": self.scrub(url),
                                                "refused": refused.reason}) from None

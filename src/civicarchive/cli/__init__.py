@@ -512,6 +512,7 @@ from civicarchive.cli import checkpoints as _checkpoints  # noqa: E402, F401
 from civicarchive.cli import compliance as _compliance  # noqa: E402, F401
 from civicarchive.cli import finding as _finding  # noqa: E402, F401
 from civicarchive.cli import moderation as _moderation  # noqa: E402, F401
+from civicarchive.cli import moderation_log as _moderation_log  # noqa: E402, F401
 from civicarchive.cli import people as _people  # noqa: E402, F401
 from civicarchive.cli import records as _records  # noqa: E402, F401
 

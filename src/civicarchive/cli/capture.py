@@ -184,28 +184,46 @@ def webhook(ctx: Context, host: str, port: int, capture_due: bool, log_level: st
 
 @main.group()
 def alerts() -> None:
-    """Alerts: capture gaps, expiring credentials, completeness shortfalls."""
+    """Alerts: capture gaps, expiring credentials, compliance and moderation alerts."""
 
 
 @alerts.command("list")
 @click.option("--account", "account_id", type=int, help="Only this account's alerts.")
 @click.option("--kind", help="Only alerts of this kind, e.g. capture.gap.")
+@click.option("--open", "open_only", is_flag=True, help="Only alerts not acknowledged yet.")
 @click.option("--limit", default=100, show_default=True, help="How many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON.")
 @pass_ctx
 @handles_errors
-def alerts_list(ctx: Context, account_id: int | None, kind: str | None, limit: int,
-                as_json: bool) -> None:
-    """Stored alerts, newest first."""
+def alerts_list(ctx: Context, account_id: int | None, kind: str | None, open_only: bool,
+                limit: int, as_json: bool) -> None:
+    """Stored alerts, newest first, each open or acknowledged (by whom, when)."""
     with ctx.open() as archive:
-        found = archive.capturing.alerts(account_id, kind, limit)
+        found = archive.alerts.list(account_id, kind, limit, open_only)
     if as_json:
         _emit(found)
         return
     if not found:
-        click.echo("No alerts.")
+        click.echo("No open alerts." if open_only else "No alerts.")
     for alert in found:
-        click.echo(f"{alert['at']}  {alert['kind']:<24} {alert['message']}")
+        ack = alert["acknowledged"]
+        state = "open" if ack is None else f"acknowledged by {ack['by']} {ack['at']}"
+        severity = alert["details"].get("severity")
+        click.echo(f"#{alert['id']} {alert['at']}  {alert['kind']:<24} "
+                   f"{f'[{severity}] ' if severity else ''}{alert['message']} ({state})")
+
+
+@alerts.command("ack")
+@click.argument("alert_id", type=int)
+@click.option("--note", help="What was done about it, kept with the acknowledgement.")
+@pass_ctx
+@handles_errors
+def alerts_ack(ctx: Context, alert_id: int, note: str | None) -> None:
+    """Acknowledge ALERT_ID: an audit event in the ledger; the alert itself stays as it
+    was raised."""
+    with ctx.open() as archive:
+        archive.alerts.ack(alert_id, ctx.actor, note)
+    click.echo(f"Acknowledged alert {alert_id}")
 
 
 @main.group()

@@ -211,6 +211,7 @@ class Policy:
     disposition: DispositionRules
     records_notes: tuple[Provision, ...] = ()
     offices: tuple[Office, ...] = ()
+    keywords: tuple[str, ...] = ()  # words or phrases the agency wants an alert for
 
     def named_platforms(self) -> frozenset[str]:
         return named_platforms(self.assignment)

@@ -186,6 +186,7 @@ class PolicyIn(_In):
     disposition: DispositionIn
     records_notes: list[ProvisionIn] = []
     offices: list[OfficeIn] = []
+    keywords: list[Text] = []
 
 
 def check_policy(path: str | Path) -> list[PolicyProblem]:
@@ -328,7 +329,8 @@ def _policy(p: PolicyIn) -> m.Policy:
         records_notes=_provisions(p.records_notes),
         offices=tuple(m.Office(o.key, o.title, tuple(
             m.Authority(a.matter, tuple(a.terms), a.citation, a.uncertain)
-            for a in o.authority)) for o in p.offices))
+            for a in o.authority)) for o in p.offices),
+        keywords=tuple(dict.fromkeys(" ".join(k.split()) for k in p.keywords)))
 
 
 # pydantic error -> message that says what to do --------------------------------------

@@ -240,6 +240,12 @@ def alerts(conn: Connection, account_id: int | None = None, kind: str | None = N
             for row in conn.execute(query)]
 
 
+def alert(conn: Connection, alert_id: int) -> dict | None:
+    """One alert by id."""
+    row = conn.execute(sa.select(t.alerts).where(t.alerts.c.id == alert_id)).first()
+    return None if row is None else {**_plain(row), "details": orjson.loads(row.details)}
+
+
 # -- what the archive holds ----------------------------------------------------------------
 
 def known_native_ids(store, conn: Connection, account_id: int,  # noqa: ANN001

@@ -224,6 +224,9 @@ DERIVATIONS = (
     *(_tagged(table) for table in (t.people, t.people_terms, t.people_accounts,
                                    t.people_acknowledgements, t.people_trainings)),
     _tagged(t.people_term_ends, key="term_id"),
+    # The moderation log and alert acknowledgements (store/moderation.py): likewise.
+    *(_tagged(table) for table in (t.moderation_actions, t.moderation_labels)),
+    _tagged(t.alert_acknowledgements, key="alert_id"),
 )
 
 

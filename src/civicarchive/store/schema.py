@@ -415,6 +415,47 @@ people_trainings = Table(
     Index("ix_people_trainings_person", "person_id", "id"),
 )
 
+# The moderation log (migration 0009_moderation): every action on a comment or its
+# author, with the clause relied on and the archived version it acted on; reviewers'
+# stance labels; acknowledgements of alerts. Each row is also an audit event in the
+# ledger with its fields (store/moderation.py).
+moderation_actions = Table(
+    "moderation_actions", metadata,
+    Column("id", Id, primary_key=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("version_id", Id, ForeignKey("versions.id"), nullable=False),
+    Column("action", String(16), nullable=False),      # hide unhide delete block unblock
+    Column("clause", String(100)),                     # the policy category's key
+    Column("reason", Text),                            # the moderator's written reason
+    Column("author", Text),                            # the commenter (whom a block shuts out)
+    Column("verdict", Text, nullable=False),           # JSON: the engine's, at the time
+    Column("outcome", String(16), nullable=False),     # carried out | recorded only | failed
+    Column("outcome_detail", Text, nullable=False),
+    Column("warning", Text),                           # JSON: the state-action warning shown
+    Column("acted_at", Time, nullable=False),
+    Column("acted_by", Text, nullable=False),
+    Index("ix_moderation_actions_item", "item_id", "id"),
+)
+
+moderation_labels = Table(
+    "moderation_labels", metadata,
+    Column("id", Id, primary_key=True),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("stance", String(16), nullable=False),      # for | against | neutral
+    Column("labelled_at", Time, nullable=False),
+    Column("labelled_by", Text, nullable=False),
+    Index("ix_moderation_labels_item", "item_id", "id"),
+)
+
+alert_acknowledgements = Table(
+    "alert_acknowledgements", metadata,
+    Column("alert_id", Id, ForeignKey("alerts.id"), primary_key=True, autoincrement=False),
+    Column("note", Text),
+    Column("acknowledged_at", Time, nullable=False),
+    Column("acknowledged_by", Text, nullable=False),
+)
+
 # Guarded by triggers: UPDATE, DELETE and TRUNCATE are refused, and on SQLite so is an
 # INSERT whose key exists (REPLACE). Blobs are not: a disposition deletes them, and verify
 # re-hashes each one. search_* tables are a derived cache.
@@ -427,4 +468,5 @@ APPEND_ONLY_TABLES = ("archive_info", "agencies", "accounts", "items", "versions
                       "credentials", "capture_runs", "capture_gaps", "capture_gap_closures",
                       "alerts", "checkpoint_timestamps", "people", "people_terms",
                       "people_term_ends", "people_accounts", "people_acknowledgements",
-                      "people_trainings")
+                      "people_trainings", "moderation_actions", "moderation_labels",
+                      "alert_acknowledgements")

@@ -1,0 +1,255 @@
+"""The moderation log: the review queue of comments on registered accounts as the engine
+judges them, every action a moderator takes (hide, unhide, delete, block, unblock) with
+who, when, the policy clause relied on and the comment's archived version, carried out on
+the platform where its API allows, and the stance labels the viewpoint-neutrality report
+compares.
+
+Each action and label is a row and an audit event in the ledger. The comment itself is
+never touched: it stays in the archive whatever happens on the platform. A hide or delete
+of a comment the engine marks protected, or one it finds no policy category for, needs a
+written reason and raises an alert; a block, or a deletion, under a post assessed likely
+state action or unclear carries the state-action warning, which the log keeps.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from civicarchive.app.compliance import Compliance
+from civicarchive.app.context import ArchiveContext
+from civicarchive.app.credentials import Credentials
+from civicarchive.app.custody import Custody
+from civicarchive.app.reading import Reading
+from civicarchive.app.registry import Registry, choose
+from civicarchive.capture import moderation as platform
+from civicarchive.errors import InvalidInput, NotFound
+from civicarchive.model.moderation import ModerationKind, Stance
+from civicarchive.store import capture as capture_sql
+from civicarchive.store import moderation as sql
+
+PROTECTED_REMOVED = "moderation.protected_removed"
+UNCATEGORISED = "moderation.uncategorised"
+CHOSE_RECORD_ONLY = "recorded only: the moderator carried the action out elsewhere"
+
+
+class Moderation:
+    """The review queue, the moderation log and its stance labels."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading,
+                 custody: Custody, compliance: Compliance, credentials: Credentials) -> None:
+        self.context = context
+        self.registry = registry
+        self.reading = reading
+        self.custody = custody
+        self.compliance = compliance
+        self.credentials = credentials
+        self._engine = None
+
+    # -- the queue -----------------------------------------------------------------------
+
+    def review(self, account_id: int | None = None, everything: bool = False) -> list[dict]:
+        """Comments and replies on registered accounts (or one account) judged by the
+        moderation engine under the adopted policy, newest first: those with a
+        recommendation (review, hide, remove) or marked protected, or all with
+        `everything`. Each carries the engine's verdict (findings with clause and footing,
+        the protected-speech guard) and the latest action logged on it."""
+        accounts = [self.registry.account(account_id)] if account_id is not None \
+            else self.registry.accounts()
+        judged = self._judge(None, [a.id for a in accounts])
+        with self.context.read() as conn:
+            last = {row["item_id"]: row for row in sql.actions(conn, account_id)}
+        handles = {a.id: a.handle for a in accounts}
+        rows = [{**_public(row), "handle": handles[row["account_id"]],
+                 "verdict": verdict.as_dict(),
+                 "last_action": _brief(last[row["item_id"]]) if row["item_id"] in last
+                 else None}
+                for row, verdict in judged
+                if everything or verdict.protected or verdict.action.value != "none"]
+        rows.sort(key=lambda r: (r["created_at"] or r["first_seen_at"], r["item_id"]),
+                  reverse=True)
+        return rows
+
+    # -- acting --------------------------------------------------------------------------
+
+    def act(self, item_id: int, action: ModerationKind | str, actor: str,
+            clause: str | None = None, reason: str | None = None, on_platform: bool = True,
+            client: httpx.Client | None = None) -> dict:
+        """Record one action on a comment (a block: on its author), carried out on the
+        platform first when `on_platform` and its API allows. A hide or delete needs a
+        clause (a moderation category of the adopted policy), and a written reason when
+        the comment is protected or has no policy category: both raise an alert. Returns
+        the logged action, with the alerts raised and any state-action warning."""
+        action = choose(ModerationKind, action, "action")
+        reason = " ".join(reason.split()) if reason else None
+        _, policy = self.custody.policy()
+        keys = {c.key for c in policy.moderation}
+        if clause is not None and clause not in keys:
+            raise InvalidInput(f"the adopted policy has no moderation category {clause!r} "
+                               f"(categories: {', '.join(sorted(keys)) or 'none'})",
+                               parameter="clause")
+        if clause is None and not action.restores:
+            raise InvalidInput(f"a {action.value} relies on a clause of the policy: name its "
+                               f"moderation category (one of {', '.join(sorted(keys))})",
+                               parameter="clause")
+        found = self._judge(item_id, None)
+        if not found:
+            raise InvalidInput(f"item {item_id} is not a comment or reply on a registered "
+                               f"account: only those are moderated", parameter="item")
+        row, verdict = found[0]
+        account = self.registry.account(row["account_id"])
+        if action in (ModerationKind.BLOCK, ModerationKind.UNBLOCK) and not row["author"]:
+            raise InvalidInput(f"item {item_id} has no known author to "
+                               f"{action.value}", parameter="item")
+        categorised = any(f.clause for f in verdict.findings)
+        alerts = []
+        if action.removes and verdict.protected:
+            alerts.append((PROTECTED_REMOVED, "high", "the engine marks it protected speech: "
+                           + "; ".join(g.explanation for g in verdict.guarded)
+                           if verdict.guarded else "the engine marks it protected speech"))
+        if action.removes and not categorised:
+            alerts.append((UNCATEGORISED, "medium",
+                           "the engine finds no category of the policy in it"))
+        if alerts and not reason:
+            raise InvalidInput(f"a {action.value} of item {item_id} needs a written reason: "
+                               f"{'; and '.join(a[2] for a in alerts)}", parameter="reason")
+        warning = None
+        if action in (ModerationKind.BLOCK, ModerationKind.DELETE):
+            found_warning = self.compliance.restriction_warning(item_id, action.value)
+            warning = found_warning.as_dict() if found_warning else None
+        thread = self.reading.item(row["post_id"]).native_id if row["post_id"] else None
+        result = self._carry_out(account, action, row["native_id"], on_platform, client,
+                                 thread)
+        version = self.reading.history(item_id)[-1]
+        entry = {"account_id": account.id, "item_id": item_id, "version_id": version.id,
+                 "action": action.value, "clause": clause, "reason": reason,
+                 "author": row["author"], "verdict": _verdict(verdict),
+                 "outcome": result.outcome.value, "outcome_detail": result.detail,
+                 "warning": warning}
+        with self.context.write() as tx:
+            action_id = sql.add_action(tx, entry, actor)
+            alert_ids = [capture_sql.add_alert(
+                tx, kind, account.id,
+                f"{action.value} of comment {item_id} on {account.handle} by {actor} under "
+                f"{clause or 'no clause'}: {why}; reason given: {reason}",
+                {"severity": severity, "action_id": action_id, "item_id": item_id,
+                 "version_id": version.id, "clause": clause, "reason": reason,
+                 "evidence": why}, actor) for kind, severity, why in alerts]
+        return {**self.action(action_id), "alerts": alert_ids}
+
+    def action(self, action_id: int) -> dict:
+        """One logged action."""
+        with self.context.read() as conn:
+            found = [a for a in sql.actions(conn) if a["id"] == action_id]
+        if not found:
+            raise NotFound("moderation action", action_id)
+        return found[0]
+
+    def log(self, account_id: int | None = None) -> list[dict]:
+        """Every action logged (or one account's), oldest first."""
+        with self.context.read() as conn:
+            return sql.actions(conn, account_id)
+
+    def report(self) -> dict:
+        """The viewpoint-neutrality report (app/neutrality.py): per account and per
+        moderator, actions by category, removal rates of protected comments against all
+        others, removals without a category, blocks, each with the items; and removal
+        rates of each category compared across the stances reviewers labelled."""
+        from civicarchive.app.neutrality import build
+        accounts = self.registry.accounts()
+        judged = [{"item_id": row["item_id"], "account_id": row["account_id"],
+                   "protected": verdict.protected, "categories": verdict.categories}
+                  for row, verdict in self._judge(None, [a.id for a in accounts])]
+        return build(judged, self.log(), self.labels(), {a.id: a.handle for a in accounts})
+
+    # -- stance labels -------------------------------------------------------------------
+
+    def label(self, item_id: int, stance: Stance | str, actor: str) -> int:
+        """Record a reviewer's label of a commenter's stance on one comment (for, against,
+        neutral), for the viewpoint-neutrality report; the latest label is in force."""
+        stance = choose(Stance, stance, "stance")
+        if not self._judge(item_id, None, evaluate=False):
+            raise InvalidInput(f"item {item_id} is not a comment or reply on a registered "
+                               f"account: only those are labelled", parameter="item")
+        with self.context.write() as tx:
+            return sql.add_label(tx, item_id, stance.value, actor)
+
+    def labels(self) -> dict[int, dict]:
+        """Item id -> the stance label in force."""
+        with self.context.read() as conn:
+            return sql.labels(conn)
+
+    def comments(self) -> list[dict]:
+        """Every comment and reply on registered accounts, with its author and post."""
+        with self.context.read() as conn:
+            return sql.comments(conn, self.context.store.blob,
+                                [a.id for a in self.registry.accounts()])
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def engine(self):  # noqa: ANN201 - a moderation.Moderator
+        """The moderation engine over the adopted policy's categories (with sentence
+        embeddings when the extra is installed)."""
+        policy_id, policy = self.custody.policy()
+        if self._engine is None or self._engine[0] != policy_id:
+            from civicarchive.app.offline import moderator
+            self._engine = (policy_id, moderator(policy))
+        return self._engine[1]
+
+    def _judge(self, item_id: int | None, account_ids: list[int] | None,
+               evaluate: bool = True) -> list[tuple[dict, object]]:
+        from civicarchive.moderation import Comment
+        with self.context.read() as conn:
+            ids = account_ids if account_ids is not None else \
+                [a.id for a in self.registry.accounts()]
+            rows = sql.comments(conn, self.context.store.blob, ids,
+                                None if item_id is None else [item_id])
+        if not evaluate or not rows:
+            return [(row, None) for row in rows]
+        verdicts = self.engine().evaluate_many(
+            Comment(row["text"], row["post"], author=row["author"],
+                    thread=str(row["post_id"]), id=str(row["item_id"])) for row in rows)
+        return list(zip(rows, verdicts))
+
+    def _carry_out(self, account, action: ModerationKind, native_id: str,  # noqa: ANN001
+                   on_platform: bool, client: httpx.Client | None,
+                   thread: str | None) -> platform.Result:
+        if not platform.supported(account.platform, action.value):
+            return platform.Result(platform.Outcome.RECORDED_ONLY, platform.RECORDED_ONLY)
+        if not on_platform:
+            return platform.Result(platform.Outcome.RECORDED_ONLY, CHOSE_RECORD_ONLY)
+        token = self.credentials.token(account.id)
+        if token is None:
+            raise InvalidInput(f"account {account.id} has no token stored, so the {action.value}"
+                               f" cannot be carried out on {account.platform}: store one "
+                               f"(accounts credentials), or record the action only",
+                               parameter="on_platform")
+        with self.context.read() as conn:
+            base_url = capture_sql.settings(conn).get(account.id, {}).get("url")
+        own = client is None
+        if own:
+            from civicarchive.capture.http import open_client
+            client = open_client(allow_loopback=self.context.settings.capture_allow_loopback)
+        try:
+            return platform.carry_out(account.platform, action.value, native_id, client, token,
+                                      self.context.clock.now(), base_url, thread)
+        finally:
+            if own:
+                client.close()
+
+
+def _verdict(verdict) -> dict:  # noqa: ANN001
+    """What the log keeps of the engine's verdict at the time of the action."""
+    return {"categories": verdict.categories, "action": verdict.action.value,
+            "protected": verdict.protected,
+            "clauses": sorted({f.clause for f in verdict.findings if f.clause})}
+
+
+def _public(row: dict) -> dict:
+    return {key: row[key] for key in ("item_id", "account_id", "native_id", "kind", "url",
+                                      "created_at", "first_seen_at", "deleted", "text",
+                                      "author", "post_id", "post")}
+
+
+def _brief(action: dict) -> dict:
+    return {key: action[key] for key in ("id", "action", "clause", "outcome", "acted_at",
+                                         "acted_by")}
