@@ -10,6 +10,7 @@ Every step is a `civicarchive` command printed before it runs, so you can repeat
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import shutil
 import subprocess
@@ -31,6 +32,16 @@ PUBLIC_COMMENTS = [
      "created_at": "2026-03-02T18:30:00Z", "observed_at": "2026-03-02T19:00:00Z",
      "author": "neighbour2", "text": "Same here on Elm Street: write to jane.roe@example.net "
      "before the zoning hearing."},
+]
+
+
+POTHOLES = "Crews will fill potholes on Elm Street this week. Expect lane closures."
+MODERATION_SAMPLES = [
+    {"post": POTHOLES, "comment": "This council is a bunch of incompetent clowns. Fix the "
+                                  "damn roads before you waste more of our money."},
+    {"post": POTHOLES, "comment": "Make $500 a day from home!!! Click www.quick-cash.example"},
+    {"post": POTHOLES, "comment": "If the foreman blocks my driveway again I will shoot him."},
+    {"post": POTHOLES, "comment": "Thanks, does this include the stretch by the library?"},
 ]
 
 
@@ -101,6 +112,13 @@ def main() -> None:
     cli("policy", "check", policy_file, "--platform", "x", "--platform", "mastodon")
     cli("policy", "render", policy_file, "--format", "pdf", "-o", exports / "policy.pdf")
     cli("policy", "adopt", policy_file)
+    cli("policy", "render", policy_file, "--audience", "officials", "--format", "pdf", "-o",
+        exports / "guide-for-officials.pdf")
+    # The moderation engine on four comments, as an agency tries a policy before adopting
+    # it: harsh criticism is protected, never hidden; spam and a threat are not.
+    comments = samples / "comments-to-check.jsonl"
+    comments.write_text("".join(json.dumps(line) + "\n" for line in MODERATION_SAMPLES))
+    cli("moderation", "check", comments, "--no-embeddings")
     cli("holds", "add", "--name", "Elm Street zoning appeal", "--matter", "LU-2026-014",
         "--reason", "pending land-use litigation", "--query", "zoning")
     cli("retention", "status")
@@ -135,11 +153,13 @@ def main() -> None:
   archive.db     the records, versions, ledger and audit log (SQLite)
   blobs/         large raw files, content-addressed
   keys/          the archive's Ed25519 signing key (keep it safe) and public key
-  samples/       the two JSONL captures that were ingested
+  samples/       the JSONL captures that were ingested, and the comments the
+                 moderation engine judged
   exports/       the public key, an inclusion proof a third party can check offline, a
                  BagIt evidence package of two records, the social media policy
-                 rendered from the example Washington policy file, and the production
-                 for request R-2026-0001 (open request-1-production/data/production.pdf)
+                 rendered from the example Washington policy file with its guide for
+                 officials (guide-for-officials.pdf), and the production for request
+                 R-2026-0001 (open request-1-production/data/production.pdf)
 
 Try next:
   .venv/bin/civicarchive --home {home} history {edited}
