@@ -197,3 +197,17 @@ def test_no_test_skips():
              if path != Path(__file__)
              for n, line in enumerate(path.read_text().splitlines(), 1) if skipping.search(line)]
     assert found == []
+
+
+def test_every_kind_not_found_names_where_to_find_its_ids():
+    """A NotFound says where the ids of its kind are listed; a kind missing from
+    LISTINGS would send people to `stats`, which lists none of them."""
+    from civicarchive.errors import LISTINGS
+    kinds = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "NotFound" \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                kinds.add(node.args[0].value)
+    assert len(kinds) > 10
+    assert sorted(kinds - set(LISTINGS)) == []

@@ -53,7 +53,7 @@ LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "hold
             "request": "requests list", "redaction": "requests show",
             "disposition batch": "retention status", "record series": "the adopted policy",
             "item": "search", "version": "history of the item", "person": "people list",
-            "term": "people show"}
+            "term": "people show", "alert": "alerts list", "moderation action": "moderation log"}
 
 
 class NotFound(ArchiveError):

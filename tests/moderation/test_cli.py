@@ -116,3 +116,14 @@ def test_policy_check_refuses_viewpoint_categories_and_warns_on_risky_clauses(tm
     assert warning["severity"] == "warning" and "vulgar or offensive" in warning["message"]
     # the examples' own clauses ("patently offensive", "swearing alone is not obscenity")
     assert run("policy", "check", WASHINGTON, home=tmp_path / "none").exit_code == 0
+
+
+def test_a_line_over_the_cap_is_refused_without_being_judged_or_held(tmp_path):
+    from civicarchive.app import offline
+    huge = {"post": POTHOLES, "comment": "word " * (offline.MAX_CHECK_LINE // 5 + 10)}
+    path = write(tmp_path, [huge, LINES[1]])
+    result = run("moderation", "check", path, "--json", home=tmp_path / "none")
+    assert result.exit_code == 1
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["line"] == 1 and "longer than" in first["error"]
+    assert second["line"] == 2 and second["categories"] == ["true_threats"]

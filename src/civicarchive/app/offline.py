@@ -125,7 +125,16 @@ def check_comments(path: Path | str, engine: Moderator) -> Iterator[CheckedLine]
     history = AuthorHistory()
     with open(path, "rb") as lines:
         chunk: list[CheckedLine | tuple[int, Comment]] = []
-        for number, raw in enumerate(lines, 1):
+        number = 0
+        while raw := lines.readline(MAX_CHECK_LINE + 1):
+            number += 1
+            if len(raw) > MAX_CHECK_LINE:  # skipped a piece at a time, never held whole
+                while raw and not raw.endswith(b"\n"):
+                    raw = lines.readline(1024 * 1024)
+                chunk.append(CheckedLine(number, error=f"the line is longer than "
+                                         f"{MAX_CHECK_LINE:,} bytes; a comment and the post "
+                                         "it answers fit in far less"))
+                continue
             if not raw.strip():
                 continue
             chunk.append(_comment(number, raw))
@@ -146,6 +155,9 @@ def _judge(chunk: list, engine: Moderator, history: object) -> Iterator[CheckedL
 
 
 FIELDS = ("post", "comment", "id", "author", "thread")
+# No platform allows a comment or post near this long (Facebook: 8,000 characters for a
+# comment, YouTube 10,000); a longer line is refused, not judged for minutes.
+MAX_CHECK_LINE = 256 * 1024
 
 
 def _comment(number: int, raw: bytes) -> CheckedLine | tuple[int, Comment]:
