@@ -224,3 +224,19 @@ def test_webhook_receiver_under_a_real_uvicorn(archive, page, graph, tmp_path, d
     assert "Shutting down" in log or "Finished server process" in log
     assert APP_SECRET not in log and VERIFY not in log     # not even the challenge's query
     assert events(archive, page.id, comment) == ["created"]
+
+
+def test_webhook_body_over_the_cap_is_refused_before_anything_is_read_or_kept(archive,
+                                                                               receiver):
+    from civicarchive.web import webhooks
+    before = recorded(archive)
+    body = b"x" * (webhooks.MAX_BODY + 1)
+    answer = receiver.post("/webhooks/meta", content=body, headers=sign(body))
+    assert answer.status_code == 413 and "at most" in answer.json()["error"]
+
+    def chunks():   # no Content-Length: the stream itself is cut off
+        for _ in range(5):
+            yield b"y" * (webhooks.MAX_BODY // 4)
+    answer = receiver.post("/webhooks/meta", content=chunks())
+    assert answer.status_code == 413
+    assert recorded(archive) == before

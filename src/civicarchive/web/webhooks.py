@@ -60,7 +60,11 @@ def create_app(archive: Archive, secrets: WebhookSecrets, capture_due: bool = Tr
 
     @app.post(PATH)
     async def notify(request: Request, background: BackgroundTasks) -> JSONResponse:
-        body = await request.body()
+        body = await _bounded_body(request)
+        if body is None:
+            log.warning("notification refused: over %s bytes", MAX_BODY)
+            return JSONResponse({"error": f"a notification is at most {MAX_BODY:,} bytes"},
+                                status_code=413)
         try:
             receipt = await run_in_threadpool(
                 archive.webhooks.receive, body, request.headers.get("x-hub-signature-256"),
@@ -79,3 +83,22 @@ def create_app(archive: Archive, secrets: WebhookSecrets, capture_due: bool = Tr
         return JSONResponse(receipt.as_dict())
 
     return app
+
+
+# Meta batches changes into notifications of a few kilobytes; the body is read before its
+# signature can be checked, so anyone could otherwise make the receiver hold any amount.
+MAX_BODY = 4 * 1024 * 1024
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The request's body, or None once it proves longer than MAX_BODY (read no further)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    parts, size = [], 0
+    async for part in request.stream():
+        size += len(part)
+        if size > MAX_BODY:
+            return None
+        parts.append(part)
+    return b"".join(parts)
