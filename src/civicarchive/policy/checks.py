@@ -134,13 +134,8 @@ def _moderation_problems(data: dict, marks: Marks, found: list[Located]) -> None
     keys: dict[str, int] = {}
     for i, category in _items(data, "moderation"):
         path = ("moderation", i)
-        key = category.get("key")
-        if isinstance(key, str) and key in keys:
-            found.append(Located(marks.value(path + ("key",)),
-                                 f"moderation category {key!r} is already defined on line "
-                                 f"{keys[key]}: keep one"))
-        elif isinstance(key, str):
-            keys[key] = marks.line(path + ("key",))
+        _defined_once(keys, category.get("key"), path + ("key",), marks, found,
+                      "moderation category", "keep one")
         risky = high_risk_word(str(category.get("key", "")), str(category.get("name", "")))
         if risky:
             found.append(Located(marks.value(path + ("key",)),
@@ -160,18 +155,25 @@ def _moderation_problems(data: dict, marks: Marks, found: list[Located]) -> None
                                  f"is never a reason for removal", warning=True))
 
 
+def _defined_once(seen: dict[str, int], key: object, path: tuple, marks: Marks,
+                  found: list[Located], what: str, advice: str) -> None:
+    """Note where a key is defined, or report it when it was defined before."""
+    if not isinstance(key, str):
+        return
+    if key in seen:
+        found.append(Located(marks.value(path), f"{what} {key!r} is already defined on line "
+                                                f"{seen[key]}: {advice}"))
+    else:
+        seen[key] = marks.line(path)
+
+
 def _office_problems(data: dict, marks: Marks, found: list[Located]) -> None:
     """Offices named twice, and words listed twice (a list meant to hold each once)."""
     keys: dict[str, int] = {}
     for i, office in _items(data, "offices"):
         path = ("offices", i)
-        key = office.get("key")
-        if isinstance(key, str) and key in keys:
-            found.append(Located(marks.value(path + ("key",)),
-                                 f"office {key!r} is already defined on line {keys[key]}: "
-                                 f"keep one, with every matter of its authority"))
-        elif isinstance(key, str):
-            keys[key] = marks.line(path + ("key",))
+        _defined_once(keys, office.get("key"), path + ("key",), marks, found, "office",
+                      "keep one, with every matter of its authority")
         for j, authority in _items(office, "authority"):
             _repeated_words(authority.get("terms"), path + ("authority", j, "terms"), marks,
                             found)

@@ -11,7 +11,8 @@ DELETE row triggers that 0001-0003 installed.
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op
+
+from civicarchive.store.migrations.guards import refuse_changes, refuse_replace
 
 revision = "0004"
 down_revision = "0003"
@@ -49,29 +50,10 @@ UNIQUE_KEYS = {
 
 
 def upgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        for table in NEWLY_GUARDED:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {table} is append-only'); END")
-        for table, keys in UNIQUE_KEYS.items():
-            clash = " OR ".join(
-                "EXISTS (SELECT 1 FROM {t} WHERE {c})".format(
-                    t=table, c=" AND ".join(f"{column} = NEW.{column}" for column in key))
-                for key in keys)
-            op.execute(
-                f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {clash} "
-                f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {table} is append-only: a row "
-                f"with that key exists'); END")
-    else:
-        for table in NEWLY_GUARDED:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION civicarchive_append_only()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       f"FOR EACH STATEMENT EXECUTE FUNCTION civicarchive_append_only()")
-
+    for table in NEWLY_GUARDED:
+        refuse_changes(table)
+    for table, keys in UNIQUE_KEYS.items():
+        refuse_replace(table, keys)
 
 def downgrade() -> None:
     raise RuntimeError("the archive schema cannot be downgraded: archived data is append-only")

@@ -6,6 +6,8 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
+from civicarchive.store.migrations.guards import refuse_changes
+
 revision = "0005_capture"
 down_revision = "0004"
 branch_labels = None
@@ -84,19 +86,8 @@ def upgrade() -> None:
         sa.Column("message", sa.Text, nullable=False),
         sa.Column("details", sa.Text, nullable=False))
     op.create_index("ix_alerts_account", "alerts", ["account_id", "id"])
-    dialect = op.get_bind().dialect.name
     for table in GUARDED:
-        if dialect == "sqlite":
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {table} is append-only'); END")
-        else:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION civicarchive_append_only()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       f"FOR EACH STATEMENT EXECUTE FUNCTION civicarchive_append_only()")
-
+        refuse_changes(table)
 
 def downgrade() -> None:
     raise RuntimeError("the archive schema cannot be downgraded: archived data is append-only")

@@ -7,6 +7,8 @@ Revises: 0005_capture
 import sqlalchemy as sa
 from alembic import op
 
+from civicarchive.store.migrations.guards import refuse_changes
+
 revision = "0006_timestamps"
 down_revision = "0005_capture"
 branch_labels = None
@@ -27,16 +29,7 @@ def upgrade() -> None:
         sa.Column("token", sa.LargeBinary),
         sa.Column("error", sa.Text))
     op.create_index("ix_checkpoint_timestamps_checkpoint", TABLE, ["checkpoint_id"])
-    if op.get_bind().dialect.name == "sqlite":
-        for action in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER {TABLE}_no_{action.lower()} BEFORE {action} ON {TABLE} "
-                       f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {TABLE} is append-only'); END")
-    else:
-        op.execute(f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-                   f"FOR EACH ROW EXECUTE FUNCTION civicarchive_append_only()")
-        op.execute(f"CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION civicarchive_append_only()")
-
+    refuse_changes(TABLE)
 
 def downgrade() -> None:
     raise RuntimeError("the archive schema cannot be downgraded: archived data is append-only")

@@ -6,7 +6,8 @@ settings. PostgreSQL has no REPLACE; its UPDATE and DELETE triggers cover upsert
 Revision ID: 0007_no_replace
 Revises: 0006_timestamps
 """
-from alembic import op
+
+from civicarchive.store.migrations.guards import refuse_replace
 
 revision = "0007_no_replace"
 down_revision = "0006_timestamps"
@@ -25,18 +26,8 @@ UNIQUE_KEYS = {
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
     for table, keys in UNIQUE_KEYS.items():
-        clash = " OR ".join(
-            "EXISTS (SELECT 1 FROM {t} WHERE {c})".format(
-                t=table, c=" AND ".join(f"{column} = NEW.{column}" for column in key))
-            for key in keys)
-        op.execute(
-            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {clash} "
-            f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {table} is append-only: a row "
-            f"with that key exists'); END")
-
+        refuse_replace(table, keys)
 
 def downgrade() -> None:
     raise RuntimeError("the archive schema cannot be downgraded: archived data is append-only")

@@ -10,6 +10,8 @@ Revises: 0008_people
 import sqlalchemy as sa
 from alembic import op
 
+from civicarchive.store.migrations.guards import guard
+
 revision = "0009_moderation"
 down_revision = "0008_people"
 branch_labels = None
@@ -58,27 +60,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text),
         sa.Column("acknowledged_at", Time, nullable=False),
         sa.Column("acknowledged_by", sa.Text, nullable=False))
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    for table, keys in UNIQUE_KEYS.items():
-        if sqlite:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {table} is append-only'); END")
-            clash = " OR ".join(
-                "EXISTS (SELECT 1 FROM {t} WHERE {c})".format(
-                    t=table, c=" AND ".join(f"{column} = NEW.{column}" for column in key))
-                for key in keys)
-            op.execute(
-                f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN {clash} "
-                f"BEGIN SELECT RAISE(ABORT, 'civicarchive: {table} is append-only: a row "
-                f"with that key exists'); END")
-        else:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION civicarchive_append_only()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       f"FOR EACH STATEMENT EXECUTE FUNCTION civicarchive_append_only()")
-
+    guard(UNIQUE_KEYS)
 
 def downgrade() -> None:
     raise RuntimeError("the archive schema cannot be downgraded: archived data is append-only")
