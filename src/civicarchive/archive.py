@@ -31,6 +31,7 @@ from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, Ar
                                            fingerprint)
 
 if TYPE_CHECKING:
+    from civicarchive.app.access import Access
     from civicarchive.app.alerting import Alerts
     from civicarchive.app.capturing import Capturing
     from civicarchive.app.compliance import Compliance
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from civicarchive.app.people import People
     from civicarchive.app.productions import Productions
     from civicarchive.app.requests import Requests
+    from civicarchive.app.users import Users
     from civicarchive.app.webhooks import Webhooks
     from civicarchive.app.witnessing import Witnessing
 
@@ -72,7 +74,9 @@ class Archive:
     - `alerts`: every alert raised, open or acknowledged, and acknowledging one;
     - `credentials`: platform tokens, encrypted; `capturing`: live capture passes, runs,
       gaps, alerts and each account's capture health; `webhooks`: Meta's Page feed
-      notifications, checked, kept and recorded.
+      notifications, checked, kept and recorded;
+    - `users`: staff users of the web application, their sessions and API tokens;
+      `access`: reads scoped to who is asking (their agency, accounts and roles).
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -156,6 +160,16 @@ class Archive:
     def webhooks(self) -> Webhooks:
         from civicarchive.app.webhooks import Webhooks
         return Webhooks(self.context, self.registry, self.ingesting)
+
+    @cached_property
+    def users(self) -> Users:
+        from civicarchive.app.users import Users
+        return Users(self.context, self.registry, self.people)
+
+    @cached_property
+    def access(self) -> Access:
+        from civicarchive.app.access import Access
+        return Access(self.registry, self.reading, self.finding)
 
     @cached_property
     def witnessing(self) -> Witnessing:

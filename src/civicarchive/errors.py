@@ -20,7 +20,10 @@ flag that sets it.
     ├── ContinuityBroken      the ledger does not extend the checkpoint signed last
     │   ├── LedgerRolledBack  the database is older than that checkpoint
     │   └── LedgerForked      the database holds another history than that checkpoint
-    └── TimestampMissed       the time-stamping authority did not give a valid timestamp
+    ├── TimestampMissed       the time-stamping authority did not give a valid timestamp
+    ├── SignInRefused         a wrong username or password, a disabled user, an expired
+    │                         session or token, an identity the agency does not admit
+    └── AccessDenied          a signed-in user's roles do not allow what they asked
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "hold
             "request": "requests list", "redaction": "requests show",
             "disposition batch": "retention status", "record series": "the adopted policy",
             "item": "search", "version": "history of the item", "person": "people list",
-            "term": "people show", "alert": "alerts list", "moderation action": "moderation log"}
+            "term": "people show", "alert": "alerts list", "moderation action": "moderation log",
+            "user": "users list", "API token": "users tokens"}
 
 
 class NotFound(ArchiveError):
@@ -137,3 +141,21 @@ class LedgerForked(ContinuityBroken):
 class TimestampMissed(ArchiveError):
     """The time-stamping authority could not be reached, or its answer is not a valid
     timestamp of the checkpoint (recorded as a miss; writes never fail for it)."""
+
+
+class SignInRefused(ArchiveError):
+    """Signing in failed. The message never says whether the username exists."""
+
+    def __init__(self, message: str = "wrong username or password, or the user is "
+                 "disabled: try again, or ask an administrator to reset the password") -> None:
+        super().__init__(message)
+
+
+class AccessDenied(ArchiveError):
+    """The user is signed in, but no role of theirs grants `permission`."""
+
+    def __init__(self, permission: str, what: str) -> None:
+        super().__init__(f"your roles do not allow {what} (it needs the {permission} "
+                         f"permission): ask an administrator for a role that grants it")
+        self.permission = permission
+        self.what = what

@@ -75,6 +75,22 @@ def fill_every_table(archive, production_folder) -> None:
     _people(archive, staff.id, city.id)
     _moderation(archive, city.id)
     _timestamp_missed(archive)
+    _staff(archive)
+
+
+def _staff(archive) -> None:
+    """A staff user with a password and one without, a session signed out, an API token
+    revoked, and a second agency."""
+    from civicarchive.model.staff import SignIn
+    clerk = archive.users.add("clerk", None, ["records_officer"], "admin",
+                              password="correct horse battery staple")
+    archive.users.add("mod", None, ["moderator"], "admin")
+    archive.users.change(clerk.id, "admin", roles=["records_officer", "attorney"])
+    _, session = archive.users.start_session(clerk, SignIn.PASSWORD)
+    archive.users.end_session(session, "logout", "user:clerk")
+    _, token = archive.users.create_token(clerk.id, "nightly export", "admin")
+    archive.users.revoke_token(clerk.id, token.id, "admin")
+    archive.registry.add_agency("County of Example", "admin")
 
 
 def _people(archive, staff_account: int, city_account: int) -> None:

@@ -74,15 +74,20 @@ class Finding:
         return self.index.name
 
     def search(self, query: str, all_versions: bool = False, limit: int = 20, offset: int = 0,
-               facets: bool = False, public: bool = False) -> SearchResults:
+               facets: bool = False, public: bool = False,
+               accounts: frozenset[int] | None = None) -> SearchResults:
         """Search records (each one's latest version, or every version). `facets` adds
         counts by platform, kind and account (a second pass over every match: ask for it
         on a first page, not on every page); `public` leaves out direct messages, for
-        answers shown outside the agency."""
+        answers shown outside the agency; `accounts` limits the search to those accounts'
+        records (a web user's agency), whatever the query says."""
         if not 1 <= limit <= MAX_LIMIT or offset < 0:
             raise InvalidInput(f"results per page must be 1 to {MAX_LIMIT}, and the offset "
                                "0 or more", parameter="limit")
         condition = plan(query, _Resolver(self.registry, self.custody))
+        if accounts is not None:
+            condition = AllOf((condition, Match("account", accounts) if accounts
+                               else Nothing()))
         self.sync(wait=0.2)  # an ingest holding the writer publishes it soon
         request = SearchRequest(query=query, condition=condition, all_versions=all_versions,
                                 limit=limit, offset=offset, facets=facets,

@@ -37,6 +37,24 @@ class Registry:
                 return agency
         raise NotFound("agency", name)
 
+    def add_agency(self, name: str, actor: str = "system") -> Agency:
+        """Another agency sharing this deployment (a county and its cities, say): its
+        accounts, records, requests and users are kept apart from the others'."""
+        name = name.strip()
+        if not name or not slugify(name):
+            raise InvalidInput("the agency needs a name, e.g. 'City of Example'",
+                               parameter="agency")
+        if any(slugify(name) == a.slug or name == a.name for a in self.agencies()):
+            raise InvalidInput(f"an agency named {name!r} exists: see accounts list",
+                               parameter="agency")
+        with self.context.write() as tx:
+            agency_id = tx.next_id("agencies")
+            tx.add("agencies", {"id": agency_id, "slug": slugify(name), "name": name,
+                                "created_at": tx.now})
+            tx.audit(actor, "agency.add", f"agency {agency_id}",
+                     {"agency": name, "agency_id": agency_id, "slug": slugify(name)})
+        return self.agency(slugify(name))
+
     def add_account(self, platform: str, handle: str, classification: Classification | str,
                     owner: str | None = None, platform_id: str | None = None,
                     agency: str | None = None, actor: str = "system") -> Account:

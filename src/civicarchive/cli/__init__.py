@@ -515,6 +515,7 @@ from civicarchive.cli import moderation as _moderation  # noqa: E402, F401
 from civicarchive.cli import moderation_log as _moderation_log  # noqa: E402, F401
 from civicarchive.cli import people as _people  # noqa: E402, F401
 from civicarchive.cli import records as _records  # noqa: E402, F401
+from civicarchive.cli import staff as _staff  # noqa: E402, F401
 
 if __name__ == "__main__":
     main()

@@ -117,10 +117,14 @@ def _disposition_items(conn: sa.Connection) -> Iterator[dict]:
 def _tagged_row(e: Event) -> dict:
     """A row whose audit event carries every field (live capture: store/capture.py); a
     credential's ciphertext by its SHA-256 only."""
-    expected = {k: v for k, v in e.details.items() if k not in ("table", "ciphertext_sha256")}
+    expected = {k: v for k, v in e.details.items()
+                if k not in ("table", "ciphertext_sha256", "password_hash_sha256")}
     if "ciphertext_sha256" in e.details:
         expected["ciphertext"] = Derived(_sha256_of_text, e.details["ciphertext_sha256"],
                                          "text")
+    if "password_hash_sha256" in e.details:  # a staff user's argon2id hash (store/staff.py)
+        expected["password_hash"] = Derived(_sha256_of_text,
+                                            e.details["password_hash_sha256"], "text")
     return expected
 
 
@@ -156,7 +160,7 @@ DERIVATIONS = (
         "public_key": Derived(_key_fingerprint, e.details.get("public_key_sha256"),
                               "base64 public key")},
         key=lambda e: (e.subject.removeprefix("archive "),)),
-    Derivation(t.agencies, _is("archive.init"), lambda e: {
+    Derivation(t.agencies, lambda action: action in ("archive.init", "agency.add"), lambda e: {
         "name": e.details.get("agency"), "created_at": e.at,
         **e.carried(id="agency_id", slug="slug")}),
     Derivation(t.accounts, _is("account.register"), lambda e: {
@@ -227,6 +231,11 @@ DERIVATIONS = (
     # The moderation log and alert acknowledgements (store/moderation.py): likewise.
     *(_tagged(table) for table in (t.moderation_actions, t.moderation_labels)),
     _tagged(t.alert_acknowledgements, key="alert_id"),
+    # Staff users, sessions and API tokens (store/staff.py): likewise.
+    *(_tagged(table) for table in (t.staff_users, t.staff_user_versions, t.staff_sessions,
+                                   t.api_tokens)),
+    _tagged(t.staff_session_ends, key="session_id"),
+    _tagged(t.api_token_revocations, key="token_id"),
 )
 
 

@@ -6,8 +6,8 @@ Append-only tables are guarded by triggers (see APPEND_ONLY_TABLES).
 
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary,
+                        MetaData, String, Table, Text, UniqueConstraint)
 
 metadata = MetaData()
 
@@ -456,6 +456,72 @@ alert_acknowledgements = Table(
     Column("acknowledged_by", Text, nullable=False),
 )
 
+# Staff users of the web application (migration 0010_staff). A user is one row; what
+# changes (name, roles, password, disabled) is a new version, the latest in force. Sessions
+# and API tokens are kept by the sha256 of their secret, never the secret; their ends are
+# rows of their own. Each row is also an audit event, without hashes (store/staff.py).
+staff_users = Table(
+    "staff_users", metadata,
+    Column("id", Id, primary_key=True),
+    Column("agency_id", Id, ForeignKey("agencies.id"), nullable=False),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("created_at", Time, nullable=False),
+    Column("created_by", Text, nullable=False),
+)
+
+staff_user_versions = Table(
+    "staff_user_versions", metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("staff_users.id"), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("roles", Text, nullable=False),             # comma-separated StaffRole values
+    Column("password_hash", Text),                     # argon2id; NULL: no local password
+    Column("person_id", Id, ForeignKey("people.id")),
+    Column("disabled", Boolean, nullable=False),
+    Column("sso_issuer", Text),
+    Column("sso_subject", Text),
+    Column("recorded_at", Time, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_staff_user_versions_user", "user_id", "id"),
+)
+
+staff_sessions = Table(
+    "staff_sessions", metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("staff_users.id"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("via", String(16), nullable=False),         # password | sso
+    Column("started_at", Time, nullable=False),
+    Column("expires_at", Time, nullable=False),        # the absolute timeout
+)
+
+staff_session_ends = Table(
+    "staff_session_ends", metadata,
+    Column("session_id", Id, ForeignKey("staff_sessions.id"), primary_key=True,
+           autoincrement=False),
+    Column("ended_at", Time, nullable=False),
+    Column("reason", String(32), nullable=False),      # logout | idle | disabled ...
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("staff_users.id"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("expires_at", Time),
+    Column("created_by", Text, nullable=False),
+)
+
+api_token_revocations = Table(
+    "api_token_revocations", metadata,
+    Column("token_id", Id, ForeignKey("api_tokens.id"), primary_key=True,
+           autoincrement=False),
+    Column("revoked_at", Time, nullable=False),
+    Column("revoked_by", Text, nullable=False),
+)
+
 # Guarded by triggers: UPDATE, DELETE and TRUNCATE are refused, and on SQLite so is an
 # INSERT whose key exists (REPLACE). Blobs are not: a disposition deletes them, and verify
 # re-hashes each one. search_* tables are a derived cache.
@@ -469,4 +535,6 @@ APPEND_ONLY_TABLES = ("archive_info", "agencies", "accounts", "items", "versions
                       "alerts", "checkpoint_timestamps", "people", "people_terms",
                       "people_term_ends", "people_accounts", "people_acknowledgements",
                       "people_trainings", "moderation_actions", "moderation_labels",
-                      "alert_acknowledgements")
+                      "alert_acknowledgements", "staff_users", "staff_user_versions",
+                      "staff_sessions", "staff_session_ends", "api_tokens",
+                      "api_token_revocations")

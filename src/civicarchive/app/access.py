@@ -1,0 +1,80 @@
+"""What a principal may see and do: every read the web serves passes through here.
+
+A record, account, request or hold of another agency is `NotFound`, exactly as an id that
+does not exist, so that ids reveal nothing across agencies. A direct message is `NotFound`
+too without the permission to read messages. A missing permission for something visible
+is `AccessDenied`, which the web audits.
+"""
+
+from __future__ import annotations
+
+from civicarchive.app.finding import Finding, SearchResults
+from civicarchive.app.reading import Reading
+from civicarchive.app.registry import Registry
+from civicarchive.errors import AccessDenied, NotFound
+from civicarchive.model.account import Account
+from civicarchive.model.record import Item, Kind
+from civicarchive.model.staff import Permission, Principal
+
+
+class Access:
+    """Reads scoped to a principal's agency, accounts and permissions."""
+
+    def __init__(self, registry: Registry, reading: Reading, finding: Finding) -> None:
+        self.registry = registry
+        self.reading = reading
+        self.finding = finding
+
+    def require(self, principal: Principal, permission: Permission, what: str) -> None:
+        """AccessDenied unless the principal holds `permission`."""
+        if not principal.can(permission):
+            raise AccessDenied(permission.value, what)
+
+    def sees_account(self, principal: Principal, account: Account) -> bool:
+        """Whether the principal reads this account's records."""
+        return (principal.agency_id is not None and account.agency_id == principal.agency_id
+                and (principal.accounts is None or account.id in principal.accounts)
+                and principal.can(Permission.READ_RECORDS))
+
+    def accounts(self, principal: Principal) -> list[Account]:
+        """The accounts whose records the principal sees."""
+        return [a for a in self.registry.accounts() if self.sees_account(principal, a)]
+
+    def account(self, principal: Principal, account_id: int) -> Account:
+        """The account, if the principal sees it; NotFound as for a missing id otherwise."""
+        account = self.registry.account(account_id)
+        if not self.sees_account(principal, account):
+            raise NotFound("account", account_id)
+        return account
+
+    def item(self, principal: Principal, item_id: int) -> Item:
+        """The item, if the principal may see it; NotFound as for a missing id otherwise."""
+        item = self.reading.item(item_id)
+        account = self.registry.account(item.account_id)
+        if not self.sees_account(principal, account) or (
+                item.kind is Kind.MESSAGE and not principal.can(Permission.READ_MESSAGES)):
+            raise NotFound("item", item_id)
+        return item
+
+    def version_item(self, principal: Principal, version_id: int) -> Item:
+        """The item a version belongs to, checked as `item` is."""
+        version = self.reading.version(version_id)
+        try:
+            return self.item(principal, version.item_id)
+        except NotFound:
+            raise NotFound("version", version_id) from None
+
+    def agency_id(self, principal: Principal) -> int:
+        """The principal's agency: the anonymous public has none to act in."""
+        if principal.agency_id is None:
+            raise NotFound("agency", "of the caller")
+        return principal.agency_id
+
+    def search(self, principal: Principal, query: str, **options) -> SearchResults:  # noqa: ANN003
+        """Search within the accounts the principal sees, leaving out direct messages
+        unless they may read them."""
+        self.require(principal, Permission.READ_RECORDS, "searching records")
+        visible = frozenset(a.id for a in self.accounts(principal))
+        return self.finding.search(query, accounts=visible,
+                                   public=not principal.can(Permission.READ_MESSAGES),
+                                   **options)

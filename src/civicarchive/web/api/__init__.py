@@ -1,0 +1,12 @@
+"""The REST API under /api/v1: thin routes over the archive's services, each scoped to
+who is asking (app/access.py). One module per area; `router` gathers them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from civicarchive.web.api import records, session
+
+router = APIRouter()
+for module in (session, records):
+    router.include_router(module.router)

@@ -1,0 +1,130 @@
+"""Accounts, records, their versions and search: what a signed-in user may see."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from civicarchive.web.deps import archive_of, signed_in
+from civicarchive.web.paging import Page, Paging, next_link, page
+
+router = APIRouter(tags=["records"])
+
+
+class AccountOut(BaseModel):
+    id: int
+    agency_id: int
+    platform: str
+    handle: str
+    platform_id: str | None
+    owner: str | None
+    classification: str
+    registered_at: str
+    registered_by: str
+
+
+class VersionOut(BaseModel):
+    id: int
+    item_id: int
+    event: str
+    observed_at: str
+    recorded_at: str
+    content_sha256: str
+    raw_sha256: str
+    source: str
+    ledger_index: int
+
+
+class ItemOut(BaseModel):
+    id: int
+    account_id: int
+    native_id: str
+    kind: str
+    parent_native_id: str | None
+    author: str | None
+    url: str | None
+    created_at: str | None
+    first_seen_at: str
+    versions: list[VersionOut]
+    content: dict[str, Any] | None  # the latest version's; None once purged
+
+
+class HitOut(BaseModel):
+    version: int
+    item: int
+    score: float
+    snippet: str
+    highlights: list[tuple[int, int]]
+    platform: str
+    account: str
+    kind: str
+    author: str | None
+    created_at: str | None
+    url: str | None
+    event: str
+    observed_at: str
+
+
+class SearchPage(Page[HitOut]):
+    query: str
+    engine: str
+    facets: dict[str, dict[str, int]]
+
+
+def _version(v) -> VersionOut:  # noqa: ANN001
+    return VersionOut(id=v.id, item_id=v.item_id, event=v.event.value,
+                      observed_at=v.observed_at, recorded_at=v.recorded_at,
+                      content_sha256=v.content_sha256, raw_sha256=v.raw_sha256,
+                      source=v.source, ledger_index=v.ledger_index)
+
+
+@router.get("/accounts", response_model=Page[AccountOut],
+            summary="The accounts whose records you see")
+def accounts(request: Request, paging: Annotated[Paging, Depends()]) -> dict:
+    archive = archive_of(request)
+    found = [AccountOut(**a.as_dict()) for a in archive.access.accounts(signed_in(request))]
+    return page(request, paging, found)
+
+
+@router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
+def account(request: Request, account_id: int) -> AccountOut:
+    found = archive_of(request).access.account(signed_in(request), account_id)
+    return AccountOut(**found.as_dict())
+
+
+@router.get("/items/{item_id}", response_model=ItemOut,
+            summary="A record with every version and its latest content")
+def item(request: Request, item_id: int) -> ItemOut:
+    archive = archive_of(request)
+    found = archive.access.item(signed_in(request), item_id)
+    history = archive.reading.history(item_id)
+    return ItemOut(id=found.id, account_id=found.account_id, native_id=found.native_id,
+                   kind=found.kind.value, parent_native_id=found.parent_native_id,
+                   author=found.author, url=found.url, created_at=found.created_at,
+                   first_seen_at=found.first_seen_at,
+                   versions=[_version(v) for v in history],
+                   content=archive.reading.content(history[-1]) if history else None)
+
+
+@router.get("/versions/{version_id}", response_model=VersionOut, summary="One version")
+def version(request: Request, version_id: int) -> VersionOut:
+    archive = archive_of(request)
+    archive.access.version_item(signed_in(request), version_id)
+    return _version(archive.reading.version(version_id))
+
+
+@router.get("/search", response_model=SearchPage,
+            summary="Search records in the query language (docs/search.md)")
+def search(request: Request, paging: Annotated[Paging, Depends()],
+           q: Annotated[str, Query(max_length=2000, description="The query.")] = "",
+           all_versions: bool = False, facets: bool = False) -> SearchPage:
+    archive = archive_of(request)
+    found = archive.access.search(signed_in(request), q, all_versions=all_versions,
+                                  limit=paging.limit, offset=paging.offset, facets=facets)
+    return SearchPage(query=found.query, engine=found.engine, total=found.total,
+                      offset=found.offset, limit=paging.limit,
+                      next=next_link(request, paging, found.total),
+                      items=[HitOut(**asdict(h)) for h in found.hits], facets=found.facets)

@@ -1,0 +1,99 @@
+"""The staff application: `create_app(archive)` is the ASGI app `civicarchive serve` runs.
+
+    /api/v1/...        the REST API (JSON); its OpenAPI document at /api/v1/openapi.json
+    /                  the staff UI (server-rendered; works without JavaScript)
+    /static/...        the UI's stylesheet and its one small script
+    /healthz           a bare answer from the same stack (the benchmarks' ceiling)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from civicarchive import __version__
+from civicarchive.archive import Archive
+from civicarchive.errors import ArchiveError
+from civicarchive.web import problems
+from civicarchive.web.deps import check_csrf
+from civicarchive.web.security import SecurityHeaders
+from civicarchive.web.sessions import COOKIE, Sessions, Throttle, web_key
+
+API = "/api/v1"
+STATIC = Path(__file__).parent / "ui" / "static"
+
+
+def create_app(archive: Archive, *, secure_cookies: bool | None = None,
+               idle_seconds: int | None = None) -> FastAPI:
+    """The staff application over one archive. `secure_cookies` None marks cookies
+    Secure when the request came over https (behind a proxy: run uvicorn with
+    --proxy-headers so that it knows)."""
+    app = FastAPI(title="civicarchive", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url=f"{API}/openapi.json",
+                  description="The REST API of a civicarchive deployment. Sign in with an "
+                  "API token: `Authorization: Bearer ca_...` (`civicarchive users token`). "
+                  "Errors are application/problem+json (RFC 9457); lists are paged with "
+                  "`limit` and `offset`.",
+                  dependencies=[Depends(check_csrf)])
+    app.state.archive = archive
+    key = web_key(archive.context.settings.keys_dir)
+    sessions = Sessions(archive, key, secure_cookies)
+    if idle_seconds is not None:
+        sessions.idle_seconds = idle_seconds
+    app.state.sessions = sessions
+    app.state.throttle = Throttle()
+
+    from civicarchive.web.api import router as api_router
+    from civicarchive.web.ui import render_error
+    from civicarchive.web.ui import router as ui_router
+    app.include_router(api_router, prefix=API)
+    app.include_router(ui_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def wants_html(request: Request) -> bool:
+        return not request.url.path.startswith(API)
+
+    @app.exception_handler(ArchiveError)
+    async def archive_error(request: Request, error: ArchiveError) -> Response:
+        if wants_html(request):
+            return render_error(request, error)
+        return problems.archive_problem(error)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if wants_html(request):
+            return render_error(request, error)
+        return problems.http_problem(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if wants_html(request):
+            return render_error(request, error)
+        return problems.validation_problem(error)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        return problems.unexpected_problem(request, error)
+
+    @app.middleware("http")
+    async def refresh_session(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        caller = getattr(request.state, "caller", None)
+        if caller is not None and caller.reissue and COOKIE not in response.headers.get(
+                "set-cookie", ""):
+            sessions.set_cookie(request, response, caller.secret)
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers.setdefault("cache-control", "no-store")
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app.add_middleware(SecurityHeaders)
+    return app
