@@ -113,3 +113,41 @@ def test_cli_names_the_flag_of_the_input_at_fault(desk):
     no_version = cli("requests", "redact", "1", "--item", "2", "--span", "0:4", "--reason",
                      "RCW 42.56.230", ok=False)
     assert "name the version (--version)" in no_version.output
+
+
+def test_cli_redacts_the_author_handle_and_urls_and_lists_them(desk, tmp_path):
+    cli = desk
+    extra = tmp_path / "more.jsonl"
+    extra.write_text(json.dumps({
+        "native_id": "c3", "kind": "comment", "parent_id": "p1",
+        "created_at": "2026-03-01T13:00:00Z", "observed_at": "2026-03-01T14:00:00Z",
+        "author": "qxneighbour", "url": "https://x.com/qxneighbour/status/c3",
+        "text": "Zoning: @neighbour1 see https://qxlink.example/a"}) + "\n")
+    cli("ingest-jsonl", extra, "--account", "1")
+    cli("requests", "new", "--requester", "A. Reporter", "--received", "2026-11-04T10:30-08:00",
+        "--description", "zoning")
+    cli("requests", "add", "1", "--search", "zoning")
+    for flags in (["--author"], ["--url"], ["--url", "https://qxlink.example/a"]):
+        assert "added to item 4" in cli("requests", "redact", "1", "--item", "4", *flags,
+                                        "--reason", "RCW 42.56.230").output
+    cli("requests", "redact", "1", "--item", "2", "--handle", "--reason", "RCW 42.56.230")
+    no_url = cli("requests", "redact", "1", "--item", "2", "--url", "--reason", "x", ok=False)
+    assert no_url.exit_code == 1 and "no permalink" in no_url.output
+    both = cli("requests", "redact", "1", "--item", "4", "--author", "--all-urls",
+               "--reason", "x", ok=False)
+    assert both.exit_code != 0 and "one thing at a time" in both.output
+    listed = json.loads(cli("requests", "redactions", "1", "--json").output)
+    assert [(r["item"], r["field"], r["url"]) for r in listed] == [
+        (4, "author", None), (4, "permalink", None), (4, "url", "https://qxlink.example/a"),
+        (2, "handle", None)]
+    assert "author: RCW 42.56.230" in cli("requests", "redactions", "1", "--item", "4").output
+    cli("requests", "unredact", "1", str(listed[-1]["id"]), "--why", "agency account")
+    cli("requests", "mark", "1", "--item", "1", "--item", "2", "--item", "3", "--item", "4",
+        "--as", "responsive")
+    out = tmp_path / "production"
+    cli("requests", "produce", "1", "-o", out)
+    assert "OK" in cli("verify-package", out).output
+    for path in (p for p in out.rglob("*") if p.is_file() and p.suffix not in (".gz", ".pdf")):
+        data = path.read_bytes()
+        assert b"qxneighbour" not in data and b"qxlink" not in data, path
+    assert "qxlink" not in cli("requests", "log", "1").output

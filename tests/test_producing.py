@@ -242,3 +242,159 @@ def test_production_package_is_signed_and_edits_fail_its_signature(case, tmp_pat
     assert bagit.Bag(str(folder)).is_valid()
     problems = verify_package(folder, key)
     assert any("tagmanifest-sha256.txt.sig does not verify" in p for p in problems), problems
+
+
+# -- redacting the author, the handle and URLs ------------------------------------------
+
+AUTHOR = "qxcanaryauthor"
+NAME = "Qxcanary Person"
+HANDLE = "qxcanaryhandle"
+LINK = "https://qxcanarylink.example/report"
+IDENTITY_CANARIES = (AUTHOR, "qxcanary person", HANDLE, "qxcanarylink")
+
+
+def _said(account_id: int, native: str, text: str, minutes: int, author: str,
+          parent: str | None = None, url: str | None = None, **content) -> Observation:
+    return Observation(account_id=account_id, native_id=native,
+                       kind=Kind.COMMENT if parent else Kind.POST,
+                       observed_at=T0 + timedelta(minutes=minutes),
+                       content={"text": text, "author": author, **content},
+                       raw=orjson.dumps({"id": native, "text": text, "user": author,
+                                         "url": url, **content}),
+                       created_at=T0 - timedelta(days=1), author=author,
+                       parent_native_id=parent, url=url)
+
+
+@pytest.fixture
+def people(archive, account):
+    """Comments by a member of the public (named, with a permalink holding the handle, a
+    link, a second comment, and a mention by someone else), and a post on an employee's
+    personal account; every record responsive."""
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    a = account.id
+    personal = archive.registry.add_account("x", HANDLE, "employee", owner="Parks",
+                                            actor="clerk")
+    archive.ingesting.ingest([
+        _said(a, "p1", "Budget hearing tonight", 0, "cityofexample",
+              url="https://x.com/cityofexample/status/p1"),
+        _said(a, "c1", f"I am {NAME}, see {LINK}", 1, AUTHOR, "p1",
+              url=f"https://x.com/{AUTHOR}/status/c1", display_name=NAME),
+        _said(a, "c1", f"I am {NAME}, see {LINK} (edited)", 2, AUTHOR, "p1",
+              url=f"https://x.com/{AUTHOR}/status/c1", display_name=NAME),
+        _said(a, "c2", "Second thought on the budget", 3, AUTHOR, "p1",
+              url=f"https://x.com/{AUTHOR}/status/c2"),
+        _said(a, "c3", f"@{AUTHOR} is right about the budget", 4, "resident9", "p1",
+              url="https://x.com/resident9/status/c3"),
+        _said(personal.id, "e1", f"Budget notes from @{HANDLE}", 5, HANDLE,
+              url=f"https://x.com/{HANDLE}/status/e1"),
+    ], source="test")
+    request = archive.requests.new("A. Reporter", RECEIVED, "budget", "clerk")
+    ids = {n: item_id(archive, n) for n in ("p1", "c1", "c2", "c3", "e1")}
+    archive.requests.collect(request, "clerk", items=list(ids.values()))
+    archive.requests.mark(request, list(ids.values()), "responsive", "clerk")
+    return archive, request, ids
+
+
+def _assert_no_identity(folder: Path, canaries=IDENTITY_CANARIES) -> dict[str, str]:
+    files = texts_of(folder)
+    assert len(files) > 10 and "data/records.warc.gz" in files
+    for name, text in files.items():
+        for canary in canaries:
+            assert canary not in text.lower(), f"{canary} leaked into {name}"
+    return files
+
+
+def test_production_redacting_author_handle_and_urls_leaks_them_nowhere(people, tmp_path):
+    archive, request, ids = people
+    requests = archive.requests
+    requests.redact_author(request, ids["c1"], REASON, "clerk")
+    requests.redact_handle(request, ids["e1"], "privacy, RCW 42.56.050", "clerk")
+    requests.redact_url(request, ids["c1"], REASON, "clerk", url=LINK)
+    result = archive.productions.produce(request, "clerk", folder=tmp_path / "out")
+    files = _assert_no_identity(tmp_path / "out")
+    assert verify_package(tmp_path / "out") == []
+    pdf = files["data/production.pdf"]
+    assert "Budget hearing tonight" in pdf and "is right about the budget" in pdf
+    assert "REDACTED: personal information" in pdf and "REDACTED: privacy" in pdf
+    assert "cityofexample" in pdf and "resident9" in pdf  # others keep their names
+    # c1 and c2 (same author) and e1 (redacted handle) name the redaction in their ledger
+    # entries: listed with their hashes, not proven in the package. c3 only mentions the
+    # author in its text: its entry is proven, with a redacted rendering.
+    manifest = orjson.loads((tmp_path / "out" / "data" / "manifest.json").read_bytes())
+    entries = {e["item"]: e for top in manifest["items"]
+               for e in [top, *top["thread"]] if "item" in e}
+    withheld = {i for i, e in entries.items()
+                if all(v["payload"].startswith("withheld: its ledger entry") for v in
+                       e["versions"])}
+    assert withheld == {ids["c1"], ids["c2"], ids["e1"]}
+    assert {v["payload"] for v in entries[ids["c3"]]["versions"]} == {"redacted rendering"}
+    assert {v["payload"] for v in entries[ids["p1"]]["versions"]} == {"captured bytes"}
+    assert all(len(v["raw_sha256"]) == 64 for v in entries[ids["c1"]]["versions"])
+    assert result["unproven_versions"] == 4
+    proven = {int(p.stem.removeprefix("version-"))
+              for p in (tmp_path / "out" / "data" / "proofs").iterdir()}
+    assert proven == {v["version"] for i in (ids["p1"], ids["c3"])
+                      for v in entries[i]["versions"]}
+    lines = [orjson.loads(line) for line in files["data/production.jsonl"].splitlines()]
+    thread = {e["item_id"]: e for e in lines[0]["thread"]}
+    assert thread[ids["c1"]]["redacted_fields"] == ["author", "url"]
+    assert thread[ids["c1"]]["author"] == f"[REDACTED: {REASON}]"
+    assert thread[ids["c2"]]["url"] == f"https://x.com/[REDACTED: {REASON}]/status/c2"
+    assert thread[ids["c3"]]["redacted_fields"] == []
+
+
+def test_production_where_nothing_can_be_proven_still_verifies(people, tmp_path):
+    archive, request, ids = people
+    archive.requests.mark(request, [ids["p1"], ids["c2"], ids["c3"], ids["e1"]],
+                          "non-responsive", "clerk")
+    archive.requests.redact_author(request, ids["c1"], REASON, "clerk")
+    result = archive.productions.produce(request, "clerk", folder=tmp_path / "out")
+    _assert_no_identity(tmp_path / "out", (AUTHOR, "qxcanary person"))
+    assert result["items"] == 1 and result["unproven_versions"] == 2
+    assert not any((tmp_path / "out" / "data" / "proofs").iterdir())
+    assert verify_package(tmp_path / "out") == []
+    certificate = (tmp_path / "out" / "data" / "CERTIFICATE.md").read_text()
+    assert "No archived version is proven in this package" in certificate
+
+
+def test_field_redactions_are_listed_undone_and_kept_out_of_the_log(people, tmp_path):
+    archive, request, ids = people
+    requests = archive.requests
+    author = requests.redact_author(request, ids["c1"], REASON, "clerk")
+    link = requests.redact_url(request, ids["c1"], REASON, "clerk", url=LINK)
+    permalink = requests.redact_url(request, ids["c2"], REASON, "clerk")
+    every = requests.redact_url(request, ids["c3"], REASON, "clerk", every=True)
+    phrase = requests.redact(request, ids["c3"], REASON, "clerk", phrase="budget")
+    assert [(r["id"], r.get("field")) for r in requests.redactions(request)] == [
+        (author, "author"), (link, "url"), (permalink, "permalink"), (every, "urls"),
+        (phrase, None)]
+    assert requests.redactions(request, ids["c1"])[1] == {
+        "id": link, "item": ids["c1"], "reason": REASON, "kind": "field", "field": "url",
+        "url": LINK}
+    with pytest.raises(InvalidInput, match="redacted already"):
+        requests.redact_author(request, ids["c1"], REASON, "clerk")
+    assert LINK not in repr(requests.log(request))
+    with archive.context.store.read() as conn:
+        audit = conn.execute(sa.select(t.audit_events.c.details).where(
+            t.audit_events.c.action == "request.redact")).scalars().all()
+    assert len(audit) == 5 and not any(LINK in details for details in audit)
+    assert sum("url_sha256" in details for details in audit) == 1
+    requests.unredact(request, author, "the commenter is a public official", "clerk")
+    assert author not in {r["id"] for r in requests.redactions(request)}
+    archive.productions.produce(request, "clerk", folder=tmp_path / "out")
+    text = (tmp_path / "out" / "data" / "production.csv").read_text()
+    assert AUTHOR in text and LINK not in text and "https://x.com/resident9" not in text
+
+
+def test_field_redactions_refuse_what_the_record_lacks(people):
+    archive, request, ids = people
+    requests = archive.requests
+    with pytest.raises(InvalidInput, match="does not contain that URL"):
+        requests.redact_url(request, ids["c2"], REASON, "clerk", url="https://nowhere.example")
+    with pytest.raises(InvalidInput, match="reason"):
+        requests.redact_author(request, ids["c1"], " ", "clerk")
+    with pytest.raises(InvalidInput, match="not both"):
+        requests.redact_url(request, ids["c1"], REASON, "clerk", url=LINK, every=True)
+    with pytest.raises(InvalidInput, match="collection"):
+        requests.redact_handle(request, 9999, REASON, "clerk")
+    assert requests.redactions(request) == []

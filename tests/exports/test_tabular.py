@@ -149,7 +149,7 @@ def item_from(doc: dict, media: tuple[ProducedMedia, ...]) -> ProducedItem:
     versions = tuple(ProducedVersion(**{**v, "text": segments_from(v["text"])})
                      for v in doc["versions"])
     fields = {k: v for k, v in doc.items() if k not in (
-        "thread", "versions", "media", "begin_number", "end_number")}
+        "thread", "versions", "media", "begin_number", "end_number", "redacted_fields")}
     return ProducedItem(**fields, versions=versions, media=media, thread=thread)
 
 

@@ -5,7 +5,10 @@ replaced by `Redaction` markers, and writes from it a PDF with a production numb
 every page, CSV, JSONL and a manifest, inside a BagIt evidence package whose WARC and
 records carry a redacted rendering, never the captured bytes, for every version of a
 redacted record; the inclusion proofs still tie each version's hashes to a signed
-checkpoint.
+checkpoint. A version whose ledger entry names what was redacted (the author, or a URL
+holding the handle) cannot be proven without showing the entry: the package leaves it
+out altogether, and manifest.json lists it with its hashes and ledger index
+(`ENTRY_WITHHELD`), so the archive can prove it to a court from the full ledger.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from civicarchive.app.registry import Registry
 from civicarchive.app.requests import Requests
 from civicarchive.clock import format_time
 from civicarchive.errors import InvalidInput
+from civicarchive.app.redacting import names_of
 from civicarchive.model.production import (CaptureGap, ProducedItem, ProducedMedia,
-                                           ProducedVersion, Production, WithheldRecord,
-                                           plain, production_number)
+                                           ProducedVersion, Production, Redaction,
+                                           WithheldRecord, plain, production_number)
 from civicarchive.model.record import Event, Item, text_of
-from civicarchive.records.redaction import apply, span_of
-from civicarchive.records.requests import Action, Mark, MediaRedaction, RequestState
+from civicarchive.records.fields import (Field, FieldRules, RecordFields, identity_terms,
+                                        redact_fields)
+from civicarchive.records.requests import (Action, FieldRedaction, Mark, MediaRedaction,
+                                           RequestState, TextRedaction)
 from civicarchive.store import requests as sql
 from civicarchive.store.canonical import canonical_json
 
@@ -76,8 +82,9 @@ class Productions:
             self.context.settings.exports_dir / f"{number}-production-{sequence}"
         built = _Builder(self.registry, self.reading, state)
         items = built.tree(responsive)
-        gaps = self.evidence.source.capture_gaps(built.version_ids)
-        handles = {a.id: a.handle for a in self.registry.accounts()}
+        gaps = self.evidence.source.capture_gaps([*built.version_ids, *built.entry_withheld])
+        handles = {a.id: a.handle if a.id not in built.accounts else
+                   plain((Redaction(built.accounts[a.id]),)) for a in self.registry.accounts()}
         production = Production(
             agency=agency.name, title=f"Request {number}, production {sequence}",
             prefix=prefix, first_number=last + 1,
@@ -102,7 +109,11 @@ class Productions:
                         f"{len(built.produced)} record(s) on {rendered.pages} page(s) "
                         f"numbered {numbers[0]}-{numbers[1]}; {len(production.withheld)} "
                         "record(s) withheld (see the withholding log in production.pdf and "
-                        "manifest.json).", gaps=gaps)
+                        "manifest.json)" + (
+                            f"; {len(built.entry_withheld)} version(s) produced but not proven "
+                            "here, as their ledger entries name a redacted author, handle or "
+                            "URL (their hashes are in manifest.json)"
+                            if built.entry_withheld else "") + ".", gaps=gaps)
         digest = hashlib.sha256(manifest).hexdigest()
         with self.context.write() as tx:
             production_id = sql.add_production(tx, {
@@ -116,7 +127,9 @@ class Productions:
                 "manifest_sha256": digest, "prefix": prefix, "folder": str(folder)}, actor)
         return {"id": production_id, "folder": str(folder), "pages": rendered.pages,
                 "numbers": list(numbers), "items": len(built.produced),
-                "withheld": len(production.withheld), "redacted_versions": len(built.redacted),
+                "withheld": len(production.withheld),
+                "redacted_versions": len(built.redacted) + len(built.entry_withheld),
+                "unproven_versions": len(built.entry_withheld),
                 "capture_gaps": len(production.gaps),
                 "manifest_sha256": digest}
 
@@ -139,6 +152,49 @@ class _Builder:
         self.media = {i: reading.media_of(i) for i in self.responsive}
         self.purged = reading.purged_of(set(self.items) | {
             m for names in self.media.values() for m in names.values()})
+        # Versions whose ledger entry names a redacted author or URL: the package cannot
+        # carry their entries, so they are listed, with their hashes, not proven in it.
+        self.entry_withheld: set[int] = set()
+        self._identities()
+
+    def _identities(self) -> None:
+        """The author and handle redactions of the request, which reach every produced
+        record of the same author (same platform and author) or account, and hide the
+        name or handle wherever it appears in the production."""
+        self.authors: dict[tuple[str, str], str] = {}   # (platform, author) -> reason
+        self.accounts: dict[int, str] = {}              # account id -> reason
+        terms = []
+        for redaction in self.state.redactions.values():
+            if not isinstance(redaction, FieldRedaction) or redaction.field not in (
+                    Field.AUTHOR, Field.HANDLE):
+                continue
+            item = self.items.get(redaction.item) or self.reading.item(redaction.item)
+            account = self.registry.account(item.account_id)
+            if redaction.field == Field.AUTHOR:
+                names = names_of(item.author, self._contents(redaction.item))
+                if item.author:
+                    self.authors.setdefault((account.platform, _who(item.author)),
+                                            redaction.reason)
+            else:
+                names = [account.handle]
+                self.accounts.setdefault(item.account_id, redaction.reason)
+            terms += identity_terms(names, redaction.reason)
+        self.terms = tuple(terms)
+
+    def _contents(self, item_id: int) -> list[dict]:
+        return [c for v in self.reading.history(item_id) if v.id not in self.purged
+                and isinstance(c := self.reading.content(v), dict)]
+
+    def _rules(self, item_id: int, item: Item, platform: str) -> FieldRules:
+        own = self.state.redactions_of(item_id)
+        fields = {r.field: r.reason for r in own if isinstance(r, FieldRedaction)}
+        phrases = [(r.phrase, r.reason) for r in own if isinstance(r, TextRedaction)]
+        phrases += [(r.url, r.reason) for r in own
+                    if isinstance(r, FieldRedaction) and r.field == Field.URL]
+        return FieldRules(
+            author=self.authors.get((platform, _who(item.author))) if item.author else None,
+            handle=self.accounts.get(item.account_id), permalink=fields.get(Field.PERMALINK),
+            urls=fields.get(Field.URLS), terms=self.terms, phrases=tuple(phrases))
 
     def tree(self, responsive: list[int]) -> tuple[ProducedItem, ...]:
         by_key = {(item.account_id, item.native_id): item_id
@@ -167,25 +223,32 @@ class _Builder:
         self.produced.append(item_id)
         account = self.registry.account(item.account_id)
         redactions = self.state.redactions_of(item_id)
-        phrases = [(r.phrase, r.reason) for r in redactions if not isinstance(r, MediaRedaction)]
         media_redactions = {r.media: r.reason for r in redactions
                             if isinstance(r, MediaRedaction)}
+        history = [v for v in reading.history(item_id) if v.id not in self.purged]
+        rules = self._rules(item_id, item, account.platform)
+        fields = redact_fields(RecordFields(
+            item.author, account.handle, item.url, item.native_id,
+            tuple(text_of(reading.content(v)) for v in history)), rules)
+        # The entry restates author, url, native id and parent: none may name a redaction.
+        withhold_entry = fields.fields_redacted or any(
+            isinstance(s, Redaction) for s in redact_fields(RecordFields(
+                None, "", None, item.parent_native_id or "", ()), rules).native_id)
+        redacted = bool(redactions) or withhold_entry or any(
+            isinstance(s, Redaction) for text in fields.texts for s in text)
         versions = []
-        for version in reading.history(item_id):
-            if version.id in self.purged:
-                continue
-            text = text_of(reading.content(version))
-            spans = [(s, e, reason) for phrase, reason in phrases
-                     for s, e in span_of(text, phrase)]
-            shown = apply(text, spans)
+        for version, shown in zip(history, fields.texts):
             versions.append(ProducedVersion(
                 version_id=version.id, event=version.event.value,
                 observed_at=version.observed_at, recorded_at=version.recorded_at,
                 text=shown, content_sha256=version.content_sha256,
                 raw_sha256=version.raw_sha256, ledger_index=version.ledger_index,
                 source=version.source))
+            if withhold_entry:
+                self.entry_withheld.add(version.id)
+                continue
             self.version_ids.append(version.id)
-            if redactions:
+            if redacted:
                 self.redacted[version.id] = orjson.dumps(
                     {"item": item_id, "version": version.id, "event": version.event.value,
                      "text": plain(shown), "redacted": True}, option=orjson.OPT_SORT_KEYS)
@@ -194,14 +257,16 @@ class _Builder:
         thread = tuple(self._item(c, children) if c in self.responsive else self._withheld(c)
                        for c in children.get(item_id, []))
         return ProducedItem(
-            item_id=item_id, platform=account.platform, account=account.handle,
-            kind=str(item.kind), native_id=item.native_id, url=item.url, author=item.author,
+            item_id=item_id, platform=account.platform, account=plain(fields.handle),
+            kind=str(item.kind), native_id=plain(fields.native_id), url=fields.url,
+            author=fields.author, handle=fields.handle,
             created_at=item.created_at, first_seen_at=item.first_seen_at,
             versions=tuple(versions), deleted=bool(events) and events[-1] is Event.DELETED,
             hidden=bool(visibility) and visibility[-1] is Event.HIDDEN,
-            media=self._media(item_id, media_redactions), thread=thread)
+            media=self._media(item_id, media_redactions, withhold_entry), thread=thread)
 
-    def _media(self, item_id: int, withheld: dict[str, str]) -> tuple[ProducedMedia, ...]:
+    def _media(self, item_id: int, withheld: dict[str, str], withhold_entry: bool
+               ) -> tuple[ProducedMedia, ...]:
         reading, found = self.reading, []
         for name, media_id in sorted(self.media[item_id].items()):
             history = [v for v in reading.history(media_id) if v.id not in self.purged]
@@ -219,6 +284,9 @@ class _Builder:
                                            raw if raw and len(raw) <= IMAGE_LIMIT else None))
                 rendering = None
             for version in history:
+                if media_id != item_id and withhold_entry:  # its entry names the author
+                    self.entry_withheld.add(version.id)
+                    continue
                 if media_id != item_id:  # a media record of its own: prove its versions too
                     self.version_ids.append(version.id)
                 if rendering is not None:
@@ -237,8 +305,8 @@ def _manifest(production: Production, rendered, numbers: tuple[str, str],  # noq
                 "versions": [{"version": v.version_id, "event": v.event,
                               "content_sha256": v.content_sha256, "raw_sha256": v.raw_sha256,
                               "ledger_index": v.ledger_index,
-                              "payload": "redacted rendering" if v.version_id in
-                              built.redacted else "captured bytes"} for v in item.versions],
+                              "payload": _payload(v.version_id, built)}
+                             for v in item.versions],
                 "thread": [entry(c) if isinstance(c, ProducedItem) else {"withheld": c.item_id}
                            for c in item.thread]}
     return {"title": production.title, "agency": production.agency,
@@ -250,3 +318,18 @@ def _manifest(production: Production, rendered, numbers: tuple[str, str],  # noq
                          for w in production.withheld],
             "capture_gaps": [{"gap": g.gap_id, "account": g.account, "from": g.gap_from,
                               "to": g.gap_to, "cause": g.cause} for g in production.gaps]}
+
+
+ENTRY_WITHHELD = ("withheld: its ledger entry names what was redacted, so neither the entry "
+                  "nor the captured bytes are in this package; the hashes above identify them")
+
+
+def _payload(version_id: int, built: _Builder) -> str:
+    if version_id in built.entry_withheld:
+        return ENTRY_WITHHELD
+    return "redacted rendering" if version_id in built.redacted else "captured bytes"
+
+
+def _who(author: str | None) -> str:
+    """An author as compared across records: case and a leading @ do not matter."""
+    return (author or "").strip().removeprefix("@").lower()

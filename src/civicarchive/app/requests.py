@@ -1,5 +1,6 @@
 """Public records requests: intake with due dates, the collection, review marks,
-redactions (with suggestions for personal information) and status. Productions are in
+redactions (with suggestions for personal information; the redaction methods are in
+`redacting.py`) and status. Productions are in
 `productions.py`.
 
 Every action is a request event (the request's state is those events folded, see
@@ -9,7 +10,6 @@ the request's own events, never in the audit log.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 
 import orjson
@@ -17,13 +17,13 @@ import orjson
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.finding import Finding
+from civicarchive.app.redacting import Redacting
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.record import Item, Kind, text_of
 from civicarchive.records import deadlines as due, pii
 from civicarchive.records.explanation import Explanation, explain, explanation_lines
-from civicarchive.records.redaction import span_of
 from civicarchive.records.requests import (Action, Mark, RequestState, RequestStatus,
                                            deadline_status, fold, review_mark, suggestion_key)
 from civicarchive.store import requests as sql
@@ -34,8 +34,10 @@ MAX_COLLECTED = 100_000
 THIRD_PARTY_KINDS = frozenset({Kind.COMMENT, Kind.REPLY, Kind.MESSAGE})
 
 
-class Requests:
-    """Records requests from intake to review; `Productions` produces them."""
+class Requests(Redacting):
+    """Records requests from intake to review; `Productions` produces them. The
+    redaction methods (redact, redact_author, redact_handle, redact_url, redactions,
+    unredact) are in app/redacting.py."""
 
     def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading,
                  custody: Custody, finding: Finding) -> None:
@@ -133,12 +135,14 @@ class Requests:
         return listing
 
     def log(self, request_id: int) -> list[dict]:
-        """What happened to a request, in order (redacted words are left out)."""
+        """What happened to a request, in order (redacted words and URLs are left out)."""
         with self.context.read() as conn:
             _row(conn, request_id)
             events = list(sql.events(conn, request_id))
         for event in events:
             event["details"].pop("phrase", None)
+            if event["action"] == Action.REDACT.value:
+                event["details"].pop("url", None)
         return [{"at": e["at"], "actor": e["actor"], "action": e["action"],
                  "details": e["details"]} for e in events]
 
@@ -201,59 +205,6 @@ class Requests:
                                               "mark": checked.mark.value,
                                               "exemption": checked.exemption,
                                               "citation": checked.citation}, actor)
-
-    def redact(self, request_id: int, item: int, reason: str, actor: str,
-               phrase: str | None = None, version: int | None = None,
-               span: tuple[int, int] | None = None, media: str | None = None) -> int:
-        """Redact words (a phrase, or a span of one version's text: either way every
-        occurrence in every version of the record) or a whole media file, with a reason."""
-        if not reason.strip():
-            raise InvalidInput("a redaction needs a reason: the exemption and its citation",
-                               parameter="reason")
-        state = self.state(request_id)
-        if item not in state.items:
-            raise InvalidInput(f"item {item} is not in request {request_id}'s collection")
-        if span is not None:
-            if version is None:
-                raise InvalidInput("a span is counted in one version's text: name the version",
-                                   parameter="version")
-            text = self._version_text(item, version)
-            start, end = span
-            if not 0 <= start < end <= len(text):
-                raise InvalidInput(f"span {start}:{end} is outside version {version}'s text "
-                                   f"({len(text)} characters)", parameter="span")
-            phrase = text[start:end]
-        details: dict = {"item": item, "reason": reason.strip()}
-        if media is not None:
-            if media not in self.reading.media_of(item):
-                raise InvalidInput(f"item {item} has no media file by that name: see the "
-                                   "record (show)", parameter="media")
-            details["media"] = media
-        elif phrase:
-            if not any(span_of(text_of(c), phrase) for c in self.contents(item)):
-                raise InvalidInput(f"item {item}'s text does not contain that phrase",
-                                   parameter="phrase")
-            details["phrase"] = phrase
-        else:
-            raise InvalidInput("say what to redact: a phrase, a span of a version, or a media "
-                               "file")
-        with self.context.write() as tx:
-            redaction_id = tx.next_id("request_events")  # the redaction is its event
-            details["id"] = redaction_id
-            audit = {k: v for k, v in details.items() if k != "phrase"}
-            if phrase and media is None:
-                audit["phrase_sha256"] = hashlib.sha256(phrase.encode()).hexdigest()
-            self.record_event(tx, request_id, Action.REDACT, details, actor, audit,
-                              event_id=redaction_id)
-        return redaction_id
-
-    def unredact(self, request_id: int, redaction_id: int, why: str, actor: str) -> None:
-        """Withdraw a redaction, with the reason."""
-        if not why.strip():
-            raise InvalidInput("removing a redaction needs a reason", parameter="why")
-        if redaction_id not in self.state(request_id).redactions:
-            raise NotFound("redaction", redaction_id)
-        self._event(request_id, Action.UNREDACT, {"id": redaction_id, "why": why}, actor)
 
     def set_status(self, request_id: int, status: RequestStatus | str, actor: str,
                    note: str = "") -> None:

@@ -177,14 +177,23 @@ def requests_mark(ctx: Context, request_id: int, items: tuple[int, ...], mark: s
 @click.option("--version", type=int, help="With --span: the version whose text it counts in.")
 @click.option("--span", help="START:END character offsets in that version's text.")
 @click.option("--media", help="A media file's name, to withhold the whole file.")
+@click.option("--author", is_flag=True, help="The author's name, wherever the production "
+              "shows it (every record of that author, mentions, URLs).")
+@click.option("--handle", is_flag=True, help="The handle of the account the record is shown "
+              "under, wherever the production shows it.")
+@click.option("--url", is_flag=False, flag_value="", default=None, metavar="[URL]",
+              help="Alone: the record's permalink; with a URL: that URL wherever the record "
+              "holds it.")
+@click.option("--all-urls", is_flag=True, help="Every URL in the record's text, and its "
+              "permalink.")
 @click.option("--reason", required=True, help="The exemption and citation, e.g. "
               "'personal information, RCW 42.56.230'.")
 @pass_ctx
 @handles_errors
 def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None,
-                    version: int | None, span: str | None, media: str | None,
-                    reason: str) -> None:
-    """Redact words or a media file in one record, with a reason."""
+                    version: int | None, span: str | None, media: str | None, author: bool,
+                    handle: bool, url: str | None, all_urls: bool, reason: str) -> None:
+    """Redact words, a media file, the author, the handle or URLs of one record."""
     bounds = None
     if span:
         try:
@@ -192,9 +201,23 @@ def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None
         except ValueError:
             raise click.BadParameter("write it as START:END, e.g. 12:24", param_hint="--span")
         bounds = (start, end)
+    chosen = [name for name, on in (("--phrase/--span", phrase or span), ("--media", media),
+                                    ("--author", author), ("--handle", handle),
+                                    ("--url", url is not None), ("--all-urls", all_urls)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"redact one thing at a time, not {' and '.join(chosen)}")
     with ctx.open() as archive:
-        redaction = archive.requests.redact(request_id, item, reason, ctx.actor, phrase=phrase,
-                                            version=version, span=bounds, media=media)
+        requests = archive.requests
+        if author:
+            redaction = requests.redact_author(request_id, item, reason, ctx.actor)
+        elif handle:
+            redaction = requests.redact_handle(request_id, item, reason, ctx.actor)
+        elif url is not None or all_urls:
+            redaction = requests.redact_url(request_id, item, reason, ctx.actor,
+                                            url=url or None, every=all_urls)
+        else:
+            redaction = requests.redact(request_id, item, reason, ctx.actor, phrase=phrase,
+                                        version=version, span=bounds, media=media)
     click.echo(f"Redaction {redaction} added to item {item}")
 
 
@@ -209,6 +232,29 @@ def requests_unredact(ctx: Context, request_id: int, redaction_id: int, why: str
     with ctx.open() as archive:
         archive.requests.unredact(request_id, redaction_id, why, ctx.actor)
     click.echo(f"Redaction {redaction_id} removed")
+
+
+@requests_group.command("redactions")
+@click.argument("request_id", type=int)
+@click.option("--item", type=int, help="Only this record's redactions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the redactions as JSON.")
+@pass_ctx
+@handles_errors
+def requests_redactions(ctx: Context, request_id: int, item: int | None, as_json: bool
+                        ) -> None:
+    """The redactions in force, with the ids to unredact them by (staff only: they show the
+    redacted words)."""
+    with ctx.open() as archive:
+        found = archive.requests.redactions(request_id, item)
+    if as_json:
+        _emit(found)
+        return
+    for r in found:
+        what = {"text": lambda: f"phrase {r['phrase']!r}", "media": lambda: f"media {r['media']}",
+                "field": lambda: r["field"] + (f" {r['url']}" if r["url"] else "")}[r["kind"]]()
+        click.echo(f"{r['id']}: item {r['item']}, {what}: {r['reason']}")
+    if not found:
+        click.echo("No redactions")
 
 
 @requests_group.command("suggestions")

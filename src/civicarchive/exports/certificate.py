@@ -33,6 +33,7 @@ PROOFS = "proofs"
 CHECKPOINT = "checkpoint.json"
 GAPS = "capture-gaps.json"
 
+_TABLE_HEAD = "| version | item | event | observed at | ledger index | payload |"
 _VERSION_ROW = re.compile(r"^\| (\d+) \| (\d+) \| ([a-z]+) \| ([^ |]+) \| (\d+) \| "
                           r"(included|redacted|purged)"
                           r"(?: \(rendering sha256 `([0-9a-f]{64})`\))? \|$")
@@ -92,11 +93,13 @@ def render_certificate(source: ExportSource, versions: Sequence[CertifiedVersion
         *_quoted(description),
         "## What was produced",
         "",
-        f"{len(versions)} archived version(s) of social media records, observed between "
-        f"{observed[0]} and {observed[-1]}, in ascending version id (the ledger's order), "
-        f"the order of the lines of `data/{RECORDS}`:",
+        (f"{len(versions)} archived version(s) of social media records, observed between "
+         f"{observed[0]} and {observed[-1]}, in ascending version id (the ledger's order), "
+         f"the order of the lines of `data/{RECORDS}`:" if versions else
+         "No archived version is proven in this package: the ledger entry of every "
+         "version produced names what was redacted (see the produced files)."),
         "",
-        "| version | item | event | observed at | ledger index | payload |",
+        _TABLE_HEAD,
         "|---|---|---|---|---|---|",
         *(_version_row(v) for v in versions),
         "",
@@ -209,7 +212,7 @@ def read_certificate(text: str) -> Certified:
             files[name] = CertifiedFile(name, int(size), sha256)
         elif match := _FINGERPRINT.match(line):
             fingerprint = match.group(1)
-    if not versions:
+    if not versions and _TABLE_HEAD not in text:  # an empty table: nothing proven
         raise ValueError("it has no table of versions")
     return Certified(versions, files, fingerprint)
 

@@ -58,7 +58,7 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
     """
     folder = Path(folder)
     ids = sorted(set(version_ids))  # ledger order: the order verification holds them to
-    if not ids:
+    if not ids and not extra:  # a production may prove none (docs/requests.md)
         raise InvalidInput("an evidence package needs at least one version: name them "
                            "by version or by item", parameter="versions")
     produced = _produced_files(extra)

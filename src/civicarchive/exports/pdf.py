@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from civicarchive.model.production import (ProducedItem, ProducedMedia, ProducedVersion,
                                            Production, RedactedText, WithheldRecord,
-                                           production_number)
+                                           plain, production_number)
 
 __all__ = ["RenderedPdf", "production_html", "render_production"]
 
@@ -178,7 +178,8 @@ def _subtrees(production: Production) -> Iterator[tuple[ProducedItem, str | None
 
 def _card(item: ProducedItem, depth: int) -> Iterator[str]:
     indent = f" c{min(depth, _DEPTHS)}" if depth else ""
-    head = [_h(item.author or item.account), f"{_h(item.platform)} {_h(item.kind)}"]
+    head = [_h(plain(item.author) if item.author else item.account),
+            f"{_h(item.platform)} {_h(item.kind)}"]
     if item.created_at:
         head.append(_h(item.created_at))
     markers = "".join(f' <span class="m">{word}</span>' for word, on in
@@ -189,11 +190,12 @@ def _card(item: ProducedItem, depth: int) -> Iterator[str]:
         yield f'<p class="t{indent}">{_text(item.versions[-1].text)}</p>'
     for media in item.media:
         yield _media(media, indent)
-    facts = [f"Item {item.item_id}", f"@{_h(item.account)}"]
-    if not item.url or item.native_id not in item.url:  # else the URL already shows it
+    url = plain(item.url) if item.url else None  # RedactedText: markers, never the words
+    facts = [f"Item {item.item_id}", f"@{_h(plain(item.handle))}"]
+    if not url or item.native_id not in url:  # else the URL already shows it
         facts.append(f"native id {_h(item.native_id)}")
-    if item.url:
-        facts.append(_h(item.url))
+    if url:
+        facts.append(_h(url))
     facts.append(f"first seen {_h(item.first_seen_at)}")
     if len(item.versions) == 1:
         facts.append(_version_facts(item.versions[0]))

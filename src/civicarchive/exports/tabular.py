@@ -4,7 +4,8 @@ production numbers.
 CSV (`write_csv`): one row per version, so every edit is visible, for the item and for
 every comment and reply under it (depth first, each with `parent_item_id`). RFC 4180 via
 the csv module: minimal quoting, "\\r\\n" line ends, so open the stream with `newline=""`.
-A redaction is the text "[REDACTED: reason]". Withheld records have no rows: a row is a
+A redaction is the text "[REDACTED: reason]", in the text and in the account, url and
+author cells alike. Withheld records have no rows: a row is a
 produced version and a withheld record has none; the PDF and the JSONL carry the log.
 
 Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return, which
@@ -18,7 +19,9 @@ negative. Booleans are "true" / "false"; a missing value is an empty cell.
 JSONL (`write_jsonl`): one line per produced item (keys sorted, UTF-8), with its versions,
 media, thread and production numbers, then always a last line {"withheld": [...]} with the
 withholding log, so a truncated file is recognisable. A version's `text` is a list of
-segments: strings, and {"redacted": reason} where words were redacted. A thread holds
+segments: strings, and {"redacted": reason} where words were redacted. `account`, `url`
+and `author` are strings with "[REDACTED: reason]" where something was redacted, and
+`redacted_fields` names those of them that were (e.g. ["author", "url"]). A thread holds
 nested items (the same shape) and, where a comment was withheld, {"withheld": entry}. Media
 are described (name, media_type, size and sha256 of the bytes, or only withheld_reason),
 never included. An item missing from `ranges` has empty (CSV) or null (JSONL) numbers.
@@ -34,7 +37,8 @@ from typing import BinaryIO, TextIO
 import orjson
 
 from civicarchive.model.production import (ProducedItem, ProducedMedia, ProducedVersion,
-                                           Production, WithheldRecord, plain)
+                                           Production, RedactedText, Redaction,
+                                           WithheldRecord, plain)
 
 __all__ = ["CSV_COLUMNS", "neutralise", "write_csv", "write_jsonl"]
 
@@ -92,8 +96,9 @@ def _rows(item: ProducedItem, parent: int | None, ranges: Ranges) -> Iterator[li
     media = "; ".join(m.name if m.withheld_reason is None else
                       f"{m.name} [WITHHELD: {m.withheld_reason}]" for m in item.media)
     for version in item.versions:
-        yield [begin, end, item.item_id, parent, item.platform, item.account, item.kind,
-               item.native_id, item.url, item.author, item.created_at, item.first_seen_at,
+        yield [begin, end, item.item_id, parent, item.platform, _shown(item.handle),
+               item.kind, item.native_id, _shown(item.url), _shown(item.author),
+               item.created_at, item.first_seen_at,
                version.version_id, version.event, version.observed_at, version.recorded_at,
                plain(version.text), item.deleted, item.hidden, media,
                version.content_sha256, version.raw_sha256, version.ledger_index,
@@ -103,12 +108,20 @@ def _rows(item: ProducedItem, parent: int | None, ranges: Ranges) -> Iterator[li
             yield from _rows(entry, item.item_id, ranges)
 
 
+def _shown(field: RedactedText | None) -> str | None:
+    return None if field is None else plain(field)
+
+
 def _item_json(item: ProducedItem, ranges: Ranges) -> dict:
     begin, end = ranges.get(item.item_id, (None, None))
     return {
-        "item_id": item.item_id, "platform": item.platform, "account": item.account,
-        "kind": item.kind, "native_id": item.native_id, "url": item.url,
-        "author": item.author, "created_at": item.created_at,
+        "item_id": item.item_id, "platform": item.platform, "account": _shown(item.handle),
+        "kind": item.kind, "native_id": item.native_id, "url": _shown(item.url),
+        "author": _shown(item.author), "created_at": item.created_at,
+        "redacted_fields": [name for name, value in (("account", item.handle),
+                                                      ("author", item.author),
+                                                      ("url", item.url))
+                            if value and any(isinstance(s, Redaction) for s in value)],
         "first_seen_at": item.first_seen_at, "deleted": item.deleted, "hidden": item.hidden,
         "begin_number": begin, "end_number": end,
         "versions": [_version_json(v) for v in item.versions],

@@ -2,6 +2,9 @@
 
 Renderers (PDF, CSV, JSONL) only ever see these objects. Redacted text reaches them as
 `Redaction` markers in place of the words, so a renderer cannot leak what it never holds.
+That goes for a record's author, the handle it is shown under and its URL as much as its
+text: those fields are `RedactedText` too (render them with `plain`), and the plain-text
+`account` and `native_id` already carry the markers in place of what was redacted.
 """
 
 from __future__ import annotations
@@ -59,13 +62,16 @@ class WithheldRecord:
 
 @dataclass(frozen=True, slots=True)
 class ProducedItem:
+    """A produced record. `author`, `handle` and `url` may be given as plain strings, which
+    are taken as unredacted text; `handle` defaults to `account`."""
+
     item_id: int
     platform: str
-    account: str                        # the account's handle
+    account: str                        # the account's handle as plain text, with markers
     kind: str
-    native_id: str
-    url: str | None
-    author: str | None
+    native_id: str                      # as plain text, with markers where redacted
+    url: RedactedText | None
+    author: RedactedText | None         # the author as the platform names them
     created_at: str | None
     first_seen_at: str
     versions: tuple[ProducedVersion, ...]  # in observed order; the last is the current one
@@ -74,11 +80,25 @@ class ProducedItem:
     media: tuple[ProducedMedia, ...] = ()
     # The comments and replies under it, as they are produced (or withheld), in order.
     thread: tuple[ProducedItem | WithheldRecord, ...] = ()
+    handle: RedactedText | None = None  # the handle shown for the record (the account's)
+
+    def __post_init__(self) -> None:
+        for name in ("url", "author", "handle"):
+            if isinstance(value := getattr(self, name), str):
+                object.__setattr__(self, name, (value,))
+        if self.handle is None:
+            object.__setattr__(self, "handle", (self.account,))
+
+    @property
+    def fields_redacted(self) -> bool:
+        """Whether the author, the handle or the URL lost anything to a redaction."""
+        return any(isinstance(s, Redaction) for field in (self.author, self.handle, self.url)
+                   if field for s in field)
 
     @property
     def redacted(self) -> bool:
         return any(isinstance(s, Redaction) for v in self.versions for s in v.text) or \
-            any(m.withheld_reason for m in self.media)
+            any(m.withheld_reason for m in self.media) or self.fields_redacted
 
 
 @dataclass(frozen=True, slots=True)

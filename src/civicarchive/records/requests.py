@@ -18,8 +18,8 @@ from civicarchive.errors import InvalidInput
 from civicarchive.policy.calendar import as_calendar
 from civicarchive.records.deadlines import Holidays, business_days_between
 
-__all__ = ["Action", "Mark", "RequestState", "RequestStatus", "TextRedaction",
-           "MediaRedaction", "deadline_status", "fold", "suggestion_key"]
+__all__ = ["Action", "FieldRedaction", "Mark", "RequestState", "RequestStatus",
+           "TextRedaction", "MediaRedaction", "deadline_status", "fold", "suggestion_key"]
 
 
 class RequestStatus(enum.StrEnum):
@@ -46,7 +46,8 @@ class Mark(enum.StrEnum):
 class Action(enum.StrEnum):
     ADD = "add"                  # {"items": [...], "source": "search: ..." | "item"}
     MARK = "mark"                # {"items": [...], "mark": ..., "exemption", "citation"}
-    REDACT = "redact"            # {"id", "item", "phrase" | "media", "reason"}
+    REDACT = "redact"            # {"id", "item", "phrase" | "media" | "field" (+ "url"),
+    #                              "reason"}
     UNREDACT = "unredact"        # {"id", "why"}
     DECIDE = "decide"            # {"key", "item", "accepted": bool}
     STATUS = "status"            # {"status", "note"}
@@ -76,12 +77,24 @@ class MediaRedaction:
     reason: str
 
 
+@dataclass(frozen=True)
+class FieldRedaction:
+    id: int
+    item: int
+    field: str                   # records.fields.Field: author, handle, permalink, url, urls
+    reason: str
+    url: str | None = None       # with field "url": the URL redacted
+
+
+Redaction = TextRedaction | MediaRedaction | FieldRedaction
+
+
 @dataclass
 class RequestState:
     status: RequestStatus = RequestStatus.RECEIVED
     items: dict[int, str] = field(default_factory=dict)            # item -> how it came in
     marks: dict[int, ReviewMark] = field(default_factory=dict)
-    redactions: dict[int, TextRedaction | MediaRedaction] = field(default_factory=dict)
+    redactions: dict[int, Redaction] = field(default_factory=dict)
     decisions: dict[str, bool] = field(default_factory=dict)       # suggestion -> accepted
     productions: list[int] = field(default_factory=list)
 
@@ -91,7 +104,7 @@ class RequestState:
     def with_mark(self, mark: Mark) -> list[int]:
         return sorted(i for i, m in self.marks.items() if m.mark is mark and i in self.items)
 
-    def redactions_of(self, item: int) -> list[TextRedaction | MediaRedaction]:
+    def redactions_of(self, item: int) -> list[Redaction]:
         return [r for r in self.redactions.values() if r.item == item]
 
 
@@ -112,8 +125,10 @@ def fold(events: Iterable[tuple[str, dict]]) -> RequestState:
             state.redactions[details["id"]] = (
                 MediaRedaction(details["id"], details["item"], details["media"],
                                details["reason"]) if "media" in details else
-                TextRedaction(details["id"], details["item"], details["phrase"],
-                              details["reason"]))
+                FieldRedaction(details["id"], details["item"], details["field"],
+                               details["reason"], details.get("url")) if "field" in details
+                else TextRedaction(details["id"], details["item"], details["phrase"],
+                                   details["reason"]))
         elif action is Action.UNREDACT:
             state.redactions.pop(details["id"], None)
         elif action is Action.DECIDE:
