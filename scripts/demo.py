@@ -45,6 +45,9 @@ MODERATION_SAMPLES = [
 ]
 
 
+DEMO_PASSWORD = "civicarchive-demo"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", default="demo-data", type=Path)
@@ -149,6 +152,11 @@ def main() -> None:
     cli("requests", "show", "1")
     cli("requests", "explain", "1")  # why the due date is what it is
 
+    # A staff user for the web application (a demo password: choose your own for real).
+    (samples / "demo-password.txt").write_text(DEMO_PASSWORD + "\n")
+    cli("users", "add", "demo", "--role", "admin", "--name", "Demo Records Officer",
+        "--password-file", samples / "demo-password.txt")
+
     print(f"""Done. The demo archive is in {home}:
   archive.db     the records, versions, ledger and audit log (SQLite)
   blobs/         large raw files, content-addressed
@@ -168,7 +176,12 @@ Try next:
   .venv/bin/civicarchive --home {home} search 'zoning is:edited' --all-versions
   .venv/bin/civicarchive --home {home} requests log 1
   python docs/examples/verify_proof.py {exports / f'proof-version-{version}.json'}
-Read docs/README.md for what each command does and how the ledger proves a record.""")
+Read docs/README.md for what each command does and how the ledger proves a record.
+
+Open the staff web application on this archive:
+  .venv/bin/civicarchive --home {home} serve
+  then browse to http://127.0.0.1:8000/ and sign in as demo / {DEMO_PASSWORD}
+  (the REST API is at http://127.0.0.1:8000/api/v1/openapi.json; docs/web.md)""")
 
 
 if __name__ == "__main__":
