@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     MANAGE_CAPTURE = "manage_capture"    # capture settings and runs
     MANAGE_POLICY = "manage_policy"      # adopt a policy
     MANAGE_USERS = "manage_users"
+    OPERATE = "operate"                  # the deployment: agencies, index, timestamps
 
 
 _P = Permission

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from civicarchive.web.api import records, session
+from civicarchive.web.api import evidence, ingest, records, session
 
 router = APIRouter()
-for module in (session, records):
+for module in (session, records, evidence, ingest):
     router.include_router(module.router)
