@@ -196,6 +196,30 @@ class DispositionRules:
     two_person_approval: bool
 
 
+class DeletedShown(enum.StrEnum):
+    NOTICE = "notice"  # shown with a notice that it was deleted, and when
+    HIDE = "hide"      # left out of the public archive
+
+
+class HiddenShown(enum.StrEnum):
+    HIDE = "hide"      # a comment hidden by moderation stays out of the public archive
+    NOTICE = "notice"  # shown as "a comment hidden under the moderation policy", no text
+
+
+@dataclass(frozen=True)
+class PublicArchive:
+    """What the open archive shows, and from when. Direct messages are never shown,
+    whatever is written here; nor are records withheld or text redacted by staff."""
+
+    published: bool = False
+    accounts: frozenset[str] = frozenset({"agency", "official_professional"})
+    comments: bool = True
+    embargo_days: int = 0
+    deleted: DeletedShown = DeletedShown.NOTICE
+    hidden: HiddenShown = HiddenShown.HIDE
+    notes: tuple[Provision, ...] = ()
+
+
 @dataclass(frozen=True)
 class Policy:
     agency: str
@@ -212,6 +236,7 @@ class Policy:
     records_notes: tuple[Provision, ...] = ()
     offices: tuple[Office, ...] = ()
     keywords: tuple[str, ...] = ()  # words or phrases the agency wants an alert for
+    public_archive: PublicArchive = PublicArchive()  # absent: nothing is published
 
     def named_platforms(self) -> frozenset[str]:
         return named_platforms(self.assignment)

@@ -172,6 +172,17 @@ class DispositionIn(_In):
     two_person_approval: Flag
 
 
+class PublicArchiveIn(_In):
+    published: Flag
+    accounts: list[Classification] = [Classification.AGENCY,
+                                      Classification.OFFICIAL_PROFESSIONAL]
+    comments: Flag = True
+    embargo_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    deleted: m.DeletedShown = m.DeletedShown.NOTICE
+    hidden: m.HiddenShown = m.HiddenShown.HIDE
+    notes: list[ProvisionIn] = []
+
+
 class PolicyIn(_In):
     agency: Text
     jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
@@ -187,6 +198,7 @@ class PolicyIn(_In):
     records_notes: list[ProvisionIn] = []
     offices: list[OfficeIn] = []
     keywords: list[Text] = []
+    public_archive: PublicArchiveIn | None = None
 
 
 def check_policy(path: str | Path) -> list[PolicyProblem]:
@@ -330,7 +342,17 @@ def _policy(p: PolicyIn) -> m.Policy:
         offices=tuple(m.Office(o.key, o.title, tuple(
             m.Authority(a.matter, tuple(a.terms), a.citation, a.uncertain)
             for a in o.authority)) for o in p.offices),
-        keywords=tuple(dict.fromkeys(" ".join(k.split()) for k in p.keywords)))
+        keywords=tuple(dict.fromkeys(" ".join(k.split()) for k in p.keywords)),
+        public_archive=_public_archive(p.public_archive))
+
+
+def _public_archive(p: PublicArchiveIn | None) -> m.PublicArchive:
+    if p is None:
+        return m.PublicArchive()
+    return m.PublicArchive(published=p.published,
+                           accounts=frozenset(c.value for c in p.accounts),
+                           comments=p.comments, embargo_days=p.embargo_days,
+                           deleted=p.deleted, hidden=p.hidden, notes=_provisions(p.notes))
 
 
 # pydantic error -> message that says what to do --------------------------------------
