@@ -127,7 +127,7 @@ class _SsoIn(BaseModel):
     role_map: dict[Text, str] = {}
     agency_claim: Text | None = None
     agency: Text | None = None
-    refuse_unmapped: bool = True
+    unmapped_role: str | None = None
     timeout: float = Field(10.0, gt=0, le=120)
 
     @model_validator(mode="after")
@@ -150,10 +150,14 @@ class _SsoIn(BaseModel):
             if role not in STAFF_ROLES:
                 raise ValueError(f"role_map maps {value!r} to {role!r}, which is not a role: "
                                  f"use one of {', '.join(STAFF_ROLES)}")
+        if self.unmapped_role is not None and self.unmapped_role not in STAFF_ROLES:
+            raise ValueError(f"unmapped_role {self.unmapped_role!r} is not a role: use one "
+                             f"of {', '.join(STAFF_ROLES)}, or leave it out to refuse users "
+                             "whose claims map to no role")
         if self.agency is not None and not SLUG.match(self.agency):
             raise ValueError(f"agency {self.agency!r} must be an agency slug (lowercase "
                              "letters, digits, - and _)")
-        if not self.role_map and self.refuse_unmapped:
+        if not self.role_map and self.unmapped_role is None:
             raise ValueError("role_map is empty, so every user would be refused: map the "
                              "provider's role values to civicarchive roles")
         return self
@@ -173,7 +177,8 @@ class SsoSettings:
     role_map: dict[str, str] = field(default_factory=dict)  # claim value -> role
     agency_claim: str | None = None
     agency: str | None = None  # fixed, or the fallback when agency_claim is absent
-    refuse_unmapped: bool = True
+    # The role of a user whose claims map to none; None (the default): such users are refused
+    unmapped_role: str | None = None
     timeout: float = 10.0  # seconds per request to the provider
 
     @classmethod
@@ -191,7 +196,7 @@ class SsoSettings:
         return cls(given.issuer, given.client_id, secret,
                    tuple(given.scopes), given.redirect_uri, given.username_claim,
                    given.role_claim, dict(given.role_map), given.agency_claim, given.agency,
-                   given.refuse_unmapped, given.timeout)
+                   given.unmapped_role, given.timeout)
 
     @property
     def loopback(self) -> bool:

@@ -212,10 +212,11 @@ def test_a_user_whose_roles_map_to_none_is_refused(oidc, client, username, value
     assert f"({values}) maps to a civicarchive role" in str(failed.value)
 
 
-def test_unmapped_users_can_be_let_in_without_a_role(oidc):
-    lenient = OpenIdClient(oidc.settings(refuse_unmapped=False, agency="springfield"))
+def test_unmapped_users_can_be_given_a_role(oidc):
+    lenient = OpenIdClient(oidc.settings(unmapped_role="auditor", agency="springfield"))
     identity = lenient.finish(*sign_in(oidc, lenient, "nobody"))
-    assert identity.roles == () and identity.agency == "springfield"
+    assert identity.roles == ("auditor",) and identity.agency == "springfield"
+    assert lenient.finish(*sign_in(oidc, lenient, "clerk")).roles == ("records_officer",)
 
 
 # -- claim mapping (no provider) ----------------------------------------------------------
@@ -287,6 +288,7 @@ def test_settings_read_the_secret_from_the_environment_or_a_file(monkeypatch, tm
     ({"scopes": ["profile"]}, "scopes must include openid"),
     ({"client_secret_file": "/x"}, "exactly one of client_secret_env"),
     ({"agency": "City Hall"}, "must be an agency slug"),
+    ({"unmapped_role": "root"}, "unmapped_role 'root' is not a role"),
 ])
 def test_settings_refuse_what_would_not_work(monkeypatch, change, problem):
     monkeypatch.setenv("TEST_SSO_SECRET", "s")

@@ -73,7 +73,7 @@ class ExternalIdentity:
     username: str
     display_name: str
     email: str | None
-    roles: tuple[str, ...]     # in STAFF_ROLES order; () when unmapped and not refused
+    roles: tuple[str, ...]     # in STAFF_ROLES order; never empty
     agency: str | None         # an agency slug, or None when the settings name none
 
 
@@ -312,7 +312,7 @@ class OpenIdClient:
 
 def identity_from_claims(claims: Mapping[str, Any], settings: SsoSettings) -> ExternalIdentity:
     """The identity the settings map these (checked) claims to; SingleSignOnFailed when a
-    needed claim is missing or no role maps and unmapped users are refused."""
+    needed claim is missing, or no role maps and the settings give no unmapped_role."""
     subject = claims["sub"]
 
     def failed(reason: str, message: str) -> SingleSignOnFailed:
@@ -332,8 +332,10 @@ def identity_from_claims(claims: Mapping[str, Any], settings: SsoSettings) -> Ex
         raise failed("claims", f"the {settings.role_claim!r} claim is not a list of strings:"
                      " check the provider's claim configuration")
     granted = {settings.role_map[v] for v in values if v in settings.role_map}
+    if not granted and settings.unmapped_role is not None:
+        granted = {settings.unmapped_role}
     roles = tuple(r for r in STAFF_ROLES if r in granted)
-    if not roles and settings.refuse_unmapped:
+    if not roles:
         shown = ", ".join(map(repr, values[:10])) or "no values"
         raise failed("unmapped", f"{username} signed in, but none of their "
                      f"{settings.role_claim!r} claim's values ({shown}) maps to a "
