@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from civicarchive.errors import InvalidInput
+from civicarchive.model.staff import StaffRole
 
 DEFAULT_HOME = "civicarchive-data"
 DEFAULT_TSA_TIMEOUT = 5.0
@@ -79,7 +80,7 @@ class Settings:
 # -- the settings file ------------------------------------------------------------------
 
 SETTINGS_FILE = "civicarchive.yaml"
-STAFF_ROLES = ("admin", "records_officer", "moderator", "attorney", "auditor", "official")
+STAFF_ROLES = tuple(role.value for role in StaffRole)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

@@ -37,18 +37,21 @@ SERVER = ROOT / "scripts" / "oidc" / "server.mjs"
 START_SECONDS = 30
 CLIENT_ID = "civicarchive"
 OTHER_CLIENT_ID = "another-app"  # a second application at the same provider
-# Where the app under test receives the provider's answer: the in-process TestClient's
-# host; tests that only drive the flow never load it.
-REDIRECT_URI = "http://testserver/login/sso/callback"
+# Where the app under test receives the provider's answer: the host of the web tests'
+# in-process TestClient (tests/web/conftest.py); the tests that only drive the flow never
+# load it.
+REDIRECT_URI = "http://127.0.0.1/login/sso/callback"
 ROLES_CLAIM = "civicarchive_roles"
 AGENCY_CLAIM = "civicarchive_agency"
 
-# The test accounts: (username, display name, the roles claim's values, agency claim)
+# The test accounts: (username, display name, the roles claim's values, agency claim),
+# in the agencies of the web tests' deployment (tests/web/conftest.py)
 PEOPLE = (
-    ("clerk", "Clara Clerk", ["records_officer"], "springfield"),
-    ("counsel", "Cole Counsel", ["legal", "audit"], "springfield"),
-    ("visitor", "Vic Visitor", ["guest"], "springfield"),
+    ("clerk", "Clara Clerk", ["records_officer"], "city-of-example"),
+    ("counsel", "Cole Counsel", ["legal", "audit"], "city-of-example"),
+    ("visitor", "Vic Visitor", ["guest"], "city-of-example"),
     ("nobody", "Nora Nobody", [], None),
+    ("countyclerk", "Cora County", ["records_officer"], "county-of-other"),
 )
 ROLE_MAP = {"records_officer": "records_officer", "legal": "attorney", "audit": "auditor",
             "it-admins": "admin"}

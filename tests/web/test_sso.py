@@ -13,12 +13,17 @@ import os
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 import pytest
+from fastapi.testclient import TestClient
 
 from civicarchive.clock import FixedClock
 from civicarchive.errors import InvalidInput, SingleSignOnFailed
+from civicarchive.model.staff import StaffRole
 from civicarchive.settings import Settings, SsoSettings, read_settings_file
+from civicarchive.web.sessions import COOKIE
 from civicarchive.web.sso import OpenIdClient, identity_from_claims
+from tests.web.conftest import CITY, COUNTY, sign_in as password_sign_in
 from tests.web.oidc import OTHER_CLIENT_ID, REDIRECT_URI
 
 
@@ -73,13 +78,13 @@ def test_code_flow_ends_in_an_identity_with_mapped_roles(oidc, client):
     assert identity.subject == oidc.subjects["clerk"]
     assert (identity.username, identity.display_name, identity.email) == \
         ("clerk", "Clara Clerk", "clerk@example.org")
-    assert identity.roles == ("records_officer",)
-    assert identity.agency == "springfield"
+    assert identity.roles == {StaffRole.RECORDS_OFFICER}
+    assert identity.agency == "city-of-example"
 
 
 def test_several_claim_values_map_to_several_roles(oidc, client):
     identity = client.finish(*sign_in(oidc, client, "counsel"))
-    assert identity.roles == ("attorney", "auditor")
+    assert identity.roles == {StaffRole.ATTORNEY, StaffRole.AUDITOR}
 
 
 def test_a_tampered_state_is_refused(oidc, client):
@@ -213,10 +218,10 @@ def test_a_user_whose_roles_map_to_none_is_refused(oidc, client, username, value
 
 
 def test_unmapped_users_can_be_given_a_role(oidc):
-    lenient = OpenIdClient(oidc.settings(unmapped_role="auditor", agency="springfield"))
+    lenient = OpenIdClient(oidc.settings(unmapped_role="auditor", agency="city-of-example"))
     identity = lenient.finish(*sign_in(oidc, lenient, "nobody"))
-    assert identity.roles == ("auditor",) and identity.agency == "springfield"
-    assert lenient.finish(*sign_in(oidc, lenient, "clerk")).roles == ("records_officer",)
+    assert identity.roles == {StaffRole.AUDITOR} and identity.agency == "city-of-example"
+    assert lenient.finish(*sign_in(oidc, lenient, "clerk")).roles == {StaffRole.RECORDS_OFFICER}
 
 
 # -- claim mapping (no provider) ----------------------------------------------------------
@@ -230,10 +235,10 @@ def settings(**changes) -> SsoSettings:
 def test_roles_are_read_by_dotted_path_and_from_a_single_string():
     nested = {"sub": "1", "realm_access": {"roles": ["Admins", "Other"]}}
     assert identity_from_claims(nested, settings(role_claim="realm_access.roles")).roles == \
-        ("admin",)
+        {StaffRole.ADMIN}
     url_named = {"sub": "1", "https://example.gov/roles": "Records"}
     assert identity_from_claims(url_named, settings(
-        role_claim="https://example.gov/roles")).roles == ("records_officer",)
+        role_claim="https://example.gov/roles")).roles == {StaffRole.RECORDS_OFFICER}
 
 
 def test_the_username_falls_back_to_email_then_subject():
@@ -319,3 +324,135 @@ def test_the_settings_file_is_found_in_home_and_refuses_unknown_sections(monkeyp
     with pytest.raises(InvalidInput, match="no settings file"):
         Settings.resolve(home=tmp_path, config=tmp_path / "missing.yaml")
     assert os.environ.get("CIVICARCHIVE_CONFIG") is None
+
+
+# -- through the app ------------------------------------------------------------------------
+
+def through_app(deployment, oidc, **changes):
+    """The deployment's app with single sign-on at the local provider."""
+    from civicarchive.web.ui.sso import install
+    install(deployment.app, oidc.settings(**changes))
+    return deployment.app
+
+
+def sso_sign_in(client, oidc, username, next_page="/"):
+    """Through the app: /login/sso, the provider's form, the callback; its answer."""
+    begun = client.get("/login/sso", params={"next": next_page}, follow_redirects=False)
+    assert begun.status_code == 303, begun.text
+    query = oidc.sign_in(begun.headers["location"], username)
+    return client.get("/login/sso/callback", params=query, follow_redirects=False)
+
+
+def refusals(archive) -> list[dict]:
+    from civicarchive.store.entries import audit_rows
+    with archive.context.read() as conn:
+        return [{"actor": r.actor, "subject": r.subject, **orjson.loads(r.details)}
+                for r in conn.execute(audit_rows()) if r.action == "auth.login_failed"]
+
+
+def test_the_app_signs_a_user_in_with_the_mapped_role(deployment, oidc):
+    through_app(deployment, oidc)
+    client = deployment.client()
+    assert 'href="/login/sso?next=' in client.get("/login").text
+    begun = client.get("/login/sso", params={"next": "/search"}, follow_redirects=False)
+    assert begun.headers["location"].startswith(f"{oidc.issuer}/auth?")
+    pending = begun.headers["set-cookie"]
+    assert "HttpOnly" in pending and "Path=/login/sso" in pending and "SameSite=lax" in pending
+    query = oidc.sign_in(begun.headers["location"], "clerk")
+    answer = client.get("/login/sso/callback", params=query, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/search"
+    assert f"{COOKIE}=" in answer.headers["set-cookie"]
+    user = deployment.archive.users.by_name("clerk")
+    assert user.roles == {StaffRole.RECORDS_OFFICER}
+    assert user.sso_subject == f"{oidc.issuer} {oidc.subjects['clerk']}"
+    assert user.agency_id == deployment.archive.registry.agency(CITY).id
+    assert not user.has_password
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200 and "Signed in as Clara Clerk" in dashboard.text
+    assert client.get("/api/v1/accounts").status_code == 200  # the session works for reads
+    # the same identity again is the same user, not another
+    assert sso_sign_in(deployment.client(), oidc, "clerk").status_code == 303
+    assert [u.username for u in deployment.archive.users.users()].count("clerk") == 1
+
+
+def test_signing_in_through_sso_gives_a_new_session_id(deployment, oidc):
+    through_app(deployment, oidc)
+    client = deployment.client()
+    begun = client.get("/login/sso", follow_redirects=False)
+    query = oidc.sign_in(begun.headers["location"], "clerk")
+    password_sign_in(client, "moderator")  # a session this browser already has when the answer comes
+    before = client.cookies[COOKIE]
+    assert client.get("/login/sso", follow_redirects=False).headers["location"] == "/"
+    answer = client.get("/login/sso/callback", params=query, follow_redirects=False)
+    assert answer.status_code == 303
+    assert client.cookies[COOKIE] != before
+    assert "Signed in as Clara Clerk" in client.get("/").text
+    stale = deployment.client()
+    stale.cookies.set(COOKIE, before)
+    assert stale.get("/", follow_redirects=False).status_code == 303  # to the sign-in page
+
+
+def test_the_app_refuses_an_unmapped_user_with_a_page_and_an_audit_entry(deployment, oidc):
+    through_app(deployment, oidc)
+    client = deployment.client()
+    answer = sso_sign_in(client, oidc, "visitor")
+    assert answer.status_code == 403
+    assert "Single sign-on refused" in answer.text and "&#39;guest&#39;" in answer.text
+    assert COOKIE not in client.cookies
+    assert deployment.archive.users.users() and "visitor" not in \
+        [u.username for u in deployment.archive.users.users()]
+    found = refusals(deployment.archive)[-1]
+    assert found["reason"].startswith(f"sso unmapped at {oidc.issuer}: ")
+    assert found["address"] == "testclient"
+
+
+def test_the_app_refuses_a_tampered_state_and_audits_it(deployment, oidc):
+    through_app(deployment, oidc)
+    client = deployment.client()
+    begun = client.get("/login/sso", follow_redirects=False)
+    query = oidc.sign_in(begun.headers["location"], "clerk")
+    answer = client.get("/login/sso/callback", params={**query, "state": "forged"},
+                        follow_redirects=False)
+    assert answer.status_code == 401 and "start again" in answer.text
+    assert "civicarchive_sso=" in answer.headers["set-cookie"]  # the pending sign-in is dropped
+    assert COOKIE not in client.cookies
+    assert refusals(deployment.archive)[-1]["reason"].startswith("sso state at ")
+
+
+def test_the_agency_claim_places_the_user_and_a_changed_agency_is_refused(deployment, oidc):
+    through_app(deployment, oidc)
+    assert sso_sign_in(deployment.client(), oidc, "countyclerk").status_code == 303
+    county = deployment.archive.users.by_name("countyclerk")
+    assert county.agency_id == deployment.archive.registry.agency(COUNTY).id
+    deployment.app.state.sso = OpenIdClient(oidc.settings(agency_claim=None, agency=CITY))
+    answer = sso_sign_in(deployment.client(), oidc, "countyclerk")
+    assert answer.status_code == 401 and "another agency" in answer.text
+    assert refusals(deployment.archive)[-1]["reason"].startswith("sso user at ")
+
+
+def test_roles_follow_the_claims_at_every_sign_in(deployment, oidc):
+    through_app(deployment, oidc)
+    assert sso_sign_in(deployment.client(), oidc, "clerk").status_code == 303
+    deployment.app.state.sso = OpenIdClient(oidc.settings(
+        role_map={"records_officer": "auditor"}))
+    assert sso_sign_in(deployment.client(), oidc, "clerk").status_code == 303
+    assert deployment.archive.users.by_name("clerk").roles == {StaffRole.AUDITOR}
+
+
+def test_create_app_installs_sso_from_the_settings_file(tmp_path, deployment, oidc,
+                                                        monkeypatch):
+    from civicarchive.archive import Archive
+    from civicarchive.web.app import create_app
+    home = deployment.archive.context.settings.home
+    monkeypatch.setenv("TEST_SSO_SECRET", oidc.client_secret)
+    monkeypatch.delenv("CIVICARCHIVE_CONFIG", raising=False)
+    (home / "civicarchive.yaml").write_text(json.dumps({"sso": {
+        "issuer": oidc.issuer, "client_id": oidc.client_id,
+        "client_secret_env": "TEST_SSO_SECRET", "scopes": ["openid", "profile", "civicarchive"],
+        "role_claim": "civicarchive_roles", "role_map": {"legal": "attorney"},
+        "agency": CITY}}))  # JSON is YAML
+    with Archive.open(home) as archive:
+        client = TestClient(create_app(archive), base_url="http://127.0.0.1")
+        answer = sso_sign_in(client, oidc, "counsel")
+        assert answer.status_code == 303, answer.text
+        assert archive.users.by_name("counsel").roles == {StaffRole.ATTORNEY}

@@ -4,7 +4,8 @@ the one provider the settings name (docs/sso.md).
     client = OpenIdClient(settings.sso)
     start = client.begin(redirect_uri)          # send the browser to start.url and set
                                                 # start.cookie as PENDING_COOKIE
-    identity = client.finish(query, cookie)     # the callback: an ExternalIdentity, or
+    identity = client.finish(query, cookie)     # the callback: an ExternalIdentity
+                                                # (model/staff.py), or
                                                 # SingleSignOnFailed saying which step failed
 
 What each step checks:
@@ -52,29 +53,17 @@ from joserfc.jwk import KeySet
 
 from civicarchive.clock import Clock, SystemClock
 from civicarchive.errors import SingleSignOnFailed
-from civicarchive.settings import LOOPBACK_HOSTS, SLUG, STAFF_ROLES, SsoSettings
+from civicarchive.model.staff import ExternalIdentity, StaffRole
+from civicarchive.settings import LOOPBACK_HOSTS, SLUG, SsoSettings
 
-__all__ = ["PENDING_COOKIE", "PENDING_SECONDS", "ExternalIdentity", "OpenIdClient",
-           "SignInStart", "identity_from_claims"]
+__all__ = ["PENDING_COOKIE", "PENDING_SECONDS", "OpenIdClient", "SignInStart",
+           "identity_from_claims"]
 
 PENDING_COOKIE = "civicarchive_sso"
 PENDING_SECONDS = 600      # how long a sign-in may take at the provider
 LEEWAY_SECONDS = 60        # clock skew allowed between the provider and this server
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
               "ES512", "EdDSA", "Ed25519")
-
-
-@dataclass(frozen=True)
-class ExternalIdentity:
-    """Who the provider says signed in, with the civicarchive roles their claims map to."""
-
-    issuer: str
-    subject: str               # the provider's stable id (`sub`); usernames may change
-    username: str
-    display_name: str
-    email: str | None
-    roles: tuple[str, ...]     # in STAFF_ROLES order; never empty
-    agency: str | None         # an agency slug, or None when the settings name none
 
 
 @dataclass(frozen=True)
@@ -136,9 +125,10 @@ class OpenIdClient:
 
     # -- the flow ----------------------------------------------------------------------
 
-    def begin(self, redirect_uri: str) -> SignInStart:
+    def begin(self, redirect_uri: str, return_to: str = "/") -> SignInStart:
         """Where to send the browser to sign in, and the cookie that remembers this
-        sign-in until the provider sends the browser back to `redirect_uri`."""
+        sign-in (and the page to `return_to` after it) until the provider sends the
+        browser back to `redirect_uri`."""
         meta = self.metadata()
         state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)  # 86 characters: RFC 7636 asks 43 to 128
@@ -148,7 +138,7 @@ class OpenIdClient:
                                 code_challenge=create_s256_code_challenge(verifier),
                                 code_challenge_method="S256")
         pending = {"state": state, "nonce": nonce, "verifier": verifier,
-                   "redirect_uri": redirect_uri,
+                   "redirect_uri": redirect_uri, "return_to": return_to,
                    "expires": int(self.clock.now().timestamp()) + PENDING_SECONDS}
         return SignInStart(url, self._sign(pending))
 
@@ -256,8 +246,8 @@ class OpenIdClient:
         return f"{body}.{_pad_less(mac)}"
 
     def pending(self, cookie: str | None) -> dict[str, Any]:
-        """The sign-in `cookie` remembers (state, nonce, verifier, redirect URI), once its
-        signature and age are checked."""
+        """The sign-in `cookie` remembers (state, nonce, verifier, redirect URI, the page
+        to return to), once its signature and age are checked."""
         if not cookie:
             raise self._failed("state", "no sign-in is in progress in this browser (its "
                                "sign-in cookie is missing): start again from the sign-in "
@@ -331,10 +321,9 @@ def identity_from_claims(claims: Mapping[str, Any], settings: SsoSettings) -> Ex
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise failed("claims", f"the {settings.role_claim!r} claim is not a list of strings:"
                      " check the provider's claim configuration")
-    granted = {settings.role_map[v] for v in values if v in settings.role_map}
-    if not granted and settings.unmapped_role is not None:
-        granted = {settings.unmapped_role}
-    roles = tuple(r for r in STAFF_ROLES if r in granted)
+    roles = frozenset(StaffRole(settings.role_map[v]) for v in values if v in settings.role_map)
+    if not roles and settings.unmapped_role is not None:
+        roles = frozenset({StaffRole(settings.unmapped_role)})
     if not roles:
         shown = ", ".join(map(repr, values[:10])) or "no values"
         raise failed("unmapped", f"{username} signed in, but none of their "
@@ -354,7 +343,7 @@ def identity_from_claims(claims: Mapping[str, Any], settings: SsoSettings) -> Ex
                          "their agency is unknown: ask the provider's administrator to "
                          "release it, or set sso.agency")
     return ExternalIdentity(settings.issuer, subject, username, text("name") or username,
-                            text("email"), roles, agency)
+                            agency, roles, text("email"))
 
 
 def _claim(claims: Mapping[str, Any], name: str) -> Any:
