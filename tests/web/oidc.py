@@ -20,6 +20,7 @@ import re
 import secrets
 import select
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -68,8 +69,15 @@ class OidcProvider:
     subjects: dict[str, str]
     process: subprocess.Popen = field(repr=False)
     log: Path = field(repr=False)
+    # A port kept for an app served for real (uvicorn, a browser test), whose callback the
+    # provider also admits: live_redirect_uri
+    app_port: int = 0
     client_id: str = CLIENT_ID
     redirect_uri: str = REDIRECT_URI
+
+    @property
+    def live_redirect_uri(self) -> str:
+        return f"http://127.0.0.1:{self.app_port}/login/sso/callback"
 
     def settings(self, **changes) -> SsoSettings:
         """SSO settings for this provider, as an administrator would write them."""
@@ -107,6 +115,12 @@ class OidcProvider:
         _end(self.process)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_provider(folder: Path) -> OidcProvider:
     """The provider on 127.0.0.1 with fresh secrets, once its discovery document answers."""
     if not (MODULES / "oidc-provider").is_dir():
@@ -116,6 +130,7 @@ def start_provider(folder: Path) -> OidcProvider:
     passwords = {name: secrets.token_urlsafe(12) for name, *_ in PEOPLE}
     subjects = {name: f"sub-{secrets.token_hex(6)}" for name, *_ in PEOPLE}
     secret, other_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    app_port = free_port()
     accounts = []
     for name, display, roles, agency in PEOPLE:
         claims = {"preferred_username": name, "name": display, "email": f"{name}@example.org",
@@ -132,7 +147,8 @@ def start_provider(folder: Path) -> OidcProvider:
                      "grant_types": ["authorization_code"]}]}))
     env = {**os.environ, "OIDC_PORT": "0", "OIDC_ACCOUNTS": str(directory),
            "OIDC_CLIENT_ID": CLIENT_ID, "OIDC_CLIENT_SECRET": secret,
-           "OIDC_REDIRECT_URIS": REDIRECT_URI, "OIDC_PROVIDER_MODULES": str(MODULES)}
+           "OIDC_REDIRECT_URIS": f"{REDIRECT_URI} http://127.0.0.1:{app_port}/login/sso/callback",
+           "OIDC_PROVIDER_MODULES": str(MODULES)}
     log = folder / "provider.log"
     with open(log, "wb") as errors:
         process = subprocess.Popen(["node", str(SERVER)], env=env, cwd=folder,
@@ -150,7 +166,8 @@ def start_provider(folder: Path) -> OidcProvider:
                     f"{log.read_text(errors='replace')[-2000:]}")
     issuer = json.loads(line.split(b"\n")[0])["issuer"]
     assert urlsplit(issuer).hostname == "127.0.0.1"
-    provider = OidcProvider(issuer, secret, other_secret, passwords, subjects, process, log)
+    provider = OidcProvider(issuer, secret, other_secret, passwords, subjects, process, log,
+                            app_port)
     _wait_discovery(provider, deadline)
     return provider
 

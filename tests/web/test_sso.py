@@ -456,3 +456,39 @@ def test_create_app_installs_sso_from_the_settings_file(tmp_path, deployment, oi
         answer = sso_sign_in(client, oidc, "counsel")
         assert answer.status_code == 303, answer.text
         assert archive.users.by_name("counsel").roles == {StaffRole.ATTORNEY}
+
+
+def test_a_live_server_on_loopback_signs_in_through_the_provider(deployment, oidc):
+    """The app served for real by uvicorn on 127.0.0.1: the callback URL is the one the
+    request names (url_for), as in production without sso.redirect_uri."""
+    import threading
+
+    import httpx
+    import uvicorn
+    through_app(deployment, oidc)
+    server = uvicorn.Server(uvicorn.Config(deployment.app, host="127.0.0.1",
+                                           port=oidc.app_port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.05)
+        assert server.started, "uvicorn did not start"
+        with httpx.Client(base_url=f"http://127.0.0.1:{oidc.app_port}",
+                          trust_env=False) as browser:
+            begun = browser.get("/login/sso", follow_redirects=False)
+            asked = parse_qs(urlsplit(begun.headers["location"]).query)
+            assert asked["redirect_uri"] == [oidc.live_redirect_uri]
+            query = oidc.sign_in(begun.headers["location"], "counsel",
+                                 redirect_uri=oidc.live_redirect_uri)
+            answer = browser.get("/login/sso/callback", params=query, follow_redirects=False)
+            assert answer.status_code == 303, answer.text
+            assert "Signed in as Cole Counsel" in browser.get("/").text
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert deployment.archive.users.by_name("counsel").roles == \
+        {StaffRole.ATTORNEY, StaffRole.AUDITOR}
