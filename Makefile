@@ -8,9 +8,13 @@ STAMP := $(VENV)/.installed
 PDS := .pds
 PDS_STAMP := $(PDS)/node_modules/.installed
 NODEDIR := $(if $(wildcard /usr/include/node/node.h),--nodedir=/usr)
+# The OpenID provider the single sign-on tests start (scripts/oidc/): panva's oidc-provider,
+# installed from its lock file into .oidc/ (git-ignored); pure JavaScript, a few seconds.
+OIDC := .oidc
+OIDC_STAMP := $(OIDC)/node_modules/.installed
 export CIVICARCHIVE_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test bench clean prerequisites pds
+.PHONY: demo test bench clean prerequisites pds oidc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +30,14 @@ $(PDS_STAMP): scripts/pds/package.json scripts/pds/package-lock.json
 
 pds: $(PDS_STAMP)
 
+$(OIDC_STAMP): scripts/oidc/package.json scripts/oidc/package-lock.json
+	mkdir -p $(OIDC)
+	cp scripts/oidc/package.json scripts/oidc/package-lock.json $(OIDC)/
+	cd $(OIDC) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(OIDC_STAMP)
+
+oidc: $(OIDC_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py --home demo-data
 
@@ -33,7 +45,7 @@ demo: $(STAMP)
 prerequisites:
 	sh scripts/test-prerequisites.sh
 
-test: $(STAMP) prerequisites $(PDS_STAMP)
+test: $(STAMP) prerequisites $(PDS_STAMP) $(OIDC_STAMP)
 	$(BIN)/ruff check src tests bench scripts docs/examples
 	$(BIN)/python -m pytest -n 2 -q
 
@@ -49,4 +61,4 @@ bench: $(STAMP) $(PDS_STAMP)
 	$(BIN)/python bench/capture.py
 
 clean:
-	rm -rf $(VENV) $(PDS) demo-data .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PDS) $(OIDC) demo-data .pytest_cache .hypothesis

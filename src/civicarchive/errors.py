@@ -22,7 +22,8 @@ flag that sets it.
     │   └── LedgerForked      the database holds another history than that checkpoint
     ├── TimestampMissed       the time-stamping authority did not give a valid timestamp
     ├── SignInRefused         a wrong username or password, a disabled user, an expired
-    │                         session or token, an identity the agency does not admit
+    │   │                     session or token, an identity the agency does not admit
+    │   └── SingleSignOnFailed  an OpenID Connect sign-in was refused or could not complete
     └── AccessDenied          a signed-in user's roles do not allow what they asked
 """
 
@@ -159,3 +160,19 @@ class AccessDenied(ArchiveError):
                          f"permission): ask an administrator for a role that grants it")
         self.permission = permission
         self.what = what
+
+
+class SingleSignOnFailed(SignInRefused):
+    """An OpenID Connect sign-in was refused or could not complete. `reason` says at which
+    step, one of: `discovery` (the provider's metadata or keys), `state` (the browser's
+    sign-in state is missing, expired or does not match), `provider` (the provider answered
+    with an error), `token` (the code exchange or the ID token's checks failed), `claims`
+    (a claim the settings need is missing or malformed), `unmapped` (no claim value maps to a
+    civicarchive role). `issuer` is the provider's; `subject` the user's, once known."""
+
+    def __init__(self, reason: str, message: str, issuer: str,
+                 subject: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.issuer = issuer
+        self.subject = subject

@@ -15,6 +15,7 @@ from civicarchive.clock import FixedClock
 from civicarchive.model.record import Kind
 from civicarchive.model.staff import StaffRole
 from tests.conftest import observe
+from tests.web.oidc import oidc  # noqa: F401  (the local OpenID provider, per session)
 
 PASSWORD = "correct horse battery staple"
 CITY, COUNTY = "city-of-example", "county-of-other"

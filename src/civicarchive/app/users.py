@@ -160,15 +160,20 @@ class Users:
 
     def sign_in_external(self, identity: ExternalIdentity) -> StaffUser:
         """The user the identity provider vouches for: found by issuer and subject, or
-        added. Its roles follow the provider's claims at every sign-in."""
+        added to the agency it names. Its roles follow the provider's claims at every
+        sign-in; its agency does not: a sign-in naming another agency is refused."""
         if not identity.roles:
             raise SignInRefused("your identity provider gives you no civicarchive role: ask "
                                 "your administrator to grant one")
         actor = f"sso:{identity.username}"
         with self.context.read() as conn:
             found = sql.user_by(conn, sso=(identity.issuer, identity.subject))
+        agency_id = self._sso_agency(identity) if found is None or identity.agency else None
+        if found is not None and agency_id is not None and found[0].agency_id != agency_id:
+            raise SignInRefused("your identity provider now places you in another agency "
+                                f"({identity.agency}) than your user's: an administrator "
+                                "must move or replace the user")
         if found is None:
-            agency_id = self.registry.agency(identity.agency).id
             with self.context.read() as conn:
                 if sql.user_by(conn, username=identity.username):
                     raise SignInRefused(f"a local user named {identity.username!r} exists: "
@@ -187,6 +192,18 @@ class Users:
             return self.change(user.id, actor, roles=identity.roles,
                                display_name=identity.display_name)
         return user
+
+    def _sso_agency(self, identity: ExternalIdentity) -> int:
+        try:
+            return self.registry.agency(identity.agency).id
+        except (NotFound, InvalidInput):
+            raise SignInRefused(
+                f"your identity provider places you in the agency {identity.agency!r}, "
+                "which this archive does not hold: ask your administrator to check the "
+                "agency claim or the sso agency setting" if identity.agency else
+                "this archive holds several agencies and your identity provider names "
+                "none: ask your administrator to set the sso agency or agency claim") \
+                from None
 
     def record_refusal(self, username: str, address: str | None, reason: str) -> None:
         """A failed sign-in, in the audit log (never the password given)."""

@@ -53,6 +53,9 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
     from civicarchive.web.ui import router as ui_router
     app.include_router(api_router, prefix=API)
     app.include_router(ui_router)
+    if archive.context.settings.sso is not None:  # single sign-on (docs/sso.md)
+        from civicarchive.web.ui.sso import install
+        install(app, archive.context.settings.sso)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def wants_html(request: Request) -> bool:
