@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from civicarchive.app.moderation import Moderation
     from civicarchive.app.people import People
     from civicarchive.app.productions import Productions
+    from civicarchive.app.publishing import Publishing
     from civicarchive.app.requests import Requests
     from civicarchive.app.users import Users
     from civicarchive.app.webhooks import Webhooks
@@ -76,7 +77,8 @@ class Archive:
       gaps, alerts and each account's capture health; `webhooks`: Meta's Page feed
       notifications, checked, kept and recorded;
     - `users`: staff users of the web application, their sessions and API tokens;
-      `access`: reads scoped to who is asking (their agency, accounts and roles).
+      `access`: reads scoped to who is asking (their agency, accounts and roles);
+    - `publishing`: the open archive, what the public sees, decided on read.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -160,6 +162,12 @@ class Archive:
     def webhooks(self) -> Webhooks:
         from civicarchive.app.webhooks import Webhooks
         return Webhooks(self.context, self.registry, self.ingesting)
+
+    @cached_property
+    def publishing(self) -> Publishing:
+        from civicarchive.app.publishing import Publishing
+        return Publishing(self.context, self.registry, self.reading, self.custody,
+                          self.finding)
 
     @cached_property
     def users(self) -> Users:

@@ -58,7 +58,8 @@ LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "hold
             "disposition batch": "retention status", "record series": "the adopted policy",
             "item": "search", "version": "history of the item", "person": "people list",
             "term": "people show", "alert": "alerts list", "moderation action": "moderation log",
-            "user": "users list", "API token": "users tokens"}
+            "user": "users list", "API token": "users tokens",
+            "record": "the open archive's search"}
 
 
 class NotFound(ArchiveError):

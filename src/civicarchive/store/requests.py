@@ -39,6 +39,12 @@ def events(conn: Connection, request_id: int) -> Iterator[dict]:
         yield {**row._asdict(), "details": orjson.loads(row.details)}
 
 
+def last_event_id(conn: Connection) -> int:
+    """The newest request event's id (0: none): changes whenever any request does."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.request_events.c.id), 0))
+                        ).scalar_one()
+
+
 def add_event(tx, request_id: int, action: str, details: dict, actor: str,  # noqa: ANN001
               event_id: int | None = None) -> int:
     """A request event; its id is allocated here unless the caller did (a redaction

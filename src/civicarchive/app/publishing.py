@@ -1,0 +1,208 @@
+"""The open archive: what the public sees of each agency's records, decided on read.
+
+Nothing is copied or rewritten for the public. Each read applies the policy's
+`public_archive` rules (records/publication.py) and what staff decided in records
+requests: a record withheld under an exemption in any request is withheld here too, and
+words, names, handles and URLs redacted in any request are redacted here too, wherever a
+production would redact them.
+
+Search and listings leave out, besides what does not show at all, every record a
+redaction touches (its own text or fields, its author's or account's name, or a mention
+of a redacted name): a word search would otherwise reveal the redacted words by what it
+finds. Such a record is still shown, redacted, in its thread and at its permalink.
+Totals and facet counts are those of what shows, so they reveal nothing either.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from civicarchive.app.context import ArchiveContext
+from civicarchive.app.custody import Custody
+from civicarchive.app.finding import Finding, SearchResults
+from civicarchive.app.reading import Reading
+from civicarchive.app.redacting import names_of
+from civicarchive.app.registry import Registry
+from civicarchive.clock import parse_time
+from civicarchive.errors import NotFound
+from civicarchive.model.account import Account, Agency
+from civicarchive.model.record import Event, Item, Kind
+from civicarchive.policy.model import DeletedShown, HiddenShown, PublicArchive
+from civicarchive.records import publication
+from civicarchive.records.fields import Field, identity_terms
+from civicarchive.records.requests import FieldRedaction, Mark, RequestState, fold
+from civicarchive.search.plan import Flag, Match, Nothing, Range
+from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
+from civicarchive.store import requests as request_sql
+
+
+@dataclass
+class Overlay:
+    """What staff decided across every request, as the open archive applies it."""
+
+    withheld: set[int] = field(default_factory=set)
+    redacted: set[int] = field(default_factory=set)      # items with their own redactions
+    authors: set[str] = field(default_factory=set)       # redacted authors, lowercased
+    accounts: set[int] = field(default_factory=set)      # accounts whose handle is redacted
+    names: set[str] = field(default_factory=set)         # identities hidden everywhere
+    state: RequestState = field(default_factory=RequestState)  # every redaction in force
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    item: Item
+    account: Account
+    showing: publication.Showing
+
+
+class Publishing:
+    """The open archive's reads: agencies, records, listings and search."""
+
+    def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading,
+                 custody: Custody, finding: Finding) -> None:
+        self.context = context
+        self.registry = registry
+        self.reading = reading
+        self.custody = custody
+        self.finding = finding
+        self._overlay: tuple[object, Overlay] | None = None
+        self._lock = threading.Lock()
+
+    def rules(self) -> PublicArchive:
+        """The adopted policy's rules; nothing is published before a policy is adopted."""
+        if not self.custody.adopted_any():
+            return PublicArchive()
+        return self.custody.policy()[1].public_archive
+
+    def agencies(self) -> list[Agency]:
+        """The agencies whose open archive is published."""
+        return self.registry.agencies() if self.rules().published else []
+
+    def agency(self, slug: str) -> Agency:
+        """A published agency by slug; NotFound otherwise."""
+        for agency in self.agencies():
+            if agency.slug == slug:
+                return agency
+        raise NotFound("agency", slug)
+
+    def accounts(self, slug: str) -> list[Account]:
+        """The agency's accounts whose records the open archive shows."""
+        agency, rules = self.agency(slug), self.rules()
+        return [a for a in self.registry.accounts()
+                if a.agency_id == agency.id and a.classification.value in rules.accounts]
+
+    def overlay(self) -> Overlay:
+        """Every withholding and redaction in force across requests, kept until a request
+        records another event."""
+        with self.context.read() as conn:
+            ids = request_sql.request_ids(conn)
+            key = (tuple(ids), request_sql.last_event_id(conn))
+            cached = self._overlay
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            states = [fold((e["action"], e["details"]) for e in request_sql.events(conn, i))
+                      for i in ids]
+        overlay = self._fold(states)
+        with self._lock:
+            self._overlay = (key, overlay)
+        return overlay
+
+    def _fold(self, states: list[RequestState]) -> Overlay:
+        overlay = Overlay()
+        for state in states:
+            overlay.withheld |= set(state.with_mark(Mark.WITHHELD))
+            for key, redaction in state.redactions.items():
+                overlay.state.redactions[f"{len(overlay.state.redactions)}:{key}"] = redaction
+                overlay.redacted.add(redaction.item)
+                if isinstance(redaction, FieldRedaction) and redaction.field in (
+                        Field.AUTHOR, Field.HANDLE):
+                    self._identity(overlay, redaction)
+        return overlay
+
+    def _identity(self, overlay: Overlay, redaction: FieldRedaction) -> None:
+        item = self.reading.item(redaction.item)
+        if redaction.field == Field.AUTHOR:
+            contents = [c for v in self.reading.history(item.id)
+                        if isinstance(c := self.reading.content(v), dict)]
+            names = names_of(item.author, contents)
+            if item.author:
+                overlay.authors.add(item.author.lower().removeprefix("@"))
+        else:
+            names = [self.registry.account(item.account_id).handle]
+            overlay.accounts.add(item.account_id)
+        overlay.names |= {t.text for t in identity_terms(names, redaction.reason)}
+
+    def facts(self, item: Item, account: Account, overlay: Overlay) -> publication.Facts:
+        """What the rules look at about `item` now."""
+        history = self.reading.history(item.id)
+        latest = history[-1] if history else None
+        visibility = [v.event for v in history if v.event in (Event.HIDDEN, Event.UNHIDDEN)]
+        created = parse_time(item.created_at) if item.created_at else None
+        return publication.Facts(
+            kind=item.kind, classification=account.classification.value,
+            created_at=created, first_seen_at=parse_time(item.first_seen_at),
+            deleted_at=latest.observed_at if latest and latest.event is Event.DELETED
+            else None,
+            hidden=bool(visibility) and visibility[-1] is Event.HIDDEN,
+            withheld=item.id in overlay.withheld)
+
+    def record(self, slug: str, item_id: int) -> PublicRecord:
+        """A record the open archive shows; NotFound, the same for every reason it does
+        not (missing, another agency's, a direct message, withheld, embargoed...)."""
+        agency = self.agency(slug)
+        try:
+            item = self.reading.item(item_id)
+            account = self.registry.account(item.account_id)
+        except NotFound:
+            raise NotFound("record", item_id) from None
+        shown = publication.showing(self.facts(item, account, self.overlay()), self.rules(),
+                                    self.context.clock.now()) \
+            if account.agency_id == agency.id else publication.Showing(False)
+        if not shown.shown:
+            raise NotFound("record", item_id)
+        return PublicRecord(item, account, shown)
+
+    def search(self, slug: str, query: str = "", limit: int = 20, offset: int = 0,
+               facets: bool = False, account_id: int | None = None) -> SearchResults:
+        """Search (or, with no query, list newest first) what the open archive shows of
+        the agency's records, leaving out every record a redaction touches."""
+        accounts = frozenset(a.id for a in self.accounts(slug)
+                             if account_id is None or a.id == account_id)
+        if account_id is not None and not accounts:
+            raise NotFound("account", account_id)
+        return self.finding.search(query, limit=limit, offset=offset, facets=facets,
+                                   public=True, accounts=accounts, where=self._condition())
+
+    def _condition(self) -> object:
+        rules, overlay = self.rules(), self.overlay()
+        if not rules.published:
+            return Nothing()
+        cutoff = publication.embargo_cutoff(rules, self.context.clock.now())
+        clauses: list[object] = [Range("created", None, int(cutoff.timestamp()) + 1),
+                                 Not(Match("kind", frozenset(k.value for k in
+                                                             publication.NEVER_PUBLIC)))]
+        if not rules.comments:
+            clauses.append(Not(Match("kind", frozenset(k.value for k in
+                                                       publication.COMMENTS))))
+        if rules.deleted is DeletedShown.HIDE:
+            clauses.append(Not(Flag("deleted")))
+        if rules.hidden in (HiddenShown.HIDE, HiddenShown.NOTICE):  # no text either way
+            clauses.append(Not(Flag("hidden")))
+        hidden_items = overlay.withheld | overlay.redacted
+        if hidden_items:
+            clauses.append(Not(Match("item", frozenset(hidden_items))))
+        if overlay.authors:
+            clauses.append(Not(Match("author", frozenset(overlay.authors))))
+        if overlay.accounts:
+            clauses.append(Not(Match("account", frozenset(overlay.accounts))))
+        if overlay.names:
+            clauses.append(Not(AnyOf(tuple(Phrase(n) if " " in n else Word(n)
+                                           for n in sorted(overlay.names)))))
+        return AllOf(tuple(clauses))
+
+
+def kinds_shown(rules: PublicArchive) -> frozenset[Kind]:
+    """The kinds of record the open archive can show under these rules."""
+    kinds = {Kind.POST, Kind.MEDIA, Kind.COMMENT, Kind.REPLY}
+    return frozenset(kinds if rules.comments else kinds - publication.COMMENTS)

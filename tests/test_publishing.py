@@ -1,0 +1,160 @@
+"""The open archive's reads (app/publishing.py): the policy's rules and staff's
+withholdings and redactions, applied on read, in records, listings, totals and facets."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import civicarchive
+from civicarchive.errors import NotFound
+from civicarchive.model.record import Event, Kind
+from tests.conftest import T0, observe
+
+EXAMPLES = Path(civicarchive.__file__).parent / "policy" / "examples"
+SLUG = "city-of-example"
+
+
+def adopt(archive, tmp_path, **changes) -> None:  # noqa: ANN001
+    text = (EXAMPLES / "washington-local.yaml").read_text()
+    for key, value in changes.items():
+        text = text.replace(f"  {key}: ", f"  {key}: {value}  # was: ", 1)
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    archive.custody.adopt_policy(path, "clerk")
+
+
+@pytest.fixture
+def city(archive, tmp_path):
+    """An agency account with a post, two comments (one by a neighbour who mentions
+    another), a direct message; an employee's account with a post."""
+    agency = archive.registry.add_account("x", "cityofexample", "agency", actor="clerk")
+    staff = archive.registry.add_account("x", "parks.staff", "employee", actor="clerk")
+    archive.ingesting.ingest([
+        observe(agency.id, "1", "Budget hearing tonight"),
+        replace(observe(agency.id, "2", "Will the budget cover parks?", kind=Kind.COMMENT),
+                parent_native_id="1", author="neighbour1"),
+        replace(observe(agency.id, "3", "I agree with neighbour1 about the budget",
+                        kind=Kind.COMMENT), parent_native_id="1", author="neighbour2"),
+        observe(agency.id, "4", "budget secret in a direct message", kind=Kind.MESSAGE),
+        observe(staff.id, "5", "Staff budget notes"),
+    ], source="test", actor="clerk")
+    adopt(archive, tmp_path)
+    return {"post": 1, "comment": 2, "mention": 3, "message": 4, "staff": 5}
+
+
+def found(archive, query: str = "") -> set[int]:  # noqa: ANN001
+    return {h.item for h in archive.publishing.search(SLUG, query, limit=100).hits}
+
+
+def test_publishing_shows_public_posts_and_comments_only(archive, city):
+    assert found(archive, "budget") == {city["post"], city["comment"], city["mention"]}
+    assert archive.publishing.record(SLUG, city["post"]).item.id == city["post"]
+    for hidden in ("message", "staff"):
+        with pytest.raises(NotFound) as refused:
+            archive.publishing.record(SLUG, city[hidden])
+        assert str(refused.value).replace(str(city[hidden]), "N") == \
+            str(_missing(archive)).replace("99999", "N")
+
+
+def _missing(archive):  # noqa: ANN001, ANN202
+    try:
+        archive.publishing.record(SLUG, 99999)
+    except NotFound as error:
+        return error
+
+
+def test_publishing_nothing_before_a_policy_is_adopted_or_when_unpublished(archive, tmp_path):
+    assert archive.publishing.agencies() == []
+    adopt(archive, tmp_path, published="false")
+    assert archive.publishing.agencies() == []
+    with pytest.raises(NotFound):
+        archive.publishing.search(SLUG)
+
+
+def test_publishing_withholds_what_a_request_withheld(archive, city):
+    request = archive.requests.new("A. Reporter", T0, "budget comments", "clerk")
+    archive.requests.collect(request, "clerk", items=[city["comment"]])
+    archive.requests.mark(request, [city["comment"]], "withheld", "clerk",
+                          exemption="personal information", citation="RCW 42.56.230")
+    assert city["comment"] not in found(archive, "budget")
+    with pytest.raises(NotFound):
+        archive.publishing.record(SLUG, city["comment"])
+    results = archive.publishing.search(SLUG, "budget", facets=True)
+    assert results.total == 2 and sum(results.facets["kind"].values()) == 2
+
+
+def test_publishing_keeps_redacted_words_out_of_search(archive, city):
+    request = archive.requests.new("A. Reporter", T0, "budget", "clerk")
+    archive.requests.collect(request, "clerk", items=[city["post"]])
+    archive.requests.redact(request, city["post"], "security", "clerk", phrase="tonight")
+    assert found(archive, "tonight") == set()
+    assert city["post"] not in found(archive)  # nor in listings, whose snippets show text
+    assert archive.publishing.record(SLUG, city["post"])  # still at its permalink
+
+
+def test_publishing_hides_a_redacted_author_everywhere_search_reaches(archive, city):
+    request = archive.requests.new("A. Reporter", T0, "budget", "clerk")
+    archive.requests.collect(request, "clerk", items=[city["comment"]])
+    archive.requests.redact_author(request, city["comment"], "personal information",
+                                   "clerk")
+    assert found(archive, "neighbour1") == set()
+    assert found(archive, "budget") == {city["post"]}  # the mention is left out too
+
+
+def test_publishing_embargoes_recent_records(archive, tmp_path):
+    account = archive.registry.add_account("x", "cityofexample", "agency", actor="clerk")
+    now = archive.context.clock.now()
+    archive.ingesting.ingest([replace(observe(account.id, "new", "Fresh news"),
+                                      created_at=now - timedelta(days=3)),
+                              replace(observe(account.id, "old", "Older news"),
+                                      created_at=now - timedelta(days=60))],
+                             source="test", actor="clerk")
+    adopt(archive, tmp_path, embargo_days="30")
+    assert found(archive, "news") == {2}
+    with pytest.raises(NotFound):
+        archive.publishing.record(SLUG, 1)
+    archive.context.clock._now += timedelta(days=28)
+    assert found(archive, "news") == {1, 2}
+
+
+def test_publishing_deleted_posts_with_a_notice_or_not_at_all(archive, city, tmp_path):
+    archive.ingesting.ingest([observe(1, "1", None, minutes=5, event=Event.DELETED)],
+                             source="test", actor="clerk")
+    shown = archive.publishing.record(SLUG, city["post"])
+    assert shown.showing.notice and "Deleted" in shown.showing.notice
+    adopt(archive, tmp_path, deleted="hide")
+    with pytest.raises(NotFound):
+        archive.publishing.record(SLUG, city["post"])
+    assert city["post"] not in found(archive, "budget")
+
+
+def test_publishing_hidden_comments_stay_hidden(archive, city):
+    archive.ingesting.ingest([replace(observe(1, "2", "Will the budget cover parks?",
+                                              minutes=5, kind=Kind.COMMENT,
+                                              event=Event.HIDDEN),
+                                      parent_native_id="1", author="neighbour1")],
+                             source="test", actor="clerk")
+    assert city["comment"] not in found(archive, "parks")
+    with pytest.raises(NotFound):
+        archive.publishing.record(SLUG, city["comment"])
+
+
+def test_publishing_another_agencys_records_are_not_found(archive, city):
+    archive.registry.add_agency("County of Other", "clerk")
+    county = archive.registry.add_account("x", "county", "agency", agency="county-of-other",
+                                          actor="clerk")
+    archive.ingesting.ingest([observe(county.id, "c1", "County budget")], source="test",
+                             actor="clerk")
+    assert found(archive, "county") == set()
+    with pytest.raises(NotFound):
+        archive.publishing.record(SLUG, 6)
+    assert {h.item for h in archive.publishing.search("county-of-other", "budget").hits} \
+        == {6}
+
+
+def test_publishing_time_is_the_archives_clock(archive, city):
+    assert archive.context.clock.now() > datetime(2025, 1, 1, tzinfo=timezone.utc)
