@@ -61,6 +61,12 @@ class Reading:
         with self.context.read() as conn:
             return sql.purged_of_items(conn, item_ids)
 
+    def replies(self, item_id: int) -> list[Item]:
+        """The comments and replies answering a record directly, in the order first seen."""
+        record = self.item(item_id)
+        with self.context.read() as conn:
+            return sql.replies(conn, record)
+
     def media_of(self, item_id: int) -> dict[str, int]:
         """A record's media files (media records under it, or itself when it is one):
         file name -> media item id."""

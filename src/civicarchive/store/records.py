@@ -68,6 +68,16 @@ def media_of(conn: Connection, record: Item) -> list[int]:
         sa.or_(i.parent_native_id == record.native_id, i.id == record.id)).order_by(i.id))]
 
 
+def replies(conn: Connection, record: Item) -> list[Item]:
+    """The comments and replies that answer a record directly, in the order first seen
+    (index ix_items_parent)."""
+    i = t.items.c
+    return [Item(**{**row._asdict(), "kind": Kind(row.kind)}) for row in conn.execute(
+        sa.select(t.items).where(
+        i.account_id == record.account_id, i.parent_native_id == record.native_id,
+            i.kind != Kind.MEDIA.value, i.id != record.id).order_by(i.id))]
+
+
 def version_ids_of(conn: Connection, item_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     """Item id -> its (version id, content sha256 hex), in id order."""
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)

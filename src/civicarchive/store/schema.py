@@ -57,6 +57,7 @@ items = Table(
     Column("created_at", Time),
     Column("first_seen_at", Time, nullable=False),
     UniqueConstraint("account_id", "native_id", name="uq_items_native"),
+    Index("ix_items_parent", "account_id", "parent_native_id"),  # threads (0011)
 )
 
 blobs = Table(
