@@ -158,3 +158,49 @@ def test_publishing_another_agencys_records_are_not_found(archive, city):
 
 def test_publishing_time_is_the_archives_clock(archive, city):
     assert archive.context.clock.now() > datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def _texts(produced) -> list[str]:  # noqa: ANN001
+    from civicarchive.model.production import plain
+    out = [plain(produced.versions[-1].text)]
+    for child in produced.thread:
+        out += _texts(child) if hasattr(child, "versions") else [f"withheld:{child.exemption}"]
+    return out
+
+
+def test_publishing_a_record_with_its_public_thread(archive, city):
+    produced = archive.publishing.view(SLUG, city["post"])
+    assert _texts(produced) == ["Budget hearing tonight", "Will the budget cover parks?",
+                                "I agree with neighbour1 about the budget"]
+
+
+def test_publishing_a_thread_as_staff_decided(archive, city):
+    request = archive.requests.new("A. Reporter", T0, "budget", "clerk")
+    archive.requests.collect(request, "clerk", items=[city["comment"], city["mention"]])
+    archive.requests.mark(request, [city["comment"]], "withheld", "clerk",
+                          exemption="personal information", citation="RCW 42.56.230")
+    archive.requests.redact(request, city["mention"], "privacy", "clerk", phrase="agree")
+    texts = _texts(archive.publishing.view(SLUG, city["post"]))
+    assert texts[1] == "withheld:personal information"
+    assert "agree" not in texts[2] and "[REDACTED: privacy]" in texts[2]
+
+
+def test_publishing_a_redacted_author_in_the_thread(archive, city):
+    from civicarchive.model.production import Redaction
+    request = archive.requests.new("A. Reporter", T0, "budget", "clerk")
+    archive.requests.collect(request, "clerk", items=[city["comment"]])
+    archive.requests.redact_author(request, city["comment"], "personal information",
+                                   "clerk")
+    produced = archive.publishing.view(SLUG, city["post"])
+    comment, mention = produced.thread
+    assert any(isinstance(s, Redaction) for s in comment.author)
+    assert "neighbour1" not in _texts(produced)[2]
+
+
+def test_publishing_leaves_embargoed_and_hidden_comments_out_of_threads(archive, city):
+    archive.ingesting.ingest([replace(observe(1, "2", "Will the budget cover parks?",
+                                              minutes=5, kind=Kind.COMMENT,
+                                              event=Event.HIDDEN),
+                                      parent_native_id="1", author="neighbour1")],
+                             source="test", actor="clerk")
+    assert len(archive.publishing.view(SLUG, city["post"]).thread) == 1

@@ -134,6 +134,15 @@ class Productions:
                 "manifest_sha256": digest}
 
 
+def build_items(registry: Registry, reading: Reading, state: RequestState,
+                top: list[int]) -> tuple[ProducedItem, ...]:
+    """The records `top` as a production shows them: each with its thread of the records
+    `state` marks (responsive ones produced, withheld ones as markers), and every
+    redaction of `state` applied. The open archive builds its records this way, so that
+    what it shows is what a production would."""
+    return _Builder(registry, reading, state).tree(top)
+
+
 class _Builder:
     """Turns a request's marked records into produced items, collecting the versions the
     package must prove and the redacted renderings that replace their payloads."""

@@ -21,27 +21,34 @@ from dataclasses import dataclass, field
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.finding import Finding, SearchResults
+from civicarchive.app.productions import build_items
 from civicarchive.app.reading import Reading
 from civicarchive.app.redacting import names_of
 from civicarchive.app.registry import Registry
 from civicarchive.clock import parse_time
 from civicarchive.errors import NotFound
 from civicarchive.model.account import Account, Agency
+from civicarchive.model.production import ProducedItem
 from civicarchive.model.record import Event, Item, Kind
 from civicarchive.policy.model import DeletedShown, HiddenShown, PublicArchive
 from civicarchive.records import publication
 from civicarchive.records.fields import Field, identity_terms
-from civicarchive.records.requests import FieldRedaction, Mark, RequestState, fold
+from civicarchive.records.requests import (FieldRedaction, Mark, RequestState, ReviewMark,
+                                           fold)
 from civicarchive.search.plan import Flag, Match, Nothing, Range
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 from civicarchive.store import requests as request_sql
+
+
+THREAD_LIMIT = 500  # comments and replies shown under one record
+HIDDEN_EXEMPTION = "hidden under the agency's moderation policy"
 
 
 @dataclass
 class Overlay:
     """What staff decided across every request, as the open archive applies it."""
 
-    withheld: set[int] = field(default_factory=set)
+    withheld: dict[int, ReviewMark] = field(default_factory=dict)  # item -> its mark
     redacted: set[int] = field(default_factory=set)      # items with their own redactions
     authors: set[str] = field(default_factory=set)       # redacted authors, lowercased
     accounts: set[int] = field(default_factory=set)      # accounts whose handle is redacted
@@ -111,7 +118,8 @@ class Publishing:
     def _fold(self, states: list[RequestState]) -> Overlay:
         overlay = Overlay()
         for state in states:
-            overlay.withheld |= set(state.with_mark(Mark.WITHHELD))
+            for item_id in state.with_mark(Mark.WITHHELD):
+                overlay.withheld.setdefault(item_id, state.marks[item_id])
             for key, redaction in state.redactions.items():
                 overlay.state.redactions[f"{len(overlay.state.redactions)}:{key}"] = redaction
                 overlay.redacted.add(redaction.item)
@@ -163,6 +171,42 @@ class Publishing:
             raise NotFound("record", item_id)
         return PublicRecord(item, account, shown)
 
+    def view(self, slug: str, item_id: int) -> ProducedItem:
+        """A record as the open archive shows it: as a production would, with its thread
+        of what shows (a comment withheld by staff, or hidden with a notice, as a marker
+        with its reason) and every redaction in force applied."""
+        shown = self.record(slug, item_id)
+        overlay, rules, now = self.overlay(), self.rules(), self.context.clock.now()
+        state = RequestState(redactions=dict(overlay.state.redactions))
+        hidden = ReviewMark(Mark.WITHHELD, HIDDEN_EXEMPTION, "")
+        state.items[item_id] = "open archive"
+        state.marks[item_id] = ReviewMark(Mark.RESPONSIVE)
+        if not shown.showing.text_shown:
+            state.marks[item_id] = hidden
+        queue = [shown.item]
+        while queue and len(state.items) < THREAD_LIMIT:
+            parent = queue.pop(0)
+            if state.marks[parent.id].mark is not Mark.RESPONSIVE:
+                continue  # nothing is shown under a marker
+            for reply in self.reading.replies(parent.id):
+                decision = publication.showing(self.facts(reply, shown.account, overlay),
+                                               rules, now)
+                if reply.id in overlay.withheld:
+                    mark = overlay.withheld[reply.id]
+                elif not decision.shown:
+                    continue
+                elif not decision.text_shown:
+                    mark = hidden
+                else:
+                    mark = ReviewMark(Mark.RESPONSIVE)
+                state.items[reply.id] = "open archive"
+                state.marks[reply.id] = mark
+                queue.append(reply)
+        if state.marks[item_id] is hidden:
+            raise NotFound("record", item_id)  # a hidden comment's own page shows nothing
+        (produced,) = build_items(self.registry, self.reading, state, [item_id])
+        return produced
+
     def search(self, slug: str, query: str = "", limit: int = 20, offset: int = 0,
                facets: bool = False, account_id: int | None = None) -> SearchResults:
         """Search (or, with no query, list newest first) what the open archive shows of
@@ -189,7 +233,7 @@ class Publishing:
             clauses.append(Not(Flag("deleted")))
         if rules.hidden in (HiddenShown.HIDE, HiddenShown.NOTICE):  # no text either way
             clauses.append(Not(Flag("hidden")))
-        hidden_items = overlay.withheld | overlay.redacted
+        hidden_items = set(overlay.withheld) | overlay.redacted
         if hidden_items:
             clauses.append(Not(Match("item", frozenset(hidden_items))))
         if overlay.authors:
