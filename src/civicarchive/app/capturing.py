@@ -365,6 +365,11 @@ class Capturing:
         with self.context.read() as conn:
             return sql.alerts(conn, account_id, kind, limit)
 
+    def runs(self, account_id: int, limit: int = 20) -> list[dict]:
+        """The account's latest runs, newest first."""
+        with self.context.read() as conn:
+            return sql.runs(conn, account_id, limit)
+
     def gaps(self, account_id: int | None = None) -> list[dict]:
         """Capture gaps, oldest first; `gap_to` is None while a gap is open."""
         with self.context.read() as conn:

@@ -13,6 +13,8 @@ state action or unclear carries the state-action warning, which the log keeps.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import httpx
 
 from civicarchive.app.compliance import Compliance
@@ -47,14 +49,16 @@ class Moderation:
 
     # -- the queue -----------------------------------------------------------------------
 
-    def review(self, account_id: int | None = None, everything: bool = False) -> list[dict]:
-        """Comments and replies on registered accounts (or one account) judged by the
-        moderation engine under the adopted policy, newest first: those with a
-        recommendation (review, hide, remove) or marked protected, or all with
-        `everything`. Each carries the engine's verdict (findings with clause and footing,
-        the protected-speech guard) and the latest action logged on it."""
-        accounts = [self.registry.account(account_id)] if account_id is not None \
-            else self.registry.accounts()
+    def review(self, account_id: int | None = None, everything: bool = False,
+               within: Iterable[int] | None = None) -> list[dict]:
+        """Comments and replies on registered accounts (or one account; or those of the
+        accounts `within`, as the web scopes it) judged by the moderation engine under the
+        adopted policy, newest first: those with a recommendation (review, hide, remove)
+        or marked protected, or all with `everything`. Each carries the engine's verdict
+        (findings with clause and footing, the protected-speech guard) and the latest
+        action logged on it."""
+        accounts = _within([self.registry.account(account_id)] if account_id is not None
+                           else self.registry.accounts(), within)
         judged = self._judge(None, [a.id for a in accounts])
         with self.context.read() as conn:
             last = {row["item_id"]: row for row in sql.actions(conn, account_id)}
@@ -149,17 +153,22 @@ class Moderation:
         with self.context.read() as conn:
             return sql.actions(conn, account_id)
 
-    def report(self) -> dict:
+    def report(self, within: Iterable[int] | None = None) -> dict:
         """The viewpoint-neutrality report (app/neutrality.py): per account and per
         moderator, actions by category, removal rates of protected comments against all
         others, removals without a category, blocks, each with the items; and removal
-        rates of each category compared across the stances reviewers labelled."""
+        rates of each category compared across the stances reviewers labelled; over the
+        accounts `within` only, when given."""
         from civicarchive.app.neutrality import build
-        accounts = self.registry.accounts()
+        accounts = _within(self.registry.accounts(), within)
         judged = [{"item_id": row["item_id"], "account_id": row["account_id"],
                    "protected": verdict.protected, "categories": verdict.categories}
                   for row, verdict in self._judge(None, [a.id for a in accounts])]
-        return build(judged, self.log(), self.labels(), {a.id: a.handle for a in accounts})
+        ids = {a.id for a in accounts}
+        items = {c["item_id"] for c in judged}
+        return build(judged, [a for a in self.log() if a["account_id"] in ids],
+                     {i: label for i, label in self.labels().items() if i in items},
+                     {a.id: a.handle for a in accounts})
 
     # -- stance labels -------------------------------------------------------------------
 
@@ -235,6 +244,13 @@ class Moderation:
         finally:
             if own:
                 client.close()
+
+
+def _within(accounts: list, within: Iterable[int] | None) -> list:
+    if within is None:
+        return accounts
+    wanted = set(within)
+    return [a for a in accounts if a.id in wanted]
 
 
 def _verdict(verdict) -> dict:  # noqa: ANN001

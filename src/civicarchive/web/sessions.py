@@ -153,6 +153,13 @@ class Sessions:
             self._cache.pop(secret or "", None)
         self.archive.users.end_session(session, reason, actor)
 
+    def forget_user(self, user_id: int) -> None:
+        """Drop a user's cached sessions (their roles changed, or they were disabled), so
+        that the change holds from their next request (web/ui/users.py)."""
+        with self._lock:
+            for secret in [s for s, hit in self._cache.items() if hit[2].id == user_id]:
+                del self._cache[secret]
+
     def binding(self, request: Request) -> str | None:
         """What a CSRF token is bound to: the session, else the pre-sign-in cookie."""
         caller = self.caller(request)

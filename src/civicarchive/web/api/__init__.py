@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from civicarchive.web.api import evidence, ingest, records, session
+from civicarchive.web.api import moderation, compliance, capture, users  # webmod
 
 router = APIRouter()
-for module in (session, records, evidence, ingest):
+for module in (session, records, evidence, ingest, moderation, compliance, capture, users):
     router.include_router(module.router)

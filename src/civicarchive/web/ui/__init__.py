@@ -34,6 +34,10 @@ NAVIGATION = (
     ("/holds", "Holds and retention", Permission.MANAGE_HOLDS),
     ("/policy", "Policy", Permission.READ_RECORDS),
     ("/audit", "Audit log", Permission.READ_AUDIT),
+    ("/compliance", "Compliance", Permission.READ_RECORDS),
+    ("/alerts", "Alerts", Permission.READ_RECORDS),
+    ("/capture", "Capture", Permission.MANAGE_CAPTURE),
+    ("/users", "Users", Permission.MANAGE_USERS),
 )
 
 
@@ -76,8 +80,9 @@ def _quote(path: str) -> str:
 
 def _build() -> APIRouter:
     from civicarchive.web.ui import login, pages
+    from civicarchive.web.ui import capture, compliance, moderation, users  # webmod
     router = APIRouter(include_in_schema=False)
-    for module in (login, pages):
+    for module in (login, pages, moderation, compliance, capture, users):
         router.include_router(module.router)
     return router
 
