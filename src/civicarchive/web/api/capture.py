@@ -16,9 +16,10 @@ from civicarchive.capture import capturer_for
 from civicarchive.errors import ArchiveError
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.web.deps import archive_of, permit
+from civicarchive.web.api.moderation import PROBLEMS, PathId, QueryId
 from civicarchive.web.paging import Page, Paging, page
 
-router = APIRouter(tags=["capture"])
+router = APIRouter(tags=["capture"], responses=PROBLEMS)
 log = logging.getLogger("civicarchive.web")
 _MAKING = threading.Lock()
 
@@ -166,7 +167,7 @@ class SettingsIn(BaseModel):
 
 
 class RunIn(BaseModel):
-    account_id: int
+    account_id: int = Field(ge=0, le=2**62)
 
 
 class RunStarted(BaseModel):
@@ -199,7 +200,7 @@ def status(request: Request, paging: Annotated[Paging, Depends()]) -> dict:
 
 @router.get("/capture/runs", response_model=Page[RunOut], summary="Capture runs, newest first")
 def runs(request: Request, paging: Annotated[Paging, Depends()],
-         account_id: int | None = None) -> dict:
+         account_id: QueryId = None) -> dict:
     principal = permit(request, Permission.MANAGE_CAPTURE, "capture")
     return page(request, paging, admin_of(request).runs(principal, account_id))
 
@@ -218,7 +219,7 @@ def run(request: Request, body: RunIn) -> RunStarted:
 @router.get("/capture/gaps", response_model=Page[GapOut],
             summary="Capture gaps, open and closed, with their causes, newest first")
 def gaps(request: Request, paging: Annotated[Paging, Depends()],
-         account_id: int | None = None, open_only: bool = False) -> dict:
+         account_id: QueryId = None, open_only: bool = False) -> dict:
     principal = permit(request, Permission.MANAGE_CAPTURE, "capture")
     return page(request, paging, admin_of(request).gaps(principal, account_id, open_only))
 
@@ -234,14 +235,14 @@ def all_settings(request: Request, paging: Annotated[Paging, Depends()]) -> dict
 
 @router.get("/capture/settings/{account_id}", response_model=SettingsOut,
             summary="One account's capture settings")
-def settings(request: Request, account_id: int) -> dict:
+def settings(request: Request, account_id: PathId) -> dict:
     principal = permit(request, Permission.MANAGE_CAPTURE, "capture settings")
     return settings_out(account_id, admin_of(request).settings(principal, account_id))
 
 
 @router.patch("/capture/settings/{account_id}", response_model=SettingsOut,
               summary="Change some of an account's capture settings")
-def configure(request: Request, account_id: int, body: SettingsIn) -> dict:
+def configure(request: Request, account_id: PathId, body: SettingsIn) -> dict:
     principal = permit(request, Permission.MANAGE_CAPTURE, "capture settings")
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return settings_out(account_id, admin_of(request).configure(principal, account_id,

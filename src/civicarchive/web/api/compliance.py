@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 
 from civicarchive.app.oversight import ACK_PERMISSIONS
 from civicarchive.model.staff import Permission
-from civicarchive.web.api.moderation import oversight_of
+from civicarchive.web.api.moderation import PROBLEMS, PathId, QueryId, oversight_of
 from civicarchive.web.deps import permit
 from civicarchive.web.paging import Page, Paging, page
 
-router = APIRouter(tags=["compliance"])
+router = APIRouter(tags=["compliance"], responses=PROBLEMS)
 
 
 class Span(BaseModel):
@@ -146,7 +146,7 @@ class AckIn(BaseModel):
 @router.get("/compliance/assessments", response_model=Page[AssessmentOut],
             summary="The state-action assessment and public business of officials' posts")
 def assessments(request: Request, paging: Annotated[Paging, Depends()],
-                account_id: int | None = None) -> dict:
+                account_id: QueryId = None) -> dict:
     principal = permit(request, Permission.READ_RECORDS, "compliance")
     return page(request, paging, oversight_of(request).assessments(principal, account_id))
 
@@ -167,14 +167,14 @@ def alerts(request: Request, paging: Annotated[Paging, Depends()],
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, summary="One alert")
-def alert(request: Request, alert_id: int) -> dict:
+def alert(request: Request, alert_id: PathId) -> dict:
     principal = permit(request, Permission.READ_RECORDS, "alerts")
     return oversight_of(request).alert(principal, alert_id)
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut,
              summary="Acknowledge an alert, with a note")
-def ack(request: Request, alert_id: int, body: AckIn) -> dict:
+def ack(request: Request, alert_id: PathId, body: AckIn) -> dict:
     return acknowledge(request, alert_id, body.note)
 
 

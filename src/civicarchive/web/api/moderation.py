@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from civicarchive.app.oversight import Oversight
@@ -15,7 +15,32 @@ from civicarchive.model.staff import Permission
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
 
-router = APIRouter(tags=["moderation"])
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 application/problem+json (web/problems.py)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    parameter: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+# The errors every route of these areas may answer, so the OpenAPI document names them.
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": what,
+             "content": {"application/problem+json": {}}}
+    for status, what in ((400, "The request could not be done: the detail says why"),
+                         (401, "Sign in first (an API token)"),
+                         (403, "Your roles do not allow it (audited)"),
+                         (404, "Nothing with that id, or not yours to see"),
+                         (422, "The parameters or body are not valid: see errors"))}
+router = APIRouter(tags=["moderation"], responses=PROBLEMS)
+ID_MAX = 2**62  # ids are 64-bit integers in the store
+PathId = Annotated[int, Path(ge=0, le=ID_MAX)]
+QueryId = Annotated[int | None, Query(ge=0, le=ID_MAX, description="Only this account's")]
 Action = Literal["hide", "unhide", "delete", "block", "unblock"]
 
 
@@ -121,7 +146,7 @@ class ActedOut(ActionOut):
 
 
 class ActIn(BaseModel):
-    item_id: int
+    item_id: int = Field(ge=0, le=2**62)
     action: Action
     clause: str | None = Field(None, max_length=100,
                                description="The policy's moderation category key relied on")
@@ -131,7 +156,7 @@ class ActIn(BaseModel):
 
 
 class LabelIn(BaseModel):
-    item_id: int
+    item_id: int = Field(ge=0, le=2**62)
     stance: Literal["for", "against", "neutral"]
 
 
@@ -216,7 +241,7 @@ def with_warnings(oversight: Oversight, principal, rows: list[dict]) -> list[dic
 @router.get("/moderation/queue", response_model=Page[QueueItem],
             summary="Comments awaiting review, with the engine's findings, newest first")
 def queue(request: Request, paging: Annotated[Paging, Depends()],
-          account_id: int | None = None,
+          account_id: QueryId = None,
           everything: Annotated[bool, Query(description="Every comment, not only those "
                                             "the engine flags")] = False) -> dict:
     principal = permit(request, Permission.MODERATE, "the moderation queue")
@@ -237,14 +262,14 @@ def act(request: Request, body: ActIn) -> dict:
 @router.get("/moderation/actions", response_model=Page[ActionOut],
             summary="The moderation log, newest first")
 def log(request: Request, paging: Annotated[Paging, Depends()],
-        account_id: int | None = None, action: Action | None = None) -> dict:
+        account_id: QueryId = None, action: Action | None = None) -> dict:
     principal = permit(request, Permission.MODERATE, "the moderation log")
     return page(request, paging, oversight_of(request).log(principal, account_id, action))
 
 
 @router.get("/moderation/actions/{action_id}", response_model=ActionOut,
             summary="One logged action")
-def action(request: Request, action_id: int) -> dict:
+def action(request: Request, action_id: PathId) -> dict:
     principal = permit(request, Permission.MODERATE, "the moderation log")
     found = [a for a in oversight_of(request).log(principal) if a["id"] == action_id]
     if not found:

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from civicarchive.app.administration import Administration
+from civicarchive.app.users import MIN_PASSWORD, USERNAME
 from civicarchive.model.staff import Permission, StaffRole
 from civicarchive.web.deps import archive_of, permit
+from civicarchive.web.api.moderation import PROBLEMS, PathId
 from civicarchive.web.paging import Page, Paging, page
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], responses=PROBLEMS)
 
 
 class UserOut(BaseModel):
@@ -31,12 +33,13 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(max_length=100)
+    username: str = Field(min_length=1, max_length=100, pattern=USERNAME.pattern)
     display_name: str | None = Field(None, max_length=200)
     roles: list[StaffRole] = Field(min_length=1, max_length=len(StaffRole))
-    password: str | None = Field(None, max_length=1000, description="At least 12 "
+    password: str | None = Field(None, min_length=MIN_PASSWORD, max_length=1000,
+                                 description="At least 12 "
                                  "characters; none: the user signs in through single sign-on")
-    person_id: int | None = Field(None, description="An official's entry in the people "
+    person_id: int | None = Field(None, ge=0, le=2**62, description="An official's entry in the people "
                                   "registry")
 
 
@@ -44,7 +47,7 @@ class UserChange(BaseModel):
     display_name: str | None = Field(None, max_length=200)
     roles: list[StaffRole] | None = Field(None, min_length=1, max_length=len(StaffRole))
     disabled: bool | None = None
-    password: str | None = Field(None, max_length=1000)
+    password: str | None = Field(None, min_length=MIN_PASSWORD, max_length=1000)
 
 
 class TokenOut(BaseModel):
@@ -88,14 +91,14 @@ def add(request: Request, body: UserIn) -> dict:
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="One user")
-def user(request: Request, user_id: int) -> dict:
+def user(request: Request, user_id: PathId) -> dict:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     return admin_of(request).user(principal, user_id).as_dict()
 
 
 @router.patch("/users/{user_id}", response_model=UserOut,
               summary="Change a user's roles, name or password; disable or enable them")
-def change(request: Request, user_id: int, body: UserChange) -> dict:
+def change(request: Request, user_id: PathId, body: UserChange) -> dict:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     changed = admin_of(request).change_user(principal, user_id, roles=_roles(body.roles),
                                             display_name=body.display_name,
@@ -106,7 +109,7 @@ def change(request: Request, user_id: int, body: UserChange) -> dict:
 
 @router.get("/users/{user_id}/tokens", response_model=Page[TokenOut],
             summary="A user's API tokens, revoked ones too (never their secrets)")
-def tokens(request: Request, user_id: int, paging: Annotated[Paging, Depends()]) -> dict:
+def tokens(request: Request, user_id: PathId, paging: Annotated[Paging, Depends()]) -> dict:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     return page(request, paging, [t.as_dict() for t in
                                   admin_of(request).tokens(principal, user_id)])
@@ -114,7 +117,7 @@ def tokens(request: Request, user_id: int, paging: Annotated[Paging, Depends()])
 
 @router.post("/users/{user_id}/tokens", response_model=TokenMade, status_code=201,
              summary="Make an API token for a user: its secret is in this answer only")
-def make_token(request: Request, user_id: int, body: TokenIn) -> dict:
+def make_token(request: Request, user_id: PathId, body: TokenIn) -> dict:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     expires = body.expires_at
     if expires is not None and expires.tzinfo is None:
@@ -125,6 +128,6 @@ def make_token(request: Request, user_id: int, body: TokenIn) -> dict:
 
 @router.delete("/users/{user_id}/tokens/{token_id}", response_model=TokenOut,
                summary="Revoke one of a user's API tokens")
-def revoke_token(request: Request, user_id: int, token_id: int) -> dict:
+def revoke_token(request: Request, user_id: PathId, token_id: PathId) -> dict:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     return admin_of(request).revoke_token(principal, user_id, token_id).as_dict()

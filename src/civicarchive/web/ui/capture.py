@@ -11,6 +11,7 @@ from civicarchive.capture import CAPTURERS, capturer_for
 from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Permission
 from civicarchive.web.api.capture import admin_of, background_of, settings_out, statuses
+from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import permit
 from civicarchive.web.ui import render
 
@@ -40,7 +41,7 @@ def capture(request: Request, started: int | None = None,
 
 
 @router.post("/capture/{account_id}/run")
-def run_now(request: Request, account_id: int) -> Response:
+def run_now(request: Request, account_id: PathId) -> Response:
     principal = permit(request, Permission.MANAGE_CAPTURE, "capture")
     admin = admin_of(request)
     account = admin.account(principal, account_id)
@@ -50,7 +51,7 @@ def run_now(request: Request, account_id: int) -> Response:
 
 
 @router.post("/capture/{account_id}/settings")
-def configure(request: Request, account_id: int, url: str = Form("", max_length=2000),
+def configure(request: Request, account_id: PathId, url: str = Form("", max_length=2000),
               interval: str = Form("", max_length=20), full_every: str = Form("", max_length=20),
               enabled: bool = Form(False)) -> Response:
     principal = permit(request, Permission.MANAGE_CAPTURE, "capture settings")

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from civicarchive.model.staff import Permission
 from civicarchive.web.api.compliance import acknowledge
 from civicarchive.web.api.moderation import oversight_of
+from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import permit
 from civicarchive.web.ui import render
 from civicarchive.web.ui.moderation import PER_PAGE, RECORD
@@ -44,7 +45,7 @@ def alerts(request: Request, show: str = "open", offset: int = 0) -> Response:
 
 
 @router.post("/alerts/{alert_id}/ack")
-def ack(request: Request, alert_id: int, note: str = Form("", max_length=2000),
+def ack(request: Request, alert_id: PathId, note: str = Form("", max_length=2000),
         show: str = Form("open", max_length=20)) -> Response:
     acknowledge(request, alert_id, note or None)
     show = show if show in ("open", "acknowledged", "all") else "open"

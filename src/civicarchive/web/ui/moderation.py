@@ -16,6 +16,7 @@ from civicarchive.errors import InvalidInput
 from civicarchive.model.moderation import ModerationKind, Stance
 from civicarchive.model.staff import Permission
 from civicarchive.web.api.moderation import oversight_of, with_warnings
+from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.ui import render
 
@@ -63,7 +64,7 @@ def queue(request: Request, offset: int = 0, focus: int | None = None,
 
 
 @router.post("/moderation/{item_id}/act")
-def act(request: Request, item_id: int, action: str = Form(..., max_length=20),
+def act(request: Request, item_id: PathId, action: str = Form(..., max_length=20),
         clause: str = Form("", max_length=100), reason: str = Form("", max_length=5000),
         record_only: bool = Form(False), next_item: str = Form("", max_length=20),
         offset: int = Form(0)) -> Response:
@@ -82,7 +83,7 @@ def act(request: Request, item_id: int, action: str = Form(..., max_length=20),
 
 
 @router.post("/moderation/{item_id}/label")
-def label(request: Request, item_id: int, stance: str = Form(..., max_length=20),
+def label(request: Request, item_id: PathId, stance: str = Form(..., max_length=20),
           offset: int = Form(0)) -> Response:
     principal = permit(request, Permission.MODERATE, "stance labels")
     oversight_of(request).label(principal, item_id, stance)

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Permission, StaffRole
 from civicarchive.web.api.users import admin_of
+from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.ui import render
 
@@ -28,7 +29,7 @@ def _list(request: Request, error: dict | None = None, form: dict | None = None,
         "error": error, "form": form or {}}, status_code=status_code)
 
 
-def _user(request: Request, user_id: int, secret: str | None = None,
+def _user(request: Request, user_id: PathId, secret: str | None = None,
           error: dict | None = None, status_code: int = 200) -> Response:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     admin = admin_of(request)
@@ -67,12 +68,12 @@ def add(request: Request, username: str = Form("", max_length=100),
 
 
 @router.get("/users/{user_id}")
-def user(request: Request, user_id: int) -> Response:
+def user(request: Request, user_id: PathId) -> Response:
     return _user(request, user_id)
 
 
 @router.post("/users/{user_id}/roles")
-def change_roles(request: Request, user_id: int, roles: list[str] = Form([])) -> Response:
+def change_roles(request: Request, user_id: PathId, roles: list[str] = Form([])) -> Response:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     chosen = roles[:len(StaffRole)]
     try:
@@ -87,7 +88,7 @@ def change_roles(request: Request, user_id: int, roles: list[str] = Form([])) ->
 
 
 @router.post("/users/{user_id}/disabled")
-def disabled(request: Request, user_id: int, disabled: bool = Form(...)) -> Response:
+def disabled(request: Request, user_id: PathId, disabled: bool = Form(...)) -> Response:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     try:
         admin_of(request).change_user(principal, user_id, disabled=disabled)
@@ -99,7 +100,7 @@ def disabled(request: Request, user_id: int, disabled: bool = Form(...)) -> Resp
 
 
 @router.post("/users/{user_id}/tokens")
-def make_token(request: Request, user_id: int, name: str = Form("", max_length=200)
+def make_token(request: Request, user_id: PathId, name: str = Form("", max_length=200)
                ) -> Response:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     try:
@@ -111,7 +112,7 @@ def make_token(request: Request, user_id: int, name: str = Form("", max_length=2
 
 
 @router.post("/users/{user_id}/tokens/{token_id}/revoke")
-def revoke_token(request: Request, user_id: int, token_id: int) -> Response:
+def revoke_token(request: Request, user_id: PathId, token_id: PathId) -> Response:
     principal = permit(request, Permission.MANAGE_USERS, "users")
     admin_of(request).revoke_token(principal, user_id, token_id)
     return RedirectResponse(f"/users/{user_id}", status_code=303)

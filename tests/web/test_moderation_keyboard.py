@@ -1,0 +1,99 @@
+"""Keyboard-only use of the moderation queue in a real browser (Debian's Chromium, kept
+off the network): tab to a comment's action form, log a hide with Enter, and land on the
+next comment's heading; a refused action lands on its error message."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import uvicorn
+
+from tests.web.conftest import PASSWORD
+from tests.web.test_moderation_queue import CRITIC_ID, THREAT_ID, moderated  # noqa: F401
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--no-default-browser-check",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def lexical(monkeypatch):
+    monkeypatch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")
+
+
+@pytest.fixture
+def served(moderated):  # noqa: F811
+    """The app on a loopback port, in a thread."""
+    server = uvicorn.Server(uvicorn.Config(moderated.app, host="127.0.0.1", port=0,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join()
+
+
+@pytest.fixture
+def page(served):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=ARGS)
+        tab = browser.new_page()
+        tab.goto(f"{served}/login?next=/moderation")
+        tab.fill("input[name=username]", "moderator")
+        tab.fill("input[name=password]", PASSWORD)
+        tab.press("input[name=password]", "Enter")
+        tab.wait_for_url(f"{served}/moderation")
+        yield tab
+        browser.close()
+
+
+def focused(page) -> str:  # noqa: ANN001
+    return page.evaluate("document.activeElement ? document.activeElement.id : ''")
+
+
+def tab_to(page, element_id: str, limit: int = 80) -> int:  # noqa: ANN001
+    """Press Tab until `element_id` has focus; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if focused(page) == element_id:
+            return presses
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_keyboard_hide_lands_on_the_next_comments_heading(page):
+    tab_to(page, f"action-{THREAT_ID}")
+    for expected in (f"clause-{THREAT_ID}", f"reason-{THREAT_ID}",
+                     f"record-only-{THREAT_ID}"):
+        page.keyboard.press("Tab")
+        assert focused(page) == expected
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == \
+        f"Log action on comment {THREAT_ID}"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert focused(page) == f"comment-{CRITIC_ID}"
+    assert "Logged action 1: hide of comment" in page.inner_text("#acted")
+    # and on from there, the next comment's form is reached in reading order
+    tab_to(page, f"action-{CRITIC_ID}", limit=10)
+
+
+def test_keyboard_refusal_lands_on_the_error(page):
+    tab_to(page, f"action-{CRITIC_ID}")
+    page.keyboard.press("Tab")  # the clause: off topic, by typing
+    page.keyboard.type("off")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert focused(page) == f"error-{CRITIC_ID}"
+    assert "needs a written reason" in page.inner_text(f"#error-{CRITIC_ID}")
+    tab_to(page, f"reason-{CRITIC_ID}", limit=10)
+    assert page.get_attribute(f"#reason-{CRITIC_ID}", "aria-invalid") == "true"
