@@ -125,3 +125,20 @@ def test_an_official_sees_only_their_own_alerts(alerted):
     assert found["items"]  # Pat Mayor's own duties
     for alert in found["items"]:
         assert alert["account_id"] in (None, alerted.accounts["mayor"])
+
+
+def test_an_alert_about_a_direct_message_is_only_for_those_who_read_messages(alerted):
+    from civicarchive.store import capture as capture_sql
+    archive = alerted.archive
+    with archive.context.write() as tx:
+        about_dm = capture_sql.add_alert(
+            tx, "compliance.deleted_early", alerted.accounts["city"],
+            "message 3 on cityofexample was deleted before its retention ended",
+            {"item_id": alerted.items["message"], "key": ["deleted_early", 3]}, "clerk")
+    client = alerted.client()
+    for username, sees in (("moderator", False), ("auditor", False),
+                           ("records_officer", True), ("admin", True)):
+        listed = client.get("/api/v1/alerts?limit=100", headers=bearer(alerted, username))
+        assert (about_dm in {a["id"] for a in listed.json()["items"]}) is sees, username
+        one = client.get(f"/api/v1/alerts/{about_dm}", headers=bearer(alerted, username))
+        assert one.status_code == (200 if sees else 404), username

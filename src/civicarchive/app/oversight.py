@@ -154,7 +154,7 @@ class Oversight:
         self.access.require(principal, Permission.READ_RECORDS, "alerts")
         ids, people = set(self.visible(principal)), self._people(principal)
         return [a for a in self.alerts_.list(kind=kind, limit=1_000_000, open_only=open_only)
-                if _sees_alert(a, ids, people)]
+                if _sees_alert(a, ids, people) and self._sees_record(principal, a)]
 
     def alert(self, principal: Principal, alert_id: int) -> dict:
         """One alert the principal sees; NotFound otherwise, as for a missing id."""
@@ -164,9 +164,22 @@ class Oversight:
         except NotFound:
             found = None
         if found is None or not _sees_alert(found, set(self.visible(principal)),
-                                            self._people(principal)):
+                                            self._people(principal)) or \
+                not self._sees_record(principal, found):
             raise NotFound("alert", alert_id)
         return found
+
+    def _sees_record(self, principal: Principal, alert: dict) -> bool:
+        """An alert about a record (a direct message deleted early...) is the principal's
+        only if the record is: never a message without the permission to read them."""
+        item_id = (alert["details"] or {}).get("item_id")
+        if not isinstance(item_id, int) or principal.can(Permission.READ_MESSAGES):
+            return True
+        try:
+            self.access.item(principal, item_id)
+        except NotFound:
+            return False
+        return True
 
     def ack(self, principal: Principal, alert_id: int, note: str | None) -> dict:
         """Acknowledge an alert the principal sees, if their role answers for its kind."""
