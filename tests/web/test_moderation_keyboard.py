@@ -1,6 +1,8 @@
 """Keyboard-only use of the moderation queue in a real browser (Debian's Chromium, kept
 off the network): tab to a comment's action form, log a hide with Enter, and land on the
-next comment's heading; a refused action lands on its error message."""
+next comment's heading; a refused action lands on its error message. And axe over every
+page of the area (moderation, compliance, alerts, capture, users): no violation at WCAG
+2.1 levels A and AA."""
 
 from __future__ import annotations
 
@@ -40,19 +42,28 @@ def served(moderated):  # noqa: F811
 
 
 @pytest.fixture
-def page(served):
+def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=ARGS)
-        tab = browser.new_page()
-        tab.goto(f"{served}/login?next=/moderation")
-        tab.fill("input[name=username]", "moderator")
-        tab.fill("input[name=password]", PASSWORD)
-        tab.press("input[name=password]", "Enter")
-        tab.wait_for_url(f"{served}/moderation")
-        yield tab
-        browser.close()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=ARGS)
+        yield launched
+        launched.close()
+
+
+def signed_in(browser, served: str, username: str, target: str):  # noqa: ANN001, ANN201
+    tab = browser.new_page()
+    tab.goto(f"{served}/login?next={target}")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", PASSWORD)
+    tab.press("input[name=password]", "Enter")
+    tab.wait_for_url(f"{served}{target}")
+    return tab
+
+
+@pytest.fixture
+def page(browser, served):
+    return signed_in(browser, served, "moderator", "/moderation")
 
 
 def focused(page) -> str:  # noqa: ANN001
@@ -97,3 +108,23 @@ def test_keyboard_refusal_lands_on_the_error(page):
     assert "needs a written reason" in page.inner_text(f"#error-{CRITIC_ID}")
     tab_to(page, f"reason-{CRITIC_ID}", limit=10)
     assert page.get_attribute(f"#reason-{CRITIC_ID}", "aria-invalid") == "true"
+
+
+def test_every_page_of_the_area_passes_axe(browser, served, moderated):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+    archive = moderated.archive
+    archive.moderation.act(THREAT_ID, "hide", "user:moderator", clause="true_threats")
+    archive.moderation.act(CRITIC_ID, "hide", "user:moderator", clause="off_topic",
+                           reason="testing the report")
+    archive.compliance.monitor("clerk")
+    tab = signed_in(browser, served, "admin", "/moderation")
+    axe = Axe()
+    options = {"runOnly": {"type": "tag",
+                           "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    admin = archive.users.by_name("admin").id
+    for path in ("/moderation", "/moderation/log", "/moderation/report", "/compliance",
+                 "/alerts", "/alerts?show=all", "/capture", "/users", f"/users/{admin}"):
+        tab.goto(f"{served}{path}")
+        found = axe.run(tab, options=options)
+        assert found.response["testEngine"]["name"] == "axe-core"  # it ran
+        assert found.violations_count == 0, f"{path}: {found.generate_report()}"
