@@ -186,7 +186,8 @@ def test_render_production_shows_every_unredacted_word_and_only_the_title_as_met
             assert v.observed_at in text
     assert "<b>not bold</b> & <script>alert(1)</script>" in text  # escaped, shown as text
     for fact in ("facebook", "@cityhall", "native2", "https://facebook.com/cityhall/posts/2",
-                 "author3", "2025-03-01T09:00:00Z", "first seen 2025-03-01T09:00:30Z"):
+                 "author3", "1 March 2025 at 09:00 UTC",  # created_at, as Facebook shows it
+                 "first seen 2025-03-01T09:00:30Z"):
         assert fact in text
     metadata = PdfReader(io.BytesIO(rendered.pdf)).metadata
     assert metadata.title == prod.title

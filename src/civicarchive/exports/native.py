@@ -33,7 +33,7 @@ import nh3
 from markupsafe import Markup, escape
 
 from civicarchive.model.production import Redaction, RedactedText
-from civicarchive.model.view import PLATFORMS, Field, MediaView, PostView, VersionView
+from civicarchive.model.view import PLATFORMS, Fact, Field, MediaView, PostView, VersionView
 
 __all__ = ["TEMPLATES", "environment", "render_history", "render_post", "sanitize_html",
            "stylesheet"]
@@ -45,6 +45,7 @@ _TAGS = {"a", "abbr", "b", "blockquote", "br", "cite", "code", "del", "em", "i",
          "ol", "p", "pre", "q", "s", "small", "strong", "sub", "sup", "u", "ul"}
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
+REWRITTEN = 1 / 3  # difflib's ratio under which a version counts as rewritten
 _TOKEN = re.compile(r"\s+|[^\s]+")
 
 
@@ -98,7 +99,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, auto_reload=False)
-    env.filters.update(segments=segments, link=link, initials=initials, handle=handle)
+    env.filters.update(segments=segments, link=link, initials=initials, handle=handle,
+                       fact=fact)
     env.globals.update(look=look, when=when, media_src=media_src, alt_text=alt_text,
                        diff=diff, sanitize_html=sanitize_html, heading=_level)
     return env
@@ -153,7 +155,7 @@ def link(value: Field) -> Markup:
     url = _plain(value)
     if url is None or not url.lower().startswith(("https://", "http://")):
         return segments(value)
-    return Markup(f'<a href="{escape(url)}" rel="{REL}">{escape(url)}</a>')
+    return Markup(f'<a class="np-link" href="{escape(url)}" rel="{REL}">{escape(url)}</a>')
 
 
 def handle(value: Field, platform: str) -> Markup:
@@ -163,6 +165,10 @@ def handle(value: Field, platform: str) -> Markup:
     if isinstance(value, str):
         return escape(prefix + value.removeprefix("@"))
     return Markup(escape(prefix)) + segments(value)
+
+
+def fact(f: Fact) -> str:
+    return f"{f.label} {f.value}" if f.label else f.value
 
 
 def initials(value: Field) -> str:
@@ -229,17 +235,21 @@ def sanitize_html(source: str) -> Markup:
                             strip_comments=True))
 
 
-def diff(before: RedactedText | None, after: RedactedText) -> Markup:
-    """`after` against `before`, word by word: <del> for words removed and <ins> for words
-    added, each led by "removed:" / "added:" in a `vh` span (visually hidden on screen,
-    for screen readers; the PDF shows it). A redaction counts as one word."""
+def diff(before: RedactedText | None, after: RedactedText) -> tuple[Markup, bool]:
+    """`after` against `before`, word by word, and whether it was rewritten: <del> for
+    words removed and <ins> for words added, each led by "removed:" / "added:" in a `vh`
+    span (visually hidden, for screen readers). A redaction counts as one word. When
+    fewer than a third of the words stayed, the text is shown as it is, rewritten: a
+    word diff of a new text would only repeat the version before."""
     new = _words(after)
     if before is None:
-        return Markup("".join(_word_html(w) for w in new))
+        return Markup("".join(_word_html(w) for w in new)), False
     old = _words(before)
     out = []
     matcher = difflib.SequenceMatcher(None, [w for w, _ in old], [w for w, _ in new],
                                       autojunk=False)
+    if old and new and matcher.ratio() < REWRITTEN:
+        return Markup("".join(_word_html(w) for w in new)), True
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
             out.extend(_word_html(w) for w in new[b1:b2])
@@ -248,7 +258,7 @@ def diff(before: RedactedText | None, after: RedactedText) -> Markup:
             out.append(_change("del", "removed", old[a1:a2]))
         if op in ("insert", "replace"):
             out.append(_change("ins", "added", new[b1:b2]))
-    return Markup("".join(out))
+    return Markup("".join(out)), False
 
 
 def _words(text: RedactedText) -> list[tuple[str | Redaction, str]]:

@@ -37,7 +37,7 @@ def view_of(item: ProducedItem) -> PostView:
         deleted=item.deleted, hidden=item.hidden,
         edited=any(v.event == "edited" for v in versions), replies=replies,
         facts=_facts(item), anchor=ANCHOR + str(item.item_id),
-        history=tuple(VersionView(v.event, v.observed_at, v.text, (_version_fact(v),))
+        history=tuple(VersionView(v.event, v.observed_at, v.text, (_version_fact(v, False),))
                       for v in versions) if len(versions) > 1 else ())
 
 
@@ -59,22 +59,22 @@ def _plain(value: Field) -> str | None:
 
 def _facts(item: ProducedItem) -> tuple[Fact, ...]:
     # `account` and `native_id` are plain text with markers in place of what was redacted
-    facts = [Fact("Item", str(item.item_id)), Fact("account", f"@{item.account}")]
+    facts = [Fact("Item", str(item.item_id)), Fact("", f"@{item.account}")]
     url = _plain(_field(item.url))
     if url is None or item.native_id not in url:  # else the URL already shows it
         facts.append(Fact("native id", item.native_id))
-    if item.created_at:
-        facts.append(Fact("created", item.created_at))
     facts.append(Fact("first seen", item.first_seen_at))
     if len(item.versions) == 1:
         facts.append(_version_fact(item.versions[0]))
     return tuple(facts)
 
 
-def _version_fact(version: ProducedVersion) -> Fact:
+def _version_fact(version: ProducedVersion, event: bool = True) -> Fact:
+    """The version's id, capture time, content sha256 and ledger index (and its event,
+    unless the history line already leads with it)."""
     return Fact(f"v{version.version_id}",
-                f"{version.event}, captured {version.observed_at}, sha256 "
-                f"{version.content_sha256}, ledger #{version.ledger_index}")
+                f"{version.event + ', ' if event else ''}captured {version.observed_at}, "
+                f"sha256 {version.content_sha256}, ledger #{version.ledger_index}")
 
 
 def _media(media: ProducedMedia) -> MediaView:
