@@ -75,10 +75,11 @@ LOOKS = {
 }
 
 
-def render_post(post: PostView, heading_level: int = 2) -> Markup:
+def render_post(post: PostView, heading_level: int = 2, paper: bool = False) -> Markup:
     """The card of `post` with its media and its reply thread (replies one heading level
-    down, to h6 at most), as an HTML fragment."""
-    return Markup(_post_macro()(post, _level(heading_level)))
+    down, to h6 at most), as an HTML fragment. `paper`: as the PDF has it (the same look,
+    flatter markup: see post.html)."""
+    return Markup(_post_macro()(post, _level(heading_level), paper))
 
 
 def render_history(versions: Sequence[VersionView], heading_level: int = 3) -> Markup:
