@@ -11,7 +11,7 @@ redaction, one in twenty deleted and one in twenty hidden; one thread in fifteen
 comment withheld, listed in the withheld-records log. The
 civicarchive run times `render_production`: each item converted to the native-look
 view-model and rendered through the same Jinja2 templates as the staff record view (the
-card with avatar initials, name, handle, time, markers, text, thread, the version history
+card with name, handle, time, markers, text, thread, the version history
 as a word diff, metadata with each version's sha256 and ledger index), WeasyPrint layout
 and PDF writing, and reading each item's anchors into production-number ranges. The
 edits are whole new sentences, so each edited item's history shows them as rewritten.

@@ -282,5 +282,5 @@ def test_production_pdf_shows_redacted_author_and_url_as_reasons():
     text = " ".join(" ".join(p.extract_text() for p in
                              PdfReader(io.BytesIO(render_production(prod).pdf)).pages).split())
     assert f"before REDACTED: {REASON} after" in text
-    assert "? REDACTED: privacy" in text  # the avatar cannot show initials of a hidden name
+    assert "Records REDACTED: privacy @city.bsky.social" in text  # the author, then handle
     assert "REDACTED: security" in text and "bsky.app" not in text

@@ -3,12 +3,12 @@ production number on every page.
 
 One HTML document, rendered by WeasyPrint. Each item is the same native-look card the
 staff record view shows (`exports.native`, templates/native/post.html, fed by
-`exports.produced.view_of`): avatar initials, author and handle, the platform's way of
-writing the time, Deleted / Hidden / Edited markers, the current text, its media, then its
-metadata (account, URL, native id unless the URL shows it, creation and first-seen times,
-and the capture time, content sha256 and ledger index of every version), its version
-history as a word diff when it was edited, and its comment thread indented under it. A
-`Redaction` renders as a black box naming its reason: the redacted words never reach this
+`exports.produced.view_of`; a little flatter, see post.html): author and handle, the
+platform's way of writing the time, Deleted / Hidden / Edited markers, the current text,
+its media, then its metadata (platform, account, native id unless the URL shows it,
+first-seen time, the capture time, content sha256 and ledger index of every version,
+and the URL), its version history as a word diff when it was edited, and its comment
+thread indented under it. A `Redaction` renders as a black box naming its reason: the redacted words never reach this
 module, so they cannot reach the PDF. The items follow the "Gaps in capture" section, and
 the withheld records follow the items as a log table.
 
