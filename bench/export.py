@@ -9,9 +9,12 @@ comment is an item too: N counts both); one
 item (post or comment) in eight edited (two or three versions), one in ten with a
 redaction, one in twenty deleted and one in twenty hidden; one thread in fifteen with a
 comment withheld, listed in the withheld-records log. The
-civicarchive run times `render_production`: the HTML of every card (text, markers,
-thread, edit history, metadata with each version's sha256 and ledger index), WeasyPrint
-layout and PDF writing, and reading each item's anchors into production-number ranges.
+civicarchive run times `render_production`: each item converted to the native-look
+view-model and rendered through the same Jinja2 templates as the staff record view (the
+card with name, handle, time, markers, text, thread, the version history
+as a word diff, metadata with each version's sha256 and ledger index), WeasyPrint layout
+and PDF writing, and reading each item's anchors into production-number ranges. The
+edits are whole new sentences, so each edited item's history shows them as rewritten.
 The baseline, in the same run, times WeasyPrint's `HTML(string=...).write_pdf()` of a bare
 page holding the same current texts (posts and comments) as plain <p> paragraphs: no
 cards, no metadata, no edit history, no page numbers. One small render of each warms up
