@@ -28,9 +28,10 @@ def view_of(item: ProducedItem) -> PostView:
                     WithheldView(entry.kind, entry.exemption, entry.citation)
                     for entry in item.thread)
     return PostView(
-        platform=item.platform, display_name=_field(item.author) or _field(item.account),
-        # A post is the account's own; a comment's author has no handle here.
-        handle=_field(item.account) if item.kind == "post" else None,
+        platform=item.platform, display_name=_field(item.author) or item.account,
+        # A post is shown under its account's handle; a comment's author has none here.
+        handle=_field(item.handle or item.account)
+        if item.kind == "post" else None,
         created_at=item.created_at, text=versions[-1].text if versions else (),
         kind=item.kind, url=_field(item.url), media=tuple(_media(m) for m in item.media),
         deleted=item.deleted, hidden=item.hidden,
@@ -47,19 +48,20 @@ def _field(value) -> Field:
     return tuple(value)
 
 
-def _shown(value: Field) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
+def _plain(value: Field) -> str | None:
+    """The field as one string when nothing in it is redacted, else None."""
+    if value is None or isinstance(value, str):
         return value
-    return "".join(s for s in value if not isinstance(s, Redaction))
+    if any(isinstance(s, Redaction) for s in value):
+        return None
+    return "".join(value)
 
 
 def _facts(item: ProducedItem) -> tuple[Fact, ...]:
-    account = _shown(_field(item.account))
-    facts = [Fact("Item", str(item.item_id)), Fact("account", f"@{account}")]
-    url = _field(item.url)
-    if url is None or not isinstance(url, str) or item.native_id not in url:
+    # `account` and `native_id` are plain text with markers in place of what was redacted
+    facts = [Fact("Item", str(item.item_id)), Fact("account", f"@{item.account}")]
+    url = _plain(_field(item.url))
+    if url is None or item.native_id not in url:  # else the URL already shows it
         facts.append(Fact("native id", item.native_id))
     if item.created_at:
         facts.append(Fact("created", item.created_at))
