@@ -71,14 +71,24 @@ def public_error(request: Request, error: Exception) -> Response:
             "Check the address or the form, and try again."
         return page(request, "error.html", {"title": "Cannot do that", "agency": None,
                                             "detail": detail}, status_code=400)
-    code = status or 500
+    from civicarchive.errors import AccessDenied, ArchiveError
+    if isinstance(error, AccessDenied):
+        return page(request, "error.html", {
+            "title": "Form expired", "agency": None,
+            "detail": "The form's security token is missing or stale: go back, reload "
+                      "the form and send it again."}, status_code=403)
+    if isinstance(error, ArchiveError):
+        from civicarchive.web.problems import status_of
+        status = status_of(error)[0]
     return page(request, "error.html", {"title": "Something went wrong", "agency": None,
-                                        "detail": "Try again later."}, status_code=code)
+                                        "detail": "Try again later."},
+                status_code=status or 500)
 
 
 def _build() -> APIRouter:
-    from civicarchive.web.public import archive
+    from civicarchive.web.public import archive, portal
     router = APIRouter(include_in_schema=False)
+    router.include_router(portal.router)
     router.include_router(archive.router)
     return router
 
