@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from civicarchive.app.ingesting import Ingesting
     from civicarchive.app.moderation import Moderation
     from civicarchive.app.people import People
+    from civicarchive.app.portal import Portal
     from civicarchive.app.productions import Productions
     from civicarchive.app.publishing import Publishing
     from civicarchive.app.requests import Requests
@@ -78,7 +79,8 @@ class Archive:
       notifications, checked, kept and recorded;
     - `users`: staff users of the web application, their sessions and API tokens;
       `access`: reads scoped to who is asking (their agency, accounts and roles);
-    - `publishing`: the open archive, what the public sees, decided on read.
+    - `publishing`: the open archive, what the public sees, decided on read; `portal`:
+      records requests the public makes there, and their tracking links.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -168,6 +170,11 @@ class Archive:
         from civicarchive.app.publishing import Publishing
         return Publishing(self.context, self.registry, self.reading, self.custody,
                           self.finding)
+
+    @cached_property
+    def portal(self) -> Portal:
+        from civicarchive.app.portal import Portal
+        return Portal(self.context, self.requests, self.publishing)
 
     @cached_property
     def users(self) -> Users:

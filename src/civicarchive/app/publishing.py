@@ -28,7 +28,7 @@ from civicarchive.app.registry import Registry
 from civicarchive.clock import parse_time
 from civicarchive.errors import NotFound
 from civicarchive.model.account import Account, Agency
-from civicarchive.model.production import ProducedItem
+from civicarchive.model.production import ProducedItem, Redaction
 from civicarchive.model.record import Event, Item, Kind
 from civicarchive.policy.model import DeletedShown, HiddenShown, PublicArchive
 from civicarchive.records import publication
@@ -38,6 +38,8 @@ from civicarchive.records.requests import (FieldRedaction, Mark, RequestState, R
 from civicarchive.search.plan import Flag, Match, Nothing, Range
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 from civicarchive.store import requests as request_sql
+from civicarchive.store import timestamps
+from civicarchive.store.proof import build_proof
 
 
 THREAD_LIMIT = 500  # comments and replies shown under one record
@@ -206,6 +208,35 @@ class Publishing:
             raise NotFound("record", item_id)  # a hidden comment's own page shows nothing
         (produced,) = build_items(self.registry, self.reading, state, [item_id])
         return produced
+
+    def checkpoint(self) -> dict | None:
+        """The newest signed checkpoint, as the open archive shows it: its number, tree
+        size, root, signing time and, once witnessed, the time-stamping authority's time."""
+        with self.context.read() as conn:
+            signed = timestamps.newest_checkpoint_file(conn, self.context.public_key_raw)
+        if signed is None:
+            return None
+        body = signed.body
+        return {"number": body.number, "size": body.size, "root": body.root.hex(),
+                "time": body.time,
+                "timestamped_at": timestamps.token_time(signed.timestamp)
+                if signed.timestamp else None}
+
+    def proof(self, slug: str, item_id: int) -> dict:
+        """The inclusion proof of the newest version of a record the open archive shows.
+        Its content is left out when a redaction touches the text; a record whose author,
+        handle or address is redacted has no public proof, since the ledger entry names
+        them (NotFound, as for a record that is not shown)."""
+        produced = self.view(slug, item_id)
+        fields = (produced.author, produced.handle, produced.url)
+        if any(isinstance(f, tuple) and any(isinstance(s, Redaction) for s in f)
+               for f in fields) or "[REDACTED" in produced.native_id:
+            raise NotFound("record", item_id)
+        latest = produced.versions[-1]
+        proof = build_proof(self.context.store, latest.version_id, self.context.public_key_raw)
+        if any(isinstance(s, Redaction) for v in produced.versions for s in v.text):
+            proof["content"] = None
+        return proof
 
     def search(self, slug: str, query: str = "", limit: int = 20, offset: int = 0,
                facets: bool = False, account_id: int | None = None) -> SearchResults:

@@ -217,6 +217,7 @@ class PublicArchive:
     embargo_days: int = 0
     deleted: DeletedShown = DeletedShown.NOTICE
     hidden: HiddenShown = HiddenShown.HIDE
+    timezone: str = "UTC"  # IANA name: the agency's local time, for requests made online
     notes: tuple[Provision, ...] = ()
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Annotated, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Classification
@@ -172,6 +173,15 @@ class DispositionIn(_In):
     two_person_approval: Flag
 
 
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"unknown time zone {name!r}: give an IANA name such as "
+                         "America/Los_Angeles") from None
+    return name
+
+
 class PublicArchiveIn(_In):
     published: Flag
     accounts: list[Classification] = [Classification.AGENCY,
@@ -180,6 +190,7 @@ class PublicArchiveIn(_In):
     embargo_days: Annotated[int, Field(ge=0, le=3650)] = 0
     deleted: m.DeletedShown = m.DeletedShown.NOTICE
     hidden: m.HiddenShown = m.HiddenShown.HIDE
+    timezone: Annotated[str, AfterValidator(_zone)] = "UTC"
     notes: list[ProvisionIn] = []
 
 
@@ -352,7 +363,8 @@ def _public_archive(p: PublicArchiveIn | None) -> m.PublicArchive:
     return m.PublicArchive(published=p.published,
                            accounts=frozenset(c.value for c in p.accounts),
                            comments=p.comments, embargo_days=p.embargo_days,
-                           deleted=p.deleted, hidden=p.hidden, notes=_provisions(p.notes))
+                           deleted=p.deleted, hidden=p.hidden, timezone=p.timezone,
+                           notes=_provisions(p.notes))
 
 
 # pydantic error -> message that says what to do --------------------------------------

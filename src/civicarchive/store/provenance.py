@@ -236,6 +236,8 @@ DERIVATIONS = (
                                    t.api_tokens)),
     _tagged(t.staff_session_ends, key="session_id"),
     _tagged(t.api_token_revocations, key="token_id"),
+    # Tracking links of requests made through the open archive (store/requests.py).
+    _tagged(t.request_trackers, key="request_id"),
 )
 
 

@@ -76,3 +76,28 @@ def add_production(tx, fields: dict, actor: str) -> int:  # noqa: ANN001
     tx.conn.execute(t.productions.insert(), [{**fields, "id": production_id,
                                               "produced_at": tx.now, "produced_by": actor}])
     return production_id
+
+
+def add_tracker(tx, request_id: int, token_sha256: str, agency_id: int,  # noqa: ANN001
+                actor: str) -> None:
+    """A request's tracking link, by the sha256 of its secret; its audit event carries
+    the row (verification re-derives it)."""
+    row = {"request_id": request_id, "token_sha256": token_sha256, "agency_id": agency_id,
+           "created_at": tx.now}
+    tx.conn.execute(t.request_trackers.insert(), [row])
+    tx.audit(actor, "request.tracker", f"request {request_id}",
+             {"table": "request_trackers", **row})
+
+
+def tracked(conn: Connection, token_sha256: str) -> tuple[int, int] | None:
+    """(request id, agency id) of the tracking link with this secret's sha256."""
+    c = t.request_trackers.c
+    row = conn.execute(sa.select(c.request_id, c.agency_id)
+                       .where(c.token_sha256 == token_sha256)).first()
+    return (row.request_id, row.agency_id) if row else None
+
+
+def tracker_agencies(conn: Connection) -> dict[int, int]:
+    """Request id -> the agency it was made to, for requests made through the portal."""
+    c = t.request_trackers.c
+    return dict(conn.execute(sa.select(c.request_id, c.agency_id)).all())

@@ -523,6 +523,17 @@ api_token_revocations = Table(
     Column("revoked_by", Text, nullable=False),
 )
 
+# Tracking links of requests made through the open archive (migration 0012): the sha256
+# of each link's secret, and the agency the request was made to (store/requests.py).
+request_trackers = Table(
+    "request_trackers", metadata,
+    Column("request_id", Id, ForeignKey("requests.id"), primary_key=True,
+           autoincrement=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("agency_id", Id, ForeignKey("agencies.id"), nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
 # Guarded by triggers: UPDATE, DELETE and TRUNCATE are refused, and on SQLite so is an
 # INSERT whose key exists (REPLACE). Blobs are not: a disposition deletes them, and verify
 # re-hashes each one. search_* tables are a derived cache.
@@ -538,4 +549,4 @@ APPEND_ONLY_TABLES = ("archive_info", "agencies", "accounts", "items", "versions
                       "people_trainings", "moderation_actions", "moderation_labels",
                       "alert_acknowledgements", "staff_users", "staff_user_versions",
                       "staff_sessions", "staff_session_ends", "api_tokens",
-                      "api_token_revocations")
+                      "api_token_revocations", "request_trackers")

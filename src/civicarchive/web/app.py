@@ -2,6 +2,7 @@
 
     /api/v1/...        the REST API (JSON); its OpenAPI document at /api/v1/openapi.json
     /                  the staff UI (server-rendered; works without JavaScript)
+    /public/...        the open archive: each agency's public record, for everyone
     /static/...        the UI's stylesheet and its one small script
     /healthz           a bare answer from the same stack (the benchmarks' ceiling)
 """
@@ -49,32 +50,46 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
     app.state.throttle = Throttle()
 
     from civicarchive.web.api import router as api_router
+    from civicarchive.web.public import STATIC as PUBLIC_STATIC
+    from civicarchive.web.public import public_error
+    from civicarchive.web.public import router as public_router
     from civicarchive.web.ui import render_error
     from civicarchive.web.ui import router as ui_router
     app.include_router(api_router, prefix=API)
+    app.include_router(public_router)
     app.include_router(ui_router)
     if archive.context.settings.sso is not None:  # single sign-on (docs/sso.md)
         from civicarchive.web.ui.sso import install
         install(app, archive.context.settings.sso)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/public/static", StaticFiles(directory=PUBLIC_STATIC), name="public-static")
 
     def wants_html(request: Request) -> bool:
         return not request.url.path.startswith(API)
 
+    def public(request: Request) -> bool:
+        return request.url.path.startswith("/public")
+
     @app.exception_handler(ArchiveError)
     async def archive_error(request: Request, error: ArchiveError) -> Response:
+        if public(request):
+            return public_error(request, error)
         if wants_html(request):
             return render_error(request, error)
         return problems.archive_problem(error)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
+        if public(request):
+            return public_error(request, error)
         if wants_html(request):
             return render_error(request, error)
         return problems.http_problem(error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        if public(request):
+            return public_error(request, error)
         if wants_html(request):
             return render_error(request, error)
         return problems.validation_problem(error)

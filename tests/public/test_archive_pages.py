@@ -1,0 +1,140 @@
+"""The open archive's pages in process: what shows, what never does, caching, the feed,
+proofs, and one 404 for everything not shown."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import feedparser
+import orjson
+
+from civicarchive.store.proof import parse_proof, verify_proof
+from tests.public.conftest import CANARIES, SLUG
+
+HOME = f"/public/{SLUG}"
+
+
+def test_agencies_lists_the_published_agency(public):
+    page = public.client.get("/public/")
+    assert page.status_code == 200 and f'href="{HOME}"' in page.text
+
+
+def test_home_lists_newest_public_records_only(public):
+    page = public.client.get(HOME)
+    assert page.status_code == 200
+    assert f"{HOME}/records/{public.items['post']}" in page.text
+    assert f"{HOME}/records/{public.items['comment']}" in page.text
+    for name in ("message", "embargoed", "employee", "hidden", "withheld", "redacted"):
+        assert f"{HOME}/records/{public.items[name]}\"" not in page.text, name
+
+
+def test_search_with_facets_counts_only_what_shows(public):
+    page = public.client.get(f"{HOME}/search", params={"q": "budget"})
+    assert page.status_code == 200
+    assert "2 records found" in page.text  # the post and one comment
+    assert re.search(r"comment \(1\)", page.text) and re.search(r"post \(1\)", page.text)
+
+
+def test_record_page_renders_the_native_card_with_its_thread_escaped(public):
+    page = public.client.get(f"{HOME}/records/{public.items['post']}")
+    assert page.status_code == 200
+    assert "Budget hearing tonight" in page.text and "Will the budget cover parks?" in page.text
+    assert "<script>window.__xss" not in page.text and "&lt;script&gt;" in page.text
+    assert "withheld: personal information" in page.text.lower()
+    assert "REDACTED: personal information" in page.text
+    scripts = _tags(page.text, "script")
+    assert all("nonce" in attributes or "src" not in attributes for attributes in scripts)
+
+
+def test_everything_not_shown_is_the_same_404(public):
+    missing = public.client.get(f"{HOME}/records/99999")
+    assert missing.status_code == 404
+    for name in ("message", "embargoed", "employee", "hidden", "withheld"):
+        answer = public.client.get(f"{HOME}/records/{public.items[name]}")
+        assert answer.status_code == 404 and answer.text == missing.text, name
+    assert public.client.get("/public/no-such-agency").text == missing.text
+
+
+def test_pages_are_cacheable_with_etags(public):
+    first = public.client.get(f"{HOME}/records/{public.items['post']}")
+    assert first.headers["cache-control"] == "public, max-age=60" and first.headers["etag"]
+    again = public.client.get(f"{HOME}/records/{public.items['post']}",
+                              headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+    assert "content-security-policy" in first.headers
+
+
+def test_the_feed_is_atom_of_what_shows(public):
+    answer = public.client.get(f"{HOME}/feed.atom")
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(answer.content)
+    assert not feed.bozo and feed.feed.title.startswith("City of Example")
+    links = {entry.link for entry in feed.entries}
+    assert links == {f"http://127.0.0.1{HOME}/records/{public.items[n]}"
+                     for n in ("post", "comment")}
+
+
+def test_a_public_proof_verifies_and_leaves_redacted_text_out(public):
+    answer = public.client.get(f"{HOME}/records/{public.items['post']}/proof.json")
+    assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    result = verify_proof(parse_proof(answer.content, "proof"))
+    assert result.content_included
+    redacted = public.client.get(f"{HOME}/records/{public.items['redacted']}/proof.json")
+    assert redacted.status_code == 200
+    assert orjson.loads(redacted.content)["content"] is None
+    assert CANARIES["redacted"] not in redacted.text
+
+
+def test_check_page_carries_the_key_and_the_verifier(public):
+    page = public.client.get(f"{HOME}/records/{public.items['post']}/check")
+    assert page.status_code == 200
+    key = public.archive.context.public_key_b64
+    assert f'data-key="{key}"' in page.text and "verify.js" in page.text
+    assert public.archive.context.public_key_fingerprint in page.text
+    assert public.client.get(f"{HOME}/key.pem").content == \
+        public.archive.evidence.public_key_pem()
+
+
+def test_no_canary_in_any_public_answer(public):
+    seen = _crawl(public.client, ["/public/", HOME, f"{HOME}/feed.atom",
+                                  f"{HOME}/search?q=budget", f"{HOME}/search?q=CANARY",
+                                  *(f"{HOME}/search?q={c}" for c in CANARIES.values()),
+                                  *(f"{HOME}/records/{i}" for i in public.items.values()),
+                                  *(f"{HOME}/records/{i}/proof.json"
+                                    for i in public.items.values()),
+                                  f"{HOME}/search?q=%22unclosed", f"{HOME}?page=0",
+                                  f"{HOME}/accounts/2", f"{HOME}/checkpoint.json"])
+    assert len(seen) > 15
+    for url, body in seen.items():
+        for name, canary in CANARIES.items():
+            # A search for the canary echoes the query in its form, and nowhere else.
+            body = body.replace(f'value="{canary}"', "")
+            assert canary not in body, f"{name} canary in {url}"
+
+
+def _crawl(client, start: list[str], limit: int = 200) -> dict[str, str]:  # noqa: ANN001
+    seen, queue = {}, list(start)
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        answer = client.get(url)
+        seen[url] = answer.text
+        for link in re.findall(r'href="(/public/[^"#]*)"', answer.text):
+            link = link.replace("&amp;", "&")
+            if link not in seen and "/static/" not in link:
+                queue.append(link)
+    return seen
+
+
+def _tags(html: str, name: str) -> list[dict]:
+    found = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):  # noqa: ANN001
+            if tag == name:
+                found.append(dict(attrs))
+
+    Parser().feed(html)
+    return found
