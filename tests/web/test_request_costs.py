@@ -65,7 +65,7 @@ def test_item_counts_stay_exact_as_records_arrive(deployment):
 
 
 def staff(archive, roles=("records_officer",)):  # noqa: ANN001, ANN201
-    user = archive.users.add("officer", None, list(roles), "clerk")
+    user = archive.users.add("officer", "city-of-example", list(roles), "clerk")
     return archive.users.principal(user)
 
 
@@ -110,3 +110,19 @@ def test_search_of_an_official_keeps_to_their_accounts(deployment):
     officer = archive.users.principal(archive.users.by_name("records_officer"))
     assert found_items(archive.access.search(official, "zoning")) == {4}
     assert found_items(archive.access.search(officer, "zoning")) == {1, 3, 4}
+
+
+def test_search_keeps_to_accounts_that_are_not_a_run_of_ids(archive, account):
+    archive.registry.add_agency("County of Other", actor="clerk")
+    county = archive.registry.add_account("x", "county", "agency", agency="county-of-other",
+                                          actor="clerk")
+    parks = archive.registry.add_account("x", "cityparks", "agency",
+                                         agency="city-of-example", actor="clerk")
+    archive.ingesting.ingest([observe(account.id, "1", "zoning hearing"),
+                              observe(county.id, "2", "county zoning"),
+                              observe(parks.id, "3", "zoning in the parks")],
+                             source="test", actor="clerk")
+    officer = staff(archive)  # sees accounts 1 and 3, not 2
+    results = archive.access.search(officer, "zoning", facets=True)
+    assert found_items(results) == {1, 3} and results.total == 2
+    assert set(results.facets["account"]) == {"cityofexample", "cityparks"}
