@@ -7,8 +7,8 @@ Builds once, and keeps in bench/.cache/web-N/ (git-ignored), a SQLite + tantivy 
 (the embedded default) of N records from civicarchive.sample: the City of Example's
 account (90%: posts, each with a thread of comments; 2% of them captured again edited,
 deleted or hidden) and a second agency's account (10%), and a records officer of the
-city. `--records 100000` builds and runs a smaller one for a quick look (about 2 minutes
-to build on a quiet 2-core machine; 1,000,000 about 15).
+city. `--records 100000` builds and runs a smaller one for a quick look (2 minutes to
+build on a busy 2-core machine; 1,000,000 took 23 minutes and 3.7 GB there).
 
 Then starts `civicarchive serve` in a subprocess on 127.0.0.1 and a free port, signs in
 through the form (a session cookie, like a browser), and loads each page with an async
@@ -19,19 +19,25 @@ not counted). The client only ever talks to 127.0.0.1. Pages, in order:
                    "ok": the ceiling every ratio is taken against
     record page    /records/{id} for random ids of the city's records (the staff record
                    view; until it exists, /api/v1/items/{id}, said so in the output)
-    search         /search?q=... with words of the corpus (the staff search page; until
-                   it exists, /api/v1/search, said so)
+    search         /search?q=... with one or two words of the corpus (the staff search
+                   page; until it exists, /api/v1/search, said so). The sample's words
+                   are few: most are in nearly every record, the worst case for a total
     api search     /api/v1/search?q=...
     dashboard      /
 
-Each prints requests/s and the p50, p95 and p99 latency, and the run ends with
+Each prints requests/s, the p50, p95 and p99 latency and the server's CPU time per
+request (user + system, from /proc: steadier than the latency when other work shares the
+machine, as the client itself does), and the run ends with
 `name: value` lines (record_page_p95_ms, search_p95_ms, api_search_p95_ms,
 dashboard_p95_ms, ratio = record page requests/s / bare requests/s). Targets (issue 14):
 record page p95 <= 25 ms, search p95 <= 50 ms, ratio >= 0.3. Another page is one more
-entry in PAGES (the public archive adds its own, with their p95 and ratio lines).
+entry in PAGES (the public archive adds its own, signed_in=False, with their p95 and
+ratio lines).
 
 `--compare DIR` also serves the same archive from the source tree DIR/src (e.g. an
-earlier commit: `git archive main src | tar -x -C /tmp/before`) and loads every page on
+earlier commit: `git archive main src pyproject.toml | tar -x -C /tmp/before`; without
+uvicorn[standard] in that pyproject.toml, its server runs on asyncio and h11, as that
+tree would install) and loads every page on
 both, alternating, so that before and after are measured in the same run on a noisy
 machine; the name: value lines are this checkout's.
 """
@@ -188,13 +194,15 @@ class Server:
         command = [sys.executable, "-c", start,
                    "--home", str(home), "serve", "--host", HOST, "--port", str(self.port),
                    "--log-level", "WARNING"]
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        self.log = home.parent / f"server-{'this' if src is None else 'compared'}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                            stderr=log)
         self.url = f"http://{HOST}:{self.port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"the server stopped: {self.process.stderr.read().decode()}")
+                raise SystemExit(f"the server stopped: {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
@@ -250,7 +258,8 @@ async def load(client: httpx.AsyncClient, path: Callable[[random.Random], str],
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     wall = time.perf_counter() - started
     if failures:
-        raise SystemExit(f"{len(failures)} requests failed, e.g. {failures[0]}")
+        raise SystemExit(f"{len(failures)} requests failed, e.g. {failures[0]} (the "
+                         f"servers' logs are in {CACHE})")
     return len(latencies), wall, latencies
 
 
