@@ -54,6 +54,7 @@ bench: $(STAMP) $(PDS_STAMP)
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/moderation.py
 	$(BIN)/python bench/public_business.py

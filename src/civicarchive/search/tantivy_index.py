@@ -267,7 +267,14 @@ class TantivyIndex:
         if isinstance(node, Match):
             if not node.values:
                 return tantivy.Query.empty_query()
-            return tantivy.Query.term_set_query(self.schema, node.field, sorted(node.values))
+            values = sorted(node.values)
+            if node.field == "account" and values[-1] - values[0] == len(values) - 1:
+                # A run of ids (an agency's accounts, often) as a range on the fast field:
+                # two to four times cheaper than the term set, scored as it is (1.0).
+                return tantivy.Query.const_score_query(tantivy.Query.range_query(
+                    self.schema, "account", tantivy.FieldType.Unsigned, values[0],
+                    values[-1]), 1.0)
+            return tantivy.Query.term_set_query(self.schema, node.field, values)
         if isinstance(node, Range):
             return tantivy.Query.range_query(self.schema, "created", tantivy.FieldType.Integer,
                                              node.lo, None if node.hi is None else node.hi - 1)

@@ -23,7 +23,7 @@ from civicarchive.errors import ArchiveError
 from civicarchive.web import problems
 from civicarchive.web.deps import check_csrf
 from civicarchive.web.security import SecurityHeaders
-from civicarchive.web.sessions import COOKIE, Sessions, Throttle, web_key
+from civicarchive.web.sessions import SessionRefresh, Sessions, Throttle, web_key
 
 API = "/api/v1"
 STATIC = Path(__file__).parent / "ui" / "static"
@@ -98,20 +98,10 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
     async def unexpected(request: Request, error: Exception) -> Response:
         return problems.unexpected_problem(request, error)
 
-    @app.middleware("http")
-    async def refresh_session(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        caller = getattr(request.state, "caller", None)
-        if caller is not None and caller.reissue and COOKIE not in response.headers.get(
-                "set-cookie", ""):
-            sessions.set_cookie(request, response, caller.secret)
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault("cache-control", "no-store")
-        return response
-
     @app.get("/healthz", include_in_schema=False)
     def health() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
+    app.add_middleware(SessionRefresh, sessions=sessions)  # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
     return app

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicarchive.archive import Archive
 from civicarchive.model.staff import Principal, Session, SignIn, StaffUser
@@ -164,6 +166,40 @@ class Sessions:
         """What a CSRF token is bound to: the session, else the pre-sign-in cookie."""
         caller = self.caller(request)
         return caller.secret or request.cookies.get(PRE_COOKIE)
+
+
+class SessionRefresh:
+    """ASGI middleware: re-issues the session cookie when the request's caller asks for
+    it (its last-used time moves on), and keeps HTML pages out of caches. A plain ASGI
+    middleware, not Starlette's BaseHTTPMiddleware, which costs every request a task group
+    and a body stream."""
+
+    def __init__(self, app: ASGIApp, sessions: Sessions) -> None:
+        self.app = app
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_refreshed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", []))
+                headers = MutableHeaders(scope=message)
+                caller = scope.get("state", {}).get("caller")
+                if caller is not None and caller.reissue and not any(
+                        COOKIE in value for value in headers.getlist("set-cookie")):
+                    cookie = Response()
+                    self.sessions.set_cookie(Request(scope), cookie, caller.secret)
+                    for name, value in cookie.raw_headers:
+                        if name == b"set-cookie":
+                            headers.append("set-cookie", value.decode("latin-1"))
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("cache-control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_refreshed)
 
 
 class Throttle:
