@@ -181,7 +181,8 @@ Read docs/README.md for what each command does and how the ledger proves a recor
 Open the staff web application on this archive:
   .venv/bin/civicarchive --home {home} serve
   then browse to http://127.0.0.1:8000/ and sign in as demo / {DEMO_PASSWORD}
-  (the REST API is at http://127.0.0.1:8000/api/v1/openapi.json; docs/web.md)""")
+  (the REST API is at http://127.0.0.1:8000/api/v1/openapi.json; docs/web.md)
+  and the open archive, for everyone, at http://127.0.0.1:8000/public/ (docs/public.md)""")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def serve(ctx: Context, host: str, port: int, workers: int, secure_cookies: bool
     import uvicorn
 
     from civicarchive.web.app import create_app
+    if workers < 1:
+        raise click.BadParameter("at least 1", param_hint="--workers")
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -47,11 +49,21 @@ def serve(ctx: Context, host: str, port: int, workers: int, secure_cookies: bool
             click.echo("No staff users yet: add one with `civicarchive users add NAME "
                        "--role admin --password-file FILE`", err=True)
         click.echo(f"Serving the staff application at http://{host}:{port}/ "
-                   f"(API: http://{host}:{port}/api/v1/openapi.json)", err=True)
-        app = create_app(archive, secure_cookies=secure_cookies)
-        uvicorn.run(app, host=host, port=port, workers=None if workers == 1 else workers,
-                    access_log=False, log_level=log_level.lower(), log_config=None,
-                    server_header=False)
+                   f"(API: http://{host}:{port}/api/v1/openapi.json; the open archive: "
+                   f"http://{host}:{port}/public/)", err=True)
+        options = {"host": host, "port": port, "access_log": False, "log_config": None,
+                   "log_level": log_level.lower(), "server_header": False}
+        if workers == 1:
+            uvicorn.run(create_app(archive, secure_cookies=secure_cookies), **options)
+            return
+    # Several processes: each worker opens the archive itself (web/app.py, from_environment).
+    os.environ.update({"CIVICARCHIVE_HOME": str(archive.context.settings.home),
+                       "CIVICARCHIVE_SECURE_COOKIES": {True: "1", False: "0", None: ""}[
+                           secure_cookies]})
+    if ctx.database_url:
+        os.environ["CIVICARCHIVE_DATABASE_URL"] = ctx.database_url
+    uvicorn.run("civicarchive.web.app:from_environment", factory=True, workers=workers,
+                **options)
 
 
 @main.group()

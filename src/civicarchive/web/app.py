@@ -105,3 +105,14 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
     app.add_middleware(SessionRefresh, sessions=sessions)  # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def from_environment() -> FastAPI:
+    """The app over the archive CIVICARCHIVE_HOME (and CIVICARCHIVE_DATABASE_URL) names:
+    what each worker process of `serve --workers N` builds for itself."""
+    import os
+
+    archive = Archive.open(os.environ.get("CIVICARCHIVE_HOME"),
+                           os.environ.get("CIVICARCHIVE_DATABASE_URL"))
+    secure = {"1": True, "0": False}.get(os.environ.get("CIVICARCHIVE_SECURE_COOKIES", ""))
+    return create_app(archive, secure_cookies=secure)
