@@ -79,6 +79,28 @@ def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
                    "its log")
 
 
+# What every API operation may answer instead, as the OpenAPI document declares it (the
+# router's `responses`): a problem, in the shape `problem` writes.
+PROBLEM_SCHEMA = {
+    "title": "Problem", "type": "object", "required": ["type", "title", "status"],
+    "description": "An RFC 9457 problem: `detail` says what to do next.",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "parameter": {"type": "string", "description": "The input at fault."},
+        "errors": {"type": "array", "description": "Each invalid parameter.", "items": {
+            "type": "object", "required": ["where", "message"],
+            "properties": {"where": {"type": "string"}, "message": {"type": "string"}}}}}}
+RESPONSES: dict[int | str, dict] = {
+    status: {"description": description,
+             "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
+    for status, description in (
+        (400, "The request could not be done: `detail` says why"),
+        (401, "Sign in first (an API token: `Authorization: Bearer ...`)"),
+        (403, "Your roles do not allow this"),
+        (404, "Nothing with that id, or not yours to see"),
+        (422, "The parameters or body are not valid: see `errors`"))}
+
 _TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Forbidden", 404: "Not found",
            405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",
            413: "Content too large", 415: "Unsupported media type", 422: "Invalid request",

@@ -11,3 +11,11 @@ from civicarchive.web.api import moderation, compliance, capture, users  # webmo
 router = APIRouter()
 for module in (session, records, evidence, ingest, moderation, compliance, capture, users):
     router.include_router(module.router)
+
+# Every operation declares the problems it may answer (problem+json, not FastAPI's own
+# 422). Set apart from the list above, which each area's module joins.
+from civicarchive.web.problems import RESPONSES  # noqa: E402
+
+documented = APIRouter(responses=RESPONSES)
+documented.include_router(router)
+router = documented

@@ -1,0 +1,234 @@
+"""Every route of the staff application, enumerated from `app.routes`, and a world to
+call them in: the deployment of conftest with canaries in the county's records and the
+city's direct messages, and the objects of each kind for both agencies.
+
+The safety tests (test_route_scoping, test_headers) walk every route found here, so a
+route added later is checked without anyone listing it. A path parameter the world does
+not know fails those tests with a message saying what to add (`PARAMETERS`)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from civicarchive.archive import Archive
+from civicarchive.model.record import Kind
+from civicarchive.model.staff import StaffRole
+from civicarchive.web.app import API, create_app
+from tests.conftest import observe
+from tests.web.conftest import ACCOUNTS, COUNTY, ITEMS, PASSWORD, clock, sign_in
+
+# Paths no one needs to be signed in for, or that are the sign-in itself.
+SKIPPED = re.compile(r"^(/healthz|/login(/.*)?|/logout|/static(/.*)?|"
+                     + re.escape(API) + r"/openapi\.json)$")
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MISSING = 99999
+
+# A path parameter -> the kind of object it names (a key of World.city / World.county).
+# A route whose parameter is not here fails the scoping tests: add the parameter, and
+# build a city and a county object of its kind in `build_world` below.
+PARAMETERS = {
+    "item_id": "item", "account_id": "account", "version_id": "version",
+    "request_id": "request", "hold_id": "hold", "person_id": "person", "user_id": "user",
+    "batch_id": "batch", "production_id": "production", "alert_id": "alert",
+    "token_id": "token",
+}
+
+# Canaries: strings that must never reach the wrong reader (compared case-insensitively).
+COUNTY_CANARY = "canary-county"
+DM_CANARY = "canary-dm"
+CITY_ROLES = ("records_officer", "moderator", "auditor", "official")
+# Who may not read direct messages: a DM is the same 404 as a missing id for them.
+NO_MESSAGES = ("moderator", "auditor", "official")
+
+
+@dataclass
+class World:
+    archive: Archive
+    app: object
+    city: dict[str, int]            # kind -> an object of the city (visible to its staff)
+    county: dict[str, int]          # kind -> an object of the county
+    dm: dict[str, int]              # kind -> the city's direct message (item, version)
+    not_the_officials: dict[str, int]  # kind -> a city object outside the official's
+    clients: dict[str | None, TestClient] = field(default_factory=dict)
+    missing_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why none
+
+    def client(self, username: str | None) -> TestClient:
+        """A client signed in as `username` (None: the public), made once."""
+        if username not in self.clients:
+            client = TestClient(self.app, base_url="http://127.0.0.1",
+                                raise_server_exceptions=False, follow_redirects=False)
+            if username is not None:
+                sign_in(client, username)
+            self.clients[username] = client
+        return self.clients[username]
+
+
+def build_world(home, template) -> World:  # noqa: ANN001
+    """The conftest deployment copied to `home`, with the canaries and the objects of
+    each kind for both agencies added after what is there."""
+    shutil.copytree(template, home)
+    archive = Archive.open(home, clock=clock())
+    canary_account = archive.registry.add_account(
+        "x", "canary-county-handle", "agency", agency=COUNTY, actor="clerk",
+        owner="CANARY-COUNTY-OWNER")
+    county, city = ACCOUNTS["county"], ACCOUNTS["city"]
+    start = len(ITEMS)
+    archive.ingesting.ingest([
+        observe(county, "301", "CANARY-COUNTY-POST about the zoning hearing"),
+        observe(county, "302", "CANARY-COUNTY-COMMENT on the zoning hearing",
+                kind=Kind.COMMENT, parent_native_id="301"),
+        observe(canary_account.id, "400", "CANARY-COUNTY-ACCOUNT post on zoning"),
+        observe(city, "103", "CANARY-DM-MESSAGE about the zoning hearing", kind=Kind.MESSAGE),
+    ], source="test", actor="clerk")
+    dm_item = start + 4
+    assert DM_CANARY in str(archive.reading.content(
+        archive.reading.history(dm_item)[-1])).lower()
+    last = {i: archive.reading.history(i)[-1].id for i in range(1, dm_item + 1)}
+    county_person = archive.people.add("CANARY-COUNTY-PERSON", "official", "clerk",
+                                       accounts=[county], agency=COUNTY)
+    county_user = archive.users.by_name("county_officer")
+    city_user = archive.users.by_name("records_officer")
+    world = World(
+        archive=archive, app=create_app(archive),
+        city={"item": ITEMS["post"], "account": city, "version": last[ITEMS["post"]],
+              "person": archive.people.people()[0].id, "user": city_user.id},
+        county={"item": ITEMS["county"], "account": county,
+                "version": last[ITEMS["county"]], "person": county_person.id,
+                "user": county_user.id},
+        dm={"item": ITEMS["message"], "version": last[ITEMS["message"]]},
+        not_the_officials={"item": ITEMS["post"], "account": city,
+                           "version": last[ITEMS["post"]]})
+    assert world.city["person"] != county_person.id
+    _tokens(world, city_user.id, county_user.id)
+    _casework(world)
+    return world
+
+
+def _tokens(world: World, city_user: int, county_user: int) -> None:
+    users = world.archive.users
+    world.city["token"] = users.create_token(city_user, "city script", "clerk")[1].id
+    world.county["token"] = users.create_token(county_user, "CANARY-COUNTY-TOKEN",
+                                               "clerk")[1].id
+
+
+def _casework(world: World) -> None:
+    """Requests, holds and productions of each agency, where the services can be told
+    whose they are. Until then a route naming them fails with the reason kept here."""
+    archive = world.archive
+    from civicarchive.model.custody import HoldScope
+    for agency, objects in (("city-of-example", world.city), (COUNTY, world.county)):
+        label = "CANARY-COUNTY" if agency == COUNTY else "City"
+        new = archive.requests.new
+        if "agency" in inspect.signature(new).parameters:
+            from datetime import datetime, timezone
+            objects["request"] = new(f"{label} requester", datetime(
+                2026, 1, 1, 9, tzinfo=timezone.utc), f"{label} request for zoning records",
+                "clerk", agency=agency)
+        else:
+            world.missing_kinds["request"] = "Requests.new takes no agency"
+        add_hold = archive.custody.add_hold
+        if "agency" in inspect.signature(add_hold).parameters:
+            objects["hold"] = add_hold(f"{label} hold", f"{label} matter", "litigation",
+                                       HoldScope(accounts=frozenset({objects["account"]})), "clerk",
+                                       agency=agency)
+        else:
+            world.missing_kinds["hold"] = "Custody.add_hold takes no agency"
+    for kind in ("batch", "production", "alert"):
+        if kind not in world.county:
+            world.missing_kinds.setdefault(kind, f"the world builds no {kind} of the county "
+                                           "yet")
+
+
+# -- the routes ------------------------------------------------------------------------
+
+def routes(app, methods: frozenset[str] = frozenset({"GET"})) -> Iterator[tuple[str, object]]:  # noqa: ANN001
+    """(method, route) for every API and UI route answering one of `methods`: each route
+    as the app serves it (a RouteContext: its full path, endpoint, dependant, body)."""
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or SKIPPED.match(route.path):
+            continue
+        for method in sorted(route.methods & methods):
+            yield method, route
+
+
+def in_schema(route):  # noqa: ANN001, ANN201
+    """The route as it would be if it were in the OpenAPI document (UI routes are not):
+    to read the schema FastAPI makes of its form."""
+    context = route._route_context  # noqa: SLF001 - FastAPI keeps an included route here
+    if context is None:
+        shown = copy.copy(route.original_route)
+        shown.include_in_schema = True
+        return shown
+    return RouteContext(route.original_route,
+                        dataclasses.replace(context, include_in_schema=True))
+
+
+def parameters(route) -> list[str]:
+    return re.findall(r"{(\w+)(?::[^}]*)?}", route.path)
+
+
+def fill(route, values: dict[str, int]) -> str:
+    return re.sub(r"{(\w+)(?::[^}]*)?}", lambda m: str(values[m.group(1)]), route.path)
+
+
+def is_api(route) -> bool:
+    return route.path.startswith(API + "/")
+
+
+def query_names(route) -> dict[str, object]:
+    """The route's query parameters and their types."""
+    return {p.alias: p.field_info.annotation for p in route.dependant.query_params}
+
+
+def crawl_queries(route, q: str) -> list[dict[str, str]]:
+    """The queries to crawl a route with: none, and a search for `q` with every flag on
+    and the largest page, when it has such parameters."""
+    names = query_names(route)
+    extra = {name: "true" for name, kind in names.items() if kind is bool}
+    if "q" in names:
+        extra["q"] = q
+    if "limit" in names:
+        extra["limit"] = "100"
+    return [{}, extra] if extra else [{}]
+
+
+def normalise(response, path: str, ident: int) -> tuple[int, str, str]:  # noqa: ANN001
+    """Status, Location and body of an answer with the path asked and the id in it
+    replaced, and the per-request nonce dropped: what another id must match exactly."""
+
+    def scrub(text: str) -> str:
+        for form in (path, quote(path, safe=""), quote(path, safe="/")):
+            text = text.replace(form, "{PATH}")
+        text = re.sub(r'nonce="[^"]*"', 'nonce=""', text)
+        return re.sub(rf"(?<![\w.-]){ident}(?![\w.-])", "{ID}", text)
+
+    return (response.status_code, scrub(response.headers.get("location", "")),
+            scrub(response.text))
+
+
+def refused_anonymous(route, response) -> str | None:  # noqa: ANN001
+    """None if the anonymous answer is the refusal it should be; else what it was."""
+    if is_api(route):
+        if response.status_code == 401:
+            return None
+    elif response.status_code in (302, 303, 307) and response.headers.get(
+            "location", "").startswith("/login"):
+        return None
+    return f"{response.status_code} {response.headers.get('location', '')}".strip()
+
+
+def role_names() -> list[str]:
+    return [role.value for role in StaffRole]
+
+
+__all__ = ["MISSING", "PARAMETERS", "PASSWORD", "World", "build_world", "routes"]

@@ -1,0 +1,326 @@
+"""Every route, found in `app.routes`, keeps to who is asking: another agency's id
+answers exactly as a missing id, a direct message is a missing id without the role to
+read it, the public is sent to sign in, and no page or answer carries the county's
+canaries to the city or the city's direct message to those who may not read it.
+
+Each check collects every offending route before failing, so one run names them all.
+A route added later is covered without being listed; a path parameter no one mapped
+fails with a message saying where to add it (tests/web/routes.py PARAMETERS)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from fastapi import Request
+
+from civicarchive.model.staff import GRANTS, Permission, StaffRole
+from tests.web.routes import (CITY_ROLES, COUNTY_CANARY, DM_CANARY, MISSING, NO_MESSAGES,
+                              PARAMETERS, UNSAFE, World, build_world, crawl_queries, fill,
+                              in_schema, is_api, normalise, parameters, refused_anonymous, routes)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, deployment_template):
+    world = build_world(tmp_path_factory.mktemp("scoping") / "home", deployment_template)
+    yield world
+    world.archive.close()
+
+
+def mapped(world: World, route, parameter: str, problems: list[str]) -> str | None:  # noqa: ANN001
+    kind = PARAMETERS.get(parameter)
+    if kind is None:
+        problems.append(f"{route.path}: the parameter {parameter!r} is in no mapping: add "
+                        "it to PARAMETERS in tests/web/routes.py with a city and a county "
+                        "object of its kind built in build_world")
+        return None
+    if kind not in world.city or kind not in world.county:
+        problems.append(f"{route.path}: no city and county {kind} to call it with ("
+                        f"{world.missing_kinds.get(kind, 'build them in build_world')})")
+        return None
+    return kind
+
+
+# -- ids -------------------------------------------------------------------------------
+
+def scoping_problems(world: World) -> list[str]:
+    """Every way a GET route with ids answers another agency's id, a direct message or
+    the public differently from a missing id."""
+    problems: list[str] = []
+    for _, route in routes(world.app):
+        names = parameters(route)
+        kinds = {name: mapped(world, route, name, problems) for name in names}
+        if not names or None in kinds.values():
+            continue
+        city = {name: world.city[kind] for name, kind in kinds.items()}
+        for name, kind in kinds.items():
+            missing_path = fill(route, {**city, name: MISSING})
+            cases = [("another agency's", world.county[kind], (*CITY_ROLES, "admin"))]
+            if kind in world.dm:
+                cases.append(("the direct message", world.dm[kind], NO_MESSAGES))
+            if kind in world.not_the_officials:
+                cases.append(("another account's", world.not_the_officials[kind],
+                              ("official",)))
+            for what, ident, who in cases:
+                path = fill(route, {**city, name: ident})
+                for username in who:
+                    client = world.client(username)
+                    answer = normalise(client.get(path), path, ident)
+                    expected = normalise(client.get(missing_path), missing_path, MISSING)
+                    if answer != expected:
+                        problems.append(f"{username} GET {path} ({what} {name}): answers "
+                                        f"{answer[0]} {answer[2][:300]!r}, a missing id "
+                                        f"{expected[0]} {expected[2][:300]!r}")
+                    elif answer[0] < 300:
+                        problems.append(f"{username} GET {missing_path}: a missing "
+                                        f"{name} answers {answer[0]}")
+            # The id is used: the city's own object answers otherwise than a missing one.
+            own = fill(route, city)
+            admin = world.client("admin")
+            if normalise(admin.get(own), own, city[name]) == normalise(
+                    admin.get(missing_path), missing_path, MISSING):
+                problems.append(f"admin GET {own}: answers as a missing {name} does, so "
+                                "the check proves nothing: is the city's object right?")
+        anonymous = refused_anonymous(route, world.client(None).get(fill(route, city)))
+        if anonymous:
+            problems.append(f"anonymous GET {fill(route, city)}: {anonymous}")
+    return problems
+
+
+def test_another_agencys_ids_and_direct_messages_answer_as_missing_ids(world):
+    assert scoping_problems(world) == []
+
+
+def test_the_public_is_refused_every_route(world):
+    problems = []
+    anonymous = world.client(None)
+    for method, route in routes(world.app, frozenset({"GET"}) | UNSAFE):
+        if parameters(route) and None in [PARAMETERS.get(n) for n in parameters(route)]:
+            continue  # reported by the scoping test
+        path = fill(route, {n: world.city.get(PARAMETERS[n], 1) for n in parameters(route)})
+        # With the sign-in page's own form token, so that CSRF is not what refuses it.
+        login = anonymous.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        answer = anonymous.request(method, path, headers={"x-csrf-token": token})
+        refusal = refused_anonymous(route, answer)
+        if refusal:
+            problems.append(f"anonymous {method} {path}: {refusal}")
+    assert problems == []
+
+
+# -- canaries --------------------------------------------------------------------------
+
+def crawl(world: World, username: str):  # noqa: ANN201
+    """(path, answer) for every GET route as `username`, ids of the city's objects, and
+    each searchable route searched for the canaries."""
+    client = world.client(username)
+    for _, route in routes(world.app):
+        names = parameters(route)
+        if any(PARAMETERS.get(n) not in world.city for n in names):
+            continue  # reported by the scoping test
+        values = {n: world.city[PARAMETERS[n]] for n in names}
+        variants = [values]
+        if username == "records_officer":
+            variants += [{**values, n: world.dm[PARAMETERS[n]]} for n in names
+                         if PARAMETERS[n] in world.dm]
+        for chosen in variants:
+            path = fill(route, chosen)
+            for query in crawl_queries(route, "canary"):
+                yield path, query, client.get(path, params=query)
+
+
+def canary_problems(world: World) -> list[str]:
+    problems = []
+    for username in (*CITY_ROLES, "admin"):
+        forbidden = (COUNTY_CANARY, DM_CANARY) if username in NO_MESSAGES else \
+            (COUNTY_CANARY,)
+        for path, query, answer in crawl(world, username):
+            text = answer.text.lower()
+            if answer.status_code >= 500:
+                problems.append(f"{username} GET {path} {query}: {answer.status_code}")
+            for canary in forbidden:
+                if canary in text:
+                    at = text.index(canary)
+                    problems.append(f"{username} GET {path} {query}: {canary!r} in "
+                                    f"...{answer.text[max(0, at - 80):at + 80]!r}...")
+    return problems
+
+
+def test_no_answer_carries_another_agencys_records_or_a_forbidden_message(world):
+    assert canary_problems(world) == []
+
+
+def test_the_canaries_are_found_by_those_who_may_see_them(world):
+    """Without this, a canary no search can find would make the crawl prove nothing."""
+    county = world.client("county_officer").get("/api/v1/search", params={"q": "canary"})
+    assert county.status_code == 200 and COUNTY_CANARY in county.text.lower()
+    city = world.client("records_officer").get("/api/v1/search", params={"q": "canary"})
+    assert DM_CANARY in city.text.lower() and COUNTY_CANARY not in city.text.lower()
+    seen = [path for path, _, answer in crawl(world, "records_officer")
+            if DM_CANARY in answer.text.lower()]
+    assert seen, "the records officer found the city's direct message nowhere"
+
+
+# -- changes ---------------------------------------------------------------------------
+
+def permission_of(route) -> Permission | None:  # noqa: ANN001
+    """The permission an unsafe route checks first with `permit(request, Permission.X,
+    ...)`, read from its source (PERMITS names those that check it elsewhere)."""
+    import inspect
+    if route.path in PERMITS:
+        return PERMITS[route.path]
+    found = re.search(r"permit\(\s*request\s*,\s*Permission\.(\w+)",
+                      inspect.getsource(route.endpoint))
+    return Permission[found.group(1)] if found else None
+
+
+# path -> permission, for unsafe routes that call permit() through a helper of theirs.
+PERMITS: dict[str, Permission] = {}
+
+
+def counts(world: World) -> dict[str, int]:
+    """Rows in every table but the sessions' bookkeeping, and the audit events that are
+    not refusals: what a refused change must leave as it was."""
+    from civicarchive.store import schema
+    result = {}
+    with world.archive.context.read() as conn:
+        for table in schema.metadata.sorted_tables:
+            if table.name in ("staff_sessions",):
+                continue
+            query = sa.select(sa.func.count()).select_from(table)
+            if table.name == "audit_events":
+                query = query.where(table.c.action.notin_(("auth.denied",)))
+            result[table.name] = conn.execute(query).scalar_one()
+    return result
+
+
+def minimal_body(route) -> dict:  # noqa: ANN001
+    """The smallest body the route's own schema accepts, so that a refusal is the
+    role's, not the body's."""
+    if route.body_field is None:
+        return {}
+    from fastapi.openapi.utils import get_openapi
+    document = get_openapi(title="t", version="0", routes=[in_schema(route)])
+    operation = next(iter(document["paths"].values()))[next(iter(route.methods)).lower()]
+    body = next(iter(operation["requestBody"]["content"].values()))["schema"]
+    return smallest(body, document.get("components", {}).get("schemas", {}))
+
+
+def smallest(schema: dict, definitions: dict):  # noqa: ANN201
+    """The smallest value of a JSON schema (the parts FastAPI writes)."""
+    if "$ref" in schema:
+        return smallest(definitions[schema["$ref"].rsplit("/", 1)[-1]], definitions)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            choices = [s for s in schema[key] if s.get("type") != "null"] or schema[key]
+            return smallest(choices[0], definitions)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    if "default" in schema:
+        return schema["default"]
+    kind = schema.get("type", "object")
+    if kind == "string":
+        formats = {"date": "2026-01-02", "date-time": "2026-01-02T00:00:00+00:00",
+                   "email": "a@example.org", "uri": "https://example.org/"}
+        return formats.get(schema.get("format"), "x" * max(1, schema.get("minLength", 1)))
+    if kind in ("integer", "number"):
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        return [smallest(schema.get("items", {}), definitions)] * schema.get("minItems", 0)
+    return {name: smallest(part, definitions) for name, part in
+            schema.get("properties", {}).items() if name in schema.get("required", ())}
+
+
+def change_problems(world: World) -> list[str]:
+    problems = []
+    for method, route in routes(world.app, UNSAFE):
+        names = parameters(route)
+        if any(PARAMETERS.get(n) not in world.city for n in names):
+            problems.append(f"{method} {route.path}: a parameter with no city object")
+            continue
+        path = fill(route, {n: world.city[PARAMETERS[n]] for n in names})
+        needed = permission_of(route)
+        if needed is None:
+            problems.append(f"{method} {route.path}: checks no permission with permit("
+                            "request, Permission.X, ...) (or name it in PERMITS)")
+            continue
+        body = minimal_body(route)
+        for username in CITY_ROLES:
+            if needed in GRANTS[StaffRole(username)]:
+                continue
+            client = world.client(username)
+            token = _csrf(client)
+            before = counts(world)
+            if is_api(route):
+                answer = client.request(method, path, json=body or None,
+                                        headers={"x-csrf-token": token})
+            else:
+                answer = client.request(method, path, data={**body, "csrf_token": token},
+                                        follow_redirects=False)
+            after = counts(world)
+            allowed = (403, 404) if username == "official" else (403,)
+            if answer.status_code not in allowed:
+                problems.append(f"{username} {method} {path} (needs {needed.value}): "
+                                f"{answer.status_code} {answer.text[:200]!r}")
+            if after != before:
+                changed = {k: (before[k], after[k]) for k in after if after[k] != before[k]}
+                problems.append(f"{username} {method} {path}: changed {changed}")
+    return problems
+
+
+def _csrf(client) -> str:  # noqa: ANN001
+    page = client.get("/")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    return found.group(1) if found else ""
+
+
+def test_a_role_without_the_permission_changes_nothing(world):
+    assert change_problems(world) == []
+
+
+# -- the checks catch what they are for ------------------------------------------------
+
+def leaky_world(world: World) -> World:
+    """The same world with routes that forget to scope, added to a fresh app."""
+    from civicarchive.web.app import create_app
+    from civicarchive.web.deps import archive_of, signed_in
+    app = create_app(world.archive)
+
+    def leak(request: Request, item_id: int) -> dict:
+        signed_in(request)
+        return {"text": str(archive_of(request).reading.content(
+            archive_of(request).reading.history(item_id)[-1]))}
+
+    def everything(request: Request) -> dict:
+        signed_in(request)
+        return {"all": [str(archive_of(request).reading.content(v))
+                        for i in range(1, 10) for v in archive_of(request).reading.history(i)]}
+
+    def unguarded(request: Request, item_id: int) -> dict:
+        signed_in(request)
+        return {}
+
+    app.add_api_route("/api/v1/leak/{item_id}", leak)
+    app.add_api_route("/api/v1/everything", everything)
+    app.add_api_route("/api/v1/mystery/{mystery_id}", leak)
+    app.add_api_route("/api/v1/unguarded/{item_id}", unguarded, methods=["POST"])
+    return World(world.archive, app, world.city, world.county, world.dm,
+                 world.not_the_officials, missing_kinds=world.missing_kinds)
+
+
+def test_the_checks_catch_a_route_that_forgets_to_scope(world):
+    leaky = leaky_world(world)
+    scoping = "\n".join(scoping_problems(leaky))
+    assert "/api/v1/leak/5 (another agency's item_id)" in scoping
+    assert "moderator GET /api/v1/leak/3 (the direct message item_id)" in scoping
+    assert "'mystery_id' is in no mapping" in scoping
+    canaries = "\n".join(canary_problems(leaky))
+    assert "auditor GET /api/v1/everything" in canaries and "'canary-dm'" in canaries
+    assert "'canary-county'" in canaries
+    assert "POST /api/v1/unguarded/{item_id}: checks no permission" in "\n".join(
+        change_problems(leaky))
