@@ -13,7 +13,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from fastapi import Request
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
 
 from civicarchive.model.staff import GRANTS, Permission, StaffRole
 from tests.web.routes import (CITY_ROLES, COUNTY_CANARY, DM_CANARY, MISSING, NO_MESSAGES,
@@ -92,7 +94,7 @@ def test_another_agencys_ids_and_direct_messages_answer_as_missing_ids(world):
     assert scoping_problems(world) == []
 
 
-def test_the_public_is_refused_every_route(world):
+def public_problems(world: World) -> list[str]:
     problems = []
     anonymous = world.client(None)
     for method, route in routes(world.app, frozenset({"GET"}) | UNSAFE):
@@ -102,11 +104,18 @@ def test_the_public_is_refused_every_route(world):
         # With the sign-in page's own form token, so that CSRF is not what refuses it.
         login = anonymous.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
-        answer = anonymous.request(method, path, headers={"x-csrf-token": token})
+        # A body the route accepts, so that the refusal is the caller's, not the body's.
+        body = minimal_body(route) if method in UNSAFE else {}
+        sent = {"json": body or None} if is_api(route) else {"data": body or None}
+        answer = anonymous.request(method, path, headers={"x-csrf-token": token}, **sent)
         refusal = refused_anonymous(route, answer)
         if refusal:
             problems.append(f"anonymous {method} {path}: {refusal}")
-    assert problems == []
+    return problems
+
+
+def test_the_public_is_refused_every_route(world):
+    assert public_problems(world) == []
 
 
 # -- canaries --------------------------------------------------------------------------
@@ -180,18 +189,21 @@ PERMITS: dict[str, Permission] = {}
 
 
 def counts(world: World) -> dict[str, int]:
-    """Rows in every table but the sessions' bookkeeping, and the audit events that are
-    not refusals: what a refused change must leave as it was."""
+    """Rows in every table, less what a refusal itself writes (its audit event, that
+    event's ledger entry and the checkpoint after it) and the sessions' bookkeeping:
+    what a refused change must leave as it was."""
     from civicarchive.store import schema
+    audit = schema.audit_events
     result = {}
     with world.archive.context.read() as conn:
+        denials = conn.execute(sa.select(sa.func.count()).select_from(audit).where(
+            audit.c.action == "auth.denied")).scalar_one()
         for table in schema.metadata.sorted_tables:
-            if table.name in ("staff_sessions",):
+            if table.name in ("staff_sessions", "checkpoints"):
                 continue
-            query = sa.select(sa.func.count()).select_from(table)
-            if table.name == "audit_events":
-                query = query.where(table.c.action.notin_(("auth.denied",)))
-            result[table.name] = conn.execute(query).scalar_one()
+            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            result[table.name] = rows - denials if table.name in (
+                "audit_events", "ledger_entries") else rows
     return result
 
 
@@ -285,10 +297,15 @@ def test_a_role_without_the_permission_changes_nothing(world):
 
 # -- the checks catch what they are for ------------------------------------------------
 
+class Note(BaseModel):
+    text: str = Field(min_length=3)
+    items: list[int]
+
+
 def leaky_world(world: World) -> World:
     """The same world with routes that forget to scope, added to a fresh app."""
     from civicarchive.web.app import create_app
-    from civicarchive.web.deps import archive_of, signed_in
+    from civicarchive.web.deps import archive_of, permit, signed_in
     app = create_app(world.archive)
 
     def leak(request: Request, item_id: int) -> dict:
@@ -305,6 +322,21 @@ def leaky_world(world: World) -> World:
         signed_in(request)
         return {}
 
+    def careless(request: Request, item_id: int, note: Note) -> dict:
+        archive_of(request).users.record_refusal("someone", None, "written before the check")
+        permit(request, Permission.MANAGE_HOLDS, "a hold")
+        return {}
+
+    def careful(request: Request, text: str = Form(..., min_length=2)) -> RedirectResponse:
+        permit(request, Permission.MANAGE_USERS, "users")
+        return RedirectResponse("/", status_code=303)
+
+    def open_to_all(request: Request) -> dict:
+        return {"anyone": True}
+
+    app.add_api_route("/api/v1/careless/{item_id}", careless, methods=["POST"])
+    app.add_api_route("/careful", careful, methods=["POST"], include_in_schema=False)
+    app.add_api_route("/api/v1/open", open_to_all)
     app.add_api_route("/api/v1/leak/{item_id}", leak)
     app.add_api_route("/api/v1/everything", everything)
     app.add_api_route("/api/v1/mystery/{mystery_id}", leak)
@@ -322,5 +354,9 @@ def test_the_checks_catch_a_route_that_forgets_to_scope(world):
     canaries = "\n".join(canary_problems(leaky))
     assert "auditor GET /api/v1/everything" in canaries and "'canary-dm'" in canaries
     assert "'canary-county'" in canaries
-    assert "POST /api/v1/unguarded/{item_id}: checks no permission" in "\n".join(
-        change_problems(leaky))
+    changes = "\n".join(change_problems(leaky))
+    assert "POST /api/v1/unguarded/{item_id}: checks no permission" in changes
+    assert "moderator POST /api/v1/careless/1: changed {'audit_events'" in changes
+    assert "/careful" not in changes  # refused 403 before anything was written
+    public = "\n".join(public_problems(leaky))
+    assert "anonymous GET /api/v1/open: 200" in public and "/careful" not in public
