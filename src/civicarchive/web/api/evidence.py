@@ -78,7 +78,12 @@ def check(request: Request, proof: Annotated[dict, Body(description="The proof f
     signed_in(request)
     import orjson
     archive = archive_of(request)
-    result = check_proof(read_proof(orjson.dumps(proof), "the proof"))
+    try:
+        data = orjson.dumps(proof)
+    except orjson.JSONEncodeError:  # an integer past 64 bits: no proof holds one
+        raise InvalidInput("the proof holds a number no proof file has: send the proof "
+                           "file as it was downloaded", parameter="proof") from None
+    result = check_proof(read_proof(data, "the proof"))
     return ProofCheckOut(**{k: getattr(result, k) for k in (
         "version_id", "leaf_index", "tree_size", "root", "checkpoint_time",
         "checkpoint_number", "key_fingerprint", "content_included")},
