@@ -15,6 +15,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
@@ -28,7 +29,7 @@ from tests.conftest import observe
 from tests.web.conftest import ACCOUNTS, COUNTY, ITEMS, PASSWORD, clock, sign_in
 
 # Paths no one needs to be signed in for, or that are the sign-in itself.
-SKIPPED = re.compile(r"^(/healthz|/login(/.*)?|/logout|/static(/.*)?|"
+SKIPPED = re.compile(r"^(/healthz|/login(/.*)?|/logout|/static(/.*)?|/[\w/.-]+\.(css|js)|"
                      + re.escape(API) + r"/openapi\.json)$")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MISSING = 99999
@@ -40,7 +41,8 @@ PARAMETERS = {
     "item_id": "item", "account_id": "account", "version_id": "version",
     "request_id": "request", "hold_id": "hold", "person_id": "person", "user_id": "user",
     "batch_id": "batch", "production_id": "production", "alert_id": "alert",
-    "token_id": "token",
+    "token_id": "token", "term_id": "term",
+    "name": "media",  # /records/{item_id}/media/{name}: a file under the city's post
 }
 
 # Canaries: strings that must never reach the wrong reader (compared case-insensitively).
@@ -61,6 +63,10 @@ class World:
     not_the_officials: dict[str, int]  # kind -> a city object outside the official's
     clients: dict[str | None, TestClient] = field(default_factory=dict)
     missing_kinds: dict[str, str] = field(default_factory=dict)  # kind -> why none
+    only: re.Pattern | None = None  # the routes to check (None: all)
+
+    def routes(self, methods: frozenset[str] = frozenset({"GET"})):  # noqa: ANN201
+        return routes(self.app, methods, self.only)
 
     def client(self, username: str | None) -> TestClient:
         """A client signed in as `username` (None: the public), made once."""
@@ -78,22 +84,27 @@ def build_world(home, template) -> World:  # noqa: ANN001
     each kind for both agencies added after what is there."""
     shutil.copytree(template, home)
     archive = Archive.open(home, clock=clock())
+    if not archive.custody.adopted_any():  # requests and terms in office need one
+        import civicarchive.policy
+        archive.custody.adopt_policy(Path(civicarchive.policy.__file__).parent / "examples"
+                                     / "washington-local.yaml", "clerk")
     canary_account = archive.registry.add_account(
         "x", "canary-county-handle", "agency", agency=COUNTY, actor="clerk",
         owner="CANARY-COUNTY-OWNER")
     county, city = ACCOUNTS["county"], ACCOUNTS["city"]
-    start = len(ITEMS)
     archive.ingesting.ingest([
-        observe(county, "301", "CANARY-COUNTY-POST about the zoning hearing"),
-        observe(county, "302", "CANARY-COUNTY-COMMENT on the zoning hearing",
-                kind=Kind.COMMENT, parent_native_id="301"),
-        observe(canary_account.id, "400", "CANARY-COUNTY-ACCOUNT post on zoning"),
-        observe(city, "103", "CANARY-DM-MESSAGE about the zoning hearing", kind=Kind.MESSAGE),
+        observe(county, "canary-301", "CANARY-COUNTY-POST about the zoning hearing"),
+        observe(county, "canary-302", "CANARY-COUNTY-COMMENT on the zoning hearing",
+                kind=Kind.COMMENT, parent_native_id="canary-301"),
+        observe(canary_account.id, "canary-400", "CANARY-COUNTY-ACCOUNT post on zoning"),
+        observe(city, "canary-103", "CANARY-DM-MESSAGE about the zoning hearing",
+                kind=Kind.MESSAGE),
+        *media(city, "100", "city-photo.png"), *media(county, "300", "county-photo.png"),
     ], source="test", actor="clerk")
-    dm_item = start + 4
+    items = item_ids(archive)
     assert DM_CANARY in str(archive.reading.content(
-        archive.reading.history(dm_item)[-1])).lower()
-    last = {i: archive.reading.history(i)[-1].id for i in range(1, dm_item + 1)}
+        archive.reading.history(items[city, "canary-103"])[-1])).lower()
+    last = {i: archive.reading.history(i)[-1].id for i in items.values()}
     county_person = archive.people.add("CANARY-COUNTY-PERSON", "official", "clerk",
                                        accounts=[county], agency=COUNTY)
     county_user = archive.users.by_name("county_officer")
@@ -109,9 +120,52 @@ def build_world(home, template) -> World:  # noqa: ANN001
         not_the_officials={"item": ITEMS["post"], "account": city,
                            "version": last[ITEMS["post"]]})
     assert world.city["person"] != county_person.id
+    world.city["media"], world.county["media"] = "city-photo.png", "county-photo.png"
     _tokens(world, city_user.id, county_user.id)
+    _terms(world)
     _casework(world)
     return world
+
+
+def media(account_id: int, parent: str, name: str) -> list:
+    """A PNG file under the post `parent` of the account."""
+    from datetime import datetime, timezone
+
+    from civicarchive.model.record import Observation
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4"
+                        "890000000d49444154789c6360000002000154a24f0e0000000049454e44ae426082")
+    return [Observation(account_id=account_id, native_id=f"media-{name}", kind=Kind.MEDIA,
+                        observed_at=datetime(2026, 1, 1, 12, tzinfo=timezone.utc),
+                        content={"file": name, "media_type": "image/png"}, raw=png,
+                        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                        parent_native_id=parent, raw_media_type="image/png")]
+
+
+def item_ids(archive: Archive) -> dict[tuple[int, str], int]:
+    """(account, native id) -> item id of every record (other tests append theirs)."""
+    from civicarchive.errors import NotFound
+    found, item_id = {}, 1
+    while True:
+        try:
+            item = archive.reading.item(item_id)
+        except NotFound:
+            return found
+        found[item.account_id, item.native_id] = item_id
+        item_id += 1
+
+
+def _terms(world: World) -> None:
+    """A term in office for the city's official and the county's person."""
+    from datetime import date
+    people = world.archive.people
+    offices = world.archive.custody.policy()[1].offices
+    if not offices:
+        world.missing_kinds["term"] = "the example policy names no office"
+        return
+    office = offices[0].key
+    for objects in (world.city, world.county):
+        objects["term"] = people.add_term(objects["person"], office, date(2026, 1, 1),
+                                          None, "clerk").id
 
 
 def _tokens(world: World, city_user: int, county_user: int) -> None:
@@ -151,11 +205,14 @@ def _casework(world: World) -> None:
 
 # -- the routes ------------------------------------------------------------------------
 
-def routes(app, methods: frozenset[str] = frozenset({"GET"})) -> Iterator[tuple[str, object]]:  # noqa: ANN001
-    """(method, route) for every API and UI route answering one of `methods`: each route
-    as the app serves it (a RouteContext: its full path, endpoint, dependant, body)."""
+def routes(app, methods: frozenset[str] = frozenset({"GET"}),  # noqa: ANN001
+           only: re.Pattern | None = None) -> Iterator[tuple[str, object]]:
+    """(method, route) for every API and UI route answering one of `methods` (and whose
+    path matches `only`): each as the app serves it (a RouteContext: its full path,
+    endpoint, dependant, body)."""
     for route in iter_route_contexts(app.routes):
-        if not isinstance(route.original_route, APIRoute) or SKIPPED.match(route.path):
+        if not isinstance(route.original_route, APIRoute) or SKIPPED.match(route.path) or (
+                only is not None and not only.search(route.path)):
             continue
         for method in sorted(route.methods & methods):
             yield method, route
@@ -210,7 +267,8 @@ def normalise(response, path: str, ident: int) -> tuple[int, str, str]:  # noqa:
         for form in (path, quote(path, safe=""), quote(path, safe="/")):
             text = text.replace(form, "{PATH}")
         text = re.sub(r'nonce="[^"]*"', 'nonce=""', text)
-        return re.sub(rf"(?<![\w.-]){ident}(?![\w.-])", "{ID}", text)
+        # The id where an answer would echo it: in a path, a fragment or a quoted value.
+        return re.sub(rf"(?<=[/#]){ident}(?![\w.-])|(?<=\"){ident}(?=\")", "{ID}", text)
 
     return (response.status_code, scrub(response.headers.get("location", "")),
             scrub(response.text))

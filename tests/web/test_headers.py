@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.web.routes import (PARAMETERS, build_world, crawl_queries, fill, is_api,
-                              parameters, routes)
+                              parameters)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def header_problems(answer) -> list[str]:  # noqa: ANN001
 def pages(world):  # noqa: ANN001, ANN201
     """(what, answer) for every UI page as the admin, and the pages anyone sees."""
     admin = world.client("admin")
-    for _, route in routes(world.app):
+    for _, route in world.routes():
         if is_api(route) or any(PARAMETERS.get(n) not in world.city
                                 for n in parameters(route)):
             continue  # parameters no one mapped fail test_route_scoping
@@ -122,7 +122,7 @@ def test_every_answer_says_nosniff(world):
                "openapi": public.get("/api/v1/openapi.json"),
                "a redirect": public.get("/"), "a 401": public.get("/api/v1/me"),
                "a 404 problem": admin.get("/api/v1/items/99999")}
-    for _, route in routes(world.app):
+    for _, route in world.routes():
         if is_api(route) and not parameters(route):
             answers[route.path] = admin.get(route.path)
     problems = [f"{what}: {p}" for what, answer in answers.items()

@@ -20,7 +20,8 @@ from pydantic import BaseModel, Field
 from civicarchive.model.staff import GRANTS, Permission, StaffRole
 from tests.web.routes import (CITY_ROLES, COUNTY_CANARY, DM_CANARY, MISSING, NO_MESSAGES,
                               PARAMETERS, UNSAFE, World, build_world, crawl_queries, fill,
-                              in_schema, is_api, normalise, parameters, refused_anonymous, routes)
+                              in_schema, is_api, item_ids, normalise, parameters,
+                              refused_anonymous)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def scoping_problems(world: World) -> list[str]:
     """Every way a GET route with ids answers another agency's id, a direct message or
     the public differently from a missing id."""
     problems: list[str] = []
-    for _, route in routes(world.app):
+    for _, route in world.routes():
         names = parameters(route)
         kinds = {name: mapped(world, route, name, problems) for name in names}
         if not names or None in kinds.values():
@@ -97,7 +98,7 @@ def test_another_agencys_ids_and_direct_messages_answer_as_missing_ids(world):
 def public_problems(world: World) -> list[str]:
     problems = []
     anonymous = world.client(None)
-    for method, route in routes(world.app, frozenset({"GET"}) | UNSAFE):
+    for method, route in world.routes(frozenset({"GET"}) | UNSAFE):
         if parameters(route) and None in [PARAMETERS.get(n) for n in parameters(route)]:
             continue  # reported by the scoping test
         path = fill(route, {n: world.city.get(PARAMETERS[n], 1) for n in parameters(route)})
@@ -123,7 +124,7 @@ def crawl(world: World, username: str):  # noqa: ANN201
     """(path, answer) for every GET route as `username`, ids of the city's objects, and
     each searchable route searched for the canaries."""
     client = world.client(username)
-    for _, route in routes(world.app):
+    for _, route in world.routes():
         names = parameters(route)
         if any(PARAMETERS.get(n) not in world.city for n in names):
             continue  # reported by the scoping test
@@ -173,13 +174,19 @@ def test_the_canaries_are_found_by_those_who_may_see_them(world):
 # -- changes ---------------------------------------------------------------------------
 
 def permission_of(route) -> Permission | None:  # noqa: ANN001
-    """The permission an unsafe route checks first with `permit(request, Permission.X,
-    ...)`, read from its source (PERMITS names those that check it elsewhere)."""
+    """The permission an unsafe route checks with `permit(request, Permission.X, ...)`,
+    read from its source or from a helper of its module it calls with the request
+    (PERMITS names those that check it some other way)."""
     import inspect
     if route.path in PERMITS:
         return PERMITS[route.path]
-    found = re.search(r"permit\(\s*request\s*,\s*Permission\.(\w+)",
-                      inspect.getsource(route.endpoint))
+    checks = re.compile(r"permit\(\s*request\s*,\s*Permission\.(\w+)")
+    source = inspect.getsource(route.endpoint)
+    found = checks.search(source)
+    for called in ([] if found else re.findall(r"(\w+)\(\s*request\b", source)):
+        helper = route.endpoint.__globals__.get(called)
+        if inspect.isfunction(helper) and (found := checks.search(inspect.getsource(helper))):
+            break
     return Permission[found.group(1)] if found else None
 
 
@@ -198,17 +205,17 @@ def counts(world: World) -> dict[str, int]:
     what a refused change must leave as it was."""
     from civicarchive.store import schema
     audit = schema.audit_events
-    result = {}
+    tables = [t for t in schema.metadata.sorted_tables
+              if t.name not in ("staff_sessions", "checkpoints")]
+    query = sa.select(
+        sa.select(sa.func.count()).select_from(audit).where(
+            audit.c.action == "auth.denied").scalar_subquery().label("denials"),
+        *[sa.select(sa.func.count()).select_from(t).scalar_subquery().label(t.name)
+          for t in tables])
     with world.archive.context.read() as conn:
-        denials = conn.execute(sa.select(sa.func.count()).select_from(audit).where(
-            audit.c.action == "auth.denied")).scalar_one()
-        for table in schema.metadata.sorted_tables:
-            if table.name in ("staff_sessions", "checkpoints"):
-                continue
-            rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            result[table.name] = rows - denials if table.name in (
-                "audit_events", "ledger_entries") else rows
-    return result
+        row = conn.execute(query).one()._mapping
+    return {t.name: row[t.name] - (row["denials"] if t.name in (
+        "audit_events", "ledger_entries") else 0) for t in tables}
 
 
 def minimal_body(route) -> dict:  # noqa: ANN001
@@ -267,10 +274,13 @@ def smallest(schema: dict, definitions: dict):  # noqa: ANN201
 
 def change_problems(world: World) -> list[str]:
     problems = []
-    for method, route in routes(world.app, UNSAFE):
+    for method, route in world.routes(UNSAFE):
         names = parameters(route)
         if any(PARAMETERS.get(n) not in world.city for n in names):
-            problems.append(f"{method} {route.path}: a parameter with no city object")
+            problems.append(f"{method} {route.path}: a parameter with no city object ("
+                            + "; ".join(f"{n}: {world.missing_kinds.get(PARAMETERS.get(n), 'not in PARAMETERS')}"
+                                        for n in names if PARAMETERS.get(n) not in world.city)
+                            + ")")
             continue
         path = fill(route, {n: world.city[PARAMETERS[n]] for n in names})
         needed = permission_of(route)
@@ -331,8 +341,9 @@ def leaky_world(world: World) -> World:
 
     def everything(request: Request) -> dict:
         signed_in(request)
-        return {"all": [str(archive_of(request).reading.content(v))
-                        for i in range(1, 10) for v in archive_of(request).reading.history(i)]}
+        reading = archive_of(request).reading
+        return {"all": [str(reading.content(v)) for i in item_ids(archive_of(request))
+                        .values() for v in reading.history(i)]}
 
     def unguarded(request: Request, item_id: int) -> dict:
         signed_in(request)
@@ -358,7 +369,9 @@ def leaky_world(world: World) -> World:
     app.add_api_route("/api/v1/mystery/{mystery_id}", leak)
     app.add_api_route("/api/v1/unguarded/{item_id}", unguarded, methods=["POST"])
     return World(world.archive, app, world.city, world.county, world.dm,
-                 world.not_the_officials, missing_kinds=world.missing_kinds)
+                 world.not_the_officials, missing_kinds=world.missing_kinds,
+                 only=re.compile(r"^/api/v1/(leak|everything|mystery|unguarded|careless|open)"
+                                 r"|^/careful"))
 
 
 def test_the_checks_catch_a_route_that_forgets_to_scope(world):
