@@ -146,3 +146,19 @@ def test_the_checks_catch_what_the_policy_forbids(world):
     clean = Markup(nonce)
     clean.feed(page.text)
     assert clean.problems == []
+
+
+def test_an_unexpected_error_carries_the_headers_too(world):
+    """A 500 is answered outside the middleware that adds them: the handler adds them."""
+    from civicarchive.web.app import create_app
+    from tests.web.routes import World
+    app = create_app(world.archive)
+
+    def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/broken", broken)
+    answer = World(world.archive, app, {}, {}, {}, {}).client(None).get("/api/v1/broken")
+    assert answer.status_code == 500 and "a bug" not in answer.text
+    assert header_problems(answer) == []
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]

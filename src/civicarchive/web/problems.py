@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from civicarchive.errors import (AccessDenied, AppendOnlyViolation, ArchiveError,
                                  ContinuityBroken, InvalidInput, NotFound, NotInitialised,
                                  SignInRefused, StoreUnavailable)
+from civicarchive.web.security import HEADERS
 
 log = logging.getLogger("civicarchive.web")
 PROBLEM = "application/problem+json"
@@ -75,8 +76,17 @@ def validation_problem(error: RequestValidationError) -> JSONResponse:
 def unexpected_problem(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error answering %s %s", request.method, request.url.path,
                   exc_info=error)
-    return problem(500, "Internal error", "the server could not answer; the error is in "
-                   "its log")
+    response = problem(500, "Internal error", "the server could not answer; the error is "
+                       "in its log")
+    # This answer is made outside the middleware that adds the security headers.
+    for name, value in HEADERS:
+        response.headers[name.decode()] = value.decode()
+    response.headers["content-security-policy"] = UNEXPECTED_CSP
+    return response
+
+
+UNEXPECTED_CSP = ("default-src 'none'; object-src 'none'; base-uri 'none'; "
+                  "frame-ancestors 'none'")
 
 
 # What every API operation may answer instead, as the OpenAPI document declares it (the
