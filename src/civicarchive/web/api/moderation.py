@@ -14,29 +14,11 @@ from civicarchive.errors import NotFound
 from civicarchive.model.staff import Permission
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
+from civicarchive.web.problems import RESPONSES
 
-
-
-class Problem(BaseModel):
-    """An error, as RFC 9457 application/problem+json (web/problems.py)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    parameter: str | None = None
-    errors: list[dict[str, Any]] | None = None
-
-
-# The errors every route of these areas may answer, so the OpenAPI document names them.
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": what,
-             "content": {"application/problem+json": {}}}
-    for status, what in ((400, "The request could not be done: the detail says why"),
-                         (401, "Sign in first (an API token)"),
-                         (403, "Your roles do not allow it (audited)"),
-                         (404, "Nothing with that id, or not yours to see"),
-                         (422, "The parameters or body are not valid: see errors"))}
+# The errors every route of these areas may answer, so the OpenAPI document names them:
+# the API's shared declaration (problem+json with its schema, web/problems.py).
+PROBLEMS = RESPONSES
 router = APIRouter(tags=["moderation"], responses=PROBLEMS)
 ID_MAX = 2**62  # ids are 64-bit integers in the store
 PathId = Annotated[int, Path(ge=0, le=ID_MAX)]
