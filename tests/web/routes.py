@@ -41,7 +41,7 @@ PARAMETERS = {
     "item_id": "item", "account_id": "account", "version_id": "version",
     "request_id": "request", "hold_id": "hold", "person_id": "person", "user_id": "user",
     "batch_id": "batch", "production_id": "production", "alert_id": "alert",
-    "token_id": "token", "term_id": "term",
+    "token_id": "token", "term_id": "term", "action_id": "action",
     "name": "media",  # /records/{item_id}/media/{name}: a file under the city's post
 }
 
@@ -123,6 +123,7 @@ def build_world(home, template) -> World:  # noqa: ANN001
     world.city["media"], world.county["media"] = "city-photo.png", "county-photo.png"
     _tokens(world, city_user.id, county_user.id)
     _terms(world)
+    _moderation(world, items)
     _casework(world)
     return world
 
@@ -152,6 +153,31 @@ def item_ids(archive: Archive) -> dict[tuple[int, str], int]:
             return found
         found[item.account_id, item.native_id] = item_id
         item_id += 1
+
+
+def _moderation(world: World, items: dict[tuple[int, str], int]) -> None:
+    """A comment of each agency hidden (a logged action each, and an alert each: the
+    comments are protected criticism), and the compliance monitor's alerts."""
+    archive = world.archive
+    city, county = ACCOUNTS["city"], ACCOUNTS["county"]
+    critic = "The council is a disgrace and the mayor should resign"
+    archive.ingesting.ingest([
+        dataclasses.replace(observe(city, "critic-101", critic, kind=Kind.COMMENT),
+                            parent_native_id="100"),
+        dataclasses.replace(observe(county, "critic-301", "CANARY-COUNTY-CRITIC " + critic,
+                                    kind=Kind.COMMENT), parent_native_id="300"),
+    ], source="test", actor="clerk")
+    found = item_ids(archive)
+    for objects, account, who in ((world.city, city, "user:moderator"),
+                                  (world.county, county, "user:county_officer")):
+        objects["action"] = archive.moderation.act(
+            found[account, f"critic-{'101' if account == city else '301'}"], "hide", who,
+            clause="off_topic", reason="CANARY-COUNTY reason" if account == county
+            else "testing the contract")["id"]
+    archive.compliance.monitor("clerk")
+    alerts = archive.alerts.list(limit=1000)
+    world.city["alert"] = next(a["id"] for a in alerts if a["account_id"] == city)
+    world.county["alert"] = next(a["id"] for a in alerts if a["account_id"] == county)
 
 
 def _terms(world: World) -> None:
@@ -197,7 +223,7 @@ def _casework(world: World) -> None:
                                        agency=agency)
         else:
             world.missing_kinds["hold"] = "Custody.add_hold takes no agency"
-    for kind in ("batch", "production", "alert"):
+    for kind in ("batch", "production"):
         if kind not in world.county:
             world.missing_kinds.setdefault(kind, f"the world builds no {kind} of the county "
                                            "yet")

@@ -18,9 +18,11 @@ from tests.web.routes import (PARAMETERS, build_world, crawl_queries, fill, is_a
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, deployment_template):
-    world = build_world(tmp_path_factory.mktemp("headers") / "home", deployment_template)
-    yield world
-    world.archive.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fallback
+        world = build_world(tmp_path_factory.mktemp("headers") / "home", deployment_template)
+        yield world
+        world.archive.close()
 
 
 class Markup(HTMLParser):

@@ -26,9 +26,11 @@ from tests.web.routes import (CITY_ROLES, COUNTY_CANARY, DM_CANARY, MISSING, NO_
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, deployment_template):
-    world = build_world(tmp_path_factory.mktemp("scoping") / "home", deployment_template)
-    yield world
-    world.archive.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fallback
+        world = build_world(tmp_path_factory.mktemp("scoping") / "home", deployment_template)
+        yield world
+        world.archive.close()
 
 
 def mapped(world: World, route, parameter: str, problems: list[str]) -> str | None:  # noqa: ANN001
