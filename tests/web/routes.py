@@ -28,8 +28,10 @@ from civicarchive.web.app import API, create_app
 from tests.conftest import observe
 from tests.web.conftest import ACCOUNTS, COUNTY, ITEMS, PASSWORD, clock, sign_in
 
-# Paths no one needs to be signed in for, or that are the sign-in itself.
+# Paths no one needs to be signed in for, or that are the sign-in itself; the open
+# archive (/public: the anonymous public's by design, with its own tests).
 SKIPPED = re.compile(r"^(/healthz|/login(/.*)?|/logout|/static(/.*)?|/[\w/.-]+\.(css|js)|"
+                     r"/public(/.*)?|"
                      + re.escape(API) + r"/openapi\.json)$")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MISSING = 99999
