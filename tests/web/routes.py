@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import inspect
 import re
 import shutil
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ PARAMETERS = {
     "request_id": "request", "hold_id": "hold", "person_id": "person", "user_id": "user",
     "batch_id": "batch", "production_id": "production", "alert_id": "alert",
     "token_id": "token", "term_id": "term", "action_id": "action",
+    "redaction_id": "redaction",
     "name": "media",  # /records/{item_id}/media/{name}: a file under the city's post
 }
 
@@ -204,31 +204,43 @@ def _tokens(world: World, city_user: int, county_user: int) -> None:
 
 
 def _casework(world: World) -> None:
-    """Requests, holds and productions of each agency, where the services can be told
-    whose they are. Until then a route naming them fails with the reason kept here."""
-    archive = world.archive
+    """A request of each agency (its post collected, a phrase redacted, produced), a
+    hold and a disposition batch. They belong to the agency of the staff user who made
+    them (app/casework.py: the actor `user:NAME`)."""
+    from datetime import datetime, timezone
+
     from civicarchive.model.custody import HoldScope
-    for agency, objects in (("city-of-example", world.city), (COUNTY, world.county)):
-        label = "CANARY-COUNTY" if agency == COUNTY else "City"
-        new = archive.requests.new
-        if "agency" in inspect.signature(new).parameters:
-            from datetime import datetime, timezone
-            objects["request"] = new(f"{label} requester", datetime(
-                2026, 1, 1, 9, tzinfo=timezone.utc), f"{label} request for zoning records",
-                "clerk", agency=agency)
+    archive = world.archive
+    received = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+    city, county = ACCOUNTS["city"], ACCOUNTS["county"]
+    archive.ingesting.ingest([
+        *[observe(account, f"gone-{account}", "a post taken down") for account in (city, county)],
+        *[observe(account, f"gone-{account}", None, minutes=5) for account in (city, county)],
+    ], source="test", actor="clerk")
+    series = [s.code for s in archive.custody.policy()[1].series]
+    for objects, who, label, phrase in (
+            (world.city, "user:records_officer", "City", "hearing"),
+            (world.county, "user:county_officer", "CANARY-COUNTY", "zoning")):
+        request = archive.requests.new(f"{label} requester", received,
+                                       f"{label} request for zoning records", who)
+        item = objects["item"]
+        archive.requests.collect(request, who, items=[item])
+        archive.requests.mark(request, [item], "responsive", who)
+        objects["redaction"] = archive.requests.redact(request, item, "privacy", who,
+                                                       phrase=phrase)
+        objects["request"] = request
+        objects["production"] = archive.productions.produce(request, who)["id"]
+        objects["hold"] = archive.custody.add_hold(
+            f"{label} hold", f"{label} matter", "litigation",
+            HoldScope(accounts=frozenset({objects["account"]})), who)
+        for code in series:
+            batch = archive.disposition.review(code, who, now=datetime(
+                2040, 1, 1, tzinfo=timezone.utc))
+            if batch is not None:
+                objects["batch"] = batch
+                break
         else:
-            world.missing_kinds["request"] = "Requests.new takes no agency"
-        add_hold = archive.custody.add_hold
-        if "agency" in inspect.signature(add_hold).parameters:
-            objects["hold"] = add_hold(f"{label} hold", f"{label} matter", "litigation",
-                                       HoldScope(accounts=frozenset({objects["account"]})), "clerk",
-                                       agency=agency)
-        else:
-            world.missing_kinds["hold"] = "Custody.add_hold takes no agency"
-    for kind in ("batch", "production"):
-        if kind not in world.county:
-            world.missing_kinds.setdefault(kind, f"the world builds no {kind} of the county "
-                                           "yet")
+            world.missing_kinds["batch"] = "no record of the world is past its retention"
 
 
 # -- the routes ------------------------------------------------------------------------
