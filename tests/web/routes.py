@@ -230,9 +230,6 @@ def _casework(world: World) -> None:
                                                        phrase=phrase)
         objects["request"] = request
         objects["production"] = archive.productions.produce(request, who)["id"]
-        objects["hold"] = archive.custody.add_hold(
-            f"{label} hold", f"{label} matter", "litigation",
-            HoldScope(accounts=frozenset({objects["account"]})), who)
         for code in series:
             batch = archive.disposition.review(code, who, now=datetime(
                 2040, 1, 1, tzinfo=timezone.utc))
@@ -241,6 +238,10 @@ def _casework(world: World) -> None:
                 break
         else:
             world.missing_kinds["batch"] = "no record of the world is past its retention"
+        # After the review: the hold keeps the agency's records from any batch.
+        objects["hold"] = archive.custody.add_hold(
+            f"{label} hold", f"{label} matter", "litigation",
+            HoldScope(accounts=frozenset({objects["account"]})), who)
 
 
 # -- the routes ------------------------------------------------------------------------

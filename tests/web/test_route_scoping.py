@@ -177,19 +177,25 @@ def test_the_canaries_are_found_by_those_who_may_see_them(world):
 
 def permission_of(route) -> Permission | None:  # noqa: ANN001
     """The permission an unsafe route checks with `permit(request, Permission.X, ...)`,
-    read from its source or from a helper of its module it calls with the request
-    (PERMITS names those that check it some other way)."""
-    import inspect
+    read from its source or from the helpers of its module it calls with the request,
+    three calls deep (PERMITS names those that check it some other way)."""
     if route.path in PERMITS:
         return PERMITS[route.path]
-    checks = re.compile(r"permit\(\s*request\s*,\s*Permission\.(\w+)")
-    source = inspect.getsource(route.endpoint)
-    found = checks.search(source)
-    for called in ([] if found else re.findall(r"(\w+)\(\s*request\b", source)):
-        helper = route.endpoint.__globals__.get(called)
-        if inspect.isfunction(helper) and (found := checks.search(inspect.getsource(helper))):
-            break
-    return Permission[found.group(1)] if found else None
+    return _permission_in(route.endpoint, 3)
+
+
+def _permission_in(function, depth: int) -> Permission | None:  # noqa: ANN001
+    import inspect
+    source = inspect.getsource(function)
+    found = re.search(r"permit\(\s*request\s*,\s*Permission\.(\w+)", source)
+    if found:
+        return Permission[found.group(1)]
+    for called in re.findall(r"(\w+)\(\s*request\b", source) if depth else ():
+        helper = function.__globals__.get(called)
+        if inspect.isfunction(helper) and helper is not function and (
+                needed := _permission_in(helper, depth - 1)):
+            return needed
+    return None
 
 
 # path -> permission, for unsafe routes that call permit() through a helper of theirs.
