@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from civicarchive.app.access import Access
     from civicarchive.app.alerting import Alerts
     from civicarchive.app.capturing import Capturing
+    from civicarchive.app.casework import Casework
     from civicarchive.app.compliance import Compliance
     from civicarchive.app.credentials import Credentials
     from civicarchive.app.custody import Custody
@@ -79,6 +80,7 @@ class Archive:
       notifications, checked, kept and recorded;
     - `users`: staff users of the web application, their sessions and API tokens;
       `access`: reads scoped to who is asking (their agency, accounts and roles);
+      `casework`: requests, holds and disposition batches scoped to an agency's staff;
     - `publishing`: the open archive, what the public sees, decided on read; `portal`:
       records requests the public makes there, and their tracking links.
     """
@@ -185,6 +187,12 @@ class Archive:
     def access(self) -> Access:
         from civicarchive.app.access import Access
         return Access(self.registry, self.reading, self.finding)
+
+    @cached_property
+    def casework(self) -> Casework:
+        from civicarchive.app.casework import Casework
+        return Casework(self.registry, self.users, self.access, self.requests, self.custody,
+                        self.disposition)
 
     @cached_property
     def witnessing(self) -> Witnessing:

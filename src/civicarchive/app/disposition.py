@@ -55,12 +55,16 @@ class Disposition:
             series = matches[0] if len(matches) == 1 else None
             yield facts, retention.eligibility(facts, series, all_holds, now)
 
-    def retention_status(self, now: datetime | None = None) -> list[dict]:
-        """Per series: records, purged, held, eligible now, and when the next becomes so."""
+    def retention_status(self, now: datetime | None = None,
+                         accounts: frozenset[int] | None = None) -> list[dict]:
+        """Per series: records, purged, held, eligible now, and when the next becomes so
+        (of the records of `accounts` only, when given: one agency's)."""
         now = now or self.context.clock.now()
         table: dict[str, Counter] = defaultdict(Counter)
         next_due: dict[str, datetime] = {}
         for facts, result in self.eligibilities(now):
+            if accounts is not None and facts.account_id not in accounts:
+                continue
             row = table[result.series or "(no series)"]
             row["records"] += 1
             if facts.purged:
@@ -84,15 +88,17 @@ class Disposition:
 
     # -- disposition --------------------------------------------------------------------
 
-    def review(self, series: str, actor: str, now: datetime | None = None) -> int | None:
-        """A disposition batch of the series' eligible records not under hold; None when
-        there are none."""
+    def review(self, series: str, actor: str, now: datetime | None = None,
+               accounts: frozenset[int] | None = None) -> int | None:
+        """A disposition batch of the series' eligible records not under hold (of the
+        records of `accounts` only, when given: one agency's); None when there are none."""
         now = now or self.context.clock.now()
         policy_id, adopted = self.custody.policy()
         if series not in {s.code for s in adopted.series}:
             raise NotFound("record series", series)
         eligible = [facts.item_id for facts, result in self.eligibilities(now)
-                    if result.series == series and result.eligible and not facts.purged]
+                    if result.series == series and result.eligible and not facts.purged
+                    and (accounts is None or facts.account_id in accounts)]
         if not eligible:
             return None
         with self.context.write() as tx:
@@ -101,6 +107,11 @@ class Disposition:
                      {"series": series, "records": len(eligible), "policy": policy_id,
                       "items": sorted(eligible)})
         return batch_id
+
+    def batch_ids(self) -> list[int]:
+        """Every disposition batch's id, oldest first."""
+        with self.context.read() as conn:
+            return sql.batch_ids(conn)
 
     def batch(self, batch_id: int) -> dict:
         """A batch: its series, records, approvals, and the certificate once executed."""

@@ -55,9 +55,10 @@ class Productions:
         self.evidence = evidence
 
     def produce(self, request_id: int, actor: str, folder: Path | str | None = None,
-                prefix: str | None = None) -> dict:
+                prefix: str | None = None, agency_id: int | None = None) -> dict:
         """Produce every record marked responsive (withheld ones go in the withholding
-        log). Refuses while records of the collection are still unreviewed."""
+        log). Refuses while records of the collection are still unreviewed. The
+        production is in the name of agency `agency_id` (default: the first)."""
         from civicarchive import exports
         detail = self.requests.show(request_id)
         state = self.requests.state(request_id)
@@ -69,7 +70,8 @@ class Productions:
         if not responsive:
             raise InvalidInput(f"no record of request {number} is marked responsive: "
                                "nothing to produce")
-        agency = self.registry.agencies()[0]
+        agency = next((a for a in self.registry.agencies() if a.id == agency_id),
+                      self.registry.agencies()[0])
         prefix = (prefix or re.sub(r"[^A-Z0-9]+", "-", agency.slug.upper()).strip("-")[:24]
                   + "-")
         if not PREFIX.match(prefix):
@@ -132,6 +134,20 @@ class Productions:
                 "unproven_versions": len(built.entry_withheld),
                 "capture_gaps": len(production.gaps),
                 "manifest_sha256": digest}
+
+    def preview(self, request_id: int, item_id: int) -> ProducedItem:
+        """How one record of the request would be produced now, with its redactions
+        applied (its thread left out); for the redaction editor."""
+        state = self.requests.state(request_id)
+        if item_id not in state.items:
+            raise InvalidInput(f"item {item_id} is not in request {request_id}'s collection")
+        built = _Builder(self.registry, self.reading, state)
+        built.responsive.add(item_id)
+        built.items.setdefault(item_id, self.reading.item(item_id))
+        built.media.setdefault(item_id, self.reading.media_of(item_id))
+        built.purged = set(built.purged) | set(self.reading.purged_of(
+            {item_id, *built.media[item_id].values()}))
+        return built._item(item_id, {})
 
 
 def build_items(registry: Registry, reading: Reading, state: RequestState,

@@ -120,10 +120,11 @@ class Requests(Redacting):
         rules = self.custody.adopted(row.policy_id).requests
         return explain(datetime.fromisoformat(row.received_at), rules)
 
-    def list(self, today: date | None = None) -> list[dict]:
-        """Every request with its status and the next deadline still open."""
+    def list(self, today: date | None = None, only: set[int] | None = None) -> list[dict]:
+        """Every request (or those of `only`) with its status and the next deadline
+        still open."""
         with self.context.read() as conn:
-            ids = sql.request_ids(conn)
+            ids = [i for i in sql.request_ids(conn) if only is None or i in only]
         listing = []
         for request_id in ids:
             detail = self.show(request_id, today)
@@ -133,6 +134,11 @@ class Requests(Redacting):
                 | {"next_deadline": min(upcoming, key=lambda d: d["due"]) if upcoming
                    else None})
         return listing
+
+    def creators(self) -> dict[int, str]:
+        """Who logged each request (the web scopes a request to its creator's agency)."""
+        with self.context.read() as conn:
+            return sql.creators(conn)
 
     def log(self, request_id: int) -> list[dict]:
         """What happened to a request, in order (redacted words and URLs are left out)."""
@@ -165,16 +171,20 @@ class Requests(Redacting):
             self.record_event(tx, request_id, action, details, actor)
 
     def collect(self, request_id: int, actor: str, items: list[int] | None = None,
-                query: str | None = None, all_versions: bool = False) -> int:
+                query: str | None = None, all_versions: bool = False,
+                accounts: frozenset[int] | None = None, public: bool = False) -> int:
         """Add records to a request's collection: named items, or every record a search
-        finds (the search is saved with the request). Returns how many were new."""
+        finds (the search is saved with the request). Returns how many were new.
+        `accounts` and `public` limit the search as `Finding.search` does (the web
+        collects only the records the user sees)."""
         state = self.state(request_id)  # it exists; nothing below changes it
         found: list[int] = []
         if query:
             offset = 0
             while True:
                 page = self.finding.search(query, all_versions=all_versions, limit=1000,
-                                           offset=offset, facets=False)
+                                           offset=offset, facets=False, accounts=accounts,
+                                           public=public)
                 found += [hit.item for hit in page.hits]
                 offset += 1000
                 if offset >= page.total:

@@ -21,6 +21,11 @@ def add_batch(tx, series: str, policy_id: int, item_ids: list[int],  # noqa: ANN
     return batch_id
 
 
+def batch_ids(conn: Connection) -> list[int]:
+    b = t.disposition_batches.c
+    return [i for (i,) in conn.execute(sa.select(b.id).order_by(b.id))]
+
+
 def batch(conn: Connection, batch_id: int) -> dict | None:
     """A batch with its items, approvals and execution; None when there is none."""
     row = conn.execute(sa.select(t.disposition_batches).where(

@@ -31,6 +31,11 @@ def request_ids(conn: Connection) -> list[int]:
     return [i for (i,) in conn.execute(sa.select(t.requests.c.id).order_by(t.requests.c.id))]
 
 
+def creators(conn: Connection) -> dict[int, str]:
+    r = t.requests.c
+    return dict(conn.execute(sa.select(r.id, r.created_by)).all())
+
+
 def events(conn: Connection, request_id: int) -> Iterator[dict]:
     """A request's events in order: id, at, actor, action and details (parsed)."""
     e = t.request_events.c

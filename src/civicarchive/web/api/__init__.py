@@ -7,9 +7,11 @@ from fastapi import APIRouter
 
 from civicarchive.web.api import evidence, ingest, records, session
 from civicarchive.web.api import moderation, compliance, capture, users  # webmod
+from civicarchive.web.api import casework, holds, redactions  # webcasework
 
 router = APIRouter()
-for module in (session, records, evidence, ingest, moderation, compliance, capture, users):
+for module in (session, records, evidence, ingest, moderation, compliance, capture, users,
+               casework, redactions, holds):
     router.include_router(module.router)
 
 # Every operation declares the problems it may answer (problem+json, not FastAPI's own

@@ -32,6 +32,7 @@ NAVIGATION = (
     ("/moderation", "Moderation", Permission.MODERATE),
     ("/requests", "Requests", Permission.MANAGE_REQUESTS),
     ("/holds", "Holds and retention", Permission.MANAGE_HOLDS),
+    ("/retention", "Retention", Permission.MANAGE_RETENTION),
     ("/policy", "Policy", Permission.READ_RECORDS),
     ("/audit", "Audit log", Permission.READ_AUDIT),
     ("/compliance", "Compliance", Permission.READ_RECORDS),
@@ -81,8 +82,10 @@ def _quote(path: str) -> str:
 def _build() -> APIRouter:
     from civicarchive.web.ui import login, pages
     from civicarchive.web.ui import capture, compliance, moderation, users  # webmod
+    from civicarchive.web.ui import casework, holds, redaction  # webcasework
     router = APIRouter(include_in_schema=False)
-    for module in (login, pages, moderation, compliance, capture, users):
+    for module in (login, pages, moderation, compliance, capture, users, casework, redaction,
+                   holds):
         router.include_router(module.router)
     return router
 
