@@ -16,7 +16,7 @@ the user sees (their agency's, direct messages only with the permission to read 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from civicarchive.app.access import Access
@@ -105,6 +105,7 @@ class Casework:
         return [h for h in self.custody.holds() if self._mine(principal, h.created_by)]
 
     def hold(self, principal: Principal, hold_id: int) -> Hold:
+        """The agency's hold; NotFound as for a missing id otherwise."""
         found = next((h for h in self.holds(principal) if h.id == hold_id), None)
         if found is None:
             raise NotFound("hold", hold_id)
@@ -125,6 +126,12 @@ class Casework:
         for item in items or []:
             if self.access.reading.item(item).account_id not in own:
                 raise NotFound("item", item)
+        try:
+            hold_rules.parse_query(query)
+        except InvalidInput as error:
+            error.parameter = "query"
+            raise
+        start, end = (_utc(start), _utc(end))
         if start and end and end <= start:
             raise InvalidInput("the hold's end must come after its start", parameter="end")
         scope = HoldScope(accounts=frozenset(accounts or own), start=start, end=end,
@@ -133,10 +140,12 @@ class Casework:
         return self.custody.add_hold(name, matter, reason, scope, principal.name)
 
     def release_hold(self, principal: Principal, hold_id: int, reason: str) -> None:
+        """Release the agency's hold, with the reason."""
         self.hold(principal, hold_id)
         self.custody.release_hold(hold_id, reason, principal.name)
 
     def active(self, hold: Hold, now: datetime | None = None) -> bool:
+        """Whether the hold is in force now (placed and not released)."""
         return hold_rules.active(hold, now or self.custody.context.clock.now())
 
     # -- retention and disposition ------------------------------------------------------
@@ -167,11 +176,11 @@ class Casework:
         return [b for b in found if self._mine(principal, b["created_by"])]
 
     def batch(self, principal: Principal, batch_id: int) -> dict:
+        """The agency's disposition batch; NotFound as for a missing id otherwise."""
         self.access.require(principal, Permission.MANAGE_RETENTION, "disposition")
-        try:
-            found = self.disposition.batch(batch_id)
-        except NotFound:
-            raise NotFound("disposition batch", batch_id) from None
+        if batch_id not in self.disposition.batch_ids():
+            raise NotFound("disposition batch", batch_id)
+        found = self.disposition.batch(batch_id)
         if not self._mine(principal, found["created_by"]):
             raise NotFound("disposition batch", batch_id)
         return found
@@ -183,9 +192,16 @@ class Casework:
                                        accounts=self.agency_accounts(principal))
 
     def approve(self, principal: Principal, batch_id: int) -> None:
+        """Approve the agency's batch (by a second person when the policy asks)."""
         self.batch(principal, batch_id)
         self.disposition.approve(batch_id, principal.name)
 
     def execute(self, principal: Principal, batch_id: int) -> dict:
+        """Dispose of the agency's approved batch; its certificate."""
         self.batch(principal, batch_id)
         return self.disposition.execute(batch_id, principal.name)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC (so that it compares with the archive's)."""
+    return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment

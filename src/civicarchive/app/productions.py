@@ -141,13 +141,7 @@ class Productions:
         state = self.requests.state(request_id)
         if item_id not in state.items:
             raise InvalidInput(f"item {item_id} is not in request {request_id}'s collection")
-        built = _Builder(self.registry, self.reading, state)
-        built.responsive.add(item_id)
-        built.items.setdefault(item_id, self.reading.item(item_id))
-        built.media.setdefault(item_id, self.reading.media_of(item_id))
-        built.purged = set(built.purged) | set(self.reading.purged_of(
-            {item_id, *built.media[item_id].values()}))
-        return built._item(item_id, {})
+        return _Builder(self.registry, self.reading, state).alone(item_id)
 
 
 def build_items(registry: Registry, reading: Reading, state: RequestState,
@@ -234,6 +228,15 @@ class _Builder:
             elif item_id in self.responsive:
                 top.append(item_id)
         return tuple(self._item(i, children) for i in top)
+
+    def alone(self, item_id: int) -> ProducedItem:
+        """One record produced by itself (its thread left out), whatever its mark."""
+        self.responsive.add(item_id)
+        self.items.setdefault(item_id, self.reading.item(item_id))
+        self.media.setdefault(item_id, self.reading.media_of(item_id))
+        self.purged = set(self.purged) | self.reading.purged_of(
+            {item_id, *self.media[item_id].values()})
+        return self._item(item_id, {})
 
     def withheld_log(self) -> tuple[WithheldRecord, ...]:
         return tuple(self._withheld(i) for i in sorted(self.withheld))

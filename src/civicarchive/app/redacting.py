@@ -119,6 +119,12 @@ class Redacting:
             raise InvalidInput(f"item {item} does not contain that URL", parameter="url")
         return self._field(request_id, item, Field.URL, reason, actor, url=url)
 
+    def urls_in(self, item: int) -> list[str]:
+        """The URLs in a record's text (every version), each once, sorted: what one may
+        redact one at a time."""
+        return sorted({text[a:b] for c in self.contents(item)
+                       for text in [text_of(c)] for a, b in url_spans(text)})
+
     def redactions(self, request_id: int, item: int | None = None) -> list[dict]:
         """The redactions in force on a request (or one of its records), in the order they
         were made, each with its id (to `unredact` it), item, reason and what it hides:

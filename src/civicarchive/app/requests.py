@@ -28,7 +28,7 @@ from civicarchive.records.requests import (Action, Mark, RequestState, RequestSt
                                            deadline_status, fold, review_mark, suggestion_key)
 from civicarchive.store import requests as sql
 
-__all__ = ["Requests", "explanation_lines"]
+__all__ = ["Mark", "RequestStatus", "Requests", "explanation_lines"]
 
 MAX_COLLECTED = 100_000
 THIRD_PARTY_KINDS = frozenset({Kind.COMMENT, Kind.REPLY, Kind.MESSAGE})

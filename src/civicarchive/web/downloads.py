@@ -33,7 +33,7 @@ def production(archive: Archive, request_id: int, production_id: int) -> dict:
 def _root(found: dict) -> Path:
     root = Path(found["folder"]).resolve()
     if not root.is_dir():
-        raise NotFound("production folder", found["id"])
+        raise NotFound("production", found["id"])
     return root
 
 
@@ -62,7 +62,7 @@ def pdf_response(found: dict, number: str) -> FileResponse:
     root = _root(found)
     path = root / PDF
     if not _inside(root, path):
-        raise NotFound("production PDF", found["id"])
+        raise NotFound("production", found["id"])
     return FileResponse(path, media_type="application/pdf",
                         filename=f"{number}-production-{found['id']}.pdf")
 

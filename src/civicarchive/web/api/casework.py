@@ -10,18 +10,20 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
-from civicarchive.app.requests import explanation_lines
+from civicarchive.app.requests import RequestStatus, explanation_lines
 from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Permission, Principal
-from civicarchive.records.requests import RequestStatus
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
 
 router = APIRouter(tags=["requests"])
+MAX_ID = 2**63 - 1  # what the store's integer ids hold
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def scoped(request: Request, request_id: int, what: str = "records requests"
@@ -109,7 +111,7 @@ class CollectedItem(BaseModel):
 
 
 class CollectIn(BaseModel):
-    items: list[int] = Field(default_factory=list, max_length=10_000)
+    items: list[RecordId] = Field(default_factory=list, max_length=10_000)
     query: str | None = Field(None, max_length=2000)
     all_versions: bool = False
 
@@ -119,7 +121,7 @@ class Added(BaseModel):
 
 
 class MarkIn(BaseModel):
-    items: list[int] = Field(min_length=1, max_length=10_000)
+    items: list[RecordId] = Field(min_length=1, max_length=10_000)
     mark: str = Field(description="responsive, non_responsive or withheld")
     exemption: str | None = Field(None, max_length=500)
     citation: str | None = Field(None, max_length=500)
@@ -193,14 +195,14 @@ def requests_new(request: Request, body: RequestIn) -> RequestDetail:
 
 @router.get("/requests/{request_id}", response_model=RequestDetail,
             summary="A request: deadlines (business days left), review counts, productions")
-def requests_show(request: Request, request_id: int) -> RequestDetail:
+def requests_show(request: Request, request_id: PathId) -> RequestDetail:
     scoped(request, request_id)
     return detail_of(archive_of(request).requests.show(request_id))
 
 
 @router.get("/requests/{request_id}/explanation", response_model=Explanation,
             summary="How each due date was computed: every day counted and skipped")
-def requests_explain(request: Request, request_id: int) -> Explanation:
+def requests_explain(request: Request, request_id: PathId) -> Explanation:
     scoped(request, request_id)
     explanation = archive_of(request).requests.explain(request_id)
     return Explanation(lines=explanation_lines(explanation),
@@ -209,7 +211,7 @@ def requests_explain(request: Request, request_id: int) -> Explanation:
 
 @router.get("/requests/{request_id}/log", response_model=Page[LogEntry],
             summary="Everything done on a request, by whom and when")
-def requests_log(request: Request, request_id: int,
+def requests_log(request: Request, request_id: PathId,
                  paging: Annotated[Paging, Depends()]) -> dict:
     scoped(request, request_id)
     return page(request, paging, archive_of(request).requests.log(request_id))
@@ -217,7 +219,7 @@ def requests_log(request: Request, request_id: int,
 
 @router.get("/requests/{request_id}/items", response_model=Page[CollectedItem],
             summary="The request's collection with each record's review mark")
-def requests_items(request: Request, request_id: int,
+def requests_items(request: Request, request_id: PathId,
                    paging: Annotated[Paging, Depends()]) -> dict:
     scoped(request, request_id)
     return page(request, paging, collected(archive_of(request), request_id))
@@ -225,7 +227,7 @@ def requests_items(request: Request, request_id: int,
 
 @router.post("/requests/{request_id}/items", response_model=Added,
              summary="Collect records: by id, or every record a search finds")
-def requests_collect(request: Request, request_id: int, body: CollectIn) -> Added:
+def requests_collect(request: Request, request_id: PathId, body: CollectIn) -> Added:
     principal = scoped(request, request_id)
     if not (body.items or (body.query or "").strip()):
         raise InvalidInput("give the records' ids or a search query", parameter="query")
@@ -237,7 +239,7 @@ def requests_collect(request: Request, request_id: int, body: CollectIn) -> Adde
 
 @router.post("/requests/{request_id}/marks", response_model=Added,
              summary="Review marks: responsive, non_responsive, or withheld (exemption)")
-def requests_mark(request: Request, request_id: int, body: MarkIn) -> Added:
+def requests_mark(request: Request, request_id: PathId, body: MarkIn) -> Added:
     principal = scoped(request, request_id)
     archive_of(request).requests.mark(request_id, body.items, body.mark, principal.name,
                                       exemption=body.exemption or None,
@@ -247,7 +249,7 @@ def requests_mark(request: Request, request_id: int, body: MarkIn) -> Added:
 
 @router.post("/requests/{request_id}/status", response_model=RequestDetail,
              summary="Move the request to another status, with a note")
-def requests_status(request: Request, request_id: int, body: StatusIn) -> RequestDetail:
+def requests_status(request: Request, request_id: PathId, body: StatusIn) -> RequestDetail:
     principal = scoped(request, request_id)
     archive = archive_of(request)
     archive.requests.set_status(request_id, body.status, principal.name, body.note)
@@ -256,7 +258,7 @@ def requests_status(request: Request, request_id: int, body: StatusIn) -> Reques
 
 @router.get("/requests/{request_id}/suggestions", response_model=Page[Suggestion],
             summary="Personal information found in third parties' records of the collection")
-def requests_suggestions(request: Request, request_id: int,
+def requests_suggestions(request: Request, request_id: PathId,
                          paging: Annotated[Paging, Depends()]) -> dict:
     scoped(request, request_id)
     return page(request, paging, archive_of(request).requests.suggestions(request_id))
@@ -264,7 +266,7 @@ def requests_suggestions(request: Request, request_id: int,
 
 @router.post("/requests/{request_id}/decisions", response_model=Decided,
              summary="Accept suggested redactions (with the reason) or reject them")
-def requests_decide(request: Request, request_id: int, body: DecisionIn) -> Decided:
+def requests_decide(request: Request, request_id: PathId, body: DecisionIn) -> Decided:
     principal = scoped(request, request_id)
     decided = archive_of(request).requests.decide(request_id, body.keys, body.accepted,
                                                   principal.name, reason=body.reason)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from civicarchive.clock import format_time
 from civicarchive.model.custody import Hold
 from civicarchive.model.staff import Permission
+from civicarchive.web.api.casework import PathId, RecordId
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
 
@@ -42,8 +43,8 @@ class HoldIn(BaseModel):
     matter: str = Field(min_length=1, max_length=500)
     reason: str = Field(min_length=1, max_length=5000)
     query: str | None = Field(None, max_length=2000, description='Words, "phrases", -not.')
-    items: list[int] = Field(default_factory=list, max_length=10_000)
-    accounts: list[int] = Field(default_factory=list, max_length=1000,
+    items: list[RecordId] = Field(default_factory=list, max_length=10_000)
+    accounts: list[RecordId] = Field(default_factory=list, max_length=1000,
                                 description="None given: every account of your agency.")
     start: datetime | None = None
     end: datetime | None = None
@@ -129,7 +130,7 @@ def holds_add(request: Request, body: HoldIn) -> Created:
 
 
 @router.get("/holds/{hold_id}", response_model=HoldOut, summary="One hold")
-def holds_show(request: Request, hold_id: int) -> HoldOut:
+def holds_show(request: Request, hold_id: PathId) -> HoldOut:
     principal = permit(request, Permission.MANAGE_HOLDS, "legal holds")
     casework = archive_of(request).casework
     found = casework.hold(principal, hold_id)
@@ -138,7 +139,7 @@ def holds_show(request: Request, hold_id: int) -> HoldOut:
 
 @router.post("/holds/{hold_id}/release", response_model=HoldOut,
              summary="Release a hold, with the reason")
-def holds_release(request: Request, hold_id: int, body: ReleaseIn) -> HoldOut:
+def holds_release(request: Request, hold_id: PathId, body: ReleaseIn) -> HoldOut:
     principal = permit(request, Permission.MANAGE_HOLDS, "releasing a legal hold")
     casework = archive_of(request).casework
     casework.release_hold(principal, hold_id, body.reason)
@@ -175,14 +176,14 @@ def batches_review(request: Request, body: ReviewIn) -> Reviewed:
 
 
 @router.get("/disposition-batches/{batch_id}", response_model=BatchOut, summary="One batch")
-def batches_show(request: Request, batch_id: int) -> dict:
+def batches_show(request: Request, batch_id: PathId) -> dict:
     principal = permit(request, Permission.MANAGE_RETENTION, "disposition")
     return archive_of(request).casework.batch(principal, batch_id)
 
 
 @router.post("/disposition-batches/{batch_id}/approval", response_model=BatchOut,
              summary="Approve a batch (two people, when the policy asks)")
-def batches_approve(request: Request, batch_id: int) -> dict:
+def batches_approve(request: Request, batch_id: PathId) -> dict:
     principal = permit(request, Permission.MANAGE_RETENTION, "approving a disposition")
     casework = archive_of(request).casework
     casework.approve(principal, batch_id)
@@ -191,7 +192,7 @@ def batches_approve(request: Request, batch_id: int) -> dict:
 
 @router.post("/disposition-batches/{batch_id}/execution", response_model=BatchOut,
              summary="Dispose of an approved batch and write its certificate")
-def batches_execute(request: Request, batch_id: int) -> dict:
+def batches_execute(request: Request, batch_id: PathId) -> dict:
     principal = permit(request, Permission.MANAGE_RETENTION, "executing a disposition")
     casework = archive_of(request).casework
     casework.execute(principal, batch_id)

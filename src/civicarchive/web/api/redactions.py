@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Principal
 from civicarchive.web import downloads
-from civicarchive.web.api.casework import ProductionOut, scoped
+from civicarchive.web.api.casework import MAX_ID, PathId, ProductionOut, RecordId, scoped
 from civicarchive.web.deps import archive_of
 from civicarchive.web.paging import Page, Paging, page
 
@@ -32,14 +32,14 @@ class What(enum.StrEnum):
 
 
 class RedactionIn(BaseModel):
-    item: int
+    item: RecordId
     what: What = What.TEXT
     reason: str = Field(min_length=1, max_length=1000,
                         description="The exemption and its citation.")
     phrase: str | None = Field(None, max_length=10_000)
-    version: int | None = None
-    start: int | None = Field(None, ge=0)
-    end: int | None = Field(None, ge=0)
+    version: RecordId | None = None
+    start: int | None = Field(None, ge=0, le=MAX_ID)
+    end: int | None = Field(None, ge=0, le=MAX_ID)
     media: str | None = Field(None, max_length=1000)
     url: str | None = Field(None, max_length=4000)
 
@@ -112,22 +112,22 @@ def redact(archive, principal: Principal, request_id: int, body: RedactionIn) ->
 
 @router.get("/requests/{request_id}/redactions", response_model=Page[RedactionOut],
             summary="The redactions in force (they show the redacted words: staff only)")
-def redactions_list(request: Request, request_id: int, paging: Annotated[Paging, Depends()],
-                    item: Annotated[int | None, Query()] = None) -> dict:
+def redactions_list(request: Request, request_id: PathId, paging: Annotated[Paging, Depends()],
+                    item: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> dict:
     scoped(request, request_id)
     return page(request, paging, archive_of(request).requests.redactions(request_id, item))
 
 
 @router.post("/requests/{request_id}/redactions", response_model=Created, status_code=201,
              summary="Redact words, a span, a media file, the author, the handle or URLs")
-def redactions_add(request: Request, request_id: int, body: RedactionIn) -> Created:
+def redactions_add(request: Request, request_id: PathId, body: RedactionIn) -> Created:
     principal = scoped(request, request_id)
     return Created(id=redact(archive_of(request), principal, request_id, body))
 
 
 @router.post("/requests/{request_id}/redactions/{redaction_id}/withdrawal",
              status_code=204, summary="Undo a redaction, with the reason (kept in the log)")
-def redactions_undo(request: Request, request_id: int, redaction_id: int,
+def redactions_undo(request: Request, request_id: PathId, redaction_id: PathId,
                     body: UnredactIn) -> Response:
     principal = scoped(request, request_id)
     archive_of(request).requests.unredact(request_id, redaction_id, body.why, principal.name)
@@ -136,7 +136,7 @@ def redactions_undo(request: Request, request_id: int, redaction_id: int,
 
 @router.get("/requests/{request_id}/productions", response_model=Page[ProductionOut],
             summary="The request's productions")
-def productions_list(request: Request, request_id: int,
+def productions_list(request: Request, request_id: PathId,
                      paging: Annotated[Paging, Depends()]) -> dict:
     scoped(request, request_id)
     found = archive_of(request).requests.show(request_id)["productions"]
@@ -151,7 +151,7 @@ def produce(archive, principal: Principal, request_id: int, prefix: str | None) 
 
 @router.post("/requests/{request_id}/productions", response_model=Produced, status_code=201,
              summary="Produce the responsive records: PDF, CSV, JSONL, WARC, BagIt")
-def productions_add(request: Request, request_id: int, body: ProduceIn) -> Produced:
+def productions_add(request: Request, request_id: PathId, body: ProduceIn) -> Produced:
     principal = scoped(request, request_id, "producing records")
     result = produce(archive_of(request), principal, request_id, body.prefix)
     return Produced(**{k: result[k] for k in Produced.model_fields})
@@ -164,7 +164,7 @@ _ZIP = {200: {"content": {"application/zip": {}},
 
 @router.get("/requests/{request_id}/productions/{production_id}/pdf",
             response_class=Response, responses=_PDF, summary="The production's PDF")
-def productions_pdf(request: Request, request_id: int, production_id: int) -> Response:
+def productions_pdf(request: Request, request_id: PathId, production_id: PathId) -> Response:
     scoped(request, request_id)
     archive = archive_of(request)
     found = downloads.production(archive, request_id, production_id)
@@ -174,7 +174,7 @@ def productions_pdf(request: Request, request_id: int, production_id: int) -> Re
 @router.get("/requests/{request_id}/productions/{production_id}/zip",
             response_class=Response, responses=_ZIP,
             summary="The whole production folder as a zip")
-def productions_zip(request: Request, request_id: int, production_id: int) -> Response:
+def productions_zip(request: Request, request_id: PathId, production_id: PathId) -> Response:
     scoped(request, request_id)
     archive = archive_of(request)
     found = downloads.production(archive, request_id, production_id)

@@ -12,11 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from civicarchive.app.requests import explanation_lines
+from civicarchive.app.requests import Mark, RequestStatus, explanation_lines
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import text_of
 from civicarchive.model.staff import Permission
-from civicarchive.records.requests import Mark, RequestStatus
 from civicarchive.web import downloads
 from civicarchive.web.api.casework import collected, scoped
 from civicarchive.web.api.redactions import produce
@@ -59,6 +58,13 @@ def ids_of(text: str, parameter: str) -> list[int]:
     except ValueError:
         raise InvalidInput("give record ids as numbers separated by commas or spaces, "
                            "e.g. 12, 15", parameter=parameter) from None
+
+
+def details_of(details: dict) -> str:
+    """A log entry's details in words: lists of records counted, empty values left out."""
+    return "; ".join(f"{key}: {len(value)} record(s)" if isinstance(value, list) else
+                     f"{key}: {value}" for key, value in details.items()
+                     if value not in (None, "", []))
 
 
 def left_of(deadline: dict | None) -> str:
@@ -145,7 +151,8 @@ def request_page(request: Request, request_id: int, paging: Paging,
         "rows": _rows(archive, request_id, paging, request),
         "suggestions": archive.requests.suggestions(request_id),
         "statuses": [s.value for s in RequestStatus], "marks": [m.value for m in Mark],
-        "exemptions": exemptions(archive), "log": log[-100:], "log_total": len(log),
+        "exemptions": exemptions(archive), "log_total": len(log),
+        "log": [(e, details_of(e["details"])) for e in log[-100:]],
         "error": str(error) if error else None,
         "error_for": (error.parameter or "form") if error else None},
         status_code=status_code)
@@ -170,7 +177,8 @@ def _done(request: Request, request_id: int, action) -> Response:  # noqa: ANN00
 
 @router.post("/requests/{request_id}/collect")
 def request_collect(request: Request, request_id: int,
-                    query: str = Form("", max_length=2000), items: str = Form("", max_length=20_000),
+                    query: str = Form("", max_length=2000),
+                    items: str = Form("", max_length=20_000),
                     all_versions: bool = Form(False)) -> Response:
     def collect(archive, principal) -> None:  # noqa: ANN001
         ids = ids_of(items, "items")

@@ -20,6 +20,7 @@ from civicarchive.web.ui import render
 from civicarchive.web.ui.casework import ids_of
 
 router = APIRouter()
+FIELDS = ("name", "matter", "reason", "query", "items", "start", "end")
 
 
 def holds_page(request: Request, error: InvalidInput | None = None,
@@ -32,7 +33,8 @@ def holds_page(request: Request, error: InvalidInput | None = None,
     return render(request, "holds.html", {
         "title": "Legal holds", "active": [h for h in holds if h.active],
         "released": [h for h in holds if not h.active], "accounts": accounts,
-        "values": values or {}, "error": str(error) if error else None,
+        "values": dict.fromkeys(FIELDS, "") | (values or {}),
+        "error": str(error) if error else None,
         "error_for": (error.parameter or "form") if error else None,
         "retention": principal.can(Permission.MANAGE_RETENTION)}, status_code=status_code)
 
@@ -57,8 +59,7 @@ def _moment(text: str, name: str) -> datetime | None:
 async def holds_add(request: Request) -> Response:
     principal = permit(request, Permission.MANAGE_HOLDS, "placing a legal hold")
     form = await request.form()
-    values = {k: str(form.get(k, ""))[:5000] for k in ("name", "matter", "reason", "query",
-                                                         "items", "start", "end")}
+    values = {k: str(form.get(k, ""))[:5000] for k in FIELDS}
     try:
         accounts = ids_of(" ".join(str(a) for a in form.getlist("account")), "account")
         archive_of(request).casework.add_hold(

@@ -15,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.production import Redaction
 from civicarchive.model.record import text_of
-from civicarchive.records.fields import url_spans
 from civicarchive.web.api.casework import scoped
 from civicarchive.web.api.redactions import RedactionIn, What, redact
 from civicarchive.web.deps import archive_of
@@ -47,8 +46,7 @@ def editor(request: Request, request_id: int, item_id: int,
         versions.append({"id": version.id, "event": version.event.value,
                          "observed_at": version.observed_at,
                          "text": text_of(content) if isinstance(content, dict) else None})
-    urls = sorted({v["text"][a:b] for v in versions if v["text"]
-                   for a, b in url_spans(v["text"])})
+    urls = archive.requests.urls_in(item_id)
     preview = archive.productions.preview(request_id, item_id)
     mark = state.marks.get(item_id)
     return render(request, "redaction.html", {
