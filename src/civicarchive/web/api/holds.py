@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from civicarchive.clock import format_time
 from civicarchive.model.custody import Hold
 from civicarchive.model.staff import Permission
-from civicarchive.web.api.casework import PathId, RecordId
+from civicarchive.web.api.casework import PROBLEMS, PathId, RecordId
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
 
-router = APIRouter(tags=["holds and retention"])
+router = APIRouter(tags=["holds and retention"], responses=PROBLEMS)
 
 
 class HoldOut(BaseModel):

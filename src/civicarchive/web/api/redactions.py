@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Principal
 from civicarchive.web import downloads
-from civicarchive.web.api.casework import MAX_ID, PathId, ProductionOut, RecordId, scoped
+from civicarchive.web.api.casework import (MAX_ID, PROBLEMS, PathId, ProductionOut, RecordId,
+                                           scoped)
 from civicarchive.web.deps import archive_of
 from civicarchive.web.paging import Page, Paging, page
 
-router = APIRouter(tags=["requests"])
+router = APIRouter(tags=["requests"], responses=PROBLEMS)
 
 
 class What(enum.StrEnum):
