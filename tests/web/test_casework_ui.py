@@ -11,9 +11,10 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
+from civicarchive import Observation
 from civicarchive.model.record import Kind
 from civicarchive.policy import EXAMPLES
-from tests.conftest import observe
+from tests.conftest import T0, observe
 from tests.web.conftest import csrf_of
 
 URL = "https://example.org/notes/42"
@@ -27,6 +28,11 @@ def casework(deployment):
                                       f"Minutes are at {URL} for Jo Resident",
                                       kind=Kind.COMMENT, parent_native_id="100")],
                              source="test", actor="clerk")
+    archive.ingesting.ingest([Observation(
+        account_id=deployment.accounts["city"], native_id="103-photo", kind=Kind.MEDIA,
+        observed_at=T0, parent_native_id="103", raw=b"\xff\xd8 a face", raw_media_type="image/jpeg",
+        content={"file": "face.jpg", "media_type": "image/jpeg"}, author="cityofexample")],
+        source="test", actor="clerk")
     deployment.items["linked"] = 6
     return deployment
 
@@ -176,3 +182,23 @@ def test_casework_ui_another_agencys_request_is_missing(casework):
     response = post(city, f"/requests/{rid}/collect", {"items": str(casework.items["county"])},
                     f"/requests/{rid}")
     assert response.status_code == 404
+
+
+def test_casework_ui_withholds_a_media_file(casework):
+    client = casework.client("records_officer")
+    rid = new_request(client)
+    linked = casework.items["linked"]
+    post(client, f"/requests/{rid}/collect", {"items": str(linked)}, f"/requests/{rid}")
+    editor = f"/requests/{rid}/items/{linked}"
+    page = client.get(editor).text
+    assert "Withhold the media file face.jpg" in page
+    assert "Media file face.jpg: produced" in page
+    response = post(client, f"{editor}/redact", {"what": "media", "media": "face.jpg",
+                                                 "exemption": "1"}, editor)
+    assert response.status_code == 303
+    page = client.get(editor).text
+    assert "the media file face.jpg" in page
+    assert "Media file face.jpg: <mark class=\"redacted\">[REDACTED: Privacy, RCW 42.56.050]" in page
+    unknown = post(client, f"{editor}/redact", {"what": "media", "media": "../other.jpg",
+                                                "exemption": "1"}, editor)
+    assert unknown.status_code == 400
