@@ -202,3 +202,34 @@ def test_casework_ui_withholds_a_media_file(casework):
     unknown = post(client, f"{editor}/redact", {"what": "media", "media": "../other.jpg",
                                                 "exemption": "1"}, editor)
     assert unknown.status_code == 400
+
+
+def test_casework_ui_withholds_under_the_policys_exemption(casework):
+    client = casework.client("records_officer")
+    rid = new_request(client)
+    where = f"/requests/{rid}"
+    post(client, f"{where}/collect", {"items": "2"}, where)
+    response = post(client, f"{where}/mark", {"item": "2", "mark": "withheld",
+                                              "exemption": "0"}, where)
+    assert response.status_code == 303
+    assert "withheld: Personal information (RCW 42.56.230)" in client.get(where).text
+    refused = post(client, f"{where}/mark", {"item": "2", "mark": "withheld",
+                                             "exemption": "other"}, where)
+    assert refused.status_code == 400 and 'role="alert"' in refused.text
+
+
+def test_casework_ui_downloads_take_no_path(casework):
+    client = casework.client("records_officer")
+    rid = new_request(client)
+    where = f"/requests/{rid}"
+    post(client, f"{where}/collect", {"items": "1"}, where)
+    post(client, f"{where}/mark", {"item": "1", "mark": "responsive"}, where)
+    assert post(client, f"{where}/produce", {}, where).status_code == 303
+    base = f"{where}/productions"
+    assert client.get(f"{base}/1/production.pdf").status_code == 200
+    for attempt in ("1/../../../../etc/passwd", "1%2F..%2F..%2Farchive.db",
+                    "..%2F..%2Fkeys/production.zip", "2/production.pdf", "1/bagit.txt",
+                    "1/production.pdf/..%2F..%2Fmanifest.json"):
+        response = client.get(f"{base}/{attempt}")
+        assert response.status_code in (404, 405, 422), (attempt, response.status_code)
+        assert b"root:" not in response.content and b"PRIVATE KEY" not in response.content
