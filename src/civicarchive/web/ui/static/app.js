@@ -54,7 +54,8 @@
   texts.forEach((element) => {
     element.addEventListener("mouseup", fill);
     element.addEventListener("keyup", fill);
-    // Keyboard users reach the text with Tab and select with Shift+arrows.
+    // Focusable so that a long text scrolls from the keyboard; with caret browsing
+    // (F7) a keyboard selection fills the form as a mouse one does.
     element.setAttribute("tabindex", "0");
     element.setAttribute("aria-describedby", "select-hint");
   });
