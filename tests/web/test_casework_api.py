@@ -200,3 +200,19 @@ def test_casework_api_production_downloads_take_no_path(casework):
     county = bearer(casework, "county_officer")
     assert client.get(f"{API}/requests/{rid}/productions/{pid}/zip",
                       headers=county).status_code == 404
+
+
+def test_casework_api_command_line_casework_is_the_first_agencys(casework):
+    from datetime import datetime
+
+    from civicarchive.model.custody import HoldScope
+    archive = casework.archive
+    rid = archive.requests.new("B. Neighbour", datetime.fromisoformat(RECEIVED), "posts",
+                               "clerk")
+    hold = archive.custody.add_hold("Audit", "AUD-1", "audit", HoldScope(), "clerk")
+    client = casework.client()
+    city, county = bearer(casework, "records_officer"), bearer(casework, "county_officer")
+    assert client.get(f"{API}/requests/{rid}", headers=city).status_code == 200
+    assert client.get(f"{API}/holds/{hold}", headers=city).status_code == 200
+    assert client.get(f"{API}/requests/{rid}", headers=county).status_code == 404
+    assert client.get(f"{API}/holds/{hold}", headers=county).status_code == 404
