@@ -193,3 +193,22 @@ def test_casework_retention_ui_review_approve_execute(later):
     assert "Batch 1" not in county.get("/retention").text
     assert form_post(county, "/retention/batches/1/execute", {},
                      "/retention").status_code == 404
+
+
+def test_casework_retention_api_certifies_in_the_agencys_name(later):
+    from civicarchive.model.staff import StaffRole
+    from tests.web.conftest import COUNTY, PASSWORD
+    later.archive.users.add("county_clerk", COUNTY, [StaffRole.RECORDS_OFFICER], "clerk",
+                            password=PASSWORD)
+    client = later.client()
+    officer, clerk = bearer(later, "county_officer"), bearer(later, "county_clerk")
+    batch = client.post(f"{API}/disposition-batches", headers=officer,
+                        json={"series": "GR1000-26a"}).json()["id"]
+    shown = client.get(f"{API}/disposition-batches/{batch}", headers=officer).json()
+    assert shown["items"] == [later.items["county"]]
+    client.post(f"{API}/disposition-batches/{batch}/approval", headers=clerk)
+    executed = client.post(f"{API}/disposition-batches/{batch}/execution", headers=officer)
+    assert executed.json()["certificate"]["agency"] == "County of Other"
+    city = bearer(later, "records_officer")
+    assert client.get(f"{API}/items/{later.items['post']}",
+                      headers=city).json()["content"] is not None

@@ -199,7 +199,8 @@ class Casework:
     def execute(self, principal: Principal, batch_id: int) -> dict:
         """Dispose of the agency's approved batch; its certificate."""
         self.batch(principal, batch_id)
-        return self.disposition.execute(batch_id, principal.name)
+        return self.disposition.execute(batch_id, principal.name,
+                                        agency_id=principal.agency_id)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -136,9 +136,11 @@ class Disposition:
             sql.add_approval(tx, batch_id, actor)
             tx.audit(actor, "disposition.approve", f"batch {batch_id}", {})
 
-    def execute(self, batch_id: int, actor: str, now: datetime | None = None) -> dict:
+    def execute(self, batch_id: int, actor: str, now: datetime | None = None,
+                agency_id: int | None = None) -> dict:
         """Purge the batch's records that are still eligible and write the certificate
-        (JSON and PDF in exports/). Returns the certificate as a dict."""
+        (JSON and PDF in exports/), in the name of agency `agency_id` (default: the
+        first). Returns the certificate as a dict."""
         now = now or self.context.clock.now()
         batch = self.batch(batch_id)
         if batch["executed_at"]:
@@ -161,7 +163,7 @@ class Disposition:
         indexes = self.purge([v for vs in versions.values() for v, _ in vs],
                              reason=f"disposition batch {batch_id} ({series.code})",
                              actor=actor)
-        cert = self._certificate(batch, series, still, versions, indexes, now)
+        cert = self._certificate(batch, series, still, versions, indexes, now, agency_id)
         document = certificate.certificate_json(cert)
         with self.context.write() as tx:
             sql.add_execution(tx, batch_id, document.decode(), actor)
@@ -199,14 +201,15 @@ class Disposition:
         return indexes
 
     def _certificate(self, batch: dict, series: RecordSeries, records: list[RecordFacts],
-                     versions: dict, indexes: list[int], now: datetime
-                     ) -> certificate.Certificate:
+                     versions: dict, indexes: list[int], now: datetime,
+                     agency_id: int | None = None) -> certificate.Certificate:
         with self.context.read() as conn:
             tree_size, root, signed_at = sql.latest_checkpoint(conn)
             native = record_sql.native_ids(conn, [f.item_id for f in records])
         created = [f.created_at for f in records if f.created_at]
         return certificate.Certificate(
-            agency=self.registry.agencies()[0].name, batch_id=batch["id"],
+            agency=next((a for a in self.registry.agencies() if a.id == agency_id),
+                        self.registry.agencies()[0]).name, batch_id=batch["id"],
             series_code=series.code, series_title=series.title,
             series_citation=series.citation, action=series.disposition,
             record_count=len(records), version_count=len(indexes),
