@@ -216,3 +216,13 @@ def test_casework_api_command_line_casework_is_the_first_agencys(casework):
     assert client.get(f"{API}/holds/{hold}", headers=city).status_code == 200
     assert client.get(f"{API}/requests/{rid}", headers=county).status_code == 404
     assert client.get(f"{API}/holds/{hold}", headers=county).status_code == 404
+
+
+def test_casework_api_a_portal_request_is_the_agency_it_was_made_to(casework):
+    from datetime import datetime
+    rid = casework.archive.requests.new("C. Resident", datetime.fromisoformat(RECEIVED),
+                                        "posts", "public:county-of-other")
+    client = casework.client()
+    city, county = bearer(casework, "records_officer"), bearer(casework, "county_officer")
+    assert client.get(f"{API}/requests/{rid}", headers=county).status_code == 200
+    assert client.get(f"{API}/requests/{rid}", headers=city).status_code == 404

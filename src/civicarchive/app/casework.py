@@ -4,7 +4,8 @@ batches a web user may see and act on, in a deployment that serves several agenc
 The tables of requests, holds and batches carry no agency, and need none: each row names
 who made it (`created_by`), and a web user's actor name is `user:USERNAME`, a user who
 belongs to one agency for good. So a request, hold or batch belongs to the agency of the
-staff user who made it; one made from the command line (any other actor name) belongs to
+staff user who made it; a request made through an agency's public portal (`public:SLUG`,
+app/portal.py) to that agency; one made from the command line (any other actor name) to
 the deployment's first agency, in whose name the command line already produces and
 certifies. Another agency's request, hold or batch is `NotFound`, exactly as a missing id.
 
@@ -22,6 +23,7 @@ from functools import lru_cache
 from civicarchive.app.access import Access
 from civicarchive.app.custody import Custody
 from civicarchive.app.disposition import Disposition
+from civicarchive.app.portal import PUBLIC_ACTOR  # a request the public made: + the slug
 from civicarchive.app.registry import Registry
 from civicarchive.app.requests import Requests
 from civicarchive.app.users import Users
@@ -53,12 +55,18 @@ class Casework:
         return self._agency_of_actor(actor)
 
     def _lookup_actor(self, actor: str) -> int:
+        agencies = self.registry.agencies()
         if actor.startswith(USER_ACTOR):
             try:
                 return self.users.by_name(actor.removeprefix(USER_ACTOR)).agency_id
             except NotFound:
                 pass
-        return self.registry.agencies()[0].id
+        elif actor.startswith(PUBLIC_ACTOR):  # made through the agency's public portal
+            slug = actor.removeprefix(PUBLIC_ACTOR)
+            for agency in agencies:
+                if agency.slug == slug:
+                    return agency.id
+        return agencies[0].id
 
     def _mine(self, principal: Principal, actor: str) -> bool:
         return principal.agency_id is not None and self.agency_of(actor) == principal.agency_id
