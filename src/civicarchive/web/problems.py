@@ -109,7 +109,9 @@ RESPONSES: dict[int | str, dict] = {
         (401, "Sign in first (an API token: `Authorization: Bearer ...`)"),
         (403, "Your roles do not allow this"),
         (404, "Nothing with that id, or not yours to see"),
-        (422, "The parameters or body are not valid: see `errors`"))}
+        (409, "Archived data cannot be changed"),
+        (422, "The parameters or body are not valid: see `errors`"),
+        (503, "The archive is unavailable, or writing is suspended"))}
 
 _TITLES = {400: "Bad request", 401: "Sign-in required", 403: "Forbidden", 404: "Not found",
            405: "Method not allowed", 406: "Not acceptable", 409: "Conflict",

@@ -19,20 +19,10 @@ from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
+from civicarchive.web.problems import RESPONSES
 
-_PROBLEM = {"application/problem+json": {"schema": {
-    "type": "object", "required": ["type", "title", "status"],
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer"}, "detail": {"type": "string"}}}}}
 # What these routes answer besides success: RFC 9457 problems (web/problems.py).
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"description": description, "content": _PROBLEM} for status, description in (
-        (400, "The input cannot be used: the detail says what to change."),
-        (401, "Not signed in."), (403, "Your roles do not allow it."),
-        (404, "No such id (another agency's ids answer the same)."),
-        (409, "Archived data cannot be changed."),
-        (422, "The parameters or body do not match this operation."),
-        (503, "The archive is unavailable or writing is suspended."))}
+PROBLEMS = RESPONSES
 
 router = APIRouter(tags=["requests"], responses=PROBLEMS)
 MAX_ID = 2**63 - 1  # what the store's integer ids hold
