@@ -48,6 +48,7 @@ class Planted:
     svg_post: int = 0            # a post whose media is an SVG that scripts
     account: int = 0             # the account whose handle and owner are a payload
     request: int = 0             # the records request naming payloads
+    flow_request: int = 0        # another, for the flow tests (test_flows.py)
     person: int = 0
 
 
@@ -116,9 +117,12 @@ def plant(archive, city_account: int, agency: str) -> Planted:  # noqa: ANN001
                       password=_password())
     planted.request = archive.requests.new(
         bad[0], T0, f"Every record that says {bad[10]}", "clerk", contact=bad[20])
-    archive.requests.collect(planted.request, "clerk",
-                             items=[planted.posts[i] for i in (0, 5, 9)]
-                             + [planted.comments[i] for i in (0, 5, 9)])
+    planted.flow_request = archive.requests.new(
+        "A. Requester", T0, "The city's posts about the corpus", "clerk")
+    for request, picked in ((planted.request, (0, 5, 9)), (planted.flow_request, (1, 2))):
+        items = [planted.posts[i] for i in picked] + [planted.comments[i] for i in picked]
+        archive.requests.collect(request, "clerk", items=items)
+        archive.requests.mark(request, items, "responsive", "clerk")
     from civicarchive.model.custody import HoldScope
     archive.custody.add_hold(bad[1], bad[2], bad[3], HoldScope(items=frozenset(
         {planted.posts[0]})), "clerk")
