@@ -11,7 +11,7 @@ import pytest
 
 NOT_MERGED = {"records", "search", "registry", "moderation", "requests", "redaction",
               "holds", "retention", "policy", "audit", "capture", "compliance", "alerts",
-              "users", "sso"}
+              "users"}
 
 # (name, area, user, path): {post}, {comment}, {request}, {city}, {person} are filled in
 # from the planted corpus (Live.path).

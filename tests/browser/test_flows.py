@@ -26,8 +26,8 @@ def test_sign_in_through_openid_connect(browse, live, tmp_path):
             page.wait_for_url(f"{provider.issuer}/**")
             page.fill("input[name=username]", "clerk")
             page.fill("input[name=password]", provider.passwords["clerk"])
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{url}/")
+            with page.expect_navigation(url=f"{url}/", timeout=30_000):
+                page.click("button[type=submit]")
             assert "Signed in as Clara Clerk" in page.inner_text("header")
             assert page.inner_text("h1") == "Dashboard"
             assert page.watch.errors == []
