@@ -93,7 +93,7 @@ def plant(archive, city_account: int, agency: str) -> Planted:  # noqa: ANN001
     # Archived HTML (Mastodon's content), shown only after sanitising.
     for index, payload in enumerate(bad):
         observations.append(_observe(hostile.id, f"xss-html-{index}", Kind.POST, index, {
-            "type": "note", "text": f"{tag(index)} html", "html": f"<p>{payload}</p>",
+            "type": "note", "text": f"{tag(index)} html", "html": f"<p>{tag(index)} {payload}</p>",
             "author": bad[5], "display_name": payload, "content_warning": payload},
             bad[5], url=f"https://mastodon.example/@x/{index}"))
     observations.append(_observe(hostile.id, "xss-svg", Kind.POST, 0, {

@@ -67,9 +67,11 @@ class Findings:
         watch.dialogs.clear()
         watch.errors.clear()
 
-    def shows(self, page, where: str, text: str) -> None:  # noqa: ANN001
-        """Note it if `text` (whitespace aside) is not visible as text in the page's main."""
-        shown = " ".join(page.inner_text("main").split())
+    def shows(self, page, where: str, text: str, hidden: bool = False) -> None:  # noqa: ANN001
+        """Note it if `text` (whitespace aside) is not visible as text in the page's main
+        (or, with `hidden`, in its text at all: behind a closed content warning, say)."""
+        shown = page.text_content("main") if hidden else page.inner_text("main")
+        shown = " ".join(shown.split())
         if " ".join(text.split()) not in shown:
             self.problems.append(f"{where}: the payload is not shown as text: {text!r}")
 
