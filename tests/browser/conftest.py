@@ -138,7 +138,7 @@ def browse(live, chromium, storage) -> Iterator[Callable]:
         context = chromium.new_context(
             base_url=live.url, viewport=VIEWPORT, bypass_csp=bypass_csp,
             storage_state=storage(username) if username else None)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a loaded CI machine; pages answer in ms
         context.add_init_script(WATCH_SCRIPT)
         contexts.append(context)
         page = context.new_page()

@@ -76,7 +76,7 @@ def plant(archive, city_account: int, agency: str) -> Planted:  # noqa: ANN001
         post, comment = f"xss-post-{index}", f"xss-comment-{index}"
         observations.append(_observe(city_account, post, Kind.POST, index, {
             "text": f"{tag(index)} {payload}", "author": "cityofexample",
-            "attachments": [{"file": f"{tag(index)}.png", "media_type": "image/png",
+            "attachments": [{"file": f"image{index}.png", "media_type": "image/png",
                              "alt": payload, "url": payload}],
             "url": f"https://x.example/cityofexample/{post}"},
             "cityofexample", url=f"https://x.example/cityofexample/{post}"))
@@ -86,8 +86,8 @@ def plant(archive, city_account: int, agency: str) -> Planted:  # noqa: ANN001
             "mentions": [{"name": f"@{payload}", "href": payload}], "hashtags": [payload],
             "url": payload}, payload, parent=post, url=payload))
         observations.append(_observe(
-            city_account, f"{post}/{tag(index)}.png", Kind.MEDIA, index,
-            {"file": f"{tag(index)}.png", "media_type": "image/png", "alt": payload,
+            city_account, f"{post}/image{index}.png", Kind.MEDIA, index,
+            {"file": f"image{index}.png", "media_type": "image/png", "alt": payload,
              "size": len(PNG), "url": payload}, "cityofexample", parent=post, raw=PNG,
             media_type="image/png"))
     # Archived HTML (Mastodon's content), shown only after sanitising.

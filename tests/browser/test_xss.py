@@ -17,8 +17,8 @@ from tests.browser.pages import PAGES, pending
 from tests.browser.safety import Findings
 
 MODES = [pytest.param(False, id="csp"), pytest.param(True, id="csp-bypassed")]
-CRAWL_LIMIT = 250          # pages in all
-PER_SHAPE = 4              # pages per path shape (/records/N...) found by crawling
+CRAWL_LIMIT = 120          # pages in all
+PER_SHAPE = 3              # pages per path shape (/records/N...) found by crawling
 SKIPPED = ("/logout", "/static/", "/api/")
 
 
@@ -29,8 +29,11 @@ def conclude(findings: Findings, record_property) -> None:  # noqa: ANN001
         warnings.warn(f"CSP stopped payloads (nothing ran): {summary}", stacklevel=2)
 
 
-@pytest.mark.parametrize("bypass", MODES)
-@pytest.mark.parametrize("kind", ["posts", "comments"])
+# With the CSP bypassed, the posts only: their pages show the comments too.
+@pytest.mark.parametrize(("kind", "bypass"), [
+    pytest.param("posts", False, id="posts-csp"), pytest.param("comments", False,
+                                                               id="comments-csp"),
+    pytest.param("posts", True, id="posts-csp-bypassed")])
 @pending("records")
 def test_record_views_run_no_payload_and_show_it_as_text(browse, live, kind, bypass,
                                                          record_property):
