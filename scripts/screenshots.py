@@ -2,8 +2,8 @@
 
     python scripts/screenshots.py [--out docs/screenshots] [--home DIR]
 
-Builds the demo archive (scripts/demo.py) in a temporary folder unless --home names one
-already built (`make demo` builds demo-data), adds four comments for the moderation queue (the demo's moderation samples),
+Builds the demo archive (scripts/demo.py) in a temporary folder, or in --home unless it
+holds one already (`make demo` builds demo-data), adds four comments for the moderation queue (the demo's moderation samples),
 serves the application on 127.0.0.1 and saves 1280x800 PNGs with Debian's Chromium, kept
 off the network as in the browser tests. Each PNG is shrunk to a palette of 256 colours.
 A page that does not answer 200 is reported and left out.
@@ -87,7 +87,8 @@ def serve(app):  # noqa: ANN001, ANN201
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    parser.add_argument("--home", type=Path, help="a demo archive already built")
+    parser.add_argument("--home", type=Path,
+                        help="the demo archive: built there unless it already is")
     options = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -98,7 +99,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         home = options.home or Path(scratch) / "demo-data"
-        if not options.home:
+        if not (home / "archive.db").exists():
             build_demo(home)
         options.out.mkdir(parents=True, exist_ok=True)
         with Archive.open(home) as archive:
@@ -110,6 +111,8 @@ def main() -> None:
                                                          headless=True, args=ARGS)
                     page = browser.new_page(base_url=url,
                                             viewport={"width": 1280, "height": 800})
+                    # The moderation queue judges every comment as it loads.
+                    page.set_default_timeout(180_000)
                     page.goto("/login")
                     page.fill("#username", "demo")
                     page.fill("#password", DEMO_PASSWORD)
