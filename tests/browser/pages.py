@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-NOT_MERGED = {"records", "search", "registry", "moderation", "requests", "redaction",
-              "holds", "retention", "policy", "audit", "capture", "compliance", "alerts",
-              "users"}
+NOT_MERGED = {"records", "search", "registry", "requests", "redaction", "holds",
+              "retention", "policy", "audit"}
 
 # (name, area, user, path): {post}, {comment}, {request}, {city}, {person} are filled in
 # from the planted corpus (Live.path).
