@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-NOT_MERGED = {"records", "search", "registry", "requests", "redaction", "holds",
-              "retention", "policy", "audit"}
+NOT_MERGED = {"records", "search", "registry", "policy", "audit"}
 
 # (name, area, user, path): {post}, {comment}, {request}, {city}, {person} are filled in
 # from the planted corpus (Live.path).
