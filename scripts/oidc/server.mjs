@@ -89,7 +89,10 @@ function page(res, status, title, body) {
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  // form-action also governs the redirects after the sign-in form is posted, which end at
+  // the client's callback on another loopback port (a browser follows them; httpx does not
+  // check): allow loopback, as the provider listens nowhere else.
+  res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://127.0.0.1:*");
   res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>`
     + `<body><main><h1>${escape(title)}</h1>${body}</main></body></html>`);
 }

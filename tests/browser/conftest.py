@@ -1,0 +1,166 @@
+"""The real-browser tests: the staff application served by uvicorn on 127.0.0.1 over the web
+tests' deployment (tests/web/conftest.py) with the XSS corpus planted in it (corpus.py),
+driven by Debian's Chromium through Playwright.
+
+One server and one browser per session (per xdist worker), a new browser context per
+test. Every test here is marked `browser`.
+
+    def test_x(browse):
+        page = browse("moderator")          # signed in through the form, once per user
+        page.goto("/moderation")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser.corpus import Planted, plant
+from tests.browser.server import launch, serve
+from tests.web.conftest import (  # noqa: F401 - deployment_template: the fixture, shared
+    CITY, PASSWORD, Deployment, clock, deployment_template)
+
+HERE = Path(__file__).parent
+VIEWPORT = {"width": 1280, "height": 800}
+
+# Records what script could do if a payload ran; read back after each page load.
+WATCH_SCRIPT = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push({directive: e.violatedDirective, blocked: e.blockedURI,
+                               sample: e.sample, line: e.lineNumber});
+}, true);
+"""
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class Live:
+    """The running staff application."""
+
+    url: str
+    deployment: Deployment
+    planted: Planted
+
+    @property
+    def archive(self):  # noqa: ANN201
+        return self.deployment.archive
+
+    def path(self, template: str, index: int = 0) -> str:
+        """A page's path with the planted records' ids filled in (pages.PAGES)."""
+        return template.format(post=self.planted.posts[index],
+                               comment=self.planted.comments[index],
+                               request=self.planted.request, person=self.planted.person,
+                               city=self.deployment.accounts["city"],
+                               hostile=self.planted.account)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, deployment_template) -> Iterator[Live]:  # noqa: F811
+    """The web tests' deployment (a copy of its template, built once per worker) with the
+    XSS corpus planted, served on 127.0.0.1."""
+    import shutil
+
+    from civicarchive.archive import Archive
+    from civicarchive.web.app import create_app
+    from tests.web.conftest import ACCOUNTS, ITEMS
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fast fallback
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(deployment_template, home)
+    archive = Archive.open(home, clock=clock())
+    deployment = Deployment(archive, create_app(archive), dict(ITEMS), dict(ACCOUNTS))
+    planted = plant(deployment.archive, deployment.accounts["city"], CITY)
+    with serve(deployment.app) as url:
+        yield Live(url, deployment, planted)
+    deployment.archive.close()
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def chromium():  # noqa: ANN201 - a playwright Browser
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """What a page did that it should not: dialogs opened, uncaught script errors, console
+    errors; CSP violations are read from the page itself (`violations`)."""
+
+    def __init__(self, page) -> None:  # noqa: ANN001
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.console: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and
+                self.console.append(message.text))
+
+    def _dialog(self, dialog) -> None:  # noqa: ANN001
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+
+@pytest.fixture(scope="session")
+def storage(live, chromium) -> Callable[[str], dict]:
+    """A user's signed-in browser state (cookies), made once through the sign-in form."""
+    states: dict[str, dict] = {}
+
+    def state_of(username: str) -> dict:
+        if username not in states:
+            context = chromium.new_context(base_url=live.url)
+            page = context.new_page()
+            sign_in(page, username)
+            states[username] = context.storage_state()
+            context.close()
+        return states[username]
+    return state_of
+
+
+@pytest.fixture
+def browse(live, chromium, storage) -> Iterator[Callable]:
+    """browse(username=None, bypass_csp=False) -> a page in a new context, signed in as
+    `username` (None: nobody), with `page.watch` recording dialogs and errors."""
+    contexts = []
+
+    def open_page(username: str | None = None, bypass_csp: bool = False):  # noqa: ANN202
+        context = chromium.new_context(
+            base_url=live.url, viewport=VIEWPORT, bypass_csp=bypass_csp,
+            storage_state=storage(username) if username else None)
+        context.set_default_timeout(30_000)  # a loaded CI machine; pages answer in ms
+        context.add_init_script(WATCH_SCRIPT)
+        contexts.append(context)
+        page = context.new_page()
+        page.watch = Watch(page)
+        return page
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(browse):  # noqa: ANN201
+    """A page in a new context, nobody signed in."""
+    return browse()
+
+
+def sign_in(page, username: str, password: str = PASSWORD) -> None:  # noqa: ANN001
+    """Sign in through the sign-in form, as a person would (with the mouse)."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+    assert "/login" not in page.url, f"signing in as {username} failed: " \
+        f"{page.inner_text('main')}"
