@@ -210,12 +210,14 @@ def _casework(world: World) -> None:
     from datetime import datetime, timezone
 
     from civicarchive.model.custody import HoldScope
+    from civicarchive.model.record import Event
     archive = world.archive
     received = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
     city, county = ACCOUNTS["city"], ACCOUNTS["county"]
     archive.ingesting.ingest([
         *[observe(account, f"gone-{account}", "a post taken down") for account in (city, county)],
-        *[observe(account, f"gone-{account}", None, minutes=5) for account in (city, county)],
+        *[observe(account, f"gone-{account}", None, minutes=5, event=Event.DELETED)
+          for account in (city, county)],
     ], source="test", actor="clerk")
     series = [s.code for s in archive.custody.policy()[1].series]
     for objects, who, label, phrase in (
