@@ -13,9 +13,11 @@ state action or unclear carries the state-action warning, which the log keeps.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import httpx
+import orjson
 
 from civicarchive.app.compliance import Compliance
 from civicarchive.app.context import ArchiveContext
@@ -46,6 +48,7 @@ class Moderation:
         self.compliance = compliance
         self.credentials = credentials
         self._engine = None
+        self._verdicts: dict[tuple, list] = {}  # (policy, comments' digest) -> verdicts
 
     # -- the queue -----------------------------------------------------------------------
 
@@ -214,10 +217,19 @@ class Moderation:
                                 None if item_id is None else [item_id])
         if not evaluate or not rows:
             return [(row, None) for row in rows]
-        verdicts = self.engine().evaluate_many(
-            Comment(row["text"], row["post"], author=row["author"],
-                    thread=str(row["post_id"]), id=str(row["item_id"])) for row in rows)
-        return list(zip(rows, verdicts))
+        engine = self.engine()
+        # The same comments under the same policy get the same verdicts: judged once, kept
+        # until one changes (the web's queue is loaded again and again).
+        key = (self._engine[0], hashlib.sha256(orjson.dumps(
+            [[r["item_id"], r["text"], r["post"], r["author"], r["post_id"]] for r in rows]
+        )).digest())
+        if key not in self._verdicts:
+            if len(self._verdicts) >= 16:
+                self._verdicts.clear()
+            self._verdicts[key] = list(engine.evaluate_many(
+                Comment(row["text"], row["post"], author=row["author"],
+                        thread=str(row["post_id"]), id=str(row["item_id"])) for row in rows))
+        return list(zip(rows, self._verdicts[key]))
 
     def _carry_out(self, account, action: ModerationKind, native_id: str,  # noqa: ANN001
                    on_platform: bool, client: httpx.Client | None,
