@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from civicarchive.app.users import Users
     from civicarchive.app.webhooks import Webhooks
     from civicarchive.app.witnessing import Witnessing
+    # the staff web application's records views (issue 14, webrecords)
+    from civicarchive.app.auditing import Auditing
+    from civicarchive.app.dashboard import Dashboard
+    from civicarchive.app.viewing import Viewing
 
 __all__ = ["Archive"]
 
@@ -187,6 +191,28 @@ class Archive:
     def access(self) -> Access:
         from civicarchive.app.access import Access
         return Access(self.registry, self.reading, self.finding)
+
+    # -- the staff web application's records views (issue 14, webrecords) --------------
+
+    @cached_property
+    def viewing(self) -> Viewing:
+        """Records as the staff record view shows them: the native look's view-model,
+        threads, histories, media and ledger standing, read through `access`."""
+        from civicarchive.app.viewing import Viewing
+        return Viewing(self.context, self.access, self.reading, self.evidence,
+                       self.custody)
+
+    @cached_property
+    def dashboard(self) -> Dashboard:
+        """The dashboard's figures: capture health, open alerts, the moderation queue."""
+        from civicarchive.app.dashboard import Dashboard
+        return Dashboard(self.capturing, self.alerts, self.moderation)
+
+    @cached_property
+    def auditing(self) -> Auditing:
+        """The audit log as one agency's auditors see it."""
+        from civicarchive.app.auditing import Auditing
+        return Auditing(self.context, self.registry)
 
     @cached_property
     def casework(self) -> Casework:

@@ -1,0 +1,83 @@
+"""What the staff dashboard shows, for a set of accounts (one agency's, or an official's):
+capture health and open gaps, open alerts, and the size of the moderation queue.
+
+Each answer reads a handful of rows, never the records: the dashboard is loaded often,
+on archives of millions. The moderation queue is the exception, since it is the engine's
+judgement of every comment; its size is counted in the background and kept for a minute,
+and the dashboard shows the last count (None until the first is done)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Collection
+
+from civicarchive.app.alerting import Alerts
+from civicarchive.app.capturing import Capturing
+from civicarchive.app.moderation import Moderation
+from civicarchive.errors import ArchiveError
+
+QUEUE_FRESH_SECONDS = 60.0
+ALERTS_LOOKED_AT = 200
+
+
+class Dashboard:
+    """The dashboard's figures for a set of accounts."""
+
+    def __init__(self, capturing: Capturing, alerts: Alerts, moderation: Moderation) -> None:
+        self.capturing = capturing
+        self.alerts = alerts
+        self.moderation = moderation
+        self._lock = threading.Lock()
+        self._queue: tuple[float, Counter] | None = None   # (counted at, account -> size)
+        self._counting = False
+
+    def capture(self, accounts: Collection[int]) -> dict:
+        """The accounts' capture status (those with capture set up) and their open gaps."""
+        statuses = [s for s in self.capturing.status() if s.account_id in accounts]
+        gaps = [g for g in self.capturing.gaps() if g["account_id"] in accounts and
+                g["gap_to"] is None]
+        return {"accounts": statuses, "open_gaps": gaps,
+                "failing": [s for s in statuses if s.consecutive_failures or s.open_gap]}
+
+    def open_alerts(self, accounts: Collection[int], deployment: bool, limit: int = 5
+                    ) -> tuple[list[dict], int]:
+        """The newest open alerts of the accounts (and the deployment's own, those of no
+        account, when `deployment`), at most `limit`, and how many of the latest
+        ALERTS_LOOKED_AT alerts are open."""
+        found = [a for a in self.alerts.list(limit=ALERTS_LOOKED_AT)
+                 if a["acknowledged"] is None and (
+                     a["account_id"] in accounts if a["account_id"] is not None
+                     else deployment)]
+        return found[:limit], len(found)
+
+    def queue_size(self, accounts: Collection[int]) -> int | None:
+        """Comments of the accounts waiting in the moderation queue, as last counted;
+        None while the first count runs or when there is no policy to judge by."""
+        with self._lock:
+            queue = self._queue
+            stale = queue is None or time.monotonic() - queue[0] > QUEUE_FRESH_SECONDS
+            if stale and not self._counting:
+                self._counting = True
+                threading.Thread(target=self._count, name="moderation-queue-count",
+                                 daemon=True).start()
+        if queue is None:
+            return None
+        return sum(n for account, n in queue[1].items() if account in accounts)
+
+    def count_queue_now(self) -> None:
+        """Count the queue in this thread (tests, and a warm start)."""
+        self._count()
+
+    def _count(self) -> None:
+        sizes = None
+        try:
+            sizes = Counter(row["account_id"] for row in self.moderation.review()
+                            if row["last_action"] is None)
+        except ArchiveError:
+            pass  # no policy adopted yet: nothing to judge by
+        finally:
+            with self._lock:
+                self._queue = (time.monotonic(), sizes) if sizes is not None else None
+                self._counting = False
