@@ -86,7 +86,10 @@ class Archive:
       `access`: reads scoped to who is asking (their agency, accounts and roles);
       `casework`: requests, holds and disposition batches scoped to an agency's staff;
     - `publishing`: the open archive, what the public sees, decided on read; `portal`:
-      records requests the public makes there, and their tracking links.
+      records requests the public makes there, and their tracking links;
+    - `viewing`: records as the staff record view shows them (the native look's
+      view-model, threads, histories, media, ledger standing); `dashboard`: its figures;
+      `auditing`: the audit log as one agency's auditors see it.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -196,21 +199,17 @@ class Archive:
 
     @cached_property
     def viewing(self) -> Viewing:
-        """Records as the staff record view shows them: the native look's view-model,
-        threads, histories, media and ledger standing, read through `access`."""
         from civicarchive.app.viewing import Viewing
         return Viewing(self.context, self.access, self.reading, self.evidence,
                        self.custody)
 
     @cached_property
     def dashboard(self) -> Dashboard:
-        """The dashboard's figures: capture health, open alerts, the moderation queue."""
         from civicarchive.app.dashboard import Dashboard
         return Dashboard(self.capturing, self.alerts, self.moderation)
 
     @cached_property
     def auditing(self) -> Auditing:
-        """The audit log as one agency's auditors see it."""
         from civicarchive.app.auditing import Auditing
         return Auditing(self.context, self.registry)
 
