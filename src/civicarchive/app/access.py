@@ -97,7 +97,14 @@ class Access:
             return found
         return self.finding.search(query, accounts=visible, public=public, **options)
 
-    # -- the people registry (webrecords) -----------------------------------------------
+    # -- the records views (webrecords) -------------------------------------------------
+
+    def shows_item(self, principal: Principal, item: Item, account: Account) -> bool:
+        """Whether `item` of `account` is the principal's to see, as `item` decides (for a
+        caller that read both already)."""
+        return item.account_id == account.id and self.sees_account(principal, account) and \
+            (item.kind is not Kind.MESSAGE or principal.can(Permission.READ_MESSAGES))
+
 
     def people(self, principal: Principal, people: list[Person]) -> list[Person]:
         """Of these people, the principal's agency's; an official sees only themselves."""

@@ -19,7 +19,8 @@ from civicarchive.app.moderation import Moderation
 from civicarchive.errors import ArchiveError
 
 QUEUE_FRESH_SECONDS = 60.0
-ALERTS_LOOKED_AT = 200
+FRESH_SECONDS = 5.0      # capture status, gaps and alerts: a dashboard loaded often reads
+ALERTS_LOOKED_AT = 200   # them at most this often per process
 
 
 class Dashboard:
@@ -32,12 +33,23 @@ class Dashboard:
         self._lock = threading.Lock()
         self._queue: tuple[float, Counter] | None = None   # (counted at, account -> size)
         self._counting = False
+        self._recent: dict[str, tuple[float, object]] = {}
+
+    def _fresh(self, key: str, read):  # noqa: ANN001, ANN202
+        """`read()`, or what it answered less than FRESH_SECONDS ago."""
+        now = time.monotonic()
+        kept = self._recent.get(key)
+        if kept is None or now - kept[0] > FRESH_SECONDS:
+            kept = (now, read())
+            self._recent[key] = kept
+        return kept[1]
 
     def capture(self, accounts: Collection[int]) -> dict:
         """The accounts' capture status (those with capture set up) and their open gaps."""
-        statuses = [s for s in self.capturing.status() if s.account_id in accounts]
-        gaps = [g for g in self.capturing.gaps() if g["account_id"] in accounts and
-                g["gap_to"] is None]
+        statuses = [s for s in self._fresh("status", self.capturing.status)
+                    if s.account_id in accounts]
+        gaps = [g for g in self._fresh("gaps", self.capturing.gaps)
+                if g["account_id"] in accounts and g["gap_to"] is None]
         return {"accounts": statuses, "open_gaps": gaps,
                 "failing": [s for s in statuses if s.consecutive_failures or s.open_gap]}
 
@@ -46,7 +58,8 @@ class Dashboard:
         """The newest open alerts of the accounts (and the deployment's own, those of no
         account, when `deployment`), at most `limit`, and how many of the latest
         ALERTS_LOOKED_AT alerts are open."""
-        found = [a for a in self.alerts.list(limit=ALERTS_LOOKED_AT)
+        latest = self._fresh("alerts", lambda: self.alerts.list(limit=ALERTS_LOOKED_AT))
+        found = [a for a in latest
                  if a["acknowledged"] is None and (
                      a["account_id"] in accounts if a["account_id"] is not None
                      else deployment)]

@@ -14,6 +14,8 @@ archive is; only an inclusion proof reads the ledger whole, and is built on requ
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+import orjson
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +29,8 @@ from civicarchive.model.account import Account
 from civicarchive.model.record import Event, Item, Kind, Version
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.model.view import Fact, MediaView, PostView, VersionView
+from civicarchive.store import accounts as accounts_sql
+from civicarchive.store import records as records_sql
 from civicarchive.store import viewing as sql
 from civicarchive.store.checkpoint import load_public_key, signature_valid
 
@@ -86,88 +90,29 @@ class Viewing:
 
     def record(self, principal: Principal, item_id: int) -> RecordPage:
         """The record, its media, its thread and its history, as the principal may see
-        them; NotFound as `Access.item`."""
-        item = self.access.item(principal, item_id)
-        account = self.access.account(principal, item.account_id)
-        versions = tuple(self.reading.history(item_id))
-        levels, cut = self._thread(principal, item)
-        post = self._view(item, account, versions, levels, depth=0, top=True)
-        history = tuple(self._version_view(v) for v in versions)
-        return RecordPage(item, account, post, history, versions,
-                          self.standing(versions[-1]) if versions else None, cut)
-
-    def _thread(self, principal: Principal, item: Item
-                ) -> tuple[dict[str, list[tuple[Item, Version | None]]], bool]:
-        """Native id -> the records directly under it (with their latest version), down
-        to THREAD_DEPTH levels; media records included, to be shown as files."""
-        leave_out = {Kind.MESSAGE, Kind.PROFILE}
-        under: dict[str, list[tuple[Item, Version | None]]] = {}
-        parents, cut = {item.native_id}, False
+        them; NotFound as `Access.item`. One read: a handful of indexed queries."""
         with self.context.read() as conn:
-            for _ in range(THREAD_DEPTH):
-                found = sql.replies(conn, item.account_id, parents, leave_out,
-                                    THREAD_LIMIT + 1)
-                cut = cut or len(found) > THREAD_LIMIT
-                found = [f for f in found[:THREAD_LIMIT] if f.id != item.id]
-                if not found:
-                    break
-                latest = sql.latest_versions(conn, [f.id for f in found])
-                for child in found:
-                    under.setdefault(child.parent_native_id, []).append(
-                        (child, latest.get(child.id)))
-                parents = {f.native_id for f in found if f.kind is not Kind.MEDIA} - parents
-        return under, cut
-
-    def _view(self, item: Item, account: Account, versions: Iterable[Version],
-              under: dict[str, list[tuple[Item, Version | None]]], depth: int,
-              top: bool = False) -> PostView:
-        versions = list(versions)
-        latest = versions[-1] if versions else None
-        content = (self.reading.content(latest) if latest else None) or {}
-        children = under.get(item.native_id, []) if depth < THREAD_DEPTH else []
-        media = [self._media_view(item, child, version) for child, version in children
-                 if child.kind is Kind.MEDIA]
-        if item.kind is Kind.MEDIA and top:
-            media.insert(0, self._media_view(item, item, latest))
-        replies = tuple(self._view(child, account, [version] if version else [], under,
-                                   depth + 1)
-                        for child, version in children if child.kind is not Kind.MEDIA)
-        events = [v.event for v in versions]
-        text = content.get("text")
-        facts = [Fact("record", str(item.id)), Fact("native id", item.native_id)]
-        if latest is not None:
-            facts.append(Fact("ledger entry", str(latest.ledger_index)))
-        return PostView(
-            platform=account.platform,
-            display_name=str(content.get("author_name") or content.get("display_name")
-                             or content.get("author") or item.author or account.handle),
-            handle=account.handle if item.kind is Kind.POST else (item.author or None),
-            created_at=item.created_at or item.first_seen_at,
-            text=(str(text),) if text else (), html=_text_or_none(content.get("html")),
-            title=_text_or_none(content.get("title")), kind=item.kind.value,
-            url=item.url, media=tuple(media),
-            deleted=bool(events) and events[-1] is Event.DELETED,
-            hidden=_hidden(events), edited=Event.EDITED in events,
-            replies=replies, facts=tuple(facts),
-            anchor=f"record-{item.id}")
-
-    def _media_view(self, owner: Item, media: Item, version: Version | None) -> MediaView:
-        content = (self.reading.content(version) if version else None) or {}
-        name = str(content.get("file") or media.native_id)
-        media_type = str(content.get("media_type") or "application/octet-stream")
-        if version is None or self.reading.purged([version.id]):
-            return MediaView(name, media_type, note="not kept: purged or never captured")
-        return MediaView(name, media_type, src=media_path(owner.id, name),
-                         alt=_text_or_none(content.get("alt")))
-
-    def _version_view(self, version: Version) -> VersionView:
-        content = self.reading.content(version) or {}
-        text = content.get("text")
-        return VersionView(version.event.value, version.observed_at,
-                           (str(text),) if text else (),
-                           (Fact("version", str(version.id)),
-                            Fact("sha256", version.content_sha256),
-                            Fact("ledger entry", str(version.ledger_index))))
+            item = records_sql.item(conn, item_id)
+            account = accounts_sql.account(conn, item.account_id) if item else None
+            if item is None or account is None or \
+                    not self.access.shows_item(principal, item, account):
+                raise NotFound("item", item_id)
+            versions = tuple(records_sql.history(conn, item_id))
+            under, cut = _thread(conn, item)
+            children = [v for kids in under.values() for _, v in kids if v is not None]
+            wanted = [*versions, *children]
+            contents = sql.contents(conn, [v.content_sha256 for v in wanted])
+            media = [v.id for kids in under.values() for i, v in kids
+                     if v is not None and i.kind is Kind.MEDIA]
+            if item.kind is Kind.MEDIA and versions:
+                media.append(versions[-1].id)
+            purged = records_sql.purged_among(conn, media)
+            checkpoint = sql.newest_checkpoint(conn)
+        loaded = _Loaded(self.reading, contents, purged)
+        post = _view(loaded, item, account, versions, under, depth=0)
+        history = tuple(_version_view(loaded, v) for v in versions)
+        standing = self._standing(versions[-1], checkpoint) if versions else None
+        return RecordPage(item, account, post, history, versions, standing, cut)
 
     # -- the API's pages --------------------------------------------------------------------
 
@@ -227,6 +172,9 @@ class Viewing:
         """The version's ledger entry and the newest checkpoint, its signature checked."""
         with self.context.read() as conn:
             checkpoint = sql.newest_checkpoint(conn)
+        return self._standing(version, checkpoint)
+
+    def _standing(self, version: Version, checkpoint) -> Standing:  # noqa: ANN001
         if checkpoint is None:
             return Standing(version.ledger_index, None, None, None, False, False)
         return Standing(version.ledger_index, checkpoint.id, checkpoint.tree_size,
@@ -295,6 +243,98 @@ def policy_document(custody: Custody) -> PolicyDocument | None:
                                "rows": [list(r) for r in block.rows]})
         sections.append({"title": section.title, "blocks": blocks})
     return PolicyDocument(policy_id, title(policy), sections)
+
+
+class _Loaded:
+    """The contents and purge marks one record view read, by content hash."""
+
+    def __init__(self, reading: Reading, contents: dict[str, bytes | None],
+                 purged: set[int]) -> None:
+        self.reading = reading
+        self.contents = contents
+        self.purged = purged
+
+    def content(self, version: Version | None) -> dict:
+        if version is None:
+            return {}
+        if version.content_sha256 in self.contents:
+            data = self.contents[version.content_sha256]
+            return orjson.loads(data) if data is not None else {}
+        return self.reading.content(version) or {}  # a large blob, kept in the blob store
+
+
+def _thread(conn, item: Item) -> tuple[dict[str, list[tuple[Item, Version | None]]], bool]:  # noqa: ANN001
+    """Native id -> the records directly under it (with their latest version), down to
+    THREAD_DEPTH levels; media records included, to be shown as files."""
+    leave_out = {Kind.MESSAGE, Kind.PROFILE}
+    under: dict[str, list[tuple[Item, Version | None]]] = {}
+    parents, seen, cut = {item.native_id}, {item.native_id}, False
+    for _ in range(THREAD_DEPTH):
+        found = sql.replies(conn, item.account_id, parents, leave_out, THREAD_LIMIT + 1)
+        cut = cut or len(found) > THREAD_LIMIT
+        found = [f for f in found[:THREAD_LIMIT] if f.id != item.id]
+        if not found:
+            break
+        latest = sql.latest_versions(conn, [f.id for f in found])
+        for child in found:
+            under.setdefault(child.parent_native_id, []).append((child, latest.get(child.id)))
+        parents = {f.native_id for f in found if f.kind is not Kind.MEDIA} - seen
+        seen |= parents
+        if not parents:
+            break
+    return under, cut
+
+
+def _view(loaded: _Loaded, item: Item, account: Account, versions: Iterable[Version],
+          under: dict[str, list[tuple[Item, Version | None]]], depth: int) -> PostView:
+    versions = list(versions)
+    latest = versions[-1] if versions else None
+    content = loaded.content(latest)
+    children = under.get(item.native_id, []) if depth < THREAD_DEPTH else []
+    media = [_media_view(loaded, item, child, version) for child, version in children
+             if child.kind is Kind.MEDIA]
+    if item.kind is Kind.MEDIA and depth == 0:
+        media.insert(0, _media_view(loaded, item, item, latest))
+    replies = tuple(_view(loaded, child, account, [version] if version else [], under,
+                          depth + 1)
+                    for child, version in children if child.kind is not Kind.MEDIA)
+    events = [v.event for v in versions]
+    text = content.get("text")
+    facts = [Fact("record", str(item.id)), Fact("native id", item.native_id)]
+    if latest is not None:
+        facts.append(Fact("ledger entry", str(latest.ledger_index)))
+    return PostView(
+        platform=account.platform,
+        display_name=str(content.get("author_name") or content.get("display_name")
+                         or content.get("author") or item.author or account.handle),
+        handle=account.handle if item.kind is Kind.POST else (item.author or None),
+        created_at=item.created_at or item.first_seen_at,
+        text=(str(text),) if text else (), html=_text_or_none(content.get("html")),
+        title=_text_or_none(content.get("title")), kind=item.kind.value,
+        url=item.url, media=tuple(media),
+        deleted=bool(events) and events[-1] is Event.DELETED,
+        hidden=_hidden(events), edited=Event.EDITED in events,
+        replies=replies, facts=tuple(facts), anchor=f"record-{item.id}")
+
+
+def _media_view(loaded: _Loaded, owner: Item, media: Item, version: Version | None
+                ) -> MediaView:
+    content = loaded.content(version)
+    name = str(content.get("file") or media.native_id)
+    media_type = str(content.get("media_type") or "application/octet-stream")
+    if version is None or version.id in loaded.purged:
+        return MediaView(name, media_type, note="not kept: purged or never captured")
+    return MediaView(name, media_type, src=media_path(owner.id, name),
+                     alt=_text_or_none(content.get("alt")))
+
+
+def _version_view(loaded: _Loaded, version: Version) -> VersionView:
+    text = loaded.content(version).get("text")
+    return VersionView(version.event.value, version.observed_at,
+                       (str(text),) if text else (),
+                       (Fact("version", str(version.id)),
+                        Fact("sha256", version.content_sha256),
+                        Fact("ledger entry", str(version.ledger_index))))
 
 
 def media_path(item_id: int, name: str) -> str:

@@ -87,11 +87,24 @@ def history_page(conn: Connection, item_id: int, limit: int, offset: int
     return [_version(row) for row in rows], total
 
 
+def contents(conn: Connection, sha256s: Iterable[str]) -> dict[str, bytes | None]:
+    """Content hash (hex) -> the blob's bytes when the database holds them (small blobs);
+    a hash left out is absent or kept in the blob store (read it with `store.blob`)."""
+    wanted = sorted({bytes.fromhex(h) for h in sha256s})
+    if not wanted:
+        return {}
+    b = t.blobs.c
+    return {bytes(sha).hex(): bytes(data) for sha, data in conn.execute(
+        sa.select(b.sha256, b.data).where(b.sha256.in_(wanted), b.data.is_not(None)))}
+
+
 def newest_checkpoint(conn: Connection) -> sa.Row | None:
-    """The newest signed checkpoint: id, tree size, body, signature, created at."""
+    """The newest signed checkpoint: id, tree size, body, signature, created at. By id,
+    the primary key (every write signs one, so a deployment holds many); checkpoints are
+    signed in ledger order, so the newest is also the largest."""
     cp = t.checkpoints.c
     return conn.execute(sa.select(cp.id, cp.tree_size, cp.body, cp.signature, cp.created_at)
-                        .order_by(cp.tree_size.desc(), cp.id.desc()).limit(1)).first()
+                        .order_by(cp.id.desc()).limit(1)).first()
 
 
 def audit_events(conn: Connection, before: int | None, limit: int,

@@ -29,6 +29,7 @@ from civicarchive.web.ui import render
 router = APIRouter()
 
 FACETS = (("platform", "Platform"), ("kind", "Kind"), ("account", "Account"))
+FACET_AT_ONCE = 2000  # matches counted by facet without being asked
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -36,16 +37,20 @@ _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 @router.get("/search")
 def search(request: Request, paging: Annotated[Paging, Depends()],
-           q: Annotated[str, Query(max_length=2000)] = "") -> Response:
+           q: Annotated[str, Query(max_length=2000)] = "", facets: bool = False) -> Response:
     principal = permit(request, Permission.READ_RECORDS, "searching records")
     archive = archive_of(request)
     query = q.strip()
     found, error = None, None
     if query:
         try:
-            # Facets are a second pass over every match: counted on the first page only.
             found = archive.access.search(principal, query, limit=paging.limit,
-                                          offset=paging.offset, facets=paging.offset == 0)
+                                          offset=paging.offset, facets=facets)
+            # Facets are a second pass over every match: counted on the first page, at
+            # once when the matches are few, on request (a link) when they are many.
+            if not facets and paging.offset == 0 and 0 < found.total <= FACET_AT_ONCE:
+                found = archive.access.search(principal, query, limit=paging.limit,
+                                              offset=0, facets=True)
         except InvalidInput as problem:
             error = str(problem)
     hits = [{"hit": h, "pieces": marked(h.snippet, h.highlights)}
@@ -55,6 +60,8 @@ def search(request: Request, paging: Annotated[Paging, Depends()],
         "title": f"Search: {query}" if query else "Search", "q": query, "error": error,
         "results": found, "hits": hits, "offset": paging.offset,
         "facets": _facet_links(query, found.facets) if found else [],
+        "count_facets": "/search?" + urlencode({"q": query, "facets": "true"})
+        if found and not found.facets and found.total and not paging.offset else None,
         "previous": _search_link(query, paging.offset - paging.limit, paging.limit)
         if found and paging.offset else None,
         "next": _search_link(query, following, paging.limit)
