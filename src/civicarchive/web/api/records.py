@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from civicarchive.model.staff import Permission
 from civicarchive.web.deps import archive_of, permit, signed_in
-from civicarchive.web.paging import Page, Paging, next_link, page
+from civicarchive.web.paging import Id, Page, Paging, next_link, page
 
 router = APIRouter(tags=["records"])
 
@@ -93,14 +93,14 @@ def accounts(request: Request, paging: Annotated[Paging, Depends()]) -> dict:
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="One account")
-def account(request: Request, account_id: int) -> AccountOut:
+def account(request: Request, account_id: Id) -> AccountOut:
     found = archive_of(request).access.account(signed_in(request), account_id)
     return AccountOut(**found.as_dict())
 
 
 @router.get("/items/{item_id}", response_model=ItemOut,
             summary="A record with every version and its latest content")
-def item(request: Request, item_id: int) -> ItemOut:
+def item(request: Request, item_id: Id) -> ItemOut:
     archive = archive_of(request)
     found = archive.access.item(signed_in(request), item_id)
     history = archive.reading.history(item_id)
@@ -113,7 +113,7 @@ def item(request: Request, item_id: int) -> ItemOut:
 
 
 @router.get("/versions/{version_id}", response_model=VersionOut, summary="One version")
-def version(request: Request, version_id: int) -> VersionOut:
+def version(request: Request, version_id: Id) -> VersionOut:
     archive = archive_of(request)
     archive.access.version_item(signed_in(request), version_id)
     return _version(archive.reading.version(version_id))
@@ -154,7 +154,7 @@ class HistoryEntryOut(VersionOut):
 
 @router.get("/items/{item_id}/thread", response_model=Page[ThreadEntryOut],
             summary="The records directly under a record (comments, replies), oldest first")
-def thread(request: Request, item_id: int, paging: Annotated[Paging, Depends()]) -> dict:
+def thread(request: Request, item_id: Id, paging: Annotated[Paging, Depends()]) -> dict:
     found, total = archive_of(request).viewing.thread(signed_in(request), item_id,
                                                       paging.limit, paging.offset)
     items = [ThreadEntryOut(id=i.id, account_id=i.account_id, native_id=i.native_id,
@@ -168,7 +168,7 @@ def thread(request: Request, item_id: int, paging: Annotated[Paging, Depends()])
 
 @router.get("/items/{item_id}/history", response_model=Page[HistoryEntryOut],
             summary="A record's versions in observed order, each with its content")
-def history(request: Request, item_id: int, paging: Annotated[Paging, Depends()]) -> dict:
+def history(request: Request, item_id: Id, paging: Annotated[Paging, Depends()]) -> dict:
     found, total = archive_of(request).viewing.history(signed_in(request), item_id,
                                                        paging.limit, paging.offset)
     items = [HistoryEntryOut(**_version(v).model_dump(), content=content)
@@ -198,7 +198,7 @@ class ProofOut(BaseModel):
 
 @router.get("/versions/{version_id}/proof", response_model=ProofOut,
             summary="The inclusion proof of a version (docs/proof-format.md)")
-def proof(request: Request, version_id: int) -> Response:
+def proof(request: Request, version_id: Id) -> Response:
     principal = permit(request, Permission.VERIFY, "proofs")
     found = archive_of(request).viewing.proof(principal, version_id)
     return Response(orjson.dumps(found), media_type="application/json")

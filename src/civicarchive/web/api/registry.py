@@ -6,17 +6,17 @@ missing one."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from civicarchive.errors import NotFound
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.web.api.records import AccountOut
 from civicarchive.web.deps import archive_of, permit, signed_in
-from civicarchive.web.paging import Page, Paging, page
+from civicarchive.web.paging import MAX_ID, Id, Page, Paging, page
 
 router = APIRouter(tags=["registry"])
 
@@ -72,7 +72,7 @@ class NewTag(BaseModel):
 
 
 class Closure(BaseModel):
-    closed_at: datetime
+    closed_at: AwareDatetime
 
 
 class NewTerm(BaseModel):
@@ -89,22 +89,22 @@ class NewPerson(BaseModel):
     name: str = Field(max_length=200)
     role: str = Field(examples=["official"], description="official or staff")
     terms: list[NewTerm] = []
-    accounts: list[int] = []
+    accounts: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field([], max_length=100)
 
 
 class Link(BaseModel):
-    account_id: int
+    account_id: int = Field(ge=1, le=MAX_ID)
 
 
 class Acknowledgement(BaseModel):
-    at: datetime | None = None
+    at: AwareDatetime | None = None
     guide: str | None = Field(None, max_length=64, description="The SHA-256 of the guide "
                               "acknowledged; default: the one rendered from the policy.")
 
 
 class NewTraining(BaseModel):
     course: str = Field(max_length=200)
-    at: datetime | None = None
+    at: AwareDatetime | None = None
 
 
 def person_out(person) -> PersonOut:  # noqa: ANN001
@@ -121,7 +121,7 @@ def _agency_slug(request: Request, principal: Principal) -> str:
     return next(a.slug for a in archive.registry.agencies() if a.id == agency_id)
 
 
-def _person(request: Request, principal: Principal, person_id: int):  # noqa: ANN202
+def _person(request: Request, principal: Principal, person_id: Id):  # noqa: ANN202
     archive = archive_of(request)
     return archive.access.person(principal, archive.people.person(person_id))
 
@@ -136,7 +136,7 @@ def people(request: Request, paging: Annotated[Paging, Depends()]) -> dict:
 
 
 @router.get("/people/{person_id}", response_model=PersonOut, summary="One person")
-def person(request: Request, person_id: int) -> PersonOut:
+def person(request: Request, person_id: Id) -> PersonOut:
     return person_out(_person(request, signed_in(request), person_id))
 
 
@@ -155,7 +155,7 @@ def add_account(request: Request, body: NewAccount) -> AccountOut:
 
 @router.post("/accounts/{account_id}/tags", response_model=AccountOut,
              summary="Tag an account (the policy may assign series by tag)")
-def tag_account(request: Request, account_id: int, body: NewTag) -> AccountOut:
+def tag_account(request: Request, account_id: Id, body: NewTag) -> AccountOut:
     principal = _manager(request, "tagging an account")
     archive = archive_of(request)
     account = archive.access.account(principal, account_id)
@@ -165,7 +165,7 @@ def tag_account(request: Request, account_id: int, body: NewTag) -> AccountOut:
 
 @router.post("/accounts/{account_id}/closure", response_model=AccountOut,
              summary="Record that an account was closed")
-def close_account(request: Request, account_id: int, body: Closure) -> AccountOut:
+def close_account(request: Request, account_id: Id, body: Closure) -> AccountOut:
     principal = _manager(request, "recording an account's closure")
     archive = archive_of(request)
     account = archive.access.account(principal, account_id)
@@ -189,7 +189,7 @@ def add_person(request: Request, body: NewPerson) -> PersonOut:
 
 @router.post("/people/{person_id}/terms", response_model=PersonOut, status_code=201,
              summary="Record a term in one of the policy's offices")
-def add_term(request: Request, person_id: int, body: NewTerm) -> PersonOut:
+def add_term(request: Request, person_id: Id, body: NewTerm) -> PersonOut:
     principal = _manager(request, "recording a term")
     archive = archive_of(request)
     found = _person(request, principal, person_id)
@@ -200,7 +200,7 @@ def add_term(request: Request, person_id: int, body: NewTerm) -> PersonOut:
 
 @router.post("/people/{person_id}/terms/{term_id}/end", response_model=PersonOut,
              summary="Record that a term ended")
-def end_term(request: Request, person_id: int, term_id: int, body: TermEnd) -> PersonOut:
+def end_term(request: Request, person_id: Id, term_id: Id, body: TermEnd) -> PersonOut:
     principal = _manager(request, "ending a term")
     archive = archive_of(request)
     found = _person(request, principal, person_id)
@@ -212,7 +212,7 @@ def end_term(request: Request, person_id: int, term_id: int, body: TermEnd) -> P
 
 @router.post("/people/{person_id}/accounts", response_model=PersonOut,
              summary="Link an account of your agency to a person")
-def link_account(request: Request, person_id: int, body: Link) -> PersonOut:
+def link_account(request: Request, person_id: Id, body: Link) -> PersonOut:
     principal = _manager(request, "linking an account")
     archive = archive_of(request)
     found = _person(request, principal, person_id)
@@ -222,7 +222,7 @@ def link_account(request: Request, person_id: int, body: Link) -> PersonOut:
 
 @router.post("/people/{person_id}/acknowledgements", response_model=PersonOut,
              status_code=201, summary="Record an acknowledgement of the officials' guide")
-def acknowledge(request: Request, person_id: int, body: Acknowledgement) -> PersonOut:
+def acknowledge(request: Request, person_id: Id, body: Acknowledgement) -> PersonOut:
     principal = _manager(request, "recording an acknowledgement")
     archive = archive_of(request)
     found = _person(request, principal, person_id)
@@ -232,7 +232,7 @@ def acknowledge(request: Request, person_id: int, body: Acknowledgement) -> Pers
 
 @router.post("/people/{person_id}/trainings", response_model=PersonOut, status_code=201,
              summary="Record a training course completed")
-def train(request: Request, person_id: int, body: NewTraining) -> PersonOut:
+def train(request: Request, person_id: Id, body: NewTraining) -> PersonOut:
     principal = _manager(request, "recording training")
     archive = archive_of(request)
     found = _person(request, principal, person_id)

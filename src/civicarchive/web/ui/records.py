@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from civicarchive.errors import InvalidInput, ProofError
 from civicarchive.model.staff import Permission
 from civicarchive.web.deps import archive_of, permit
-from civicarchive.web.paging import Paging
+from civicarchive.web.paging import Id, Paging
 from civicarchive.web.ui import render
 
 router = APIRouter()
@@ -125,7 +125,7 @@ def native_css() -> Response:
 
 
 @router.get("/records/{item_id}")
-def record(request: Request, item_id: int) -> Response:
+def record(request: Request, item_id: Id) -> Response:
     principal = permit(request, Permission.READ_RECORDS, "records")
     archive = archive_of(request)
     found = archive.viewing.record(principal, item_id)
@@ -140,7 +140,7 @@ def record(request: Request, item_id: int) -> Response:
 
 
 @router.get("/records/{item_id}/versions/{version_id}/proof")
-def proof_file(request: Request, item_id: int, version_id: int) -> Response:
+def proof_file(request: Request, item_id: Id, version_id: Id) -> Response:
     """The inclusion proof JSON file as `archive.evidence.proof` makes it."""
     principal = permit(request, Permission.VERIFY, "proofs")
     archive = archive_of(request)
@@ -154,7 +154,7 @@ def proof_file(request: Request, item_id: int, version_id: int) -> Response:
 
 
 @router.get("/records/{item_id}/versions/{version_id}/verify")
-def verify(request: Request, item_id: int, version_id: int) -> Response:
+def verify(request: Request, item_id: Id, version_id: Id) -> Response:
     """The proof checked here as a third party would check it offline."""
     principal = permit(request, Permission.VERIFY, "proofs")
     archive = archive_of(request)
@@ -172,7 +172,7 @@ def verify(request: Request, item_id: int, version_id: int) -> Response:
 
 
 @router.get("/records/{item_id}/media/{name}")
-def media(request: Request, item_id: int, name: str) -> Response:
+def media(request: Request, item_id: Id, name: str) -> Response:
     principal = permit(request, Permission.READ_RECORDS, "records")
     found = archive_of(request).viewing.media(principal, item_id, name)
     disposition = "inline" if found.inline else "attachment"

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from civicarchive.errors import InvalidInput
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.web.deps import archive_of, permit
-from civicarchive.web.paging import Paging
+from civicarchive.web.paging import MAX_ID, Id, Paging
 from civicarchive.web.ui import render
 
 router = APIRouter()
@@ -71,7 +71,7 @@ def add_account(request: Request, platform: Annotated[str, Form(max_length=50)],
 
 
 @router.get("/accounts/{account_id}")
-def account(request: Request, account_id: int, paging: Annotated[Paging, Depends()]
+def account(request: Request, account_id: Id, paging: Annotated[Paging, Depends()]
             ) -> Response:
     principal = permit(request, Permission.READ_RECORDS, "the registry")
     archive = archive_of(request)
@@ -113,7 +113,7 @@ def people(request: Request) -> Response:
     return render(request, "people.html", {"title": "People", "people": found})
 
 
-def _person_page(request: Request, principal: Principal, person_id: int,
+def _person_page(request: Request, principal: Principal, person_id: Id,
                  error: str | None = None, status: int = 200) -> Response:
     archive = archive_of(request)
     person = archive.access.person(principal, archive.people.person(person_id))
@@ -129,14 +129,14 @@ def _person_page(request: Request, principal: Principal, person_id: int,
 
 
 @router.get("/people/{person_id}")
-def person(request: Request, person_id: int) -> Response:
+def person(request: Request, person_id: Id) -> Response:
     return _person_page(request, permit(request, Permission.READ_RECORDS,
                                         "the people registry"), person_id)
 
 
 @router.post("/people/{person_id}/accounts")
-def link_account(request: Request, person_id: int,
-                 account_id: Annotated[int, Form()]) -> Response:
+def link_account(request: Request, person_id: Id,
+                 account_id: Annotated[int, Form(ge=1, le=MAX_ID)]) -> Response:
     principal = permit(request, Permission.MANAGE_REGISTRY, "linking an account")
     archive = archive_of(request)
     found = archive.access.person(principal, archive.people.person(person_id))
