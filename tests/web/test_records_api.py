@@ -144,3 +144,22 @@ def test_records_api_policy(deployment):
     deployment.archive.custody.adopt_policy(EXAMPLE_POLICY, "clerk")
     policy = client.get("/api/v1/policy").json()
     assert policy["title"].endswith("Social Media Policy") and policy["sections"]
+
+
+def test_records_api_tag_and_close_an_account(deployment):
+    client = _api(deployment, "records_officer")
+    tagged = client.post("/api/v1/accounts/1/tags", json={"tag": "council"})
+    assert tagged.status_code == 200
+    assert deployment.archive.registry.account_tags() == {1: frozenset({"council"})}
+    assert client.post("/api/v1/accounts/1/tags", json={"tag": "council"}).status_code == 400
+    closed = client.post("/api/v1/accounts/2/closure", json={"closed_at": "2026-01-02T00:00:00Z"})
+    assert closed.status_code == 200
+    naive = client.post("/api/v1/accounts/1/closure", json={"closed_at": "2026-01-02T00:00:00"})
+    assert naive.status_code == 422
+
+
+def test_records_api_ids_beyond_the_store_are_invalid_not_errors(deployment):
+    client = _api(deployment, "records_officer")
+    for path in ("/api/v1/items/99999999999999999999", "/api/v1/people/99999999999999999999",
+                 "/api/v1/items/99999999999999999999/thread"):
+        assert client.get(path).status_code == 422, path

@@ -100,3 +100,13 @@ def test_records_media_is_not_served_to_the_public(deployment):
     response = deployment.client().get(f"/records/{ids['400']}/media/photo.png",
                                        follow_redirects=False)
     assert response.status_code == 303
+
+
+def test_records_snippet_pieces_follow_the_highlights():
+    from civicarchive.web.ui.records import marked
+    assert marked("zoning <b> hearing", [(0, 6), (11, 18)]) == [
+        ("zoning", True), (" <b> ", False), ("hearing", True)]
+    # overlapping, out of range and empty highlights never repeat or invent text
+    assert marked("abcdef", [(1, 3), (2, 4), (5, 99), (4, 4)]) == [
+        ("a", False), ("bc", True), ("d", True), ("e", False), ("f", True)]
+    assert "".join(text for text, _ in marked("abc", [(7, 9)])) == "abc"
