@@ -163,3 +163,29 @@ def test_records_api_ids_beyond_the_store_are_invalid_not_errors(deployment):
     for path in ("/api/v1/items/99999999999999999999", "/api/v1/people/99999999999999999999",
                  "/api/v1/items/99999999999999999999/thread"):
         assert client.get(path).status_code == 422, path
+
+
+def test_records_api_audit_of_a_one_agency_deployment_shows_everything(tmp_path):
+    from civicarchive.archive import Archive
+    from civicarchive.model.staff import StaffRole
+    from civicarchive.web.app import create_app
+    from tests.web.conftest import Deployment, clock
+    archive = Archive.init("City of Example", home=tmp_path / "home", clock=clock(),
+                           actor="clerk")
+    try:
+        archive.registry.add_account("x", "cityofexample", "agency", actor="clerk")
+        archive.users.add("auditor", "city-of-example", [StaffRole.AUDITOR], "clerk")
+        client = _api(Deployment(archive, create_app(archive), {}, {}), "auditor")
+        everything = client.get("/api/v1/audit?limit=100").json()
+        actions = [e["action"] for e in everything["items"]]
+        assert everything["complete"] and everything["total"] == len(actions)
+        assert actions[-2:] == ["account.register", "archive.init"]  # newest first
+        assert "user.add" in actions and "token.create" in actions
+        assert all(e["scope"] == "agency" and e["details"] is not None
+                   for e in everything["items"])
+        first = client.get("/api/v1/audit?limit=2").json()
+        older = client.get(first["next"]).json()
+        assert [e["action"] for e in first["items"] + older["items"]] == actions[:4]
+        assert client.get("/api/v1/audit?action=account").json()["total"] == 1
+    finally:
+        archive.close()

@@ -61,6 +61,13 @@ class Auditing:
         accounts = {a.id: a.agency_id for a in self.registry.accounts()}
         agencies = self.registry.agencies()
         several, first = len(agencies) > 1, agencies[0].id
+        if not several:  # every event is the one agency's: a page and a count in SQL
+            with self.context.read() as conn:
+                rows = sql.audit_events(conn, None, limit, action or None, actor or None,
+                                        offset)
+                total = sql.audit_count(conn, action or None, actor or None)
+            return AuditPage([_event(row, "agency", orjson.loads(row["details"]))
+                              for row in rows], total, True)
         seen, page, scanned, before = 0, [], 0, None
         with self.context.read() as conn:
             while scanned < MAX_SCAN:
@@ -71,15 +78,12 @@ class Auditing:
                 before = rows[-1]["id"]
                 owners = _owners(conn, rows)
                 for row in rows:
-                    owner = _agency_of(row, owners, accounts, first) if several else agency_id
+                    owner = _agency_of(row, owners, accounts, first)
                     if owner is not None and owner != agency_id:
                         continue
                     if offset <= seen < offset + limit:
-                        withheld = owner is None and several
-                        page.append(AuditEvent(
-                            row["id"], row["at"], row["actor"], row["action"], row["subject"],
-                            row["ledger_index"], "agency" if owner is not None else
-                            "deployment", None if withheld else orjson.loads(row["details"])))
+                        page.append(_event(row, "agency", orjson.loads(row["details"]))
+                                    if owner is not None else _event(row, "deployment", None))
                     seen += 1
                 if len(rows) < _CHUNK:
                     break
@@ -90,6 +94,11 @@ class Auditing:
         return ["account", "agency", "alert", "auth", "capture", "checkpoint", "disposition",
                 "hold", "import", "ingest", "moderation", "person", "policy", "records",
                 "request", "token", "user"]
+
+
+def _event(row: dict, scope: str, details: dict | None) -> AuditEvent:
+    return AuditEvent(row["id"], row["at"], row["actor"], row["action"], row["subject"],
+                      row["ledger_index"], scope, details)
 
 
 def _owners(conn, rows: list[dict]) -> dict[str, dict]:  # noqa: ANN001

@@ -107,22 +107,36 @@ def newest_checkpoint(conn: Connection) -> sa.Row | None:
                         .order_by(cp.id.desc()).limit(1)).first()
 
 
-def audit_events(conn: Connection, before: int | None, limit: int,
-                 actions: str | None = None, actor: str | None = None) -> list[dict]:
-    """Up to `limit` audit events newest first, with ids below `before` (None: from the
-    newest); `actions` matches an action or its prefix ("hold" finds hold.add)."""
+def _audit_filter(query: sa.Select, actions: str | None, actor: str | None) -> sa.Select:
     au = t.audit_events.c
-    query = sa.select(au.id, au.at, au.actor, au.action, au.subject, au.details,
-                      au.ledger_index).order_by(au.id.desc()).limit(limit)
-    if before is not None:
-        query = query.where(au.id < before)
     if actions:
-        query = query.where(sa.or_(au.action == actions, au.action.like(
-            actions.replace("\\", "").replace("%", "").replace("_", "\\_") + ".%",
-            escape="\\")))
+        prefix = actions.replace("\\", "").replace("%", "").replace("_", "\\_")
+        query = query.where(sa.or_(au.action == actions,
+                                   au.action.like(prefix + ".%", escape="\\")))
     if actor:
         query = query.where(au.actor == actor)
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return query
+
+
+def audit_events(conn: Connection, before: int | None, limit: int,
+                 actions: str | None = None, actor: str | None = None,
+                 offset: int = 0) -> list[dict]:
+    """Up to `limit` audit events newest first, with ids below `before` (None: from the
+    newest), skipping `offset`; `actions` matches an action or its prefix ("hold" finds
+    hold.add)."""
+    au = t.audit_events.c
+    query = sa.select(au.id, au.at, au.actor, au.action, au.subject, au.details,
+                      au.ledger_index).order_by(au.id.desc()).limit(limit).offset(offset)
+    if before is not None:
+        query = query.where(au.id < before)
+    return [dict(row._mapping) for row in conn.execute(_audit_filter(query, actions, actor))]
+
+
+def audit_count(conn: Connection, actions: str | None = None, actor: str | None = None
+                ) -> int:
+    """How many audit events match."""
+    query = sa.select(sa.func.count()).select_from(t.audit_events)
+    return conn.execute(_audit_filter(query, actions, actor)).scalar_one()
 
 
 def owners(conn: Connection, item_ids: Collection[int], alert_ids: Collection[int],
