@@ -206,7 +206,7 @@ class Archive:
     @cached_property
     def dashboard(self) -> Dashboard:
         from civicarchive.app.dashboard import Dashboard
-        return Dashboard(self.capturing, self.alerts, self.moderation)
+        return Dashboard(self.capturing, self.moderation)
 
     @cached_property
     def auditing(self) -> Auditing:

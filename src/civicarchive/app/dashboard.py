@@ -1,5 +1,6 @@
 """What the staff dashboard shows, for a set of accounts (one agency's, or an official's):
-capture health and open gaps, open alerts, and the size of the moderation queue.
+capture health and open gaps, and the size of the moderation queue (alerts are
+app/oversight.py's, scoped as the alerts page scopes them).
 
 Each answer reads a handful of rows, never the records: the dashboard is loaded often,
 on archives of millions. The moderation queue is the exception, since it is the engine's
@@ -13,22 +14,20 @@ import time
 from collections import Counter
 from collections.abc import Collection
 
-from civicarchive.app.alerting import Alerts
 from civicarchive.app.capturing import Capturing
 from civicarchive.app.moderation import Moderation
 from civicarchive.errors import ArchiveError
 
 QUEUE_FRESH_SECONDS = 60.0
-FRESH_SECONDS = 5.0      # capture status, gaps and alerts: a dashboard loaded often reads
-ALERTS_LOOKED_AT = 200   # them at most this often per process
+FRESH_SECONDS = 5.0  # capture status and gaps: a dashboard loaded often reads them at
+#                     most this often per process
 
 
 class Dashboard:
     """The dashboard's figures for a set of accounts."""
 
-    def __init__(self, capturing: Capturing, alerts: Alerts, moderation: Moderation) -> None:
+    def __init__(self, capturing: Capturing, moderation: Moderation) -> None:
         self.capturing = capturing
-        self.alerts = alerts
         self.moderation = moderation
         self._lock = threading.Lock()
         self._queue: tuple[float, Counter] | None = None   # (counted at, account -> size)
@@ -53,18 +52,6 @@ class Dashboard:
         return {"accounts": statuses, "open_gaps": gaps,
                 "failing": [s for s in statuses if s.consecutive_failures or s.open_gap]}
 
-    def open_alerts(self, accounts: Collection[int], deployment: bool, limit: int = 5
-                    ) -> tuple[list[dict], int]:
-        """The newest open alerts of the accounts (and the deployment's own, those of no
-        account, when `deployment`), at most `limit`, and how many of the latest
-        ALERTS_LOOKED_AT alerts are open."""
-        latest = self._fresh("alerts", lambda: self.alerts.list(limit=ALERTS_LOOKED_AT))
-        found = [a for a in latest
-                 if a["acknowledged"] is None and (
-                     a["account_id"] in accounts if a["account_id"] is not None
-                     else deployment)]
-        return found[:limit], len(found)
-
     def queue_size(self, accounts: Collection[int]) -> int | None:
         """Comments of the accounts waiting in the moderation queue, as last counted;
         None while the first count runs or when there is no policy to judge by."""
@@ -87,7 +74,7 @@ class Dashboard:
         sizes = None
         try:
             sizes = Counter(row["account_id"] for row in self.moderation.review()
-                            if row["last_action"] is None)
+                            if row["last_action"] is None and row["kind"] != "message")
         except ArchiveError:
             pass  # no policy adopted yet: nothing to judge by
         finally:

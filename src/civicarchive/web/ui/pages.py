@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from civicarchive.model.staff import Permission, Principal
+from civicarchive.web.api.moderation import oversight_of
 from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Paging
 from civicarchive.web.ui import render
@@ -19,6 +20,7 @@ from civicarchive.web.ui import render
 router = APIRouter()
 
 DUE_SOON_DAYS = 5  # business days
+ALERTS_SHOWN = 5
 
 
 @router.get("/")
@@ -26,13 +28,11 @@ def dashboard(request: Request) -> Response:
     principal = permit(request, Permission.READ_RECORDS, "the dashboard")
     archive = archive_of(request)
     visible = frozenset(a.id for a in archive.access.accounts(principal))
-    single = len(archive.registry.agencies()) == 1
-    alerts, open_alerts = archive.dashboard.open_alerts(
-        visible, deployment=single and principal.accounts is None)
+    alerts = oversight_of(request).alerts(principal, open_only=True)
     return render(request, "dashboard.html", {
         "title": "Dashboard",
         "capture": archive.dashboard.capture(visible),
-        "alerts": alerts, "open_alerts": open_alerts,
+        "alerts": alerts[:ALERTS_SHOWN], "open_alerts": len(alerts),
         "queue": archive.dashboard.queue_size(visible)
         if principal.can(Permission.MODERATE) else False,
         "requests": _requests_due(request, principal)
