@@ -110,3 +110,11 @@ def test_records_snippet_pieces_follow_the_highlights():
     assert marked("abcdef", [(1, 3), (2, 4), (5, 99), (4, 4)]) == [
         ("a", False), ("bc", True), ("d", True), ("e", False), ("f", True)]
     assert "".join(text for text, _ in marked("abc", [(7, 9)])) == "abc"
+
+
+def test_records_svg_is_never_shown_in_the_page_only_downloaded(deployment):
+    ids = records_items(deployment.archive)
+    text = deployment.client("records_officer").get(f"/records/{ids['400']}").text
+    assert f'src="/records/{ids["400"]}/media/drawing.svg"' not in text
+    assert f'href="/records/{ids["400"]}/media/drawing.svg"' in text
+    assert f'src="/records/{ids["400"]}/media/photo.png"' in text

@@ -64,6 +64,7 @@ class RecordPage:
     versions: tuple[Version, ...]
     standing: Standing | None        # of the latest version
     thread_cut: bool                 # some level held more than THREAD_LIMIT records
+    files: tuple[MediaView, ...] = ()  # the record's own media, to download
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,12 @@ class Viewing:
         post = _view(loaded, item, account, versions, under, depth=0)
         history = tuple(_version_view(loaded, v) for v in versions)
         standing = self._standing(versions[-1], checkpoint) if versions else None
-        return RecordPage(item, account, post, history, versions, standing, cut)
+        own = [(i, v) for i, v in under.get(item.native_id, []) if i.kind is Kind.MEDIA]
+        if item.kind is Kind.MEDIA and versions:
+            own.insert(0, (item, versions[-1]))
+        files = tuple(_download(loaded, item, media, version) for media, version in own
+                      if version is not None and version.id not in purged)
+        return RecordPage(item, account, post, history, versions, standing, cut, files)
 
     # -- the API's pages --------------------------------------------------------------------
 
@@ -324,8 +330,18 @@ def _media_view(loaded: _Loaded, owner: Item, media: Item, version: Version | No
     media_type = str(content.get("media_type") or "application/octet-stream")
     if version is None or version.id in loaded.purged:
         return MediaView(name, media_type, note="not kept: purged or never captured")
+    if media_type.lower().startswith("image/") and not inline_media(media_type):
+        # An SVG can carry script: never shown in the page, only downloaded (`files`).
+        return MediaView(name, media_type, note="not shown here: download it below")
     return MediaView(name, media_type, src=media_path(owner.id, name),
                      alt=_text_or_none(content.get("alt")))
+
+
+def _download(loaded: _Loaded, owner: Item, media: Item, version: Version) -> MediaView:
+    content = loaded.content(version)
+    name = str(content.get("file") or media.native_id)
+    return MediaView(name, str(content.get("media_type") or "application/octet-stream"),
+                     src=media_path(owner.id, name))
 
 
 def _version_view(loaded: _Loaded, version: Version) -> VersionView:
