@@ -1,6 +1,6 @@
 """The SQL of the staff views: a record's thread, an account's records a page at a time,
 the latest version of many records at once, the newest checkpoint, and the audit log a
-page at a time. Every query reads by an index (0011_items_parent, 0012_items_account):
+page at a time. Every query reads by an index (0011_items_parent, 0013_items_account):
 none scans an account's records or the whole log to answer one page."""
 
 from __future__ import annotations

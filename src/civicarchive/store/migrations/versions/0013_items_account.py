@@ -2,13 +2,13 @@
 them newest first, a page at a time, without scanning the account (the thread index is
 0011_items_parent).
 
-Revision ID: 0012_items_account
-Revises: 0011_items_parent
+Revision ID: 0013_items_account
+Revises: 0012_request_trackers
 """
 from alembic import op
 
-revision = "0012_items_account"
-down_revision = "0011_items_parent"
+revision = "0013_items_account"
+down_revision = "0012_request_trackers"
 branch_labels = None
 depends_on = None
 
