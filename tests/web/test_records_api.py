@@ -9,6 +9,14 @@ import pytest
 
 from tests.web.conftest import records_items
 
+
+@pytest.fixture(autouse=True)
+def _hostile(request):
+    """Every records test's deployment holds the hostile items (conftest `hostile`)."""
+    if "deployment" in request.fixturenames:
+        request.getfixturevalue("hostile")
+
+
 EXAMPLE_POLICY = Path(__file__).parents[2] / "src/civicarchive/policy/examples/" \
     "washington-local.yaml"
 

@@ -9,6 +9,14 @@ import pytest
 
 from tests.web.conftest import csrf_of, records_items
 
+
+@pytest.fixture(autouse=True)
+def _hostile(request):
+    """Every records test's deployment holds the hostile items (conftest `hostile`)."""
+    if "deployment" in request.fixturenames:
+        request.getfixturevalue("hostile")
+
+
 READERS = ("admin", "records_officer", "moderator", "attorney", "auditor", "official")
 AUDITORS = ("admin", "records_officer", "attorney", "auditor")
 EXAMPLE_POLICY = Path(__file__).parents[2] / "src/civicarchive/policy/examples/" \

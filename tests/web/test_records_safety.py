@@ -11,6 +11,13 @@ import pytest
 from tests.web.conftest import PNG, records_items
 
 
+@pytest.fixture(autouse=True)
+def _hostile(request):
+    """Every records test's deployment holds the hostile items (conftest `hostile`)."""
+    if "deployment" in request.fixturenames:
+        request.getfixturevalue("hostile")
+
+
 class Elements(HTMLParser):
     """Every element's tag and attributes, and the text, of a page."""
 
