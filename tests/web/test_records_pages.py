@@ -221,3 +221,22 @@ def test_records_audit_log_filters_and_pages(deployment):
 
 def _main(html: str) -> str:
     return html.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_records_dashboard_shows_the_agencys_requests_due_and_holds(deployment):
+    from datetime import datetime, timezone
+
+    from civicarchive.model.staff import Principal
+    deployment.archive.custody.adopt_policy(EXAMPLE_POLICY, "clerk")
+    casework = deployment.archive.casework
+    county = Principal.of(deployment.archive.users.by_name("county_officer"), None)
+    city = Principal.of(deployment.archive.users.by_name("records_officer"), None)
+    casework.add_hold(city, "Smith v. City", "smith-2026", "litigation")
+    casework.add_hold(county, "County matter", "county-1", "litigation")
+    received = datetime(2025, 12, 1, 9, tzinfo=timezone.utc)
+    deployment.archive.requests.new("Jane Requester", received, "zoning emails",
+                                    "user:records_officer")
+    page = deployment.client("records_officer").get("/").text
+    assert "Smith v. City" in page and "County matter" not in page
+    assert "overdue" in page or "business day" in page
+    assert "County matter" in deployment.client("county_officer").get("/").text

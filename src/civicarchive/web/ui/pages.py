@@ -45,14 +45,7 @@ def dashboard(request: Request) -> Response:
 def _requests_due(request: Request, principal: Principal) -> list[dict]:
     """The agency's open requests whose next deadline is within DUE_SOON_DAYS business
     days or past, soonest first."""
-    archive = archive_of(request)
-    casework = getattr(archive, "casework", None)
-    if casework is not None:
-        listing = casework.request_list(principal)
-    elif len(archive.registry.agencies()) == 1:
-        listing = archive.requests.list()
-    else:
-        return []  # requests carry no agency before casework scopes them
+    listing = archive_of(request).casework.request_list(principal)
     due = [r for r in listing if r["next_deadline"] is not None and
            r["next_deadline"]["business_days_left"] is not None and
            r["next_deadline"]["business_days_left"] <= DUE_SOON_DAYS]
@@ -60,15 +53,7 @@ def _requests_due(request: Request, principal: Principal) -> list[dict]:
 
 
 def _active_holds(request: Request, principal: Principal) -> list:
-    archive = archive_of(request)
-    casework = getattr(archive, "casework", None)
-    if casework is not None:
-        holds = casework.holds(principal)
-    elif len(archive.registry.agencies()) == 1:
-        holds = archive.custody.holds()
-    else:
-        return []
-    return [h for h in holds if h.released_at is None]
+    return [h for h in archive_of(request).casework.holds(principal) if h.released_at is None]
 
 
 @router.get("/policy")
