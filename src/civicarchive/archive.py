@@ -51,6 +51,10 @@ if TYPE_CHECKING:
     from civicarchive.app.users import Users
     from civicarchive.app.webhooks import Webhooks
     from civicarchive.app.witnessing import Witnessing
+    # the staff web application's records views (issue 14, webrecords)
+    from civicarchive.app.auditing import Auditing
+    from civicarchive.app.dashboard import Dashboard
+    from civicarchive.app.viewing import Viewing
 
 __all__ = ["Archive"]
 
@@ -82,7 +86,10 @@ class Archive:
       `access`: reads scoped to who is asking (their agency, accounts and roles);
       `casework`: requests, holds and disposition batches scoped to an agency's staff;
     - `publishing`: the open archive, what the public sees, decided on read; `portal`:
-      records requests the public makes there, and their tracking links.
+      records requests the public makes there, and their tracking links;
+    - `viewing`: records as the staff record view shows them (the native look's
+      view-model, threads, histories, media, ledger standing); `dashboard`: its figures;
+      `auditing`: the audit log as one agency's auditors see it.
     """
 
     def __init__(self, context: ArchiveContext) -> None:
@@ -187,6 +194,24 @@ class Archive:
     def access(self) -> Access:
         from civicarchive.app.access import Access
         return Access(self.registry, self.reading, self.finding)
+
+    # -- the staff web application's records views (issue 14, webrecords) --------------
+
+    @cached_property
+    def viewing(self) -> Viewing:
+        from civicarchive.app.viewing import Viewing
+        return Viewing(self.context, self.access, self.reading, self.evidence,
+                       self.custody)
+
+    @cached_property
+    def dashboard(self) -> Dashboard:
+        from civicarchive.app.dashboard import Dashboard
+        return Dashboard(self.capturing, self.moderation)
+
+    @cached_property
+    def auditing(self) -> Auditing:
+        from civicarchive.app.auditing import Auditing
+        return Auditing(self.context, self.registry)
 
     @cached_property
     def casework(self) -> Casework:

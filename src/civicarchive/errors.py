@@ -59,7 +59,8 @@ LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "hold
             "item": "search", "version": "history of the item", "person": "people list",
             "term": "people show", "alert": "alerts list", "moderation action": "moderation log",
             "user": "users list", "API token": "users tokens",
-            "record": "the open archive's search", "production": "requests show"}
+            "record": "the open archive's search", "production": "requests show",
+            "media file": "the record's media list", "policy": "policy adopt"}
 
 
 class NotFound(ArchiveError):

@@ -117,3 +117,67 @@ def deployment(tmp_path, deployment_template):
     deployment = Deployment(archive, create_app(archive), dict(ITEMS), dict(ACCOUNTS))
     yield deployment
     archive.close()
+
+
+# -- records views (webrecords): hostile content and media, appended after the items above
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)><svg onload=alert(2)>'
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f0e0000000049454e44ae426082")
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(3)"><script>alert(4)</script></svg>'
+
+
+def add_records_items(archive: Archive, city_id: int) -> None:
+    """A post and a comment carrying XSS payloads in their text, author, handle and URL;
+    a PNG, an SVG and an HTML file under the post; a direct message that names the post
+    as its parent (no thread may show it). Find them by native id (`records_items`).
+    Added by the records tests' `hostile` fixture, not by `build`: other areas' tests
+    count on the deployment's items and ids as they are."""
+    from datetime import timedelta
+
+    from civicarchive.model.record import Observation
+    at = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+
+    def seen(native_id: str, kind: Kind, content: dict, raw: bytes, minutes: int,
+             parent: str | None = None, author: str | None = XSS,
+             url: str | None = "javascript:alert(5)", media_type: str | None = None
+             ) -> Observation:
+        return Observation(account_id=city_id, native_id=native_id, kind=kind,
+                           observed_at=at + timedelta(minutes=minutes), content=content,
+                           raw=raw, created_at=at, author=author, parent_native_id=parent,
+                           url=url, raw_media_type=media_type or "application/octet-stream")
+    archive.ingesting.ingest([
+        seen("400", Kind.POST, {"text": "hostile " + XSS, "author": XSS,
+                                "title": XSS}, b"raw:400", 0),
+        seen("401", Kind.COMMENT, {"text": "reply " + XSS, "author": XSS},
+             b"raw:401", 1, parent="400"),
+        seen("402", Kind.MEDIA, {"file": "photo.png", "media_type": "image/png",
+                                 "alt": XSS}, PNG, 2, parent="400", media_type="image/png"),
+        seen("403", Kind.MEDIA, {"file": "drawing.svg", "media_type": "image/svg+xml"},
+             SVG, 3, parent="400", media_type="image/svg+xml"),
+        seen("404", Kind.MEDIA, {"file": "page.html", "media_type": "text/html"},
+             b"<html><script>alert(6)</script></html>", 4, parent="400",
+             media_type="text/html"),
+        seen("405", Kind.MESSAGE, {"text": "secret direct message in a thread"},
+             b"raw:405", 5, parent="400", author="resident", url=None),
+        seen("400", Kind.POST, {"text": "hostile edited " + XSS, "author": XSS,
+                                "title": XSS}, b"raw:400:edited", 6),
+    ], source="test", actor="clerk")
+
+
+def records_items(archive: Archive) -> dict[str, int]:
+    """Native id -> item id of every record of the deployment."""
+    from civicarchive.errors import NotFound
+    found, item_id = {}, 1
+    while True:
+        try:
+            found[archive.reading.item(item_id).native_id] = item_id
+        except NotFound:
+            return found
+        item_id += 1
+
+
+@pytest.fixture
+def hostile(deployment):
+    """The deployment with the records tests' hostile items and media added."""
+    add_records_items(deployment.archive, deployment.accounts["city"])
+    return deployment

@@ -13,6 +13,7 @@ from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.errors import AccessDenied, NotFound
 from civicarchive.model.account import Account
+from civicarchive.model.people import Person
 from civicarchive.model.record import Item, Kind
 from civicarchive.model.staff import Permission, Principal
 
@@ -95,3 +96,25 @@ class Access:
         if len(self.registry.accounts()) == len(every):
             return found
         return self.finding.search(query, accounts=visible, public=public, **options)
+
+    # -- the records views (webrecords) -------------------------------------------------
+
+    def shows_item(self, principal: Principal, item: Item, account: Account) -> bool:
+        """Whether `item` of `account` is the principal's to see, as `item` decides (for a
+        caller that read both already)."""
+        return item.account_id == account.id and self.sees_account(principal, account) and \
+            (item.kind is not Kind.MESSAGE or principal.can(Permission.READ_MESSAGES))
+
+
+    def people(self, principal: Principal, people: list[Person]) -> list[Person]:
+        """Of these people, the principal's agency's; an official sees only themselves."""
+        self.require(principal, Permission.READ_RECORDS, "the people registry")
+        return [p for p in people if p.agency_id == principal.agency_id and (
+            principal.accounts is None or
+            (principal.user is not None and principal.user.person_id == p.id))]
+
+    def person(self, principal: Principal, person: Person) -> Person:
+        """The person, if the principal sees them; NotFound as for a missing id."""
+        if not self.people(principal, [person]):
+            raise NotFound("person", person.id)
+        return person

@@ -58,6 +58,7 @@ items = Table(
     Column("first_seen_at", Time, nullable=False),
     UniqueConstraint("account_id", "native_id", name="uq_items_native"),
     Index("ix_items_parent", "account_id", "parent_native_id"),  # threads (0011)
+    Index("ix_items_account_id", "account_id", "id"),  # an account's records in order (0013)
 )
 
 blobs = Table(

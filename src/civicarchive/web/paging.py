@@ -4,13 +4,17 @@ with the total and a link to the next page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from pydantic import BaseModel
 
 T = TypeVar("T")
 MAX_LIMIT = 100
+# An id in a path: what the store's integer columns hold (larger ones are a 422, not a
+# database error).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class Paging:

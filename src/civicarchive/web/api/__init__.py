@@ -8,10 +8,11 @@ from fastapi import APIRouter
 from civicarchive.web.api import evidence, ingest, records, session
 from civicarchive.web.api import moderation, compliance, capture, users  # webmod
 from civicarchive.web.api import casework, holds, redactions  # webcasework
+from civicarchive.web.api import audit, registry  # webrecords
 
 router = APIRouter()
 for module in (session, records, evidence, ingest, moderation, compliance, capture, users,
-               casework, redactions, holds):
+               casework, redactions, holds, registry, audit):
     router.include_router(module.router)
 
 # Every operation declares the problems it may answer (problem+json, not FastAPI's own

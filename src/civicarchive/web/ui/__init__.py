@@ -83,9 +83,10 @@ def _build() -> APIRouter:
     from civicarchive.web.ui import login, pages
     from civicarchive.web.ui import capture, compliance, moderation, users  # webmod
     from civicarchive.web.ui import casework, holds, redaction  # webcasework
+    from civicarchive.web.ui import records, registry  # webrecords
     router = APIRouter(include_in_schema=False)
     for module in (login, pages, moderation, compliance, capture, users, casework, redaction,
-                   holds):
+                   holds, records, registry):
         router.include_router(module.router)
     return router
 

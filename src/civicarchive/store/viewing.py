@@ -1,0 +1,164 @@
+"""The SQL of the staff views: a record's thread, an account's records a page at a time,
+the latest version of many records at once, the newest checkpoint, and the audit log a
+page at a time. Every query reads by an index (0011_items_parent, 0013_items_account):
+none scans an account's records or the whole log to answer one page."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from civicarchive.model.record import Item, Kind, Version
+from civicarchive.store import schema as t
+from civicarchive.store.records import _version
+
+
+def _item(row: sa.Row) -> Item:
+    return Item(**{**row._asdict(), "kind": Kind(row.kind)})
+
+
+def replies(conn: Connection, account_id: int, parents: Collection[str],
+            leave_out: Iterable[Kind] = (), limit: int = 500) -> list[Item]:
+    """The records of an account directly under any of these native ids, oldest first."""
+    if not parents:
+        return []
+    i = t.items.c
+    query = sa.select(t.items).where(i.account_id == account_id,
+                                     i.parent_native_id.in_(sorted(parents)))
+    skipped = sorted(k.value for k in leave_out)
+    if skipped:
+        query = query.where(i.kind.not_in(skipped))
+    return [_item(row) for row in conn.execute(
+        query.order_by(sa.func.coalesce(i.created_at, i.first_seen_at), i.id).limit(limit))]
+
+
+def replies_page(conn: Connection, account_id: int, parent: str, leave_out: Iterable[Kind],
+                 limit: int, offset: int) -> tuple[list[Item], int]:
+    """One page of the records directly under a native id, oldest first, and how many."""
+    i = t.items.c
+    condition = [i.account_id == account_id, i.parent_native_id == parent]
+    skipped = sorted(k.value for k in leave_out)
+    if skipped:
+        condition.append(i.kind.not_in(skipped))
+    total = conn.execute(sa.select(sa.func.count()).select_from(t.items)
+                         .where(*condition)).scalar_one()
+    rows = conn.execute(sa.select(t.items).where(*condition).order_by(
+        sa.func.coalesce(i.created_at, i.first_seen_at), i.id).limit(limit).offset(offset))
+    return [_item(row) for row in rows], total
+
+
+def account_items(conn: Connection, account_id: int, leave_out: Iterable[Kind],
+                  limit: int, offset: int) -> tuple[list[Item], int]:
+    """One page of an account's records, newest first, and how many there are."""
+    i = t.items.c
+    condition = [i.account_id == account_id]
+    skipped = sorted(k.value for k in leave_out)
+    if skipped:
+        condition.append(i.kind.not_in(skipped))
+    total = conn.execute(sa.select(sa.func.count()).select_from(t.items)
+                         .where(*condition)).scalar_one()
+    rows = conn.execute(sa.select(t.items).where(*condition).order_by(i.id.desc())
+                        .limit(limit).offset(offset))
+    return [_item(row) for row in rows], total
+
+
+def latest_versions(conn: Connection, item_ids: Collection[int]) -> dict[int, Version]:
+    """Item id -> its latest version (in observed order), in one query."""
+    if not item_ids:
+        return {}
+    v = t.versions.c
+    found: dict[int, Version] = {}
+    for row in conn.execute(sa.select(t.versions).where(v.item_id.in_(sorted(item_ids)))
+                            .order_by(v.item_id, v.observed_at, v.id)):
+        found[row.item_id] = _version(row)
+    return found
+
+
+def history_page(conn: Connection, item_id: int, limit: int, offset: int
+                 ) -> tuple[list[Version], int]:
+    """One page of a record's versions in observed order, and how many there are."""
+    v = t.versions.c
+    total = conn.execute(sa.select(sa.func.count()).select_from(t.versions)
+                         .where(v.item_id == item_id)).scalar_one()
+    rows = conn.execute(sa.select(t.versions).where(v.item_id == item_id)
+                        .order_by(v.observed_at, v.id).limit(limit).offset(offset))
+    return [_version(row) for row in rows], total
+
+
+def contents(conn: Connection, sha256s: Iterable[str]) -> dict[str, bytes | None]:
+    """Content hash (hex) -> the blob's bytes when the database holds them (small blobs);
+    a hash left out is absent or kept in the blob store (read it with `store.blob`)."""
+    wanted = sorted({bytes.fromhex(h) for h in sha256s})
+    if not wanted:
+        return {}
+    b = t.blobs.c
+    return {bytes(sha).hex(): bytes(data) for sha, data in conn.execute(
+        sa.select(b.sha256, b.data).where(b.sha256.in_(wanted), b.data.is_not(None)))}
+
+
+def newest_checkpoint(conn: Connection) -> sa.Row | None:
+    """The newest signed checkpoint: id, tree size, body, signature, created at. By id,
+    the primary key (every write signs one, so a deployment holds many); checkpoints are
+    signed in ledger order, so the newest is also the largest."""
+    cp = t.checkpoints.c
+    return conn.execute(sa.select(cp.id, cp.tree_size, cp.body, cp.signature, cp.created_at)
+                        .order_by(cp.id.desc()).limit(1)).first()
+
+
+def _audit_filter(query: sa.Select, actions: str | None, actor: str | None) -> sa.Select:
+    au = t.audit_events.c
+    if actions:
+        prefix = actions.replace("\\", "").replace("%", "").replace("_", "\\_")
+        query = query.where(sa.or_(au.action == actions,
+                                   au.action.like(prefix + ".%", escape="\\")))
+    if actor:
+        query = query.where(au.actor == actor)
+    return query
+
+
+def audit_events(conn: Connection, before: int | None, limit: int,
+                 actions: str | None = None, actor: str | None = None,
+                 offset: int = 0) -> list[dict]:
+    """Up to `limit` audit events newest first, with ids below `before` (None: from the
+    newest), skipping `offset`; `actions` matches an action or its prefix ("hold" finds
+    hold.add)."""
+    au = t.audit_events.c
+    query = sa.select(au.id, au.at, au.actor, au.action, au.subject, au.details,
+                      au.ledger_index).order_by(au.id.desc()).limit(limit).offset(offset)
+    if before is not None:
+        query = query.where(au.id < before)
+    return [dict(row._mapping) for row in conn.execute(_audit_filter(query, actions, actor))]
+
+
+def audit_count(conn: Connection, actions: str | None = None, actor: str | None = None
+                ) -> int:
+    """How many audit events match."""
+    query = sa.select(sa.func.count()).select_from(t.audit_events)
+    return conn.execute(_audit_filter(query, actions, actor)).scalar_one()
+
+
+def owners(conn: Connection, item_ids: Collection[int], alert_ids: Collection[int],
+           person_ids: Collection[int], user_ids: Collection[int], usernames: Collection[str]
+           ) -> dict[str, dict]:
+    """Who owns what the audit events name: item and alert -> account id, person and
+    user -> agency id, username -> agency id."""
+    i, a, p, u = t.items.c, t.alerts.c, t.people.c, t.staff_users.c
+    found: dict[str, dict] = {"item": {}, "alert": {}, "person": {}, "user": {}, "username": {}}
+    if item_ids:
+        found["item"] = dict(conn.execute(sa.select(i.id, i.account_id)
+                                          .where(i.id.in_(sorted(item_ids)))).all())
+    if alert_ids:
+        found["alert"] = dict(conn.execute(sa.select(a.id, a.account_id)
+                                           .where(a.id.in_(sorted(alert_ids)))).all())
+    if person_ids:
+        found["person"] = dict(conn.execute(sa.select(p.id, p.agency_id)
+                                            .where(p.id.in_(sorted(person_ids)))).all())
+    if user_ids:
+        found["user"] = dict(conn.execute(sa.select(u.id, u.agency_id)
+                                          .where(u.id.in_(sorted(user_ids)))).all())
+    if usernames:
+        found["username"] = dict(conn.execute(sa.select(u.username, u.agency_id)
+                                              .where(u.username.in_(sorted(usernames)))).all())
+    return found
