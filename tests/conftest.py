@@ -118,3 +118,16 @@ def cli(tmp_path, database_url):
             assert result.exit_code == 0, result.output + (result.stderr or "")
         return result
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium():  # noqa: ANN201 - a playwright Browser
+    """Debian's Chromium under Playwright, one per test process: the sync API runs an
+    event loop in the thread that starts it, so a second one in the same process fails."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.server import launch
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()

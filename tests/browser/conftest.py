@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.corpus import Planted, plant
-from tests.browser.server import launch, serve
+from tests.browser.server import serve
 from tests.web.conftest import (  # noqa: F401 - deployment_template: the fixture, shared
     CITY, PASSWORD, Deployment, clock, deployment_template)
 
@@ -83,15 +83,6 @@ def live(tmp_path_factory, deployment_template) -> Iterator[Live]:  # noqa: F811
         yield Live(url, deployment, planted)
     deployment.archive.close()
     patch.undo()
-
-
-@pytest.fixture(scope="session")
-def chromium():  # noqa: ANN201 - a playwright Browser
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 class Watch:

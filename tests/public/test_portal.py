@@ -37,6 +37,7 @@ def test_a_request_without_an_account_gets_a_tracking_link(public):
     # Staff see it among the requests, with the requester's details.
     listed = {r["number"]: r for r in public.archive.requests.list()}
     assert listed[number]["requester"] == "A. Resident"
+    assert public.archive.evidence.verify().ok  # the tracking link is derived from the ledger
 
 
 def test_the_form_needs_its_token(public):

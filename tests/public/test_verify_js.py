@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import threading
 from functools import partial
@@ -21,10 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "docs" / "proof-vectors"
 INDEX = json.loads((VECTORS / "index.json").read_text())
 SCRIPT = Path(civicarchive.__file__).parent / "web" / "public" / "static" / "verify.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--no-default-browser-check",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +30,7 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium package "
-                    "(scripts/test-prerequisites.sh)")
-    from playwright.sync_api import sync_playwright
+def page(tmp_path_factory, chromium):
     site = tmp_path_factory.mktemp("site")
     shutil.copytree(VECTORS, site / "vectors")
     shutil.copy(SCRIPT, site / "verify.js")
@@ -47,13 +38,10 @@ def page(tmp_path_factory):
                                      '<script src="verify.js"></script>')
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=ARGS)
-        tab = browser.new_page()
-        tab.goto(f"http://127.0.0.1:{server.server_port}/index.html")
-        yield tab
-        browser.close()
+    tab = chromium.new_page()
+    tab.goto(f"http://127.0.0.1:{server.server_port}/index.html")
+    yield tab
+    tab.close()
     server.shutdown()
 
 

@@ -62,6 +62,8 @@ def fill_every_table(archive, production_folder) -> None:
     request = archive.requests.new("A. Reporter", RECEIVED, "zoning posts", "clerk",
                                   contact="reporter@example.net")
     archive.requests.new("B. Neighbour", RECEIVED, "park budget posts", "clerk")
+    archive.portal.submit(archive.registry.agency().slug, "A. Resident",
+                          "resident@example.org", "the zoning posts")  # a tracking link
     zoning = _item_id(archive, "c0")
     archive.requests.collect(request, "clerk", items=[zoning, _item_id(archive, "c0-map")])
     archive.requests.mark(request, [zoning], "responsive", "clerk")

@@ -42,13 +42,8 @@ def served(moderated):  # noqa: F811
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=ARGS)
-        yield launched
-        launched.close()
+def browser(chromium):  # noqa: ANN001, ANN201 - one Playwright per process (tests/conftest.py)
+    return chromium
 
 
 def signed_in(browser, served: str, username: str, target: str):  # noqa: ANN001, ANN201

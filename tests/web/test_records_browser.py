@@ -36,13 +36,8 @@ def served(hostile):
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=ARGS)
-        yield launched
-        launched.close()
+def browser(chromium):  # noqa: ANN001, ANN201 - one Playwright per process (tests/conftest.py)
+    return chromium
 
 
 def test_records_pages_pass_axe_and_run_no_payload(browser, served, hostile):

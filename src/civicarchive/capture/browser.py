@@ -26,6 +26,7 @@ import enum
 import hashlib
 import os
 import tempfile
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -271,7 +272,8 @@ class BrowserCapturer:
                                   follow_redirects=False) as client:
             recorder = WarcRecorder(warc, software="civicarchive browser capture", at=started)
             session = _Session(client, recorder, self.settings, self.clock)
-            result = self._capture(url, session, Path(folder) / "profile", started)
+            result = _in_own_thread(self._capture, url, session, Path(folder) / "profile",
+                                    started)
             warc.close()
             if result.status is not None:   # the page's answer is in the WARC
                 try:
@@ -336,6 +338,26 @@ class BrowserCapturer:
 
 def _kind(error: Exception) -> ProblemKind:
     return ProblemKind.TOO_LARGE if isinstance(error, _Limit) else ProblemKind.UNREACHABLE
+
+
+def _in_own_thread(function, *args):  # noqa: ANN001, ANN002, ANN202
+    """Run `function` in a thread of its own: Playwright's sync API refuses a thread that
+    runs an asyncio loop (a web server's, or another Playwright's), so the browser gets a
+    thread with none."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="browser-capture", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _said(error: Exception) -> str:

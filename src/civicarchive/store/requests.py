@@ -90,7 +90,7 @@ def add_tracker(tx, request_id: int, token_sha256: str, agency_id: int,  # noqa:
     row = {"request_id": request_id, "token_sha256": token_sha256, "agency_id": agency_id,
            "created_at": tx.now}
     tx.conn.execute(t.request_trackers.insert(), [row])
-    tx.audit(actor, "request.tracker", f"request {request_id}",
+    tx.audit(actor, "portal.tracker", f"request {request_id}",
              {"table": "request_trackers", **row})
 
 
