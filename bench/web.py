@@ -1,19 +1,27 @@
-"""The staff web application under load, against a bare endpoint of the same stack.
+"""The staff web application and the open archive under load, against a bare endpoint
+of the same stack.
 
     python bench/web.py [--records 1000000] [--seconds 10] [--concurrency 16]
-                        [--compare DIR] [--rebuild]
+                        [--workers N] [--compare DIR] [--rebuild]
 
 Builds once, and keeps in bench/.cache/web-N/ (git-ignored), a SQLite + tantivy archive
 (the embedded default) of N records from civicarchive.sample: the City of Example's
 account (90%: posts, each with a thread of comments; 2% of them captured again edited,
-deleted or hidden) and a second agency's account (10%), and a records officer of the
-city. `--records 100000` builds and runs a smaller one for a quick look (2 minutes to
-build on a busy 2-core machine; 1,000,000 took 23 minutes and 3.7 GB there).
+deleted or hidden) and a second agency's account (10%), a records officer of the city,
+and a policy (the Washington example) whose `public_archive` publishes both agencies'
+accounts with a 30-day embargo. The sample spaces records 37 minutes apart, which would
+put most of a large archive's in the future, under any embargo: here they are spaced so
+that all of them were made in the year before their first capture, and every record of
+the city is public but its few hidden comments. `--records 100000` builds and runs a
+smaller one for a quick look (2 minutes to build on a busy 2-core machine; 1,000,000
+took 23 minutes and 3.7 GB there). A cache built by an earlier version of this script
+(without the policy) is built again.
 
-Then starts `civicarchive serve` in a subprocess on 127.0.0.1 and a free port, signs in
-through the form (a session cookie, like a browser), and loads each page with an async
-httpx client at the given concurrency for a fixed time (after a short warm-up that is
-not counted). The client only ever talks to 127.0.0.1. Pages, in order:
+Then starts `civicarchive serve --workers N` (default: the machine's core count, as it
+would be deployed) in a subprocess on 127.0.0.1 and a free port, signs in through the
+form (a session cookie, like a browser), and loads each page with an async httpx client
+at the given concurrency for a fixed time (after a short warm-up that is not counted).
+The client only ever talks to 127.0.0.1. Pages, in order:
 
     bare           /healthz: the same stack (middleware, security headers) answering
                    "ok": the ceiling every ratio is taken against
@@ -24,15 +32,21 @@ not counted). The client only ever talks to 127.0.0.1. Pages, in order:
                    are few: most are in nearly every record, the worst case for a total
     api search     /api/v1/search?q=...
     dashboard      /
+    public record  /public/city-of-example/records/{id}, random public ids of the city,
+                   signed out (the open archive's record page, with its thread)
+    public search  /public/city-of-example/search?q=..., the same words, signed out
+    public feed    /public/city-of-example/feed.atom, signed out
 
 Each prints requests/s, the p50, p95 and p99 latency and the server's CPU time per
-request (user + system, from /proc: steadier than the latency when other work shares the
-machine, as the client itself does), and the run ends with
-`name: value` lines (record_page_p95_ms, search_p95_ms, api_search_p95_ms,
-dashboard_p95_ms, ratio = record page requests/s / bare requests/s). Targets (issue 14):
-record page p95 <= 25 ms, search p95 <= 50 ms, ratio >= 0.3. Another page is one more
-entry in PAGES (the public archive adds its own, signed_in=False, with their p95 and
-ratio lines).
+request (user + system of the server and its worker processes, from /proc: steadier
+than the latency when other work shares the machine, as the client itself does; with
+the client on the same 2 cores, the p95 at concurrency 16 is roughly 16 x CPU per
+request / cores), and the run ends with `name: value` lines: record_page_p95_ms,
+search_p95_ms, api_search_p95_ms, dashboard_p95_ms, public_record_p95_ms,
+public_search_p95_ms, public_feed_p95_ms, ratio (record page requests/s / bare
+requests/s) and public_ratio (public record requests/s / bare requests/s). Targets
+(issues 14 and 15): record page and public record p95 <= 25 ms, search and public search
+p95 <= 50 ms, both ratios >= 0.3. Another page is one more entry in PAGES.
 
 `--compare DIR` also serves the same archive from the source tree DIR/src (e.g. an
 earlier commit: `git archive main src pyproject.toml | tar -x -C /tmp/before`; without
@@ -57,13 +71,14 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import orjson
 
 from civicarchive import Archive
-from civicarchive.sample import TOPICS, WORDS, observations, recapture
+from civicarchive.sample import START, TOPICS, WORDS, observations, recapture
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
@@ -71,6 +86,12 @@ HOST = "127.0.0.1"  # the only address the client ever talks to
 USERNAME, PASSWORD = "bench-officer", "bench password, not a secret"
 CITY, COUNTY = "City of Example", "County of Other"
 RECAPTURED = 0.02
+FORMAT = 2  # of the cached archive: bump when build() changes, so that an old one is rebuilt
+SLUG = "city-of-example"
+POLICY = ROOT / "src" / "civicarchive" / "policy" / "examples" / "washington-local.yaml"
+EMBARGO_DAYS = 30
+MADE_WITHIN = timedelta(days=390)  # every record is made in the year before its capture
+NATIVE_BASE = 1_800_000_000_000    # civicarchive.sample's native ids: this + record number
 SEARCH_WORDS = WORDS + sorted({w for t in TOPICS for w in t.split() if len(w) > 3})
 
 
@@ -102,6 +123,14 @@ def _words(rng: random.Random) -> str:
     return " ".join(rng.sample(SEARCH_WORDS, 1 if rng.random() < 0.7 else 2))
 
 
+def _public_record(rng: random.Random, built: dict) -> str:
+    """A public record of the city: any of its records but the hidden comments."""
+    hidden = built["not_public"]
+    while (item := rng.randint(built["first_item"], built["last_item"])) in hidden:
+        pass
+    return f"/public/{SLUG}/records/{item}"
+
+
 PAGES = [
     Page("bare", lambda rng, built: "/healthz", signed_in=False),
     Page("record page", _record, fallback=_api_item, metric="record_page_p95_ms",
@@ -112,10 +141,38 @@ PAGES = [
     Page("api search", lambda rng, built: f"/api/v1/search?q={_words(rng)}",
          metric="api_search_p95_ms"),
     Page("dashboard", lambda rng, built: "/", metric="dashboard_p95_ms"),
+    Page("public record", _public_record, metric="public_record_p95_ms",
+         ratio="public_ratio", signed_in=False),
+    Page("public search", lambda rng, built: f"/public/{SLUG}/search?q={_words(rng)}",
+         metric="public_search_p95_ms", signed_in=False),
+    Page("public feed", lambda rng, built: f"/public/{SLUG}/feed.atom",
+         metric="public_feed_p95_ms", signed_in=False),
 ]
 
 
 # The archive ------------------------------------------------------------------------
+
+def _made_earlier(record: dict, count: int) -> dict:
+    """The sample's record made `MADE_WITHIN / count` (at most 37 minutes) after the one
+    before it, instead of 37 minutes: all of them before their capture, and out of the
+    embargo."""
+    n = int(record["native_id"]) - NATIVE_BASE
+    step = min(timedelta(minutes=37), MADE_WITHIN / max(count, 1))
+    made = (START + n * step).replace(microsecond=0)
+    return {**record, "created_at": made.isoformat().replace("+00:00", "Z")}
+
+
+def _policy(folder: Path) -> Path:
+    """The Washington example policy, publishing the open archive with an embargo."""
+    text = POLICY.read_text(encoding="utf-8")
+    text, changed = re.subn(r"(?m)^(  embargo_days:) 0\b", rf"\g<1> {EMBARGO_DAYS}", text)
+    if not changed or not re.search(r"(?m)^  published: true\b", text):
+        raise SystemExit(f"{POLICY} no longer publishes with `embargo_days: 0`: update "
+                         "bench/web.py's _policy")
+    path = folder / "policy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 def build(home: Path, records: int) -> dict:
     """The archive in `home`, from nothing; returns what the load needs to know."""
@@ -124,6 +181,7 @@ def build(home: Path, records: int) -> dict:
     county_n = records - city_n
     archive = Archive.init(CITY, home=home, actor="bench")
     try:
+        archive.custody.adopt_policy(_policy(home.parent), actor="bench")
         archive.registry.add_agency(COUNTY, actor="bench")
         city = archive.registry.add_account("x", "cityofexample", "agency",
                                             agency="city-of-example", actor="bench")
@@ -133,30 +191,41 @@ def build(home: Path, records: int) -> dict:
         for account, count, seed in ((city, city_n, 7), (county, county_n, 9)):
             with open(sample, "wb") as out:
                 for record in observations(count, seed=seed):
-                    out.write(orjson.dumps(record) + b"\n")
+                    out.write(orjson.dumps(_made_earlier(record, count)) + b"\n")
             archive.ingesting.ingest_jsonl(sample, account.id, actor="bench")
             print(f"  ingested {count:,} records of {account.handle} "
                   f"({time.perf_counter() - started:.0f} s)", flush=True)
-        again = list(observations(int(city_n * RECAPTURED), seed=7))
+        again = [_made_earlier(r, city_n)
+                 for r in observations(int(city_n * RECAPTURED), seed=7)]
+        hidden = []
         with open(sample, "wb") as out:
             for record in recapture(again):
                 out.write(orjson.dumps(record) + b"\n")
+                if record.get("event") == "hidden":
+                    hidden.append(int(record["native_id"]) - NATIVE_BASE + 1)
         archive.ingesting.ingest_jsonl(sample, city.id, actor="bench")
         sample.unlink()
         archive.finding.sync()
-        archive.users.add(USERNAME, "city-of-example", ["records_officer"], "bench",
+        archive.users.add(USERNAME, SLUG, ["records_officer"], "bench",
                           password=PASSWORD)
+        # The city's records were ingested first, into a new archive: ids 1..city_n,
+        # record n of the sample is item n + 1 (checked on a few).
+        for item_id in hidden[:5] + [1, city_n]:
+            native = int(archive.reading.item(item_id).native_id)
+            if native != NATIVE_BASE + item_id - 1:
+                raise SystemExit(f"item {item_id} is not the sample's record "
+                                 f"{item_id - 1}: update bench/web.py's build")
     finally:
         archive.close()
-    # The city's records were ingested first, into a new archive: ids 1..city_n.
-    return {"records": records, "first_item": 1, "last_item": city_n,
-            "build_s": round(time.perf_counter() - started, 1)}
+    return {"format": FORMAT, "records": records, "first_item": 1, "last_item": city_n,
+            "not_public": sorted(hidden), "build_s": round(time.perf_counter() - started, 1)}
 
 
 def cached(records: int, rebuild: bool) -> tuple[Path, dict]:
     folder = CACHE / f"web-{records}"
     marker = folder / "built.json"
-    if rebuild or not marker.exists():
+    if rebuild or not marker.exists() or \
+            json.loads(marker.read_text()).get("format") != FORMAT:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         (CACHE / ".gitignore").write_text("*\n")
@@ -165,7 +234,9 @@ def cached(records: int, rebuild: bool) -> tuple[Path, dict]:
         built = build(folder / "home", records)
         marker.write_text(json.dumps(built))
         print(f"built in {built['build_s']:.0f} s", flush=True)
-    return folder / "home", json.loads(marker.read_text())
+    built = json.loads(marker.read_text())
+    built["not_public"] = frozenset(built["not_public"])
+    return folder / "home", built
 
 
 # The server -------------------------------------------------------------------------
@@ -180,7 +251,7 @@ class Server:
     """`civicarchive serve` on 127.0.0.1 in a subprocess, from this checkout's code or
     another source tree's."""
 
-    def __init__(self, home: Path, src: Path | None = None) -> None:
+    def __init__(self, home: Path, workers: int, src: Path | None = None) -> None:
         self.port = free_port()
         env = {**os.environ, "CIVICARCHIVE_HOME": str(home)}
         start = "from civicarchive.cli import main; main()"
@@ -193,7 +264,7 @@ class Server:
                     + start
         command = [sys.executable, "-c", start,
                    "--home", str(home), "serve", "--host", HOST, "--port", str(self.port),
-                   "--log-level", "WARNING"]
+                   "--workers", str(workers), "--log-level", "WARNING"]
         self.log = home.parent / f"server-{'this' if src is None else 'compared'}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
@@ -212,9 +283,23 @@ class Server:
         raise SystemExit("the server did not answer within 120 s")
 
     def cpu_seconds(self) -> float:
-        """CPU time the server has used so far (user + system, all its threads)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time the server and its live worker processes have used so far (user +
+        system, all their threads)."""
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:  # gone meanwhile
+                    continue
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        tree, grew = {self.process.pid}, True
+        while grew:
+            more = {pid for pid, (parent, _) in stats.items() if parent in tree} - tree
+            tree |= more
+            grew = bool(more)
+        ticks = sum(stats[pid][1] for pid in tree if pid in stats)
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -311,7 +396,7 @@ async def run_pages(servers: dict[str, Server], built: dict, args: argparse.Name
                            "p95": percentile(ms, 0.95), "p99": percentile(ms, 0.99),
                            "cpu_ms": cpu * 1000 / count, "count": count, "note": note}
                 results[label][page.name] = figures
-                print(f"{label:>6} {page.name:<12} {figures['rps']:7.1f} requests/s  "
+                print(f"{label:>6} {page.name:<13} {figures['rps']:7.1f} requests/s  "
                       f"p50 {figures['p50']:7.2f}  p95 {figures['p95']:7.2f}  "
                       f"p99 {figures['p99']:7.2f} ms  server CPU {figures['cpu_ms']:6.2f} "
                       f"ms/request  ({count:,} requests){note}", flush=True)
@@ -328,6 +413,8 @@ def main() -> None:
                         help="load time per page (after the warm-up)")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="the server's worker processes (default: the machine's cores)")
     parser.add_argument("--compare", type=Path, metavar="DIR",
                         help="also serve from the source tree DIR/src (before/after)")
     parser.add_argument("--rebuild", action="store_true", help="build the archive again")
@@ -336,12 +423,14 @@ def main() -> None:
     home, built = cached(args.records, args.rebuild)
     if args.build_only:
         return
+    cores = os.cpu_count() or 1
     print(f"web benchmark: {built['records']:,} records (built in {built['build_s']:.0f} "
-          f"s), concurrency {args.concurrency}, {args.seconds:g} s a page", flush=True)
-    servers = {"this": Server(home)}
+          f"s), concurrency {args.concurrency}, {args.seconds:g} s a page, server workers "
+          f"{args.workers} ({cores} cores here)", flush=True)
+    servers = {"this": Server(home, args.workers)}
     try:
         if args.compare:
-            servers["before"] = Server(home, args.compare.resolve() / "src")
+            servers["before"] = Server(home, args.workers, args.compare.resolve() / "src")
         results = asyncio.run(run_pages(servers, built, args))
     finally:
         for server in servers.values():
