@@ -63,9 +63,14 @@ def item_keys(conn: Connection, account_id: int, kinds: Iterable[Kind], after: i
 def media_of(conn: Connection, record: Item) -> list[int]:
     """The media records under a record, or the record itself when it is one."""
     i = t.items.c
-    return [media_id for (media_id,) in conn.execute(sa.select(i.id).where(
-        i.account_id == record.account_id, i.kind == Kind.MEDIA.value,
-        sa.or_(i.parent_native_id == record.native_id, i.id == record.id)).order_by(i.id))]
+    # By the thread index (ix_items_parent) alone: an OR with the id would scan the
+    # account's records.
+    under = {media_id for (media_id,) in conn.execute(sa.select(i.id).where(
+        i.account_id == record.account_id, i.parent_native_id == record.native_id,
+        i.kind == Kind.MEDIA.value))}
+    if record.kind is Kind.MEDIA:
+        under.add(record.id)
+    return sorted(under)
 
 
 def replies(conn: Connection, record: Item) -> list[Item]:
