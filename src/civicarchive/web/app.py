@@ -22,6 +22,7 @@ from civicarchive.archive import Archive
 from civicarchive.errors import ArchiveError
 from civicarchive.web import problems
 from civicarchive.web.deps import check_csrf
+from civicarchive.web.routing import gated
 from civicarchive.web.security import SecurityHeaders
 from civicarchive.web.sessions import SessionRefresh, Sessions, Throttle, web_key
 
@@ -55,8 +56,9 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
     from civicarchive.web.public import router as public_router
     from civicarchive.web.ui import render_error
     from civicarchive.web.ui import router as ui_router
-    app.include_router(api_router, prefix=API)
-    app.include_router(public_router)
+    # Each behind a gate of its paths' first segments (web/routing.py).
+    app.include_router(gated(api_router, prefix=API))
+    app.include_router(gated(public_router))
     app.include_router(ui_router)
     if archive.context.settings.sso is not None:  # single sign-on (docs/sso.md)
         from civicarchive.web.ui.sso import install

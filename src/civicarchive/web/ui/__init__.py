@@ -17,6 +17,7 @@ from civicarchive.errors import ArchiveError
 from civicarchive.model.staff import Permission
 from civicarchive.web.deps import NeedsSignIn, caller_of
 from civicarchive.web.problems import status_of
+from civicarchive.web.routing import gated
 from civicarchive.web.security import csrf_token
 
 # Autoescape everything: archived text is third-party input.
@@ -87,7 +88,7 @@ def _build() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for module in (login, pages, moderation, compliance, capture, users, casework, redaction,
                    holds, records, registry):
-        router.include_router(module.router)
+        router.include_router(gated(module.router))  # (web/routing.py)
     return router
 
 
