@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.finding import Finding, SearchResults
 from civicarchive.app.productions import build_items
-from civicarchive.app.reading import Reading
+from civicarchive.app.reading import ReadAhead, Reading
 from civicarchive.app.redacting import names_of
 from civicarchive.app.registry import Registry
 from civicarchive.clock import parse_time
@@ -37,6 +38,8 @@ from civicarchive.records.requests import (FieldRedaction, Mark, RequestState, R
                                            fold)
 from civicarchive.search.plan import Flag, Match, Nothing, Range
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
+from civicarchive.store import accounts as accounts_sql
+from civicarchive.store import viewing as viewing_sql
 from civicarchive.store import requests as request_sql
 from civicarchive.store import timestamps
 from civicarchive.store.proof import build_proof
@@ -65,6 +68,33 @@ class PublicRecord:
     showing: publication.Showing
 
 
+@dataclass(frozen=True)
+class PublicPage:
+    """A record's page in the open archive: its agency, the record and how it shows,
+    and the record with its thread as a production would give it."""
+
+    agency: Agency
+    record: PublicRecord
+    produced: ProducedItem
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What one answer of the open archive goes by, read together once for it."""
+
+    rules: PublicArchive
+    agencies: tuple[Agency, ...]     # the published ones
+    overlay: Overlay
+    now: datetime
+    accounts: tuple[Account, ...]    # every account
+
+    def agency(self, slug: str) -> Agency:
+        for agency in self.agencies:
+            if agency.slug == slug:
+                return agency
+        raise NotFound("agency", slug)
+
+
 class Publishing:
     """The open archive's reads: agencies, records, listings and search."""
 
@@ -76,42 +106,82 @@ class Publishing:
         self.custody = custody
         self.finding = finding
         self._overlay: tuple[object, Overlay] | None = None
+        # Agencies and accounts, kept with the newest id they were read at: their rows are
+        # append-only (the store refuses an UPDATE), so a new id is the only change.
+        self._kept: dict[str, tuple[object, tuple]] = {}
         self._lock = threading.Lock()
 
     def rules(self) -> PublicArchive:
         """The adopted policy's rules; nothing is published before a policy is adopted."""
-        if not self.custody.adopted_any():
+        return self._snapshot().rules
+
+    def _rules(self, policy_id: int | None) -> PublicArchive:
+        if policy_id is None:
             return PublicArchive()
-        return self.custody.policy()[1].public_archive
+        return self.custody.adopted(policy_id).public_archive  # parsed once
 
     def agencies(self) -> list[Agency]:
         """The agencies whose open archive is published."""
-        return self.registry.agencies() if self.rules().published else []
+        return list(self._snapshot().agencies)
 
     def agency(self, slug: str) -> Agency:
         """A published agency by slug; NotFound otherwise."""
-        for agency in self.agencies():
-            if agency.slug == slug:
-                return agency
-        raise NotFound("agency", slug)
+        return self._snapshot().agency(slug)
 
     def accounts(self, slug: str) -> list[Account]:
         """The agency's accounts whose records the open archive shows."""
-        agency, rules = self.agency(slug), self.rules()
-        return [a for a in self.registry.accounts()
+        return self._shown_accounts(self._snapshot(), slug)
+
+    def _shown_accounts(self, snapshot: _Snapshot, slug: str) -> list[Account]:
+        agency, rules = snapshot.agency(slug), snapshot.rules
+        return [a for a in snapshot.accounts
                 if a.agency_id == agency.id and a.classification.value in rules.accounts]
 
     def overlay(self) -> Overlay:
         """Every withholding and redaction in force across requests, kept until a request
         records another event."""
+        return self._snapshot().overlay
+
+    def _snapshot(self) -> _Snapshot:
+        """What an answer goes by, as it is now: one statement when nothing it follows
+        changed since the last answer (store/viewing.open_archive_marks)."""
         with self.context.read() as conn:
-            ids = request_sql.request_ids(conn)
-            key = (tuple(ids), request_sql.last_event_id(conn))
-            cached = self._overlay
-            if cached is not None and cached[0] == key:
-                return cached[1]
-            states = [fold((e["action"], e["details"]) for e in request_sql.events(conn, i))
-                      for i in ids]
+            policy_id, agencies, accounts, requests, events = \
+                viewing_sql.open_archive_marks(conn)
+            agencies = self._kept_since("agencies", agencies, accounts_sql.agencies, conn)
+            accounts = self._kept_since("accounts", accounts, accounts_sql.accounts, conn)
+            overlay = self._overlay_in(conn, (requests, events))
+        if not isinstance(overlay, Overlay):
+            overlay = self._keep(*overlay)
+        rules = self._rules(policy_id)
+        return _Snapshot(rules, agencies if rules.published else (), overlay,
+                         self.context.clock.now(), accounts)
+
+    def _kept_since(self, name: str, mark: object, read, conn) -> tuple:  # noqa: ANN001
+        kept = self._kept.get(name)
+        if kept is None or kept[0] != mark:
+            kept = (mark, tuple(read(conn)))
+            with self._lock:
+                self._kept[name] = kept
+        return kept[1]
+
+    def _account(self, account_id: int, snapshot: _Snapshot) -> Account:
+        for account in snapshot.accounts:
+            if account.id == account_id:
+                return account
+        raise NotFound("account", account_id)
+
+    def _overlay_in(self, conn, key: object) -> Overlay | tuple[object, list[RequestState]]:  # noqa: ANN001
+        """The kept overlay if no request changed since (requests and their events are
+        append-only: `key` is their newest ids); else the key and the requests' states,
+        to fold once the read is over (`_keep`)."""
+        cached = self._overlay
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        return key, [fold((e["action"], e["details"]) for e in request_sql.events(conn, i))
+                     for i in request_sql.request_ids(conn)]
+
+    def _keep(self, key: object, states: list[RequestState]) -> Overlay:
         overlay = self._fold(states)
         with self._lock:
             self._overlay = (key, overlay)
@@ -143,9 +213,10 @@ class Publishing:
             overlay.accounts.add(item.account_id)
         overlay.names |= {t.text for t in identity_terms(names, redaction.reason)}
 
-    def facts(self, item: Item, account: Account, overlay: Overlay) -> publication.Facts:
+    def facts(self, item: Item, account: Account, overlay: Overlay,
+              reading: Reading | None = None) -> publication.Facts:
         """What the rules look at about `item` now."""
-        history = self.reading.history(item.id)
+        history = (reading or self.reading).history(item.id)
         latest = history[-1] if history else None
         visibility = [v.event for v in history if v.event in (Event.HIDDEN, Event.UNHIDDEN)]
         created = parse_time(item.created_at) if item.created_at else None
@@ -160,14 +231,18 @@ class Publishing:
     def record(self, slug: str, item_id: int) -> PublicRecord:
         """A record the open archive shows; NotFound, the same for every reason it does
         not (missing, another agency's, a direct message, withheld, embargoed...)."""
-        agency = self.agency(slug)
+        return self._record(self._snapshot(), slug, item_id, self.reading)
+
+    def _record(self, snapshot: _Snapshot, slug: str, item_id: int, reading: Reading
+                ) -> PublicRecord:
+        agency = snapshot.agency(slug)
         try:
-            item = self.reading.item(item_id)
-            account = self.registry.account(item.account_id)
+            item = reading.item(item_id)
+            account = self._account(item.account_id, snapshot)
         except NotFound:
             raise NotFound("record", item_id) from None
-        shown = publication.showing(self.facts(item, account, self.overlay()), self.rules(),
-                                    self.context.clock.now()) \
+        shown = publication.showing(self.facts(item, account, snapshot.overlay, reading),
+                                    snapshot.rules, snapshot.now) \
             if account.agency_id == agency.id else publication.Showing(False)
         if not shown.shown:
             raise NotFound("record", item_id)
@@ -177,8 +252,16 @@ class Publishing:
         """A record as the open archive shows it: as a production would, with its thread
         of what shows (a comment withheld by staff, or hidden with a notice, as a marker
         with its reason) and every redaction in force applied."""
-        shown = self.record(slug, item_id)
-        overlay, rules, now = self.overlay(), self.rules(), self.context.clock.now()
+        return self.page(slug, item_id).produced
+
+    def page(self, slug: str, item_id: int) -> PublicPage:
+        """A record's page: the agency, the record as `record` gives it, and as `view`
+        gives it, from one look at the rules and a few reads for the whole thread."""
+        snapshot = self._snapshot()
+        reading = ReadAhead(self.context)
+        reading.load_ids([item_id])
+        shown = self._record(snapshot, slug, item_id, reading)
+        overlay, rules, now = snapshot.overlay, snapshot.rules, snapshot.now
         state = RequestState(redactions=dict(overlay.state.redactions))
         hidden = ReviewMark(Mark.WITHHELD, HIDDEN_EXEMPTION, "")
         state.items[item_id] = "open archive"
@@ -190,9 +273,12 @@ class Publishing:
             parent = queue.pop(0)
             if state.marks[parent.id].mark is not Mark.RESPONSIVE:
                 continue  # nothing is shown under a marker
-            for reply in self.reading.replies(parent.id):
-                decision = publication.showing(self.facts(reply, shown.account, overlay),
-                                               rules, now)
+            if not reading.knows_replies(parent.id):  # this level's replies at once
+                reading.load_replies([parent, *(q for q in queue if state.marks[q.id].mark
+                                                is Mark.RESPONSIVE)])
+            for reply in reading.replies(parent.id):
+                decision = publication.showing(
+                    self.facts(reply, shown.account, overlay, reading), rules, now)
                 if reply.id in overlay.withheld:
                     mark = overlay.withheld[reply.id]
                 elif not decision.shown:
@@ -206,8 +292,9 @@ class Publishing:
                 queue.append(reply)
         if state.marks[item_id] is hidden:
             raise NotFound("record", item_id)  # a hidden comment's own page shows nothing
-        (produced,) = build_items(self.registry, self.reading, state, [item_id])
-        return produced
+        (produced,) = build_items(_Accounts(lambda i: self._account(i, snapshot)), reading,
+                                  state, [item_id])
+        return PublicPage(snapshot.agency(slug), shown, produced)
 
     def checkpoint(self) -> dict | None:
         """The newest signed checkpoint, as the open archive shows it: its number, tree
@@ -242,18 +329,20 @@ class Publishing:
                facets: bool = False, account_id: int | None = None) -> SearchResults:
         """Search (or, with no query, list newest first) what the open archive shows of
         the agency's records, leaving out every record a redaction touches."""
-        accounts = frozenset(a.id for a in self.accounts(slug)
+        snapshot = self._snapshot()
+        accounts = frozenset(a.id for a in self._shown_accounts(snapshot, slug)
                              if account_id is None or a.id == account_id)
         if account_id is not None and not accounts:
             raise NotFound("account", account_id)
         return self.finding.search(query, limit=limit, offset=offset, facets=facets,
-                                   public=True, accounts=accounts, where=self._condition())
+                                   public=True, accounts=accounts,
+                                   where=self._condition(snapshot))
 
-    def _condition(self) -> object:
-        rules, overlay = self.rules(), self.overlay()
+    def _condition(self, snapshot: _Snapshot) -> object:
+        rules, overlay = snapshot.rules, snapshot.overlay
         if not rules.published:
             return Nothing()
-        cutoff = publication.embargo_cutoff(rules, self.context.clock.now())
+        cutoff = publication.embargo_cutoff(rules, snapshot.now)
         clauses: list[object] = [Range("created", None, int(cutoff.timestamp()) + 1),
                                  Not(Match("kind", frozenset(k.value for k in
                                                              publication.NEVER_PUBLIC)))]
@@ -275,6 +364,14 @@ class Publishing:
             clauses.append(Not(AnyOf(tuple(Phrase(n) if " " in n else Word(n)
                                            for n in sorted(overlay.names)))))
         return AllOf(tuple(clauses))
+
+
+class _Accounts:
+    """The registry as `build_items` reads it (`account`), from the accounts Publishing
+    keeps."""
+
+    def __init__(self, account) -> None:  # noqa: ANN001
+        self.account = account
 
 
 def kinds_shown(rules: PublicArchive) -> frozenset[Kind]:

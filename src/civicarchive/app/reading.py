@@ -1,16 +1,21 @@
 """Reading records: items, their versions in order, normalised content, the raw bytes as
-captured, and which versions an approved disposition purged."""
+captured, and which versions an approved disposition purged.
+
+`ReadAhead` is a Reading for one page that reads the same few records many times (the
+open archive's record and its thread): it reads them ahead, a few queries for all of
+them, and answers from memory."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 import orjson
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.errors import NotFound
-from civicarchive.model.record import Item, Version
+from civicarchive.model.record import Item, Kind, Version
 from civicarchive.store import records as sql
+from civicarchive.store import viewing as batch
 
 
 class Reading:
@@ -80,3 +85,98 @@ class Reading:
     def stats(self) -> dict[str, int]:
         """Counts of agencies, accounts, items, versions, blobs, ledger entries..."""
         return self.context.store.counts()
+
+
+class ReadAhead(Reading):
+    """A Reading that answers from what `load_ids` and `load_replies` read ahead (items,
+    the records under them, their versions with the contents the database keeps and
+    their purge marks), and from the store for anything else. For one page: it never
+    sees what was written after it read."""
+
+    def __init__(self, context: ArchiveContext) -> None:
+        super().__init__(context)
+        self._items: dict[int, Item] = {}
+        self._histories: dict[int, list[Version]] = {}
+        self._contents: dict[str, bytes] = {}
+        self._purged: set[int] = set()              # purged versions of loaded items
+        self._replies: dict[int, list[Item]] = {}
+        self._media: dict[int, list[int]] = {}      # item -> its media records' ids
+
+    def load_ids(self, item_ids: Iterable[int]) -> None:
+        """Read ahead these records (those that exist), their replies and media records,
+        and the versions of all of them: three queries."""
+        wanted = [i for i in item_ids if i not in self._histories]
+        if not wanted:
+            return
+        with self.context.read() as conn:
+            found = list(batch.items(conn, wanted).values())
+            self._items.update({i.id: i for i in found})
+            self._read(conn, found, found)
+
+    def knows_replies(self, item_id: int) -> bool:
+        """Whether the replies to this record were read ahead."""
+        return item_id in self._replies
+
+    def load_replies(self, records: Iterable[Item]) -> None:
+        """Read ahead the replies to these records (as `replies` gives them) and their
+        media records, with their versions: two queries."""
+        records = [r for r in records if r.id not in self._replies]
+        if records:
+            with self.context.read() as conn:
+                self._read(conn, records, [])
+
+    def _read(self, conn, parents: list[Item], also: list[Item]) -> None:  # noqa: ANN001
+        """The records under `parents`, and the versions of those and of `also`."""
+        under: list[Item] = []
+        for account_id in {p.account_id for p in parents}:
+            mine = [p for p in parents if p.account_id == account_id]
+            found = batch.children(conn, account_id, {p.native_id for p in mine})
+            under += found
+            for parent in mine:
+                kids = [f for f in found if f.parent_native_id == parent.native_id]
+                self._replies[parent.id] = [k for k in kids if k.kind is not Kind.MEDIA
+                                            and k.id != parent.id]
+                self._media[parent.id] = sorted(
+                    {k.id for k in kids if k.kind is Kind.MEDIA} |
+                    ({parent.id} if parent.kind is Kind.MEDIA else set()))
+        self._items.update({i.id: i for i in under})
+        wanted = {i.id for i in [*also, *under]} - set(self._histories)
+        versions = batch.histories(conn, wanted)
+        for item_id in wanted:
+            rows = versions.get(item_id, [])
+            self._histories[item_id] = [version for version, _, _ in rows]
+            for version, data, purged in rows:
+                if purged:
+                    self._purged.add(version.id)
+                elif data is not None:
+                    self._contents[version.content_sha256] = data
+
+    def item(self, item_id: int) -> Item:
+        found = self._items.get(item_id)
+        return found if found is not None else super().item(item_id)
+
+    def history(self, item_id: int) -> list[Version]:
+        found = self._histories.get(item_id)
+        return list(found) if found is not None else super().history(item_id)
+
+    def content(self, version: Version) -> dict | None:
+        data = self._contents.get(version.content_sha256)
+        if data is None or version.id in self._purged:
+            return super().content(version)  # a large blob, kept in the blob store
+        return orjson.loads(data)
+
+    def replies(self, item_id: int) -> list[Item]:
+        found = self._replies.get(item_id)
+        return list(found) if found is not None else super().replies(item_id)
+
+    def media_of(self, item_id: int) -> dict[str, int]:
+        media = self._media.get(item_id)
+        if media is None or any(not self._histories.get(m) for m in media):
+            return super().media_of(item_id)  # not read ahead (or no version: its error)
+        return {str((self.content(self._histories[m][-1]) or {}).get("file")
+                    or self._items[m].native_id): m for m in media}
+
+    def purged_of(self, item_ids: Collection[int]) -> set[int]:
+        if all(i in self._histories for i in item_ids):
+            return {v.id for i in item_ids for v in self._histories[i] if v.id in self._purged}
+        return super().purged_of(item_ids)

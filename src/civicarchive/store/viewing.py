@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from civicarchive.model.record import Item, Kind, Version
+from civicarchive.model.record import Event, Item, Kind, Version
 from civicarchive.store import schema as t
 from civicarchive.store.records import _version
 
@@ -32,6 +32,64 @@ def replies(conn: Connection, account_id: int, parents: Collection[str],
         query = query.where(i.kind.not_in(skipped))
     return [_item(row) for row in conn.execute(
         query.order_by(sa.func.coalesce(i.created_at, i.first_seen_at), i.id).limit(limit))]
+
+
+def children(conn: Connection, account_id: int, parents: Collection[str]) -> list[Item]:
+    """The records of an account directly under any of these native ids (replies and
+    media records alike), by id."""
+    if not parents:
+        return []
+    i = t.items.c
+    # Sorted here: ORDER BY id leads SQLite to walk the account's records in id order
+    # (ix_items_account_id) instead of the thread index.
+    return sorted((_item(row) for row in conn.execute(sa.select(t.items).where(
+        i.account_id == account_id, i.parent_native_id.in_(sorted(parents))))),
+        key=lambda item: item.id)
+
+
+def items(conn: Connection, item_ids: Collection[int]) -> dict[int, Item]:
+    """Item id -> the item, for those that exist (records.item for many, in one query)."""
+    if not item_ids:
+        return {}
+    i = t.items.c
+    return {row.id: _item(row) for row in conn.execute(
+        sa.select(t.items).where(i.id.in_(sorted(item_ids))))}
+
+
+def histories(conn: Connection, item_ids: Collection[int]
+              ) -> dict[int, list[tuple[Version, bytes | None, bool]]]:
+    """Item id -> every version of it in observed order (records.history for many), each
+    with its content's bytes when the database holds them (small blobs: else None, read
+    it with `store.blob`) and whether it was purged; in one query. An item without
+    versions is left out."""
+    if not item_ids:
+        return {}
+    v, b, ts = t.versions.c, t.blobs.c, t.tombstones.c
+    query = sa.select(t.versions, b.data.label("content_data"),
+                      ts.version_id.label("purged_version")).select_from(
+        t.versions.outerjoin(t.blobs, b.sha256 == v.content_sha256)
+        .outerjoin(t.tombstones, ts.version_id == v.id)).where(
+        v.item_id.in_(sorted(item_ids))).order_by(v.item_id, v.observed_at, v.id)
+    found: dict[int, list[tuple[Version, bytes | None, bool]]] = {}
+    for row in conn.execute(query):
+        values = row._asdict()
+        data, purged = values.pop("content_data"), values.pop("purged_version") is not None
+        version = Version(**{**values, "event": Event(values["event"]),
+                             "content_sha256": values["content_sha256"].hex(),
+                             "raw_sha256": values["raw_sha256"].hex()})
+        found.setdefault(row.item_id, []).append(
+            (version, bytes(data) if data is not None else None, purged))
+    return found
+
+
+def open_archive_marks(conn: Connection) -> tuple[int | None, ...]:
+    """The newest policy, agency, account, request and request event ids: what the open
+    archive's rules, agencies, accounts and overlay follow (their tables are append-only,
+    so a new row is the only change), in one plain statement."""
+    return tuple(conn.exec_driver_sql(
+        "SELECT (SELECT max(id) FROM policies), (SELECT max(id) FROM agencies), "
+        "(SELECT max(id) FROM accounts), (SELECT max(id) FROM requests), "
+        "(SELECT max(id) FROM request_events)").one())
 
 
 def replies_page(conn: Connection, account_id: int, parent: str, leave_out: Iterable[Kind],

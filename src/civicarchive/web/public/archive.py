@@ -118,14 +118,11 @@ def account(request: Request, slug: str, account_id: int,
 
 @router.get("/{slug}/records/{item_id}")
 def record(request: Request, slug: str, item_id: int) -> Response:
-    archive = archive_of(request)
-    agency = _agency(request, slug)
-    produced = archive.publishing.view(slug, item_id)
-    shown = archive.publishing.record(slug, item_id)
+    found = archive_of(request).publishing.page(slug, item_id)
     return page(request, "record.html", {
-        "title": f"Record {item_id}", "agency": agency, "item_id": item_id,
-        "card": native.render_post(view_of(produced), heading_level=2),
-        "notice": shown.showing.notice, "account": shown.account})
+        "title": f"Record {item_id}", "agency": found.agency, "item_id": item_id,
+        "card": native.render_post(view_of(found.produced), heading_level=2),
+        "notice": found.record.showing.notice, "account": found.record.account})
 
 
 @router.get("/{slug}/records/{item_id}/check")
