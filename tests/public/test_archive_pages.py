@@ -138,3 +138,15 @@ def _tags(html: str, name: str) -> list[dict]:
 
     Parser().feed(html)
     return found
+
+
+def test_search_counts_facets_of_many_matches_only_when_asked(public, monkeypatch):
+    from civicarchive.web.public import archive as pages
+    monkeypatch.setattr(pages, "FACET_AT_ONCE", 1)  # "budget" finds 2: many, here
+    page = public.client.get(f"{HOME}/search", params={"q": "budget"})
+    assert page.status_code == 200 and "2 records found" in page.text
+    assert not re.search(r"comment \(1\)", page.text)
+    link = re.search(r'href="(\?[^"]*facets=true[^"]*)"', page.text).group(1)
+    counted = public.client.get(f"{HOME}/search" + link.replace("&amp;", "&"))
+    assert "2 records found" in counted.text
+    assert re.search(r"comment \(1\)", counted.text) and re.search(r"post \(1\)", counted.text)

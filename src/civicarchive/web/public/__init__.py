@@ -25,7 +25,7 @@ MAX_AGE = 60
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                                 jinja2.FileSystemLoader(native.TEMPLATES)]),
-    autoescape=True, undefined=jinja2.StrictUndefined))
+    autoescape=True, undefined=jinja2.StrictUndefined, auto_reload=False))  # compiled once
 
 
 def cached(request: Request, body: bytes, media_type: str, status_code: int = 200,

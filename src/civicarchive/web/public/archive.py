@@ -21,6 +21,7 @@ from civicarchive.web.public import MAX_AGE, cached, page
 router = APIRouter(prefix="/public")
 PER_PAGE = 20
 FEED_SIZE = 50
+FACET_AT_ONCE = 2000  # matches counted by facet without being asked
 
 
 def _agency(request: Request, slug: str):  # noqa: ANN202
@@ -40,11 +41,18 @@ def native_css(request: Request) -> Response:
 
 
 def _results(request: Request, slug: str, q: str, page_number: int, account_id=None,  # noqa: ANN001
-             facets: bool = True) -> dict:
+             facets: bool = False, facets_when_few: bool = False) -> dict:
     archive = archive_of(request)
-    results = archive.publishing.search(slug, q, limit=PER_PAGE,
-                                        offset=(page_number - 1) * PER_PAGE, facets=facets,
-                                        account_id=account_id)
+
+    def found(facets: bool):  # noqa: ANN202
+        return archive.publishing.search(slug, q, limit=PER_PAGE,
+                                         offset=(page_number - 1) * PER_PAGE, facets=facets,
+                                         account_id=account_id)
+    results = found(facets)
+    # Facets are a second pass over every match: counted at once when the matches are
+    # few, on request (a link) when they are many, as in the staff search.
+    if facets_when_few and not facets and 0 < results.total <= FACET_AT_ONCE:
+        results, facets = found(True), True
     pages = max(1, math.ceil(results.total / PER_PAGE))
     base = {k: v for k, v in (("q", q),) if v}
     return {"results": results, "hits": [_hit(h) for h in results.hits], "q": q,
@@ -95,10 +103,15 @@ def agency_home(request: Request, slug: str,
 @router.get("/{slug}/search")
 def search(request: Request, slug: str,
            q: Annotated[str, Query(max_length=500)] = "",
-           page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1) -> Response:
+           page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+           facets: bool = False) -> Response:
     agency = _agency(request, slug)
-    return page(request, "search.html", {"title": f"Search {agency.name}", "agency": agency,
-                                         **_results(request, slug, q, page_number)})
+    shown = _results(request, slug, q, page_number, facets=facets, facets_when_few=True)
+    counts = {"q": q, "facets": "true", **({"page": page_number} if page_number > 1 else {})}
+    return page(request, "search.html", {
+        "title": f"Search {agency.name}", "agency": agency, **shown,
+        "count_facets": f"?{urlencode(counts)}"
+        if not shown["facets"] and shown["results"].total else None})
 
 
 @router.get("/{slug}/accounts/{account_id}")

@@ -20,10 +20,11 @@ from civicarchive.web.problems import status_of
 from civicarchive.web.routing import gated
 from civicarchive.web.security import csrf_token
 
-# Autoescape everything: archived text is third-party input.
+# Autoescape everything: archived text is third-party input. Templates are compiled once
+# (no auto_reload: a stat of every template file, on every page).
 templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
-    undefined=jinja2.StrictUndefined))
+    undefined=jinja2.StrictUndefined, auto_reload=False))
 
 # (path, label, permission needed to see it in the navigation)
 NAVIGATION = (

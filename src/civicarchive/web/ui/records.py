@@ -134,7 +134,9 @@ def record(request: Request, item_id: Id) -> Response:
     return render(request, "record.html", {
         "title": f"Record {found.item.id}: {found.account.platform} @{found.account.handle}",
         "page": found, "card": render_post(found.post, heading_level=2),
-        "history": render_history(found.history, heading_level=3),
+        # (shown only for a record captured more than once: a diff of every word)
+        "history": render_history(found.history, heading_level=3)
+        if len(found.versions) > 1 else "",
         "latest": latest, "verify": principal.can(Permission.VERIFY),
         "standing": found.standing})
 
