@@ -86,6 +86,7 @@ class Viewing:
         self.evidence = evidence
         self.custody = custody
         self._checked_proof = lru_cache(maxsize=256)(self._check_proof)
+        self._accounts: dict[int, Account] = {}
 
     # -- the record view ------------------------------------------------------------------
 
@@ -94,21 +95,22 @@ class Viewing:
         them; NotFound as `Access.item`. One read: a handful of indexed queries."""
         with self.context.read() as conn:
             item = records_sql.item(conn, item_id)
-            account = accounts_sql.account(conn, item.account_id) if item else None
+            account = self._account(conn, item.account_id) if item else None
             if item is None or account is None or \
                     not self.access.shows_item(principal, item, account):
                 raise NotFound("item", item_id)
-            versions = tuple(records_sql.history(conn, item_id))
-            under, cut = _thread(conn, item)
-            children = [v for kids in under.values() for _, v in kids if v is not None]
-            wanted = [*versions, *children]
-            contents = sql.contents(conn, [v.content_sha256 for v in wanted])
-            media = [v.id for kids in under.values() for i, v in kids
-                     if v is not None and i.kind is Kind.MEDIA]
-            if item.kind is Kind.MEDIA and versions:
-                media.append(versions[-1].id)
-            purged = records_sql.purged_among(conn, media)
+            # Versions come with their contents (small blobs) and purge marks.
+            rows = sql.histories(conn, [item_id]).get(item_id, [])
+            under, cut, latest_rows = _thread(conn, item)
             checkpoint = sql.newest_checkpoint(conn)
+        versions = tuple(version for version, _, _ in rows)
+        read = [*rows, *latest_rows]
+        contents = {v.content_sha256: data for v, data, _ in read if data is not None}
+        media = [v.id for kids in under.values() for i, v in kids
+                 if v is not None and i.kind is Kind.MEDIA]
+        if item.kind is Kind.MEDIA and versions:
+            media.append(versions[-1].id)
+        purged = {v.id for v, _, gone in read if gone} & set(media)
         loaded = _Loaded(self.reading, contents, purged)
         post = _view(loaded, item, account, versions, under, depth=0)
         history = tuple(_version_view(loaded, v) for v in versions)
@@ -187,6 +189,15 @@ class Viewing:
                         checkpoint.created_at, version.ledger_index < checkpoint.tree_size,
                         self._signature(checkpoint.id, checkpoint.body,
                                         bytes(checkpoint.signature)))
+
+    def _account(self, conn, account_id: int) -> Account | None:  # noqa: ANN001
+        """An account, read once (account rows are append-only)."""
+        found = self._accounts.get(account_id)
+        if found is None:
+            found = accounts_sql.account(conn, account_id)
+            if found is not None:
+                self._accounts[account_id] = found
+        return found
 
     @lru_cache(maxsize=64)  # noqa: B019 - one archive per process; checkpoints never change
     def _signature(self, checkpoint_id: int, body: str, signature: bytes) -> bool:
@@ -269,11 +280,14 @@ class _Loaded:
         return self.reading.content(version) or {}  # a large blob, kept in the blob store
 
 
-def _thread(conn, item: Item) -> tuple[dict[str, list[tuple[Item, Version | None]]], bool]:  # noqa: ANN001
+def _thread(conn, item: Item):  # noqa: ANN001, ANN202
     """Native id -> the records directly under it (with their latest version), down to
-    THREAD_DEPTH levels; media records included, to be shown as files."""
+    THREAD_DEPTH levels, media records included, to be shown as files; whether a level
+    was cut; and the latest versions' (version, content bytes, purged) as
+    store/viewing.histories gives them."""
     leave_out = {Kind.MESSAGE, Kind.PROFILE}
     under: dict[str, list[tuple[Item, Version | None]]] = {}
+    rows: list[tuple[Version, bytes | None, bool]] = []
     parents, seen, cut = {item.native_id}, {item.native_id}, False
     for _ in range(THREAD_DEPTH):
         found = sql.replies(conn, item.account_id, parents, leave_out, THREAD_LIMIT + 1)
@@ -281,14 +295,18 @@ def _thread(conn, item: Item) -> tuple[dict[str, list[tuple[Item, Version | None
         found = [f for f in found[:THREAD_LIMIT] if f.id != item.id]
         if not found:
             break
-        latest = sql.latest_versions(conn, [f.id for f in found])
+        latest = {i: history[-1] for i, history in
+                  sql.histories(conn, [f.id for f in found]).items()}
+        rows += latest.values()
         for child in found:
-            under.setdefault(child.parent_native_id, []).append((child, latest.get(child.id)))
+            version = latest.get(child.id)
+            under.setdefault(child.parent_native_id, []).append(
+                (child, version[0] if version else None))
         parents = {f.native_id for f in found if f.kind is not Kind.MEDIA} - seen
         seen |= parents
         if not parents:
             break
-    return under, cut
+    return under, cut, rows
 
 
 def _view(loaded: _Loaded, item: Item, account: Account, versions: Iterable[Version],
