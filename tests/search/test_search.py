@@ -281,3 +281,23 @@ def test_search_index_built_during_ingest_follows_writes_between_its_batches(
     assert archive.finding.rebuild() == 6
     assert _snapshot(archive) == during
     assert native(archive, archive.finding.search("omega")) == {"old", "else", "n1"}
+
+
+def test_search_newest_first_without_a_total_lists_what_the_counted_one_does(archive,
+                                                                             account):
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from tests.conftest import T0
+    ages = [0, 0.2, 0.5, 3, 3, 9, 40, 100, 300, 700, 1500, 1500]  # days before the newest
+    archive.ingesting.ingest([replace(observe(account.id, f"n{n}", f"notice {n}", n),
+                                      created_at=T0 - timedelta(days=age))
+                              for n, age in enumerate(ages)], source="test")
+    for limit, offset in [(1, 0), (2, 0), (3, 1), (5, 2), (4, 8), (20, 0), (3, 11)]:
+        counted = archive.finding.search("", limit=limit, offset=offset)
+        listed = archive.finding.search("", limit=limit, offset=offset, count=False)
+        assert [h.item for h in listed.hits] == [h.item for h in counted.hits]
+        assert counted.total == len(ages)
+        assert listed.total in (offset + len(listed.hits), len(ages))  # counted or not
+    newest = [h.created_at for h in archive.finding.search("", limit=20, count=False).hits]
+    assert newest == sorted(newest, reverse=True) and len(newest) == len(ages)

@@ -75,14 +75,15 @@ class Finding:
 
     def search(self, query: str, all_versions: bool = False, limit: int = 20, offset: int = 0,
                facets: bool = False, public: bool = False,
-               accounts: frozenset[int] | None = None, where: object | None = None
-               ) -> SearchResults:
+               accounts: frozenset[int] | None = None, where: object | None = None,
+               count: bool = True) -> SearchResults:
         """Search records (each one's latest version, or every version). `facets` adds
         counts by platform, kind and account (a second pass over every match: ask for it
         on a first page, not on every page); `public` leaves out direct messages, for
         answers shown outside the agency; `accounts` limits the search to those accounts'
         records (a web user's agency), whatever the query says; `where` is a further
-        condition (search/plan.py) every hit meets (the open archive's rules)."""
+        condition (search/plan.py) every hit meets (the open archive's rules); `count`
+        False leaves the total uncounted when that is cheaper (offset + hits: a feed)."""
         if not 1 <= limit <= MAX_LIMIT or offset < 0:
             raise InvalidInput(f"results per page must be 1 to {MAX_LIMIT}, and the offset "
                                "0 or more", parameter="limit")
@@ -96,7 +97,7 @@ class Finding:
         request = SearchRequest(query=query, condition=condition, all_versions=all_versions,
                                 limit=limit, offset=offset, facets=facets,
                                 exclude_kinds=frozenset({Kind.MESSAGE.value}) if public
-                                else frozenset())
+                                else frozenset(), count=count)
         results = self.index.search(request)
         counts = dict(results.facets)
         if "account" in counts:

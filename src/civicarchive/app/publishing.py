@@ -326,9 +326,11 @@ class Publishing:
         return proof
 
     def search(self, slug: str, query: str = "", limit: int = 20, offset: int = 0,
-               facets: bool = False, account_id: int | None = None) -> SearchResults:
+               facets: bool = False, account_id: int | None = None,
+               count: bool = True) -> SearchResults:
         """Search (or, with no query, list newest first) what the open archive shows of
-        the agency's records, leaving out every record a redaction touches."""
+        the agency's records, leaving out every record a redaction touches; `count`
+        as `Finding.search`."""
         snapshot = self._snapshot()
         accounts = frozenset(a.id for a in self._shown_accounts(snapshot, slug)
                              if account_id is None or a.id == account_id)
@@ -336,7 +338,7 @@ class Publishing:
             raise NotFound("account", account_id)
         return self.finding.search(query, limit=limit, offset=offset, facets=facets,
                                    public=True, accounts=accounts,
-                                   where=self._condition(snapshot))
+                                   where=self._condition(snapshot), count=count)
 
     def _condition(self, snapshot: _Snapshot) -> object:
         rules, overlay = snapshot.rules, snapshot.overlay

@@ -55,6 +55,7 @@ class SearchRequest:
     offset: int = 0
     facets: bool = True
     exclude_kinds: frozenset[str] = field(default_factory=frozenset)
+    count: bool = True             # False: the total may be just offset + hits (a feed)
 
 
 def plan(query: str, resolver: Resolver) -> AllOf:

@@ -85,6 +85,7 @@ def _words(text: str) -> list[str]:
 class TantivyIndex:
     name = "tantivy"
     _cjk_reader: tantivy.Index | None = None
+    _newest_made: tuple[object, int | None] | None = None  # (searcher's docs, created)
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -198,10 +199,14 @@ class TantivyIndex:
         # With facets, the total is the sum of the kind facet (every record has one kind):
         # one pass over the matches instead of two.
         facets = self._facets(searcher, query) if request.facets else None
-        found = searcher.search(query, request.limit, count=facets is None,
-                                offset=request.offset,
-                                **({} if ranked else {"order_by_field": "created"}))
-        total = sum(facets["kind"].values()) if facets is not None else found.count
+        if not (ranked or request.count or facets):
+            found = self._newest(searcher, query, request)
+            total = request.offset + len(found.hits)  # (not counted, as asked)
+        else:
+            found = searcher.search(query, request.limit, count=facets is None,
+                                    offset=request.offset,
+                                    **({} if ranked else {"order_by_field": "created"}))
+            total = sum(facets["kind"].values()) if facets is not None else found.count
         generators = {}
         hits = []
         for score, address in found.hits:
@@ -223,6 +228,32 @@ class TantivyIndex:
                             float(score) if ranked else 0.0, snippet, marks,
                             orjson.loads(stored["shown"][0])))
         return Results(total=total, hits=hits, facets=facets or {})
+
+    def _newest(self, searcher: tantivy.Searcher, query: tantivy.Query,
+                request: SearchRequest) -> tantivy.SearchResult:
+        """The newest matches without a total (a feed): looked for among the records made
+        in the last day before the newest, then 8, 64 and 512 days, then all of them,
+        until a window holds the page. A window holds every match made since its start,
+        and every match outside was made before it, so its page is the page; a listing
+        of every match would read all of them to find the newest few."""
+        key = (searcher.num_docs, searcher.num_segments)
+        if self._newest_made is None or self._newest_made[0] != key:
+            top = searcher.search(tantivy.Query.all_query(), 1, count=False,
+                                  order_by_field="created").hits
+            self._newest_made = (key, top[0][0] if top else None)
+        newest = self._newest_made[1]  # (any value would do: it only sets the windows)
+        for days in (1, 8, 64, 512) if newest is not None else ():
+            since = tantivy.Query.range_query(self.schema, "created",
+                                              tantivy.FieldType.Integer,
+                                              newest - days * 86_400, None)
+            found = searcher.search(tantivy.Query.boolean_query([(MUST, query),
+                                                                 (MUST, since)]),
+                                    request.limit, count=False, offset=request.offset,
+                                    order_by_field="created")
+            if len(found.hits) == request.limit:
+                return found
+        return searcher.search(query, request.limit, count=False, offset=request.offset,
+                               order_by_field="created")
 
     def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict:
         spec = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}

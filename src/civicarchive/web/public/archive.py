@@ -180,7 +180,7 @@ def feed(request: Request, slug: str) -> Response:
     writer, each entry linking to its page."""
     archive = archive_of(request)
     agency = _agency(request, slug)
-    results = archive.publishing.search(slug, "", limit=FEED_SIZE)
+    results = archive.publishing.search(slug, "", limit=FEED_SIZE, count=False)
     site = str(request.base_url).rstrip("/")
     home = f"{site}/public/{slug}"
     atom = "http://www.w3.org/2005/Atom"
