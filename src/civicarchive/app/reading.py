@@ -152,24 +152,29 @@ class ReadAhead(Reading):
                     self._contents[version.content_sha256] = data
 
     def item(self, item_id: int) -> Item:
+        """As `Reading.item`, from what was read ahead."""
         found = self._items.get(item_id)
         return found if found is not None else super().item(item_id)
 
     def history(self, item_id: int) -> list[Version]:
+        """As `Reading.history`, from what was read ahead."""
         found = self._histories.get(item_id)
         return list(found) if found is not None else super().history(item_id)
 
     def content(self, version: Version) -> dict | None:
+        """As `Reading.content`, from what was read ahead."""
         data = self._contents.get(version.content_sha256)
         if data is None or version.id in self._purged:
             return super().content(version)  # a large blob, kept in the blob store
         return orjson.loads(data)
 
     def replies(self, item_id: int) -> list[Item]:
+        """As `Reading.replies`, from what was read ahead."""
         found = self._replies.get(item_id)
         return list(found) if found is not None else super().replies(item_id)
 
     def media_of(self, item_id: int) -> dict[str, int]:
+        """As `Reading.media_of`, from what was read ahead."""
         media = self._media.get(item_id)
         if media is None or any(not self._histories.get(m) for m in media):
             return super().media_of(item_id)  # not read ahead (or no version: its error)
@@ -177,6 +182,7 @@ class ReadAhead(Reading):
                     or self._items[m].native_id): m for m in media}
 
     def purged_of(self, item_ids: Collection[int]) -> set[int]:
+        """As `Reading.purged_of`, from what was read ahead."""
         if all(i in self._histories for i in item_ids):
             return {v.id for i in item_ids for v in self._histories[i] if v.id in self._purged}
         return super().purged_of(item_ids)
