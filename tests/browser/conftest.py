@@ -72,17 +72,16 @@ def live(tmp_path_factory, deployment_template) -> Iterator[Live]:  # noqa: F811
     from civicarchive.archive import Archive
     from civicarchive.web.app import create_app
     from tests.web.conftest import ACCOUNTS, ITEMS
-    patch = pytest.MonkeyPatch()
-    patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fast fallback
     home = tmp_path_factory.mktemp("browser") / "home"
     shutil.copytree(deployment_template, home)
-    archive = Archive.open(home, clock=clock())
+    with pytest.MonkeyPatch.context() as patch:  # read once, at open: nothing else sees it
+        patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fast fallback
+        archive = Archive.open(home, clock=clock())
     deployment = Deployment(archive, create_app(archive), dict(ITEMS), dict(ACCOUNTS))
     planted = plant(deployment.archive, deployment.accounts["city"], CITY)
     with serve(deployment.app) as url:
         yield Live(url, deployment, planted)
     deployment.archive.close()
-    patch.undo()
 
 
 class Watch:
