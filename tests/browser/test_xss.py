@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.browser.corpus import XSS_USER, tag
-from tests.browser.pages import PAGES, pending
+from tests.browser.pages import PAGES
 from tests.browser.safety import Findings
 
 MODES = [pytest.param(False, id="csp"), pytest.param(True, id="csp-bypassed")]
@@ -34,7 +34,6 @@ def conclude(findings: Findings, record_property) -> None:  # noqa: ANN001
     pytest.param("posts", False, id="posts-csp"), pytest.param("comments", False,
                                                                id="comments-csp"),
     pytest.param("posts", True, id="posts-csp-bypassed")])
-@pending("records")
 def test_record_views_run_no_payload_and_show_it_as_text(browse, live, kind, bypass,
                                                          record_property):
     page = browse(XSS_USER, bypass_csp=bypass)
@@ -48,7 +47,6 @@ def test_record_views_run_no_payload_and_show_it_as_text(browse, live, kind, byp
     conclude(findings, record_property)
 
 
-@pending("records")
 def test_archived_html_is_shown_sanitised(browse, live, record_property):
     page = browse(XSS_USER)
     findings = Findings()
@@ -60,7 +58,6 @@ def test_archived_html_is_shown_sanitised(browse, live, record_property):
     conclude(findings, record_property)
 
 
-@pending("records")
 def test_an_archived_svg_that_scripts_runs_nothing(browse, live):
     """Media are served under the same CSP (and not as a page of the site's own script)."""
     page = browse(XSS_USER)
@@ -82,7 +79,6 @@ def test_an_archived_svg_that_scripts_runs_nothing(browse, live):
     assert page.watch.dialogs == []
 
 
-@pending("search")
 def test_search_for_each_payload_runs_nothing_and_lists_it_as_text(browse, live,
                                                                   record_property):
     page = browse(XSS_USER)
@@ -111,7 +107,7 @@ def test_every_page_found_by_crawling_runs_no_payload(browse, live, bypass, reco
     display name is a payload; downloads are only noted."""
     page = browse(XSS_USER, bypass_csp=bypass)
     origin = urlsplit(live.url).netloc
-    seeds = [live.path(path) for _, _, _, path in PAGES] + [
+    seeds = [live.path(path) for _, _, path in PAGES] + [
         live.path("/accounts/{hostile}"), live.path("/records/{post}", 5),
         live.path("/requests/{request}/items/{comment}"),
         f"/search?q={quote('author:' + live.planted.payloads[0])}"]
