@@ -177,7 +177,12 @@ class Publishing:
         """A record as the open archive shows it: as a production would, with its thread
         of what shows (a comment withheld by staff, or hidden with a notice, as a marker
         with its reason) and every redaction in force applied."""
-        shown = self.record(slug, item_id)
+        return self.produce(self.record(slug, item_id))
+
+    def produce(self, shown: PublicRecord) -> ProducedItem:
+        """`view` of a record `record` has already let through: the record's page needs
+        both, and the rules need not run twice."""
+        item_id = shown.item.id
         overlay, rules, now = self.overlay(), self.rules(), self.context.clock.now()
         state = RequestState(redactions=dict(overlay.state.redactions))
         hidden = ReviewMark(Mark.WITHHELD, HIDDEN_EXEMPTION, "")

@@ -120,8 +120,8 @@ def account(request: Request, slug: str, account_id: int,
 def record(request: Request, slug: str, item_id: int) -> Response:
     archive = archive_of(request)
     agency = _agency(request, slug)
-    produced = archive.publishing.view(slug, item_id)
     shown = archive.publishing.record(slug, item_id)
+    produced = archive.publishing.produce(shown)
     return page(request, "record.html", {
         "title": f"Record {item_id}", "agency": agency, "item_id": item_id,
         "card": native.render_post(view_of(produced), heading_level=2),
