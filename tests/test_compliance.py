@@ -145,6 +145,19 @@ def test_report_lists_public_business_unlinked_accounts_and_duties(city):
     assert [p["name"] for p in city.compliance.report(now=T0)["people"]] == ["Dana Whitfield"]
 
 
+def test_the_lexical_fallback_is_chosen_when_the_archive_is_opened(city, monkeypatch):
+    """CIVICARCHIVE_EMBEDDINGS is read once, at open: a variable set for one archive (a
+    test deployment's fast fallback) does not change what another archive uses."""
+    from civicarchive.archive import Archive
+    settings = city.context.settings
+    monkeypatch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")
+    with Archive.open(settings.home, settings.database_url, clock=city.context.clock) as other:
+        monkeypatch.delenv("CIVICARCHIVE_EMBEDDINGS")
+        assert other.compliance.report(now=T0)["similarity"] == "tf-idf"
+    monkeypatch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")
+    assert city.compliance.report(now=T0)["similarity"] == "embeddings"
+
+
 def test_monitor_alerts_once_and_again_when_a_duty_changes(city, tmp_path):
     first = city.compliance.monitor("clerk", now=T0)
     every = [a["kind"] for a in city.capturing.alerts()]

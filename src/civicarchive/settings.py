@@ -34,6 +34,9 @@ class Settings:
     tsa_timeout: float = DEFAULT_TSA_TIMEOUT  # seconds per request
     # Single sign-on through an OpenID Connect provider (docs/sso.md); None: local users only
     sso: SsoSettings | None = None
+    # Sentence embeddings for moderation and compliance when the `embeddings` extra is
+    # installed; CIVICARCHIVE_EMBEDDINGS=off runs the lexical fallback (read once, at open)
+    embeddings: bool = True
 
     @classmethod
     def resolve(cls, home: str | os.PathLike | None = None,
@@ -58,7 +61,7 @@ class Settings:
         return cls(home, database_url, loopback,
                    os.environ.get("CIVICARCHIVE_TSA_URL") or None,
                    Path(ca_file).expanduser().resolve() if ca_file else None, timeout,
-                   sso=sections.get("sso"))
+                   sso=sections.get("sso"), embeddings=embeddings_wanted())
 
     @property
     def sqlite_path(self) -> Path:
@@ -75,6 +78,12 @@ class Settings:
     @property
     def exports_dir(self) -> Path:
         return self.home / "exports"
+
+
+def embeddings_wanted() -> bool:
+    """False when CIVICARCHIVE_EMBEDDINGS says off (0, false, no)."""
+    return os.environ.get("CIVICARCHIVE_EMBEDDINGS", "").lower() not in ("off", "0", "false",
+                                                                      "no")
 
 
 # -- the settings file ------------------------------------------------------------------

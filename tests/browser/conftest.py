@@ -1,4 +1,5 @@
-"""The real-browser tests: the staff application served by uvicorn on 127.0.0.1 over the web
+"""The real-browser tests: the staff application and the open archive beside it (/public/,
+published by the policy corpus.py adopts) served by uvicorn on 127.0.0.1 over the web
 tests' deployment (tests/web/conftest.py) with the XSS corpus planted in it (corpus.py),
 driven by Debian's Chromium through Playwright.
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from civicarchive.web.sessions import Throttle
 from tests.browser.corpus import Planted, plant
 from tests.browser.server import serve
 from tests.web.conftest import (  # noqa: F401 - deployment_template: the fixture, shared
@@ -62,6 +64,31 @@ class Live:
                                city=self.deployment.accounts["city"],
                                hostile=self.planted.account)
 
+    def public_path(self, template: str) -> str:
+        """An open archive page's path (pages.PUBLIC_PAGES): {post} and {comment} are
+        planted records the open archive shows whole now (other tests redact a post, which
+        then drops out of public search, or hide a comment)."""
+        return template.format(slug=CITY, tracking=self.planted.tracking,
+                               city=self.deployment.accounts["city"],
+                               message=self.deployment.items["message"],
+                               post=self.planted.posts[self.shown("posts")],
+                               comment=self.planted.comments[self.shown("comments")])
+
+    def shown(self, kind: str, start: int = 2) -> int:
+        """The first payload index from `start` whose record of `kind` ("posts",
+        "comments") the open archive shows with its text and no redaction."""
+        from civicarchive.errors import NotFound
+        publishing = self.archive.publishing
+        for index, item in sorted(getattr(self.planted, kind).items()):
+            if index < start or item in publishing.overlay().redacted:
+                continue
+            try:
+                if publishing.record(CITY, item).showing.text_shown:
+                    return index
+            except NotFound:
+                continue
+        raise AssertionError(f"the open archive shows none of the planted {kind}")
+
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory, deployment_template) -> Iterator[Live]:  # noqa: F811
@@ -72,17 +99,19 @@ def live(tmp_path_factory, deployment_template) -> Iterator[Live]:  # noqa: F811
     from civicarchive.archive import Archive
     from civicarchive.web.app import create_app
     from tests.web.conftest import ACCOUNTS, ITEMS
-    patch = pytest.MonkeyPatch()
-    patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fast fallback
     home = tmp_path_factory.mktemp("browser") / "home"
     shutil.copytree(deployment_template, home)
-    archive = Archive.open(home, clock=clock())
+    with pytest.MonkeyPatch.context() as patch:  # read once, at open: nothing else sees it
+        patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fast fallback
+        archive = Archive.open(home, clock=clock())
     deployment = Deployment(archive, create_app(archive), dict(ITEMS), dict(ACCOUNTS))
     planted = plant(deployment.archive, deployment.accounts["city"], CITY)
+    # The public tests send the request form many times from 127.0.0.1; the portal's
+    # limit per address has its own test (tests/public/test_portal.py).
+    deployment.app.state.portal_limit = Throttle(limit=1000, window=3600)
     with serve(deployment.app) as url:
         yield Live(url, deployment, planted)
     deployment.archive.close()
-    patch.undo()
 
 
 class Watch:

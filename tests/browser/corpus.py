@@ -1,7 +1,8 @@
 """The XSS payload corpus (xss.txt) planted in an archive through the services a real
 deployment uses: ingest (posts, comments, authors, display names, handles in text, URLs,
 media alt text, archived HTML), the registry (an account's handle and owner), the people
-registry, a staff user's display name, a records request and a legal hold.
+registry, a staff user's display name, a records request, a legal hold and a request made
+through the public portal (its tracking page shows its description).
 
 Every post's text starts with its tag (`xss07`), so one search finds one payload's post.
 """
@@ -50,6 +51,7 @@ class Planted:
     request: int = 0             # the records request naming payloads
     flow_request: int = 0        # another, for the flow tests (test_flows.py)
     person: int = 0
+    tracking: str = ""           # the tracking secret of a portal request naming payloads
 
 
 def _observe(account_id: int, native_id: str, kind: Kind, minutes: int, content: dict,
@@ -123,6 +125,8 @@ def plant(archive, city_account: int, agency: str) -> Planted:  # noqa: ANN001
         items = [planted.posts[i] for i in picked] + [planted.comments[i] for i in picked]
         archive.requests.collect(request, "clerk", items=items)
         archive.requests.mark(request, items, "responsive", "clerk")
+    _, planted.tracking = archive.portal.submit(
+        agency, bad[0], bad[20], "Records that say: " + " ".join(bad))
     from civicarchive.model.custody import HoldScope
     archive.custody.add_hold(bad[1], bad[2], bad[3], HoldScope(items=frozenset(
         {planted.posts[0]})), "clerk")

@@ -11,11 +11,19 @@ stopped.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 # Elements and attributes no template writes (the CSP forbids inline script and style).
 DOM_CHECK = r"""() => {
   const found = [];
+  // A stylesheet, or (in the head) the open archive's link to its feed.
+  const linkOk = (el) => {
+    const rel = (el.getAttribute('rel') || '').toLowerCase();
+    return rel === 'stylesheet' || (rel === 'alternate' && el.parentElement === document.head &&
+                                    el.getAttribute('type') === 'application/atom+xml');
+  };
   const urls = ['href', 'src', 'action', 'formaction', 'data', 'xlink:href', 'poster',
                 'background', 'srcset'];
   for (const el of document.querySelectorAll('*')) {
@@ -28,10 +36,10 @@ DOM_CHECK = r"""() => {
       else if (urls.includes(name) && /^(javascript|vbscript|data:text\/html)/.test(value))
         found.push(`<${tag} ${name}="${a.value.slice(0, 80)}">`);
     }
-    if ((tag === 'script' && !(el.getAttribute('src') || '').startsWith('/static/')) ||
+    if ((tag === 'script' && !/^\/(public\/)?static\//.test(el.getAttribute('src') || '')) ||
         ['iframe', 'frame', 'object', 'embed', 'base', 'style', 'applet', 'portal'].includes(tag) ||
         (tag === 'meta' && el.hasAttribute('http-equiv')) ||
-        (tag === 'link' && (el.getAttribute('rel') || '').toLowerCase() !== 'stylesheet'))
+        (tag === 'link' && !linkOk(el)))
       found.push(`<${tag}> ${el.outerHTML.slice(0, 80)}`);
   }
   return found;
@@ -84,3 +92,45 @@ class Findings:
                 f"{len(self.violations)} pages" + "".join(
                     f"\n  {where}: {[v['directive'] + ' ' + (v['sample'] or v['blocked']) for v in found][:3]}"
                     for where, found in list(self.violations.items())[:10]))
+
+
+def shape(path: str) -> str:
+    """A path with its numbers as N: /records/N/check."""
+    return "/".join("N" if part.isdigit() else part for part in path.split("/"))
+
+
+def crawl(page, seeds: list[str], findings: Findings, limit: int, per_shape: int,  # noqa: ANN001
+          skipped: tuple[str, ...], within: str = "/") -> tuple[Counter, list[str]]:
+    """Load `seeds`, then every same-site link under `within` they lead to (at most
+    `limit` pages, `per_shape` of each path shape found), checking each HTML page into
+    `findings`. Returns the statuses seen and the paths that were downloads."""
+    origin = None  # the site's host:port, from the first page loaded
+    queue, seen, shapes, downloads = list(dict.fromkeys(seeds)), set(), Counter(), []
+    statuses: Counter = Counter()
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            response = page.goto(path)
+        except Exception as error:  # noqa: BLE001 - a download is no page
+            if "Download is starting" not in str(error):
+                raise
+            downloads.append(path)
+            continue
+        origin = origin or urlsplit(page.url).netloc
+        statuses[response.status if response else None] += 1
+        if response is None or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        findings.check(page, path)
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+            link = urlsplit(href)
+            target = link.path + (f"?{link.query}" if link.query else "")
+            if link.netloc != origin or target in seen or target.startswith(skipped) or \
+                    not target.startswith(within):
+                continue
+            if shapes[shape(link.path)] < per_shape:
+                shapes[shape(link.path)] += 1
+                queue.append(target)
+    return statuses, downloads

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from tests.browser.pages import pending
 from tests.browser.server import serve
 
 
-@pending("sso")
 def test_sign_in_through_openid_connect(browse, live, tmp_path):
     from civicarchive.web.app import create_app
     from civicarchive.web.ui.sso import install
@@ -36,7 +34,6 @@ def test_sign_in_through_openid_connect(browse, live, tmp_path):
     assert live.archive.users.by_name("clerk").sso_subject.startswith(provider.issuer)
 
 
-@pending("search", "records")
 def test_search_then_open_a_record_and_its_history(browse, live):
     page = browse("records_officer")
     page.goto("/")
@@ -54,7 +51,6 @@ def test_search_then_open_a_record_and_its_history(browse, live):
     assert download.value.suggested_filename.startswith("proof-version-")
 
 
-@pending("moderation")
 def test_moderate_a_comment(browse, live):
     page = browse("moderator")
     page.goto("/moderation")
@@ -70,7 +66,6 @@ def test_moderate_a_comment(browse, live):
     assert f"{item}" in page.inner_text("main")
 
 
-@pending("requests", "redaction")
 def test_redact_and_download_a_production(browse, live):
     from pypdf import PdfReader
     page = browse("records_officer")

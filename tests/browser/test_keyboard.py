@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 from tests.browser.keys import focused, press, skip_link_first, tab_to
-from tests.browser.pages import pending
 from tests.web.conftest import PASSWORD
 
 
@@ -40,7 +39,6 @@ def test_every_main_page_starts_with_the_skip_link(browse):
         skip_link_first(page)
 
 
-@pending("search", "records")
 def test_search_and_open_a_result_then_its_history_and_proof(page, live):
     keyboard_sign_in(page, "records_officer")
     tab_to(page, "header nav a[href='/search']")
@@ -62,7 +60,6 @@ def test_search_and_open_a_result_then_its_history_and_proof(page, live):
     assert proof, "the proof file is empty"
 
 
-@pending("moderation")
 def test_act_on_a_comment_in_the_moderation_queue(browse, live):
     page = browse("moderator")
     page.goto("/moderation")
@@ -81,7 +78,6 @@ def test_act_on_a_comment_in_the_moderation_queue(browse, live):
     assert focused(page) is not None, "after acting the focus is lost"
 
 
-@pending("requests", "redaction")
 def test_redact_a_phrase_and_download_the_production(browse, live):
     from io import BytesIO
 

@@ -21,8 +21,8 @@ def world(tmp_path_factory, deployment_template):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")  # the moderation engine's fallback
         world = build_world(tmp_path_factory.mktemp("headers") / "home", deployment_template)
-        yield world
-        world.archive.close()
+    yield world
+    world.archive.close()
 
 
 class Markup(HTMLParser):

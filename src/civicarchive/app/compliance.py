@@ -203,7 +203,7 @@ class Compliance:
             except ImportError:  # the moderation engine or its extra is not installed
                 self._embedder = None
             else:
-                self._embedder = load_embedder()
+                self._embedder = load_embedder(enabled=self.context.settings.embeddings)
         return self._embedder
 
     def _classifier(self, policy: Policy) -> PublicBusiness:

@@ -204,7 +204,7 @@ class Moderation:
         policy_id, policy = self.custody.policy()
         if self._engine is None or self._engine[0] != policy_id:
             from civicarchive.app.offline import moderator
-            self._engine = (policy_id, moderator(policy))
+            self._engine = (policy_id, moderator(policy, self.context.settings.embeddings))
         return self._engine[1]
 
     def _judge(self, item_id: int | None, account_ids: list[int] | None,

@@ -109,11 +109,12 @@ def moderation_policy(path: Path | str | None = None) -> tuple[Policy, str]:
                                          f"adopted)")
 
 
-def moderator(chosen: Policy, embeddings: bool = True) -> Moderator:
+def moderator(chosen: Policy, embeddings: bool | None = None) -> Moderator:
     """The engine over a policy's moderation categories, with the sentence encoder when the
-    `embeddings` extra is installed (and `embeddings`), the lexical fallback otherwise."""
+    `embeddings` extra is installed and `embeddings` (None: unless CIVICARCHIVE_EMBEDDINGS
+    is off), the lexical fallback otherwise."""
     from civicarchive.moderation import Moderator, embeddings as encoder
-    return Moderator(chosen.moderation, embedder=encoder.load_embedder() if embeddings else None)
+    return Moderator(chosen.moderation, embedder=encoder.load_embedder(enabled=embeddings))
 
 
 def check_comments(path: Path | str, engine: Moderator) -> Iterator[CheckedLine]:

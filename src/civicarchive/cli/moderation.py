@@ -41,7 +41,7 @@ def moderation_check(ctx: Context, file: Path, policy_file: str | None, no_embed
     read (its error takes its place in the output)."""
     from civicarchive.app.offline import check_comments, moderation_policy, moderator
     chosen, source = _policy(ctx, policy_file, moderation_policy)
-    engine = moderator(chosen, embeddings=not no_embeddings)
+    engine = moderator(chosen, embeddings=False if no_embeddings else None)
     if not as_json:
         _header(source, engine)
     counts: dict[str, int] = {}

@@ -11,7 +11,7 @@ batches, and each distinct text is encoded once per embedder (an LRU cache: a po
 embedded once for all its comments).
 
 Set CIVICARCHIVE_EMBEDDINGS=off to run as though the extra were not installed (the
-benchmark compares both).
+benchmark compares both). An archive reads it once, when it is opened (Settings.embeddings).
 """
 
 from __future__ import annotations
@@ -87,10 +87,13 @@ class Embedder:
         return numpy.stack(rows)
 
 
-def load_embedder(max_tokens: int = 64, batch_size: int = 64) -> Embedder | None:
+def load_embedder(max_tokens: int = 64, batch_size: int = 64,
+                  enabled: bool | None = None) -> Embedder | None:
     """The packaged sentence encoder, loaded once per process; None when the `embeddings`
-    extra is not installed (or CIVICARCHIVE_EMBEDDINGS=off). Never downloads anything."""
-    if os.environ.get(DISABLE_VARIABLE, "").lower() in ("off", "0", "false", "no"):
+    extra is not installed, or not `enabled` (None: unless CIVICARCHIVE_EMBEDDINGS=off; an
+    archive passes what it read at open). Never downloads anything."""
+    from civicarchive.settings import embeddings_wanted
+    if not (embeddings_wanted() if enabled is None else enabled):
         return None
     key = (max_tokens, batch_size)
     with _lock:
