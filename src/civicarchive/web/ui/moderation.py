@@ -38,6 +38,7 @@ def _queue(request: Request, offset: int, focus: int | None = None,
            acted: dict | None = None, errors: dict | None = None,
            status_code: int = 200, include: str = "") -> Response:
     principal = permit(request, Permission.MODERATE, "the moderation queue")
+    include = ACTED if include == ACTED else ""
     oversight = oversight_of(request)
     adopted = archive_of(request).custody.adopted_any()
     found = oversight.queue(principal, acted=include == ACTED, offset=offset,
