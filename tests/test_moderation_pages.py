@@ -62,7 +62,10 @@ def busy(archive):
     records += [seen(city.id, "r1", THREAT.format("again"), Kind.REPLY, parent="c1",
                      created=400),
                 seen(city.id, "o1", SPAM.format("orphan"), parent="gone", created=401),
-                seen(city.id, "u1", THREAT.format("untimed"), parent="p1", created=None)]
+                seen(city.id, "u1", THREAT.format("untimed"), parent="p1", created=None),
+                # a loop of replies, each the other's parent: no post
+                seen(city.id, "l1", PLAIN.format("loop"), Kind.REPLY, parent="l2", created=402),
+                seen(city.id, "l2", PLAIN.format("pool"), Kind.REPLY, parent="l1", created=403)]
     archive.ingesting.ingest(records, source="test")
     return archive
 
@@ -98,7 +101,7 @@ def test_pages_together_are_the_full_review(busy, limit):
 
 def test_every_comment_paged_is_the_full_review_of_every_comment(busy):
     full = busy.moderation.review(everything=True)
-    assert len(full) == 41
+    assert len(full) == 43
     rows, _ = pages(busy, 9, everything=True)
     assert brief(rows) == brief(full)
 
@@ -144,7 +147,7 @@ def test_verdicts_are_kept_until_what_they_depend_on_changes(busy):
     verdicts = busy.moderation.verdicts
     busy.moderation.review_page(limit=100, everything=True)
     judged = verdicts.judged
-    assert judged >= 41
+    assert judged >= 43
     busy.moderation.review_page(limit=100, everything=True)
     busy.moderation.review()
     assert verdicts.judged == judged  # the same comments under the same policy: once
@@ -159,3 +162,16 @@ def test_verdicts_are_kept_until_what_they_depend_on_changes(busy):
     assert [rows[f"e{n}"]["verdict"]["categories"] for n in range(3)] == [[], [], ["spam"]]
     assert rows["e0"]["text"] == "Thanks for plowing Elm Street so quickly"
     assert brief(list(rows.values())) == brief(busy.moderation.review(everything=True))
+
+
+def test_threads_are_those_every_comment_read_at_once_finds(busy):
+    from civicarchive.store import moderation as store
+    ids = [a.id for a in busy.registry.accounts()]
+    with busy.context.read() as conn:
+        whole = {c["item_id"]: (c["post_id"], c["post"], c["text"], c["deleted"])
+                 for c in store.comments(conn, busy.context.store.blob, ids)}
+    rows, _ = pages(busy, 7, everything=True)
+    assert {r["item_id"]: (r["post_id"], r["post"], r["text"], r["deleted"])
+            for r in rows} == whole
+    loop = [r for r in rows if r["native_id"] in ("l1", "l2")]
+    assert [r["post_id"] for r in loop] == [None, None]
