@@ -77,8 +77,12 @@ class Verdicts:
         involved = {r.id for r in rows} | {p for p in roots.values() if p is not None} | \
             {e for ids in before.values() for e in ids}
         contents = _contents(conn, sql.latest(conn, item_ids=involved))
-        return self._verdicts(conn, engine_of, [(row, roots[row.id], before[row.id])
-                                                for row in rows], contents)
+        policy_id, _ = engine_of()
+        judging = [(row, roots[row.id], before[row.id]) for row in rows]
+        keys = [_key(policy_id, row.id, post_id, earlier, contents)
+                for row, post_id, earlier in judging]
+        return self._verdicts(conn, engine_of, judging, contents, keys,
+                              [self._kept_verdict(key) for key in keys])
 
     def stream(self, conn, engine_of: EngineOf, account_ids: list[int]  # noqa: ANN001
                ) -> list[Judged]:
@@ -91,29 +95,34 @@ class Verdicts:
         found = sql.latest(conn, account_ids=account_ids)
         found.update(sql.latest(conn, item_ids={p for p in roots.values() if p is not None}))
         contents = _contents(conn, found)
+        policy_id, _ = engine_of()
         history: dict[str, deque[int]] = {}
-        judging = []
+        judging, keys, verdicts = [], [], []
         for row in rows:
+            earlier: tuple[int, ...] = ()
             if row.author:
                 seen = history.setdefault(row.author, deque(maxlen=HISTORY))
-                judging.append((row, roots[row.id], tuple(seen)))
+                earlier = tuple(seen)
                 seen.append(row.id)
-            else:
-                judging.append((row, roots[row.id], ()))
-        return self._verdicts(conn, engine_of, judging, contents)
+            keys.append(_key(policy_id, row.id, roots[row.id], earlier, contents))
+            verdicts.append(self._kept_verdict(keys[-1]))
+            # the earlier ids are held only to judge what is not kept (a million comments
+            # hold 50 each)
+            judging.append((row, roots[row.id], earlier if verdicts[-1] is None else ()))
+        return self._verdicts(conn, engine_of, judging, contents, keys, verdicts)
+
+    def _kept_verdict(self, key: tuple) -> Verdict | None:
+        with self._lock:
+            verdict = self._kept.get(key)
+            if verdict is not None:
+                self._kept.move_to_end(key)
+            return verdict
 
     def _verdicts(self, conn, engine_of: EngineOf, judging: list[tuple],  # noqa: ANN001
-                  contents: dict[int, tuple]) -> list[Judged]:
-        policy_id, engine = engine_of()
-        keys = [(policy_id, row.id, hash((contents[row.id][1], post_id,
-                                          contents[post_id][1] if post_id is not None else None,
-                                          tuple((e, contents[e][1]) for e in earlier))))
-                for row, post_id, earlier in judging]
-        with self._lock:
-            verdicts = [self._kept.get(key) for key in keys]
-            for key, verdict in zip(keys, verdicts):
-                if verdict is not None:
-                    self._kept.move_to_end(key)
+                  contents: dict[int, tuple], keys: list[tuple],
+                  verdicts: list[Verdict | None]) -> list[Judged]:
+        """The verdicts given, and those missing judged (and kept)."""
+        _, engine = engine_of()
         missing = [n for n, verdict in enumerate(verdicts) if verdict is None]
         if missing:
             texts = _Texts(conn, self.context.store.blob, contents)
@@ -133,6 +142,16 @@ class Verdicts:
                        contents[row.id][0], contents[post_id][0] if post_id is not None
                        else None, verdict)
                 for (row, post_id, _), verdict in zip(judging, verdicts)]
+
+
+def _key(policy_id: int, item_id: int, post_id: int | None, earlier: tuple[int, ...],
+         contents: dict[int, tuple]) -> tuple:
+    """What a comment's verdict depends on: the policy, the comment, and the contents of
+    the comment, its post and its earlier comments (as a 64-bit hash: two inputs of one
+    comment colliding is not a practical concern)."""
+    return (policy_id, item_id, hash((
+        contents[item_id][1], post_id, contents[post_id][1] if post_id is not None else None,
+        tuple((e, contents[e][1]) for e in earlier))))
 
 
 def describe(conn, blob, judged: Iterable[Judged]) -> list[dict]:  # noqa: ANN001
