@@ -120,6 +120,20 @@ def test_restriction_warning_before_a_block_or_a_deletion(city):
         city.compliance.restriction_warning(999, "block")
 
 
+def test_restriction_warning_follows_a_new_version_of_the_post(city):
+    # The assessment is kept between calls (the moderation queue asks on every page)...
+    birthday = item(city, "c2")
+    assert city.compliance.restriction_warning(birthday, "block") is None
+    assert city.compliance.restriction_warning(birthday, "delete") is None
+    # ...until what it read changes: the birthday post edited into an order.
+    mayor = city.reading.item(birthday).account_id
+    city.ingesting.ingest([Observation(
+        account_id=mayor, native_id="m2", kind=Kind.POST, observed_at=T0 + timedelta(days=1),
+        content={"text": ORDER}, raw=b"m2:edited", created_at=T0)], source="test")
+    block = city.compliance.restriction_warning(birthday, "block")
+    assert block is not None and block.finding.value == "likely state action"
+
+
 def test_restriction_warning_needs_the_adopted_policy(archive):
     mayor = archive.registry.add_account("facebook", "dana", "official_personal")
     archive.ingesting.ingest([observation(mayor.id, "m1", ORDER)], source="test")

@@ -221,3 +221,66 @@ def test_log_filters_by_account_and_action(moderated):
                       headers=headers).status_code == 404
     page = moderated.client("moderator").get("/moderation/log?action=unhide")
     assert page.status_code == 200 and ">2: unhide<" in page.text and "1: hide" not in page.text
+
+
+def test_queue_pages_across_more_comments_than_a_page(moderated):
+    archive = moderated.archive
+    city = moderated.accounts["city"]
+    archive.ingesting.ingest([comment(city, f"5{n:02d}", SPAM.replace("WATCHES", f"WATCHES {n}"),
+                                      "100", 10 + n) for n in range(45)],
+                             source="test", actor="clerk")
+    expected = [r["item_id"] for r in archive.moderation.review(
+        within=[city, moderated.accounts["mayor"]]) if r["last_action"] is None]
+    assert len(expected) == 48
+    client = moderated.client("moderator")
+    shown, offset = [], 0
+    while True:
+        page = client.get(f"/moderation?offset={offset}").text
+        ids = [int(i) for i in re.findall(r'<h2 id="comment-(\d+)"', page)]
+        assert len(ids) == (20 if offset < 40 else 8)
+        shown += ids
+        if "Next page" not in page:
+            break
+        assert f'href="/moderation?offset={offset + 20}"' in page
+        offset += 20
+    assert shown == expected  # newest first, each once
+    assert "48 comments the engine flags" in page and "Previous page" in page
+    assert "Showing 41 to 48 of 48." in page
+    first = client.get("/moderation").text
+    assert "Comments the engine flags" in first and "Showing 1 to 20." in first
+    api, headers, url = [], bearer(moderated, "moderator"), "/api/v1/moderation/queue?limit=20"
+    api_client = moderated.client()
+    while url:
+        found = api_client.get(url, headers=headers).json()
+        api += [r["item_id"] for r in found["items"]]
+        url, total = found["next"], found["total"]
+    assert api == expected and total == 48
+
+
+def test_an_acted_on_comment_leaves_the_queue(moderated):
+    client = moderated.client()
+    headers = bearer(moderated, "moderator")
+    queue = "/api/v1/moderation/queue"
+    assert SPAM_ID in {r["item_id"] for r in client.get(queue, headers=headers).json()["items"]}
+    moderated.archive.dashboard.count_queue_now()
+    city = frozenset([moderated.accounts["city"]])
+    assert moderated.archive.dashboard.queue_size(city) == 3
+    assert client.post("/api/v1/moderation/actions", headers=headers, json={
+        "item_id": SPAM_ID, "action": "hide", "clause": "spam"}).status_code == 201
+    after = client.get(queue, headers=headers).json()
+    assert SPAM_ID not in {r["item_id"] for r in after["items"]} and after["total"] == 2
+    acted = client.get(f"{queue}?acted=true", headers=headers).json()
+    spam = next(r for r in acted["items"] if r["item_id"] == SPAM_ID)
+    assert spam["last_action"]["action"] == "hide" and acted["total"] == 3
+    moderator = moderated.client("moderator")
+    page = moderator.get("/moderation").text
+    assert f'id="comment-{SPAM_ID}"' not in page and "2 comments the engine flags" in page
+    shown = moderator.get("/moderation?include=acted").text
+    assert f'id="comment-{SPAM_ID}"' in shown and "Last action: hide under spam" in shown
+    assert 'name="include" value="acted"' in shown
+    done = moderator.post(f"/moderation/{SPAM_ID}/act", data={
+        "csrf_token": csrf_of(shown), "action": "unhide", "include": "acted"},
+        follow_redirects=False)
+    assert done.status_code == 303 and "&include=acted" in done.headers["location"]
+    moderated.archive.dashboard.count_queue_now()
+    assert moderated.archive.dashboard.queue_size(city) == 2

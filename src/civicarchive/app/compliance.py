@@ -34,6 +34,7 @@ from civicarchive.store import records as record_sql
 
 OFFICIALS = (Classification.OFFICIAL_PERSONAL, Classification.OFFICIAL_PROFESSIONAL)
 AGENCY_POSTS = 2000  # the agency's latest posts the classifier compares with
+ASSESSED = 1000  # single posts' assessments kept (the moderation queue's warnings)
 KINDS = ("compliance.public_business", "compliance.acknowledgement", "compliance.training",
          *monitors.KINDS)
 
@@ -49,6 +50,9 @@ class Compliance:
         self.people = people
         self._embedder: object | None = None
         self._embedder_loaded = False
+        self._classified: tuple | None = None  # (policy, what it read, PublicBusiness)
+        self._profiles: tuple | None = None    # (what it read, account id -> profile text)
+        self._assessed: dict[tuple, tuple | None] = {}  # (post, classifications, ledger)
 
     # -- assessments ---------------------------------------------------------------------
 
@@ -87,6 +91,13 @@ class Compliance:
     def _assess_item(self, item_id: int, classifications: tuple[Classification, ...]
                      ) -> tuple[dict, Assessment] | None:
         post_id = self._post_of(item_id)
+        # Kept while the ledger does not grow: everything an assessment reads (records,
+        # accounts, people, the policy) is written with an entry in it. The moderation
+        # queue asks for the warnings of every post on a page, at each load.
+        with self.context.read() as conn:
+            key = (post_id, classifications, sql.ledger_head(conn))
+        if key in self._assessed:
+            return self._assessed[key]
         accounts = [a for a in self.registry.accounts() if a.classification in classifications]
         with self.context.read() as conn:
             found = list(sql.account_posts(conn, self.context.store.blob,
@@ -94,7 +105,11 @@ class Compliance:
         if not found:
             return None
         _, policy = self.custody.policy()
-        return self._judge(found, accounts, policy)[0]
+        assessed = self._judge(found, accounts, policy)[0]
+        if len(self._assessed) >= ASSESSED:
+            self._assessed.clear()
+        self._assessed[key] = assessed
+        return assessed
 
     # -- the report and its alerts -------------------------------------------------------
 
@@ -210,10 +225,17 @@ class Compliance:
         agency = [a.id for a in self.registry.accounts()
                   if a.classification is Classification.AGENCY]
         with self.context.read() as conn:
-            texts = [p["text"] for p in sql.account_posts(conn, self.context.store.blob, agency)
-                     if p["text"] and not p["deleted"]][-AGENCY_POSTS:]
-        return PublicBusiness(policy.personal_accounts.agency_terms, texts,
-                              self._load_embedder(), agency=policy.agency)
+            # Built once while no record changes: a state-action warning is asked for each
+            # post of every page of the moderation queue.
+            key = (tuple(agency), sql.latest_change(conn))
+            kept = self._classified
+            if kept is not None and kept[0] is policy and kept[1] == key:
+                return kept[2]
+            texts = sql.latest_texts(conn, self.context.store.blob, agency, AGENCY_POSTS)
+        classifier = PublicBusiness(policy.personal_accounts.agency_terms, texts,
+                                    self._load_embedder(), agency=policy.agency)
+        self._classified = (policy, key, classifier)
+        return classifier
 
     def _judge(self, posts: list[dict], accounts: list[Account], policy: Policy
                ) -> list[tuple[dict, Assessment]]:
@@ -222,8 +244,11 @@ class Compliance:
         people = {p.id: p for p in self.people.people()}
         tags = self.registry.account_tags()
         with self.context.read() as conn:
-            profiles = {p["account_id"]: p["text"] for p in sql.account_posts(
-                conn, self.context.store.blob, list(by_id), kinds=(Kind.PROFILE,))}
+            key = (tuple(by_id), sql.latest_change(conn))
+            if self._profiles is None or self._profiles[0] != key:
+                self._profiles = (key, {p["account_id"]: p["text"] for p in sql.account_posts(
+                    conn, self.context.store.blob, list(by_id), kinds=(Kind.PROFILE,))})
+            profiles = self._profiles[1]
         classifier = self._classifier(policy)
         offices = [_offices(people.get(owners.get(p["account_id"], -1)), _day(p), policy)
                    for p in posts]

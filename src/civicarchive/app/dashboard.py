@@ -73,8 +73,7 @@ class Dashboard:
     def _count(self) -> None:
         sizes = None
         try:
-            sizes = Counter(row["account_id"] for row in self.moderation.review()
-                            if row["last_action"] is None and row["kind"] != "message")
+            sizes = self.moderation.pending_counts()
         except ArchiveError:
             pass  # no policy adopted yet: nothing to judge by
         finally:

@@ -4,6 +4,9 @@ who, when, the policy clause relied on and the comment's archived version, carri
 the platform where its API allows, and the stance labels the viewpoint-neutrality report
 compares.
 
+The queue is read a page at a time, newest first: only the comments it pages through are
+judged, each verdict kept until what it depends on changes (app/verdicts.py).
+
 Each action and label is a row and an audit event in the ledger. The comment itself is
 never touched: it stays in the archive whatever happens on the platform. A hide or delete
 of a comment the engine marks protected, or one it finds no policy category for, needs a
@@ -13,11 +16,11 @@ state action or unclear carries the state-action warning, which the log keeps.
 
 from __future__ import annotations
 
-import hashlib
+from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 
 import httpx
-import orjson
 
 from civicarchive.app.compliance import Compliance
 from civicarchive.app.context import ArchiveContext
@@ -25,6 +28,7 @@ from civicarchive.app.credentials import Credentials
 from civicarchive.app.custody import Custody
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry, choose
+from civicarchive.app.verdicts import Judged, Verdicts, describe
 from civicarchive.capture import moderation as platform
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.moderation import ModerationKind, Stance
@@ -34,6 +38,7 @@ from civicarchive.store import moderation as sql
 PROTECTED_REMOVED = "moderation.protected_removed"
 UNCATEGORISED = "moderation.uncategorised"
 CHOSE_RECORD_ONLY = "recorded only: the moderator carried the action out elsewhere"
+BATCH = 500  # comments judged at most at once while a page of the queue is filled
 
 
 class Moderation:
@@ -48,33 +53,68 @@ class Moderation:
         self.compliance = compliance
         self.credentials = credentials
         self._engine = None
-        self._verdicts: dict[tuple, list] = {}  # (policy, comments' digest) -> verdicts
+        self.verdicts = Verdicts(context)
 
     # -- the queue -----------------------------------------------------------------------
 
     def review(self, account_id: int | None = None, everything: bool = False,
-               within: Iterable[int] | None = None) -> list[dict]:
+               within: Iterable[int] | None = None, pending: bool = False) -> list[dict]:
         """Comments and replies on registered accounts (or one account; or those of the
         accounts `within`, as the web scopes it) judged by the moderation engine under the
         adopted policy, newest first: those with a recommendation (review, hide, remove)
-        or marked protected, or all with `everything`. Each carries the engine's verdict
-        (findings with clause and footing, the protected-speech guard) and the latest
-        action logged on it."""
-        accounts = _within([self.registry.account(account_id)] if account_id is not None
-                           else self.registry.accounts(), within)
-        judged = self._judge(None, [a.id for a in accounts])
+        or marked protected, or all with `everything`; with `pending`, only those no one
+        has acted on. Each carries the engine's verdict (findings with clause and footing,
+        the protected-speech guard) and the latest action logged on it. Every comment is
+        judged: `review_page` judges only those a page needs."""
+        ids = self._scope(account_id, within)
         with self.context.read() as conn:
             last = {row["item_id"]: row for row in sql.actions(conn, account_id)}
-        handles = {a.id: a.handle for a in accounts}
-        rows = [{**_public(row), "handle": handles[row["account_id"]],
-                 "verdict": verdict.as_dict(),
-                 "last_action": _brief(last[row["item_id"]]) if row["item_id"] in last
-                 else None}
-                for row, verdict in judged
-                if everything or verdict.protected or verdict.action.value != "none"]
+            chosen = [j for j in self.verdicts.stream(conn, self._engine_of, ids)
+                      if (everything or j.flagged) and not (pending and j.row.id in last)]
+            rows = self._rows(conn, chosen, last)
         rows.sort(key=lambda r: (r["created_at"] or r["first_seen_at"], r["item_id"]),
                   reverse=True)
         return rows
+
+    def review_page(self, account_id: int | None = None, everything: bool = False,
+                    within: Iterable[int] | None = None, pending: bool = False,
+                    offset: int = 0, limit: int = 20) -> dict:
+        """One page of `review`: `limit` rows from `offset`, found by judging the newest
+        comments until the page and one more are found (ix_items_comments_newest), so a
+        page costs what it shows, not the archive. `more`: another page follows; `total`:
+        how many there are, or None when finding the page left some unjudged."""
+        ids = self._scope(account_id, within)
+        wanted, found, read, chosen = offset + limit + 1, 0, 0, []
+        with self.context.read() as conn:
+            candidates = sql.newest(conn, ids, pending)
+            while found < wanted:
+                # As many as the share flagged so far says the rest needs (4 times more
+                # while none is), BATCH at most.
+                need = wanted - found
+                size = need if not read else need * read // found if found else 4 * read
+                batch = list(islice(candidates, min(max(size, need), BATCH)))
+                if not batch:
+                    break
+                read += len(batch)
+                for judged in self.verdicts.judge(conn, self._engine_of, ids, batch):
+                    if everything or judged.flagged:
+                        if offset <= found < offset + limit:
+                            chosen.append(judged)
+                        found += 1
+            last = {row["item_id"]: row for row in sql.actions(
+                conn, item_ids=[j.row.id for j in chosen])}
+            rows = self._rows(conn, chosen, last)
+        return {"rows": rows, "more": found > offset + limit,
+                "total": found if found < wanted else None}
+
+    def pending_counts(self, within: Iterable[int] | None = None) -> Counter:
+        """Account id -> comments waiting in the queue: flagged, and no one has acted on
+        them (the dashboard's figure; every comment judged, texts not read)."""
+        ids = self._scope(None, within)
+        with self.context.read() as conn:
+            acted = {row["item_id"] for row in sql.actions(conn)}
+            return Counter(j.row.account_id for j in self.verdicts.stream(
+                conn, self._engine_of, ids) if j.flagged and j.row.id not in acted)
 
     # -- acting --------------------------------------------------------------------------
 
@@ -98,11 +138,11 @@ class Moderation:
             raise InvalidInput(f"a {action.value} relies on a clause of the policy: name its "
                                f"moderation category (one of {', '.join(sorted(keys))})",
                                parameter="clause")
-        found = self._judge(item_id, None)
-        if not found:
+        found = self._one(item_id)
+        if found is None:
             raise InvalidInput(f"item {item_id} is not a comment or reply on a registered "
                                f"account: only those are moderated", parameter="item")
-        row, verdict = found[0]
+        row, verdict = found
         account = self.registry.account(row["account_id"])
         if action in (ModerationKind.BLOCK, ModerationKind.UNBLOCK) and not row["author"]:
             raise InvalidInput(f"item {item_id} has no known author to "
@@ -164,9 +204,11 @@ class Moderation:
         accounts `within` only, when given."""
         from civicarchive.app.neutrality import build
         accounts = _within(self.registry.accounts(), within)
-        judged = [{"item_id": row["item_id"], "account_id": row["account_id"],
-                   "protected": verdict.protected, "categories": verdict.categories}
-                  for row, verdict in self._judge(None, [a.id for a in accounts])]
+        with self.context.read() as conn:
+            judged = [{"item_id": j.row.id, "account_id": j.row.account_id,
+                       "protected": j.verdict.protected, "categories": j.verdict.categories}
+                      for j in self.verdicts.stream(conn, self._engine_of,
+                                                    [a.id for a in accounts])]
         ids = {a.id for a in accounts}
         items = {c["item_id"] for c in judged}
         return build(judged, [a for a in self.log() if a["account_id"] in ids],
@@ -179,22 +221,19 @@ class Moderation:
         """Record a reviewer's label of a commenter's stance on one comment (for, against,
         neutral), for the viewpoint-neutrality report; the latest label is in force."""
         stance = choose(Stance, stance, "stance")
-        if not self._judge(item_id, None, evaluate=False):
+        with self.context.read() as conn:
+            found = sql.comment(conn, item_id, [a.id for a in self.registry.accounts()])
+        if found is None:
             raise InvalidInput(f"item {item_id} is not a comment or reply on a registered "
                                f"account: only those are labelled", parameter="item")
         with self.context.write() as tx:
             return sql.add_label(tx, item_id, stance.value, actor)
 
-    def labels(self) -> dict[int, dict]:
-        """Item id -> the stance label in force."""
+    def labels(self, within: Iterable[int] | None = None) -> dict[int, dict]:
+        """Item id -> the stance label in force (on comments of the accounts `within` only,
+        when given)."""
         with self.context.read() as conn:
-            return sql.labels(conn)
-
-    def comments(self) -> list[dict]:
-        """Every comment and reply on registered accounts, with its author and post."""
-        with self.context.read() as conn:
-            return sql.comments(conn, self.context.store.blob,
-                                [a.id for a in self.registry.accounts()])
+            return sql.labels(conn, within)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -207,29 +246,32 @@ class Moderation:
             self._engine = (policy_id, moderator(policy, self.context.settings.embeddings))
         return self._engine[1]
 
-    def _judge(self, item_id: int | None, account_ids: list[int] | None,
-               evaluate: bool = True) -> list[tuple[dict, object]]:
-        from civicarchive.moderation import Comment
-        with self.context.read() as conn:
-            ids = account_ids if account_ids is not None else \
-                [a.id for a in self.registry.accounts()]
-            rows = sql.comments(conn, self.context.store.blob, ids,
-                                None if item_id is None else [item_id])
-        if not evaluate or not rows:
-            return [(row, None) for row in rows]
+    def _engine_of(self):  # noqa: ANN202 - (policy id, a moderation.Moderator)
         engine = self.engine()
-        # The same comments under the same policy get the same verdicts: judged once, kept
-        # until one changes (the web's queue is loaded again and again).
-        key = (self._engine[0], hashlib.sha256(orjson.dumps(
-            [[r["item_id"], r["text"], r["post"], r["author"], r["post_id"]] for r in rows]
-        )).digest())
-        if key not in self._verdicts:
-            if len(self._verdicts) >= 16:
-                self._verdicts.clear()
-            self._verdicts[key] = list(engine.evaluate_many(
-                Comment(row["text"], row["post"], author=row["author"],
-                        thread=str(row["post_id"]), id=str(row["item_id"])) for row in rows))
-        return list(zip(rows, self._verdicts[key]))
+        return self._engine[0], engine
+
+    def _scope(self, account_id: int | None, within: Iterable[int] | None) -> list[int]:
+        accounts = [self.registry.account(account_id)] if account_id is not None \
+            else self.registry.accounts()
+        return [a.id for a in _within(accounts, within)]
+
+    def _one(self, item_id: int) -> tuple[dict, object] | None:
+        """A comment or reply on a registered account and its verdict (judged with its
+        author's earlier comments on every account), or None."""
+        ids = [a.id for a in self.registry.accounts()]
+        with self.context.read() as conn:
+            row = sql.comment(conn, item_id, ids)
+            if row is None:
+                return None
+            (judged,) = self.verdicts.judge(conn, self._engine_of, ids, [row])
+            return describe(conn, self.context.store.blob, [judged])[0], judged.verdict
+
+    def _rows(self, conn, judged: list[Judged], last: dict[int, dict]) -> list[dict]:  # noqa: ANN001
+        handles = self.registry.handles()
+        return [{**row, "handle": handles[row["account_id"]], "verdict": j.verdict.as_dict(),
+                 "last_action": _brief(last[row["item_id"]]) if row["item_id"] in last
+                 else None}
+                for row, j in zip(describe(conn, self.context.store.blob, judged), judged)]
 
     def _carry_out(self, account, action: ModerationKind, native_id: str,  # noqa: ANN001
                    on_platform: bool, client: httpx.Client | None,
@@ -270,12 +312,6 @@ def _verdict(verdict) -> dict:  # noqa: ANN001
     return {"categories": verdict.categories, "action": verdict.action.value,
             "protected": verdict.protected,
             "clauses": sorted({f.clause for f in verdict.findings if f.clause})}
-
-
-def _public(row: dict) -> dict:
-    return {key: row[key] for key in ("item_id", "account_id", "native_id", "kind", "url",
-                                      "created_at", "first_seen_at", "deleted", "text",
-                                      "author", "post_id", "post")}
 
 
 def _brief(action: dict) -> dict:

@@ -54,12 +54,17 @@ class Oversight:
     # -- moderation ----------------------------------------------------------------------
 
     def queue(self, principal: Principal, account_id: int | None = None,
-              everything: bool = False) -> list[dict]:
-        """The review queue over the principal's accounts, newest first."""
+              everything: bool = False, acted: bool = False, offset: int = 0,
+              limit: int = 20) -> dict:
+        """One page of the review queue over the principal's accounts, newest first: the
+        comments no one has acted on yet (with `acted`, those too, each with its last
+        action). `rows`, `more` (another page follows) and `total` (None until every
+        comment has been judged to find the page: page on)."""
         self.access.require(principal, Permission.MODERATE, "the moderation queue")
-        rows = self.moderation.review(everything=everything,
-                                      within=self.visible(principal, account_id))
-        return [r for r in rows if r["kind"] != Kind.MESSAGE.value]
+        found = self.moderation.review_page(
+            everything=everything, within=self.visible(principal, account_id),
+            pending=not acted, offset=offset, limit=limit)
+        return {**found, "rows": [r for r in found["rows"] if r["kind"] != Kind.MESSAGE.value]}
 
     def warnings(self, principal: Principal, item_id: int) -> dict[str, dict | None]:
         """The state-action warning shown before a block or a deletion of this comment
@@ -104,11 +109,8 @@ class Oversight:
     def labels(self, principal: Principal) -> list[dict]:
         """The stance labels in force on comments of the principal's accounts."""
         self.access.require(principal, Permission.MODERATE, "stance labels")
-        ids = set(self.visible(principal))
-        comments = {c["item_id"] for c in self.moderation.comments()
-                    if c["account_id"] in ids}
-        return [label for item_id, label in sorted(self.moderation.labels().items())
-                if item_id in comments]
+        return [label for _, label in sorted(
+            self.moderation.labels(within=self.visible(principal)).items())]
 
     def report(self, principal: Principal) -> dict:
         """The viewpoint-neutrality report over the principal's accounts."""

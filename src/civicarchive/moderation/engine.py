@@ -121,6 +121,19 @@ class Moderator:
                 batch = []
         yield from self._finish(batch)
 
+    def evaluate_each(self, judged: Iterable[tuple[Comment, Sequence[Earlier]]],
+                      chunk: int = 256) -> Iterator[Verdict]:
+        """Verdicts in input order, each comment with its author's earlier comments given
+        (oldest first, as AuthorHistory.earlier holds them): what evaluate_many gives
+        each in its stream, for comments judged out of the stream's order."""
+        batch: list[_Pending] = []
+        for comment, earlier in judged:
+            batch.append(self._cheap(comment, earlier))
+            if len(batch) >= chunk:
+                yield from self._finish(batch)
+                batch = []
+        yield from self._finish(batch)
+
     def _cheap(self, comment: Comment, earlier: Sequence[Earlier]) -> _Pending:
         text, post = comment.text, comment.post
         guarded = speech.guarded(text, post)

@@ -168,6 +168,63 @@ def account_posts(conn: Connection, blob, account_ids: Iterable[int],  # noqa: A
                "text": text_of(orjson.loads(data)) if data else ""}
 
 
+def latest_texts(conn: Connection, blob, account_ids: Iterable[int], count: int,  # noqa: ANN001
+                 kinds: Iterable[Kind] = (Kind.POST,), page: int = 500) -> list[str]:
+    """The texts of the last `count` records of these kinds on these accounts (by id) that
+    have text and are not deleted, in id order: what `account_posts` would end with, read
+    from the newest back a page at a time instead of whole."""
+    i, v = t.items.c, t.versions.c
+    ids = sorted(set(account_ids))
+    query = sa.select(i.id).where(i.account_id.in_(ids),
+                                  i.kind.in_(sorted(k.value for k in kinds)))
+    found: list[str] = []
+    before = None
+    while len(found) < count and ids:
+        newest = list(conn.execute((query if before is None else query.where(i.id < before))
+                                   .order_by(i.id.desc()).limit(page)).scalars())
+        if not newest:
+            break
+        latest: dict[int, tuple[str, bytes]] = {}
+        for item_id, event, content_sha in conn.execute(
+                sa.select(v.item_id, v.event, v.content_sha256).where(v.item_id.in_(newest))
+                .order_by(v.item_id, v.observed_at, v.id)):
+            latest[item_id] = (event, bytes(content_sha))
+        texts = content_texts(conn, blob, {item_id: sha for item_id, (_, sha) in latest.items()})
+        found += [texts[item_id] for item_id in newest
+                  if texts[item_id] and latest[item_id][0] != Event.DELETED][:count - len(found)]
+        before = newest[-1]
+    return found[::-1]
+
+
+def content_texts(conn: Connection, blob, contents: dict) -> dict:  # noqa: ANN001
+    """Key -> the text of the content with this sha256 (empty when its blob is gone), as
+    `account_posts` reads it: small blobs in the same query, large ones through `blob`."""
+    b = t.blobs.c
+    data: dict[bytes, bytes | None] = {}
+    shas = sorted(set(contents.values()))
+    for start in range(0, len(shas), 500):
+        for sha, raw in conn.execute(sa.select(b.sha256, b.data).where(
+                b.sha256.in_(shas[start:start + 500]))):
+            data[bytes(sha)] = bytes(raw) if raw is not None else blob(bytes(sha))
+    return {key: text_of(orjson.loads(found)) if (found := data.get(sha)) else ""
+            for key, sha in contents.items()}
+
+
+def latest_change(conn: Connection) -> tuple[int, int]:
+    """The newest version's id and the newest purge's ledger index (0 for none): while
+    both stay, every record's latest text does (a key for what is derived from texts)."""
+    v, ts = t.versions.c, t.tombstones.c
+    return (conn.execute(sa.select(sa.func.coalesce(sa.func.max(v.id), 0))).scalar_one(),
+            conn.execute(sa.select(sa.func.coalesce(sa.func.max(ts.ledger_index), 0))
+                         ).scalar_one())
+
+
+def ledger_head(conn: Connection) -> int:
+    """The index of the ledger's last entry (-1 for none): it grows with every write."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(t.ledger_entries.c.idx), -1))
+                        ).scalar_one()
+
+
 def parent_post(conn: Connection, item_id: int) -> int | None:
     """The id of the item a comment or reply answers (its parent on the same account),
     or None when it answers nothing archived."""

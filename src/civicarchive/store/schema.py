@@ -6,6 +6,7 @@ Append-only tables are guarded by triggers (see APPEND_ONLY_TABLES).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary,
                         MetaData, String, Table, Text, UniqueConstraint)
 
@@ -60,6 +61,14 @@ items = Table(
     Index("ix_items_parent", "account_id", "parent_native_id"),  # threads (0011)
     Index("ix_items_account_id", "account_id", "id"),  # an account's records in order (0013)
 )
+# The moderation queue's indexes (0014): comments and replies only, newest first per
+# account and in order per author. A query must name COMMENTS itself to use them.
+COMMENTS = "kind IN ('comment', 'reply')"
+SORT_AT = sa.func.coalesce(items.c.created_at, items.c.first_seen_at)  # the queue's order
+Index("ix_items_comments_newest", items.c.account_id, SORT_AT, items.c.id,
+      sqlite_where=sa.text(COMMENTS), postgresql_where=sa.text(COMMENTS))
+Index("ix_items_comments_author", items.c.author, items.c.id,
+      sqlite_where=sa.text(COMMENTS), postgresql_where=sa.text(COMMENTS))
 
 blobs = Table(
     "blobs", metadata,

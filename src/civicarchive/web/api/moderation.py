@@ -99,6 +99,12 @@ class QueueItem(BaseModel):
         description="The state-action warning before a block or a deletion (null: none)")
 
 
+class QueuePage(Page[QueueItem]):
+    total: int | None = Field(description="How many there are; null while finding this page "
+                              "left comments unjudged (the queue judges only as far as a "
+                              "page needs): follow `next`")
+
+
 class LoggedVerdict(BaseModel):
     categories: list[str]
     action: str
@@ -220,17 +226,24 @@ def with_warnings(oversight: Oversight, principal, rows: list[dict]) -> list[dic
     return rows
 
 
-@router.get("/moderation/queue", response_model=Page[QueueItem],
+@router.get("/moderation/queue", response_model=QueuePage,
             summary="Comments awaiting review, with the engine's findings, newest first")
 def queue(request: Request, paging: Annotated[Paging, Depends()],
           account_id: QueryId = None,
           everything: Annotated[bool, Query(description="Every comment, not only those "
-                                            "the engine flags")] = False) -> dict:
+                                            "the engine flags")] = False,
+          acted: Annotated[bool, Query(description="Also the comments someone has acted "
+                                       "on, each with its last action")] = False) -> dict:
     principal = permit(request, Permission.MODERATE, "the moderation queue")
     oversight = oversight_of(request)
-    found = page(request, paging, oversight.queue(principal, account_id, everything))
-    found["items"] = with_warnings(oversight, principal, found["items"])
-    return found
+    found = oversight.queue(principal, account_id, everything, acted, paging.offset,
+                            paging.limit)
+    following = paging.offset + paging.limit
+    return {"items": with_warnings(oversight, principal, found["rows"]),
+            "total": found["total"], "offset": paging.offset, "limit": paging.limit,
+            "next": str(request.url.include_query_params(offset=following,
+                                                         limit=paging.limit))
+            if found["more"] else None}
 
 
 @router.post("/moderation/actions", response_model=ActedOut, status_code=201,

@@ -22,6 +22,7 @@ from civicarchive.web.ui import render
 
 router = APIRouter()
 PER_PAGE = 20
+ACTED = "acted"  # ?include=acted: the comments already acted on are shown too
 RECORD = "/records/{}"  # the record view (web/ui records area)
 
 
@@ -35,16 +36,21 @@ def _categories(request: Request) -> list:
 
 def _queue(request: Request, offset: int, focus: int | None = None,
            acted: dict | None = None, errors: dict | None = None,
-           status_code: int = 200) -> Response:
+           status_code: int = 200, include: str = "") -> Response:
     principal = permit(request, Permission.MODERATE, "the moderation queue")
+    include = ACTED if include == ACTED else ""
     oversight = oversight_of(request)
     adopted = archive_of(request).custody.adopted_any()
-    rows = oversight.queue(principal) if adopted else []
-    shown = with_warnings(oversight, principal, rows[offset:offset + PER_PAGE])
+    found = oversight.queue(principal, acted=include == ACTED, offset=offset,
+                            limit=PER_PAGE) if adopted \
+        else {"rows": [], "total": 0, "more": False}
+    shown = with_warnings(oversight, principal, found["rows"])
     following = [r["item_id"] for r in shown[1:]] + [None]
     return render(request, "moderation.html", {
         "title": "Moderation queue", "rows": list(zip(shown, following)),
-        "total": len(rows), "offset": offset, "per_page": PER_PAGE,
+        "total": found["total"], "more": found["more"], "offset": offset,
+        "per_page": PER_PAGE, "include": include,
+        "pager_query": _kept(include),
         "categories": _categories(request), "actions": list(ModerationKind),
         "stances": list(Stance), "labels": {lab["item_id"]: lab["stance"]
                                             for lab in oversight.labels(principal)},
@@ -52,22 +58,27 @@ def _queue(request: Request, offset: int, focus: int | None = None,
         status_code=status_code)
 
 
+def _kept(include: str) -> str:
+    """The queue's choice to carry on in a redirect's query."""
+    return f"&include={ACTED}" if include == ACTED else ""
+
+
 @router.get("/moderation")
 def queue(request: Request, offset: int = 0, focus: int | None = None,
-          acted: int | None = None) -> Response:
+          acted: int | None = None, include: str = "") -> Response:
     acted_row = None
     if acted is not None:
         principal = permit(request, Permission.MODERATE, "the moderation log")
         acted_row = next((a for a in oversight_of(request).log(principal)
                           if a["id"] == acted), None)
-    return _queue(request, max(offset, 0), focus, acted_row)
+    return _queue(request, max(offset, 0), focus, acted_row, include=include)
 
 
 @router.post("/moderation/{item_id}/act")
 def act(request: Request, item_id: PathId, action: str = Form(..., max_length=20),
         clause: str = Form("", max_length=100), reason: str = Form("", max_length=5000),
         record_only: bool = Form(False), next_item: str = Form("", max_length=20),
-        offset: int = Form(0)) -> Response:
+        offset: int = Form(0), include: str = Form("", max_length=20)) -> Response:
     principal = permit(request, Permission.MODERATE, "moderation actions")
     try:
         done = oversight_of(request).act(principal, item_id, action, clause or None,
@@ -75,8 +86,10 @@ def act(request: Request, item_id: PathId, action: str = Form(..., max_length=20
     except InvalidInput as refused:
         return _queue(request, max(offset, 0), focus=None, status_code=400,
                       errors={item_id: {"parameter": refused.parameter,
-                                        "message": str(refused)}})
-    target = f"/moderation?acted={done['id']}&offset={max(offset, 0)}"
+                                        "message": str(refused)}}, include=include)
+    # The comment leaves the queue (unless acted-on ones are shown): the next one takes
+    # its place on the same page.
+    target = f"/moderation?acted={done['id']}&offset={max(offset, 0)}{_kept(include)}"
     if next_item.isdigit():
         target += f"&focus={int(next_item)}"
     return RedirectResponse(target, status_code=303)
@@ -84,11 +97,11 @@ def act(request: Request, item_id: PathId, action: str = Form(..., max_length=20
 
 @router.post("/moderation/{item_id}/label")
 def label(request: Request, item_id: PathId, stance: str = Form(..., max_length=20),
-          offset: int = Form(0)) -> Response:
+          offset: int = Form(0), include: str = Form("", max_length=20)) -> Response:
     principal = permit(request, Permission.MODERATE, "stance labels")
     oversight_of(request).label(principal, item_id, stance)
-    return RedirectResponse(f"/moderation?offset={max(offset, 0)}&focus={item_id}",
-                            status_code=303)
+    return RedirectResponse(f"/moderation?offset={max(offset, 0)}{_kept(include)}"
+                            f"&focus={item_id}", status_code=303)
 
 
 @router.get("/moderation/log")
