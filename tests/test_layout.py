@@ -4,6 +4,7 @@ exactly the schema the code declares."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,16 @@ SQL_FREE = ("model", "connectors", "records", "moderation", "compliance", "expor
 APP_FILE_LIMIT = 400
 
 
+@functools.cache
+def tree(path: Path) -> ast.Module:
+    """A module's syntax tree, parsed once for every test here (the package's take a
+    second); read, never changed."""
+    return ast.parse(path.read_text(), str(path))
+
+
 def imports_of(path: Path) -> set[str]:
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree(path)):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -89,8 +97,7 @@ def test_app_imports_only_downwards():
 def test_archive_is_a_front_door_without_base_classes():
     from civicarchive.archive import Archive
     assert Archive.__bases__ == (object,)
-    tree = ast.parse((PACKAGE / "archive.py").read_text())
-    (archive,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Archive"]
+    (archive,) = [n for n in tree(PACKAGE / "archive.py").body if isinstance(n, ast.ClassDef) and n.name == "Archive"]
     methods = {n.name for n in archive.body if isinstance(n, ast.FunctionDef)
                and not _builds_a_service(n)}
     assert methods <= {"__init__", "init", "open", "close", "__enter__", "__exit__"}, \
@@ -110,7 +117,7 @@ def test_app_files_are_small_and_services_keep_to_themselves():
     for path in modules("app"):
         lines = path.read_text().count("\n")
         assert lines <= APP_FILE_LIMIT, f"{path.name} has {lines} lines: split it"
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(tree(path)):
             # another object's private state: `self.registry._cache`, `other._write`
             if isinstance(node, ast.Attribute) and node.attr.startswith("_") and \
                     not node.attr.startswith("__") and \
@@ -120,7 +127,7 @@ def test_app_files_are_small_and_services_keep_to_themselves():
 
 def test_every_public_service_method_has_a_docstring():
     for path in modules("app"):
-        for node in ast.parse(path.read_text()).body:
+        for node in tree(path).body:
             if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
                 continue
             for member in node.body:
@@ -179,7 +186,7 @@ def test_core_error_messages_name_no_command_line_flag():
     for path in PACKAGE.rglob("*.py"):
         if "cli" in path.relative_to(PACKAGE).parts:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(tree(path)):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 texts = [n.value for arg in node.exc.args for n in ast.walk(arg)
                          if isinstance(n, ast.Constant) and isinstance(n.value, str)]
@@ -205,7 +212,7 @@ def test_every_kind_not_found_names_where_to_find_its_ids():
     from civicarchive.errors import LISTINGS
     kinds = set()
     for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(tree(path)):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "NotFound" \
                     and node.args and isinstance(node.args[0], ast.Constant):
                 kinds.add(node.args[0].value)

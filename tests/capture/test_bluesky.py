@@ -468,8 +468,17 @@ class Proxy(Loopback):
         self.http.close()
 
 
-def test_bluesky_hide_and_unhide_rewrite_the_threadgate_keeping_its_rules(archive, pds, agency,
-                                                                         resident, tmp_path):
+@pytest.fixture
+def lexical(monkeypatch):
+    """The moderation engine's fallback (read when the archive opens, so before `archive`):
+    this is a test of the threadgate, not of the sentence encoder, which costs seconds to
+    load (tests/moderation test it)."""
+    monkeypatch.setenv("CIVICARCHIVE_EMBEDDINGS", "off")
+
+
+def test_bluesky_hide_and_unhide_rewrite_the_threadgate_keeping_its_rules(lexical, archive, pds,
+                                                                         agency, resident,
+                                                                         tmp_path):
     from civicarchive.policy import EXAMPLES
     archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
     post = agency.post("Warming shelter open tonight at the Community Center")

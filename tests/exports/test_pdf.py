@@ -69,7 +69,8 @@ def page_texts(pdf: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def flow():
-    """Many short items, one item longer than two pages, threads, a withheld log."""
+    """Many short items, one item longer than two pages, threads, a withheld log; with
+    each page's text, extracted once for the tests that read it (pypdf takes seconds)."""
     withheld = WithheldRecord(990, "comment", "2025-03-02T10:00:00Z", "personal information",
                               "RCW 42.56.230")
     items = []
@@ -83,7 +84,8 @@ def flow():
         text = words(n, 2500 if n == 9 else 10 + (n * 13) % 50)
         items.append(item(n, text, thread=thread))
     prod = production(items, withheld=(withheld,), first_number=999_998)
-    return prod, render_production(prod)
+    rendered = render_production(prod)
+    return prod, rendered, page_texts(rendered.pdf)
 
 
 def subtree(produced: ProducedItem) -> list[ProducedItem]:
@@ -92,8 +94,7 @@ def subtree(produced: ProducedItem) -> list[ProducedItem]:
 
 
 def test_render_production_numbers_every_page_from_first_number(flow):
-    prod, rendered = flow
-    texts = page_texts(rendered.pdf)
+    prod, rendered, texts = flow
     assert rendered.pages == len(texts) >= 4
     for index, text in enumerate(texts):
         number = production_number(prod.prefix, prod.first_number + index)
@@ -102,8 +103,7 @@ def test_render_production_numbers_every_page_from_first_number(flow):
 
 
 def test_render_production_ranges_match_the_pages_each_item_is_on(flow):
-    prod, rendered = flow
-    texts = page_texts(rendered.pdf)
+    prod, rendered, texts = flow
 
     def pages_with(pattern: str) -> list[int]:
         return [i for i, text in enumerate(texts) if re.search(pattern, text)]

@@ -6,10 +6,13 @@ certificate."""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from unittest import mock
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, settings
@@ -21,6 +24,7 @@ from civicarchive.policy import EXAMPLES, Retention
 from civicarchive.model.custody import HoldScope
 from civicarchive.records.retention import add_period
 from civicarchive.store import schema as t
+from civicarchive.store import verification
 
 START = datetime(2025, 1, 1, tzinfo=timezone.utc)
 RETENTION = {"GR1000-26a": (4, 0), "GR1000-26b": (2, 0)}
@@ -30,25 +34,42 @@ PEOPLE = ["clerk", "officer", "attorney"]
 class Clock:
     """Moves a second on every reading, so that steps happen in a visible order."""
 
-    def __init__(self) -> None:
-        self.moment = START
+    def __init__(self, moment: datetime = START) -> None:
+        self.moment = moment
 
     def now(self) -> datetime:
         self.moment += timedelta(seconds=1)
         return self.moment
 
 
+@functools.cache
+def template() -> tuple[Path, datetime, list[int]]:
+    """The archive every example starts from, built once: initialised, the policy adopted,
+    two accounts registered (about a second of work, which each example copies instead).
+    Returns its home, the clock's reading after building it, and the account ids."""
+    folder = Path(tempfile.mkdtemp(prefix="custody-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    clock = Clock()
+    with Archive.init("Stateful City", home=folder / "home", clock=clock) as archive:
+        archive.custody.adopt_policy(EXAMPLES / "texas-local.yaml", "clerk")
+        accounts = [archive.registry.add_account("x", "staff", "employee", owner="Staff").id,
+                    archive.registry.add_account("x", "city", "agency", owner="City").id]
+    return folder / "home", clock.moment, accounts
+
+
 class CustodyMachine(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
+        home, moment, self.accounts = template()
         self.folder = Path(tempfile.mkdtemp(prefix="custody-"))
-        self.clock = Clock()
-        self.archive = Archive.init("Stateful City", home=self.folder / "home",
-                                    clock=self.clock)
-        self.archive.custody.adopt_policy(EXAMPLES / "texas-local.yaml", "clerk")
-        self.accounts = [self.archive.registry.add_account("x", "staff", "employee",
-                                                           owner="Staff").id,
-                         self.archive.registry.add_account("x", "city", "agency", owner="City").id]
+        shutil.copytree(home, self.folder / "home")
+        self.clock = Clock(moment)  # on from the template's last reading
+        # Archive.verify's checks, all in this process: forking its two workers for an
+        # archive this small costs more than the checks, after every one of 450 steps.
+        # The workers are exercised by tests/test_tamper.py and tests/test_crash.py.
+        self.serial = mock.patch.object(verification, "_pool", lambda: None)
+        self.serial.start()
+        self.archive = Archive.open(self.folder / "home", clock=self.clock)
         self.created: dict[int, datetime] = {}  # item id -> created_at
         self.series: dict[int, str] = {}
         self.next_native = 0
@@ -56,6 +77,7 @@ class CustodyMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.archive.close()
+        self.serial.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # -- actions ----------------------------------------------------------------------

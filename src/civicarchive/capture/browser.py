@@ -288,7 +288,7 @@ class BrowserCapturer:
     def _capture(self, url: str, session: _Session, profile: Path,
                  started: datetime) -> PageCapture:
         with _Browser(self.settings, profile) as browser:
-            agent = self.settings.user_agent or browser.user_agent
+            agent = browser.user_agent
             headers = {"User-Agent": agent, "Accept": HTML_ACCEPT}
             try:
                 document = session.fetch("GET", url, headers, None)
@@ -311,6 +311,7 @@ class BrowserCapturer:
                 session.problem(ProblemKind.UNREACHABLE, final, f"the page answered HTTP "
                                 f"{status}: nothing was kept as content; try again later")
                 return done
+            browser.start()   # outside the try: a browser that cannot start is no page's fault
             try:
                 rendered = browser.render(document, session)
             except Exception as error:   # Playwright's errors and timeouts
@@ -366,20 +367,47 @@ def _said(error: Exception) -> str:
     return f"could not be fetched ({type(error).__name__}: {str(error)[:200]})"
 
 
+# The user agent each Chromium executable reports, once one has started: the document is
+# then fetched before the browser starts, and an answer with nothing to render (a 404, a
+# refusal, a wall seen in the response) needs no browser at all.
+_user_agents: dict[tuple[str, int], str] = {}
+
+
 class _Browser:
-    """Headless Chromium with a fresh profile, every request routed to the session."""
+    """Headless Chromium with a fresh profile, every request routed to the session;
+    started when first needed (`user_agent`, `start`)."""
 
     def __init__(self, settings: BrowserSettings, profile: Path) -> None:
         self.settings = settings
         self.profile = profile
+        self.page = None
 
     def __enter__(self) -> _Browser:
+        """Fail now, before anything is fetched, when no browser could start."""
         if not os.access(self.settings.executable, os.X_OK):
             raise BrowserUnavailable(f"no Chromium at {self.settings.executable}")
         try:
-            from playwright.sync_api import sync_playwright
+            import playwright.sync_api  # noqa: F401
         except ImportError:
             raise BrowserUnavailable("the playwright package is not installed") from None
+        return self
+
+    @property
+    def user_agent(self) -> str:
+        """The agent the browser sends (the settings' or Chromium's own)."""
+        if self.settings.user_agent:
+            return self.settings.user_agent
+        executable = self.settings.executable
+        key = (executable, os.stat(executable).st_mtime_ns)   # an upgrade changes it
+        if key not in _user_agents:
+            _user_agents[key] = self.start().page.evaluate("navigator.userAgent")
+        return _user_agents[key]
+
+    def start(self) -> _Browser:
+        """Start Chromium unless it runs already; BrowserUnavailable when it cannot."""
+        if self.page is not None:
+            return self
+        from playwright.sync_api import sync_playwright
         self.playwright = sync_playwright().start()
         width, height = self.settings.viewport
         try:
@@ -392,10 +420,11 @@ class _Browser:
             self.playwright.stop()
             raise BrowserUnavailable(f"Chromium did not start ({str(error)[:300]})") from None
         self.page = self.context.new_page()
-        self.user_agent = self.page.evaluate("navigator.userAgent")
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.page is None:
+            return
         try:
             self.context.close()
         finally:

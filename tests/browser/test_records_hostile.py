@@ -4,47 +4,36 @@ policy and audit log, and no payload of the hostile items opens a dialog."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
-from tests.web.conftest import PASSWORD, records_items
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--no-default-browser-check",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
-pytestmark = pytest.mark.slow
+from tests.browser.server import serve
+from tests.web.conftest import (  # noqa: F401 - deployment, hostile: the fixtures
+    PASSWORD, deployment, hostile, records_items)
 
 
 @pytest.fixture
-def served(hostile):
-    """The app on a loopback port, in a thread."""
+def served(hostile) -> Iterator[str]:  # noqa: F811
+    """The deployment with the hostile records and a policy, on a loopback port (the
+    browser harness's server)."""
     from civicarchive.policy import EXAMPLES
     hostile.archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
-    server = uvicorn.Server(uvicorn.Config(hostile.app, host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()
+    with serve(hostile.app) as url:
+        yield url
 
 
 @pytest.fixture
-def browser(chromium):  # noqa: ANN001, ANN201 - one Playwright per process (tests/conftest.py)
-    return chromium
+def tab(chromium):  # noqa: ANN001, ANN201 - a page of the session's Chromium
+    context = chromium.new_context()
+    yield context.new_page()
+    context.close()
 
 
-def test_records_pages_pass_axe_and_run_no_payload(browser, served, hostile):
+def test_records_pages_pass_axe_and_run_no_payload(tab, served, hostile):  # noqa: F811
     from axe_playwright_python.sync_playwright import Axe
     ids = records_items(hostile.archive)
     version = hostile.archive.reading.history(ids["400"])[-1].id
-    tab = browser.new_page()
     dialogs = []
     tab.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     tab.goto(f"{served}/login?next=/")

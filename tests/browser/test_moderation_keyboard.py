@@ -6,19 +6,13 @@ page of the area (moderation, compliance, alerts, capture, users): no violation 
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
-from tests.web.conftest import PASSWORD
+from tests.browser.server import serve
+from tests.web.conftest import PASSWORD, deployment  # noqa: F401 - the fixture, for moderated
 from tests.web.test_moderation_queue import CRITIC_ID, THREAT_ID, moderated  # noqa: F401
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--no-default-browser-check",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
@@ -27,38 +21,35 @@ def lexical(monkeypatch):
 
 
 @pytest.fixture
-def served(moderated):  # noqa: F811
-    """The app on a loopback port, in a thread."""
-    server = uvicorn.Server(uvicorn.Config(moderated.app, host="127.0.0.1", port=0,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join()
+def served(moderated) -> Iterator[str]:  # noqa: F811
+    """The moderated deployment on a loopback port (the browser harness's server)."""
+    with serve(moderated.app) as url:
+        yield url
 
 
 @pytest.fixture
-def browser(chromium):  # noqa: ANN001, ANN201 - one Playwright per process (tests/conftest.py)
-    return chromium
+def signed_in(chromium, served):  # noqa: ANN001, ANN201 - the session's Chromium
+    """signed_in(username, target) -> a tab signed in through the form, on `target`;
+    closed (with its context) after the test."""
+    tabs = []
 
-
-def signed_in(browser, served: str, username: str, target: str):  # noqa: ANN001, ANN201
-    tab = browser.new_page()
-    tab.goto(f"{served}/login?next={target}")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", PASSWORD)
-    tab.press("input[name=password]", "Enter")
-    tab.wait_for_url(f"{served}{target}")
-    return tab
+    def sign_in(username: str, target: str):  # noqa: ANN202
+        tab = chromium.new_page()
+        tabs.append(tab)
+        tab.goto(f"{served}/login?next={target}")
+        tab.fill("input[name=username]", username)
+        tab.fill("input[name=password]", PASSWORD)
+        tab.press("input[name=password]", "Enter")
+        tab.wait_for_url(f"{served}{target}")
+        return tab
+    yield sign_in
+    for tab in tabs:
+        tab.close()
 
 
 @pytest.fixture
-def page(browser, served):
-    return signed_in(browser, served, "moderator", "/moderation")
+def page(signed_in):  # noqa: ANN001, ANN201
+    return signed_in("moderator", "/moderation")
 
 
 def focused(page) -> str:  # noqa: ANN001
@@ -105,14 +96,14 @@ def test_keyboard_refusal_lands_on_the_error(page):
     assert page.get_attribute(f"#reason-{CRITIC_ID}", "aria-invalid") == "true"
 
 
-def test_every_page_of_the_area_passes_axe(browser, served, moderated):  # noqa: F811
+def test_every_page_of_the_area_passes_axe(signed_in, served, moderated):  # noqa: F811
     from axe_playwright_python.sync_playwright import Axe
     archive = moderated.archive
     archive.moderation.act(THREAT_ID, "hide", "user:moderator", clause="true_threats")
     archive.moderation.act(CRITIC_ID, "hide", "user:moderator", clause="off_topic",
                            reason="testing the report")
     archive.compliance.monitor("clerk")
-    tab = signed_in(browser, served, "admin", "/moderation")
+    tab = signed_in("admin", "/moderation")
     axe = Axe()
     options = {"runOnly": {"type": "tag",
                            "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
