@@ -6,6 +6,7 @@ import fcntl
 import os
 import time
 
+from civicarchive.store.ingest import Prepared
 from civicarchive.store.pipeline import WorkerStream
 from tests.conftest import observe
 
@@ -26,11 +27,11 @@ def test_pipeline_worker_does_not_keep_a_lock_held_at_the_fork(tmp_path):
             yield observe(1, f"n{n}", "text")
 
     stream = iter(WorkerStream(slow, 1))
-    assert next(stream)[0].native_id == "n0"  # the worker runs
+    assert Prepared._make(next(stream)[0]).native_id == "n0"  # the worker runs
     os.close(held)  # the thread is done with the lock
     other = os.open(lock, os.O_RDWR)
     try:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if still held
     finally:
         os.close(other)
-    assert [batch[0].native_id for batch in stream] == ["n1", "n2"]
+    assert [Prepared._make(batch[0]).native_id for batch in stream] == ["n1", "n2"]

@@ -25,7 +25,7 @@ from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.record import Event, Kind, Observation
 from civicarchive.store import records as record_sql
-from civicarchive.store.ingest import IngestReport, Prepared, ingest_batch
+from civicarchive.store.ingest import IngestReport, ingest_batch
 from civicarchive.store.itemset import ItemSet
 from civicarchive.store.pipeline import WorkerStream, collector_paused, prepare_inline
 
@@ -175,7 +175,7 @@ class Ingesting:
 
         return self.ingest(gone(), source=source, actor=actor)
 
-    def _ingest(self, batches: Iterable[list[Prepared]], source: str, actor: str,
+    def _ingest(self, batches: Iterable[list[tuple]], source: str, actor: str,
                 progress: Progress | None, seen: ItemSet | None = None) -> IngestReport:
         accounts = self.registry.accounts()
         platforms = {a.id: a.platform for a in accounts}
@@ -183,7 +183,7 @@ class Ingesting:
         feed = self.finding.feed(accounts)
         try:
             for prepared in batches:
-                unknown = {p.account_id for p in prepared} - platforms.keys()
+                unknown = {p[0] for p in prepared} - platforms.keys()  # account ids
                 if unknown:
                     raise NotFound("account", min(unknown))
                 with collector_paused():

@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterable
+from operator import attrgetter
 from pathlib import Path
 
 import orjson
@@ -34,6 +35,7 @@ TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 WRITER_HEAP = 64_000_000
 TOKENIZER = "en_stem"
+_shown = attrgetter(*DISPLAY)
 MUST, SHOULD, MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 
 
@@ -177,15 +179,16 @@ class TantivyIndex:
         d.add_text("kind", doc.kind)
         d.add_text("author", doc.author)
         d.add_integer("created", doc.created)
-        for name in FLAGS:
-            d.add_unsigned(name, int(getattr(doc, name)))
+        for name in FLAGS:  # only the flags a document has: a query asks for `flag = 1`
+            if getattr(doc, name):  # and nothing else (an index of zeros costs, finds nothing)
+                d.add_unsigned(name, 1)
         field = "text" if doc.latest else "earlier"
         if cjk.has_cjk(doc.text):  # (token offsets are not indexed: none needed)
             d.add_pre_tokenized_text(field, tantivy.PreTokenizedString(doc.text, [
                 tantivy.Token(word, n, 0, 0) for n, word in enumerate(_CJK.analyze(doc.text))]))
         else:
             d.add_text(field, doc.text)
-        d.add_bytes("shown", orjson.dumps({name: getattr(doc, name) for name in DISPLAY}))
+        d.add_bytes("shown", orjson.dumps(dict(zip(DISPLAY, _shown(doc)))))
         return d
 
     # -- searching ----------------------------------------------------------------------

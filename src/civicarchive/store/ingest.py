@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -24,6 +25,10 @@ from civicarchive.store.versioning import History, decide
 
 EMPTY_CONTENT = b"{}"
 _EVENT_TEXT = {event: event.value for event in Event}
+ITEM_COLUMNS = ("id", "account_id", "native_id", "kind", "parent_native_id", "author", "url",
+                "created_at", "first_seen_at")
+VERSION_COLUMNS = ("id", "item_id", "event", "observed_at", "recorded_at", "content_sha256",
+                   "raw_sha256", "source", "ledger_index")
 
 
 class Prepared(NamedTuple):
@@ -93,31 +98,37 @@ class IngestReport:
                             for kind, counts in sorted(self.by_kind.items())}}
 
 
-def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], source: str,
+def ingest_batch(tx: WriteTx, batch: Sequence[tuple], platforms: dict[int, str], source: str,
                  actor: str) -> IngestReport:
-    """Record the versions a batch adds; `platforms` maps each account id to its platform."""
+    """Record the versions a batch adds; `platforms` maps each account id to its platform.
+    The batch's entries are tuples in `Prepared`'s field order (Prepared or plain)."""
     report = IngestReport(observations=len(batch), batches=1)
     items, histories = _load_items(tx, batch)
-    # The hot loop of bulk ingest: names bound once, counts kept flat and folded at the
-    # end, ledger entries hashed together after the loop (nothing else appends meanwhile).
+    # The hot loop of bulk ingest: fields unpacked, names bound once, rows kept as tuples,
+    # counts kept flat and folded at the end, ledger entries hashed together after the
+    # loop (nothing else appends meanwhile).
     firsts: dict[int, tuple] = {}  # item -> its one version so far, when first seen here
     outcomes: Counter = Counter()  # (kind, event or None for unchanged)
     entries: list[bytes] = []
     first_index = tx.ledger.size
-    now, next_id, add, put_blob = tx.now, tx.next_id, tx.add, tx.put_blob
+    now, next_id, put_blob = tx.now, tx.next_id, tx.put_blob
+    item_rows, version_rows = tx.bulk("items", ITEM_COLUMNS), tx.bulk("versions", VERSION_COLUMNS)
     item_ids, fresh, touched = report.item_ids, report.fresh, report.touched
+    next_item = next_version = None
     for p in batch:
-        key = (p.account_id, p.native_id)
+        (account_id, native_id, kind, observed_at, created_at, author, parent_native_id, url,
+         p_event, content, content_sha256, raw, raw_sha256, raw_media_type) = p
+        key = (account_id, native_id)
         item = items.get(key)
         if item is None:
-            item_id = next_id("items")
-            items[key] = item = {
-                "id": item_id, "account_id": p.account_id, "native_id": p.native_id,
-                "kind": p.kind, "parent_native_id": p.parent_native_id, "author": p.author,
-                "url": p.url, "created_at": p.created_at, "first_seen_at": p.observed_at}
-            add("items", item)
+            if next_item is None:
+                next_item = next_id("items")
+            item_id, next_item = next_item, next_item + 1
+            items[key] = item = (item_id, kind, parent_native_id, author, url, created_at)
+            item_rows.append((item_id, account_id, native_id, kind, parent_native_id, author,
+                              url, created_at, observed_at))
         else:
-            item_id = item["id"]
+            item_id = item[0]
         item_ids.append(item_id)
         history = histories.get(item_id)
         if history is None and item_id in firsts:  # seen before in this batch
@@ -125,42 +136,44 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
             history.insert(*firsts.pop(item_id))
         if history is None:  # first sighting: the common case in a bulk import
             predecessor = None
-            event = decide(None, p.event, p.content_sha256)
+            event = decide(None, p_event, content_sha256)
         else:
-            predecessor = history.predecessor(p.observed_at)
-            event = None if history.seen(p.observed_at, p.content_sha256, p.event) else \
-                decide(predecessor, p.event, p.content_sha256)
+            predecessor = history.predecessor(observed_at)
+            event = None if history.seen(observed_at, content_sha256, p_event) else \
+                decide(predecessor, p_event, content_sha256)
         if event is None:
-            outcomes[p.kind, None] += 1
+            outcomes[kind, None] += 1
             continue
-        if p.content is not None and p.raw is not None:  # (as _hashes does, inline)
-            content_sha256, raw_sha256 = p.content_sha256, p.raw_sha256
-            put_blob(content_sha256, p.content, "application/json")
-            put_blob(raw_sha256, p.raw, p.raw_media_type)
+        if content is not None and raw is not None:  # (as _hashes does, inline)
+            put_blob(content_sha256, content, "application/json")
+            put_blob(raw_sha256, raw, raw_media_type)
         else:
             content_sha256, raw_sha256 = _hashes(tx, p, predecessor)
-        version_id = next_id("versions")
+        if next_version is None:
+            next_version = next_id("versions")
+        version_id, next_version = next_version, next_version + 1
         event_text = _EVENT_TEXT[event]
+        _, item_kind, item_parent, item_author, item_url, item_created = item
         entries.append(version_entry_of((
-            None, version_id, item_id, event_text, p.observed_at, now, content_sha256,
-            raw_sha256, source, p.account_id, p.native_id, item["kind"],
-            item["parent_native_id"], item["author"], item["url"], item["created_at"],
-            platforms[p.account_id])))
-        add("versions", {
-            "id": version_id, "item_id": item_id, "event": event_text,
-            "observed_at": p.observed_at, "recorded_at": now,
-            "content_sha256": content_sha256, "raw_sha256": raw_sha256, "source": source,
-            "ledger_index": first_index + len(entries) - 1})
+            None, version_id, item_id, event_text, observed_at, now, content_sha256,
+            raw_sha256, source, account_id, native_id, item_kind, item_parent, item_author,
+            item_url, item_created, platforms[account_id])))
+        version_rows.append((version_id, item_id, event_text, observed_at, now, content_sha256,
+                             raw_sha256, source, first_index + len(entries) - 1))
         if history is None:
-            firsts[item_id] = (p.observed_at, version_id, event, content_sha256, raw_sha256)
-            if event is Event.CREATED and p.content is not None:
+            firsts[item_id] = (observed_at, version_id, event, content_sha256, raw_sha256)
+            if event is Event.CREATED and content is not None:
                 fresh.append((version_id, item_id, p))
             else:
                 touched.add(item_id)
         else:
             touched.add(item_id)
-            history.insert(p.observed_at, version_id, event, content_sha256, raw_sha256)
-        outcomes[p.kind, event] += 1
+            history.insert(observed_at, version_id, event, content_sha256, raw_sha256)
+        outcomes[kind, event] += 1
+    if next_item is not None:
+        tx.skip_ids("items", next_item)
+    if next_version is not None:
+        tx.skip_ids("versions", next_version)
     if entries:
         tx.ledger.extend(EntryKind.VERSION, entries)
     for (kind, event), n in outcomes.items():
@@ -177,8 +190,9 @@ def ingest_batch(tx: WriteTx, batch: list[Prepared], platforms: dict[int, str], 
     return report
 
 
-def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[bytes, bytes]:  # noqa: ANN001
+def _hashes(tx: WriteTx, p: tuple, predecessor) -> tuple[bytes, bytes]:  # noqa: ANN001
     """Store the observation's content and raw bytes; absent ones carry over."""
+    p = Prepared._make(p)
     if p.content is not None:
         content_sha256 = p.content_sha256
         tx.put_blob(content_sha256, p.content, "application/json")
@@ -198,19 +212,22 @@ def _hashes(tx: WriteTx, p: Prepared, predecessor) -> tuple[bytes, bytes]:  # no
     return content_sha256, raw_sha256
 
 
-def _load_items(tx: WriteTx, batch: list[Prepared]) -> tuple[dict, dict]:
+def _load_items(tx: WriteTx, batch: Sequence[tuple]) -> tuple[dict, dict]:
+    """The batch's items already stored, as (account, native id) -> (id, kind, parent,
+    author, url, created at), and their histories."""
     wanted: dict[int, set[str]] = defaultdict(set)
     for p in batch:
-        wanted[p.account_id].add(p.native_id)
-    items: dict[tuple[int, str], dict] = {}
+        wanted[p[0]].add(p[1])
+    items: dict[tuple[int, str], tuple] = {}
+    i = t.items.c
     for account_id, native_ids in wanted.items():
-        rows = tx.conn.execute(sa.select(t.items).where(
-            t.items.c.account_id == account_id,
-            tx.store.member_of(t.items.c.native_id, native_ids)))
-        for row in rows:
-            items[(account_id, row.native_id)] = row._asdict()
+        rows = tx.conn.execute(sa.select(i.native_id, i.id, i.kind, i.parent_native_id,
+                                         i.author, i.url, i.created_at).where(
+            i.account_id == account_id, tx.store.member_of(i.native_id, native_ids)))
+        for native_id, *item in rows:
+            items[(account_id, native_id)] = tuple(item)
     rows_by_item: dict[int, list] = defaultdict(list)
-    ids = sorted(item["id"] for item in items.values())
+    ids = sorted(item[0] for item in items.values())
     if ids:
         v = t.versions.c
         for row in tx.conn.execute(sa.select(v.item_id, v.observed_at, v.id, v.event,

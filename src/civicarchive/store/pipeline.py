@@ -91,7 +91,7 @@ class WorkerStream:
         self._channel.close()
         self._channel.cancel_join_thread()
 
-    def __iter__(self) -> Iterator[list[Prepared]]:
+    def __iter__(self) -> Iterator[list[tuple]]:
         self.start()
         if self._worker is None:  # no fork here
             yield from prepare_inline(self.make_observations(), self.size)
@@ -113,7 +113,7 @@ class WorkerStream:
                     return
                 if kind == "error":
                     raise payload
-                yield list(map(Prepared._make, zip(*payload)))
+                yield list(zip(*payload))  # tuples in Prepared's order
         finally:
             self.stop()
 

@@ -62,6 +62,7 @@ class WriteTx:
         self._next_ids: dict[str, int] = {}
         self.rows: dict[str, list[dict]] = {name: [] for name in (
             "agencies", "accounts", "items", "blobs", "versions", "audit_events", "tombstones")}
+        self.bulk_rows: dict[str, tuple[tuple[str, ...], list[tuple]]] = {}
         self.large_blobs: dict[bytes, bytes] = {}
         self._blob_shas: set[bytes] = set()
         self.sealed = None  # the CheckpointFile signed at commit, if any
@@ -75,8 +76,21 @@ class WriteTx:
         self._next_ids[table] = ident + 1
         return ident
 
+    def skip_ids(self, table: str, next_free: int) -> None:
+        """Ids below `next_free` were taken by a caller counting on from `next_id`."""
+        self._next_ids[table] = next_free
+
     def add(self, table: str, row: dict) -> None:
         self.rows[table].append(row)
+
+    def bulk(self, table: str, columns: tuple[str, ...]) -> list[tuple]:
+        """A list to append rows of `table` to as tuples of `columns` (the hot path's
+        rows: no dict per row); written with the table's other rows."""
+        if table not in self.bulk_rows:
+            self.bulk_rows[table] = (columns, [])
+        known, rows = self.bulk_rows[table]
+        assert known == columns, (table, known, columns)
+        return rows
 
     def set_identity(self, archive_id: str, public_key_b64: str) -> None:
         """Record a new archive's id and public key (once, at `init`)."""
@@ -116,6 +130,9 @@ class WriteTx:
         for name in ("agencies", "accounts", "items", "versions", "audit_events", "tombstones"):
             if self.rows[name]:
                 self.store._insert_many(conn, t.metadata.tables[name], self.rows[name])
+            if self.bulk_rows.get(name, ((), ()))[1]:
+                columns, rows = self.bulk_rows.pop(name)
+                self.store._insert_tuples(conn, t.metadata.tables[name], columns, rows)
         ledger_rows = self.ledger.take_rows()
         if ledger_rows:
             self.store._insert_many(conn, t.ledger_entries, ledger_rows)
@@ -218,11 +235,16 @@ class SqlRecordStore:
         """executemany straight to the driver: bulk ingest is the hot path, and SQLAlchemy's
         per-row parameter processing would cost more than the insert itself."""
         names = list(rows[0])
+        pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+        self._insert_tuples(conn, table, names, list(map(pick, rows)), ignore_existing)
+
+    def _insert_tuples(self, conn: Connection, table: sa.Table, names: Iterable[str],
+                       rows: list[tuple], ignore_existing: bool = False) -> None:
+        names = list(names)
         head, tail = self.ignore_clause if ignore_existing else ("INSERT INTO", "")
         sql = (f"{head} {table.name} ({', '.join(names)}) VALUES "
                f"({', '.join([self.placeholder] * len(names))}){tail}")
-        pick = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-        conn.exec_driver_sql(sql, list(map(pick, rows)))
+        conn.exec_driver_sql(sql, rows)
 
     def _frontier(self, conn: Connection) -> Frontier:
         row = conn.execute(sa.select(t.checkpoints.c.tree_size, t.checkpoints.c.frontier)
