@@ -301,3 +301,23 @@ def test_search_newest_first_without_a_total_lists_what_the_counted_one_does(arc
         assert listed.total in (offset + len(listed.hits), len(ages))  # counted or not
     newest = [h.created_at for h in archive.finding.search("", limit=20, count=False).hits]
     assert newest == sorted(newest, reverse=True) and len(newest) == len(ages)
+
+
+@pytest.mark.parametrize("excluded", [3, 70], ids=["few-looked-up-as-terms", "many-as-a-set"])
+def test_search_leaves_out_every_excluded_value(archive, account, excluded):
+    from civicarchive.search.plan import AllOf, Match, Not
+    other = archive.registry.add_account("facebook", "cityparks", "agency")
+    archive.ingesting.ingest(
+        [observe(account.id, f"n{n}", f"council notice {n}", n) for n in range(90)] +
+        [observe(other.id, "o1", "council notice elsewhere", 95),
+         observe(account.id, "c1", "council comment", 96, kind=Kind.COMMENT)], source="test")
+    items = {archive.reading.item(hit.item).native_id: hit.item
+             for hit in archive.finding.search("council", limit=100).hits}
+    left_out = {items[f"n{n}"] for n in range(0, 90, 90 // excluded)[:excluded]}
+    where = AllOf((Not(Match("item", frozenset(left_out))),
+                   Not(Match("kind", frozenset({"comment", "message"}))),
+                   Not(Match("account", frozenset({other.id})))))
+    found = archive.finding.search("council", limit=100, where=where)
+    expected = {f"n{n}" for n in range(90)} - {n for n, i in items.items() if i in left_out}
+    assert native(archive, found) == expected and found.total == len(expected)
+    assert len(expected) == 90 - excluded

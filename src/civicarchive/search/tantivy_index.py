@@ -33,6 +33,7 @@ FORMAT_VERSION = "5"  # bump when the schema or the analysis changes: an older i
 FLAGS = ("latest", "deleted", "edited", "hidden", "media")
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
+FEW_TERMS = 64  # an exclusion of up to this many values is looked up term by term
 WRITER_HEAP = 64_000_000
 TOKENIZER = "en_stem"
 _shown = attrgetter(*DISPLAY)
@@ -277,9 +278,8 @@ class TantivyIndex:
 
     def _compile(self, node: object, fields: tuple[str, ...]) -> tantivy.Query:
         if isinstance(node, AllOf):
-            parts = [(MUST_NOT if isinstance(c, Not) else MUST,
-                      self._compile(c.clause if isinstance(c, Not) else c, fields))
-                     for c in node.clauses]
+            parts = [(MUST_NOT, self._excluded(c.clause, fields)) if isinstance(c, Not) else
+                     (MUST, self._compile(c, fields)) for c in node.clauses]
             if not any(occur == MUST for occur, _ in parts):
                 parts.append((MUST, tantivy.Query.all_query()))
             return parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
@@ -288,7 +288,7 @@ class TantivyIndex:
                                                 for c in node.clauses])
         if isinstance(node, Not):
             return tantivy.Query.boolean_query([(MUST, tantivy.Query.all_query()),
-                                                (MUST_NOT, self._compile(node.clause, fields))])
+                                                (MUST_NOT, self._excluded(node.clause, fields))])
         if isinstance(node, (Word, Phrase)):
             tokens = _words(node.text)
             if not tokens:
@@ -317,6 +317,17 @@ class TantivyIndex:
         if isinstance(node, Nothing):
             return tantivy.Query.empty_query()
         raise TypeError(f"cannot search for {node!r}")
+
+    def _excluded(self, node: object, fields: tuple[str, ...]) -> tantivy.Query:
+        """What a MUST_NOT leaves out. A few values are looked up as terms: their short
+        lists of documents are skipped through, where a term set reads each candidate's
+        value from the fast field (the open archive's "no direct messages" cost two and a
+        half times the search it qualified, on a million records). Scores do not matter
+        here, so nothing changes but the cost."""
+        if isinstance(node, Match) and 0 < len(node.values) <= FEW_TERMS:
+            return tantivy.Query.boolean_query([(SHOULD, self._term(node.field, value))
+                                                for value in sorted(node.values)])
+        return self._compile(node, fields)
 
     def close(self) -> None:
         self.index = self._cjk_reader = None
