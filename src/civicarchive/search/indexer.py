@@ -15,11 +15,14 @@ and not multiprocessing's spawn (which re-runs the caller's main script).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import queue
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from civicarchive.errors import ArchiveError
@@ -28,6 +31,8 @@ from civicarchive.search.index import IndexBusy
 
 CHILD = "from civicarchive.search.indexer import main; main()"
 READER_CACHE_MIB = 4   # the child only reads the records a batch could not describe
+BEHIND = 16  # batches the child may fall behind before the ingest waits (~40 MB at most)
+NICENESS = 5
 STOPPED = ("the search indexer stopped unexpectedly; the archive is complete, and the next "
            "search catches up")
 
@@ -47,6 +52,13 @@ class IndexerProcess:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.folder = Path(folder)
         self.started = False
+        # Batches go to the child through a thread, a few behind at most: the ingest only
+        # waits when the child falls that far behind, not whenever the pipe is full.
+        self._outbox: queue.Queue = queue.Queue(maxsize=BEHIND)
+        self._failed = False
+        self._feeder = threading.Thread(target=self._feed, name="civicarchive-indexer-feed",
+                                        daemon=True)
+        self._feeder.start()
         self._send(("start", (recipe, self.folder, accounts)))
 
     def ready(self, wait: bool = True) -> bool:
@@ -68,6 +80,7 @@ class IndexerProcess:
 
     def finish(self, redo: list[int], through: int) -> int:
         self._send(("finish", (redo, through)))
+        self._drain()
         kind, payload = self._reply()
         self.process.wait()
         if kind == "error":
@@ -80,13 +93,39 @@ class IndexerProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        with contextlib.suppress(queue.Full):  # (the feeder stops on the broken pipe)
+            self._outbox.put_nowait(None)
 
     def _send(self, message: tuple) -> None:
-        try:
-            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise ArchiveError(STOPPED) from None
+        """Pickled here, written by the feeder thread (the write waits for the child
+        without holding Python's lock)."""
+        if self._failed:
+            raise ArchiveError(STOPPED)
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        while True:
+            try:
+                self._outbox.put(data, timeout=1)
+                return
+            except queue.Full:
+                if self._failed or self.process.poll() is not None:
+                    raise ArchiveError(STOPPED) from None
+
+    def _drain(self) -> None:
+        """Wait until the feeder has written everything sent."""
+        self._outbox.put(None)
+        self._feeder.join()
+        if self._failed:
+            raise ArchiveError(STOPPED)
+
+    def _feed(self) -> None:
+        stdin = self.process.stdin
+        while (data := self._outbox.get()) is not None:
+            try:
+                stdin.write(data)
+                stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                self._failed = True
+                return
 
     def _reply(self) -> tuple:
         try:
@@ -95,8 +134,17 @@ class IndexerProcess:
             raise ArchiveError(STOPPED) from None
 
 
+def _lower_priority() -> None:
+    """The child runs a little behind the ingest that feeds it (its work is published
+    only at the end): where the cores are all busy, the ingest and its reading worker
+    go first, and the child takes what they leave, then the cores once they are done."""
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+
+
 def main() -> None:
     """The child: read pickles from stdin, write replies to stdout."""
+    _lower_priority()
     from civicarchive.search.tantivy_index import TantivyIndex
     inbox, outbox = sys.stdin.buffer, sys.stdout.buffer
 
