@@ -126,3 +126,42 @@ def test_append_only_guards_the_registry_tables():
     assert {"archive_info", "agencies", "accounts"} <= set(t.APPEND_ONLY_TABLES)
     unguarded = set(t.metadata.tables) - set(t.APPEND_ONLY_TABLES)
     assert unguarded == {"blobs"}  # a disposition deletes blobs; verify re-hashes each one
+
+
+def _triggers(engine: sa.Engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = "
+                                    "'trigger' ORDER BY name").all()
+
+
+@pytest.mark.parametrize("database_url", [None])
+def test_a_bulk_ingest_leaves_every_refuse_replace_trigger_as_it_was(full):
+    from civicarchive.store.sql import BULK_ROWS
+
+    from tests.conftest import observe
+    account = full.registry.accounts()[0]
+    engine = full.context.store.engine
+    before = _triggers(engine)
+    assert sum(name.endswith("_no_replace") for name, _ in before) >= 5
+    full.ingesting.ingest([observe(account.id, f"bulk{n}", f"notice {n}", n)
+                           for n in range(BULK_ROWS + 100)], source="test")  # set aside
+    assert _triggers(engine) == before
+    # A bulk insert that fails half-way (an id already taken) leaves them too.
+    with full.context.store.engine.connect() as conn:
+        taken = conn.exec_driver_sql("SELECT max(id) FROM items").scalar()
+    with pytest.raises(sa.exc.IntegrityError):
+        with full.context.write() as tx:
+            tx.store._insert_tuples(tx.conn, t.items, (
+                "id", "account_id", "native_id", "kind", "first_seen_at"),
+                [(taken + 1 + n, account.id, f"late{n}", "post", "2026-01-01T00:00:00Z")
+                 for n in range(BULK_ROWS)] + [(taken, account.id, "clash", "post",
+                                                "2026-01-01T00:00:00Z")])
+    assert _triggers(engine) == before
+    bare = sa.create_engine(f"sqlite:///{full.context.store.where}")
+    with bare.connect() as conn:
+        rows = {table.name: first_row(conn, table) for table in TABLES}
+    try:
+        assert let_through(bare, "sqlite", rows) == []
+    finally:
+        bare.dispose()
+    assert full.evidence.verify().ok
