@@ -45,9 +45,12 @@ demo: $(STAMP)
 prerequisites:
 	sh scripts/test-prerequisites.sh
 
+# --dist worksteal: a worker that runs out of tests takes half of what the other has left,
+# so that a few long tests queued on one worker do not end the run alone (in pyproject's
+# addopts it would make `pytest -p no:xdist` an unknown-option error).
 test: $(STAMP) prerequisites $(PDS_STAMP) $(OIDC_STAMP)
 	$(BIN)/ruff check src tests bench scripts docs/examples
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
 bench: $(STAMP) $(PDS_STAMP)
 	$(BIN)/python bench/ingest.py

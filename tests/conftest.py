@@ -1,9 +1,10 @@
 """Fixtures shared by the suite: both store backends, a deterministic clock, observations.
 
 The PostgreSQL backend runs against CIVICARCHIVE_TEST_DATABASE_URL, by default the
-server at 127.0.0.1:5432 that `make test` starts when it is installed; each test gets its
-own schema, dropped afterwards. When the server cannot be reached those tests fail: no
-test of a real server ever skips.
+server at 127.0.0.1:5432 that `make test` starts when it is installed; each test gets a
+schema of its own: a new, empty one (pg_url) or, through database_url, one migrated to
+the newest revision and emptied after the test before (tests/postgres.py). When the
+server cannot be reached those tests fail: no test of a real server ever skips.
 """
 
 from __future__ import annotations
@@ -51,23 +52,49 @@ def pg_engine():
     engine.dispose()
 
 
+# Every connection of the tests commits without waiting for the server's disk: a crash of
+# the server could lose the last commits, which no test makes happen (a test's own crash,
+# or its process killed, loses nothing the server was told). Each commit waited on the
+# disk otherwise, shared with everything else the machine does.
+PG_OPTIONS = "-csynchronous_commit=off"
+
+
 @pytest.fixture
 def pg_url(pg_engine):
-    """A URL whose connections use a fresh schema of their own."""
+    """A URL whose connections use a fresh, empty schema of their own."""
     schema = f"civicarchive_test_{uuid.uuid4().hex[:16]}"
     with pg_engine.connect() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = _pg_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url = _pg_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema} {PG_OPTIONS}"})
     yield url.render_as_string(hide_password=False)
     with pg_engine.connect() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
+@pytest.fixture(scope="session")
+def pg_schemas(pg_engine):
+    from tests.postgres import MigratedSchemas
+    schemas = MigratedSchemas(pg_engine, _pg_url(PG_URL), PG_OPTIONS)
+    yield schemas
+    schemas.close()
+
+
+@pytest.fixture
+def pg_migrated_url(pg_schemas):
+    """A URL whose connections use a schema of their own, migrated to the newest revision
+    and empty: what `Archive.init` makes of a new schema before it writes anything. The
+    schemas are lent again (tests/postgres.py says when)."""
+    schema = pg_schemas.lend()
+    yield pg_schemas.url_of(schema)
+    pg_schemas.give_back(schema)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request):
-    """None for the embedded SQLite default, else a PostgreSQL URL."""
+    """None for the embedded SQLite default, else a PostgreSQL URL (an empty migrated
+    schema: init and open run no migration in it)."""
     if request.param == "postgresql":
-        return request.getfixturevalue("pg_url")
+        return request.getfixturevalue("pg_migrated_url")
     return None
 
 
