@@ -44,15 +44,19 @@ __all__ = ["RenderedPdf", "production_html", "render_production"]
 
 END = "withheld-log"  # the anchor after the last item, when there is a withheld log
 MARGIN_TOP_PT = 42
+# Liberation Sans (Arial's metrics) before DejaVu Sans: narrower, so a production has about
+# a fifth fewer lines, and WeasyPrint's time goes by the line (bench/export.py: 11% fewer
+# instructions). DejaVu Sans covers what Liberation lacks, and stands in where it is missing.
+FONTS = '"Liberation Sans", "DejaVu Sans", Arial, sans-serif'
 _TOP_PX = MARGIN_TOP_PT * 96 / 72  # anchors are in CSS px
 
 PAGE = Template("""
 @counter-style bates { system: numeric; symbols: "0" "1" "2" "3" "4" "5" "6" "7" "8" "9";
   pad: 6 "0"; }
 @page { size: A4; margin: ${top}pt 40pt 46pt;
-  @bottom-right { content: $prefix counter(page, bates); font: bold 9pt sans-serif; } }
+  @bottom-right { content: $prefix counter(page, bates); font: bold 9pt $family; } }
 @page :first { counter-reset: page $first; }
-body { margin: 0; font: 9pt/1.3 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+body { margin: 0; font: 9pt/1.3 $family; }
 p { margin: 0; }
 h1 { font-size: 14pt; margin: 0 0 2pt; }
 h2 { font-size: 12pt; margin: 12pt 0 4pt; }
@@ -112,7 +116,7 @@ def render_production(production: Production) -> RenderedPdf:
 def production_html(production: Production) -> str:
     """The HTML that `render_production` renders (no scripts, no external resources)."""
     page = PAGE.substitute(top=MARGIN_TOP_PT, prefix=_css_string(production.prefix),
-                           first=int(production.first_number))
+                           first=int(production.first_number), family=FONTS)
     template = native.environment().get_template("production.html")
     return template.render(production=production, count=_count(production.items),
                            views=[view_of(item) for item in production.items],
