@@ -29,7 +29,13 @@ from civicarchive.store.ingest import IngestReport, ingest_batch
 from civicarchive.store.itemset import ItemSet
 from civicarchive.store.pipeline import WorkerStream, collector_paused, prepare_inline
 
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 8000  # observations per transaction
+# The unit of work inside a transaction: prepared, sent from the worker and versioned this
+# many at a time, its rows handed to the database before the next. A large transaction is
+# cheaper per record (the pages a commit writes include index pages that every batch
+# touches: the blobs' sha256 index above all, whose inserts land anywhere), while memory
+# stays that of a chunk.
+CHUNK = 2000
 FORMATS = list(importers.IMPORTERS)
 
 Progress = Callable[[IngestReport], None]
@@ -74,8 +80,8 @@ class Ingesting:
                seen: ItemSet | None = None) -> IngestReport:
         """Add what the observations show; idempotent, one transaction per batch. `seen`
         collects the ids of the items observed (for `mark_absent`)."""
-        return self._ingest(prepare_inline(observations, batch_size), source, actor, progress,
-                            seen)
+        return self._ingest(prepare_inline(observations, min(batch_size, CHUNK)), source,
+                            actor, progress, seen, batch_size)
 
     def ingest_jsonl(self, path: Path, account_id: int, actor: str = "system",
                      batch_size: int = DEFAULT_BATCH, progress: Progress | None = None
@@ -86,7 +92,8 @@ class Ingesting:
         Lines are parsed and hashed in a worker process while this one checks, then writes.
         """
         self.registry.account(account_id)
-        batches = WorkerStream(functools.partial(read_jsonl, path, account_id), batch_size)
+        batches = WorkerStream(functools.partial(read_jsonl, path, account_id),
+                               min(batch_size, CHUNK))
         batches.start()  # its first batches are ready when the check is done
         try:
             problems = check_jsonl(path, account_id)
@@ -100,7 +107,8 @@ class Ingesting:
             raise InvalidInput(f"{len(problems)} malformed line(s){more}; nothing was "
                                f"ingested. Fix them and run again:\n  {listing}",
                                parameter="file")
-        return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress)
+        return self._ingest(batches, f"jsonl:{Path(path).name}", actor, progress,
+                            batch_size=batch_size)
 
     def import_export(self, path: Path | str, account_id: int, format: str | None = None,
                       actor: str = "system", batch_size: int = DEFAULT_BATCH,
@@ -126,12 +134,12 @@ class Ingesting:
             observed_at = self.context.clock.now()
             context = ImportContext(account_id, observed_at,
                                     evidence={"public_key": public_key} if public_key else {})
-            stream = WorkerStream(lambda: importer.read(files, context), batch_size,
+            stream = WorkerStream(lambda: importer.read(files, context), min(batch_size, CHUNK),
                                   finish=lambda: (context.problems, context.complete_kinds,
                                                   context.evidence))
             seen = ItemSet()
             source = f"import:{importer.format}:{path.name}"
-            report = self._ingest(stream, source, actor, progress, seen)
+            report = self._ingest(stream, source, actor, progress, seen, batch_size)
             problems, complete, evidence = stream.result
             evidence.pop("public_key", None)
             if "export_generated_at" in evidence:  # the export's own time, where it says
@@ -175,25 +183,32 @@ class Ingesting:
 
         return self.ingest(gone(), source=source, actor=actor)
 
-    def _ingest(self, batches: Iterable[list[tuple]], source: str, actor: str,
-                progress: Progress | None, seen: ItemSet | None = None) -> IngestReport:
+    def _ingest(self, chunks: Iterable[list[tuple]], source: str, actor: str,
+                progress: Progress | None, seen: ItemSet | None = None,
+                batch_size: int = DEFAULT_BATCH) -> IngestReport:
         accounts = self.registry.accounts()
         platforms = {a.id: a.platform for a in accounts}
         total = IngestReport()
         feed = self.finding.feed(accounts)
         try:
-            for prepared in batches:
-                unknown = {p[0] for p in prepared} - platforms.keys()  # account ids
-                if unknown:
-                    raise NotFound("account", min(unknown))
+            for batch in _Batches(chunks, batch_size):
+                reports = []
                 with collector_paused():
                     with self.context.write() as tx:
-                        report = ingest_batch(tx, prepared, platforms, source, actor)
-                    # After the commit, never before:
-                    feed.add(report.fresh, report.touched, report.entries)
-                if seen is not None:
-                    seen.update(report.item_ids)
-                total.add(report)
+                        for chunk in batch:
+                            unknown = {p[0] for p in chunk} - platforms.keys()  # account ids
+                            if unknown:
+                                raise NotFound("account", min(unknown))
+                            if reports:
+                                tx.flush()  # the rows so far to the database, not held here
+                            reports.append(ingest_batch(tx, chunk, platforms, source, actor))
+                    for report in reports:  # after the commit, never before
+                        feed.add(report.fresh, report.touched, report.entries)
+                for report in reports:
+                    if seen is not None:
+                        seen.update(report.item_ids)
+                    total.add(report)
+                total.batches += 1
                 if progress:
                     progress(total)
         except BaseException:
@@ -204,3 +219,30 @@ class Ingesting:
         else:
             feed.abandon()
         return total
+
+
+class _Batches:
+    """Chunks regrouped into transactions of `size` observations (the last one smaller),
+    a chunk split where a transaction ends within it. Each transaction is an iterator of
+    chunks, drawn from the chunks only as it is written: never a whole transaction held at
+    once. Consume each before asking for the next."""
+
+    def __init__(self, chunks: Iterable[list[tuple]], size: int) -> None:
+        self.source = iter(chunks)
+        self.size = size
+        self.carry: list[tuple] = []
+
+    def __iter__(self) -> Iterator[Iterator[list[tuple]]]:
+        while self.carry or self._refill():
+            yield self._batch()
+
+    def _refill(self) -> bool:
+        self.carry = next((chunk for chunk in self.source if chunk), [])
+        return bool(self.carry)
+
+    def _batch(self) -> Iterator[list[tuple]]:
+        room = self.size
+        while room and (self.carry or self._refill()):
+            part, self.carry = self.carry[:room], self.carry[room:]
+            room -= len(part)
+            yield part

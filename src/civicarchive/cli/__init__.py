@@ -25,7 +25,7 @@ from civicarchive.model.account import Classification
 if TYPE_CHECKING:
     from civicarchive.archive import Archive
 
-DEFAULT_BATCH = 2000  # the same as app/ingesting.py (a test holds them equal)
+DEFAULT_BATCH = 8000  # the same as app/ingesting.py (a test holds them equal)
 FORMATS = ["bluesky", "facebook", "feed", "instagram", "mastodon", "x", "youtube"]
 
 

@@ -31,7 +31,7 @@ from civicarchive.search.index import IndexBusy
 
 CHILD = "from civicarchive.search.indexer import main; main()"
 READER_CACHE_MIB = 4   # the child only reads the records a batch could not describe
-BEHIND = 16  # batches the child may fall behind before the ingest waits (~40 MB at most)
+BEHIND_BYTES = 40 * 1024**2  # how far (pickled) the child may fall behind before the ingest waits
 NICENESS = 5
 STOPPED = ("the search indexer stopped unexpectedly; the archive is complete, and the next "
            "search catches up")
@@ -52,9 +52,12 @@ class IndexerProcess:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self.folder = Path(folder)
         self.started = False
-        # Batches go to the child through a thread, a few behind at most: the ingest only
-        # waits when the child falls that far behind, not whenever the pipe is full.
-        self._outbox: queue.Queue = queue.Queue(maxsize=BEHIND)
+        # Batches go to the child through a thread, up to BEHIND_BYTES behind (whatever
+        # the batch size): the ingest only waits when the child falls that far behind,
+        # not whenever the pipe is full.
+        self._outbox: queue.Queue = queue.Queue()
+        self._queued = 0  # bytes in the outbox
+        self._room = threading.Condition()
         self._failed = False
         self._feeder = threading.Thread(target=self._feed, name="civicarchive-indexer-feed",
                                         daemon=True)
@@ -93,8 +96,7 @@ class IndexerProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        with contextlib.suppress(queue.Full):  # (the feeder stops on the broken pipe)
-            self._outbox.put_nowait(None)
+        self._outbox.put(None)  # (the feeder stops on the broken pipe if not before)
 
     def _send(self, message: tuple) -> None:
         """Pickled here, written by the feeder thread (the write waits for the child
@@ -102,13 +104,13 @@ class IndexerProcess:
         if self._failed:
             raise ArchiveError(STOPPED)
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        while True:
-            try:
-                self._outbox.put(data, timeout=1)
-                return
-            except queue.Full:
+        with self._room:
+            while self._queued and self._queued + len(data) > BEHIND_BYTES:
                 if self._failed or self.process.poll() is not None:
-                    raise ArchiveError(STOPPED) from None
+                    raise ArchiveError(STOPPED)
+                self._room.wait(timeout=1)
+            self._queued += len(data)
+        self._outbox.put(data)
 
     def _drain(self) -> None:
         """Wait until the feeder has written everything sent."""
@@ -125,7 +127,12 @@ class IndexerProcess:
                 stdin.flush()
             except (BrokenPipeError, OSError, ValueError):
                 self._failed = True
+                with self._room:
+                    self._room.notify_all()
                 return
+            with self._room:
+                self._queued -= len(data)
+                self._room.notify_all()
 
     def _reply(self) -> tuple:
         try:

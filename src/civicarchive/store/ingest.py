@@ -67,7 +67,7 @@ class IngestReport:
     observations: int = 0
     unchanged: int = 0
     events: Counter = field(default_factory=Counter)
-    batches: int = 0
+    batches: int = 0  # transactions (counted by the caller that commits them)
     by_kind: dict[str, Counter] = field(default_factory=dict)  # kind -> event/unchanged
     # Of this batch only (not summed by `add`), for the search index to follow the ingest:
     # (version id, item id, observation) of records first seen here, created with content,
@@ -102,7 +102,7 @@ def ingest_batch(tx: WriteTx, batch: Sequence[tuple], platforms: dict[int, str],
                  actor: str) -> IngestReport:
     """Record the versions a batch adds; `platforms` maps each account id to its platform.
     The batch's entries are tuples in `Prepared`'s field order (Prepared or plain)."""
-    report = IngestReport(observations=len(batch), batches=1)
+    report = IngestReport(observations=len(batch))
     items, histories = _load_items(tx, batch)
     # The hot loop of bulk ingest: fields unpacked, names bound once, rows kept as tuples,
     # counts kept flat and folded at the end, ledger entries hashed together after the
