@@ -134,8 +134,8 @@ class WriteTx:
         for name in ("agencies", "accounts", "items", "versions", "audit_events", "tombstones"):
             if self.rows[name]:
                 self.store._insert_many(conn, t.metadata.tables[name], self.rows[name])
-            if self.bulk_rows.get(name, ((), ()))[1]:
-                columns, rows = self.bulk_rows.pop(name)
+            columns, rows = self.bulk_rows.pop(name, ((), ()))
+            if rows:
                 self.store._insert_tuples(conn, t.metadata.tables[name], columns, rows)
         ledger_rows = self.ledger.take_rows()
         if ledger_rows:
