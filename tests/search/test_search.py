@@ -321,3 +321,24 @@ def test_search_leaves_out_every_excluded_value(archive, account, excluded):
     expected = {f"n{n}" for n in range(90)} - {n for n, i in items.items() if i in left_out}
     assert native(archive, found) == expected and found.total == len(expected)
     assert len(expected) == 90 - excluded
+
+
+def test_search_indexer_fed_one_message_at_a_time_still_gets_everything(archive, account,
+                                                                       monkeypatch):
+    """The feed to the indexer process holds at most BEHIND_BYTES: made one byte, every
+    batch waits for the one before it to be written to the child, and the ingest still
+    ends with the index a rebuild gives (a send that never found room would hang it)."""
+    import threading
+    monkeypatch.setattr("civicarchive.search.sync.WORKER_AFTER", 1)
+    monkeypatch.setattr("civicarchive.search.indexer.BEHIND_BYTES", 1)
+    a = account.id
+    done = []
+    ingest = threading.Thread(target=lambda: done.append(archive.ingesting.ingest(
+        [observe(a, f"n{n}", f"alpha {n}", n) for n in range(30)], source="test",
+        batch_size=3)), daemon=True)
+    ingest.start()
+    ingest.join(timeout=120)
+    assert done and done[0].versions == 30 and done[0].batches == 10
+    during = _snapshot(archive)
+    assert archive.finding.rebuild() == 30
+    assert _snapshot(archive) == during
