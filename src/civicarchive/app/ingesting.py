@@ -33,8 +33,8 @@ DEFAULT_BATCH = 8000  # observations per transaction
 # The unit of work inside a transaction: prepared, sent from the worker and versioned this
 # many at a time, its rows handed to the database before the next. A large transaction is
 # cheaper per record (the pages a commit writes include index pages that every batch
-# touches: the blobs' sha256 index above all, whose inserts land anywhere), while memory
-# stays that of a chunk.
+# touches: the blobs' sha256 index above all, whose inserts land anywhere), while Python
+# holds one chunk's rows (and, until the commit, the batch's new records for the index).
 CHUNK = 2000
 FORMATS = list(importers.IMPORTERS)
 
