@@ -125,3 +125,51 @@ def test_records_svg_is_never_shown_in_the_page_only_downloaded(deployment):
     assert f'src="/records/{ids["400"]}/media/drawing.svg"' not in text
     assert f'href="/records/{ids["400"]}/media/drawing.svg"' in text
     assert f'src="/records/{ids["400"]}/media/photo.png"' in text
+
+
+def _media(deployment, native_id: str, name: str, media_type: str, data: bytes) -> int:
+    """A media file under post 400 with this archived name and type; the post's id."""
+    from datetime import datetime, timezone
+
+    from civicarchive.model.record import Kind, Observation
+    deployment.archive.ingesting.ingest([Observation(
+        account_id=deployment.accounts["city"], native_id=native_id, kind=Kind.MEDIA,
+        observed_at=datetime(2026, 1, 2, tzinfo=timezone.utc), raw=data,
+        content={"file": name, "media_type": media_type}, parent_native_id="400")],
+        source="test", actor="clerk")
+    return records_items(deployment.archive)["400"]
+
+
+@pytest.mark.parametrize("media_type", ["image/png,text/html", "image/png, text/html",
+                                        "image/png\r\nset-cookie: a=1", "image/", "image",
+                                        "image/png text/html"])
+def test_records_media_of_a_malformed_type_is_an_attachment_of_bytes(deployment, media_type):
+    # Browsers read the last of several types ("text/html"), and a line break cannot go
+    # into a header at all: anything but one well-formed type is served as bytes.
+    post = _media(deployment, "406", "evil.png", media_type, b"<h1>sign in again</h1>")
+    client = deployment.client("moderator")
+    response = client.get(f"/records/{post}/media/evil.png")
+    assert response.status_code == 200 and response.content == b"<h1>sign in again</h1>"
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert "set-cookie" not in response.headers
+    assert f'src="/records/{post}/media/evil.png"' not in client.get(f"/records/{post}").text
+
+
+def test_records_media_type_parameters_are_dropped_and_case_folded(deployment):
+    post = _media(deployment, "406", "photo2.png", "Image/PNG; name=x", PNG)
+    response = deployment.client("moderator").get(f"/records/{post}/media/photo2.png")
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["content-disposition"].startswith("inline")
+
+
+def test_records_media_named_with_a_folder_is_served(deployment):
+    # Exports name media by their path inside the archive ("media/photo1.jpg"); the page
+    # links the name with its slash encoded, which the router sees decoded.
+    post = _media(deployment, "406", "media/photo1.png", "image/png", PNG)
+    client = deployment.client("moderator")
+    page = client.get(f"/records/{post}").text
+    assert f'src="/records/{post}/media/media%2Fphoto1.png"' in page
+    response = client.get(f"/records/{post}/media/media%2Fphoto1.png")
+    assert response.status_code == 200 and response.content == PNG
+    assert client.get(f"/records/{post}/media/..%2F..%2Fetc%2Fpasswd").status_code == 404

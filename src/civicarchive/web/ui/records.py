@@ -173,7 +173,7 @@ def verify(request: Request, item_id: Id, version_id: Id) -> Response:
         "version_id": version_id, "result": result, "problem": problem})
 
 
-@router.get("/records/{item_id}/media/{name}")
+@router.get("/records/{item_id}/media/{name:path}")
 def media(request: Request, item_id: Id, name: str) -> Response:
     principal = permit(request, Permission.READ_RECORDS, "records")
     found = archive_of(request).viewing.media(principal, item_id, name)
