@@ -84,6 +84,10 @@ def test_counts_and_agencies_are_the_callers_own(deployment):
     city = api.get("/api/v1/stats", headers=bearer(deployment, "records_officer")).json()
     county = api.get("/api/v1/stats", headers=bearer(deployment, "county_officer")).json()
     assert city == {"accounts": 2, "items": 4} and county == {"accounts": 1, "items": 1}
+    # The city's direct message is not counted for a role that may not read it: a count
+    # would tell them it exists.
+    moderator = api.get("/api/v1/stats", headers=bearer(deployment, "moderator")).json()
+    assert moderator == {"accounts": 2, "items": 3}
     official = api.get("/api/v1/stats", headers=bearer(deployment, "official")).json()
     assert official == {"accounts": 1, "items": 1}
     listed = api.get("/api/v1/agencies", headers=bearer(deployment, "county_officer")).json()
@@ -140,3 +144,26 @@ def test_moderators_cannot_import(deployment, tmp_path):
             f"/api/v1/accounts/{deployment.accounts['city']}/jsonl",
             files={"file": ("capture.jsonl", data)}, headers=bearer(deployment, "moderator"))
     assert answer.status_code == 403
+
+
+def test_an_uploads_errors_and_source_name_the_uploaded_file_not_the_server(deployment,
+                                                                           tmp_path):
+    api, headers = deployment.client(), bearer(deployment, "records_officer")
+    home = str(deployment.archive.context.settings.home)
+    account = deployment.accounts["city"]
+    bad = api.post(f"/api/v1/accounts/{account}/jsonl", headers=headers,
+                   files={"file": ("C:\\Users\\clerk\\bad lines.jsonl", b'{"kind": "post"}\n')})
+    assert bad.status_code == 400, bad.text
+    assert "bad_lines.jsonl:1: missing" in bad.json()["detail"]
+    assert home not in bad.text and "uploads" not in bad.text
+    capture = tmp_path / "capture.jsonl"
+    write_jsonl(observations(2), capture)
+    with capture.open("rb") as data:
+        done = api.post(f"/api/v1/accounts/{account}/jsonl", headers=headers,
+                        files={"file": ("nightly capture.jsonl", data)})
+    assert done.status_code == 200, done.text
+    from civicarchive.store.entries import audit_rows
+    with deployment.archive.context.read() as conn:
+        sources = [r.subject for r in conn.execute(audit_rows()) if r.action == "ingest"]
+    assert sources[-1] == "jsonl:nightly_capture.jsonl"
+    assert not list((deployment.archive.context.settings.home / "uploads").iterdir())

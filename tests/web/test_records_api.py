@@ -146,6 +146,18 @@ def test_records_api_audit_is_scoped_and_needs_read_audit(deployment):
     assert [e["details"]["username"] for e in users] == ["county_officer"]
 
 
+@pytest.mark.parametrize("tried", ["county_officer", "COUNTY_Officer"])
+def test_records_api_another_agencys_failed_sign_in_is_not_in_the_audit(deployment, tried):
+    # Sign-in ignores the case of a username, so the audit's scoping must too.
+    deployment.archive.users.record_refusal(tried, "127.0.0.1", "wrong password")
+    city = _api(deployment, "auditor").get("/api/v1/audit?action=auth&limit=100").json()
+    assert not [e for e in city["items"] if e["action"] == "auth.login_failed"]
+    county = _api(deployment, "county_officer").get(
+        "/api/v1/audit?action=auth&limit=100").json()
+    failed = [e for e in county["items"] if e["action"] == "auth.login_failed"]
+    assert len(failed) == 1 and failed[0]["scope"] == "agency"
+
+
 def test_records_api_policy(deployment):
     client = _api(deployment, "moderator")
     assert client.get("/api/v1/policy").status_code == 404

@@ -170,3 +170,29 @@ def test_verify_still_passes_with_users_sessions_and_tokens(deployment):
     deployment.client("admin")
     deployment.token("auditor")
     assert deployment.archive.evidence.verify().ok
+
+
+def test_sign_in_returns_to_the_whole_address_asked_for(deployment):
+    client = deployment.client()
+    asked = "/search?q=zoning&limit=5&kind=post"
+    sent = client.get(asked, follow_redirects=False)
+    assert sent.status_code == 303
+    form = client.get(sent.headers["location"]).text
+    assert f'name="next" value="{asked.replace("&", "&amp;")}"' in form
+    signed = client.post("/login", data={"username": "moderator", "password": PASSWORD,
+                                         "csrf_token": csrf_of(form), "next": asked},
+                         follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == asked
+
+
+def test_a_write_refused_for_its_csrf_token_is_audited(deployment):
+    client = deployment.client("records_officer")
+    before = audit_actions(deployment.archive).count(("auth.denied", "user:records_officer"))
+    refused = client.post("/holds", data={"name": "x", "csrf_token": "stale"})
+    assert refused.status_code == 403
+    assert audit_actions(deployment.archive).count(
+        ("auth.denied", "user:records_officer")) == before + 1
+    anonymous = deployment.client().post("/holds", data={"name": "x"})
+    assert anonymous.status_code in (303, 403)  # no one to audit: nothing written
+    assert audit_actions(deployment.archive).count(
+        ("auth.denied", "user:records_officer")) == before + 1

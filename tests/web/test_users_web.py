@@ -144,3 +144,18 @@ def test_only_administrators_manage_users(deployment, username):
     assert deployment.client(username).get("/users").status_code == 403
     assert ("auth.denied", f"user:{username}") in audit_actions(deployment.archive)
     assert "sneaky" not in {u.username for u in deployment.archive.users.users()}
+
+
+def test_a_token_that_would_have_expired_already_is_refused(deployment):
+    client, headers = deployment.client(), bearer(deployment, "admin")
+    auditor = deployment.archive.users.by_name("auditor").id
+    past = client.post(f"/api/v1/users/{auditor}/tokens", headers=headers,
+                       json={"name": "ci", "expires_at": "2025-12-31T00:00:00Z"})
+    assert past.status_code == 400, past.text
+    assert past.headers["content-type"] == "application/problem+json"
+    assert "expired already" in past.json()["detail"]
+    later = client.post(f"/api/v1/users/{auditor}/tokens", headers=headers,
+                        json={"name": "ci", "expires_at": "2026-06-01T00:00:00Z"})
+    assert later.status_code == 201
+    assert client.get("/api/v1/me", headers={
+        "Authorization": f"Bearer {later.json()['token']}"}).status_code == 200

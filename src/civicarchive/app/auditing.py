@@ -13,6 +13,7 @@ another agency's matters (a file name, a source)."""
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from civicarchive.app.registry import Registry
 from civicarchive.store import viewing as sql
 
 _SUBJECT = re.compile(r"(account|item|person|user|alert|agency|hold|request|batch) (\d+)\Z")
-_USERNAME = re.compile(r"username '(.*)'\Z")
+_USERNAME = re.compile(r"username ('.*'|\".*\")\Z")  # the name as Python writes a str
 _CHUNK = 500
 MAX_SCAN = 200_000  # events looked at for one page; the total is "at least" beyond it
 
@@ -108,11 +109,11 @@ def _owners(conn, rows: list[dict]) -> dict[str, dict]:  # noqa: ANN001
         found = _SUBJECT.match(row["subject"])
         if found and found.group(1) in wanted:
             wanted[found.group(1)].add(int(found.group(2)))
-        named = _USERNAME.match(row["subject"])
-        if named:
-            wanted["username"].add(named.group(1))
+        named = _named(row)
+        if named is not None:
+            wanted["username"].add(named)
         if row["actor"].startswith("user:"):
-            wanted["username"].add(row["actor"][5:])
+            wanted["username"].add(row["actor"][5:].lower())
     return sql.owners(conn, wanted["item"], wanted["alert"], wanted["person"],
                       wanted["user"], wanted["username"])
 
@@ -129,17 +130,30 @@ def _agency_of(row: dict, owners: dict[str, dict], accounts: dict[int, int], fir
             return number
         if kind in ("hold", "request", "batch"):
             by_user = row["actor"].startswith("user:")
-            return owners["username"].get(row["actor"][5:], first) if by_user else first
+            return owners["username"].get(row["actor"][5:].lower(), first) if by_user \
+                else first
         if kind in ("item", "alert"):
             account = owners[kind].get(number)
             if account is not None:
                 return accounts.get(account)
         else:
             return owners[kind].get(number)
-    named = _USERNAME.match(row["subject"])
-    if named and named.group(1) in owners["username"]:
-        return owners["username"][named.group(1)]
+    named = _named(row)
+    if named is not None and named in owners["username"]:
+        return owners["username"][named]
     if row["actor"].startswith("user:"):
-        return owners["username"].get(row["actor"][5:])
+        return owners["username"].get(row["actor"][5:].lower())
     return None
+
+
+def _named(row: dict) -> str | None:
+    """The username a failed sign-in tried, in lower case (sign-in ignores case)."""
+    found = _USERNAME.match(row["subject"])
+    if found is None:
+        return None
+    try:
+        name = ast.literal_eval(found.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return name.lower() if isinstance(name, str) else None
 

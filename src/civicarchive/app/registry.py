@@ -18,7 +18,7 @@ class Registry:
 
     def __init__(self, context: ArchiveContext) -> None:
         self.context = context
-        self._counted: tuple[int, dict[int, int]] = (0, {})  # see item_counts
+        self._counted: tuple[int, dict[int, tuple[int, int]]] = (0, {})  # see item_counts
 
     def agencies(self) -> list[Agency]:
         """Every agency of the archive, in the order they were added."""
@@ -125,17 +125,21 @@ class Registry:
         with self.context.read() as conn:
             return sql.tags(conn)
 
-    def item_counts(self) -> dict[int, int]:
-        """Account id -> records captured. Items are append-only and their ids grow in
-        commit order (writers are serialised), so only those since the last call are
-        counted: a dashboard over a million records does not count them all each time."""
+    def item_counts(self, messages: bool = True) -> dict[int, int]:
+        """Account id -> records captured, direct messages left out unless `messages` (a
+        count of what a caller may not read tells them it exists). Items are append-only
+        and their ids grow in commit order (writers are serialised), so only those since
+        the last call are counted: a dashboard over a million records does not count them
+        all each time."""
         through, counts = self._counted
         with self.context.read() as conn:
             more, latest = sql.item_counts_after(conn, through)
         if more:
-            counts = {a: counts.get(a, 0) + more.get(a, 0) for a in counts.keys() | more}
+            none = (0, 0)
+            counts = {a: tuple(map(sum, zip(counts.get(a, none), more.get(a, none))))
+                      for a in counts.keys() | more}
             self._counted = (latest, counts)  # one assignment: readers see either state
-        return dict(counts)
+        return {a: total if messages else total - dms for a, (total, dms) in counts.items()}
 
 
 def slugify(name: str) -> str:

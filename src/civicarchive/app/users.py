@@ -256,6 +256,9 @@ class Users:
         if not name.strip():
             raise InvalidInput("name the token after the script that uses it",
                                parameter="name")
+        if expires is not None and expires <= self.context.clock.now():
+            raise InvalidInput(f"the token would have expired already ({format_time(expires)}):"
+                               " give a time in the future, or none", parameter="expires_at")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.context.write() as tx:
             token_id = sql.add_token(tx, user.id, digest(secret), name.strip(),

@@ -174,12 +174,12 @@ def users_change(ctx: Context, username: str, roles: tuple[str, ...],
 def users_token(ctx: Context, username: str, name: str, expires: datetime | None) -> None:
     """Make an API token for a user: printed once, never stored (send it as
     `Authorization: Bearer <token>`)."""
-    from datetime import timezone
+    from datetime import timedelta, timezone
     with ctx.open() as archive:
         user = archive.users.by_name(username)
-        secret, token = archive.users.create_token(
+        secret, token = archive.users.create_token(  # it works through that day (UTC)
             user.id, name, ctx.actor,
-            expires.replace(tzinfo=timezone.utc) if expires else None)
+            expires.replace(tzinfo=timezone.utc) + timedelta(days=1) if expires else None)
     click.echo(f"Token {token.id} for {user.username} ({token.name}); keep it secret, it "
                "is not shown again:", err=True)
     click.echo(secret)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from civicarchive.model.account import Account, Agency, Classification
+from civicarchive.model.record import Kind
 from civicarchive.store import schema as t
 
 
@@ -64,16 +65,20 @@ def add_tag(conn: Connection, account_id: int, tag: str, tagged_at: str, tagged_
                                             "tagged_at": tagged_at, "tagged_by": tagged_by}])
 
 
-def item_counts_after(conn: Connection, after: int) -> tuple[dict[int, int], int]:
-    """Account id -> records whose id is above `after`, and the highest id counted (a
-    range of the primary key: cheap when few records came since)."""
+def item_counts_after(conn: Connection, after: int
+                      ) -> tuple[dict[int, tuple[int, int]], int]:
+    """Account id -> (records, direct messages among them) whose id is above `after`, and
+    the highest id counted (a range of the primary key: cheap when few records came
+    since)."""
     i = t.items.c
     # From scratch, the (account_id, native_id) index is the cheapest to scan; after
     # that, `+ 0` keeps SQLite from scanning that whole index instead of the id range.
     account = i.account_id if after == 0 else (i.account_id + 0).label("account")
-    rows = conn.execute(sa.select(account, sa.func.count(), sa.func.max(i.id))
+    messages = sa.func.sum(sa.case((i.kind == Kind.MESSAGE.value, 1), else_=0))
+    rows = conn.execute(sa.select(account, sa.func.count(), messages, sa.func.max(i.id))
                         .where(i.id > after).group_by(account)).all()
-    return {row[0]: row[1] for row in rows}, max((row[2] for row in rows), default=after)
+    return ({row[0]: (row[1], int(row[2] or 0)) for row in rows},
+            max((row[3] for row in rows), default=after))
 
 
 def _account(row: sa.Row) -> Account:

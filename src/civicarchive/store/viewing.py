@@ -201,7 +201,7 @@ def owners(conn: Connection, item_ids: Collection[int], alert_ids: Collection[in
            person_ids: Collection[int], user_ids: Collection[int], usernames: Collection[str]
            ) -> dict[str, dict]:
     """Who owns what the audit events name: item and alert -> account id, person and
-    user -> agency id, username -> agency id."""
+    user -> agency id, username (in lower case) -> agency id."""
     i, a, p, u = t.items.c, t.alerts.c, t.people.c, t.staff_users.c
     found: dict[str, dict] = {"item": {}, "alert": {}, "person": {}, "user": {}, "username": {}}
     if item_ids:
@@ -216,7 +216,8 @@ def owners(conn: Connection, item_ids: Collection[int], alert_ids: Collection[in
     if user_ids:
         found["user"] = dict(conn.execute(sa.select(u.id, u.agency_id)
                                           .where(u.id.in_(sorted(user_ids)))).all())
-    if usernames:
-        found["username"] = dict(conn.execute(sa.select(u.username, u.agency_id)
-                                              .where(u.username.in_(sorted(usernames)))).all())
+    if usernames:  # (in lower case, as sign-in matches them)
+        lowered = sa.func.lower(u.username)
+        found["username"] = dict(conn.execute(sa.select(lowered, u.agency_id).where(
+            lowered.in_(sorted({name.lower() for name in usernames})))).all())
     return found

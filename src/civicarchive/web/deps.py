@@ -5,12 +5,14 @@
     signed_in(request)         the Principal; 401 (API) or the sign-in page (UI) if none
     permit(request, p, what)   the Principal if they hold permission p; else 403, audited
     check_csrf(request)        unsafe methods with a session cookie need the form's or the
-                               X-CSRF-Token header's token; API tokens need none
+                               X-CSRF-Token header's token (a refusal of a signed-in
+                               user is audited); API tokens need none
 """
 
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from civicarchive.archive import Archive
 from civicarchive.errors import AccessDenied, SignInRefused
@@ -84,4 +86,8 @@ async def check_csrf(request: Request) -> None:
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         given = (await request.form()).get("csrf_token")
     if not csrf_valid(sessions.key, binding, given if isinstance(given, str) else None):
+        if caller.principal.user is not None:  # a denied access, audited like the others
+            await run_in_threadpool(archive_of(request).users.record_denied, caller.principal,
+                                    "a write without its security token (CSRF)",
+                                    address_of(request))
         raise CsrfRefused()

@@ -158,7 +158,7 @@ def timestamp(request: Request) -> TimestampOut:
 def stats(request: Request) -> dict[str, int]:
     principal = permit(request, Permission.READ_RECORDS, "counts")
     archive = archive_of(request)
-    counts = archive.registry.item_counts()
+    counts = archive.registry.item_counts(principal.can(Permission.READ_MESSAGES))
     mine = [a.id for a in archive.access.accounts(principal)]
     return {"accounts": len(mine), "items": sum(counts.get(a, 0) for a in mine)}
 

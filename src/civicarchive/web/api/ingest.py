@@ -1,43 +1,64 @@
 """Importing a platform's export, or a JSONL capture, for one account: uploaded, kept in
-a temporary file under the archive's home (never at a path the caller names), imported as
-`civicarchive import` would, then removed."""
+a temporary folder under the archive's home (never at a path the caller names), under
+the uploaded file's name made safe, imported as `civicarchive import` would, then
+removed."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
-from civicarchive.errors import InvalidInput
+from civicarchive.errors import ArchiveError, InvalidInput
 from civicarchive.model.staff import Permission
 from civicarchive.web.deps import archive_of, permit
 
 router = APIRouter(tags=["ingest"])
 FORMATS = ("bluesky", "facebook", "feed", "instagram", "mastodon", "x", "youtube")
-# Suffixes the importers recognise, kept so that format detection works; nothing else of
-# the uploaded name is used.
+# Suffixes the importers recognise: an upload's safe name keeps its own (format detection
+# reads it).
 SUFFIXES = (".tar.gz", ".tgz", ".zip", ".tar", ".car", ".json", ".js", ".jsonl", ".xml",
             ".rss", ".atom")
 CHUNK = 1 << 20
 
 
-def _suffix(name: str | None) -> str:
+def _safe_name(name: str | None) -> str:
+    """The uploaded file's name, as the import's source and its messages show it: its
+    last part, letters, digits and . @ - kept, a suffix the importers recognise kept too
+    (format detection reads it)."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    safe = re.sub(r"[^\w.@-]", "_", base).strip("._")[:200] or "upload"
     lowered = (name or "").lower()
-    return next((s for s in SUFFIXES if lowered.endswith(s)), "")
+    suffix = next((s for s in SUFFIXES if lowered.endswith(s)), "")
+    return safe if safe.lower().endswith(suffix) else safe + suffix
 
 
-def _spool(request: Request, upload: UploadFile) -> Path:
+@contextlib.contextmanager
+def _spooled(request: Request, upload: UploadFile) -> Iterator[Path]:
+    """The upload in a folder of its own under the archive's home, under its own (safe)
+    name, removed afterwards. An error names the file as the caller knows it, never the
+    server's folders."""
     uploads = archive_of(request).context.settings.home / "uploads"
     uploads.mkdir(exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=uploads, suffix=_suffix(upload.filename),
-                                         delete=False)
-    with handle:
-        shutil.copyfileobj(upload.file, handle, CHUNK)
-    return Path(handle.name)
+    folder = Path(tempfile.mkdtemp(dir=uploads))
+    path = folder / _safe_name(upload.filename)
+    try:
+        with open(path, "wb") as out:
+            shutil.copyfileobj(upload.file, out, CHUNK)
+        yield path
+    except ArchiveError as error:
+        error.args = tuple(arg.replace(f"{folder}{os.sep}", "") if isinstance(arg, str)
+                           else arg for arg in error.args)
+        raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @router.post("/accounts/{account_id}/imports", response_model=dict,
@@ -55,14 +76,11 @@ def import_export(request: Request, account_id: int,
     if format is not None and format not in FORMATS:
         raise InvalidInput(f"unknown format {format!r}: use one of {', '.join(FORMATS)}",
                            parameter="format")
-    path = _spool(request, file)
-    try:
+    with _spooled(request, file) as path:
         report = archive.ingesting.import_export(path, account_id, format=format,
                                                  actor=principal.name, partial=partial)
-    finally:
-        path.unlink(missing_ok=True)
-    result = report.as_dict()
-    result["source"] = re.sub(r"[^\w.@-]", "_", file.filename or "upload")[:200]
+        result = report.as_dict()
+    result["source"] = path.name
     return result
 
 
@@ -73,9 +91,6 @@ def ingest_jsonl(request: Request, account_id: int,
     principal = permit(request, Permission.MANAGE_REGISTRY, "ingesting captures")
     archive = archive_of(request)
     archive.access.account(principal, account_id)
-    path = _spool(request, file)
-    try:
+    with _spooled(request, file) as path:
         return archive.ingesting.ingest_jsonl(path, account_id,
                                               actor=principal.name).as_dict()
-    finally:
-        path.unlink(missing_ok=True)

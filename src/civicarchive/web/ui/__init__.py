@@ -7,6 +7,7 @@ them."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -63,7 +64,8 @@ def render_error(request: Request, error: Exception) -> Response:
     """An error as a page with the right status; no one signed in: the sign-in page."""
     if isinstance(error, NeedsSignIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
+        # The whole target as one value: its own & and = must not end `next`.
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
     if isinstance(error, ArchiveError):
         status, title = status_of(error)
         detail = "There is nothing here, or it is not yours to see." if status == 404 \
@@ -74,11 +76,6 @@ def render_error(request: Request, error: Exception) -> Response:
         detail = "Check the address and the form, and try again."
     return render(request, "error.html", {"title": title, "detail": detail,
                                           "status": status}, status_code=status)
-
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-    return quote(path, safe="/?=&")
 
 
 def _build() -> APIRouter:

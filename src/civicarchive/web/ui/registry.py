@@ -30,7 +30,7 @@ def _accounts_page(request: Request, principal: Principal, form: dict | None = N
                    error: str | None = None, status: int = 200) -> Response:
     archive = archive_of(request)
     accounts = archive.access.accounts(principal)
-    counts = archive.registry.item_counts()
+    counts = archive.registry.item_counts(principal.can(Permission.READ_MESSAGES))
     health = {s.account_id: s for s in archive.capturing.status()}
     linked = archive.people.account_people()
     people = {p.id: p for p in archive.access.people(principal, archive.people.people())}
