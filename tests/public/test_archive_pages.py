@@ -150,3 +150,74 @@ def test_search_counts_facets_of_many_matches_only_when_asked(public, monkeypatc
     counted = public.client.get(f"{HOME}/search" + link.replace("&amp;", "&"))
     assert "2 records found" in counted.text
     assert re.search(r"comment \(1\)", counted.text) and re.search(r"post \(1\)", counted.text)
+
+
+def test_a_redacted_handle_shows_nowhere(public):
+    # A handle redacted in a request: the account's records leave listings and search,
+    # its name leaves the list of accounts, and a record's page names it redacted.
+    city = next(a for a in public.archive.registry.accounts() if a.handle == "cityofexample")
+    assert f'/accounts/{city.id}">cityofexample</a>' in public.client.get(HOME).text
+    public.archive.requests.redact_handle(1, public.items["redacted"], "privacy", "clerk")
+    for url in (HOME, f"{HOME}/records/{public.items['post']}",
+                f"{HOME}/records/{public.items['comment']}", f"{HOME}/feed.atom",
+                f"{HOME}/search?q=budget"):
+        answer = public.client.get(url)
+        assert answer.status_code == 200, url
+        assert "cityofexample" not in answer.text, url
+    assert "REDACTED: privacy" in public.client.get(
+        f"{HOME}/records/{public.items['post']}").text
+    assert public.client.get(f"{HOME}/accounts/{city.id}").status_code == 404
+
+
+def test_a_hidden_comment_has_no_check_page(public, tmp_path):
+    # With `hidden: notice` a hidden comment shows as a marker in its thread, and its own
+    # page is the shared 404: so must its check page be.
+    from tests.public.conftest import EXAMPLES
+    policy = tmp_path / "notice.yaml"
+    policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
+        "  hidden: hide ", "  hidden: notice ", 1))
+    public.archive.custody.adopt_policy(policy, "clerk")
+    assert "hidden under the agency" in public.client.get(
+        f"{HOME}/records/{public.items['post']}").text
+    missing = public.client.get(f"{HOME}/records/99999/check")
+    hidden = public.client.get(f"{HOME}/records/{public.items['hidden']}/check")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.text == missing.text
+    assert public.client.get(f"{HOME}/records/{public.items['post']}/check").status_code == 200
+
+
+def test_an_id_too_large_for_the_database_is_the_same_404(public):
+    missing = public.client.get(f"{HOME}/records/99999")
+    for url in (f"{HOME}/records/99999999999999999999999",
+                f"{HOME}/records/9223372036854775808/check",
+                f"{HOME}/records/9223372036854775808/proof.json",
+                f"{HOME}/records/-1", f"{HOME}/accounts/99999999999999999999"):
+        answer = public.client.get(url)
+        assert answer.status_code == 404 and answer.text == missing.text, url
+
+
+def test_a_public_proof_leaves_out_content_that_names_a_redacted_author(public):
+    from civicarchive.model.record import Kind, Observation
+    from tests.conftest import T0
+    city = public.archive.registry.accounts()[0].id
+
+    def seen(native_id: str, kind: Kind, content: dict, author: str) -> Observation:
+        return Observation(account_id=city, native_id=native_id, kind=kind, observed_at=T0,
+                           created_at=T0, content=content, raw=native_id.encode(),
+                           author=author, parent_native_id="1" if kind is Kind.COMMENT
+                           else None)
+    public.archive.ingesting.ingest([
+        seen("9", Kind.POST, {"text": "Parks plan",
+                              "media": [{"alt": "photo by resident.ruth"}]}, "cityofexample"),
+        seen("10", Kind.COMMENT, {"text": "Nice photo"}, "resident.ruth"),
+    ], source="test", actor="clerk")
+    post, comment = 9, 10  # items are numbered in the order first seen (conftest: 1 to 8)
+    shown = public.client.get(f"{HOME}/records/{post}/proof.json")
+    assert shown.status_code == 200 and "resident.ruth" in shown.text
+    public.archive.requests.collect(1, "clerk", items=[comment])
+    public.archive.requests.redact_author(1, comment, "privacy", "clerk")
+    answer = public.client.get(f"{HOME}/records/{post}/proof.json")
+    assert answer.status_code == 200
+    assert orjson.loads(answer.content)["content"] is None
+    assert "resident.ruth" not in answer.text
+    assert verify_proof(parse_proof(answer.content, "proof")).content_included is False

@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
+
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.finding import Finding, SearchResults
@@ -133,9 +135,13 @@ class Publishing:
         return self._shown_accounts(self._snapshot(), slug)
 
     def _shown_accounts(self, snapshot: _Snapshot, slug: str) -> list[Account]:
+        """The agency's accounts the rules publish, but for those whose handle a request
+        redacts (their records are left out of listings and search, see `_condition`; a
+        list of accounts would show the handle itself)."""
         agency, rules = snapshot.agency(slug), snapshot.rules
         return [a for a in snapshot.accounts
-                if a.agency_id == agency.id and a.classification.value in rules.accounts]
+                if a.agency_id == agency.id and a.classification.value in rules.accounts
+                and a.id not in snapshot.overlay.accounts]
 
     def overlay(self) -> Overlay:
         """Every withholding and redaction in force across requests, kept until a request
@@ -233,6 +239,14 @@ class Publishing:
         not (missing, another agency's, a direct message, withheld, embargoed...)."""
         return self._record(self._snapshot(), slug, item_id, self.reading)
 
+    def checkable(self, slug: str, item_id: int) -> PublicRecord:
+        """A record whose page shows (`record`, less a hidden comment, which shows only as
+        a marker in its thread): what "check this record" may be asked of."""
+        found = self.record(slug, item_id)
+        if not found.showing.text_shown:
+            raise NotFound("record", item_id)
+        return found
+
     def _record(self, snapshot: _Snapshot, slug: str, item_id: int, reading: Reading
                 ) -> PublicRecord:
         agency = snapshot.agency(slug)
@@ -321,9 +335,20 @@ class Publishing:
             raise NotFound("record", item_id)
         latest = produced.versions[-1]
         proof = build_proof(self.context.store, latest.version_id, self.context.public_key_raw)
-        if any(isinstance(s, Redaction) for v in produced.versions for s in v.text):
+        if any(isinstance(s, Redaction) for v in produced.versions for s in v.text) or \
+                self._names_in(proof.get("content"), self.overlay()):
             proof["content"] = None
         return proof
+
+    @staticmethod
+    def _names_in(content: object, overlay: Overlay) -> bool:
+        """Whether the content, anywhere in it (alt text, a mention's fields...), names an
+        identity a request redacts: the page redacts it in the text it shows, but the
+        proof's content is the whole record as archived."""
+        if content is None or not overlay.names:
+            return False
+        text = (content if isinstance(content, str) else orjson.dumps(content).decode()).lower()
+        return any(name.lower() in text for name in overlay.names)
 
     def search(self, slug: str, query: str = "", limit: int = 20, offset: int = 0,
                facets: bool = False, account_id: int | None = None,

@@ -18,6 +18,9 @@ from civicarchive.store import records as sql
 from civicarchive.store import viewing as batch
 
 
+LARGEST_ID = 2**63 - 1  # what the store's integer ids hold
+
+
 class Reading:
     """Items and versions, read-only."""
 
@@ -26,6 +29,8 @@ class Reading:
 
     def item(self, item_id: int) -> Item:
         """One record's identity; NotFound when there is none with that id."""
+        if not 0 < item_id <= LARGEST_ID:  # (the database could not even be asked)
+            raise NotFound("item", item_id)
         with self.context.read() as conn:
             found = sql.item(conn, item_id)
         if found is None:
@@ -105,7 +110,7 @@ class ReadAhead(Reading):
     def load_ids(self, item_ids: Iterable[int]) -> None:
         """Read ahead these records (those that exist), their replies and media records,
         and the versions of all of them: three queries."""
-        wanted = [i for i in item_ids if i not in self._histories]
+        wanted = [i for i in item_ids if i not in self._histories and 0 < i <= LARGEST_ID]
         if not wanted:
             return
         with self.context.read() as conn:

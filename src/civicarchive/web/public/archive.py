@@ -135,14 +135,15 @@ def record(request: Request, slug: str, item_id: int) -> Response:
     return page(request, "record.html", {
         "title": f"Record {item_id}", "agency": found.agency, "item_id": item_id,
         "card": native.render_post(view_of(found.produced), heading_level=2),
-        "notice": found.record.showing.notice, "account": found.record.account})
+        "notice": found.record.showing.notice, "account": found.record.account,
+        "source": found.produced.account})  # the handle, with any redaction in force
 
 
 @router.get("/{slug}/records/{item_id}/check")
 def check(request: Request, slug: str, item_id: int) -> Response:
     archive = archive_of(request)
     agency = _agency(request, slug)
-    archive.publishing.record(slug, item_id)
+    archive.publishing.checkable(slug, item_id)
     return page(request, "check.html", {
         "title": f"Check record {item_id}", "agency": agency, "item_id": item_id,
         "key": archive.context.public_key_b64,
