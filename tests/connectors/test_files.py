@@ -147,3 +147,42 @@ def test_files_refuses_a_tar_with_one_name_twice(tmp_path):
             archive.addfile(info, io.BytesIO(data))
     with pytest.raises(UnsafeExport, match="'outbox.json' appears more than once"):
         ExportFiles.open(path)
+
+
+@pytest.mark.parametrize("name", ["./data/tweets.js", "data//tweets.js", "data\\tweets.js",
+                                  "./data/./tweets.js"])
+def test_files_reads_an_entry_by_its_normalised_name(tmp_path, name):
+    # `tar czf export.tgz .` writes "./" names; Windows tools write backslashes.
+    target = tmp_path / "export.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr(name, b"tweets")
+    with ExportFiles.open(target) as files:
+        assert files.names() == ["data/tweets.js"]
+        assert files.read("data/tweets.js") == b"tweets"
+        assert files.open_file("data/tweets.js").read() == b"tweets"
+    packed = tmp_path / "export.tgz"
+    with tarfile.open(packed, "w:gz") as archive:
+        info = tarfile.TarInfo(name.replace("\\", "/"))
+        info.size = 6
+        archive.addfile(info, io.BytesIO(b"tweets"))
+    with ExportFiles.open(packed) as files:
+        assert files.read("data/tweets.js") == b"tweets"
+
+
+@pytest.mark.parametrize("damage", ["crc", "deflate"])
+def test_files_says_a_damaged_entry_is_damaged(tmp_path, damage):
+    target = tmp_path / "export.zip"
+    data = os.urandom(2000).hex().encode()
+    method = zipfile.ZIP_STORED if damage == "crc" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(target, "w", compression=method) as archive:
+        archive.writestr("data/tweets.js", data)
+    raw = bytearray(target.read_bytes())
+    at = raw.find(data[:50]) if damage == "crc" else 60  # inside the stored or deflated bytes
+    raw[at + 40] ^= 0xFF
+    target.write_bytes(bytes(raw))
+    with ExportFiles.open(target) as files:
+        for read in (lambda: files.read("data/tweets.js"),
+                     lambda: files.open_file("data/tweets.js").read()):
+            with pytest.raises(InvalidInput, match=r"export\.zip:data/tweets\.js: cannot be "
+                                                   r"read, the export is damaged"):
+                read()

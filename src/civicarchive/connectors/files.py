@@ -15,6 +15,7 @@ import io
 import stat
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -69,6 +70,9 @@ class ExportFiles:
         self.limits = limits
         self._zip: zipfile.ZipFile | None = None
         self._tar: tarfile.TarFile | None = None
+        # The entry under each normalised name ("./data/x.js", "data//x.js" and
+        # "data\\x.js" are all "data/x.js"): the archive knows it by its own name.
+        self._entries: dict[str, zipfile.ZipInfo | tarfile.TarInfo] = {}
 
     @classmethod
     def open(cls, path: Path | str, limits: Limits = DEFAULT_LIMITS) -> ExportFiles:
@@ -112,6 +116,7 @@ class ExportFiles:
             raise InvalidInput(f"{path}: not a readable zip file ({error}); is the download "
                                "complete?") from None
         sizes: dict[str, int] = {}
+        entries: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
             name = _safe_name(info.filename, str(path))
             mode = info.external_attr >> 16
@@ -129,9 +134,10 @@ class ExportFiles:
                 raise UnsafeExport(f"{path}: entry {name!r} expands {info.file_size:,} bytes "
                                    f"from {info.compress_size:,}: a zip bomb; refusing")
             sizes[name] = info.file_size
+            entries[name] = info
         files = cls(path, "zip", sizes, limits)
         files._check_totals()
-        files._zip = archive
+        files._zip, files._entries = archive, entries
         return files
 
     @classmethod
@@ -143,6 +149,7 @@ class ExportFiles:
             raise InvalidInput(f"{path}: not a readable tar archive ({error}); is the "
                                "download complete?") from None
         sizes: dict[str, int] = {}
+        entries: dict[str, tarfile.TarInfo] = {}
         for member in members:
             name = _safe_name(member.name, str(path))
             if member.issym() or member.islnk():
@@ -158,9 +165,10 @@ class ExportFiles:
                 raise UnsafeExport(f"{path}: entry {name!r} is {member.size:,} bytes, over "
                                    "the limit")
             sizes[name] = member.size
+            entries[name] = member
         files = cls(path, "tar", sizes, limits)
         files._check_totals()
-        files._tar = archive
+        files._tar, files._entries = archive, entries
         return files
 
     def _check_totals(self) -> None:
@@ -185,13 +193,17 @@ class ExportFiles:
     def open_file(self, name: str) -> BinaryIO:
         if name not in self.sizes:
             raise KeyError(name)
-        if self._zip is not None:
-            return _Capped(self._zip.open(name), self.sizes[name], f"{self.path}:{name}")
-        if self._tar is not None:
-            stream = self._tar.extractfile(name)
-            if stream is None:
-                raise KeyError(name)
-            return _Capped(stream, self.sizes[name], f"{self.path}:{name}")
+        where = f"{self.path}:{name}"
+        try:
+            if self._zip is not None:
+                return _Capped(self._zip.open(self._entries[name]), self.sizes[name], where)
+            if self._tar is not None:
+                stream = self._tar.extractfile(self._entries[name])
+                if stream is None:
+                    raise KeyError(name)
+                return _Capped(stream, self.sizes[name], where)
+        except _DAMAGE as error:
+            raise _damaged(where, error) from None
         if self.kind == "file":
             return open(self.path, "rb")
         return open(self.path / name, "rb")
@@ -200,9 +212,8 @@ class ExportFiles:
         with self.open_file(name) as stream:
             try:
                 return stream.read()
-            except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as error:
-                raise InvalidInput(f"{self.where(name)}: cannot be read ({error}); the "
-                                   "export may be truncated") from None
+            except OSError as error:  # (a damaged entry is already an InvalidInput)
+                raise _damaged(self.where(name), error) from None
 
     def where(self, name: str) -> str:
         return str(self.path) if self.kind == "file" else f"{self.path}:{name}"
@@ -232,7 +243,10 @@ class _Capped(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:  # noqa: ANN001
-        data = self._stream.read(min(len(buffer), self._left + 1))
+        try:
+            data = self._stream.read(min(len(buffer), self._left + 1))
+        except _DAMAGE as error:  # wherever the stream is read: a parser's loop too
+            raise _damaged(self._where, error) from None
         if len(data) > self._left:
             raise UnsafeExport(f"{self._where}: holds more bytes than its header declares; "
                                "refusing the export")
@@ -243,6 +257,16 @@ class _Capped(io.RawIOBase):
     def close(self) -> None:
         self._stream.close()
         super().close()
+
+
+# What reading a damaged entry raises: a bad CRC, a broken deflate stream, a tar cut
+# short (EOFError), a gzip stream with bad bytes (OSError subclasses).
+_DAMAGE = (zipfile.BadZipFile, zlib.error, tarfile.TarError, EOFError, OSError)
+
+
+def _damaged(where: str, error: BaseException) -> InvalidInput:
+    return InvalidInput(f"{where}: cannot be read, the export is damaged ({error}); "
+                        "download it again")
 
 
 def _looks_like_tar(path: Path) -> bool:
