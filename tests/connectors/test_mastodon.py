@@ -457,3 +457,11 @@ def test_mastodon_json_nested_too_deep_is_a_clear_error(tmp_path):
         for observation in MastodonImporter().read(files, context):
             read_so_far.append(observation)
     assert read_so_far == []   # not even the profile: nothing is ingested
+
+
+def test_mastodon_an_archive_name_with_no_real_time_is_reported(tmp_path):
+    folder = build(tmp_path / "archive-20251301100000-0123456789abcdef0123456789abcdef")
+    observations, context = read(zipped(folder))
+    assert {o.observed_at for o in observations} == {OBSERVED}
+    assert "export_generated_at" not in context.evidence
+    assert any("'20251301100000', which is no real time" in p.what for p in context.problems)

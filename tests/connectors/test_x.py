@@ -705,3 +705,18 @@ def test_an_older_export_imported_after_a_newer_one_deletes_nothing(archive, acc
     # 14 did not exist yet in February: its absence from that export is no deletion
     assert report["deleted"] == 0
     assert [v.event for v in versions_by_native_id(archive)["14"]] == [Event.CREATED]
+
+
+def test_a_generation_time_after_the_import_is_reported_and_not_used(tmp_path):
+    # A later real export must still find its edits after this one's versions, and its
+    # deletions: a manifest dated 2099 would have put this export's versions after all.
+    path = build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js").replace(
+            "2025-02-01T09:30:00.000Z", "2099-01-01T00:00:00.000Z"),
+        "data/tweets.js": ytd("tweets", [tweet("81", "Snow plan")])})
+    observations, context = read_all(path)  # imported on 2025-02-01
+    assert {o.observed_at for o in observations} == {EXPORTED}
+    assert "export_generated_at" not in context.evidence
+    assert [p.what for p in context.problems if "generationDate" in p.what] == [
+        "archiveInfo.generationDate dates the export 2099-01-01T00:00:00.000000Z, after "
+        "this import; the observations are dated by the import instead"]

@@ -396,3 +396,10 @@ def test_youtube_import_through_the_archive(tmp_path, archive):
                                             account.id).as_dict()
     assert third["deleted"] == 1 and third["created"] == 0 and third["unchanged"] == 5
     assert third["by_kind"]["comment"]["deleted"] == 1
+
+
+def test_youtube_a_takeout_name_with_no_real_time_is_reported(tmp_path):
+    observations, context = run(takeout(tmp_path, {"channels/channel.csv": CHANNEL_CSV},
+                                        name="takeout-20251399T100000Z-001.zip"))
+    assert [o.observed_at for o in observations] == [OBSERVED]
+    assert "no real time" in context.problems[0].what

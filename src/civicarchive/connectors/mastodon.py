@@ -37,14 +37,14 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
 from civicarchive.clock import parse_time
 from civicarchive.connectors.base import ImportContext, json_array_items, media_type_of
 from civicarchive.connectors.files import ExportFiles
-from civicarchive.connectors.reading import (Unread, date_by_export, report_unread_files,
+from civicarchive.connectors.reading import (Unread, date_by_name, report_unread_files,
                                              too_deep)
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Kind, Observation
@@ -131,9 +131,8 @@ def _date_by_name(files: ExportFiles, context: ImportContext) -> None:
     (in UTC) when the archive is written."""
     match = ARCHIVE_NAME.match(files.path.name)
     if match:
-        moment = datetime.strptime(match[1], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-        date_by_export(context, moment, f"the archive's name {files.path.name}",
-                       str(files.path))
+        date_by_name(context, match[1], "%Y%m%d%H%M%S", f"the archive's name "
+                     f"{files.path.name}", str(files.path))
 
 
 def _note_unread(activity: object, unread: Unread, where: str, label: str) -> None:

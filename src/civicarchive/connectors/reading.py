@@ -13,7 +13,7 @@ absent from the export.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 from civicarchive.clock import format_time
@@ -79,6 +79,19 @@ def date_by_export(context: ImportContext, moment: datetime, source: str,
         return
     context.observed_at = moment
     context.evidence["export_generated_at"] = format_time(moment)
+
+
+def date_by_name(context: ImportContext, text: str, pattern: str, source: str,
+                 where: str) -> None:
+    """`date_by_export` by a time written into the export's name (UTC, in `pattern`);
+    a name that holds no real time (month 13) is reported, and the import's time stands."""
+    try:
+        moment = datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
+    except ValueError:
+        context.problem(where, f"{source} holds {text!r}, which is no real time; the "
+                        "observations are dated by the import instead")
+        return
+    date_by_export(context, moment, source, where)
 
 
 def _listed(names: list[str]) -> str:

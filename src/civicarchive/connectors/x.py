@@ -40,10 +40,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from civicarchive.clock import format_time, parse_time
+from civicarchive.clock import parse_time
 from civicarchive.connectors.base import ImportContext, media_type_of
 from civicarchive.connectors.files import ExportFiles
 from civicarchive.connectors.json_stream import ArrayReader, DamagedArray, value_offset
+from civicarchive.connectors.reading import date_by_export
 from civicarchive.connectors.x_files import (DELETED_FILES, DM_FILES, TWEET_FILES,
                                              data_files, media_index, stem, unread_files,
                                              ytd_entries)
@@ -160,11 +161,14 @@ class _ArchiveReader:
                                f"a manifest ({error}); the file is damaged: download the "
                                "archive again") from None
         try:
-            self.observed_at = parse_time(generated)
-            self.context.evidence["export_generated_at"] = format_time(self.observed_at)
+            moment = parse_time(generated)
         except UNREADABLE:
             self.problem(name, f"archiveInfo.generationDate is {generated!r}, not a time; "
                          "the import's own time stands for when the export was made")
+        else:  # (a time after this import is reported, and the import's time stands)
+            date_by_export(self.context, moment, "archiveInfo.generationDate",
+                           self.files.where(name))
+            self.observed_at = self.context.observed_at
         present = self.files.names()
         for path in listed:
             kinds = {Kind.POST, Kind.REPLY} if stem(path) in TWEET_FILES else \

@@ -43,13 +43,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from civicarchive.clock import format_time, parse_time
 from civicarchive.connectors.base import ImportContext, media_type_of
 from civicarchive.connectors.files import ExportFiles
-from civicarchive.connectors.reading import date_by_export, report_unread_files
+from civicarchive.connectors.reading import date_by_name, report_unread_files
 from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Event, Kind, Observation
 
@@ -123,9 +123,8 @@ class YouTubeTakeoutImporter:
                                "videos.csv or comments/comments.csv: is this a YouTube "
                                "Takeout export?")
         if match := TAKEOUT_NAME.match(files.path.name):
-            moment = datetime.strptime(match[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-            date_by_export(context, moment, f"the Takeout name {files.path.name}",
-                           str(files.path))
+            date_by_name(context, match[1], "%Y%m%dT%H%M%SZ",
+                         f"the Takeout name {files.path.name}", str(files.path))
         accounted = {n for names in found.values() for n in names}  # read, or reported
         if found[VIDEOS]:
             context.complete_kinds.add(Kind.POST)
