@@ -403,3 +403,27 @@ def test_youtube_a_takeout_name_with_no_real_time_is_reported(tmp_path):
                                         name="takeout-20251399T100000Z-001.zip"))
     assert [o.observed_at for o in observations] == [OBSERVED]
     assert "no real time" in context.problems[0].what
+
+
+@pytest.mark.parametrize("bad_row", [VIDEO_ROW_2 + ",extra", ",No id,,,,,,,,",
+                                     "vid00000002,Snow,,,,,never,,x,1"])
+def test_youtube_a_skipped_video_row_withdraws_the_completeness_claim(tmp_path, bad_row):
+    # A video whose row could not be read is missing from what was read: a full-export
+    # import must not record it as deleted.
+    videos = VIDEOS_CSV.replace(VIDEO_ROW_2, bad_row)
+    _, context = run(takeout(tmp_path, {"channels/channel.csv": CHANNEL_CSV,
+                                        "video metadata/videos.csv": videos,
+                                        "comments/comments.csv": COMMENTS_CSV}))
+    assert "skipped" in " ".join(p.what for p in context.problems)
+    assert Kind.POST not in context.complete_kinds
+    assert {Kind.COMMENT, Kind.REPLY} <= context.complete_kinds  # the comments read whole
+    _, whole = run(standard(tmp_path))
+    assert {Kind.POST, Kind.COMMENT, Kind.REPLY} <= whole.complete_kinds
+
+
+def test_youtube_a_skipped_comment_row_withdraws_the_comments_claim(tmp_path):
+    comments = COMMENTS_CSV.replace(COMMENT_POST, f"UgxC9,{CHANNEL},yesterday,0,,,vid1,x")
+    _, context = run(takeout(tmp_path, {"video metadata/videos.csv": VIDEOS_CSV,
+                                        "comments/comments.csv": comments}))
+    assert Kind.POST in context.complete_kinds
+    assert not {Kind.COMMENT, Kind.REPLY} & context.complete_kinds

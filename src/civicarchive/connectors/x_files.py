@@ -62,7 +62,8 @@ def ytd_entries(files: ExportFiles, name: str) -> Iterator[Element]:
             yield from reader.elements()
         except DamagedArray as error:
             raise InvalidInput(f"{files.where(name)}: {error}; the file is damaged: download "
-                               "the archive again (the entries before it were read)") from None
+                               "the archive again and import it (batches already written stay "
+                               "in the archive, the rest was not written)") from None
 
 
 def holds_entries(files: ExportFiles, name: str) -> bool:

@@ -41,7 +41,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -56,6 +56,7 @@ from civicarchive.model.record import Event, Kind, Observation
 WATCH_URL = "https://www.youtube.com/watch?v="
 CHANNEL_URL = "https://www.youtube.com/channel/"
 CSV_TYPE = "text/csv"
+COMMENT_KINDS = frozenset({Kind.COMMENT, Kind.REPLY})
 HASHTAG = re.compile(r"(?<![\w&#])#(\w+)")
 URL = re.compile(r"https?://[^\s<>\"']+")
 COUNTER = re.compile(r"\s*\(\d+\)$")        # "Title(1).mp4": the second video so titled
@@ -129,7 +130,7 @@ class YouTubeTakeoutImporter:
         if found[VIDEOS]:
             context.complete_kinds.add(Kind.POST)
         if found[COMMENTS]:
-            context.complete_kinds.update({Kind.COMMENT, Kind.REPLY})
+            context.complete_kinds.update(COMMENT_KINDS)
         channel_ids: list[str] = []
         for name in found[CHANNELS]:
             for profile in read_channels(files, name, context):
@@ -185,19 +186,21 @@ def read_videos(files: ExportFiles, names: list[str], roots: set[str], owner: st
 
 def video_posts(files: ExportFiles, name: str, owner: str | None,
                 context: ImportContext) -> Iterator[Observation]:
-    for where, row, raw in table_rows(files, name, VIDEOS, context):
+    for where, row, raw in table_rows(files, name, VIDEOS, context, {Kind.POST}):
         video_id = row["id"]
         if not video_id:
-            context.problem(where, "a video without a video id; skipped")
+            skipped(context, where, "a video without a video id; skipped", {Kind.POST})
             continue
         try:
             created, published = (parse_time(row[f]) if row.get(f) else None
                                   for f in ("created", "published"))
         except (ValueError, OverflowError) as error:
-            context.problem(where, f"video {video_id}: unreadable time ({error}); skipped")
+            skipped(context, where, f"video {video_id}: unreadable time ({error}); skipped",
+                    {Kind.POST})
             continue
         if created is None and published is None:
-            context.problem(where, f"video {video_id}: no create or publish time; skipped")
+            skipped(context, where, f"video {video_id}: no create or publish time; skipped",
+                    {Kind.POST})
             continue
         author = row.get("channel") or owner
         duration = row.get("duration_ms", "")
@@ -216,16 +219,17 @@ def video_posts(files: ExportFiles, name: str, owner: str | None,
 
 def read_comments(files: ExportFiles, name: str, owner: str | None,
                   context: ImportContext) -> Iterator[Observation]:
-    for where, row, raw in table_rows(files, name, COMMENTS, context):
+    for where, row, raw in table_rows(files, name, COMMENTS, context, COMMENT_KINDS):
         comment_id = row["id"]
         if not comment_id:
-            context.problem(where, "a comment without a comment id; skipped")
+            skipped(context, where, "a comment without a comment id; skipped",
+                    COMMENT_KINDS)
             continue
         try:
             created = parse_time(row["created"])
         except (ValueError, OverflowError) as error:
-            context.problem(where, f"comment {comment_id}: unreadable time ({error}); "
-                            "skipped")
+            skipped(context, where, f"comment {comment_id}: unreadable time ({error}); "
+                    "skipped", COMMENT_KINDS)
             continue
         try:
             text, links, mentions = comment_text(row["text"])
@@ -438,10 +442,17 @@ def unread_columns(header: list[str], columns: dict[str, int]) -> list[str]:
     return [cell for i, cell in enumerate(header) if i not in used and cell.strip()]
 
 
-def table_rows(files: ExportFiles, name: str, table: Table, context: ImportContext
-               ) -> Iterator[tuple[str, dict[str, str], bytes]]:
+def skipped(context: ImportContext, where: str, what: str, kinds: Iterable[Kind]) -> None:
+    """A row not read: a problem, and its kinds no longer complete in this export (an
+    item missing for that reason must not be recorded as deleted)."""
+    context.problem(where, what)
+    context.complete_kinds.difference_update(kinds)
+
+
+def table_rows(files: ExportFiles, name: str, table: Table, context: ImportContext,
+               kinds: Iterable[Kind] = ()) -> Iterator[tuple[str, dict[str, str], bytes]]:
     """(where, cells by field name, raw bytes) for each data row; rows that cannot be
-    read are reported and skipped."""
+    read are reported and skipped (see `skipped`: their `kinds` are then not complete)."""
     columns: dict[str, int] | None = None
     width = 0
     for line, cells, source in records(table_text(files, name)):
@@ -449,7 +460,7 @@ def table_rows(files: ExportFiles, name: str, table: Table, context: ImportConte
         if isinstance(cells, csv.Error):
             if columns is None:
                 raise InvalidInput(f"{where}: the header row is not valid CSV ({cells})")
-            context.problem(where, f"not valid CSV ({cells}); the record was skipped")
+            skipped(context, where, f"not valid CSV ({cells}); the record was skipped", kinds)
             continue
         if not cells:   # blank lines, as at the end of many exports
             continue
@@ -460,8 +471,8 @@ def table_rows(files: ExportFiles, name: str, table: Table, context: ImportConte
                                 "read; they are kept in each row's raw bytes only")
             continue
         if len(cells) != width:
-            context.problem(where, f"{len(cells)} cells where the header has {width}; the "
-                            "row was skipped")
+            skipped(context, where, f"{len(cells)} cells where the header has {width}; the "
+                    "row was skipped", kinds)
             continue
         row = {field: cells[i] if field in table.verbatim else cells[i].strip()
                for field, i in columns.items()}
