@@ -474,3 +474,35 @@ def test_facebook_json_nested_too_deep_is_a_clear_error(tmp_path):
     deep = '{"comments_v2": ' + "[" * 100_000 + "]" * 100_000 + "}"
     with pytest.raises(InvalidInput, match=r"comments\.json: JSON nested too deeply"):
         read(zipped(tmp_path / "e.zip", {"comments/comments.json": deep}))
+
+
+def test_facebook_posts_of_one_second_keep_their_ids_in_any_order_and_alone(tmp_path):
+    # Facebook gives posts no id: two made in one second share time and attachments. If
+    # only the second were told apart, a later export without the first would give the
+    # second the first's id: a false edit (its words shown as the other's) and a false
+    # deletion. Every entry sharing an id is told apart by its text, in any order.
+    alpha, beta = text_post(T1, "Alpha announcement"), text_post(T1, "Beta announcement")
+
+    def ids(posts: list, name: str) -> dict[str, str]:
+        found, _ = read(zipped(tmp_path / name, {"posts/your_posts_1.json": dumps(posts)}))
+        return {o.content["text"]: o.native_id for o in found if o.kind == Kind.POST}
+    both = ids([alpha, beta], "a.zip")
+    assert both == ids([beta, alpha], "b.zip") and len(set(both.values())) == 2
+    alone = ids([beta], "c.zip")
+    assert both["Alpha announcement"] not in alone.values()
+    assert alone == ids([beta], "d.zip")  # (and a lone post keeps the plain id)
+    assert alone["Beta announcement"] == f"{T1}-" + alone["Beta announcement"].split("-")[1]
+
+
+def test_facebook_comments_of_one_second_are_told_apart_in_any_order(tmp_path):
+    def comment(text: str) -> dict:
+        return {"timestamp": T1, "title": "City of Example commented on a post.",
+                "data": [{"comment": {"timestamp": T1, "comment": text,
+                                      "author": "City of Example"}}]}
+
+    def ids(entries: list, name: str) -> dict[str, str]:
+        found, _ = read(zipped(tmp_path / name, {
+            "comments/comments.json": dumps({"comments_v2": entries})}))
+        return {o.content["text"]: o.native_id for o in found if o.kind == Kind.COMMENT}
+    one, other = comment("Thanks, fixed"), comment("See the agenda")
+    assert ids([one, other], "a.zip") == ids([other, one], "b.zip")

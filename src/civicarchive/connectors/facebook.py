@@ -25,7 +25,10 @@ Facebook exports no ids, so native ids are derived from what stays fixed across 
   edited post stays the same item instead of reading as one deleted and one created; media
   folders are left out because they moved between eras. The digest tells apart entries
   of one second, such as the photos of one upload; entries still alike (two text posts
-  in one second) are told apart by a digest of their text. The media of a note do not
+  in one second) are all told apart by a digest of their text, found in a first pass
+  over the export, so that their ids depend on neither their order nor on whether the
+  others are still there (told apart only from the second on, the first would take
+  another's id once it was gone: a false edit and a false deletion). The media of a note do not
   count: they were not read before, and counting them would give old posts new ids.
 - a comment is `comment/<timestamp>-<digest>`, the same way: a post and a comment may
   share a second, and items are keyed by native id alone.
@@ -39,7 +42,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import PurePosixPath
@@ -96,22 +100,11 @@ class FacebookImporter:
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
         reader = _Reader(files, context)
+        reader.colliding = reader.collisions(lambda: _lists(reader, files))
         found: set[Kind] = set()
-        for name in _post_files(files):
-            found.add(Kind.POST)
-            yield from reader.entries(name, None, Kind.POST, reader.post)
-        for name in _comment_files(files):
-            document = reader.load(name)[1]
-            if isinstance(document, list):  # the entries themselves, without a key
-                found.add(Kind.COMMENT)
-                yield from reader.entries(name, None, Kind.COMMENT, reader.comment)
-                continue
-            for key in reader.comment_keys(name, document):
-                found.add(Kind.COMMENT)
-                yield from reader.entries(name, key, Kind.COMMENT, reader.comment)
-        for name in _message_files(files):
-            found.add(Kind.MESSAGE)
-            yield from reader.entries(name, "messages", Kind.MESSAGE, reader.message)
+        for name, key, kind, build in _lists(reader, files):
+            found.add(kind)
+            yield from reader.entries(name, key, kind, build)
         # A kind with an entry that could not be read is not complete: the archive would
         # otherwise mark that entry's item deleted.
         context.complete_kinds |= found - reader.lost
@@ -120,6 +113,22 @@ class FacebookImporter:
 
 
 Built = tuple[Observation, list[dict]]  # an entry's observation, and the media it lists
+
+
+def _lists(reader: _Reader, files: ExportFiles) -> Iterator[tuple]:
+    """(file, key, kind, how to build an entry) of each list of entries the export holds,
+    in the order they are read."""
+    for name in _post_files(files):
+        yield name, None, Kind.POST, reader.post
+    for name in _comment_files(files):
+        document = reader.load(name)[1]
+        if isinstance(document, list):  # the entries themselves, without a key
+            yield name, None, Kind.COMMENT, reader.comment
+            continue
+        for key in reader.comment_keys(name, document):
+            yield name, key, Kind.COMMENT, reader.comment
+    for name in _message_files(files):
+        yield name, "messages", Kind.MESSAGE, reader.message
 
 
 class _Reader:
@@ -132,6 +141,8 @@ class _Reader:
         self.names = set(files.names())
         self.owner = _owner(files)
         self.given: set[str] = set()
+        self.colliding: set[str] = set()  # ids more than one entry of this export would get
+        self._counting: Counter | None = None  # while `collisions` counts them
         self.lost: set[Kind] = set()
         self.unread = Unread(context)
         self.read_names: set[str] = set()
@@ -154,8 +165,29 @@ class _Reader:
                                    ) from None
         return self._parsed[1], self._parsed[2]
 
+    def collisions(self, lists: Callable[[], Iterable[tuple]]) -> set[str]:
+        """The ids (time and attachments: Facebook gives none) that more than one entry of
+        these lists would get: a first, quiet pass over the export, so that every entry
+        sharing an id is told apart by its text (`unique`), whatever their order. Told
+        apart only from the second on, the first post of a second would take the id of
+        another once it is gone from a later export: a false edit and a false deletion."""
+        saved = (self.context, self.unread, set(self.lost))
+        self.context = ImportContext(self.context.account_id, self.context.observed_at)
+        self.unread, self._counting = Unread(self.context), Counter()
+        try:
+            for name, key, kind, build in lists():
+                for _ in self.entries(name, key, kind, build, media=False):
+                    pass
+            return {native_id for native_id, n in self._counting.items() if n > 1}
+        finally:
+            self.context, self.unread, self.lost = saved
+            # Read again from the start: what a file's first reading reports (a thread's
+            # unknown keys) is reported then.
+            self._counting, self._parsed, self._thread = None, None, None
+
     def entries(self, name: str, key: str | None, kind: Kind,
-                build: Callable[[object, bytes, str], Built]) -> Iterator[Observation]:
+                build: Callable[[object, bytes, str], Built], media: bool = True
+                ) -> Iterator[Observation]:
         """Each entry of the list a file holds (itself, under `key`, or its first list)
         with the media it lists; an entry that cannot be read becomes a problem."""
         text, document = self.load(name)
@@ -169,14 +201,15 @@ class _Reader:
         for number, (entry, source) in enumerate(json_array_items(text, start), start=1):
             self.at = (where, f"{kind.value} {number}")
             try:
-                observation, media = build(repair_mojibake(entry), source.encode("utf-8"),
-                                           name)
+                observation, listed = build(repair_mojibake(entry), source.encode("utf-8"),
+                                            name)
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
                 self.context.problem(where, f"{kind.value} {number}: {error}; skipped it")
                 self.lost.add(kind)
                 continue
             yield observation
-            yield from self.media(observation, media, name)
+            if media:
+                yield from self.media(observation, listed, name)
 
     def comment_keys(self, name: str, document: object) -> list[str]:
         """The keys of a comments file that hold comments; any other key is reported."""
@@ -202,8 +235,12 @@ class _Reader:
         self.unread.keys(self.at[0], holder, known, label, self.at[1])
 
     def unique(self, native_id: str, tiebreak: str) -> str:
-        """The id, told apart from one already given in this export by a digest."""
-        if native_id in self.given:
+        """The id, told apart by a digest of `tiebreak` (the text) when other entries of
+        this export share it (`collisions`) or one already took it."""
+        if self._counting is not None:
+            self._counting[native_id] += 1
+            return native_id
+        if native_id in self.colliding or native_id in self.given:
             native_id = f"{native_id}-{_digest(tiebreak, 8)}"
             while native_id in self.given:
                 native_id += "+"
