@@ -177,8 +177,8 @@ def test_a_hidden_comment_has_no_check_page(public, tmp_path):
     policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
         "  hidden: hide ", "  hidden: notice ", 1))
     public.archive.custody.adopt_policy(policy, "clerk")
-    assert "hidden under the agency" in public.client.get(
-        f"{HOME}/records/{public.items['post']}").text
+    thread = public.client.get(f"{HOME}/records/{public.items['post']}").text
+    assert "Comment withheld: hidden under the agency&#39;s moderation policy</p>" in thread
     missing = public.client.get(f"{HOME}/records/99999/check")
     hidden = public.client.get(f"{HOME}/records/{public.items['hidden']}/check")
     assert hidden.status_code == missing.status_code == 404
@@ -221,3 +221,18 @@ def test_a_public_proof_leaves_out_content_that_names_a_redacted_author(public):
     assert orjson.loads(answer.content)["content"] is None
     assert "resident.ruth" not in answer.text
     assert verify_proof(parse_proof(answer.content, "proof")).content_included is False
+
+
+def test_head_answers_as_get_without_a_body_and_any_etag_matches(public):
+    for url in (HOME, f"{HOME}/records/{public.items['post']}", f"{HOME}/feed.atom",
+                f"{HOME}/records/{public.items['post']}/proof.json", f"{HOME}/requests/new"):
+        got, head = public.client.get(url), public.client.head(url)
+        assert head.status_code == got.status_code == 200, url
+        assert head.content == b"" and head.headers["content-type"] == \
+            got.headers["content-type"], url
+    first = public.client.get(HOME)
+    tag = first.headers["etag"]
+    for given in ("*", f"W/{tag}", f'"other", {tag}'):
+        assert public.client.get(HOME, headers={"If-None-Match": given}).status_code == 304
+    assert public.client.get(HOME, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert public.client.head(f"{HOME}/records/99999").status_code == 404

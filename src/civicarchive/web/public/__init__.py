@@ -34,9 +34,21 @@ def cached(request: Request, body: bytes, media_type: str, status_code: int = 20
     tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Cache-Control": f"public, max-age={max_age}",
                "Vary": "Accept-Encoding"}
-    if status_code == 200 and tag in request.headers.get("if-none-match", ""):
+    if status_code == 200 and _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, status_code=status_code, media_type=media_type, headers=headers)
+
+
+def _matches(header: str | None, tag: str) -> bool:
+    """Whether If-None-Match names this ETag, or any (`*`); weak tags match too."""
+    given = {part.strip().removeprefix("W/") for part in (header or "").split(",")}
+    return "*" in given or tag in given
+
+
+def reading(router: APIRouter, path: str):  # noqa: ANN201
+    """A page route that answers HEAD as GET (without the body), as caches and link
+    checkers ask."""
+    return router.api_route(path, methods=["GET", "HEAD"])
 
 
 def page(request: Request, template: str, context: dict, status_code: int = 200) -> Response:

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from civicarchive.exports import native
 from civicarchive.exports.produced import view_of
 from civicarchive.web.deps import archive_of
-from civicarchive.web.public import MAX_AGE, cached, page
+from civicarchive.web.public import MAX_AGE, cached, page, reading
 
 router = APIRouter(prefix="/public")
 PER_PAGE = 20
@@ -28,14 +28,14 @@ def _agency(request: Request, slug: str):  # noqa: ANN202
     return archive_of(request).publishing.agency(slug)
 
 
-@router.get("/")
+@reading(router, "/")
 def agencies(request: Request) -> Response:
     found = archive_of(request).publishing.agencies()
     return page(request, "agencies.html", {"title": "Open archives", "agencies": found,
                                            "agency": None})
 
 
-@router.get("/native.css")
+@reading(router, "/native.css")
 def native_css(request: Request) -> Response:
     return cached(request, native.stylesheet().encode(), "text/css", max_age=3600)
 
@@ -86,7 +86,7 @@ def _facets(counts: dict, q: str) -> list[tuple[str, list[tuple[str, int, str]]]
     return [f for f in shown if f[1]]
 
 
-@router.get("/{slug}")
+@reading(router, "/{slug}")
 def agency_home(request: Request, slug: str,
                 page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1
                 ) -> Response:
@@ -100,7 +100,7 @@ def agency_home(request: Request, slug: str,
         **_results(request, slug, "", page_number, facets=False)})
 
 
-@router.get("/{slug}/search")
+@reading(router, "/{slug}/search")
 def search(request: Request, slug: str,
            q: Annotated[str, Query(max_length=500)] = "",
            page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
@@ -114,7 +114,7 @@ def search(request: Request, slug: str,
         if not shown["facets"] and shown["results"].total else None})
 
 
-@router.get("/{slug}/accounts/{account_id}")
+@reading(router, "/{slug}/accounts/{account_id}")
 def account(request: Request, slug: str, account_id: int,
             page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1
             ) -> Response:
@@ -129,7 +129,7 @@ def account(request: Request, slug: str, account_id: int,
         **_results(request, slug, "", page_number, account_id=account_id, facets=False)})
 
 
-@router.get("/{slug}/records/{item_id}")
+@reading(router, "/{slug}/records/{item_id}")
 def record(request: Request, slug: str, item_id: int) -> Response:
     found = archive_of(request).publishing.page(slug, item_id)
     return page(request, "record.html", {
@@ -139,7 +139,7 @@ def record(request: Request, slug: str, item_id: int) -> Response:
         "source": found.produced.account})  # the handle, with any redaction in force
 
 
-@router.get("/{slug}/records/{item_id}/check")
+@reading(router, "/{slug}/records/{item_id}/check")
 def check(request: Request, slug: str, item_id: int) -> Response:
     archive = archive_of(request)
     agency = _agency(request, slug)
@@ -151,7 +151,7 @@ def check(request: Request, slug: str, item_id: int) -> Response:
         "checkpoint": archive.publishing.checkpoint()})
 
 
-@router.get("/{slug}/records/{item_id}/proof.json")
+@reading(router, "/{slug}/records/{item_id}/proof.json")
 def proof(request: Request, slug: str, item_id: int) -> Response:
     document = archive_of(request).publishing.proof(slug, item_id)
     response = cached(request, orjson.dumps(document, option=orjson.OPT_INDENT_2),
@@ -161,21 +161,21 @@ def proof(request: Request, slug: str, item_id: int) -> Response:
     return response
 
 
-@router.get("/{slug}/key.pem")
+@reading(router, "/{slug}/key.pem")
 def key(request: Request, slug: str) -> Response:
     _agency(request, slug)
     return cached(request, archive_of(request).evidence.public_key_pem(),
                   "application/x-pem-file", max_age=3600)
 
 
-@router.get("/{slug}/checkpoint.json")
+@reading(router, "/{slug}/checkpoint.json")
 def checkpoint(request: Request, slug: str) -> Response:
     _agency(request, slug)
     return cached(request, archive_of(request).witnessing.export().to_json(),
                   "application/json")
 
 
-@router.get("/{slug}/feed.atom")
+@reading(router, "/{slug}/feed.atom")
 def feed(request: Request, slug: str) -> Response:
     """The newest records as an Atom feed (RFC 4287): text only, escaped by the XML
     writer, each entry linking to its page."""

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from civicarchive.web.deps import address_of, archive_of
-from civicarchive.web.public import page
+from civicarchive.web.public import page, reading
 from civicarchive.web.sessions import PRE_COOKIE, Throttle
 
 router = APIRouter(prefix="/public/{slug}/requests")
@@ -52,7 +52,7 @@ def _form(request: Request, slug: str, values: dict, error: str | None = None,
     return response
 
 
-@router.get("/new")
+@reading(router, "/new")
 def new(request: Request, slug: str) -> Response:
     return _form(request, slug, {"requester": "", "contact": "", "description": ""})
 
@@ -90,7 +90,7 @@ def submit(request: Request, slug: str,
         status_code=201))
 
 
-@router.get("/track/{secret}")
+@reading(router, "/track/{secret}")
 def track(request: Request, slug: str, secret: str) -> Response:
     archive = archive_of(request)
     agency = archive.publishing.agency(slug)
@@ -100,7 +100,7 @@ def track(request: Request, slug: str, secret: str) -> Response:
         "secret": secret}))
 
 
-@router.get("/track/{secret}/productions/{production_id}.pdf")
+@reading(router, "/track/{secret}/productions/{production_id}.pdf")
 def production(request: Request, slug: str, secret: str, production_id: int) -> Response:
     pdf = archive_of(request).portal.production_pdf(slug, secret, production_id)
     return _private(FileResponse(pdf, media_type="application/pdf",
