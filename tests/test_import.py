@@ -162,3 +162,21 @@ def test_import_stopped_by_a_broken_file_resumes_without_duplicates(archive, acc
     assert (report["created"], report["unchanged"]) == (3, 8)
     assert archive.reading.stats()["versions"] == 11 and archive.evidence.verify().ok
 
+
+
+def test_a_feed_is_not_imported_into_an_account_with_an_export_of_its_own(tmp_path):
+    # Its entries would be other records of the account's posts, and the account's next
+    # full export would record them all deleted.
+    feed = tmp_path / "news.xml"
+    feed.write_text(RSS)
+    home = ["--home", str(tmp_path / "home")]
+    runner = CliRunner()
+    assert runner.invoke(main, [*home, "init", "--agency", "Town"]).exit_code == 0
+    runner.invoke(main, [*home, "accounts", "add", "--platform", "x", "--handle", "town",
+                         "--classification", "agency"])
+    refused = runner.invoke(main, [*home, "import", str(feed), "--account", "1"])
+    assert refused.exit_code != 0 and "register the feed as an account of its own" in \
+        refused.output
+    assert "Traceback" not in refused.output
+    stats = json.loads(runner.invoke(main, [*home, "stats", "--json"]).output)
+    assert stats["items"] == 0

@@ -37,6 +37,9 @@ DEFAULT_BATCH = 8000  # observations per transaction
 # holds one chunk's rows (and, until the commit, the batch's new records for the index).
 CHUNK = 2000
 FORMATS = list(importers.IMPORTERS)
+# Platforms with an export format of their own: a feed is imported into any other account
+# (a website's, a blog's) or one on the feed platform.
+EXPORT_PLATFORMS = frozenset(FORMATS) - {"feed"}
 
 Progress = Callable[[IngestReport], None]
 
@@ -127,6 +130,14 @@ class Ingesting:
         path = Path(path)
         with ExportFiles.open(path) as files:
             importer = importers.importer(format) if format else importers.detect(files)
+            if importer.platform == "feed" and account.platform in EXPORT_PLATFORMS:
+                # Its entries would be other records of the same posts, under other ids,
+                # and the account's next full export would record them all deleted.
+                raise InvalidInput(f"{path} is a feed, but account {account_id} is on "
+                                   f"{account.platform}, whose records come from its own "
+                                   "export or capture: register the feed as an account of "
+                                   "its own (platform feed, or the site it belongs to)",
+                                   parameter="account_id")
             if importer.platform not in (account.platform, "feed"):
                 raise InvalidInput(f"{path} is a {importer.platform} export, but account "
                                    f"{account_id} is on {account.platform}: pick the "
