@@ -16,30 +16,25 @@ Totals and facet counts are those of what shows, so they reveal nothing either.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
-
+from civicarchive.app import overlays
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.finding import Finding, SearchResults
+from civicarchive.app.overlays import Overlay
 from civicarchive.app.productions import build_items
 from civicarchive.app.reading import ReadAhead, Reading
-from civicarchive.app.redacting import names_of
 from civicarchive.app.registry import Registry
 from civicarchive.clock import parse_time
 from civicarchive.errors import NotFound
 from civicarchive.model.account import Account, Agency
 from civicarchive.model.production import ProducedItem, Redaction
 from civicarchive.model.record import Event, Item, Kind
-from civicarchive.policy.model import DeletedShown, HiddenShown, PublicArchive
+from civicarchive.policy.model import PublicArchive
 from civicarchive.records import publication
-from civicarchive.records.fields import Field, identity_terms
-from civicarchive.records.requests import (FieldRedaction, Mark, RequestState, ReviewMark,
-                                           fold)
-from civicarchive.search.plan import Flag, Match, Nothing, Range
-from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
+from civicarchive.records.requests import Mark, RequestState, ReviewMark, fold
 from civicarchive.store import accounts as accounts_sql
 from civicarchive.store import viewing as viewing_sql
 from civicarchive.store import requests as request_sql
@@ -49,18 +44,6 @@ from civicarchive.store.proof import build_proof
 
 THREAD_LIMIT = 500  # comments and replies shown under one record
 HIDDEN_EXEMPTION = "hidden under the agency's moderation policy"
-
-
-@dataclass
-class Overlay:
-    """What staff decided across every request, as the open archive applies it."""
-
-    withheld: dict[int, ReviewMark] = field(default_factory=dict)  # item -> its mark
-    redacted: set[int] = field(default_factory=set)      # items with their own redactions
-    authors: set[str] = field(default_factory=set)       # redacted authors, lowercased
-    accounts: set[int] = field(default_factory=set)      # accounts whose handle is redacted
-    names: set[str] = field(default_factory=set)         # identities hidden everywhere
-    state: RequestState = field(default_factory=RequestState)  # every redaction in force
 
 
 @dataclass(frozen=True)
@@ -136,7 +119,7 @@ class Publishing:
 
     def _shown_accounts(self, snapshot: _Snapshot, slug: str) -> list[Account]:
         """The agency's accounts the rules publish, but for those whose handle a request
-        redacts (their records are left out of listings and search, see `_condition`; a
+        redacts (their records are left out of listings and search, see `overlays.condition`; a
         list of accounts would show the handle itself)."""
         agency, rules = snapshot.agency(slug), snapshot.rules
         return [a for a in snapshot.accounts
@@ -188,36 +171,10 @@ class Publishing:
                      for i in request_sql.request_ids(conn)]
 
     def _keep(self, key: object, states: list[RequestState]) -> Overlay:
-        overlay = self._fold(states)
+        overlay = overlays.fold(states, self.reading, self.registry)
         with self._lock:
             self._overlay = (key, overlay)
         return overlay
-
-    def _fold(self, states: list[RequestState]) -> Overlay:
-        overlay = Overlay()
-        for state in states:
-            for item_id in state.with_mark(Mark.WITHHELD):
-                overlay.withheld.setdefault(item_id, state.marks[item_id])
-            for key, redaction in state.redactions.items():
-                overlay.state.redactions[f"{len(overlay.state.redactions)}:{key}"] = redaction
-                overlay.redacted.add(redaction.item)
-                if isinstance(redaction, FieldRedaction) and redaction.field in (
-                        Field.AUTHOR, Field.HANDLE):
-                    self._identity(overlay, redaction)
-        return overlay
-
-    def _identity(self, overlay: Overlay, redaction: FieldRedaction) -> None:
-        item = self.reading.item(redaction.item)
-        if redaction.field == Field.AUTHOR:
-            contents = [c for v in self.reading.history(item.id)
-                        if isinstance(c := self.reading.content(v), dict)]
-            names = names_of(item.author, contents)
-            if item.author:
-                overlay.authors.add(item.author.lower().removeprefix("@"))
-        else:
-            names = [self.registry.account(item.account_id).handle]
-            overlay.accounts.add(item.account_id)
-        overlay.names |= {t.text for t in identity_terms(names, redaction.reason)}
 
     def facts(self, item: Item, account: Account, overlay: Overlay,
               reading: Reading | None = None) -> publication.Facts:
@@ -336,19 +293,9 @@ class Publishing:
         latest = produced.versions[-1]
         proof = build_proof(self.context.store, latest.version_id, self.context.public_key_raw)
         if any(isinstance(s, Redaction) for v in produced.versions for s in v.text) or \
-                self._names_in(proof.get("content"), self.overlay()):
+                overlays.names_in(proof.get("content"), self.overlay()):
             proof["content"] = None
         return proof
-
-    @staticmethod
-    def _names_in(content: object, overlay: Overlay) -> bool:
-        """Whether the content, anywhere in it (alt text, a mention's fields...), names an
-        identity a request redacts: the page redacts it in the text it shows, but the
-        proof's content is the whole record as archived."""
-        if content is None or not overlay.names:
-            return False
-        text = (content if isinstance(content, str) else orjson.dumps(content).decode()).lower()
-        return any(name.lower() in text for name in overlay.names)
 
     def search(self, slug: str, query: str = "", limit: int = 20, offset: int = 0,
                facets: bool = False, account_id: int | None = None,
@@ -363,35 +310,8 @@ class Publishing:
             raise NotFound("account", account_id)
         return self.finding.search(query, limit=limit, offset=offset, facets=facets,
                                    public=True, accounts=accounts,
-                                   where=self._condition(snapshot), count=count)
-
-    def _condition(self, snapshot: _Snapshot) -> object:
-        rules, overlay = snapshot.rules, snapshot.overlay
-        if not rules.published:
-            return Nothing()
-        cutoff = publication.embargo_cutoff(rules, snapshot.now)
-        clauses: list[object] = [Range("created", None, int(cutoff.timestamp()) + 1),
-                                 Not(Match("kind", frozenset(k.value for k in
-                                                             publication.NEVER_PUBLIC)))]
-        if not rules.comments:
-            clauses.append(Not(Match("kind", frozenset(k.value for k in
-                                                       publication.COMMENTS))))
-        if rules.deleted is DeletedShown.HIDE:
-            clauses.append(Not(Flag("deleted")))
-        if rules.hidden in (HiddenShown.HIDE, HiddenShown.NOTICE):  # no text either way
-            clauses.append(Not(Flag("hidden")))
-        hidden_items = set(overlay.withheld) | overlay.redacted
-        if hidden_items:
-            clauses.append(Not(Match("item", frozenset(hidden_items))))
-        if overlay.authors:
-            clauses.append(Not(Match("author", frozenset(overlay.authors))))
-        if overlay.accounts:
-            clauses.append(Not(Match("account", frozenset(overlay.accounts))))
-        if overlay.names:
-            clauses.append(Not(AnyOf(tuple(Phrase(n) if " " in n else Word(n)
-                                           for n in sorted(overlay.names)))))
-        return AllOf(tuple(clauses))
-
+                                   where=overlays.condition(snapshot.rules, snapshot.overlay,
+                                                           snapshot.now), count=count)
 
 class _Accounts:
     """The registry as `build_items` reads it (`account`), from the accounts Publishing

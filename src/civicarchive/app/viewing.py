@@ -13,7 +13,6 @@ archive is; only an inclusion proof reads the ledger whole, and is built on requ
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import orjson
@@ -27,6 +26,7 @@ from civicarchive.app.evidence import Evidence
 from civicarchive.app.reading import Reading
 from civicarchive.errors import NotFound
 from civicarchive.model.account import Account
+from civicarchive.model.media import inline_media, media_essence
 from civicarchive.model.record import Event, Item, Kind, Version
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.model.view import Fact, MediaView, PostView, VersionView
@@ -39,8 +39,6 @@ from civicarchive.store.checkpoint import load_public_key, signature_valid
 NOT_IN_THREADS = frozenset({Kind.MESSAGE, Kind.MEDIA, Kind.PROFILE})
 THREAD_DEPTH = 4          # post, comments, replies, replies to replies
 THREAD_LIMIT = 200        # records of one level shown in the record view
-MEDIA_INLINE = ("image/", "video/", "audio/")
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")  # RFC 6838
 
 
 @dataclass(frozen=True)
@@ -377,23 +375,6 @@ def media_path(item_id: int, name: str) -> str:
     """Where the staff application serves a record's media file."""
     from urllib.parse import quote
     return f"/records/{item_id}/media/{quote(name, safe='')}"
-
-
-def media_essence(archived: object) -> str:
-    """An archived media type as one well-formed `type/subtype` in lower case, its
-    parameters dropped; application/octet-stream when it is anything else. The archived
-    text is third-party input: "image/png,text/html" would be read as HTML by a browser
-    (the last of several types wins), and a line break cannot go into a header at all."""
-    essence = str(archived or "").split(";")[0].strip().lower()
-    return essence if _MEDIA_TYPE.fullmatch(essence) else "application/octet-stream"
-
-
-def inline_media(media_type: str) -> bool:
-    """Whether a browser may show the file in the page: images, video and audio, never
-    SVG (it can carry script) nor anything else."""
-    media_type = media_essence(media_type)
-    return media_type.startswith(MEDIA_INLINE) and "svg" not in media_type and \
-        "xml" not in media_type
 
 
 def _hidden(events: list[Event]) -> bool:
