@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import feedparser
+import pytest
 import orjson
 
 from civicarchive.store.proof import parse_proof, verify_proof
@@ -236,3 +237,49 @@ def test_head_answers_as_get_without_a_body_and_any_etag_matches(public):
         assert public.client.get(HOME, headers={"If-None-Match": given}).status_code == 304
     assert public.client.get(HOME, headers={"If-None-Match": '"other"'}).status_code == 200
     assert public.client.head(f"{HOME}/records/99999").status_code == 404
+
+
+@pytest.mark.parametrize("hidden", ["hide", "notice"])
+def test_replies_under_a_withheld_or_hidden_comment_show_nowhere(public, tmp_path, hidden):
+    # The thread shows nothing under a marker (a reply often quotes what was withheld):
+    # nor may search, listings, the feed or the replies' own pages.
+    from dataclasses import replace
+
+    from civicarchive.model.record import Event, Kind
+    from tests.conftest import T0, observe
+    from tests.public.conftest import EXAMPLES
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
+        "  hidden: hide ", f"  hidden: {hidden} ", 1))
+    public.archive.custody.adopt_policy(policy, "clerk")
+    city = public.archive.registry.accounts()[0].id
+
+    def reply(native_id: str, parent: str, text: str):  # noqa: ANN202
+        return replace(observe(city, native_id, text, kind=Kind.REPLY), created_at=T0,
+                       parent_native_id=parent, author=f"resident{native_id}")
+    public.archive.ingesting.ingest([
+        reply("20", "3", "UNDERWITHHELD your address is wrong"),
+        reply("21", "20", "UNDERWITHHELD deeper"),
+        reply("22", "8", "UNDERHIDDEN reply to spam"),
+        reply("23", "2", "UNDERSHOWN a plain reply")], source="test", actor="clerk")
+    ids = {n: 8 + i for i, n in enumerate(("20", "21", "22", "23"), start=1)}
+    missing = public.client.get(f"{HOME}/records/99999")
+    for native_id in ("20", "21", "22"):
+        for suffix in ("", "/check", "/proof.json"):
+            answer = public.client.get(f"{HOME}/records/{ids[native_id]}{suffix}")
+            assert answer.status_code == 404 and answer.text == missing.text, (native_id,
+                                                                              suffix)
+    assert public.client.get(f"{HOME}/records/{ids['23']}").status_code == 200
+    for url in (HOME, f"{HOME}/feed.atom", f"{HOME}/search?q=UNDERWITHHELD",
+                f"{HOME}/search?q=UNDERHIDDEN", f"{HOME}/search?q=reply",
+                f"{HOME}/records/{public.items['post']}"):
+        text = public.client.get(url).text.replace('value="UNDERWITHHELD"', "") \
+            .replace('value="UNDERHIDDEN"', "")
+        assert "UNDERWITHHELD" not in text and "UNDERHIDDEN" not in text, url
+    assert "UNDERSHOWN" in public.client.get(f"{HOME}/search?q=UNDERSHOWN").text
+    # Shown again when the comment is: the buried set follows every new version.
+    public.archive.ingesting.ingest([replace(
+        observe(city, "8", "Budget spam", minutes=9, kind=Kind.COMMENT, event=Event.UNHIDDEN),
+        parent_native_id="1", author="spammer")], source="test", actor="clerk")
+    assert public.client.get(f"{HOME}/records/{ids['22']}").status_code == 200
+    assert "UNDERHIDDEN" in public.client.get(f"{HOME}/search?q=UNDERHIDDEN").text

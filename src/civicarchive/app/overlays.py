@@ -74,10 +74,11 @@ def names_in(content: object, overlay: Overlay) -> bool:
     return any(name.lower() in text for name in overlay.names)
 
 
-def condition(rules: PublicArchive, overlay: Overlay, now: datetime) -> object:
+def condition(rules: PublicArchive, overlay: Overlay, now: datetime,
+              buried: frozenset[int] = frozenset()) -> object:
     """What public search and listings are limited to: what the rules show in full, less
     every record withheld or touched by a redaction (a word search would otherwise reveal
-    the redacted words by what it finds)."""
+    the redacted words by what it finds) and the `buried` ones (under a marker)."""
     if not rules.published:
         return Nothing()
     cutoff = publication.embargo_cutoff(rules, now)
@@ -90,7 +91,7 @@ def condition(rules: PublicArchive, overlay: Overlay, now: datetime) -> object:
         clauses.append(Not(Flag("deleted")))
     if rules.hidden in (HiddenShown.HIDE, HiddenShown.NOTICE):  # no text either way
         clauses.append(Not(Flag("hidden")))
-    hidden_items = set(overlay.withheld) | overlay.redacted
+    hidden_items = set(overlay.withheld) | overlay.redacted | buried
     if hidden_items:
         clauses.append(Not(Match("item", frozenset(hidden_items))))
     if overlay.authors:

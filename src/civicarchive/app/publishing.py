@@ -6,6 +6,9 @@ requests: a record withheld under an exemption in any request is withheld here t
 words, names, handles and URLs redacted in any request are redacted here too, wherever a
 production would redact them.
 
+Nothing under a record shown only as a marker (withheld, or a hidden comment) shows
+anywhere, as its thread shows nothing under it (`_buried`).
+
 Search and listings leave out, besides what does not show at all, every record a
 redaction touches (its own text or fields, its author's or account's name, or a mention
 of a redacted name): a word search would otherwise reveal the redacted words by what it
@@ -22,7 +25,7 @@ from datetime import datetime
 from civicarchive.app import overlays
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
-from civicarchive.app.finding import Finding, SearchResults
+from civicarchive.app.finding import MAX_LIMIT, Finding, SearchResults
 from civicarchive.app.overlays import Overlay
 from civicarchive.app.productions import build_items
 from civicarchive.app.reading import ReadAhead, Reading
@@ -39,6 +42,7 @@ from civicarchive.store import accounts as accounts_sql
 from civicarchive.store import viewing as viewing_sql
 from civicarchive.store import requests as request_sql
 from civicarchive.store import timestamps
+from civicarchive.search.plan import Flag
 from civicarchive.store.proof import build_proof
 
 
@@ -72,6 +76,7 @@ class _Snapshot:
     overlay: Overlay
     now: datetime
     accounts: tuple[Account, ...]    # every account
+    marks: tuple                     # the newest ids it was read at (`_buried` follows them)
 
     def agency(self, slug: str) -> Agency:
         for agency in self.agencies:
@@ -91,6 +96,7 @@ class Publishing:
         self.custody = custody
         self.finding = finding
         self._overlay: tuple[object, Overlay] | None = None
+        self._buried_kept: tuple[tuple, frozenset[int]] | None = None
         # Agencies and accounts, kept with the newest id they were read at: their rows are
         # append-only (the store refuses an UPDATE), so a new id is the only change.
         self._kept: dict[str, tuple[object, tuple]] = {}
@@ -135,8 +141,8 @@ class Publishing:
         """What an answer goes by, as it is now: one statement when nothing it follows
         changed since the last answer (store/viewing.open_archive_marks)."""
         with self.context.read() as conn:
-            policy_id, agencies, accounts, requests, events = \
-                viewing_sql.open_archive_marks(conn)
+            marks = viewing_sql.open_archive_marks(conn)
+            policy_id, agencies, accounts, requests, events, _ = marks
             agencies = self._kept_since("agencies", agencies, accounts_sql.agencies, conn)
             accounts = self._kept_since("accounts", accounts, accounts_sql.accounts, conn)
             overlay = self._overlay_in(conn, (requests, events))
@@ -144,7 +150,33 @@ class Publishing:
             overlay = self._keep(*overlay)
         rules = self._rules(policy_id)
         return _Snapshot(rules, agencies if rules.published else (), overlay,
-                         self.context.clock.now(), accounts)
+                         self.context.clock.now(), accounts, marks)
+
+    def _buried(self, snapshot: _Snapshot) -> frozenset[int]:
+        """The records under a record the open archive shows only as a marker (withheld
+        in a request, or a comment hidden under the moderation policy), to any depth: a
+        thread shows nothing under a marker, so neither do search, listings, the feed or
+        their own pages (a reply often quotes what was withheld). Kept until a version or
+        a request event is added."""
+        kept = self._buried_kept
+        if kept is not None and kept[0] == snapshot.marks:
+            return kept[1]
+        markers = set(snapshot.overlay.withheld) | self._hidden_records()
+        with self.context.read() as conn:
+            found = frozenset(viewing_sql.descendants(conn, markers))
+        self._buried_kept = (snapshot.marks, found)  # one assignment: readers see either
+        return found
+
+    def _hidden_records(self) -> set[int]:
+        """Every record hidden under the moderation policy now, from the search index's
+        flag (a few, in most archives: read a page of the most at a time)."""
+        found: set[int] = set()
+        while True:
+            page = self.finding.search("", limit=MAX_LIMIT, offset=len(found),
+                                       where=Flag("hidden"), count=False)
+            found.update(hit.item for hit in page.hits)
+            if len(page.hits) < MAX_LIMIT:
+                return found
 
     def _kept_since(self, name: str, mark: object, read, conn) -> tuple:  # noqa: ANN001
         kept = self._kept.get(name)
@@ -215,7 +247,7 @@ class Publishing:
         shown = publication.showing(self.facts(item, account, snapshot.overlay, reading),
                                     snapshot.rules, snapshot.now) \
             if account.agency_id == agency.id else publication.Showing(False)
-        if not shown.shown:
+        if not shown.shown or item.id in self._buried(snapshot):
             raise NotFound("record", item_id)
         return PublicRecord(item, account, shown)
 
@@ -311,7 +343,9 @@ class Publishing:
         return self.finding.search(query, limit=limit, offset=offset, facets=facets,
                                    public=True, accounts=accounts,
                                    where=overlays.condition(snapshot.rules, snapshot.overlay,
-                                                           snapshot.now), count=count)
+                                                            snapshot.now,
+                                                            self._buried(snapshot)),
+                                   count=count)
 
 class _Accounts:
     """The registry as `build_items` reads it (`account`), from the accounts Publishing

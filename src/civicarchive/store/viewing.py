@@ -83,13 +83,29 @@ def histories(conn: Connection, item_ids: Collection[int]
 
 
 def open_archive_marks(conn: Connection) -> tuple[int | None, ...]:
-    """The newest policy, agency, account, request and request event ids: what the open
-    archive's rules, agencies, accounts and overlay follow (their tables are append-only,
-    so a new row is the only change), in one plain statement."""
+    """The newest policy, agency, account, request, request event and version ids: what
+    the open archive's rules, agencies, accounts, overlay and hidden comments follow
+    (their tables are append-only, so a new row is the only change), in one plain
+    statement."""
     return tuple(conn.exec_driver_sql(
         "SELECT (SELECT max(id) FROM policies), (SELECT max(id) FROM agencies), "
         "(SELECT max(id) FROM accounts), (SELECT max(id) FROM requests), "
-        "(SELECT max(id) FROM request_events)").one())
+        "(SELECT max(id) FROM request_events), (SELECT max(id) FROM versions)").one())
+
+
+def descendants(conn: Connection, item_ids: Iterable[int]) -> set[int]:
+    """The records under these (replies, their replies...), to any depth, by the native
+    id each names as its parent in its own account (a cycle of parents ends)."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return set()
+    i, child = t.items.c, t.items.alias("child")
+    under = sa.select(i.id, i.account_id, i.native_id).where(i.id.in_(ids)) \
+        .cte("under", recursive=True)
+    under = under.union(sa.select(child.c.id, child.c.account_id, child.c.native_id).join(
+        under, sa.and_(child.c.account_id == under.c.account_id,
+                       child.c.parent_native_id == under.c.native_id)))
+    return {row[0] for row in conn.execute(sa.select(under.c.id))} - set(ids)
 
 
 def replies_page(conn: Connection, account_id: int, parent: str, leave_out: Iterable[Kind],
