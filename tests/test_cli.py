@@ -156,3 +156,22 @@ def test_cli_console_script_runs_as_a_program(tmp_path):
     assert json.loads(done.stdout)["home"] == str(home)
     failed = subprocess.run([*run, "history", "1"], capture_output=True, text=True)
     assert failed.returncode == 1 and failed.stderr.startswith("error:")
+
+
+def test_cli_archived_text_cannot_drive_the_terminal(cli, jsonl, account_id):
+    # A post can hold escape sequences: printed raw, they would retitle the window or
+    # fake output ("verify OK") on a terminal, or through `cat` later.
+    hostile = "Budget \x1b]0;pwned\x07 \x1b[2J\rFAKE: verify OK\r\nnext line"
+    cli("ingest-jsonl", jsonl("h.jsonl", [record("1", hostile)]), "--account", account_id)
+    for args in (("show", "1"), ("search", "budget")):
+        shown = cli(*args).output
+        assert "\x1b" not in shown and "\x07" not in shown and "\rFAKE" not in shown, args
+        assert "␛]0;pwned" in shown and "␍FAKE: verify OK" in shown, args
+    exact = json.loads(cli("show", "1", "--json").output)  # JSON keeps the text exact
+    assert exact["latest"]["content"]["text"] == hostile
+
+
+def test_cli_guard_keeps_line_breaks_tabs_and_bytes():
+    from civicarchive.cli.terminal import inert
+    assert inert("a\tb\r\nc\n") == "a\tb\r\nc\n"
+    assert inert("\x00\x1b\x7f\x9b") == "\ufffd\u241b\x7f\x9b"  # C1 as UTF-8 is inert

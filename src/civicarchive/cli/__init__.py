@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 import orjson
 
+from civicarchive.cli import terminal
 from civicarchive.errors import AlreadyInitialised, ArchiveError, NotInitialised
 from civicarchive.model.account import Classification
 
@@ -101,6 +102,7 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, home: str | None, database_url: str | None, actor: str) -> None:
     """Keep an agency's social media as provable public records."""
+    terminal.guard()  # archived text is printed: it must not drive the terminal
     ctx.obj = Context(home, database_url, actor)
 
 
