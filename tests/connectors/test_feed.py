@@ -142,3 +142,21 @@ def test_feed_other_links_are_reported(tmp_path):
     _, context = read(tmp_path, atom)
     [problem] = context.problems
     assert problem.what.startswith("a link with rel 'replies' is not read (entry 1)")
+
+
+def test_an_entry_whose_text_shows_item_markup_keeps_all_its_bytes(tmp_path):
+    # A how-to post can show "<item>...</item>" in CDATA (or a comment): an entry's bytes
+    # must not end there, where its date and link still follow.
+    text = """<?xml version="1.0"?><rss version="2.0"><channel><title>City</title>
+<item><title>How to write RSS</title><guid>a1</guid>
+<description><![CDATA[Write <item><title>x</title></item> per post]]></description>
+<!-- not an </item> either -->
+<pubDate>Tue, 04 Mar 2025 09:00:00 GMT</pubDate></item>
+<item><title>Second</title><guid>a2</guid></item></channel></rss>"""
+    observations, context = read(tmp_path, text)
+    assert [o.native_id for o in observations] == ["a1", "a2"]
+    first = observations[0].raw.decode()
+    assert first.startswith("<item><title>How to write RSS") and \
+        first.endswith("<pubDate>Tue, 04 Mar 2025 09:00:00 GMT</pubDate></item>")
+    assert observations[1].raw.decode() == "<item><title>Second</title><guid>a2</guid></item>"
+    assert not [p for p in context.problems if "bytes" in p.what]

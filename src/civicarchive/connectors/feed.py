@@ -39,6 +39,8 @@ _READ_KEYS = frozenset({"id", "guidislink", "link", "links", "title", "title_det
                         "author_detail", "authors"})
 _READ_LINKS = frozenset({"alternate", "enclosure"})
 _ENTRY = re.compile(rb"<(item|entry)\b.*?</\1\s*>", re.S)
+# Text where markup is not markup: an entry's CDATA or a comment may hold "</item>".
+_LITERAL = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.S)
 
 
 class FeedImporter:
@@ -63,7 +65,7 @@ class FeedImporter:
         if parsed.bozo:
             context.problem(files.where(name), f"not well-formed ({parsed.bozo_exception}); "
                             "imported the entries a lenient reading recovers")
-        raw_entries = [match.group(0) for match in _ENTRY.finditer(data)]
+        raw_entries = _entry_bytes(data)
         if len(raw_entries) != len(parsed.entries):  # cannot pair entries with their bytes
             raw_entries = [None] * len(parsed.entries)
             context.problem(files.where(name), "could not locate each entry's bytes; the raw "
@@ -129,3 +131,11 @@ def _time(parts) -> datetime | None:  # noqa: ANN001
 def _iso(parts) -> str | None:  # noqa: ANN001
     moment = _time(parts)
     return moment.isoformat() if moment else None
+
+
+def _entry_bytes(data: bytes) -> list[bytes]:
+    """Each entry's own bytes, as written: found with CDATA sections and comments blanked
+    out (to the same length), so that an entry whose text shows "<item>...</item>" is
+    not cut short there."""
+    blanked = _LITERAL.sub(lambda m: b"\0" * len(m.group(0)), data)
+    return [data[m.start():m.end()] for m in _ENTRY.finditer(blanked)]
