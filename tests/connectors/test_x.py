@@ -720,3 +720,21 @@ def test_a_generation_time_after_the_import_is_reported_and_not_used(tmp_path):
     assert [p.what for p in context.problems if "generationDate" in p.what] == [
         "archiveInfo.generationDate dates the export 2099-01-01T00:00:00.000000Z, after "
         "this import; the observations are dated by the import instead"]
+
+
+def test_a_tweet_id_twice_in_the_export_is_reported(tmp_path):
+    # X writes each tweet once: a copy would be imported as another sighting (a copy that
+    # differs, as an edit at the same time), which the report must say.
+    path = build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js", "data/tweets-part1.js"),
+        "data/tweets.js": ytd("tweets", [tweet("81", "Snow plan"), tweet("82", "Parks")]),
+        "data/tweets-part1.js": ytd("tweets", [tweet("81", "Snow plan, again")], part=1)})
+    _, context = read_all(path)
+    assert [p.what for p in context.problems if "more than once" in p.what] == [
+        "1 tweet id(s) appear more than once in the export (81); each copy was imported as a "
+        "sighting of the same tweet, a copy that differs as an edit: check the export"]
+    (tmp_path / "clean").mkdir()
+    _, clean = read_all(build(tmp_path / "clean", {
+        "data/manifest.js": manifest("data/tweets.js"),
+        "data/tweets.js": ytd("tweets", [tweet("81", "Snow plan"), tweet("82", "Parks")])}))
+    assert not [p for p in clean.problems if "more than once" in p.what]
