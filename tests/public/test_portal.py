@@ -34,6 +34,11 @@ def test_a_request_without_an_account_gets_a_tracking_link(public):
     number = re.search(r"<h1>Request ([^<]+)</h1>", page.text).group(1)
     assert "Received" in page.text and "business day" in page.text
     assert "Explain this date" in page.text and "Request received" in page.text
+    # Every time on the page on the agency's clock (the policy's timezone), none in UTC.
+    shown = re.findall(r'<time datetime="[^"]+">([^<]+)</time>', page.text)
+    assert shown and all(re.fullmatch(r"\d{4}-\d\d-\d\d( \d\d:\d\d P[SD]T)?", t)
+                         for t in shown), shown  # (a due date is a day)
+    assert len([t for t in shown if t.endswith("T")]) >= 2  # received, and an event
     # Staff see it among the requests, with the requester's details.
     listed = {r["number"]: r for r in public.archive.requests.list()}
     assert listed[number]["requester"] == "A. Resident"

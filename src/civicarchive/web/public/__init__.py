@@ -11,7 +11,9 @@ a record staff withhold, shows within a minute.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from fastapi import APIRouter, Request
@@ -26,6 +28,21 @@ templates = Jinja2Templates(env=jinja2.Environment(
     loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                                 jinja2.FileSystemLoader(native.TEMPLATES)]),
     autoescape=True, undefined=jinja2.StrictUndefined, auto_reload=False))  # compiled once
+
+
+def local_time(moment: str | None, zone: str) -> str:
+    """An ISO time as the agency's clock shows it ("2026-12-02 08:06 PST"), so that a
+    page mixes no time zones; the text as given when it is no time."""
+    if not moment:
+        return ""
+    try:
+        shown = datetime.fromisoformat(moment).astimezone(ZoneInfo(zone))
+    except (ValueError, TypeError, KeyError, ZoneInfoNotFoundError):
+        return moment
+    return shown.strftime("%Y-%m-%d %H:%M %Z")
+
+
+templates.env.filters["local"] = local_time
 
 
 def cached(request: Request, body: bytes, media_type: str, status_code: int = 200,

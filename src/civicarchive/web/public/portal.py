@@ -97,7 +97,7 @@ def track(request: Request, slug: str, secret: str) -> Response:
     tracking = archive.portal.track(slug, secret)
     return _private(page(request, "request_track.html", {
         "title": f"Request {tracking.number}", "agency": agency, "tracking": tracking,
-        "secret": secret}))
+        "secret": secret, "zone": archive.publishing.rules().timezone}))
 
 
 @reading(router, "/track/{secret}/productions/{production_id}.pdf")
