@@ -283,3 +283,27 @@ def test_replies_under_a_withheld_or_hidden_comment_show_nowhere(public, tmp_pat
         parent_native_id="1", author="spammer")], source="test", actor="clerk")
     assert public.client.get(f"{HOME}/records/{ids['22']}").status_code == 200
     assert "UNDERHIDDEN" in public.client.get(f"{HOME}/search?q=UNDERHIDDEN").text
+
+
+def test_replies_under_a_comment_deleted_under_hide_show_nowhere(public, tmp_path):
+    from dataclasses import replace
+
+    from civicarchive.model.record import Event, Kind
+    from tests.conftest import T0, observe
+    from tests.public.conftest import EXAMPLES
+    city = public.archive.registry.accounts()[0].id
+    public.archive.ingesting.ingest([
+        replace(observe(city, "20", "UNDERDELETED a reply", kind=Kind.REPLY), created_at=T0,
+                parent_native_id="2", author="resident20"),
+        replace(observe(city, "2", None, minutes=9, kind=Kind.COMMENT, event=Event.DELETED),
+                parent_native_id="1")], source="test", actor="clerk")
+    reply = 9  # items are numbered in the order first seen (conftest: 1 to 8)
+    # `deleted: notice` (the example's): the deleted comment shows, with its replies.
+    assert public.client.get(f"{HOME}/records/{reply}").status_code == 200
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
+        "  deleted: notice ", "  deleted: hide ", 1))
+    public.archive.custody.adopt_policy(policy, "clerk")
+    assert public.client.get(f"{HOME}/records/{reply}").status_code == 404
+    assert "UNDERDELETED" not in public.client.get(
+        f"{HOME}/search?q=reply").text.replace('value="reply"', "")

@@ -35,7 +35,7 @@ from civicarchive.errors import NotFound
 from civicarchive.model.account import Account, Agency
 from civicarchive.model.production import ProducedItem, Redaction
 from civicarchive.model.record import Event, Item, Kind
-from civicarchive.policy.model import PublicArchive
+from civicarchive.policy.model import DeletedShown, PublicArchive
 from civicarchive.records import publication
 from civicarchive.records.requests import Mark, RequestState, ReviewMark, fold
 from civicarchive.store import accounts as accounts_sql
@@ -154,26 +154,29 @@ class Publishing:
 
     def _buried(self, snapshot: _Snapshot) -> frozenset[int]:
         """The records under a record the open archive shows only as a marker (withheld
-        in a request, or a comment hidden under the moderation policy), to any depth: a
-        thread shows nothing under a marker, so neither do search, listings, the feed or
-        their own pages (a reply often quotes what was withheld). Kept until a version or
-        a request event is added."""
+        in a request, or a comment hidden under the moderation policy) or not at all (one
+        deleted, under `deleted: hide`), to any depth: a thread shows nothing under
+        them, so neither do search, listings, the feed or their own pages (a reply often
+        quotes what was withheld). Kept until a version, request event or policy is
+        added."""
         kept = self._buried_kept
         if kept is not None and kept[0] == snapshot.marks:
             return kept[1]
-        markers = set(snapshot.overlay.withheld) | self._hidden_records()
+        markers = set(snapshot.overlay.withheld) | self._flagged("hidden")
+        if snapshot.rules.deleted is DeletedShown.HIDE:  # shown nowhere, nor its replies
+            markers |= self._flagged("deleted")
         with self.context.read() as conn:
             found = frozenset(viewing_sql.descendants(conn, markers))
         self._buried_kept = (snapshot.marks, found)  # one assignment: readers see either
         return found
 
-    def _hidden_records(self) -> set[int]:
-        """Every record hidden under the moderation policy now, from the search index's
-        flag (a few, in most archives: read a page of the most at a time)."""
+    def _flagged(self, flag: str) -> set[int]:
+        """Every record hidden under the moderation policy now, or deleted, by the search
+        index's flag (a few, in most archives: read a page of the most at a time)."""
         found: set[int] = set()
         while True:
             page = self.finding.search("", limit=MAX_LIMIT, offset=len(found),
-                                       where=Flag("hidden"), count=False)
+                                       where=Flag(flag), count=False)
             found.update(hit.item for hit in page.hits)
             if len(page.hits) < MAX_LIMIT:
                 return found
