@@ -465,3 +465,14 @@ def test_mastodon_an_archive_name_with_no_real_time_is_reported(tmp_path):
     assert {o.observed_at for o in observations} == {OBSERVED}
     assert "export_generated_at" not in context.evidence
     assert any("'20251301100000', which is no real time" in p.what for p in context.problems)
+
+
+def test_mastodon_an_activity_with_its_own_ordered_items_is_read(tmp_path):
+    # A status's collection of replies has its own "orderedItems": it is not the outbox's.
+    post = json.loads(json.dumps(POST))
+    post["object"]["replies"] = {"id": f"{status_uri(1)}/replies", "type": "Collection",
+                                 "first": {"type": "CollectionPage", "orderedItems": []}}
+    entries = [post, REPLY]
+    observations, context = read(zipped(build(tmp_path / "a", entries=entries)))
+    assert len([o for o in observations if o.kind in (Kind.POST, Kind.REPLY)]) == 2
+    assert not [p for p in context.problems if "orderedItems" in p.what]
