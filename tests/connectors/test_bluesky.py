@@ -523,3 +523,11 @@ def test_bluesky_unknown_entry_shape_is_reported(tmp_path):
     assert uri in found["embed 'app.bsky.embed.poll'"].what
     assert found["embed 'app.bsky.embed.poll'"].where.endswith("repo.car")
     assert any(p.what == "1 file(s) not imported: notes.txt" for p in context.problems)
+
+
+def test_a_damaged_car_named_as_bluesky_says_it_is_damaged(tmp_path):
+    damaged = tmp_path / "repo.car"
+    damaged.write_bytes(b"\x00\xff not a CAR header at all" * 20)
+    with pytest.raises(InvalidInput, match=r"repo\.car: does not begin with a CAR header, "
+                                           r"so it is damaged or not a repository"):
+        read(damaged)

@@ -90,6 +90,10 @@ class BlueskyCarImporter:
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
         names = _repository_names(files)
+        if not names and (unreadable := _car_names(files)):
+            raise InvalidInput(f"{files.where(unreadable[0])}: does not begin with a CAR "
+                               "header, so it is damaged or not a repository: download it "
+                               "again (com.atproto.sync.getRepo)")
         if len(names) != 1:
             found = ", ".join(names) if names else "none"
             raise InvalidInput(f"{files.path}: expected one Bluesky repository CAR file, "
@@ -361,13 +365,16 @@ def media_observation(post: Observation, attachment: dict, data: bytes,
         parent_native_id=post.native_id)
 
 
+def _car_names(files: ExportFiles) -> list[str]:
+    """The files that may be repositories: `*.car`, or the export's only file."""
+    names = [n for n in files.names() if n.lower().endswith(".car")]
+    return names or (files.names() if len(files.names()) == 1 else [])
+
+
 def _repository_names(files: ExportFiles) -> list[str]:
     """Files that begin with a CARv1 header: `*.car`, or the export's only file."""
-    names = [n for n in files.names() if n.lower().endswith(".car")]
-    if not names and len(files.names()) == 1:
-        names = files.names()
     found = []
-    for name in names:
+    for name in _car_names(files):
         try:
             with files.open_file(name) as stream:
                 header(stream.read(4096))
