@@ -189,7 +189,7 @@ def test_edits_become_versions_of_one_item_in_creation_order(tmp_path):
     # the entries of the chain are scattered over the parts, newest first
     path = build(tmp_path, {"data/tweets.js": ytd("tweets", [later[0], tweet("9", "other")]),
                             "data/tweets-part1.js": ytd("tweets", [later[1], original], 1)})
-    observations, _ = read_all(path)
+    observations, context = read_all(path)
 
     versions = by_id(observations, chain[0])
     assert [v.content["tweet_id"] for v in versions] == chain
@@ -201,6 +201,16 @@ def test_edits_become_versions_of_one_item_in_creation_order(tmp_path):
     assert json.loads(versions[1].raw) == later[0]
     assert not by_id(observations, chain[1]) and not by_id(observations, chain[2])
     assert by_id(observations, "9")[0].observed_at == EXPORTED
+    assert not [p for p in context.problems if "does not hold" in p.what]
+    # Without its original, the chain is still one item under the original's id, and the
+    # report says the original is missing.
+    (tmp_path / "ghost").mkdir()
+    path = build(tmp_path / "ghost", {"data/tweets.js": ytd("tweets", later)})
+    ghost, context = read_all(path)
+    assert [v.content["tweet_id"] for v in by_id(ghost, chain[0])] == chain[1:]
+    assert [p.what for p in context.problems if "does not hold" in p.what] == [
+        f"entry 0: an edit of tweet {chain[0]}, which the export does not hold; its "
+        f"versions are imported under that id from the earliest edit ({chain[1]})"]
 
 
 def test_deleted_tweets_are_created_then_deleted(tmp_path):

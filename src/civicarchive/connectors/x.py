@@ -270,10 +270,15 @@ class _ArchiveReader:
                      entry.index))
         joined = self.notes.join(lambda note, what: self.problem(
             note.file, f"entry {note.index}: {what}"))
-        for chain in waiting.values():
+        for initial, chain in waiting.items():
             entries = [_tweet_entry(orjson.loads(raw := self.held.get(at)), raw, name, index,
                                     stem(name) in DELETED_FILES, self.author)
                        for _, _, at, name, index in sorted(chain)]
+            if not any(e.id == initial for e in entries):  # keyed by it all the same
+                first = entries[0]
+                self.problem(first.file, f"entry {first.index}: an edit of tweet {initial}, "
+                             "which the export does not hold; its versions are imported "
+                             f"under that id from the earliest edit ({first.id})")
             yield from self._tweet_item(entries, joined)
 
     def _tweet_entries(self, name: str, deleted: bool) -> Iterator[_Entry]:
