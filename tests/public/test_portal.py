@@ -92,3 +92,20 @@ def test_staff_notes_never_show_and_a_released_production_downloads(public, tmp_
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     other = public.client.get(pdf_link.replace(link.rsplit("/", 1)[1], "y" * 32))
     assert other.status_code == 404
+
+
+def test_a_tracking_link_outlives_the_open_archive(public, tmp_path):
+    # An agency that stops publishing its records still answers the requests it took:
+    # the requester's link keeps working, while the archive and the form are gone.
+    from tests.public.conftest import EXAMPLES
+    sent = _submit(public.client)
+    link = re.search(r'href="(/public/[^"]+/requests/track/[^"]+)"', sent.text).group(1)
+    policy = tmp_path / "unpublished.yaml"
+    policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
+        "  published: true ", "  published: false ", 1))
+    public.archive.custody.adopt_policy(policy, "clerk")
+    assert public.client.get(f"/public/{SLUG}").status_code == 404
+    assert public.client.get(NEW).status_code == 404
+    tracked = public.client.get(link)
+    assert tracked.status_code == 200 and "Explain this date" in tracked.text
+    assert public.client.get(link[:-4] + "xxxx").status_code == 404

@@ -79,8 +79,9 @@ class Portal:
         return request_id, secret
 
     def track(self, slug: str, secret: str) -> Tracking:
-        """What the tracking link shows; NotFound for a link that is not this agency's."""
-        agency = self.publishing.agency(slug)
+        """What the tracking link shows; NotFound for a link that is not this agency's.
+        It works whether or not the agency publishes its open archive."""
+        agency = self.publishing.any_agency(slug)
         with self.context.read() as conn:
             found = sql.tracked(conn, _digest(secret)) if 16 <= len(secret) <= 100 else None
         if found is None or found[1] != agency.id:

@@ -119,6 +119,14 @@ class Publishing:
         """A published agency by slug; NotFound otherwise."""
         return self._snapshot().agency(slug)
 
+    def any_agency(self, slug: str) -> Agency:
+        """An agency by slug, its open archive published or not: a requester's tracking
+        link keeps working when the agency stops publishing its records."""
+        for agency in self.registry.agencies():
+            if agency.slug == slug:
+                return agency
+        raise NotFound("agency", slug)
+
     def accounts(self, slug: str) -> list[Account]:
         """The agency's accounts whose records the open archive shows."""
         return self._shown_accounts(self._snapshot(), slug)

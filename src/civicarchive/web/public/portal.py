@@ -93,8 +93,8 @@ def submit(request: Request, slug: str,
 @reading(router, "/track/{secret}")
 def track(request: Request, slug: str, secret: str) -> Response:
     archive = archive_of(request)
-    agency = archive.publishing.agency(slug)
     tracking = archive.portal.track(slug, secret)
+    agency = archive.publishing.any_agency(slug)
     return _private(page(request, "request_track.html", {
         "title": f"Request {tracking.number}", "agency": agency, "tracking": tracking,
         "secret": secret, "zone": archive.publishing.rules().timezone}))
