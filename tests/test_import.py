@@ -109,14 +109,21 @@ def test_import_partial_export_deletes_nothing_by_absence(archive, account, tmp_
     assert archive.reading.history(2)[-1].event.value == "created"
 
 
-def test_import_feed_through_the_cli(tmp_path):
+def feed_and_account(tmp_path, platform: str):  # noqa: ANN201
+    """An RSS file, and a CLI runner with its --home on an archive holding account 1 on
+    `platform`."""
     feed = tmp_path / "news.xml"
     feed.write_text(RSS)
     home = ["--home", str(tmp_path / "home")]
     runner = CliRunner()
     assert runner.invoke(main, [*home, "init", "--agency", "Town"]).exit_code == 0
-    runner.invoke(main, [*home, "accounts", "add", "--platform", "web", "--handle", "news",
+    runner.invoke(main, [*home, "accounts", "add", "--platform", platform, "--handle", "news",
                          "--classification", "agency"])
+    return feed, runner, home
+
+
+def test_import_feed_through_the_cli(tmp_path):
+    feed, runner, home = feed_and_account(tmp_path, "web")
     result = runner.invoke(main, [*home, "import", str(feed), "--account", "1", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -163,17 +170,10 @@ def test_import_stopped_by_a_broken_file_resumes_without_duplicates(archive, acc
     assert archive.reading.stats()["versions"] == 11 and archive.evidence.verify().ok
 
 
-
 def test_a_feed_is_not_imported_into_an_account_with_an_export_of_its_own(tmp_path):
     # Its entries would be other records of the account's posts, and the account's next
     # full export would record them all deleted.
-    feed = tmp_path / "news.xml"
-    feed.write_text(RSS)
-    home = ["--home", str(tmp_path / "home")]
-    runner = CliRunner()
-    assert runner.invoke(main, [*home, "init", "--agency", "Town"]).exit_code == 0
-    runner.invoke(main, [*home, "accounts", "add", "--platform", "x", "--handle", "town",
-                         "--classification", "agency"])
+    feed, runner, home = feed_and_account(tmp_path, "x")
     refused = runner.invoke(main, [*home, "import", str(feed), "--account", "1"])
     assert refused.exit_code != 0 and "register the feed as an account of its own" in \
         refused.output

@@ -6,8 +6,9 @@ requests: a record withheld under an exemption in any request is withheld here t
 words, names, handles and URLs redacted in any request are redacted here too, wherever a
 production would redact them.
 
-Nothing under a record shown only as a marker (withheld, or a hidden comment) shows
-anywhere, as its thread shows nothing under it (`_buried`).
+Nothing under a record shown only as a marker (withheld, or a hidden comment) or not at
+all (deleted, under `deleted: hide`) shows anywhere, as its thread shows nothing under it
+(`_buried`).
 
 Search and listings leave out, besides what does not show at all, every record a
 redaction touches (its own text or fields, its author's or account's name, or a mention
@@ -38,11 +39,11 @@ from civicarchive.model.record import Event, Item, Kind
 from civicarchive.policy.model import DeletedShown, PublicArchive
 from civicarchive.records import publication
 from civicarchive.records.requests import Mark, RequestState, ReviewMark, fold
+from civicarchive.search.plan import Flag
 from civicarchive.store import accounts as accounts_sql
 from civicarchive.store import viewing as viewing_sql
 from civicarchive.store import requests as request_sql
 from civicarchive.store import timestamps
-from civicarchive.search.plan import Flag
 from civicarchive.store.proof import build_proof
 
 
@@ -357,6 +358,7 @@ class Publishing:
                                                             snapshot.now,
                                                             self._buried(snapshot)),
                                    count=count)
+
 
 class _Accounts:
     """The registry as `build_items` reads it (`account`), from the accounts Publishing

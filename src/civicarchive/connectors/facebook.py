@@ -28,8 +28,9 @@ Facebook exports no ids, so native ids are derived from what stays fixed across 
   in one second) are all told apart by a digest of their text, found in a first pass
   over the export, so that their ids depend on neither their order nor on whether the
   others are still there (told apart only from the second on, the first would take
-  another's id once it was gone: a false edit and a false deletion). The media of a note do not
-  count: they were not read before, and counting them would give old posts new ids.
+  another's id once it was gone: a false edit and a false deletion). The media of a
+  note do not count: they were not read before, and counting them would give old posts
+  new ids.
 - a comment is `comment/<timestamp>-<digest>`, the same way: a post and a comment may
   share a second, and items are keyed by native id alone.
 - a message is `<thread folder>/<timestamp_ms>/<sender>`: the thread folder (e.g.

@@ -204,19 +204,25 @@ class ArrayReader:
             i -= moved
 
 
-def value_offset(data: bytes, path: tuple[str, ...]) -> int:
+def value_offset(data: bytes, path: tuple[str, ...], last: bool = False) -> int:
     """Where the value at `path` (keys of nested objects from the top) begins in the
-    valid JSON `data`, so that nested entries keep their own exact bytes."""
+    valid JSON `data`, so that nested entries keep their own exact bytes. With `last`,
+    the last of duplicate keys at the end of the path (the one a parser keeps)."""
     reader = ArrayReader.of_bytes(data)
     reader._skip_space()
     for depth, key in enumerate(path):
         if reader.buf[reader.pos:reader.pos + 1] != b"{":
             raise KeyError(".".join(path[:depth + 1]))
         reader.pos += 1
+        keep_looking = last and depth == len(path) - 1
+        found = None
         while True:
             reader._skip_space()
             if reader.buf[reader.pos:reader.pos + 1] in (b"}", b""):
-                raise KeyError(".".join(path[:depth + 1]))
+                if found is None:
+                    raise KeyError(".".join(path[:depth + 1]))
+                reader.pos = found
+                break
             length = reader._end_by_scan(0, reader.pos)
             name = orjson.loads(reader.buf[reader.pos:reader.pos + length])
             reader.pos += length
@@ -224,7 +230,9 @@ def value_offset(data: bytes, path: tuple[str, ...]) -> int:
             reader.pos += 1  # the colon
             reader._skip_space()
             if name == key:
-                break
+                found = reader.pos
+                if not keep_looking:
+                    break
             reader.pos += reader._end_by_scan(0, reader.pos)
             reader._skip_space()
             if reader.buf[reader.pos:reader.pos + 1] == b",":

@@ -44,6 +44,7 @@ from urllib.parse import urlparse
 from civicarchive.clock import parse_time
 from civicarchive.connectors.base import ImportContext, json_array_items, media_type_of
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.json_stream import value_offset
 from civicarchive.connectors.reading import (Unread, date_by_name, report_unread_files,
                                              too_deep)
 from civicarchive.errors import InvalidInput
@@ -197,31 +198,15 @@ def _outbox_entries(files: ExportFiles, name: str) -> list[tuple[object, str]]:
     if not isinstance(items, list):
         raise InvalidInput(f"{files.where(name)}: no orderedItems list, so not a Mastodon "
                            "outbox; name the right format", parameter="format")
-    texts = [source for _, source in json_array_items(text, _top_level(text, "orderedItems"))]
+    # The top-level key's (the last of the two): an activity holding its own orderedItems
+    # (a status's collection of replies) is not the outbox's list.
+    data = text.encode("utf-8")
+    start = len(data[:value_offset(data, ("orderedItems",), last=True)].decode("utf-8"))
+    texts = [source for _, source in json_array_items(text, start)]
     if len(texts) != len(items):
         raise InvalidInput(f"{files.where(name)}: could not locate the bytes of each "
                            "activity; report this archive's layout as a bug")
     return list(zip(items, texts))
-
-
-def _top_level(text: str, key: str) -> int:
-    """Where the value of the top-level object's last `key` begins: the same key nested
-    in an activity (a collection of replies has its own orderedItems) is not it."""
-    decoder, found, at = json.JSONDecoder(), None, text.index("{") + 1
-    while True:
-        while text[at] in " \t\r\n,":
-            at += 1
-        if text[at] == "}":
-            if found is None:
-                raise ValueError(f"no top-level {key!r}")
-            return found
-        name, at = decoder.raw_decode(text, at)
-        at = text.index(":", at) + 1
-        while text[at] in " \t\r\n":
-            at += 1
-        if name == key:
-            found = at
-        _, at = decoder.raw_decode(text, at)
 
 
 def _media_index(files: ExportFiles) -> dict[str, str]:

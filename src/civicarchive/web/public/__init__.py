@@ -37,7 +37,7 @@ def local_time(moment: str | None, zone: str) -> str:
         return ""
     try:
         shown = datetime.fromisoformat(moment).astimezone(ZoneInfo(zone))
-    except (ValueError, TypeError, KeyError, ZoneInfoNotFoundError):
+    except (ValueError, TypeError, ZoneInfoNotFoundError):
         return moment
     return shown.strftime("%Y-%m-%d %H:%M %Z")
 
