@@ -213,6 +213,20 @@ def test_edits_become_versions_of_one_item_in_creation_order(tmp_path):
         f"versions are imported under that id from the earliest edit ({chain[1]})"]
 
 
+def test_an_edit_naming_a_first_version_that_is_not_a_tweet_id_is_reported(tmp_path):
+    # An edit chain named by something other than digits would make an item whose id no
+    # tweet has, and no later export's version could join it.
+    odd = tweet("1600000000000000002", "Library closed", edit_info={
+        "edit": {"initialTweetId": "../1600000000000000001"}})
+    path = build(tmp_path, {"data/tweets.js": ytd("tweets", [odd, tweet("9", "other")])})
+    observations, context = read_all(path)
+    assert [o.native_id for o in observations] == ["9"]
+    assert [p.what for p in context.problems] == [
+        "entry 0 (byte 30): not a readable tweet (its edit_info names "
+        "'../1600000000000000001' as the first version, which is not a tweet id); skipped, "
+        "the others were imported"]
+
+
 def test_deleted_tweets_are_created_then_deleted(tmp_path):
     gone = tweet("1700000000000000001", "Wrong date for the hearing",
                  "Mon Jan 20 10:00:00 +0000 2025", deleted_at="Mon Jan 20 10:30:00 +0000 2025")

@@ -445,6 +445,9 @@ def _tweet_entry(value: object, source: bytes, name: str, index: int, deleted: b
     chain = (edit.get("initial") or later.get("editControlInitial") or {}).get(
         "editTweetIds") or []
     initial_id = str(later.get("initialTweetId") or (chain[0] if chain else tweet_id))
+    if not initial_id.isdigit():
+        raise ValueError(f"its edit_info names {initial_id[:40]!r} as the first version, "
+                         f"which is not a tweet id")
     parent = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
     text = html.unescape(tweet.get("full_text") or tweet.get("text") or "")
     entities = tweet.get("entities") or {}
