@@ -397,6 +397,10 @@ def invalid_vectors(city: Ledger, single: Ledger) -> list[tuple[str, str, str, d
         signed_entry(1, entry_with(1, observed_at=city.entry(1)["observed_at"][:19] + "Z")))
     add("entry-members", "unknown-kind", 'the signed kind is "story"',
         signed_entry(1, entry_with(1, kind="story")))
+    add("entry-members", "kind-array", "the signed kind is an array, [\"post\"]",
+        signed_entry(1, entry_with(1, kind=["post"])))
+    add("entry-members", "event-object", "the signed event is an object",
+        signed_entry(1, entry_with(1, event={"created": True})))
     add("entry-members", "item-zero", "the signed item id is 0",
         signed_entry(1, entry_with(1, item=0)))
     entry = city.entry(1)

@@ -198,9 +198,9 @@ ENTRY = {
     "type": lambda v: v == "version",
     "version": lambda v: type(v) is int and -MAX_INTEGER <= v <= MAX_INTEGER,
     "item": is_id, "account": is_id, "platform": is_text, "native_id": is_text,
-    "kind": lambda v: v in KINDS, "parent_native_id": lambda v: v is None or is_text(v),
+    "kind": lambda v: is_text(v) and v in KINDS, "parent_native_id": lambda v: v is None or is_text(v),
     "author": lambda v: v is None or is_text(v), "url": lambda v: v is None or is_text(v),
-    "created_at": lambda v: v is None or is_time(v), "event": lambda v: v in EVENTS,
+    "created_at": lambda v: v is None or is_time(v), "event": lambda v: is_text(v) and v in EVENTS,
     "observed_at": is_time, "recorded_at": is_time, "content_sha256": is_digest,
     "raw_sha256": is_digest, "source": is_text,
 }

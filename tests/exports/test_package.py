@@ -730,3 +730,15 @@ def test_package_needs_the_archive_key_and_leaves_no_folder_without_it(archive, 
         with pytest.raises(ArchiveError, match="signing key is missing"):
             write_evidence_package(replica.evidence.source, [1], tmp_path / "unsigned")
     assert not (tmp_path / "unsigned").exists()
+
+
+@pytest.mark.parametrize("header", ["civicarchive checkpoint v1", "civicarchive checkpoint v2",
+                                    "civicarchive checkpoint v3"])
+def test_the_archive_key_signs_no_bytes_that_read_as_a_checkpoint_of_any_version(header):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from civicarchive.store.checkpoint import ArchiveKey
+    key = ArchiveKey(Ed25519PrivateKey.generate())
+    with pytest.raises(ValueError, match="checkpoint body"):
+        key.sign_bytes(f"{header}\nexample.gov/archive\n23\nroot ...\n".encode())
+    assert len(key.sign_bytes(b"manifest-sha256.txt\n")) == 64

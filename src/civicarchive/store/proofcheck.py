@@ -299,7 +299,7 @@ def _member_rules() -> dict[str, tuple[str, Callable[[object], bool]]]:
         return type(value) is str and _HEX64.fullmatch(value) is not None
 
     def one_of(names: set[str]) -> Callable[[object], bool]:
-        return lambda value: value in names
+        return lambda value: isinstance(value, str) and value in names
 
     def or_null(check: Callable[[object], bool]) -> Callable[[object], bool]:
         return lambda value: value is None or check(value)
