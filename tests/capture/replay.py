@@ -135,8 +135,8 @@ class MastodonReplay:
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handler)
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=self.transport())
+    def client(self, **options) -> httpx.Client:
+        return httpx.Client(transport=self.transport(), **options)
 
     def answer(self, method: str, path: str, query: dict) -> tuple[int, dict, bytes]:
         gets, _, _ = cassettes()

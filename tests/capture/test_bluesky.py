@@ -391,6 +391,22 @@ def test_bluesky_app_password_is_used_and_a_revoked_one_opens_a_gap(archive, pds
     assert password not in json.dumps(gap) and password not in json.dumps(failed.as_dict())
 
 
+def test_bluesky_login_is_not_sent_on_to_a_redirect():
+    """A PDS (or anyone between) answering the login with 307 would have the client resend
+    the app password, in the body, to wherever the Location header points."""
+    sent = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(307, headers={"location": "https://elsewhere.example/steal"})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer), follow_redirects=True)
+    with pytest.raises(CaptureFailed, match="redirects the login to https://elsewhere.example"):
+        bluesky.create_session(client, "https://pds.example", "did:plc:abc", "app-password")
+    assert [str(r.url) for r in sent] == [
+        "https://pds.example/xrpc/com.atproto.server.createSession"]
+
+
 def test_bluesky_stream_goes_through_the_ssrf_guard(pds):
     reading = firehose.Reading()
     with FetchGuard(allow_loopback=False).client() as guarded:

@@ -14,7 +14,7 @@ import pytest
 
 from civicarchive import Archive
 from civicarchive.capture.base import CaptureSettings
-from civicarchive.capture.schedule import BASE_BACKOFF, Daemon, Outcome, next_delay
+from civicarchive.capture.schedule import BASE_BACKOFF, MAX_BACKOFF, Daemon, Outcome, next_delay
 from tests.capture.loopback import Loopback
 from tests.capture.replay import MastodonReplay
 
@@ -32,6 +32,12 @@ def test_schedule_backoff_doubles_and_honours_retry_after():
     first, second, third = (next_delay(settings, n, None, rng) for n in (1, 2, 3))
     assert BASE_BACKOFF <= first < 2 * BASE_BACKOFF <= second < 4 * BASE_BACKOFF <= third
     assert next_delay(settings, 1, 3600, rng) == 3600   # the platform's reset wins
+
+
+def test_schedule_never_waits_longer_than_the_backoff_cap_whatever_the_platform_asks():
+    settings = CaptureSettings(interval=600, jitter=0.0)
+    seventy_years = 70 * 365 * 86400.0      # Retry-After: Thu, 01 Jan 2099 00:00:00 GMT
+    assert next_delay(settings, 1, seventy_years, random.Random(1)) == MAX_BACKOFF
 
 
 class FakeTime:

@@ -212,3 +212,17 @@ def test_capture_gap_is_listed_in_a_production(archive, mastodon, replay, tmp_pa
     assert "Gaps in capture" in pdf and "credentials_expired" in pdf and "still open" in pdf
     assert check_evidence_package(tmp_path / "production",
                                   archive.evidence.public_key_pem()).gaps == 1
+
+
+@pytest.mark.parametrize("failure", [
+    dict(status=200, body=b"this is not gzip", content_encoding="gzip"),
+    dict(status=302, body=b"", location="/api/v1/accounts/verify_credentials"),
+], ids=["undecodable-body", "redirect-loop"])
+def test_capture_a_body_that_cannot_be_decoded_or_a_redirect_loop_is_an_outage_not_a_crash(
+        archive, mastodon, replay, failure):
+    for _ in range(25):             # the redirect loop answers every hop
+        replay.fail(**failure)
+    (failed,) = archive.capturing.run(mastodon.id, client=replay.client(follow_redirects=True))
+    assert not failed.ok and failed.failure["cause"] == "outage"
+    (run,) = audit(archive, "capture.run")
+    assert run["outcome"] != "ok"

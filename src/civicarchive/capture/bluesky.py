@@ -63,7 +63,7 @@ from civicarchive.capture.base import (Absent, CaptureJob, CaptureProblem, Check
                                        Pass, Recheck)
 from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
                                            PlatformUnavailable, RateLimited)
-from civicarchive.capture.http import Fetcher, Scrubber
+from civicarchive.capture.http import UNANSWERED, Fetcher, Scrubber
 from civicarchive.connectors.base import ImportContext
 from civicarchive.connectors.bluesky import (FIELDS, PROFILE, blob_digest,
                                              decode_record, media_observation,
@@ -133,13 +133,20 @@ def create_session(client: httpx.Client, server: str, did: str, password: str) -
     (accessJwt, refreshJwt), or the failure a refusal means."""
     url = f"{server}/xrpc/com.atproto.server.createSession"
     scrub = Scrubber([password])
-    try:
-        response = client.post(url, json={"identifier": did, "password": password})
+    try:  # never on to a redirect's target: the password is in the body and 307 resends it
+        response = client.post(url, json={"identifier": did, "password": password},
+                               follow_redirects=False)
     except FetchRefused as refused:
         raise CaptureFailed(str(refused), {"url": url, "refused": refused.reason}) from None
-    except httpx.TransportError as error:
+    except UNANSWERED as error:
         raise PlatformUnavailable(f"{url}: {type(error).__name__}",
                                   {"url": url, "error": type(error).__name__}) from None
+    if response.is_redirect:
+        target = scrub(response.headers.get("location", ""))
+        raise CaptureFailed(f"{url}: HTTP {response.status_code}: the PDS redirects the login "
+                            f"to {target or 'nowhere'}; the app password is not sent on to a "
+                            "redirect. Set the account's server to the PDS that holds it",
+                            {"status": response.status_code, "url": url, "location": target})
     if response.status_code != 200:
         evidence = {"status": response.status_code, "url": url,
                     "body": scrub(response.text[:2000])}

@@ -45,6 +45,11 @@ class Scrubber:
         return text
 
 
+# What httpx raises when no usable answer came: the connection failed, the body could not
+# be decoded (a broken gzip stream), or the redirects never ended.
+UNANSWERED = (httpx.TransportError, httpx.DecodingError, httpx.TooManyRedirects)
+
+
 class Fetcher:
     """GET requests for one pass: the token as a bearer header, failures as CaptureFailed
     with evidence, a request count."""
@@ -83,7 +88,7 @@ class Fetcher:
         except FetchRefused as refused:  # the address is not one capture may reach
             raise CaptureFailed(str(refused), {"url": self.scrub(url),
                                                "refused": refused.reason}) from None
-        except httpx.TransportError as error:
+        except UNANSWERED as error:
             raise PlatformUnavailable(
                 f"{self.scrub(url)}: {type(error).__name__}",
                 {"url": self.scrub(url), "error": self.scrub(f"{type(error).__name__}: {error}")}
@@ -140,7 +145,7 @@ class Fetcher:
                 return b"".join(chunks), media_type, None
         except FetchRefused as refused:
             return None, "application/octet-stream", self.scrub(str(refused))
-        except httpx.TransportError as error:
+        except UNANSWERED as error:
             return None, "application/octet-stream", \
                 self.scrub(f"{type(error).__name__}; not downloaded")
 

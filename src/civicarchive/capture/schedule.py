@@ -32,13 +32,14 @@ def next_delay(settings: CaptureSettings, failures: int, retry_after: float | No
                rng: random.Random) -> float:
     """Seconds until the next pass: the interval with jitter after a success; after
     `failures` failures in a row, exponential backoff with jitter, never shorter than
-    the platform asked for."""
+    the platform asked for, up to MAX_BACKOFF: a Retry-After of 2099 or an epoch reset far
+    off is a broken or hostile header, and obeying it would stop capture for years."""
     if failures == 0:
         delay = settings.interval * (1 + rng.uniform(-settings.jitter, settings.jitter))
     else:
         delay = min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (failures - 1))
         delay *= 1 + rng.uniform(0, max(settings.jitter, 0.1))
-    return max(delay, retry_after or 0.0, 1.0)
+    return max(delay, min(retry_after or 0.0, MAX_BACKOFF), 1.0)
 
 
 class Daemon:
