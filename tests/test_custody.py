@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from civicarchive import InvalidInput
+from civicarchive import Event, InvalidInput
 from civicarchive.policy import EXAMPLES
 from civicarchive.model.custody import HoldScope
 
@@ -65,6 +65,22 @@ def test_holds_cover_records_by_item_query_and_account_and_are_released(texas):
                              "auditor")
     archive.ingesting.ingest([observe(staff.id, "s9", "a later post", 99)], source="t")
     assert archive.custody.holds_on(6)[0].name == "All staff"
+
+
+def test_a_hold_query_keeps_a_record_edited_or_deleted_out_of_its_words(texas):
+    archive, staff, _ = texas
+    archive.custody.add_hold("Zoning appeal", "2026-CV-014", "litigation",
+                             HoldScope(query="zoning"), "attorney")
+    archive.ingesting.ingest([observe(staff.id, "s0", "staff post 0 about the zoning appeal", 5),
+                              observe(staff.id, "s1", "about the zoning appeal", 6)], source="t")
+    archive.ingesting.ingest([observe(staff.id, "s0", "staff post 0, edited", 7),
+                              observe(staff.id, "s1", None, 8, event=Event.DELETED)], source="t")
+    assert [h.name for h in archive.custody.holds_on(1)] == ["Zoning appeal"]
+    assert [h.name for h in archive.custody.holds_on(2)] == ["Zoning appeal"]
+    assert archive.custody.holds_on(3) == []
+    assert status(archive)["GR1000-26b"]["held"] == 2
+    batch_id = archive.disposition.review("GR1000-26b", "clerk", LATER)
+    assert archive.disposition.batch(batch_id)["items"] == [3]
 
 
 def test_disposition_needs_two_people_rechecks_holds_and_certifies(texas):

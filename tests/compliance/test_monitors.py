@@ -15,7 +15,7 @@ T0 = datetime(2025, 1, 31, tzinfo=timezone.utc)
 
 def facts(deleted_at, created_at=T0) -> RecordFacts:
     return RecordFacts(1, 2, Classification.AGENCY, "x", Kind.POST, created_at, created_at,
-                       deleted_at, None, "")
+                       deleted_at, None, ("",))
 
 
 def series(trigger=Trigger.CREATED, event=None) -> RecordSeries:

@@ -24,7 +24,7 @@ def record(**changes) -> RecordFacts:
     base = RecordFacts(item_id=7, account_id=1, classification=Classification.AGENCY,
                        platform="mastodon", kind=Kind.POST, created_at=T0 - 30 * DAY,
                        first_seen_at=T0 - 29 * DAY, deleted_at=None, account_closed_at=None,
-                       text="The City Hall parking budget was approved.")
+                       texts=("The City Hall parking budget was approved.",))
     return replace(base, **changes)
 
 
@@ -163,6 +163,13 @@ def test_holds_scope_query_reads_the_record_text():
     assert covers(hold(HoldScope(query="")), record(), T0)
 
 
+def test_holds_scope_query_matches_a_record_when_any_of_its_versions_does():
+    edited = record(texts=("Zoning variance for the lot", "Variance for the lot", ""))
+    assert covers(hold(HoldScope(query="zoning")), edited, T0)
+    assert covers(hold(HoldScope(query="variance -zoning")), edited, T0)
+    assert not covers(hold(HoldScope(query="parking")), edited, T0)
+
+
 # properties ---------------------------------------------------------------------------
 
 moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
@@ -174,7 +181,7 @@ texts = st.text(max_size=80)
 def records(draw) -> RecordFacts:
     return record(item_id=draw(st.integers(1, 50)), account_id=draw(st.integers(1, 5)),
                   created_at=draw(st.none() | moments), first_seen_at=draw(moments),
-                  text=draw(texts))
+                  texts=tuple(draw(st.lists(texts, min_size=1, max_size=3))))
 
 
 @st.composite

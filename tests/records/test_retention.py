@@ -36,7 +36,7 @@ def record(**changes) -> RecordFacts:
     base = RecordFacts(item_id=7, account_id=1, classification=Classification.AGENCY,
                        platform="facebook", kind=Kind.POST, created_at=T0,
                        first_seen_at=T0 + DAY, deleted_at=None, account_closed_at=None,
-                       text="Road closure on Main Street")
+                       texts=("Road closure on Main Street",))
     return replace(base, **changes)
 
 
@@ -169,7 +169,7 @@ series_strategy = st.builds(
 facts_strategy = st.builds(
     record, created_at=st.none() | moments, first_seen_at=moments,
     deleted_at=st.none() | moments, account_closed_at=st.none() | moments,
-    account_id=st.integers(1, 3), text=st.sampled_from(["budget vote", "parking", ""]),
+    account_id=st.integers(1, 3), texts=st.tuples(st.sampled_from(["budget vote", "parking", ""])),
     purged=st.booleans())
 holds_strategy = st.lists(st.builds(
     hold, hold_id=st.integers(1, 9), created_at=moments, released_at=st.none() | moments,

@@ -22,7 +22,7 @@ class RecordFacts:
     first_seen_at: datetime            # when the archive first observed it
     deleted_at: datetime | None        # when it was observed deleted (taken down), if it is
     account_closed_at: datetime | None
-    text: str                          # the latest content's text, for hold queries
+    texts: tuple[str, ...]             # every version's text, for hold queries
     purged: bool = False
     tags: frozenset[str] = frozenset()  # the account's tags, for series assignment
 

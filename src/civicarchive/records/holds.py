@@ -12,7 +12,8 @@ The scope's query is deliberately small, so a records officer can predict what i
     -draft                  not the word "draft" (also -"a phrase")
 
 Matching ignores case and how much whitespace separates a phrase's words. An empty query
-matches everything.
+matches everything. A record matches when any one of its versions does: editing a post to
+drop the words a hold names must not take it out of the hold, nor must its deletion.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def in_scope(scope: HoldScope, facts: RecordFacts) -> bool:
             and (scope.items is None or facts.item_id in scope.items)
             and (scope.start is None or created >= scope.start)
             and (scope.end is None or created < scope.end)
-            and (not scope.query or query_matches(scope.query, facts.text)))
+            and (not scope.query
+                 or any(query_matches(scope.query, text) for text in facts.texts)))
 
 
 def active(hold: Hold, now: datetime) -> bool:

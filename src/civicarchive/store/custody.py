@@ -99,15 +99,17 @@ def record_facts(conn: Connection, blob, with_text: bool,  # noqa: ANN001
         query = query.where(i.id.in_(item_ids))
         latest_query = latest_query.where(v.item_id.in_(item_ids))
     # One pass over the versions, in observed order: the last one seen per item is its
-    # latest (a query per item would make status take minutes on a large archive).
-    latest = {}
+    # latest (a query per item would make status take minutes on a large archive). A hold
+    # query reads every version's text, not the latest only: an edit or a deletion must
+    # not take a record out of a hold.
+    latest, contents = {}, {}
     for item_id, event, observed_at, content_sha in conn.execute(
             latest_query.order_by(v.item_id, v.observed_at, v.id)):
-        latest[item_id] = (event, observed_at, content_sha)
+        latest[item_id] = (event, observed_at)
+        if with_text:
+            contents.setdefault(item_id, {})[bytes(content_sha)] = None
     for row in conn.execute(query.order_by(i.id)).all():
-        event, observed_at, content_sha = latest[row.id]
-        data = blob(bytes(content_sha)) if with_text else None
-        content = orjson.loads(data) if data else {}
+        event, observed_at = latest[row.id]
         yield RecordFacts(
             item_id=row.id, account_id=row.account_id,
             classification=Classification(row.classification), platform=row.platform,
@@ -117,8 +119,14 @@ def record_facts(conn: Connection, blob, with_text: bool,  # noqa: ANN001
             deleted_at=parse_time(observed_at) if event == Event.DELETED else None,
             account_closed_at=parse_time(closures[row.account_id])
             if row.account_id in closures else None,
-            text=str(content.get("text", "")) if isinstance(content, dict) else "",
+            texts=tuple(_text(blob(sha)) for sha in contents.get(row.id, ())),
             purged=row.id in purged_items, tags=tags.get(row.account_id, frozenset()))
+
+
+def _text(data: bytes | None) -> str:
+    """The text member of a version's content ("" for none, or content that is no object)."""
+    content = orjson.loads(data) if data else {}
+    return str(content.get("text", "")) if isinstance(content, dict) else ""
 
 
 def _hold(row: sa.Row) -> Hold:
