@@ -197,3 +197,49 @@ def test_account_tags_are_recorded_once_and_reach_the_facts(texas):
     facts = {f.item_id: f for f, _ in archive.disposition.eligibilities(LATER)}
     assert facts[1].tags == frozenset({"parks"}) and facts[4].tags == frozenset()
     assert archive.evidence.verify().ok
+
+
+def test_records_kept_by_the_state_archives_are_purged_only_after_their_transfer(archive):
+    """WA GS50-01-12 is archival: its records go to the State Archives, so disposition must
+    not purge them before a package of them exists and the archives acknowledge it."""
+    import bagit
+
+    archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
+    city = archive.registry.add_account("x", "cityofexample", "agency", owner="Comms Office")
+    archive.ingesting.ingest([observe(city.id, f"c{n}", f"city post {n}", n) for n in range(2)],
+                             source="t")
+    archive.ingesting.ingest([observe(city.id, f"c{n}", None, 10 + n, event=Event.DELETED)
+                              for n in range(2)], source="t")
+    batch_id = archive.disposition.review("GS50-01-12", "clerk", LATER.replace(year=2029))
+    archive.disposition.approve(batch_id, "records officer")
+    with pytest.raises(InvalidInput, match="no transfer package of it exists"):
+        archive.disposition.execute(batch_id, "clerk", LATER.replace(year=2029))
+    assert archive.reading.content(archive.reading.history(1)[0])["text"] == "city post 0"
+
+    done = archive.disposition.transfer(batch_id, "clerk", LATER.replace(year=2029))
+    package = bagit.Bag(done["path"])
+    package.validate()
+    assert done["items"] == [1, 2] and len(package.payload_entries()) > 2
+    with pytest.raises(InvalidInput, match="--receipt"):
+        archive.disposition.execute(batch_id, "clerk", LATER.replace(year=2029), receipt=" ")
+    cert = archive.disposition.execute(batch_id, "clerk", LATER.replace(year=2029),
+                                       receipt="WSA accession  2029-0042")
+    assert cert["action"] == "transfer_to_state_archives" and cert["record_count"] == 2
+    assert cert["transfer"] == {"package": f"transfer-batch-{batch_id}",
+                                "receipt": "WSA accession 2029-0042",
+                                "tagmanifest_sha256": done["tagmanifest_sha256"]}
+    assert archive.reading.content(archive.reading.history(1)[0]) is None
+    package.validate()      # the package delivered holds the content the archive purged
+    exports = archive.context.settings.exports_dir
+    assert b"WSA accession 2029-0042" in (exports / f"certificate-batch-{batch_id}.json"
+                                          ).read_bytes()
+    report = archive.evidence.verify()
+    assert report.ok, report.problems[:3]
+
+
+def test_a_destroyed_series_has_no_transfer_step(texas):
+    archive, _, _ = texas
+    batch_id = archive.disposition.review("GR1000-26b", "clerk", LATER)
+    archive.disposition.approve(batch_id, "records officer")
+    with pytest.raises(InvalidInput, match="destroyed, not transferred"):
+        archive.disposition.transfer(batch_id, "clerk", LATER)

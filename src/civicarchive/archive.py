@@ -139,7 +139,7 @@ class Archive:
     def disposition(self) -> Disposition:
         from civicarchive.app.disposition import Disposition
         return Disposition(self.context, self.registry, self.custody,
-                           on_purged=self.finding.sync)
+                           on_purged=self.finding.sync, package=self.evidence.package)
 
     @cached_property
     def evidence(self) -> Evidence:

@@ -204,11 +204,18 @@ class Casework:
         self.batch(principal, batch_id)
         self.disposition.approve(batch_id, principal.name)
 
-    def execute(self, principal: Principal, batch_id: int) -> dict:
-        """Dispose of the agency's approved batch; its certificate."""
+    def transfer(self, principal: Principal, batch_id: int) -> dict:
+        """The transfer package of the agency's approved batch, for the State Archives."""
+        self.batch(principal, batch_id)
+        return self.disposition.transfer(batch_id, principal.name)
+
+    def execute(self, principal: Principal, batch_id: int, receipt: str | None = None
+                ) -> dict:
+        """Dispose of the agency's approved batch (`receipt`: the State Archives' for its
+        transfer package, when the series is theirs); its certificate."""
         self.batch(principal, batch_id)
         return self.disposition.execute(batch_id, principal.name,
-                                        agency_id=principal.agency_id)
+                                        agency_id=principal.agency_id, receipt=receipt)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -6,6 +6,12 @@ approval (the approver may not be the batch's creator when two-person approval i
 and `execute` checks everything again (a hold placed since the review still stops a
 record), purges the content and writes a certificate. `purge` is the only way content
 ever leaves the archive; it keeps every hash and appends a tombstone to the ledger.
+
+A series whose disposition is transfer to the State Archives takes one more step between
+approval and execution: `transfer` writes the batch's records as a signed evidence package
+for the archives, and `execute` then needs the archives' receipt for it. Records of such a
+series are never purged before a package of them exists, and their certificate names the
+package (by the sha256 of its tag manifest) and the receipt.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import orjson
 
@@ -24,6 +31,7 @@ from civicarchive.app.registry import Registry
 from civicarchive.clock import format_time, parse_time
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.policy import RecordSeries
+from civicarchive.policy.model import DispositionAction
 from civicarchive.records import certificate, holds as hold_rules, retention
 from civicarchive.model.custody import Eligibility, RecordFacts
 from civicarchive.store import dispositions as sql
@@ -35,11 +43,13 @@ class Disposition:
     purge commits (search drops the purged text), so this service needs no search."""
 
     def __init__(self, context: ArchiveContext, registry: Registry, custody: Custody,
-                 on_purged: Callable[[], object] = lambda: None) -> None:
+                 on_purged: Callable[[], object] = lambda: None,
+                 package: Callable[[list[int], Path, str], Path] | None = None) -> None:
         self.context = context
         self.registry = registry
         self.custody = custody
         self.on_purged = on_purged
+        self.package = package  # writes an evidence package (Evidence.package)
 
     # -- retention ----------------------------------------------------------------------
 
@@ -114,12 +124,15 @@ class Disposition:
             return sql.batch_ids(conn)
 
     def batch(self, batch_id: int) -> dict:
-        """A batch: its series, records, approvals, and the certificate once executed."""
+        """A batch: its series and what the policy does with it (`disposition`), records,
+        approvals, transfer packages, and the certificate once executed."""
         with self.context.read() as conn:
             found = sql.batch(conn, batch_id)
         if found is None:
             raise NotFound("disposition batch", batch_id)
-        return found
+        _, adopted = self.custody.policy()
+        series = next((s for s in adopted.series if s.code == found["series"]), None)
+        return {**found, "disposition": series.disposition.value if series else None}
 
     def approve(self, batch_id: int, actor: str) -> None:
         """Approve a batch; with two-person approval, not by the person who created it."""
@@ -136,12 +149,72 @@ class Disposition:
             sql.add_approval(tx, batch_id, actor)
             tx.audit(actor, "disposition.approve", f"batch {batch_id}", {})
 
+    def transfer(self, batch_id: int, actor: str, now: datetime | None = None) -> dict:
+        """Write the approved batch's records (every version of those still eligible) as a
+        signed evidence package for the State Archives, in exports/transfer-batch-N/.
+        Returns what `execute` will need: the folder, the items, and the sha256 of the
+        package's tag manifest, which identifies the package in the certificate."""
+        batch, series, still = self._ready(batch_id, now)
+        if series.disposition != DispositionAction.TRANSFER_TO_STATE_ARCHIVES:
+            raise InvalidInput(f"batch {batch_id}'s series {series.code} is destroyed, not "
+                               "transferred: execute it (retention execute)")
+        if self.package is None:
+            raise InvalidInput("this archive cannot write evidence packages")
+        with self.context.read() as conn:
+            versions = record_sql.version_ids_of(conn, [f.item_id for f in still])
+        folder = self.context.settings.exports_dir / f"transfer-batch-{batch_id}"
+        if folder.exists():  # an earlier package, perhaps delivered already: never overwrite
+            folder = folder.with_name(f"{folder.name}-{self.context.clock.now():%Y%m%dT%H%M%S}")
+        self.context.settings.exports_dir.mkdir(exist_ok=True)
+        self.package([v for vs in versions.values() for v, _ in vs], folder,
+                     f"Transfer of disposition batch {batch_id} ({series.code} "
+                     f"{series.title}) to the State Archives")
+        tag_manifest = hashlib.sha256(
+            (folder / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
+        details = {"series": series.code, "items": sorted(f.item_id for f in still),
+                   "folder": folder.name, "tagmanifest_sha256": tag_manifest}
+        with self.context.write() as tx:
+            tx.audit(actor, "disposition.transfer", f"batch {batch_id}", details)
+        return {"batch": batch_id, **details, "path": str(folder)}
+
     def execute(self, batch_id: int, actor: str, now: datetime | None = None,
-                agency_id: int | None = None) -> dict:
+                agency_id: int | None = None, receipt: str | None = None) -> dict:
         """Purge the batch's records that are still eligible and write the certificate
         (JSON and PDF in exports/), in the name of agency `agency_id` (default: the
-        first). Returns the certificate as a dict."""
+        first). A batch of a series transferred to the State Archives needs its transfer
+        package (`transfer`) holding every record to purge, and the archives' `receipt`
+        for it (an accession or transmittal number). Returns the certificate as a dict."""
         now = now or self.context.clock.now()
+        batch, series, still = self._ready(batch_id, now)
+        transfer = None
+        if series.disposition == DispositionAction.TRANSFER_TO_STATE_ARCHIVES:
+            transfer = self._transfer_of(batch_id, still, receipt)
+        with self.context.read() as conn:
+            versions = record_sql.version_ids_of(conn, [f.item_id for f in still])
+        indexes = self.purge([v for vs in versions.values() for v, _ in vs],
+                             reason=f"disposition batch {batch_id} ({series.code})",
+                             actor=actor)
+        cert = self._certificate(batch, series, still, versions, indexes, now, agency_id,
+                                 transfer)
+        document = certificate.certificate_json(cert)
+        with self.context.write() as tx:
+            sql.add_execution(tx, batch_id, document.decode(), actor)
+            tx.audit(actor, "disposition.execute", f"batch {batch_id}",
+                     {"records": len(still), "versions": len(indexes),
+                      "series": series.code, "action": series.disposition.value,
+                      "skipped": len(batch["items"]) - len(still),
+                      "certificate_sha256": hashlib.sha256(document).hexdigest()})
+        exports = self.context.settings.exports_dir
+        exports.mkdir(exist_ok=True)
+        (exports / f"certificate-batch-{batch_id}.json").write_bytes(document)
+        (exports / f"certificate-batch-{batch_id}.pdf").write_bytes(
+            certificate.certificate_pdf(cert))
+        return orjson.loads(document)
+
+    def _ready(self, batch_id: int, now: datetime | None
+               ) -> tuple[dict, RecordSeries, list[RecordFacts]]:
+        """(batch, series, records still eligible) of an approved batch not yet executed;
+        InvalidInput when there is nothing it may do."""
         batch = self.batch(batch_id)
         if batch["executed_at"]:
             raise InvalidInput(f"batch {batch_id} was already executed on "
@@ -152,32 +225,38 @@ class Disposition:
         _, adopted = self.custody.policy()
         series = next(s for s in adopted.series if s.code == batch["series"])
         wanted = set(batch["items"])
-        still = [facts for facts, result in self.eligibilities(now)
+        still = [facts for facts, result in self.eligibilities(now or self.context.clock.now())
                  if facts.item_id in wanted and result.eligible and not facts.purged]
         if not still:
             raise InvalidInput(f"none of batch {batch_id}'s records may be disposed of now "
                                "(a hold covers them, or they are no longer eligible); nothing "
                                "was purged")
+        return batch, series, still
+
+    def _transfer_of(self, batch_id: int, still: list[RecordFacts], receipt: str | None
+                     ) -> certificate.Transfer:
+        """The newest transfer package of the batch, which must hold every record about to
+        be purged, with the archives' receipt for it."""
         with self.context.read() as conn:
-            versions = record_sql.version_ids_of(conn, [f.item_id for f in still])
-        indexes = self.purge([v for vs in versions.values() for v, _ in vs],
-                             reason=f"disposition batch {batch_id} ({series.code})",
-                             actor=actor)
-        cert = self._certificate(batch, series, still, versions, indexes, now, agency_id)
-        document = certificate.certificate_json(cert)
-        with self.context.write() as tx:
-            sql.add_execution(tx, batch_id, document.decode(), actor)
-            tx.audit(actor, "disposition.execute", f"batch {batch_id}",
-                     {"records": len(still), "versions": len(indexes),
-                      "series": series.code, "action": series.disposition.value,
-                      "skipped": len(wanted) - len(still),
-                      "certificate_sha256": hashlib.sha256(document).hexdigest()})
-        exports = self.context.settings.exports_dir
-        exports.mkdir(exist_ok=True)
-        (exports / f"certificate-batch-{batch_id}.json").write_bytes(document)
-        (exports / f"certificate-batch-{batch_id}.pdf").write_bytes(
-            certificate.certificate_pdf(cert))
-        return orjson.loads(document)
+            packages = sql.transfers(conn, batch_id)
+        if not packages:
+            raise InvalidInput(f"batch {batch_id} is to be transferred to the State Archives, "
+                               f"and no transfer package of it exists: run `retention "
+                               f"transfer {batch_id}`, deliver the package, then execute with "
+                               f"the archives' receipt. Nothing was purged")
+        package = packages[-1]
+        missing = sorted({f.item_id for f in still} - set(package["items"]))
+        if missing:
+            raise InvalidInput(f"the transfer package of batch {batch_id} "
+                               f"({package['folder']}) does not hold items {missing}: run "
+                               f"`retention transfer {batch_id}` again. Nothing was purged")
+        if not (receipt or "").strip():
+            raise InvalidInput(f"batch {batch_id} is transferred to the State Archives: give "
+                               f"their receipt for package {package['folder']} (an accession "
+                               f"or transmittal number) with --receipt. Nothing was purged",
+                               parameter="receipt")
+        return certificate.Transfer(package["tagmanifest_sha256"], package["folder"],
+                                    " ".join(receipt.split()))
 
     def purge(self, version_ids: Iterable[int], reason: str, actor: str) -> list[int]:
         """Remove versions' content and blobs, keeping their hashes, with tombstones.
@@ -202,7 +281,8 @@ class Disposition:
 
     def _certificate(self, batch: dict, series: RecordSeries, records: list[RecordFacts],
                      versions: dict, indexes: list[int], now: datetime,
-                     agency_id: int | None = None) -> certificate.Certificate:
+                     agency_id: int | None = None,
+                     transfer: certificate.Transfer | None = None) -> certificate.Certificate:
         with self.context.read() as conn:
             tree_size, root, signed_at = sql.latest_checkpoint(conn)
             native = record_sql.native_ids(conn, [f.item_id for f in records])
@@ -225,4 +305,4 @@ class Disposition:
             records=tuple(certificate.DisposedRecord(f.item_id, native.get(f.item_id, ""),
                                                      f.platform, f.kind,
                                                      versions[f.item_id][-1][1])
-                          for f in records))
+                          for f in records), transfer=transfer)

@@ -89,6 +89,11 @@ class Evidence:
                                f"{' or '.join(EXPORT_FORMATS)}", parameter="fmt")
         return target
 
+    def package(self, version_ids: list[int], folder: Path, description: str) -> Path:
+        """A signed BagIt evidence package of the versions, opening with `description`."""
+        from civicarchive.exports import write_evidence_package
+        return write_evidence_package(self.source, version_ids, folder, description=description)
+
     def public_key_pem(self) -> bytes:
         """The archive's public key, to publish for third-party verification."""
         return self.context.public_key_pem()

@@ -252,15 +252,32 @@ def retention_approve(ctx: Context, batch_id: int) -> None:
     click.echo(f"{ctx.actor} approved disposition batch {batch_id}")
 
 
+@retention_group.command("transfer")
+@click.argument("batch_id", type=int)
+@pass_ctx
+@handles_errors
+def retention_transfer(ctx: Context, batch_id: int) -> None:
+    """Write an approved batch of a series kept by the State Archives as a signed evidence
+    package to deliver to them; nothing is purged until `execute --receipt`."""
+    with ctx.open() as archive:
+        done = archive.disposition.transfer(batch_id, ctx.actor)
+    click.echo(f"Transfer package of batch {batch_id} ({len(done['items'])} record(s)): "
+               f"{done['path']}\n  tag manifest sha256 {done['tagmanifest_sha256']}\n"
+               f"Deliver it to the State Archives; once they acknowledge it: civicarchive "
+               f"retention execute {batch_id} --receipt 'THEIR ACCESSION NUMBER'")
+
+
 @retention_group.command("execute")
 @click.argument("batch_id", type=int)
+@click.option("--receipt", help="For a transfer to the State Archives: their receipt for the "
+              "transfer package (an accession or transmittal number).")
 @click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON.")
 @pass_ctx
 @handles_errors
-def retention_execute(ctx: Context, batch_id: int, as_json: bool) -> None:
+def retention_execute(ctx: Context, batch_id: int, receipt: str | None, as_json: bool) -> None:
     """Dispose of an approved batch and write its certificate (JSON and PDF)."""
     with ctx.open() as archive:
-        cert = archive.disposition.execute(batch_id, ctx.actor)
+        cert = archive.disposition.execute(batch_id, ctx.actor, receipt=receipt)
         where = archive.context.settings.exports_dir / f"certificate-batch-{batch_id}"
     if as_json:
         _emit(cert)

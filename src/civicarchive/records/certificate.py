@@ -64,6 +64,15 @@ class CheckpointRef:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """The evidence package a transfer to the State Archives delivered, and their receipt."""
+
+    tagmanifest_sha256: str  # identifies the package: its tag manifest lists every file's hash
+    package: str             # the package's folder name in exports/
+    receipt: str             # the archives' acknowledgement: an accession or transmittal number
+
+
+@dataclass(frozen=True)
 class Certificate:
     agency: str
     batch_id: int
@@ -82,10 +91,15 @@ class Certificate:
     checkpoint: CheckpointRef
     key_fingerprint: str  # sha256 of the archive's raw Ed25519 public key, hex
     records: tuple[DisposedRecord, ...]
+    transfer: Transfer | None = None  # for a transfer to the State Archives, never else
 
     def __post_init__(self) -> None:
         # A certificate that contradicts itself is worse than none: refuse to make one.
         object.__setattr__(self, "action", DispositionAction(self.action))
+        transferred = self.action == DispositionAction.TRANSFER_TO_STATE_ARCHIVES
+        if transferred != (self.transfer is not None):
+            raise ValueError("a certificate of transfer names the package and the receipt, "
+                             "and only it does")
         span = self.tombstones
         if self.record_count != len(self.records):
             raise ValueError(f"record_count {self.record_count} but {len(self.records)} "
@@ -129,7 +143,8 @@ def certificate_from_json(data: bytes | str) -> Certificate:
             key_fingerprint=doc["public_key_fingerprint"],
             records=tuple(DisposedRecord(r["item_id"], r["native_id"], r["platform"],
                                          Kind(r["kind"]), r["content_sha256"])
-                          for r in doc["records"]))
+                          for r in doc["records"]),
+            transfer=Transfer(**doc["transfer"]) if doc.get("transfer") else None)
     except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as error:
         raise InvalidInput(f"not a {FORMAT} certificate ({error}): pass the JSON file the "
                            f"disposition wrote") from None
@@ -152,8 +167,11 @@ def certificate_pdf(cert: Certificate) -> bytes:
 
 def _as_dict(cert: Certificate) -> dict:
     span, point = cert.tombstones, cert.checkpoint
+    transfer = {} if cert.transfer is None else {"transfer": {
+        "tagmanifest_sha256": cert.transfer.tagmanifest_sha256,
+        "package": cert.transfer.package, "receipt": cert.transfer.receipt}}
     return {
-        "format": FORMAT, "agency": cert.agency, "batch_id": cert.batch_id,
+        **transfer, "format": FORMAT, "agency": cert.agency, "batch_id": cert.batch_id,
         "series": {"code": cert.series_code, "title": cert.series_title,
                    "citation": cert.series_citation},
         "action": cert.action.value, "record_count": cert.record_count,
@@ -198,7 +216,11 @@ def _sections(cert: Certificate) -> tuple[Section, ...]:
         f"({_count(cert.version_count, 'version')}), created {created}, were "
         f"{DONE[cert.action]} on {_time(cert.executed_at)} under records series "
         f"{cert.series_code} {cert.series_title} ({cert.series_citation}), {approvals}.")
-    purged = ("Their content has been purged from the archive. The sha256 hash of every "
+    moved = "" if cert.transfer is None else (
+        f"They were delivered as the evidence package {cert.transfer.package}, whose tag "
+        f"manifest has the sha256 {cert.transfer.tagmanifest_sha256}, received by the State "
+        f"Archives under {cert.transfer.receipt}. ")
+    purged = (f"{moved}Their content has been purged from the archive. The sha256 hash of every "
               "version remains in the archive's append-only ledger, and a tombstone entry "
               "records each disposition, so the archive's history still verifies.")
     verify = (f"To verify: run `civicarchive verify` on the archive, which re-derives every "
@@ -217,6 +239,9 @@ def _sections(cert: Certificate) -> tuple[Section, ...]:
             ("Records", str(cert.record_count)), ("Versions", str(cert.version_count)),
             ("Records created", created), ("Prepared by", cert.created_by),
             ("Executed", _time(cert.executed_at) or ""),
+            *((("Transfer package", cert.transfer.package),
+               ("Package tag manifest sha256", cert.transfer.tagmanifest_sha256),
+               ("State Archives receipt", cert.transfer.receipt)) if cert.transfer else ()),
         )),)),
         Section("Approvals", (Table(("Approver", "Approved at"), tuple(
             (a.name, _time(a.approved_at) or "") for a in cert.approvers)),)),

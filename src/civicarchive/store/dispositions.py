@@ -43,6 +43,7 @@ def batch(conn: Connection, batch_id: int) -> dict | None:
             "created_at": row.created_at, "created_by": row.created_by, "items": items,
             "approvals": [(a.approver, a.approved_at) for a in approvals],
             "executed_at": executed.executed_at if executed else None,
+            "transfers": transfers(conn, batch_id),
             "certificate": orjson.loads(executed.certificate) if executed else None}
 
 
@@ -55,6 +56,16 @@ def add_execution(tx, batch_id: int, certificate: str, actor: str) -> None:  # n
     tx.conn.execute(t.disposition_executions.insert(), [{
         "batch_id": batch_id, "executed_at": tx.now, "executed_by": actor,
         "certificate": certificate}])
+
+
+def transfers(conn: Connection, batch_id: int) -> list[dict]:
+    """The transfer packages written of a batch (their audit events' details), oldest
+    first."""
+    au = t.audit_events.c
+    rows = conn.execute(sa.select(au.details).where(
+        au.action == "disposition.transfer", au.subject == f"batch {batch_id}")
+        .order_by(au.id))
+    return [orjson.loads(details) for (details,) in rows]
 
 
 def latest_checkpoint(conn: Connection) -> tuple[int, str, str]:

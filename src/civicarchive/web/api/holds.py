@@ -83,8 +83,17 @@ class BatchOut(BaseModel):
     created_by: str
     items: list[int]
     approvals: list[tuple[str, str]]
+    disposition: str | None = Field(description="What the adopted policy does with the "
+                                    "series: destroy or transfer_to_state_archives.")
+    transfers: list[dict[str, Any]] = Field(description="Transfer packages written of the "
+                                            "batch for the State Archives, oldest first.")
     executed_at: str | None
     certificate: dict[str, Any] | None
+
+
+class ExecuteIn(BaseModel):
+    receipt: str | None = Field(None, max_length=500, description="For a transfer to the "
+                                "State Archives: their receipt for the transfer package.")
 
 
 class ReviewIn(BaseModel):
@@ -190,10 +199,20 @@ def batches_approve(request: Request, batch_id: PathId) -> dict:
     return casework.batch(principal, batch_id)
 
 
+@router.post("/disposition-batches/{batch_id}/transfer-package", response_model=BatchOut,
+             summary="Write an approved batch as an evidence package for the State Archives")
+def batches_transfer(request: Request, batch_id: PathId) -> dict:
+    principal = permit(request, Permission.MANAGE_RETENTION, "transferring a disposition")
+    casework = archive_of(request).casework
+    casework.transfer(principal, batch_id)
+    return casework.batch(principal, batch_id)
+
+
 @router.post("/disposition-batches/{batch_id}/execution", response_model=BatchOut,
              summary="Dispose of an approved batch and write its certificate")
-def batches_execute(request: Request, batch_id: PathId) -> dict:
+def batches_execute(request: Request, batch_id: PathId, body: ExecuteIn | None = None
+                    ) -> dict:
     principal = permit(request, Permission.MANAGE_RETENTION, "executing a disposition")
     casework = archive_of(request).casework
-    casework.execute(principal, batch_id)
+    casework.execute(principal, batch_id, receipt=body.receipt if body else None)
     return casework.batch(principal, batch_id)

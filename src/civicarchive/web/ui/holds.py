@@ -134,7 +134,15 @@ def retention_approve(request: Request, batch_id: int) -> Response:
                          lambda p: archive_of(request).casework.approve(p, batch_id) or True)
 
 
+@router.post("/retention/batches/{batch_id}/transfer")
+def retention_transfer(request: Request, batch_id: int) -> Response:
+    return _batch_action(request, "transferring a disposition",
+                         lambda p: archive_of(request).casework.transfer(p, batch_id))
+
+
 @router.post("/retention/batches/{batch_id}/execute")
-def retention_execute(request: Request, batch_id: int) -> Response:
+def retention_execute(request: Request, batch_id: int,
+                      receipt: str = Form("", max_length=500)) -> Response:
     return _batch_action(request, "executing a disposition",
-                         lambda p: archive_of(request).casework.execute(p, batch_id))
+                         lambda p: archive_of(request).casework.execute(p, batch_id,
+                                                                        receipt or None))
