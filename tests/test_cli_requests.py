@@ -151,3 +151,25 @@ def test_cli_redacts_the_author_handle_and_urls_and_lists_them(desk, tmp_path):
         data = path.read_bytes()
         assert b"qxneighbour" not in data and b"qxlink" not in data, path
     assert "qxlink" not in cli("requests", "log", "1").output
+
+
+@pytest.mark.parametrize("received", ["2026-11-05T00:30Z", "2026-11-04T19:30-05:00",
+                                      "2026-11-04T16:30-08:00"])
+def test_cli_request_received_in_any_offset_counts_from_the_agency_s_local_day(desk, received):
+    """16:30 in Seattle on Wednesday 4 November, however written: the day of receipt is the
+    4th (before the 17:00 close), so the first response is due five business days later."""
+    cli = desk
+    created = json.loads(cli("requests", "new", "--requester", "A. Reporter", "--received",
+                             received, "--description", "zoning", "--json").output)
+    assert [d["due"] for d in created["deadlines"]] == ["2026-11-12"]
+    assert json.loads(cli("requests", "show", "1", "--json").output)["received_at"] == \
+        "2026-11-04T16:30:00-08:00"
+
+
+@pytest.mark.parametrize("received", ["9999-11-04T10:30-08:00", "2062-11-04T10:30-08:00",
+                                      "0206-11-04T10:30-08:00"])
+def test_cli_request_received_in_an_impossible_year_is_refused(desk, received):
+    refused = desk("requests", "new", "--requester", "A. Reporter", "--received", received,
+                   "--description", "zoning", ok=False)
+    assert refused.exit_code == 1 and "check the date" in refused.output
+    assert "Traceback" not in refused.output

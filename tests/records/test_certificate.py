@@ -15,13 +15,14 @@ from civicarchive.errors import InvalidInput
 from civicarchive.model.record import Kind
 from civicarchive.policy.model import DispositionAction
 from civicarchive.records.certificate import (FORMAT, Approval, Certificate, CheckpointRef,
-                                              DisposedRecord, TombstoneSpan,
+                                              DisposedRecord, TombstoneSpan, Transfer,
                                               certificate_from_json, certificate_html,
                                               certificate_json, certificate_pdf)
 
 T0 = datetime(2027, 7, 1, 9, 30, tzinfo=timezone.utc)
 ROOT = "ab" * 32
 FINGERPRINT = "cd" * 32
+TRANSFERRED = Transfer("ef" * 32, "transfer-batch-12", "WSA 2029-0042")
 
 
 def certificate(**changes) -> Certificate:
@@ -48,8 +49,16 @@ def test_certificate_json_round_trips():
     cert = certificate()
     assert certificate_from_json(certificate_json(cert)) == cert
     transfer = certificate(action=DispositionAction.TRANSFER_TO_STATE_ARCHIVES,
-                           earliest_created=None, latest_created=None, approvers=())
+                           earliest_created=None, latest_created=None, approvers=(),
+                           transfer=TRANSFERRED)
     assert certificate_from_json(certificate_json(transfer)) == transfer
+
+
+def test_certificate_of_transfer_names_its_package_and_receipt_and_only_it_does():
+    with pytest.raises(ValueError, match="package and the receipt"):
+        certificate(action=DispositionAction.TRANSFER_TO_STATE_ARCHIVES)
+    with pytest.raises(ValueError, match="package and the receipt"):
+        certificate(transfer=TRANSFERRED)
 
 
 def test_certificate_json_is_canonical_and_complete():
@@ -119,9 +128,11 @@ def test_certificate_html_holds_citation_approvers_counts_and_proof():
 
 
 def test_certificate_html_title_follows_the_action():
-    transfer = certificate_html(certificate(action=DispositionAction.TRANSFER_TO_STATE_ARCHIVES))
+    transfer = certificate_html(certificate(action=DispositionAction.TRANSFER_TO_STATE_ARCHIVES,
+                                            transfer=TRANSFERRED))
     assert "<h1>Certificate of Transfer</h1>" in transfer
     assert "transferred to the State Archives on" in transfer
+    assert "received by the State Archives under WSA 2029-0042" in transfer
     assert "Certificate of Destruction" not in transfer
 
 

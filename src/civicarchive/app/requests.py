@@ -11,6 +11,7 @@ the request's own events, never in the audit log.
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -52,14 +53,22 @@ class Requests(Redacting):
     def new(self, requester: str, received_at: datetime, description: str, actor: str,
             contact: str | None = None) -> int:
         """Log a request; its due dates come from the adopted policy's deadlines and
-        calendar, counted from `received_at` in the agency's local time (give its offset)."""
+        calendar, counted from `received_at` read in the agency's local time: the policy's
+        `requests.timezone` when it gives one, else the offset `received_at` carries."""
         if not (requester.strip() and description.strip()):
             raise InvalidInput("a request needs the requester and a description of the "
                                "records asked for")
         if received_at.tzinfo is None:
             raise InvalidInput("give the time the request was received with its UTC offset, "
                                "e.g. 2026-11-04T10:30-08:00", parameter="received")
+        this_year = self.context.clock.now().year
+        if not this_year - 20 <= received_at.year <= this_year + 1:  # a typo, such as 2062
+            raise InvalidInput(f"the request cannot have been received on "
+                               f"{received_at.isoformat()}: the year is not within 20 years of "
+                               f"{this_year}; check the date", parameter="received")
         policy_id, adopted = self.custody.policy()
+        if adopted.requests.timezone:  # 23:30 UTC is 15:30 in Seattle: the day is local
+            received_at = received_at.astimezone(ZoneInfo(adopted.requests.timezone))
         dates = [{"name": d.name, "due": d.due.isoformat(), "days": d.days,
                   "count": d.count.value, "citation": d.citation, "uncertain": d.uncertain}
                  for d in due.due_dates(received_at, adopted.requests)]

@@ -160,6 +160,7 @@ class Requests:
     exemptions: tuple[Provision, ...] = ()
     redaction: Provision | None = None
     notes: tuple[Provision, ...] = ()
+    timezone: str | None = None  # IANA name: a request's day of receipt is read in it
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,15 @@ class CalendarIn(_In):
     removals: list[dt.date] = []
 
 
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"unknown time zone {name!r}: give an IANA name such as "
+                         "America/Los_Angeles") from None
+    return name
+
+
 class RequestsIn(_In):
     deadlines: list[DeadlineIn]
     calendar: CalendarIn | None = None
@@ -148,6 +157,9 @@ class RequestsIn(_In):
     exemptions: list[ProvisionIn] = []
     redaction: ProvisionIn | None = None
     notes: list[ProvisionIn] = []
+    # The agency's local time (IANA name), in which a request's day of receipt is read;
+    # when absent, the open archive's `timezone`, when that section is given.
+    timezone: Annotated[str, AfterValidator(_zone)] | None = None
 
 
 class PersonalAccountsIn(_In):
@@ -171,15 +183,6 @@ class OfficeIn(_In):
 
 class DispositionIn(_In):
     two_person_approval: Flag
-
-
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise ValueError(f"unknown time zone {name!r}: give an IANA name such as "
-                         "America/Los_Angeles") from None
-    return name
 
 
 class PublicArchiveIn(_In):
@@ -334,7 +337,9 @@ def _policy(p: PolicyIn) -> m.Policy:
                           p.requests.after_hours_next_business_day,
                           _provision(p.requests.day_counting),
                           _provisions(p.requests.exemptions), _provision(p.requests.redaction),
-                          _provisions(p.requests.notes))
+                          _provisions(p.requests.notes),
+                          p.requests.timezone or (p.public_archive.timezone
+                                                  if p.public_archive else None))
     return m.Policy(
         agency=p.agency, jurisdiction=p.jurisdiction, records_officer=p.records_officer,
         series=series, assignment=tuple(_rule(rule) for rule in p.assignment),
