@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from civicarchive.model.record import Kind
 from tests.capture.conftest import audit
@@ -195,3 +198,34 @@ def test_mastodon_next_page_on_another_host_is_not_followed(archive, mastodon, r
     (report,) = archive.capturing.run(mastodon.id, client=replay.client())
     assert not report.ok and "another host" in report.failure["message"]
     assert all(r.url.host == "localhost" for r in replay.log)
+
+
+@pytest.mark.parametrize("answer", [
+    (404, {}, b""),
+    (404, {"content-type": "text/html"}, b"<html><body><h1>404 Not Found</h1></body></html>"),
+], ids=["bare", "html"])
+def test_mastodon_404_not_from_mastodon_on_recheck_deletes_nothing(archive, mastodon, replay,
+                                                                   answer):
+    archive.capturing.configure(mastodon.id, full_every=1)
+    archive.capturing.run(mastodon.id, client=replay.client())
+    victim = min(replay.statuses, key=int)
+    uri = status(replay, victim)["uri"]
+    replay.statuses.pop(victim)   # not listed, and its own lookup answered by a proxy
+    original = replay.answer
+    replay.answer = lambda method, path, query: answer \
+        if path == f"/api/v1/statuses/{victim}" else original(method, path, query)
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert report.ok and report.counts["deleted"] == 0
+    assert latest_event(archive, mastodon.id, uri) == "created"
+    assert any(uri == p["where"] for p in report.problems)
+
+
+def test_mastodon_404_not_from_mastodon_on_a_watched_post_deletes_nothing(archive, mastodon,
+                                                                          replay):
+    archive.capturing.run(mastodon.id, client=replay.client())
+    original = replay.answer
+    replay.answer = lambda method, path, query: (404, {}, b"") \
+        if re.fullmatch(r"/api/v1/statuses/\d+", path) else original(method, path, query)
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert report.ok and not report.full and report.counts["deleted"] == 0
+    assert any("statuses/" in p["where"] for p in report.problems)   # each one said

@@ -9,8 +9,8 @@ A pass:
 - lists `accounts/:id/statuses`, newest first, following the Link header's `next`; an
   incremental pass stops at the cursor's `since_id`, a full pass (every `full_every`
   passes) reads every page and claims posts, replies and comments complete, so that an
-  item missing from it is re-checked on its own (`statuses/:id`: only a 404 or 410 says
-  it was deleted).
+  item missing from it is re-checked on its own (`statuses/:id`: only Mastodon's own
+  answer that the record is not found says it was deleted).
 - reads the replies of every listed status that has some (`statuses/:id/context`) as
   COMMENT items (other people's statuses; the agency's own replies are REPLY items, as
   in the importer), and counts them against the status's `replies_count`.
@@ -18,7 +18,7 @@ A pass:
   earlier revision becomes an observation dated by the platform's own time, so an edit
   made and changed again between two passes is still on record.
 - re-reads the recent posts it watches (`statuses/:id`) in an incremental pass, for new
-  replies, edits and deletions (a 404 there is a deletion event).
+  replies, edits and deletions (Mastodon's not-found answer there is a deletion event).
 - downloads new media attachments, each up to the size cap.
 
 Statuses are identified by their URI and normalised to the importer's content fields
@@ -48,6 +48,7 @@ PAGE = 40                 # the API's maximum for accounts/:id/statuses
 WATCH = 20                # recent posts re-read by an incremental pass
 WATCH_DAYS = 3
 COMPLETE_KINDS = frozenset({Kind.POST, Kind.REPLY, Kind.COMMENT})
+NOT_FOUND = frozenset({"record not found", "not found"})   # Mastodon's JSON error texts
 
 
 class MastodonCapturer:
@@ -60,7 +61,8 @@ class MastodonCapturer:
 
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
-        """`statuses/:id` for one absent status: GONE on 404 or 410 only."""
+        """`statuses/:id` for one absent status: GONE only on Mastodon's own not-found
+        answer; any other 404 (a proxy's, an HTML page) is UNKNOWN."""
         fetch = Fetcher(client, token, job.observed_at, _server(job))
         local_id = local_status_id(absent.native_id, _server(job)) or \
             (absent.content or {}).get("local_id")
@@ -68,13 +70,30 @@ class MastodonCapturer:
             return Checked(Recheck.UNKNOWN, {"reason": "the platform's id of this status "
                                                        "is not known"})
         response = fetch.get(f"/api/v1/statuses/{local_id}", allow=(404, 410))
-        if response.status_code in (404, 410):
+        if is_not_found(response):
             return Checked(Recheck.GONE, fetch.evidence(response))
+        if response.status_code != 200:
+            return Checked(Recheck.UNKNOWN, {"reason": f"HTTP {response.status_code} that is "
+                                                       "not Mastodon's not-found answer",
+                                             **fetch.evidence(response)})
         status = response.json()
         run = _Run(job, client, token, lambda ids: set())
         run.account_id = (job.cursor or {}).get("account_id") or job.platform_id
         observation = run.observe_status(status, response.content)
         return Checked(Recheck.PRESENT, {"status": response.status_code}, observation)
+
+
+def is_not_found(response: httpx.Response) -> bool:
+    """Whether a 404 or 410 is Mastodon's own JSON answer that the record does not exist,
+    not a bare or HTML 404 from a proxy or a wrong route, which proves nothing."""
+    if response.status_code not in (404, 410) or \
+            response.headers.get("content-type", "").split(";")[0].strip() != JSON:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and str(body.get("error", "")).lower() in NOT_FOUND
 
 
 def _server(job: CaptureJob) -> str:
@@ -198,13 +217,18 @@ class _Run:
             if status_id in listed:
                 continue
             response = self.fetch.get(f"/api/v1/statuses/{status_id}", allow=(404, 410))
-            if response.status_code in (404, 410):
+            if is_not_found(response):
                 uri = self.cursor.get("watch_uris", {}).get(status_id)
                 if uri:
                     self.add(Observation(
                         account_id=self.job.account_id, native_id=uri, kind=Kind.POST,
                         observed_at=self.job.observed_at, content=None,
                         raw=response.content, raw_media_type=JSON, event=Event.DELETED))
+                continue
+            if response.status_code != 200:
+                self.result.problem(self.fetch.url(f"/api/v1/statuses/{status_id}"),
+                                    f"HTTP {response.status_code} that is not Mastodon's "
+                                    "not-found answer; not taken as a deletion")
                 continue
             found.append((response.json(), response.content))
             self.uris[status_id] = found[-1][0]["uri"]
