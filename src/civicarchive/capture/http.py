@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -124,6 +125,11 @@ class Fetcher:
     def download(self, url: str, max_bytes: int) -> tuple[bytes | None, str, str | None]:
         """(bytes, media type, problem): the file, or None and why when it is larger than
         `max_bytes` or could not be fetched. The token is not sent to media hosts."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            return None, "application/octet-stream", (
+                f"a {scheme or 'relative'} URL: only http(s) media URLs are fetched; "
+                "not downloaded")
         self.requests += 1
         try:
             with self.client.stream("GET", url) as response:
