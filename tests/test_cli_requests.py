@@ -173,3 +173,23 @@ def test_cli_request_received_in_an_impossible_year_is_refused(desk, received):
                    "--description", "zoning", ok=False)
     assert refused.exit_code == 1 and "check the date" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_cli_an_acknowledgement_answers_the_first_response_deadline(desk):
+    """RCW 42.56.520: acknowledging with an estimate is a first response; the deadline stops
+    counting and shows when it was met, late when after the due date."""
+    cli = desk
+    from datetime import datetime, timedelta
+    now = datetime.now().astimezone()
+    for received in (now - timedelta(days=30), now):
+        cli("requests", "new", "--requester", "A. Reporter", "--received",
+            received.isoformat(timespec="minutes"), "--description", "zoning")
+    assert "OVERDUE" in cli("requests", "show", "1").output
+    for request in ("1", "2"):
+        cli("requests", "status", request, "acknowledged", "--note", "estimate: 3 weeks")
+    late, on_time = (json.loads(cli("requests", "show", n, "--json").output)["deadlines"][0]
+                     for n in ("1", "2"))
+    assert late["met_on"] == on_time["met_on"] and late["business_days_left"] is None
+    assert late["late"] and not on_time["late"] and not late["overdue"]
+    shown = cli("requests", "show", "1").output
+    assert "OVERDUE" not in shown and f"met {late['met_on']} (LATE)" in shown

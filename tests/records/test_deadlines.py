@@ -6,10 +6,11 @@ is worked out by hand from the 2026-2028 calendars:
   American Heritage Day; TX: Friday After Thanksgiving), Fri 12-25 Christmas, Fri
   2027-01-01 New Year's Day; Independence Day falls on Sat 2026-07-04 and is observed on
   Fri 07-03; New Year's Day 2028 falls on a Saturday and is observed on Fri 2027-12-31;
-- Washington's agency addition: Thu 2026-12-24, Christmas Eve (city offices closed);
-- Texas: Thu 2026-12-24 Christmas Eve, Sat 12-26 Day After Christmas; agency addition Thu
-  2026-12-31 New Year's Eve; removals (open, so business days) Tue 2026-03-31 Cesar
-  Chavez Day and Fri 04-03 Good Friday.
+- Texas: Thu 2026-12-24 Christmas Eve, Sat 12-26 Day After Christmas; removals (open, so
+  business days) Tue 2026-03-31 Cesar Chavez Day and Fri 04-03 Good Friday.
+The examples add no agency closure (one that is not a legal holiday does not extend a
+statutory deadline); to test additions, these tests give each calendar one of their own:
+Washington Thu 2026-12-24, Christmas Eve, and Texas Thu 2026-12-31, New Year's Eve.
 """
 
 from __future__ import annotations
@@ -30,8 +31,17 @@ from civicarchive.records.deadlines import (DueDate, add_business_days, business
 from civicarchive.records.explanation import CountedDay, explain, explanation_lines
 from civicarchive.records.requests import RequestStatus, deadline_status
 
-WASHINGTON = load_policy(EXAMPLES / "washington-local.yaml").requests
-TEXAS = load_policy(EXAMPLES / "texas-local.yaml").requests
+
+
+def closed_on(rules, day: date, name: str):  # noqa: ANN001, ANN201
+    """The example's request rules with an agency closure added to its calendar."""
+    return replace(rules, calendar=replace(rules.calendar, additions=(Holiday(day, name),)))
+
+
+WASHINGTON = closed_on(load_policy(EXAMPLES / "washington-local.yaml").requests,
+                       date(2026, 12, 24), "Christmas Eve (city offices closed)")
+TEXAS = closed_on(load_policy(EXAMPLES / "texas-local.yaml").requests,
+                  date(2026, 12, 31), "New Year's Eve (city offices closed)")
 PACIFIC = timezone(timedelta(hours=-8), "PST")
 CENTRAL = timezone(timedelta(hours=-6), "CST")
 HOLIDAYS = (date(2026, 11, 11), date(2026, 12, 25))
@@ -311,6 +321,29 @@ def test_deadline_status_takes_the_policy_calendar():
     (late,) = deadline_status([{"due": "2027-01-05"}], date(2027, 1, 7),
                               WASHINGTON.calendar, RequestStatus.IN_REVIEW)
     assert late["business_days_left"] == -2 and late["overdue"]
+
+
+def test_deadline_status_stops_once_a_status_it_names_is_entered_and_says_when():
+    first = {"due": "2027-01-05", "met_by": ["acknowledged", "clarification"]}
+    both = [first, {"due": "2027-01-05"}]   # the second names no status: it runs on
+    answered, running = deadline_status(both, date(2027, 1, 7), WASHINGTON.calendar,
+                                        RequestStatus.IN_REVIEW,
+                                        {"acknowledged": date(2027, 1, 4)})
+    assert answered["business_days_left"] is None and not answered["overdue"]
+    assert answered["met_on"] == "2027-01-04" and not answered["late"]
+    assert running["overdue"] and running["met_on"] is None
+    (late,) = deadline_status([first], date(2027, 1, 7), WASHINGTON.calendar,
+                              RequestStatus.CLARIFICATION, {"in_review": date(2027, 1, 2),
+                                                            "clarification": date(2027, 1, 6)})
+    assert late["met_on"] == "2027-01-06" and late["late"]
+    (unanswered,) = deadline_status([first], date(2027, 1, 7), WASHINGTON.calendar,
+                                    RequestStatus.IN_REVIEW, {"in_review": date(2027, 1, 2)})
+    assert unanswered["overdue"] and unanswered["met_on"] is None
+
+
+def test_the_example_calendars_add_no_closure_that_would_extend_a_statutory_deadline():
+    for name in ("washington-local.yaml", "texas-local.yaml"):
+        assert load_policy(EXAMPLES / name).requests.calendar.additions == ()
 
 
 # -- the explanation -------------------------------------------------------------------

@@ -70,8 +70,10 @@ class Requests(Redacting):
         if adopted.requests.timezone:  # 23:30 UTC is 15:30 in Seattle: the day is local
             received_at = received_at.astimezone(ZoneInfo(adopted.requests.timezone))
         dates = [{"name": d.name, "due": d.due.isoformat(), "days": d.days,
-                  "count": d.count.value, "citation": d.citation, "uncertain": d.uncertain}
-                 for d in due.due_dates(received_at, adopted.requests)]
+                  "count": d.count.value, "citation": d.citation, "uncertain": d.uncertain,
+                  "met_by": sorted(rule.met_by)}
+                 for rule, d in zip(adopted.requests.deadlines,
+                                    due.due_dates(received_at, adopted.requests), strict=True)]
         with self.context.write() as tx:
             request_id, number = sql.add_request(tx, {
                 "requester": requester.strip(), "contact": contact,
@@ -99,10 +101,11 @@ class Requests(Redacting):
             row = _row(conn, request_id)
             state = _state(conn, request_id)
             productions = sql.productions(conn, request_id)
+            entered = _statuses_entered(conn, request_id)
         return {"id": row.id, "number": row.number, "requester": row.requester,
                 "contact": row.contact, "description": row.description,
                 "received_at": row.received_at, "status": state.status.value,
-                "deadlines": self._deadlines(row, state, today),
+                "deadlines": self._deadlines(row, state, entered, today),
                 "items": len(state.items), "unreviewed": len(state.unreviewed()),
                 "marks": {m.value: len(state.with_mark(m)) for m in Mark},
                 "redactions": len(state.redactions),
@@ -112,13 +115,15 @@ class Requests(Redacting):
                                  "produced_at": p.produced_at, "produced_by": p.produced_by}
                                 for p in productions]}
 
-    def _deadlines(self, row, state: RequestState, today: date | None  # noqa: ANN001
-                   ) -> list[dict]:
+    def _deadlines(self, row, state: RequestState, entered: dict[str, str],  # noqa: ANN001
+                   today: date | None) -> list[dict]:
         rules = self.custody.adopted(row.policy_id).requests
         offset = datetime.fromisoformat(row.received_at).tzinfo
         today = today or self.context.clock.now().astimezone(offset).date()
+        local = {status: datetime.fromisoformat(at).astimezone(offset).date()
+                 for status, at in entered.items()}
         return deadline_status(orjson.loads(row.deadlines), today, rules.calendar,
-                               state.status)
+                               state.status, local)
 
     def explain(self, request_id: int) -> Explanation:
         """How each due date of a request was computed: when counting started and why,
@@ -314,6 +319,15 @@ def _row(conn, request_id: int):  # noqa: ANN001, ANN202
     if row is None:
         raise NotFound("request", request_id)
     return row
+
+
+def _statuses_entered(conn, request_id: int) -> dict[str, str]:  # noqa: ANN001
+    """When the request first entered each status it has had (audit times)."""
+    entered: dict[str, str] = {}
+    for event in sql.events(conn, request_id):
+        if event["action"] == Action.STATUS:
+            entered.setdefault(event["details"]["status"], event["at"])
+    return entered
 
 
 def _state(conn, request_id: int) -> RequestState:  # noqa: ANN001

@@ -30,6 +30,8 @@ def _received(text: str) -> datetime:
 
 def _left(deadline: dict) -> str:
     left = deadline["business_days_left"]
+    if deadline.get("met_on"):
+        return f" met {deadline['met_on']}{' (LATE)' if deadline.get('late') else ''}"
     if left is None:
         return ""
     if left < 0:

@@ -20,6 +20,7 @@ from itertools import product
 from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
+from civicarchive.model.request import RequestStatus
 from civicarchive.policy.calendar import Calendar
 
 # Stands for every platform the assignment rules do not name.
@@ -144,6 +145,10 @@ class Deadline:
     count: DayCount
     citation: str
     uncertain: str | None = None
+    # The statuses that answer this deadline once the request has entered one (a first
+    # response may be an acknowledgement); a produced, closed or withdrawn request answers
+    # every deadline.
+    met_by: frozenset[RequestStatus] = frozenset()
 
     def __str__(self) -> str:
         return f"{self.days} {self.count.value} day{'' if self.days == 1 else 's'}"

@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 from civicarchive.errors import InvalidInput
 from civicarchive.model.account import Classification
 from civicarchive.model.record import Kind
+from civicarchive.model.request import RequestStatus
 from civicarchive.policy import model as m
 from civicarchive.policy.calendar import Calendar, Holiday
 from civicarchive.policy.checks import RULE_SETS, coverage_problems, semantic_problems
@@ -125,6 +126,7 @@ class DeadlineIn(_In):
     calendar_days: Days | None = None
     citation: Text
     uncertain: Text | None = None
+    met_by: list[RequestStatus] = []
 
 
 class HolidayIn(_In):
@@ -332,7 +334,8 @@ def _policy(p: PolicyIn) -> m.Policy:
                    for s in p.series)
     deadlines = tuple(m.Deadline(d.name, d.business_days or d.calendar_days or 0,
                                  m.DayCount.BUSINESS if d.business_days else m.DayCount.CALENDAR,
-                                 d.citation, d.uncertain) for d in p.requests.deadlines)
+                                 d.citation, d.uncertain, frozenset(d.met_by))
+                      for d in p.requests.deadlines)
     requests = m.Requests(deadlines, _calendar(p.requests),
                           p.requests.after_hours_next_business_day,
                           _provision(p.requests.day_counting),

@@ -10,31 +10,17 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from civicarchive.errors import InvalidInput
+from civicarchive.model.request import OPEN, RequestStatus
 from civicarchive.policy.calendar import as_calendar
 from civicarchive.records.deadlines import Holidays, business_days_between
 
 __all__ = ["Action", "FieldRedaction", "Mark", "RequestState", "RequestStatus",
            "TextRedaction", "MediaRedaction", "deadline_status", "fold", "suggestion_key"]
-
-
-class RequestStatus(enum.StrEnum):
-    RECEIVED = "received"
-    ACKNOWLEDGED = "acknowledged"        # first response sent, with an estimate
-    CLARIFICATION = "clarification"      # waiting for the requester to clarify
-    IN_REVIEW = "in_review"
-    PARTIALLY_PRODUCED = "partially_produced"
-    PRODUCED = "produced"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
-
-
-OPEN = frozenset(RequestStatus) - {RequestStatus.CLOSED, RequestStatus.WITHDRAWN,
-                                   RequestStatus.PRODUCED}
 
 
 class Mark(enum.StrEnum):
@@ -164,14 +150,24 @@ def suggestion_key(item: int, phrase: str) -> str:
 
 
 def deadline_status(deadlines: list[dict], today: date, holidays: Holidays,
-                    status: RequestStatus) -> list[dict]:
-    """Each deadline with business days left (negative: overdue) while the request is open;
-    `holidays` is the policy's calendar (`Requests.calendar`) or a list of dates."""
+                    status: RequestStatus, entered: Mapping[str, date] | None = None
+                    ) -> list[dict]:
+    """Each deadline with business days left (negative: overdue) while it runs. A deadline
+    stops running when the request is no longer open, or once it has entered one of the
+    deadline's `met_by` statuses (`entered`: the local day it first entered each status):
+    then `met_on` is that day and `late` whether it came after the due date. `holidays` is
+    the policy's calendar (`Requests.calendar`) or a list of dates."""
     closed = as_calendar(holidays)
+    entered = entered or {}
     out = []
     for deadline in deadlines:
         due = date.fromisoformat(deadline["due"])
-        left = business_days_between(today, due, closed) if status in OPEN else None
+        answered = [entered[s] for s in deadline.get("met_by", ()) if s in entered]
+        met_on = min(answered) if answered else None
+        running = status in OPEN and met_on is None
+        left = business_days_between(today, due, closed) if running else None
         out.append({**deadline, "business_days_left": left,
-                    "overdue": left is not None and left < 0})
+                    "overdue": left is not None and left < 0,
+                    "met_on": met_on.isoformat() if met_on else None,
+                    "late": met_on is not None and met_on > due})
     return out

@@ -45,8 +45,12 @@ class Deadline(BaseModel):
     count: str
     citation: str
     uncertain: str | None = None
+    met_by: list[str] = Field(default_factory=list, description="Statuses that answer the "
+                              "deadline once entered (e.g. acknowledged).")
     business_days_left: int | None
     overdue: bool
+    met_on: str | None = Field(None, description="The day a met_by status answered it.")
+    late: bool = Field(False, description="Whether it was answered after its due date.")
 
 
 class ProductionOut(BaseModel):

@@ -69,6 +69,8 @@ def details_of(details: dict) -> str:
 
 def left_of(deadline: dict | None) -> str:
     """Business days left, in words (never colour alone)."""
+    if deadline is not None and deadline.get("met_on"):
+        return f"met {deadline['met_on']}{', late' if deadline.get('late') else ''}"
     if deadline is None or deadline["business_days_left"] is None:
         return "not running"
     left = deadline["business_days_left"]
