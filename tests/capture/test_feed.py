@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from civicarchive.capture.feed import MAX_FEED_BYTES
 from civicarchive.model.record import Kind
 from tests.capture.loopback import Loopback
 
@@ -112,3 +113,20 @@ def test_feed_that_is_not_a_feed_fails_the_run_naming_the_address(archive, feed_
         archive.capturing.configure(feed_account.id, url=f"{server.url}/page.html")
         (report,) = archive.capturing.run(feed_account.id, client=client)
     assert not report.ok and "page.html" in report.failure["message"]
+
+
+def test_feed_over_the_cap_fails_the_run_before_it_is_all_read(archive, feed_account):
+    chunk, sent = b" " * (1024 * 1024), []
+
+    def endless():   # a feed server that never stops sending
+        while len(sent) < 4 * MAX_FEED_BYTES // len(chunk):
+            sent.append(len(chunk))
+            yield chunk
+    transport = httpx.MockTransport(lambda request: httpx.Response(
+        200, headers={"content-type": "application/rss+xml"}, content=endless()))
+    archive.capturing.configure(feed_account.id, url="https://city.example/news.xml")
+    with httpx.Client(transport=transport) as client:
+        (report,) = archive.capturing.run(feed_account.id, client=client)
+    assert not report.ok and sum(sent) <= MAX_FEED_BYTES + len(chunk)   # stopped at the cap
+    assert "https://city.example/news.xml" in report.failure["message"]
+    assert f"{MAX_FEED_BYTES}-byte cap" in report.failure["message"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import httpx
 import pytest
 
+from civicarchive.capture.failures import CaptureFailed
 from civicarchive.capture.http import Fetcher, open_client
 
 NOW = datetime(2026, 8, 2, tzinfo=timezone.utc)
@@ -18,3 +20,27 @@ def test_fetcher_download_of_a_non_http_media_url_says_only_http_is_fetched(url,
         data, _, problem = Fetcher(client, "secret", NOW).download(url, 1000)
     assert data is None
     assert "only http(s) media URLs are fetched" in problem and "missing" not in problem
+
+
+class Endless:
+    """A body of 1 KiB chunks, `chunks` long, counting how many were asked for."""
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks, self.sent = chunks, 0
+
+    def __iter__(self):
+        while self.sent < self.chunks:
+            self.sent += 1
+            yield b" " * 1024
+
+
+def test_fetcher_refuses_an_answer_over_the_cap_without_holding_it():
+    body = Endless(1000)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    with httpx.Client(transport=transport) as client:
+        fetch = Fetcher(client, "secret", NOW, "https://api.example", max_bytes=10 * 1024)
+        with pytest.raises(CaptureFailed) as failed:
+            fetch.get("/api/v1/timeline", {"access_token": "secret"})
+    assert "https://api.example/api/v1/timeline" in str(failed.value)
+    assert "10240-byte cap" in str(failed.value) and "secret" not in str(failed.value)
+    assert body.sent <= 11   # streamed and stopped, not read to the end

@@ -39,7 +39,7 @@ class FeedCapturer:
         if not job.settings.url:
             raise CaptureFailed(f"account {job.account_id} has no feed URL configured: set "
                                 "it (capture configure)")
-        fetch = Fetcher(client, token, job.observed_at)
+        fetch = Fetcher(client, token, job.observed_at, max_bytes=MAX_FEED_BYTES)
         cursor = dict(job.cursor)
         headers = {}
         if cursor.get("etag"):
@@ -52,9 +52,6 @@ class FeedCapturer:
         if response.status_code == 304:
             return result
         data = response.content
-        if len(data) > MAX_FEED_BYTES:
-            raise CaptureFailed(f"{job.settings.url}: the feed is over {MAX_FEED_BYTES} bytes",
-                                {"status": response.status_code, "size": len(data)})
         for header, key in (("etag", "etag"), ("last-modified", "last_modified")):
             if response.headers.get(header):
                 cursor[key] = response.headers[header]

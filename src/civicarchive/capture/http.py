@@ -1,5 +1,6 @@
 """Talking to a platform over HTTP: one place that maps answers to failures, keeps the
-evidence of a refusal without secrets, honours rate limits and caps downloads.
+evidence of a refusal without secrets, honours rate limits and caps what it reads: every
+answer is streamed, and one larger than its cap is refused, never held.
 
 Every capturer is handed its `httpx.Client`; none builds one. `open_client` below is the
 one place where the archive's client is made, and where the SSRF-guarded transport
@@ -23,6 +24,7 @@ EVIDENCE_BODY_CHARS = 2000
 RATE_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining",
                 "x-ratelimit-reset", "ratelimit-reset")
 REDACTED = "[redacted]"
+API_MAX_BYTES = 32 * 1024 * 1024   # one API answer (a page of JSON); media have their own cap
 
 
 def open_client(timeout: float = 30.0, allow_loopback: bool = False) -> httpx.Client:
@@ -53,14 +55,15 @@ UNANSWERED = (httpx.TransportError, httpx.DecodingError, httpx.TooManyRedirects)
 
 class Fetcher:
     """GET requests for one pass: the token as a bearer header, failures as CaptureFailed
-    with evidence, a request count."""
+    with evidence, a request count; an answer over `max_bytes` is a failure."""
 
     def __init__(self, client: httpx.Client, token: str | None, now: datetime,
-                 base_url: str | None = None) -> None:
+                 base_url: str | None = None, max_bytes: int = API_MAX_BYTES) -> None:
         self.client = client
         self.token = token
         self.now = now
         self.base_url = base_url.rstrip("/") if base_url else None
+        self.max_bytes = max_bytes
         self.scrub = Scrubber([token])
         self.requests = 0
 
@@ -84,8 +87,13 @@ class Fetcher:
         url = self.url(path)
         self.requests += 1
         try:
-            response = self.client.request(method, url, params=params, headers=sent,
-                                           data=data)
+            response = self.client.send(self.client.build_request(
+                method, url, params=params, headers=sent, data=data), stream=True)
+            try:
+                # what response.read() would keep, read under the cap
+                response._content = self.read(response, self.max_bytes)
+            finally:
+                response.close()
         except FetchRefused as refused:  # the address is not one capture may reach
             raise CaptureFailed(str(refused), {"url": self.scrub(url),
                                                "refused": refused.reason}) from None
@@ -141,19 +149,27 @@ class Fetcher:
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     return None, media_type, (f"{declared} bytes is over the {max_bytes}-byte "
                                               "cap; not downloaded")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        return None, media_type, (f"over the {max_bytes}-byte cap; download "
-                                                  "stopped")
-                    chunks.append(chunk)
-                return b"".join(chunks), media_type, None
+                return self.read(response, max_bytes), media_type, None
         except FetchRefused as refused:
             return None, "application/octet-stream", self.scrub(str(refused))
+        except CaptureFailed as failure:
+            return None, "application/octet-stream", f"{failure}; not downloaded"
         except UNANSWERED as error:
             return None, "application/octet-stream", \
                 self.scrub(f"{type(error).__name__}; not downloaded")
+
+    def read(self, response: httpx.Response, max_bytes: int) -> bytes:
+        """The decoded body of a streamed answer, or CaptureFailed as soon as it passes
+        `max_bytes` (decoded, so a small gzip bomb is stopped too)."""
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                url = self.scrub(str(response.request.url.copy_with(query=None)))
+                raise CaptureFailed(f"{url}: the answer is over the {max_bytes}-byte cap; "
+                                    "not read further", {"status": response.status_code,
+                                                         "url": url, "max_bytes": max_bytes})
+        return bytes(body)
 
 
 def retry_after(response: httpx.Response, now: datetime) -> float | None:
