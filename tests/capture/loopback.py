@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-Answer = Callable[[str, str, dict, dict], tuple[int, dict, bytes]]
+Answer = Callable[[str, str, dict, dict], tuple[int, dict, bytes | Iterable[bytes]]]
 
 
 class Loopback:
     """`answer(method, path, query, headers) -> (status, headers, body)`; every request is
-    kept in `requests` as (method, path, headers)."""
+    kept in `requests` as (method, path, headers). A body that is not bytes is sent chunk
+    by chunk as it comes, and the end of the connection ends it."""
 
     def __init__(self, answer: Answer) -> None:
         self.answer = answer
@@ -36,9 +37,16 @@ class Loopback:
                 self.send_response(status)
                 for name, value in sent.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                if isinstance(body, bytes):
+                    self.send_header("Content-Length", str(len(body)))
+                    body = [body]
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    for chunk in body:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass   # the client gave up
 
             def log_message(self, *args) -> None:
                 pass

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import httpx
 import pytest
 
-from civicarchive.capture.failures import CaptureFailed
+from civicarchive.capture.failures import CaptureFailed, PlatformUnavailable
 from civicarchive.capture.http import Fetcher, open_client
+from tests.capture.loopback import Loopback
 
 NOW = datetime(2026, 8, 2, tzinfo=timezone.utc)
 
@@ -44,3 +46,23 @@ def test_fetcher_refuses_an_answer_over_the_cap_without_holding_it():
     assert "https://api.example/api/v1/timeline" in str(failed.value)
     assert "10240-byte cap" in str(failed.value) and "secret" not in str(failed.value)
     assert body.sent <= 11   # streamed and stopped, not read to the end
+
+
+def trickle(method, path, query, headers):
+    """An answer sent a byte every 0.2 s: 30 s for the whole of it."""
+    def body():
+        for _ in range(150):
+            time.sleep(0.2)
+            yield b" "
+    return 200, {"Content-Type": "application/json"}, body()
+
+
+def test_fetcher_gives_up_a_trickling_answer_at_its_deadline(loopback_only):
+    with Loopback(trickle) as server, httpx.Client(timeout=5) as client:
+        fetch = Fetcher(client, None, NOW, server.url, deadline=0.5)
+        with pytest.raises(PlatformUnavailable) as failed:
+            fetch.get("/api/v1/timeline")
+        data, _, problem = fetch.download(f"{server.url}/media/slow.mp4", 1000)
+    assert f"{server.url}/api/v1/timeline" in str(failed.value)
+    assert "0.5 s" in str(failed.value)
+    assert data is None and "0.5 s" in problem

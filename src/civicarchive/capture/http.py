@@ -1,6 +1,8 @@
 """Talking to a platform over HTTP: one place that maps answers to failures, keeps the
 evidence of a refusal without secrets, honours rate limits and caps what it reads: every
-answer is streamed, and one larger than its cap is refused, never held.
+answer is streamed, and one larger than its cap is refused, never held; one that takes
+longer than the request's deadline is given up (httpx's timeouts are per read, so a
+server sending a byte every few seconds would otherwise hold a pass forever).
 
 Every capturer is handed its `httpx.Client`; none builds one. `open_client` below is the
 one place where the archive's client is made, and where the SSRF-guarded transport
@@ -9,6 +11,7 @@ one place where the archive's client is made, and where the SSRF-guarded transpo
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -25,6 +28,7 @@ RATE_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining",
                 "x-ratelimit-reset", "ratelimit-reset")
 REDACTED = "[redacted]"
 API_MAX_BYTES = 32 * 1024 * 1024   # one API answer (a page of JSON); media have their own cap
+REQUEST_DEADLINE = 300.0           # seconds for one whole request, its body included
 
 
 def open_client(timeout: float = 30.0, allow_loopback: bool = False) -> httpx.Client:
@@ -55,15 +59,18 @@ UNANSWERED = (httpx.TransportError, httpx.DecodingError, httpx.TooManyRedirects)
 
 class Fetcher:
     """GET requests for one pass: the token as a bearer header, failures as CaptureFailed
-    with evidence, a request count; an answer over `max_bytes` is a failure."""
+    with evidence, a request count; an answer over `max_bytes` is a failure, one not
+    whole within `deadline` seconds is PlatformUnavailable."""
 
     def __init__(self, client: httpx.Client, token: str | None, now: datetime,
-                 base_url: str | None = None, max_bytes: int = API_MAX_BYTES) -> None:
+                 base_url: str | None = None, max_bytes: int = API_MAX_BYTES,
+                 deadline: float = REQUEST_DEADLINE) -> None:
         self.client = client
         self.token = token
         self.now = now
         self.base_url = base_url.rstrip("/") if base_url else None
         self.max_bytes = max_bytes
+        self.deadline = deadline
         self.scrub = Scrubber([token])
         self.requests = 0
 
@@ -86,12 +93,13 @@ class Fetcher:
             sent["Authorization"] = f"Bearer {self.token}"
         url = self.url(path)
         self.requests += 1
+        until = time.monotonic() + self.deadline
         try:
             response = self.client.send(self.client.build_request(
                 method, url, params=params, headers=sent, data=data), stream=True)
             try:
-                # what response.read() would keep, read under the cap
-                response._content = self.read(response, self.max_bytes)
+                # what response.read() would keep, read under the cap and the deadline
+                response._content = self.read(response, self.max_bytes, until)
             finally:
                 response.close()
         except FetchRefused as refused:  # the address is not one capture may reach
@@ -139,6 +147,7 @@ class Fetcher:
                 f"a {scheme or 'relative'} URL: only http(s) media URLs are fetched; "
                 "not downloaded")
         self.requests += 1
+        until = time.monotonic() + self.deadline
         try:
             with self.client.stream("GET", url) as response:
                 media_type = response.headers.get("content-type", "application/octet-stream")
@@ -149,7 +158,7 @@ class Fetcher:
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     return None, media_type, (f"{declared} bytes is over the {max_bytes}-byte "
                                               "cap; not downloaded")
-                return self.read(response, max_bytes), media_type, None
+                return self.read(response, max_bytes, until), media_type, None
         except FetchRefused as refused:
             return None, "application/octet-stream", self.scrub(str(refused))
         except CaptureFailed as failure:
@@ -158,14 +167,19 @@ class Fetcher:
             return None, "application/octet-stream", \
                 self.scrub(f"{type(error).__name__}; not downloaded")
 
-    def read(self, response: httpx.Response, max_bytes: int) -> bytes:
-        """The decoded body of a streamed answer, or CaptureFailed as soon as it passes
-        `max_bytes` (decoded, so a small gzip bomb is stopped too)."""
+    def read(self, response: httpx.Response, max_bytes: int, until: float) -> bytes:
+        """The decoded body of a streamed answer; CaptureFailed as soon as it passes
+        `max_bytes` (decoded, so a small gzip bomb is stopped too), PlatformUnavailable
+        when it is not whole by `until` (a time.monotonic())."""
+        url = self.scrub(str(response.request.url.copy_with(query=None)))
         body = bytearray()
         for chunk in response.iter_bytes():
+            if time.monotonic() > until:
+                raise PlatformUnavailable(f"{url}: the answer was not whole within "
+                                          f"{self.deadline:g} s; given up",
+                                          {"url": url, "deadline": self.deadline})
             body += chunk
             if len(body) > max_bytes:
-                url = self.scrub(str(response.request.url.copy_with(query=None)))
                 raise CaptureFailed(f"{url}: the answer is over the {max_bytes}-byte cap; "
                                     "not read further", {"status": response.status_code,
                                                          "url": url, "max_bytes": max_bytes})
