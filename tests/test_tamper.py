@@ -346,3 +346,41 @@ def test_verify_reports_a_damaged_database_file(full_home, tmp_path, page, offse
     assert report.problems and all(p.where == "database" for p in report.problems)
     assert any(said.format(root=root) in p.what for p in report.problems), report.problems
     assert all("\n" not in p.what for p in report.problems)
+
+
+# SQLite keeps a value of any type in any column: each of these stopped verify with a
+# traceback, where it must name the row and fail.
+WRONG_TYPES = [
+    ("UPDATE blobs SET data = CAST(data AS TEXT) WHERE rowid = (SELECT min(rowid) FROM "
+     "blobs WHERE data IS NOT NULL)", "blobs row ", "data is stored as text"),
+    ("UPDATE versions SET content_sha256 = hex(content_sha256) WHERE id = 1",
+     "versions row 1", "content_sha256 is stored as text"),
+    ("UPDATE ledger_entries SET leaf_hash = hex(leaf_hash) WHERE idx = 2",
+     "ledger_entries row 2", "leaf_hash is stored as text"),
+    ("UPDATE checkpoints SET signature = hex(signature) WHERE id = 1",
+     "checkpoints row 1", "signature is stored as text"),
+    ("UPDATE archive_info SET public_key = 'not base64!'", "archive_info row ",
+     "public_key is not the base64 of an Ed25519 public key"),
+    ("DROP TABLE tombstones", "database", "the table tombstones is missing"),
+]
+
+
+@pytest.mark.parametrize("change, where, what", WRONG_TYPES,
+                         ids=["blob-data", "content-sha256", "leaf-hash", "signature",
+                              "public-key", "dropped-table"])
+def test_verify_names_a_value_of_the_wrong_type(full_home, tmp_path, change, where, what):
+    from click.testing import CliRunner
+
+    from civicarchive.cli import main
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    db = _open_raw(home)
+    db.execute(change)
+    db.close()
+    result = CliRunner().invoke(main, ["--home", str(home), "verify", "--json"])
+    assert type(result.exception) is SystemExit and result.exit_code == 1, \
+        result.output[-500:]
+    report = orjson.loads(result.stdout)
+    assert not report["ok"]
+    assert any(p["where"].startswith(where) and p["what"].startswith(what)
+               for p in report["problems"]), report["problems"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 
 from civicarchive.clock import Clock, format_time
-from civicarchive.errors import ArchiveError
+from civicarchive.errors import ArchiveError, StoreUnavailable
 from civicarchive.settings import Settings
 from civicarchive.store import SqlRecordStore
 from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, ArchiveKey, fingerprint,
@@ -50,8 +50,18 @@ class ArchiveContext:
 
     @property
     def public_key_raw(self) -> bytes:
-        """The raw 32-byte Ed25519 public key."""
-        return base64.b64decode(self.public_key_b64)
+        """The raw 32-byte Ed25519 public key; StoreUnavailable when the database records
+        something else."""
+        try:
+            raw = base64.b64decode(self.public_key_b64, validate=True)
+        except (TypeError, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise StoreUnavailable(f"the public key the database at {self.store.where} "
+                                   "records (archive_info) is not the base64 of an Ed25519 "
+                                   "public key: it was altered outside the archive; restore "
+                                   "it from a backup and verify it")
+        return raw
 
     @property
     def public_key_fingerprint(self) -> str:
@@ -66,7 +76,7 @@ class ArchiveContext:
 
     def public_key_pem(self) -> bytes:
         """The public key as PEM, to publish."""
-        return public_pem(load_public_key(self.public_key_b64.encode()))
+        return public_pem(load_public_key(base64.b64encode(self.public_key_raw)))
 
     def now_text(self) -> str:
         """The clock's time in the archive's one text form (UTC, `Z`)."""

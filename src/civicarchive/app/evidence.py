@@ -4,6 +4,7 @@ and evidence exports (a WARC file, a BagIt package with proofs) that outside too
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
-from civicarchive.errors import InvalidInput
+from civicarchive.errors import InvalidInput, StoreUnavailable
 from civicarchive.store import capture as capture_sql
 from civicarchive.store import records as record_sql
 from civicarchive.store import timestamps
@@ -44,22 +45,32 @@ class Evidence:
         archive's own record of it. The ledger must extend the last checkpoint the signer
         kept outside the database (when this host has it) and each of `checkpoints`,
         checkpoint files obtained earlier (docs/checkpoint-file.md)."""
-        from civicarchive.store.verification import Problem, verify_store
+        from civicarchive.store.verification import Problem, VerifyReport, verify_store
         context = self.context
-        public = load_public_key(trusted_key_pem or context.public_key_b64.encode())
+        try:
+            recorded = context.public_key_raw
+        except StoreUnavailable:
+            recorded = None
         witnesses = [(str(path), CheckpointFile.read(path.read_bytes(), str(path)))
                      for path in checkpoints]
         kept = context.settings.keys_dir / LAST_CHECKPOINT_FILE
         if kept.exists():
             witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
+        if trusted_key_pem is None and recorded is None:  # no key to check signatures with
+            return VerifyReport(complete=False, problems=[Problem(
+                f"archive_info row {context.archive_id}", "public_key is not the base64 of "
+                "an Ed25519 public key; verify against the agency's published key")])
+        public = load_public_key(trusted_key_pem or base64.b64encode(recorded))
         report = verify_store(context.store, public, context.archive_id, progress,
                               witnesses=witnesses)
+        if not report.complete:
+            return report
         roots = timestamps.load_roots(context.settings.tsa_ca_file)
         with context.read() as conn:
             report.problems += [Problem(*p) for p in timestamps.timestamp_problems(conn, roots)]
         key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
-        if key_file.exists() and public_raw(load_public_key(key_file.read_bytes())) != \
-                context.public_key_raw:
+        if key_file.exists() and recorded is not None and \
+                public_raw(load_public_key(key_file.read_bytes())) != recorded:
             report.problems.insert(0, Problem(str(key_file), "differs from the public key "
                                               "recorded in the archive"))
         return report
@@ -106,8 +117,13 @@ class ArchiveSource:
         self.context = context
         self.registry = registry
         self.archive_id = context.archive_id
-        self.public_key_fingerprint = context.public_key_fingerprint
         self.blob_store: BlobStore = context.store.blob_store
+
+    @property
+    def public_key_fingerprint(self) -> str:
+        """sha256 of the archive's public key (read when used: verify opens an archive
+        whose recorded key is damaged, to report it)."""
+        return self.context.public_key_fingerprint
 
     def agency_names(self) -> list[str]:
         """The names of the agencies the archive keeps records for."""

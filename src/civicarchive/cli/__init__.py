@@ -375,17 +375,20 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
     if as_json:
         _emit(report.as_dict())
     else:
-        click.echo(f"ledger entries {report.entries:,} (versions {report.versions:,}, audit "
-                   f"events {report.audit_events:,}, tombstones {report.tombstones:,}); blobs "
-                   f"{report.blobs:,} ({report.blob_bytes:,} bytes); checkpoints "
-                   f"{report.checkpoints:,}; purged versions {report.purged_versions:,}")
-        click.echo(f"root {report.root}")
+        if report.complete:
+            click.echo(f"ledger entries {report.entries:,} (versions {report.versions:,}, "
+                       f"audit events {report.audit_events:,}, tombstones "
+                       f"{report.tombstones:,}); blobs {report.blobs:,} "
+                       f"({report.blob_bytes:,} bytes); checkpoints {report.checkpoints:,}; "
+                       f"purged versions {report.purged_versions:,}")
+            click.echo(f"root {report.root}")
         if report.unsealed_entries:
             click.echo(f"warning: {report.unsealed_entries} entries after the last checkpoint")
         if report.ok:
             click.echo("OK: every hash, entry, root and signature verifies")
         else:
-            click.echo(f"FAILED: {len(report.problems)} problem(s); first: "
+            click.echo(f"FAILED: {len(report.problems)} problem(s)"
+                       f"{'' if report.complete else ' (the checks stopped there)'}; first: "
                        f"{report.problems[0]}", err=True)
             for problem in report.problems[1:50]:
                 click.echo(f"  {problem}", err=True)

@@ -326,7 +326,10 @@ class SqlRecordStore:
             while rows := cursor.fetchmany(chunk):
                 yield rows
         finally:
-            cursor.close()
+            # A scan an error abandoned is closed once collected, after its connection:
+            # the cursor closed with it.
+            with contextlib.suppress(conn.dialect.loaded_dbapi.Error):
+                cursor.close()
 
     def _scan_cursor(self, dbapi_connection):  # noqa: ANN001, ANN202
         return dbapi_connection.cursor()
@@ -358,6 +361,11 @@ class SqlRecordStore:
 
     def undecodable_cells(self) -> list[tuple[str, str]]:
         """(where, what) for every text value the driver cannot decode."""
+        return []
+
+    def mistyped_cells(self) -> list[tuple[str, str]]:
+        """(where, what) for every value stored as another type than its column's
+        (PostgreSQL refuses them; SQLite keeps what it is given)."""
         return []
 
     def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
@@ -514,6 +522,27 @@ class SqliteRecordStore(SqlRecordStore):
                                           f"{column.name} is not valid UTF-8 text"))
         return found
 
+    def mistyped_cells(self) -> list[tuple[str, str]]:
+        found = []
+        with self.read() as conn:
+            for table in t.metadata.sorted_tables:
+                kinds = {c.name: kind for c in table.columns
+                         if (kind := _storage_class(c.type)) is not None}
+                keys = [c.name for c in table.primary_key]
+                wrong = " OR ".join(f"typeof({name}) NOT IN ('{kind}', 'null')"
+                                    for name, kind in kinds.items())
+                query = (f"SELECT {', '.join(keys)}, "
+                         f"{', '.join(f'typeof({name})' for name in kinds)} "
+                         f"FROM {table.name} WHERE {wrong}")
+                for row in conn.exec_driver_sql(query):
+                    key = "/".join(k.hex() if isinstance(k, bytes) else str(k)
+                                   for k in row[:len(keys)])
+                    for (name, kind), stored in zip(kinds.items(), row[len(keys):]):
+                        if stored not in (kind, "null"):
+                            found.append((f"{table.name} row {key}", f"{name} is stored as "
+                                          f"{stored}, where the schema keeps {_WORDS[kind]}"))
+        return found
+
     def blob_partitions(self, conn: Connection, parts: int) -> list[tuple]:
         # The blobs table keeps SQLite's rowid: ranges of it read the table in file order,
         # where ranges of the sha256 key would hop through the index.
@@ -570,6 +599,20 @@ class SqliteRecordStore(SqlRecordStore):
         writer's cache."""
         self.cache_mib = mib
         self.engine.dispose()
+
+
+def _storage_class(kind: sa.types.TypeEngine) -> str | None:
+    """The SQLite storage class every value of a column of `kind` has."""
+    if isinstance(kind, sa.LargeBinary):
+        return "blob"
+    if isinstance(kind, sa.Integer | sa.Boolean):
+        return "integer"
+    if isinstance(kind, sa.String):
+        return "text"
+    return None
+
+
+_WORDS = {"blob": "bytes (blob)", "integer": "an integer", "text": "text"}
 
 
 def _lenient_text(data: bytes) -> str:

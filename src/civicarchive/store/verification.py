@@ -8,7 +8,8 @@ version's content and raw bytes present, or purged by a recorded tombstone; each
 first sighting matching its first version; every other row that carries meaning
 re-derived from the audit event that wrote it (provenance.py); and on SQLite, the
 database file's own structure (quick_check). A damaged value is a problem that names its
-row, never a crash.
+row, never a crash; a value stored as another type than its column's (SQLite keeps any)
+or a missing table stops the checks, and the report names each.
 
 Blob scans run in worker processes while this one walks the ledger: all of it is bound
 by Python per-row work, and hashing 1 KB pieces holds the GIL.
@@ -60,6 +61,7 @@ class VerifyReport:
     unsealed_entries: int = 0
     root: str = ""
     problems: list[Problem] = field(default_factory=list)
+    complete: bool = True  # False when damage stopped the checks: the problems say where
 
     @property
     def ok(self) -> bool:
@@ -71,6 +73,7 @@ class VerifyReport:
                 "blobs": self.blobs, "blob_bytes": self.blob_bytes,
                 "checkpoints": self.checkpoints, "purged_versions": self.purged_versions,
                 "unsealed_entries": self.unsealed_entries, "root": self.root,
+                "complete": self.complete,
                 "problems": [{"where": p.where, "what": p.what} for p in self.problems]}
 
 
@@ -84,7 +87,7 @@ def verify_store(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: st
     except Exception as error:  # noqa: BLE001 - only damage is turned into a report
         damage = store.damage(error)
         if damage is None:
-            raise
+            return _mistyped(store, error)
     if "decode" in damage:
         return _verify_leniently(store, public_key, origin, progress, witnesses)
     return _damaged(store, damage)
@@ -98,15 +101,46 @@ def _verify_leniently(store: SqlRecordStore, public_key: Ed25519PublicKey, origi
     store.lenient_text = True
     try:
         report = _verify(store, public_key, origin, progress, False, witnesses)
+    except Exception as error:  # noqa: BLE001 - a value of the wrong type too
+        report = _mistyped(store, error)
     finally:
         store.lenient_text = False
     report.problems[:0] = [Problem(where, what) for where, what in cells]
     return report
 
 
+def _mistyped(store: SqlRecordStore, error: Exception) -> VerifyReport:
+    """A check raised `error`: when values are stored as another type than their column's
+    (SQLite keeps any), that was the cause, and each is named; otherwise it is raised."""
+    cells = store.mistyped_cells()
+    if not cells:
+        raise error
+    return VerifyReport(complete=False, problems=[Problem(where, what) for where, what in cells]
+                        + [Problem("database", "the checks stopped at a value of the wrong "
+                                   "type; restore the database from a backup and verify it")])
+
+
+def _schema_problems(conn: sa.Connection) -> list[Problem]:
+    """Tables or columns of the schema the database lacks: the checks cannot run without
+    them."""
+    inspector = sa.inspect(conn)
+    names = set(inspector.get_table_names())
+    problems = []
+    for table in t.metadata.sorted_tables:
+        if table.name not in names:
+            problems.append(Problem("database", f"the table {table.name} is missing"))
+            continue
+        held = {column["name"] for column in inspector.get_columns(table.name)}
+        problems += [Problem("database", f"the table {table.name} lacks the column "
+                             f"{column.name}") for column in table.columns
+                     if column.name not in held]
+    return problems
+
+
 def _damaged(store: SqlRecordStore, damage: str) -> VerifyReport:
     """The database file cannot be read through: say where the engine sees damage."""
-    report = VerifyReport(problems=[Problem("database", f"cannot be read: {damage}")])
+    report = VerifyReport(complete=False,
+                          problems=[Problem("database", f"cannot be read: {damage}")])
     try:
         with store.read() as conn:
             report.problems += [Problem("database", found)
@@ -120,6 +154,10 @@ def _damaged(store: SqlRecordStore, damage: str) -> VerifyReport:
 def _verify(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
             progress: Progress | None, parallel: bool, witnesses: Sequence[tuple]
             ) -> VerifyReport:
+    with store.read() as conn:
+        missing = _schema_problems(conn)
+    if missing:
+        return VerifyReport(complete=False, problems=missing)
     report = VerifyReport()
     with store.read() as conn:
         first, last = conn.execute(sa.select(sa.func.min(t.versions.c.id),
