@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from civicarchive.capture import mastodon as mastodon_capture
 from civicarchive.model.record import Kind
 from tests.capture.conftest import audit
 from tests.capture.replay import EDITED, REPLIED, REPLY, SERVER, MastodonReplay, status
@@ -229,3 +230,26 @@ def test_mastodon_404_not_from_mastodon_on_a_watched_post_deletes_nothing(archiv
     (report,) = archive.capturing.run(mastodon.id, client=replay.client())
     assert report.ok and not report.full and report.counts["deleted"] == 0
     assert any("statuses/" in p["where"] for p in report.problems)   # each one said
+
+
+def test_mastodon_listing_whose_next_link_never_ends_fails_the_pass(archive, mastodon, replay):
+    original, listed = replay.answer, []
+
+    def looping(method, path, query):   # the first page again, under a new next link
+        if not re.fullmatch(r"/api/v1/accounts/\d+/statuses", path) or len(listed) > 100:
+            return original(method, path, query)
+        listed.append(path)
+        status_code, headers, body = original(method, path, {"limit": query["limit"]})
+        return status_code, {**headers, "link": f'<{SERVER}{path}?limit=40&page='
+                                                f'{len(listed)}>; rel="next"'}, body
+    replay.answer = looping
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert not report.ok and len(listed) == 2
+    assert "statuses already listed" in report.failure["message"]
+
+
+def test_mastodon_listing_longer_than_the_page_cap_fails_the_pass(archive, mastodon, replay,
+                                                                   monkeypatch):
+    monkeypatch.setattr(mastodon_capture, "MAX_PAGES", 1)   # the replay's statuses take 2
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert not report.ok and "more than 1 pages" in report.failure["message"]

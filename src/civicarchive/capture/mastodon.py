@@ -6,11 +6,13 @@ A pass:
   registry holds no id, looks it up by handle (`accounts/lookup`) and keeps the id in the
   cursor. A changed handle or display name is a new version of the PROFILE item, whose
   native id is the account's URI, as in an imported archive.
-- lists `accounts/:id/statuses`, newest first, following the Link header's `next`; an
-  incremental pass stops at the cursor's `since_id`, a full pass (every `full_every`
-  passes) reads every page and claims posts, replies and comments complete, so that an
-  item missing from it is re-checked on its own (`statuses/:id`: only Mastodon's own
-  answer that the record is not found says it was deleted).
+- lists `accounts/:id/statuses`, newest first, following the Link header's `next` (a
+  next page of statuses already listed, or more than MAX_PAGES pages, fails the pass: the
+  server's pagination would never end); an incremental pass stops at the cursor's
+  `since_id`, a full pass (every `full_every` passes) reads every page and claims posts,
+  replies and comments complete, so that an item missing from it is re-checked on its
+  own (`statuses/:id`: only Mastodon's own answer that the record is not found says it
+  was deleted).
 - reads the replies of every listed status that has some (`statuses/:id/context`) as
   COMMENT items (other people's statuses; the agency's own replies are REPLY items, as
   in the importer), and counts them against the status's `replies_count`.
@@ -45,6 +47,7 @@ from civicarchive.model.record import Event, Kind, Observation
 
 JSON = "application/json"
 PAGE = 40                 # the API's maximum for accounts/:id/statuses
+MAX_PAGES = 2500          # 100,000 statuses: a longer listing is a server bug, not an agency
 WATCH = 20                # recent posts re-read by an incremental pass
 WATCH_DAYS = 3
 COMPLETE_KINDS = frozenset({Kind.POST, Kind.REPLY, Kind.COMMENT})
@@ -193,21 +196,29 @@ class _Run:
         found: list[tuple[dict, bytes]] = []
         url = f"/api/v1/accounts/{self.account_id}/statuses"
         params: dict | None = {"limit": PAGE, **({"since_id": since_id} if since_id else {})}
-        seen_urls = set()
-        while url and url not in seen_urls:
-            seen_urls.add(url)
+        listed: set[str] = set()
+        for _ in range(MAX_PAGES):
             response = self.fetch.get(url, params)
             page = items_of(response)
+            if page and listed.issuperset(s["id"] for s, _ in page):
+                raise CaptureFailed(f"{self.fetch.url(url)}: the next page holds only statuses "
+                                    "already listed, so the server's pagination never ends; "
+                                    "listing stopped", {"link": response.headers.get("link")})
+            listed.update(s["id"] for s, _ in page)
             fresh = [(s, r) for s, r in page
                      if since_id is None or int(s["id"]) > int(since_id)]
             found += fresh
             if not page or len(fresh) < len(page):
-                break
+                return found
             url, params = response.links.get("next", {}).get("url"), None
-            if url and _origin(url) != _origin(self.fetch.base_url):
+            if not url:
+                return found
+            if _origin(url) != _origin(self.fetch.base_url):
                 raise CaptureFailed(f"the server's next page is on another host ({_origin(url)}"
                                     "); not followed", {"link": response.headers.get("link")})
-        return found
+        raise CaptureFailed(f"{self.fetch.url(url)}: more than {MAX_PAGES} pages of statuses; "
+                            "listing stopped rather than follow the server's next link forever",
+                            {"pages": MAX_PAGES})
 
     def watched(self, statuses: list[tuple[dict, bytes]]) -> list[tuple[dict, bytes]]:
         """Recent posts re-read for replies, edits and deletions (not listed again)."""
