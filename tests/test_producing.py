@@ -398,3 +398,68 @@ def test_field_redactions_refuse_what_the_record_lacks(people):
     with pytest.raises(InvalidInput, match="collection"):
         requests.redact_handle(request, 9999, REASON, "clerk")
     assert requests.redactions(request) == []
+
+
+FILENAME = "QXCANARYFILENAMEJANE"
+ALT = "QXCANARYALTTEXT"
+PLACE = "QXCANARYLOCATION"
+SPELLED = "Qxcanary\u00adHidden\u200bName"   # shown as QxcanaryHiddenName, in another case
+
+
+def test_production_withholds_a_photo_everywhere_and_finds_a_phrase_however_written(
+        archive, account, tmp_path):
+    """A withheld photo's own media record collected beside its post, the file's name and
+    alt text, a phrase written in another case with invisible characters inside, and a
+    phrase found only in the record's location: none reaches any produced file."""
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    a, file = account.id, f"media/kid-{FILENAME}.jpg"
+    archive.ingesting.ingest([
+        observe(a, "p5", f"Zoning walk with {SPELLED} today", 1, media=[{"file": file}],
+                location=f"{PLACE} Park"),
+        _by(Observation(account_id=a, native_id=file, kind=Kind.MEDIA,
+                        observed_at=T0 + timedelta(minutes=2),
+                        content={"file": file, "media_type": "image/jpeg", "alt": ALT},
+                        raw=MEDIA, raw_media_type="image/jpeg", author="cityofexample"),
+            "cityofexample", "p5", file=file, media_type="image/jpeg", alt=ALT),
+    ], source="test")
+    request = archive.requests.new("A. Reporter", RECEIVED, "zoning walk", "clerk")
+    post, photo = item_id(archive, "p5"), item_id(archive, file)
+    archive.requests.collect(request, "clerk", items=[post, photo])
+    archive.requests.mark(request, [post, photo], "responsive", "clerk")
+    with pytest.raises(InvalidInput, match="its media files: media/kid-"):
+        archive.requests.redact(request, post, REASON, "clerk", media="nothing.jpg")
+    archive.requests.redact(request, post, REASON, "clerk", media=f"kid-{FILENAME}.jpg")
+    archive.requests.redact(request, post, REASON, "clerk", phrase="qxcanaryhiddenname")
+    archive.requests.redact(request, post, REASON, "clerk", phrase=PLACE)
+    archive.productions.produce(request, "clerk", folder=tmp_path / "out", prefix="CITY-")
+    files = texts_of(tmp_path / "out")
+    for name, text in files.items():
+        for canary in (FILENAME, ALT, PLACE, "QxcanaryHiddenName", "Qxcanary\u00ad",
+                       MEDIA.decode()):
+            assert canary.lower() not in text.lower(), f"{canary} leaked into {name}"
+    pdf = files["data/production.pdf"]
+    assert "Zoning walk with" in pdf and "no. 1 (name withheld)" in pdf
+    assert verify_package(tmp_path / "out") == []
+
+
+def test_a_withheld_media_record_produced_alone_ships_neither_bytes_nor_name(
+        archive, account, tmp_path):
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    file = f"{FILENAME}.png"
+    archive.ingesting.ingest([_by(Observation(
+        account_id=account.id, native_id=file, kind=Kind.MEDIA, observed_at=T0,
+        content={"file": file, "media_type": "image/png", "alt": ALT}, raw=MEDIA,
+        raw_media_type="image/png", author="cityofexample"), "cityofexample", None,
+        file=file, media_type="image/png", alt=ALT)], source="test")
+    request = archive.requests.new("A. Reporter", RECEIVED, "photos", "clerk")
+    photo = item_id(archive, file)
+    archive.requests.collect(request, "clerk", items=[photo])
+    archive.requests.mark(request, [photo], "responsive", "clerk")
+    archive.requests.redact(request, photo, REASON, "clerk", media=file)
+    result = archive.productions.produce(request, "clerk", folder=tmp_path / "out",
+                                         prefix="CITY-")
+    assert result["unproven_versions"] == 1
+    for name, text in texts_of(tmp_path / "out").items():
+        for canary in (FILENAME, ALT, MEDIA.decode()):
+            assert canary not in text, f"{canary} leaked into {name}"
+    assert verify_package(tmp_path / "out") == []

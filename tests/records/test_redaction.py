@@ -76,11 +76,20 @@ def test_apply_bad_span_is_named_by_its_position():
         apply("0123456789", [(1, 2, PERSONAL), (4, 40, PRIVACY)])
 
 
-def test_span_of_finds_every_occurrence_case_sensitively():
+def test_span_of_finds_every_occurrence_in_any_case():
     text = "Jane Roe wrote to Jane; JANE and jane are not Jane's."
-    assert span_of(text, "Jane") == [(0, 4), (18, 22), (46, 50)]
-    assert [text[s:e] for s, e in span_of(text, "Jane")] == ["Jane"] * 3
+    assert [text[s:e] for s, e in span_of(text, "jane")] == ["Jane", "Jane", "JANE", "jane",
+                                                            "Jane"]
     assert span_of(text, "Smith") == []
+
+
+@pytest.mark.parametrize("written, phrase", [
+    ("Jane\u00adRoe", "JaneRoe"), ("Ja\u200bne Roe", "Jane Roe"), ("JANE\n  ROE", "jane roe"),
+    ("Jane\u2060 Roe", "Jane Roe"), ("jane\u200d\tRoe", "Jane Roe")])
+def test_span_of_sees_through_invisible_characters_and_any_white_space(written, phrase):
+    text = f"Call {written} today"
+    (found,) = span_of(text, phrase)
+    assert apply(text, [(*found, PERSONAL)]) == ("Call ", Redaction(PERSONAL), " today")
 
 
 def test_span_of_overlapping_occurrences_all_redact():

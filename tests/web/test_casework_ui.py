@@ -198,7 +198,8 @@ def test_casework_ui_withholds_a_media_file(casework):
     assert response.status_code == 303
     page = client.get(editor).text
     assert "the media file face.jpg" in page
-    assert "Media file face.jpg: <mark class=\"redacted\">[REDACTED: Privacy, RCW 42.56.050]" in page
+    assert "Media file no. 1 (name withheld): <mark class=\"redacted\">[REDACTED: Privacy, " \
+        "RCW 42.56.050]" in page
     unknown = post(client, f"{editor}/redact", {"what": "media", "media": "../other.jpg",
                                                 "exemption": "1"}, editor)
     assert unknown.status_code == 400

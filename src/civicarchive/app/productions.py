@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -174,6 +175,14 @@ class _Builder:
         # Versions whose ledger entry names a redacted author or URL: the package cannot
         # carry their entries, so they are listed, with their hashes, not proven in it.
         self.entry_withheld: set[int] = set()
+        # Media files a reviewer withheld, by their media record, with the reason: withheld
+        # wherever they would appear, under their post or as a record of the collection.
+        self.withheld_media: dict[int, str] = {}
+        for redaction in state.redactions.values():
+            if isinstance(redaction, MediaRedaction):
+                media_id = reading.media_of(redaction.item).get(redaction.media)
+                if media_id is not None:
+                    self.withheld_media.setdefault(media_id, redaction.reason)
         self._identities()
 
     def _identities(self) -> None:
@@ -258,8 +267,11 @@ class _Builder:
         fields = redact_fields(RecordFields(
             item.author, account.handle, item.url, item.native_id,
             tuple(text_of(reading.content(v)) for v in history)), rules)
+        if item_id in self.withheld_media:  # a withheld file's own record: its name (the
+            hidden = (Redaction(self.withheld_media[item_id]),)  # native id) and alt text
+            fields = replace(fields, native_id=hidden, texts=tuple(hidden for _ in history))
         # The entry restates author, url, native id and parent: none may name a redaction.
-        withhold_entry = fields.fields_redacted or any(
+        withhold_entry = fields.fields_redacted or item_id in self.withheld_media or any(
             isinstance(s, Redaction) for s in redact_fields(RecordFields(
                 None, "", None, item.parent_native_id or "", ()), rules).native_id)
         redacted = bool(redactions) or withhold_entry or any(
@@ -296,30 +308,29 @@ class _Builder:
     def _media(self, item_id: int, withheld: dict[str, str], withhold_entry: bool
                ) -> tuple[ProducedMedia, ...]:
         reading, found = self.reading, []
-        for name, media_id in sorted(self.media[item_id].items()):
+        for number, (name, media_id) in enumerate(sorted(self.media[item_id].items()), 1):
             history = [v for v in reading.history(media_id) if v.id not in self.purged]
             if not history:
                 continue
             latest = history[-1]
             content = reading.content(latest) or {}
             media_type = str(content.get("media_type") or "application/octet-stream")
-            if name in withheld:
-                found.append(ProducedMedia(name, media_type, None, withheld[name]))
-                rendering = {"item": media_id, "withheld": withheld[name], "redacted": True}
-            else:
-                raw = reading.raw(latest) if media_type.startswith("image/") else None
-                found.append(ProducedMedia(name, media_type,
-                                           raw if raw and len(raw) <= IMAGE_LIMIT else None))
-                rendering = None
-            for version in history:
-                if media_id != item_id and withhold_entry:  # its entry names the author
-                    self.entry_withheld.add(version.id)
-                    continue
-                if media_id != item_id:  # a media record of its own: prove its versions too
-                    self.version_ids.append(version.id)
-                if rendering is not None:
-                    self.redacted[version.id] = orjson.dumps(
-                        {**rendering, "version": version.id}, option=orjson.OPT_SORT_KEYS)
+            reason = withheld.get(name) or self.withheld_media.get(media_id)
+            if reason:  # nor its name, which can name a person (kidphoto-jane.png)
+                found.append(ProducedMedia(f"no. {number} (name withheld)", media_type,
+                                           None, reason))
+                if media_id != item_id:  # its entry names the file: listed, not proven
+                    self.entry_withheld.update(v.id for v in history)
+                continue
+            raw = reading.raw(latest) if media_type.startswith("image/") else None
+            found.append(ProducedMedia(name, media_type,
+                                       raw if raw and len(raw) <= IMAGE_LIMIT else None))
+            if media_id == item_id:  # the record itself: `_item` proves its versions
+                continue
+            if withhold_entry:  # its entry names the author
+                self.entry_withheld.update(v.id for v in history)
+            else:  # a media record of its own: prove its versions too
+                self.version_ids.extend(v.id for v in history)
         return tuple(found)
 
 

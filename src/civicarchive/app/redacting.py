@@ -27,6 +27,18 @@ __all__ = ["NAME_KEYS", "Redacting", "names_of"]
 NAME_KEYS = ("author", "display_name", "author_name")
 
 
+def strings_of(value: object) -> list[str]:
+    """Every string in a record's content, however deep (its text, a location, the
+    addresses of links, attachment descriptions)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for member in value.values() for s in strings_of(member)]
+    if isinstance(value, list):
+        return [s for member in value for s in strings_of(member)]
+    return []
+
+
 def names_of(author: str | None, contents: list[dict]) -> list[str]:
     """Every name the record gives its author: the item's author, then what its
     versions' content says (display names included), each once, in order."""
@@ -62,14 +74,15 @@ class Redacting:
             phrase = text[start:end]
         details: dict = {"item": item, "reason": reason.strip()}
         if media is not None:
-            if media not in self.reading.media_of(item):
-                raise InvalidInput(f"item {item} has no media file by that name: see the "
-                                   "record (show)", parameter="media")
-            details["media"] = media
+            details["media"] = self._media_name(item, media)
         elif phrase:
-            if not any(span_of(text_of(c), phrase) for c in self.contents(item)):
-                raise InvalidInput(f"item {item}'s text does not contain that phrase",
-                                   parameter="phrase")
+            # Anywhere in the content, not only its text: a location or a link's address
+            # can hold the words too, and a redacted record ships none of its captured
+            # bytes, only its text with the phrase cut out.
+            if not any(span_of(value, phrase) for c in self.contents(item)
+                       for value in strings_of(c)):
+                raise InvalidInput(f"item {item} does not contain that phrase, in any case, "
+                                   "in its text or any other field", parameter="phrase")
             details["phrase"] = phrase
         else:
             raise InvalidInput("say what to redact: a phrase, a span of a version, a media "
@@ -115,9 +128,24 @@ class Redacting:
             return self._field(request_id, item, Field.PERMALINK, reason, actor)
         if not url.strip():
             raise InvalidInput("the URL to redact is empty", parameter="url")
-        if not any(span_of(t, url) for t in [*texts, record.url or ""]):
+        if not any(span_of(t, url) for t in [record.url or "", *(
+                value for c in self.contents(item) for value in strings_of(c))]):
             raise InvalidInput(f"item {item} does not contain that URL", parameter="url")
         return self._field(request_id, item, Field.URL, reason, actor, url=url)
+
+    def _media_name(self, item: int, media: str) -> str:
+        """The name the record knows a media file by (as `show` lists it), given that name
+        or only its last part ("map.jpg" for "media/map.jpg"), when no other file has it."""
+        names = self.reading.media_of(item)
+        if media in names:
+            return media
+        same = [name for name in names if name.rsplit("/", 1)[-1] == media]
+        if len(same) == 1:
+            return same[0]
+        listed = ", ".join(sorted(names)) or "none"
+        raise InvalidInput(f"item {item} has no media file {media!r}" + (
+            " (several end so: give the whole name)" if same else "") +
+            f"; its media files: {listed}", parameter="media")
 
     def urls_in(self, item: int) -> list[str]:
         """The URLs in a record's text (every version), each once, sorted: what one may

@@ -13,7 +13,9 @@ ends. The law may require each redaction to cite its exemption (in Washington, R
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from civicarchive.errors import InvalidInput
 from civicarchive.model.production import RedactedText, Redaction, Segment
@@ -39,19 +41,35 @@ def apply(text: str, spans: Iterable[tuple[int, int, str]]) -> RedactedText:
 
 
 def span_of(text: str, phrase: str) -> list[tuple[int, int]]:
-    """(start, end) of every occurrence of `phrase` in `text`, case-sensitive, in order.
+    """(start, end) of every occurrence of `phrase` in `text`, in order: in any case, with
+    any run of white space where the phrase has one, and with invisible characters (a
+    soft hyphen, zero-width spaces and joiners) anywhere inside, since "Jo\u00adhn" and
+    "JOHN" read as John and a redaction that missed them would leak the name.
 
     Occurrences may overlap ("aa" in "aaa" is found at 0 and 1), so redacting them all
     leaves no copy of the phrase behind; `apply` merges them.
     """
-    if not phrase:
-        raise InvalidInput("the phrase to redact is empty: give the words to find")
+    pattern = _phrase_pattern(phrase)
     found = []
-    start = text.find(phrase)
-    while start != -1:
-        found.append((start, start + len(phrase)))
-        start = text.find(phrase, start + 1)
+    match = pattern.search(text)
+    while match is not None:
+        found.append(match.span())
+        match = pattern.search(text, match.start() + 1)
     return found
+
+
+# Characters that change nothing a reader sees: soft hyphen, Mongolian vowel separator,
+# zero-width space, non-joiner and joiner, word joiner, zero-width no-break space.
+_INVISIBLE = "[\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff]*"
+
+
+@lru_cache(maxsize=256)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    words = phrase.split()
+    if not words:
+        raise InvalidInput("the phrase to redact is empty: give the words to find")
+    spelled = [_INVISIBLE.join(re.escape(c) for c in word) for word in words]
+    return re.compile(f"{_INVISIBLE}\\s+{_INVISIBLE}".join(spelled), re.IGNORECASE)
 
 
 def _checked(text: str, number: int, span: tuple[int, int, str]) -> tuple[int, int, str]:
