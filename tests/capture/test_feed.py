@@ -130,3 +130,18 @@ def test_feed_over_the_cap_fails_the_run_before_it_is_all_read(archive, feed_acc
     assert not report.ok and sum(sent) <= MAX_FEED_BYTES + len(chunk)   # stopped at the cap
     assert "https://city.example/news.xml" in report.failure["message"]
     assert f"{MAX_FEED_BYTES}-byte cap" in report.failure["message"]
+
+
+def test_feed_moved_to_a_new_address_is_asked_without_the_old_validators(archive, feed_account):
+    old, new = Feed(RSS), Feed(ATOM)   # the same ETag and date: a 304 if they were sent
+    with Loopback(old.answer) as first, Loopback(new.answer) as second, \
+            httpx.Client() as client:
+        archive.capturing.configure(feed_account.id, url=f"{first.url}/news.xml")
+        archive.capturing.run(feed_account.id, client=client)
+        archive.capturing.configure(feed_account.id, url=f"{second.url}/atom.xml")
+        (moved,) = archive.capturing.run(feed_account.id, client=client)
+        (again,) = archive.capturing.run(feed_account.id, client=client)
+        (_, _, asked), (_, _, revalidated) = second.requests
+    assert "if-none-match" not in asked and "if-modified-since" not in asked
+    assert moved.ok and moved.counts["created"] == 1
+    assert revalidated["if-none-match"] == '"v1"' and again.counts["created"] == 0

@@ -2,10 +2,12 @@
 
 The feed's bytes are read by the feed importer (connectors/feed.py) exactly as an
 imported feed file is, so a polled entry and an imported one are one item with one
-content. A 304 answer adds nothing. A feed shows recent entries only, so no kind is ever
-complete: an entry that drops out has aged out, not been deleted. An Atom tombstone
-(RFC 6721 `<at:deleted-entry ref="...">`) for an entry the archive holds is a deletion
-event, with the tombstone's own bytes as the evidence.
+content. A 304 answer adds nothing. The validators are kept with the address that gave
+them and sent only to it, so a feed moved to a new address is asked for in full. A feed
+shows recent entries only, so no kind is ever complete: an entry that drops out has aged
+out, not been deleted. An Atom tombstone (RFC 6721 `<at:deleted-entry ref="...">`) for an
+entry the archive holds is a deletion event, with the tombstone's own bytes as the
+evidence.
 """
 
 from __future__ import annotations
@@ -42,16 +44,18 @@ class FeedCapturer:
         fetch = Fetcher(client, token, job.observed_at, max_bytes=MAX_FEED_BYTES)
         cursor = dict(job.cursor)
         headers = {}
-        if cursor.get("etag"):
-            headers["If-None-Match"] = cursor["etag"]
-        if cursor.get("last_modified"):
-            headers["If-Modified-Since"] = cursor["last_modified"]
+        if cursor.get("validated_url") == job.settings.url:
+            if cursor.get("etag"):
+                headers["If-None-Match"] = cursor["etag"]
+            if cursor.get("last_modified"):
+                headers["If-Modified-Since"] = cursor["last_modified"]
         response = fetch.get(job.settings.url, headers=headers, allow=(304,))
         result = Pass(cursor=cursor, requests=fetch.requests)
         cursor["passes_since_full"] = 0
         if response.status_code == 304:
             return result
         data = response.content
+        cursor["validated_url"] = job.settings.url
         for header, key in (("etag", "etag"), ("last-modified", "last_modified")):
             if response.headers.get(header):
                 cursor[key] = response.headers[header]
