@@ -193,3 +193,18 @@ def test_cli_an_acknowledgement_answers_the_first_response_deadline(desk):
     assert late["late"] and not on_time["late"] and not late["overdue"]
     shown = cli("requests", "show", "1").output
     assert "OVERDUE" not in shown and f"met {late['met_on']} (LATE)" in shown
+
+
+def test_cli_produce_warns_of_suggested_redactions_nobody_decided(desk, tmp_path):
+    cli = desk
+    cli("requests", "new", "--requester", "A. Reporter", "--received",
+        "2026-11-04T10:30-08:00", "--description", "zoning")
+    cli("requests", "add", "1", "--search", "zoning")
+    cli("requests", "mark", "1", "--item", "1", "--item", "2", "--item", "3", "--as",
+        "responsive")
+    done = cli("requests", "produce", "1", "-o", tmp_path / "out")
+    said = done.output + (done.stderr or "")
+    assert "Warning: 1 suggested redaction(s)" in said and "requests suggestions 1" in said
+    produced = json.loads(cli("requests", "produce", "1", "-o", tmp_path / "again",
+                              "--json").output)
+    assert produced["pending_suggestions"] == 1

@@ -59,7 +59,9 @@ class Productions:
                 prefix: str | None = None, agency_id: int | None = None) -> dict:
         """Produce every record marked responsive (withheld ones go in the withholding
         log). Refuses while records of the collection are still unreviewed. The
-        production is in the name of agency `agency_id` (default: the first)."""
+        production is in the name of agency `agency_id` (default: the first). The result
+        counts the suggested redactions nobody accepted or rejected (`pending_suggestions`),
+        which went out unredacted."""
         from civicarchive import exports
         detail = self.requests.show(request_id)
         state = self.requests.state(request_id)
@@ -134,6 +136,8 @@ class Productions:
                 "redacted_versions": len(built.redacted) + len(built.entry_withheld),
                 "unproven_versions": len(built.entry_withheld),
                 "capture_gaps": len(production.gaps),
+                "pending_suggestions": sum(s["decision"] == "pending" for s in
+                                           self.requests.suggestions(request_id)),
                 "manifest_sha256": digest}
 
     def preview(self, request_id: int, item_id: int) -> ProducedItem:

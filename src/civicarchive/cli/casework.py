@@ -343,6 +343,11 @@ def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: 
                   "CERTIFICATE.md)" if result["capture_gaps"] else "")
                + f"\n  {result['folder']}\n  check it with "
                f"`civicarchive verify-package {result['folder']}`")
+    if result["pending_suggestions"]:
+        click.echo(f"Warning: {result['pending_suggestions']} suggested redaction(s) of "
+                   f"personal information were neither accepted nor rejected, and went out "
+                   f"unredacted: see `civicarchive requests suggestions {request_id}`",
+                   err=True)
 
 
 @requests_group.command("log")
