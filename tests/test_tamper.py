@@ -384,3 +384,57 @@ def test_verify_names_a_value_of_the_wrong_type(full_home, tmp_path, change, whe
     assert not report["ok"]
     assert any(p["where"].startswith(where) and p["what"].startswith(what)
                for p in report["problems"]), report["problems"]
+
+
+def _verify_cli(home, *args):
+    from click.testing import CliRunner
+
+    from civicarchive.cli import main
+    return CliRunner().invoke(main, ["--home", str(home), *args])
+
+
+def _revision(home) -> list:
+    db = sqlite3.connect(home / "archive.db")
+    try:
+        return [row[0] for row in db.execute("SELECT version_num FROM alembic_version")]
+    finally:
+        db.close()
+
+
+def test_verify_refuses_an_older_schema_and_leaves_it_as_it_is(full_home, tmp_path):
+    # Verifying reads: it must not run the migrations every other command runs on open.
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    db = _open_raw(home)
+    db.execute("UPDATE alembic_version SET version_num = '0013_items_account'")
+    db.close()
+    result = _verify_cli(home, "verify")
+    assert type(result.exception) is SystemExit and result.exit_code == 1, \
+        result.output[-500:]
+    assert "error: " in result.output and "older than" in result.output
+    assert _revision(home) == ["0013_items_account"]
+
+
+@pytest.mark.parametrize("change, what", [
+    ("UPDATE alembic_version SET version_num = 'bogus'", "records revision 'bogus'"),
+    ("DELETE FROM alembic_version", "records no revision"),
+], ids=["unknown", "missing"])
+def test_verify_names_a_schema_revision_it_does_not_know(full_home, tmp_path, change, what):
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    db = _open_raw(home)
+    db.execute(change)
+    db.close()
+    before = _revision(home)
+    result = _verify_cli(home, "verify", "--json")
+    assert type(result.exception) is SystemExit and result.exit_code == 1, \
+        result.output[-500:]
+    problems = orjson.loads(result.stdout)["problems"]
+    assert [p["where"] for p in problems] == ["alembic_version"], problems
+    assert problems[0]["what"].startswith(what)
+    # Any other command upgrades on open: it refuses, in a sentence, to guess from where.
+    result = _verify_cli(home, "stats")
+    assert type(result.exception) is SystemExit and result.exit_code == 1, \
+        result.output[-500:]
+    assert result.output.startswith("error: ") and "alembic_version" in result.output
+    assert _revision(home) == before

@@ -265,14 +265,19 @@ class Archive:
 
     @classmethod
     def open(cls, home: str | Path | None = None, database_url: str | None = None,
-             clock: Clock | None = None) -> Archive:
-        """Open an existing archive (the schema is brought up to date)."""
+             clock: Clock | None = None, upgrade: bool = True) -> Archive:
+        """Open an existing archive (the schema is brought up to date). With `upgrade`
+        False nothing is written: a schema an older civicarchive wrote is refused
+        (verifying reads an archive as it is)."""
         settings = Settings.resolve(home, database_url)
         if settings.database_url is None and not settings.sqlite_path.exists():
             raise NotInitialised(str(settings.home))  # and do not create an empty database
         store = open_store(settings)
         store.require_initialised()
-        store.migrate()
+        if upgrade:
+            store.migrate()
+        else:
+            store.refuse_older_schema()
         archive_id, public_key = store.identity()
         return cls(ArchiveContext(settings, store, clock or SystemClock(), archive_id,
                                   public_key))

@@ -81,9 +81,9 @@ class Context:
         self.database_url = database_url
         self.actor = actor
 
-    def open(self) -> Archive:
+    def open(self, upgrade: bool = True) -> Archive:
         from civicarchive.archive import Archive
-        return Archive.open(self.home, self.database_url)
+        return Archive.open(self.home, self.database_url, upgrade=upgrade)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -368,7 +368,7 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
         if not as_json:
             click.echo(f"  {stage}: {count:,} checked", err=True)
 
-    with ctx.open() as archive:
+    with ctx.open(upgrade=False) as archive:  # verifying never writes
         trusted = Path(public_key).read_bytes() if public_key else None
         report = archive.evidence.verify(progress=progress, trusted_key_pem=trusted,
                                          checkpoints=checkpoint)

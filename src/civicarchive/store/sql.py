@@ -38,16 +38,23 @@ BULK_ROWS = 500  # rows of one table in one write from which SQLite inserts them
 _LOCK_KEY = 0x63697669  # "civi": the PostgreSQL advisory lock that serialises writers
 
 
-def head_revision() -> str:
-    """The newest migration's revision, read from the migration files (the one no other
-    migration names as its `down_revision`)."""
-    found, parents = set(), set()
+def migrations() -> dict[str, str | None]:
+    """Each migration's revision and the one it follows (None for the first), read from
+    the migration files."""
+    found = {}
     for path in (files("civicarchive.store") / "migrations" / "versions").iterdir():
         if path.name.endswith(".py"):
             text = path.read_text()
-            found |= set(_REVISION.findall(text))
-            parents |= set(_DOWN_REVISION.findall(text))
-    (head,) = found - parents
+            parents = _DOWN_REVISION.findall(text)
+            for revision in _REVISION.findall(text):
+                found[revision] = parents[0] if parents else None
+    return found
+
+
+def head_revision() -> str:
+    """The newest migration's revision (the one no other migration follows)."""
+    known = migrations()
+    (head,) = set(known) - set(known.values())
     return head
 
 
@@ -176,14 +183,32 @@ class SqlRecordStore:
 
     # -- schema -------------------------------------------------------------------------
 
+    def revisions(self, conn: Connection) -> list[str]:
+        """The schema revisions the database records (Alembic's alembic_version: one)."""
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return []
+        return [str(revision) for (revision,) in
+                conn.execute(sa.text("SELECT version_num FROM alembic_version"))]
+
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is current). Alembic
         loads only when there is something to do: every command opens the archive."""
         with self.engine.begin() as conn:
-            if sa.inspect(conn).has_table("alembic_version") and conn.execute(
-                    sa.text("SELECT version_num FROM alembic_version")).scalar() == \
-                    head_revision():
+            recorded = self.revisions(conn)
+            if recorded == [head_revision()]:
                 return
+            if recorded and (len(recorded) > 1 or recorded[0] not in migrations()):
+                raise StoreUnavailable(
+                    f"the database at {self.where} records schema revision "
+                    f"{', '.join(map(repr, recorded))} (alembic_version), which this "
+                    "civicarchive does not know: it was written by a newer civicarchive, or "
+                    "altered outside the archive; use that civicarchive, or restore the "
+                    "database from a backup and verify it")
+            if not recorded and sa.inspect(conn).has_table("archive_info"):
+                raise StoreUnavailable(
+                    f"the database at {self.where} records no schema revision "
+                    "(alembic_version): it was altered outside the archive; restore it from "
+                    "a backup and verify it")
             from alembic import command
             from alembic.config import Config
             config = Config()
@@ -191,6 +216,20 @@ class SqlRecordStore:
                                    str(files("civicarchive.store") / "migrations"))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def refuse_older_schema(self) -> None:
+        """Refuse, without writing, a schema an older civicarchive wrote: reading it as the
+        current one would misread it. One this civicarchive does not know is left to
+        verify to report."""
+        with self.read() as conn:
+            recorded = self.revisions(conn)
+        head = head_revision()
+        if len(recorded) == 1 and recorded[0] != head and recorded[0] in migrations():
+            raise StoreUnavailable(
+                f"the database at {self.where} has the schema of an older civicarchive "
+                f"(revision {recorded[0]}, older than this one's {head}), and verifying "
+                "only reads, so it does not upgrade it: back the database up and open it "
+                "once with any other command, which upgrades it, then verify")
 
     def is_initialised(self) -> bool:
         try:

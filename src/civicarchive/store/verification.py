@@ -33,7 +33,7 @@ from civicarchive.store.continuity import continuity_problems
 from civicarchive.store.entries import REBUILDERS, EntryKind, version_entry_of, version_rows
 from civicarchive.store.merkle import Frontier
 from civicarchive.store.provenance import check_provenance
-from civicarchive.store.sql import SqlRecordStore
+from civicarchive.store.sql import SqlRecordStore, head_revision
 
 Progress = Callable[[str, int], None]
 PROGRESS_EVERY = 50_000
@@ -137,6 +137,19 @@ def _schema_problems(conn: sa.Connection) -> list[Problem]:
     return problems
 
 
+def _revision_problems(recorded: list[str]) -> list[Problem]:
+    """A schema revision other than this civicarchive's is named; the checks go on when
+    the tables they read are all there."""
+    head = head_revision()
+    if recorded == [head]:
+        return []
+    held = f"records revision {', '.join(map(repr, recorded))}" if recorded else \
+        "records no revision"
+    return [Problem("alembic_version", f"{held}, where this civicarchive's schema is at "
+                    f"{head}: the database was altered outside the archive, or written by "
+                    "another civicarchive")]
+
+
 def _damaged(store: SqlRecordStore, damage: str) -> VerifyReport:
     """The database file cannot be read through: say where the engine sees damage."""
     report = VerifyReport(complete=False,
@@ -156,9 +169,10 @@ def _verify(store: SqlRecordStore, public_key: Ed25519PublicKey, origin: str,
             ) -> VerifyReport:
     with store.read() as conn:
         missing = _schema_problems(conn)
+        revision = _revision_problems(store.revisions(conn))
     if missing:
-        return VerifyReport(complete=False, problems=missing)
-    report = VerifyReport()
+        return VerifyReport(complete=False, problems=revision + missing)
+    report = VerifyReport(problems=revision)
     with store.read() as conn:
         first, last = conn.execute(sa.select(sa.func.min(t.versions.c.id),
                                              sa.func.max(t.versions.c.id))).one()
