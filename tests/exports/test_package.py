@@ -742,3 +742,12 @@ def test_the_archive_key_signs_no_bytes_that_read_as_a_checkpoint_of_any_version
     with pytest.raises(ValueError, match="checkpoint body"):
         key.sign_bytes(f"{header}\nexample.gov/archive\n23\nroot ...\n".encode())
     assert len(key.sign_bytes(b"manifest-sha256.txt\n")) == 64
+
+
+@pytest.mark.parametrize("tag_file", ["bag-info.txt", "manifest-sha256.txt"])
+def test_a_tag_file_in_another_encoding_is_a_problem_not_a_crash(package, tag_file):
+    folder, _ = package
+    path = folder / tag_file
+    path.write_bytes(path.read_bytes() + "Contact-Name: Jos\xe9\n".encode("latin-1"))
+    report = check_evidence_package(folder)
+    assert not report.ok and any("UTF-8" in p for p in report.problems), report.problems

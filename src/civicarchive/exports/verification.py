@@ -134,6 +134,10 @@ def check_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = N
         problems.append(f"{folder} is not a BagIt bag ({error}): give the package's top "
                         "folder")
         return report
+    except (UnicodeDecodeError, ValueError) as error:  # tag files in another encoding
+        problems.append(f"{folder}: a tag file of the bag (bagit.txt or bag-info.txt) is "
+                        f"not UTF-8 text ({error}): it was altered after it was written")
+        return report
     try:
         bag.validate()
     except bagit.BagValidationError as error:
@@ -141,6 +145,8 @@ def check_evidence_package(folder: Path | str, trusted_key_pem: bytes | None = N
         problems += [f"bag: {detail}" for detail in details]
     except bagit.BagError as error:
         problems.append(f"bag: {error}")
+    except (UnicodeDecodeError, ValueError) as error:
+        problems.append(f"bag: a manifest is not UTF-8 text ({error})")
     data = folder / "data"
     key_pem = _read_key(data / KEY, problems)
     if trusted_key_pem is not None:
