@@ -114,6 +114,21 @@ def test_cli_verify_fails_and_names_the_bad_entry(cli, jsonl, account_id, tmp_pa
     assert "version 2 no longer matches" in result.output
 
 
+@pytest.mark.parametrize("database_url", [None])
+@pytest.mark.parametrize("damage", ["truncated", "text"])
+def test_cli_names_a_database_file_that_is_not_one(cli, account_id, tmp_path, database_url,
+                                                   damage):
+    db = tmp_path / "home" / "archive.db"
+    db.write_bytes(db.read_bytes()[:1000] if damage == "truncated" else b"not a database\n")
+    kept = db.read_bytes()
+    for command in ("verify", "stats"):
+        result = cli(command, ok=False)
+        assert type(result.exception) is SystemExit and result.exit_code == 1, \
+            result.output[-500:]
+        assert result.output.startswith(f"error: the database at {db} cannot be read")
+    assert db.read_bytes() == kept
+
+
 def test_cli_errors_are_one_line_with_a_next_step(cli, tmp_path, account_id):
     result = cli("show", "999", ok=False)
     assert result.exit_code == 1 and result.output.startswith("error: no item with id 999")

@@ -237,7 +237,13 @@ class SqlRecordStore:
                 if not sa.inspect(conn).has_table("archive_info"):
                     return False
                 return conn.execute(sa.select(t.archive_info.c.id)).first() is not None
-        except sa.exc.OperationalError as error:
+        except sa.exc.DatabaseError as error:
+            damage = self.damage(error)
+            if damage is not None:  # a truncated file, or one that is no database at all
+                raise StoreUnavailable(f"the database at {self.where} cannot be read "
+                                       f"({damage}): it is damaged, or not an archive's "
+                                       "database; check the path, or restore the file from "
+                                       "a backup") from None
             raise StoreUnavailable(f"cannot open the database at {self.where}: "
                                    f"{error.orig}; check the path or URL") from error
 
