@@ -161,7 +161,9 @@ def test_labels_are_append_only_and_the_latest_is_in_force(city):
     assert city.evidence.verify().ok
 
 
-def test_moderation_cli(cli, tmp_path):
+def ingest_comments(cli, tmp_path) -> None:
+    """An archive with the Washington policy, the agency's post, a spam comment (item 2)
+    and a critic's (item 3), through the CLI."""
     cli("init", "--agency", "City of Example")
     cli("policy", "adopt", WASHINGTON)
     cli("accounts", "add", "--platform", "mastodon", "--handle", "city@example.social",
@@ -177,6 +179,10 @@ def test_moderation_cli(cli, tmp_path):
          "created_at": "2025-03-01T12:02:00Z", "parent_id": "p1", "author": "critic",
          "text": COMMENTS["critic"]}]) + "\n")
     cli("ingest-jsonl", lines, "--account", "1", "--quiet")
+
+
+def test_moderation_cli(cli, tmp_path):
+    ingest_comments(cli, tmp_path)
     out = cli("moderation", "review").output
     assert "item 3 on city@example.social by critic" in out and "none PROTECTED" in out
     assert "item 2 on city@example.social by bot" in out and "- spam (" in out
@@ -196,6 +202,15 @@ def test_moderation_cli(cli, tmp_path):
         == ["hide", "delete"]
     assert "Labelled item 3 against" in cli("moderation", "label", "3", "--stance",
                                              "against").output
+
+
+def test_moderation_review_cli_states_the_guard_in_a_sentence(cli, tmp_path):
+    ingest_comments(cli, tmp_path)
+    out = cli("moderation", "review").output
+    guard = [line for line in out.splitlines() if line.lstrip().startswith("! protected")]
+    assert guard and all("risk to remove" not in line for line in guard)
+    assert ("! protected criticism, high legal risk: removing a comment for this is "
+            "generally unlawful. criticism of the government") in out
 
 
 def test_alerts_are_acknowledged_once_with_an_audit_event(city, cli):

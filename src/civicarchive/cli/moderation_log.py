@@ -51,8 +51,11 @@ def moderation_review(ctx: Context, account_id: int | None, everything: bool,
             click.echo(f"  - {finding['category']} ({finding['confidence']:.2f}, "
                        f"{finding['action']}): {finding['explanation']}")
         for guarded in verdict["guarded"]:
-            click.echo(f"  ! protected ({guarded['speech']}, {guarded['risk']} risk to remove): "
-                       f"{guarded['explanation']} [{guarded['footing']}]")
+            # risk reads "high: removing a comment for this is generally unlawful"
+            level, _, why = guarded["risk"].partition(": ")
+            click.echo(f"  ! protected {guarded['speech']}, {level} legal risk"
+                       + (f": {why}" if why else "") +
+                       f". {guarded['explanation']} [{guarded['footing']}]")
 
 
 @moderation_group.command("act")
