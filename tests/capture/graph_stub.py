@@ -92,6 +92,7 @@ class GraphStub:
     expires_at: int = 0
     data_access_expires_at: int = 0
     answers_for: str | None = None                   # another page id, to test matching
+    endless: bool = False   # a broken server: every page links to itself under a new URL
 
     def __post_init__(self) -> None:
         self.ids = itertools.count(1)
@@ -358,7 +359,10 @@ class GraphStub:
         if page:
             body["paging"] = {"cursors": {"before": _cursor(start),
                                           "after": _cursor(start + len(page))}}
-            if start + limit < len(items):
+            if self.endless:
+                body["paging"]["next"] = f"{self.server.url}{path}?" + urlencode(
+                    {**query, "access_token": self.token, "n": next(self.ids)})
+            elif start + limit < len(items):
                 rest = {k: v for k, v in query.items() if k != "after"}
                 body["paging"]["next"] = f"{self.server.url}{path}?" + urlencode(
                     {**rest, "access_token": self.token, "after": _cursor(start + limit)})

@@ -91,6 +91,14 @@ def test_facebook_feed_pages_are_followed_to_the_end(archive, page, graph):
     assert len(graph.requests_to(f"/{PAGE_ID}/feed")) == 3
 
 
+def test_facebook_feed_whose_next_link_never_ends_fails_the_pass(archive, page, graph):
+    seed(graph)
+    graph.endless = True
+    (report,) = archive.capturing.run(page.id)
+    assert not report.ok and "pagination never ends" in report.failure["message"]
+    assert len(graph.requests_to(f"/{PAGE_ID}/feed")) == 2
+
+
 def test_facebook_edit_hide_unhide_and_deletion_confirmed_by_recheck(archive, page, graph):
     photo, first, hidden, reply, nested = seed(graph)
     archive.capturing.configure(page.id, full_every=1)

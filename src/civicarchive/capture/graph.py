@@ -114,19 +114,32 @@ class Graph:
     def items(self, path: str, params: dict | None = None, stop=None  # noqa: ANN001
               ) -> Iterator[tuple[dict, bytes]]:
         """Each element of the `data` list of every page, with its exact bytes (token
-        scrubbed), following `paging.next` on the same host; `stop(item)` ends early."""
+        scrubbed), following `paging.next` on the same host; `stop(item)` ends early. A
+        next page holding only objects already listed, or more than MAX_PAGES pages, fails
+        the pass: the server's pagination would never end."""
         url: str | None = path
-        seen: set[str] = set()
-        while url and url not in seen and len(seen) < MAX_PAGES:
-            seen.add(url)
+        listed: set[object] = set()
+        for _ in range(MAX_PAGES):
             response = self.get(url, params)
             params = None   # the next link carries them
             text = response.text
-            for item, raw in data_items(text, str(response.request.url.copy_with(query=None))):
+            where = str(response.request.url.copy_with(query=None))
+            page = list(data_items(text, where))
+            ids = {item.get("id") for item, _ in page}
+            if page and None not in ids and ids <= listed:
+                raise CaptureFailed(f"{where}: the next page holds only objects already "
+                                    "listed, so the server's pagination never ends; listing "
+                                    "stopped")
+            listed |= ids
+            for item, raw in page:
                 if stop is not None and stop(item):
                     return
                 yield item, self.scrub(raw).encode("utf-8")
             url = self.next_page(json.loads(text))
+            if not url:
+                return
+        raise CaptureFailed(f"{path}: more than {MAX_PAGES} pages; listing stopped, as a "
+                            "listing that long is a server's fault, not an account's")
 
     def next_page(self, document: dict) -> str | None:
         """The next page's link without its token, if it is on Graph's own host."""
