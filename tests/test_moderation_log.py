@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from civicarchive import Kind, Observation
 from civicarchive.errors import AppendOnlyViolation, InvalidInput
+from civicarchive.model.moderation import ModerationKind
 from civicarchive.policy import EXAMPLES
 from civicarchive.store import schema as t
 
@@ -108,6 +109,26 @@ def test_removing_protected_speech_needs_a_reason_and_raises_an_alert(city):
     assert alert["details"]["action_id"] == done["id"] and alert["details"]["severity"] == "high"
     assert alert["details"]["reason"] == "posted three times in a row"
     assert alert["details"]["clause"] == "off_topic"
+    assert sorted(done["alerts"]) == sorted(a["id"] for a in kinds.values())
+
+
+@pytest.mark.parametrize("action", [k.value for k in ModerationKind if not k.restores])
+def test_every_restricting_action_on_protected_speech_needs_a_reason_and_an_alert(city,
+                                                                                   action):
+    """Blocking the critic is at least as serious as hiding the criticism (Garnier; Knight v.
+    Trump): every action that is not a restoring one follows the rule a hide does."""
+    critic = item(city, "critic")
+    with pytest.raises(InvalidInput, match="needs a written reason.*protected speech") as err:
+        city.moderation.act(critic, action, "moderator", clause="off_topic")
+    assert err.value.parameter == "reason"
+    assert city.moderation.log() == []
+    done = city.moderation.act(critic, action, "moderator", clause="off_topic",
+                               reason="posted three times in a row")
+    kinds = {a["kind"]: a for a in city.capturing.alerts()}
+    assert set(kinds) == {"moderation.protected_removed", "moderation.uncategorised"}
+    alert = kinds["moderation.protected_removed"]
+    assert alert["details"]["action_id"] == done["id"] and alert["details"]["severity"] == "high"
+    assert alert["message"].startswith(f"{action} of comment {critic}")
     assert sorted(done["alerts"]) == sorted(a["id"] for a in kinds.values())
 
 

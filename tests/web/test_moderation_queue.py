@@ -78,7 +78,7 @@ def test_queue_page_renders_the_comment_in_context_as_text(moderated):
     page = moderated.client("moderator").get("/moderation")
     assert page.status_code == 200
     html = page.text
-    assert "Protected speech: do not hide or delete." in html
+    assert "Protected speech: do not hide or delete it, or block its author." in html
     assert "Zoning hearing on Tuesday" in html and "Legal footing" in html
     assert "Before a block:" in html
     assert html.count('<h2 id="comment-') == 3 and "countyofother" not in html

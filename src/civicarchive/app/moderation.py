@@ -10,8 +10,9 @@ judged, each verdict kept until what it depends on changes (app/verdicts.py).
 Each action and label is a row and an audit event in the ledger. The comment itself is
 never touched: it stays in the archive whatever happens on the platform. A hide or delete
 of a comment the engine marks protected, or one it finds no policy category for, needs a
-written reason and raises an alert; a block, or a deletion, under a post assessed likely
-state action or unclear carries the state-action warning, which the log keeps.
+written reason and raises an alert, and so does a block of its author; a block, or a
+deletion, under a post assessed likely state action or unclear carries the state-action
+warning, which the log keeps.
 """
 
 from __future__ import annotations
@@ -122,9 +123,9 @@ class Moderation:
             clause: str | None = None, reason: str | None = None, on_platform: bool = True,
             client: httpx.Client | None = None) -> dict:
         """Record one action on a comment (a block: on its author), carried out on the
-        platform first when `on_platform` and its API allows. A hide or delete needs a
-        clause (a moderation category of the adopted policy), and a written reason when
-        the comment is protected or has no policy category: both raise an alert. Returns
+        platform first when `on_platform` and its API allows. A hide, delete or block
+        needs a clause (a moderation category of the adopted policy), and a written reason
+        when the comment is protected or has no policy category: both raise an alert. Returns
         the logged action, with the alerts raised and any state-action warning."""
         action = choose(ModerationKind, action, "action")
         reason = " ".join(reason.split()) if reason else None
@@ -149,11 +150,16 @@ class Moderation:
                                f"{action.value}", parameter="item")
         categorised = any(f.clause for f in verdict.findings)
         alerts = []
-        if action.removes and verdict.protected:
-            alerts.append((PROTECTED_REMOVED, "high", "the engine marks it protected speech: "
-                           + "; ".join(g.explanation for g in verdict.guarded)
-                           if verdict.guarded else "the engine marks it protected speech"))
-        if action.removes and not categorised:
+        # A block shuts the author out of the whole forum: at least as serious as hiding
+        # the one comment, so every restricting action meets the same rule.
+        if action.restricts and verdict.protected:
+            why = "the engine marks it protected speech"
+            if verdict.guarded:
+                why += ": " + "; ".join(g.explanation for g in verdict.guarded)
+            if action is ModerationKind.BLOCK:
+                why += " (a block shuts its author out of the whole forum)"
+            alerts.append((PROTECTED_REMOVED, "high", why))
+        if action.restricts and not categorised:
             alerts.append((UNCATEGORISED, "medium",
                            "the engine finds no category of the policy in it"))
         if alerts and not reason:

@@ -63,8 +63,9 @@ def moderation_review(ctx: Context, account_id: int | None, everything: bool,
 @click.argument("action", type=click.Choice([k.value for k in ModerationKind]))
 @click.option("--clause", help="The policy's moderation category relied on, e.g. spam "
                                "(needed for hide, delete and block).")
-@click.option("--reason", help="A written reason: needed to hide or delete a comment that is "
-                               "protected or has no policy category.")
+@click.option("--reason", help="A written reason: needed to hide or delete a comment, or "
+                               "block its author, when it is protected or has no policy "
+                               "category.")
 @click.option("--on-platform/--record-only", default=True, show_default=True,
               help="Carry the action out through the platform's API where it has one, or "
                    "only record an action taken elsewhere.")

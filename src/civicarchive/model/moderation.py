@@ -21,6 +21,14 @@ class ModerationKind(enum.StrEnum):
         return self in (ModerationKind.HIDE, ModerationKind.DELETE)
 
     @property
+    def restricts(self) -> bool:
+        """Whether it restricts speech or a speaker: takes a comment out of public view, or
+        shuts its author out of the forum (a block is judged at least as strictly as a
+        hide: O'Connor-Ratcliff v. Garnier, 2024; Davison v. Randall, 4th Cir. 2019). Every
+        action that does not restore does."""
+        return not self.restores
+
+    @property
     def restores(self) -> bool:
         return self in (ModerationKind.UNHIDE, ModerationKind.UNBLOCK)
 
