@@ -66,3 +66,52 @@ def test_fetcher_gives_up_a_trickling_answer_at_its_deadline(loopback_only):
     assert f"{server.url}/api/v1/timeline" in str(failed.value)
     assert "0.5 s" in str(failed.value)
     assert data is None and "0.5 s" in problem
+
+
+class TrickledHeaders:
+    """A raw loopback server that sends its status line and headers one byte every 0.1 s
+    (each read well inside httpx's timeout), for about 30 s; `sent` counts the bytes each
+    connection took before the client hung up."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.stop = threading.Event()
+        self.sent: list[int] = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.sent.append(0)
+            with connection:
+                try:
+                    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 300:
+                        if self.stop.wait(0.1):
+                            return
+                        connection.sendall(bytes([byte]))
+                        self.sent[-1] += 1
+                except OSError:
+                    continue
+
+    def __enter__(self) -> TrickledHeaders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.listener.close()
+
+
+def test_fetcher_gives_up_a_server_trickling_its_headers_at_the_deadline(loopback_only):
+    with TrickledHeaders() as server, open_client(timeout=5, allow_loopback=True) as client:
+        fetch = Fetcher(client, None, NOW, server.url, deadline=0.5)
+        with pytest.raises(PlatformUnavailable, match="no whole answer within 0.5 s"):
+            fetch.get("/api/v1/timeline")
+        data, _, problem = fetch.download(f"{server.url}/media/slow.mp4", 1000)
+    assert data is None and "no whole answer within 0.5 s" in problem
+    assert len(server.sent) == 2 and max(server.sent) < 100   # hung up long before the end

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,8 +254,59 @@ class FetchGuard:
         return parse_numeric_host(bare)
 
 
+_DEADLINE = threading.local()
+
+
+@contextmanager
+def deadline(until: float) -> Iterator[None]:
+    """Every socket read, write and TLS handshake of this thread's guarded connections
+    ends by `until` (a time.monotonic()). httpx's timeouts are per read, so a server
+    that trickles its headers a byte at a time would otherwise hold a request forever."""
+    previous = getattr(_DEADLINE, "until", None)
+    _DEADLINE.until = until
+    try:
+        yield
+    finally:
+        _DEADLINE.until = previous
+
+
+def _within_deadline(timeout: float | None) -> float | None:
+    until = getattr(_DEADLINE, "until", None)
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every operation is bounded by the thread's `deadline`."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _within_deadline(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _within_deadline(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname,
+                                                    _within_deadline(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.NetworkBackend):
-    """Opens TCP connections only to addresses the guard checked, for the host asked."""
+    """Opens TCP connections only to addresses the guard checked, for the host asked;
+    each bounded by the `deadline` of the thread that uses it."""
 
     def __init__(self, guard: FetchGuard) -> None:
         self.guard = guard
@@ -265,8 +319,8 @@ class GuardedBackend(httpcore.NetworkBackend):
         failure: Exception | None = None
         for address in addresses:   # every one checked above; the first that answers
             try:
-                return self.inner.connect_tcp(address, port, timeout, local_address,
-                                              socket_options)
+                return _DeadlineStream(self.inner.connect_tcp(
+                    address, port, _within_deadline(timeout), local_address, socket_options))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 failure = error
         raise failure  # type: ignore[misc]

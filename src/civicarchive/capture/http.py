@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from civicarchive.capture.guard import deadline
 from civicarchive.errors import FetchRefused
 from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
                                            PlatformUnavailable, RateLimited)
@@ -95,17 +96,23 @@ class Fetcher:
         self.requests += 1
         until = time.monotonic() + self.deadline
         try:
-            response = self.client.send(self.client.build_request(
-                method, url, params=params, headers=sent, data=data), stream=True)
-            try:
-                # what response.read() would keep, read under the cap and the deadline
-                response._content = self.read(response, self.max_bytes, until)
-            finally:
-                response.close()
+            with deadline(until):  # the headers too, on a guarded client
+                response = self.client.send(self.client.build_request(
+                    method, url, params=params, headers=sent, data=data), stream=True)
+                try:
+                    # what response.read() would keep, read under the cap and the deadline
+                    response._content = self.read(response, self.max_bytes, until)
+                finally:
+                    response.close()
         except FetchRefused as refused:  # the address is not one capture may reach
             raise CaptureFailed(str(refused), {"url": self.scrub(url),
                                                "refused": refused.reason}) from None
         except UNANSWERED as error:
+            if time.monotonic() >= until:
+                raise PlatformUnavailable(f"{self.scrub(url)}: no whole answer within "
+                                          f"{self.deadline:g} s; given up",
+                                          {"url": self.scrub(url), "deadline": self.deadline}
+                                          ) from None
             raise PlatformUnavailable(
                 f"{self.scrub(url)}: {type(error).__name__}",
                 {"url": self.scrub(url), "error": self.scrub(f"{type(error).__name__}: {error}")}
@@ -149,7 +156,7 @@ class Fetcher:
         self.requests += 1
         until = time.monotonic() + self.deadline
         try:
-            with self.client.stream("GET", url) as response:
+            with deadline(until), self.client.stream("GET", url) as response:
                 media_type = response.headers.get("content-type", "application/octet-stream")
                 media_type = media_type.split(";")[0].strip() or "application/octet-stream"
                 if response.status_code != 200:
@@ -164,8 +171,9 @@ class Fetcher:
         except CaptureFailed as failure:
             return None, "application/octet-stream", f"{failure}; not downloaded"
         except UNANSWERED as error:
-            return None, "application/octet-stream", \
-                self.scrub(f"{type(error).__name__}; not downloaded")
+            late = f"no whole answer within {self.deadline:g} s" \
+                if time.monotonic() >= until else type(error).__name__
+            return None, "application/octet-stream", self.scrub(f"{late}; not downloaded")
 
     def read(self, response: httpx.Response, max_bytes: int, until: float) -> bytes:
         """The decoded body of a streamed answer; CaptureFailed as soon as it passes
