@@ -215,6 +215,36 @@ def test_cli_export_and_verify_package(tmp_path):
                                 str(warc)]).exit_code == 1
 
 
+@pytest.fixture
+def exporting(cli, tmp_path):
+    """`cli` on an archive of one version (id 1)."""
+    cli("init", "--agency", "Town")
+    cli("accounts", "add", "--platform", "x", "--handle", "t", "--classification", "agency")
+    feed = tmp_path / "posts.jsonl"
+    feed.write_text('{"native_id": "1", "kind": "post", "created_at": "2025-01-01T00:00:00Z",'
+                    ' "observed_at": "2025-01-02T00:00:00Z", "author": "t", "text": "hello"}\n')
+    cli("ingest-jsonl", feed, "--account", "1")
+    return cli
+
+
+def failed_plainly(result, said: str) -> bool:
+    """The command failed with a one-line error that says `said`, not a traceback."""
+    assert type(result.exception) is SystemExit, result.output[-500:]
+    return result.exit_code == 1 and result.output.startswith("error: ") and \
+        said in result.output
+
+
+@pytest.mark.parametrize("database_url", [None])  # about files, not the store
+def test_cli_export_never_replaces_a_file(exporting, tmp_path, database_url):
+    target = tmp_path / "existing.txt"
+    target.write_text("keep me")
+    result = exporting("export", "--version", "1", "--format", "warc", "-o", target, ok=False)
+    assert failed_plainly(result, f"{target} already exists")
+    assert target.read_text() == "keep me"
+    exporting("export", "--version", "1", "--format", "warc", "-o", tmp_path / "new.warc")
+    assert (tmp_path / "new.warc").read_bytes()[:2] == b"\x1f\x8b"  # a gzipped WARC
+
+
 # -- redacted versions ---------------------------------------------------------------
 
 CANARY = "CANARY-7731-private"

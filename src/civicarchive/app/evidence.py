@@ -84,14 +84,20 @@ class Evidence:
         return self.source.proofs(version_ids)
 
     def export(self, version_ids: list[int], fmt: str, target: Path) -> Path:
-        """Write versions as a WARC file or a BagIt evidence package (folder)."""
+        """Write versions as a new WARC file or a BagIt evidence package (a new or empty
+        folder)."""
         from civicarchive import exports
         if not version_ids:
             raise InvalidInput("nothing to export: name versions or items")
         for version_id in version_ids:
             self.reading.version(version_id)
         if fmt == "warc":
-            with open(target, "wb") as out:
+            try:
+                out = open(target, "xb")  # an export never replaces a file
+            except FileExistsError:
+                raise InvalidInput(f"{target} already exists: an export never replaces a "
+                                   "file; choose a new name", parameter="output") from None
+            with out:
                 exports.write_warc(self.source, version_ids, out)
         elif fmt == "bagit":
             exports.write_evidence_package(self.source, version_ids, target)
