@@ -37,6 +37,46 @@ def test_heated_hyperbole_is_not_a_threat(judge, text):
     assert "true_threats" not in judge(text).categories
 
 
+# Electoral, legal and civic consequences: what a voter may promise an official.
+POLITICAL = [
+    "we know where you live and we will vote you out",
+    "Watch your back at the ballot box",
+    "Mayor, your days are numbered: recall petitions start Monday.",
+    "You'll pay for this at the ballot box.",
+    "I know where you live. See you in court.",
+    "We'll be at the next meeting, and you'll regret this.",
+    "We'll beat you at the polls in November.",
+    "We will take you out at the ballot box.",
+]
+# Beside a lawful consequence, violence or death is still a threat.
+STILL_THREATS = [
+    "I know where you live and I will hurt you",
+    "We know where you live. We'll vote you out, then burn your house down.",
+    "I know where you live. You won't make it to the next election.",
+    "Watch your back, mayor. I'm bringing my rifle to the next meeting.",
+    "I know where the election clerk lives. Watch your back.",  # no consequence named
+]
+
+
+@pytest.mark.parametrize("text", POLITICAL)
+def test_electoral_and_legal_consequences_are_not_threats(judge, text):
+    verdict = judge(text)
+    assert "true_threats" not in verdict.categories
+    assert verdict.action not in (Action.HIDE, Action.REMOVE)
+
+
+@pytest.mark.parametrize("text", POLITICAL[:2])
+def test_the_guard_wins_over_a_promise_to_vote_an_official_out(judge, text):
+    verdict = judge(text)
+    assert verdict.protected and verdict.action is Action.NONE
+
+
+@pytest.mark.parametrize("text", STILL_THREATS)
+def test_violence_beside_a_lawful_consequence_is_still_a_threat(judge, text):
+    verdict = judge(text)
+    assert verdict.categories == ["true_threats"] and verdict.action is Action.REMOVE
+
+
 def test_a_joke_marker_sends_a_threat_to_review_not_removal(judge):
     verdict = judge("lol I'm going to strangle the mayor")
     assert verdict.action is Action.REVIEW

@@ -69,7 +69,7 @@ JUDGEMENT = phrases([
     r"broken promises?", r"what a mess", r"so much for", r"nobody asked for", r"no one asked for",
     r"who approved", r"who signed off", r"how about you", r"how is this", r"why (?:is|are|do|does|did|can'?t|won'?t|don'?t|doesn'?t) (?:it|the city|the council|you|they|we|this)",
     r"resign\w*", r"step down", r"recall", r"vote (?:them|him|her|you|every one of them|"
-    r"the bums) out", r"voted out", r"impeach\w*", r"fire (?:him|her|them|the chief|"
+    r"the bums) out", r"voted out", r"at the (?:ballot box|polls)", r"see you in court", r"impeach\w*", r"fire (?:him|her|them|the chief|"
     r"whoever|everyone|the lot)", r"should be fired", r"get fired", r"lawsuit", r"sue the city",
     r"do your job\w*", r"do better", r"step up", r"wake up", r"get it together",
     r"(?:can'?t|cannot) even", r"still (?:waiting|hasn'?t|haven'?t|not|no)", r"years? later",

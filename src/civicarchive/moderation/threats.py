@@ -4,7 +4,11 @@ A true threat is a serious expression of intent to commit unlawful violence agai
 particular person or group (Virginia v. Black, 2003; Counterman v. Colorado, 2023). The
 detector wants three things in one sentence: a violent act, a person or group it is aimed
 at, and a framing of intent ("I'll", "I'm going to", "someone should", "you'll be") or
-intimidation ("I know where you live"). Heated hyperbole is not a threat: "this commute is
+intimidation ("I know where you live"). Menace that names no harm ("we know where you
+live", "watch your back", "you'll pay for this") beside a lawful consequence ("we will vote
+you out", "at the ballot box", "recall", "see you in court", "we'll be at the next
+meeting") is a voter's promise, not a threat, and the guard protects it; violence or death
+beside one is still a threat. Heated hyperbole is not a threat: "this commute is
 killing me", "I could strangle whoever timed these lights", "kill the proposal", "shoot me
 an email" are recognised and left alone, and a joke marker lowers the confidence so that a
 person reviews instead.
@@ -58,23 +62,54 @@ INTENT = phrases([
     r"(?:should|deserves? to|needs? to) (?:be|get)", r"i want to",
 ])
 WISH = phrases([r"i'?d love to", r"i wish i could", r"i'?d like to"])
+# Intimidation that speaks of death, weapons or a place to meet: a threat whatever follows.
 INTIMIDATION = phrases([
-    r"i know where (?:you|he|she|they) (?:live|lives|sleep|sleeps|park|parks|work|works)",
-    r"(?:we|i) know where (?:you|he|she|they|the \w+(?: \w+)?) (?:live|lives|sleep|sleeps|"
-    r"work|works)", r"(?:watch|better watch) (?:your|his|her|their) backs?",
-    r"sleep with one eye open", r"(?:your|his|her|their) days are numbered",
+    r"sleep with one eye open",
     r"(?:you|he|she|they)(?:'re| are|'s| is) (?:a )?dead (?:man|woman|men|meat)",
-    r"(?:you|he|she|they)(?:'ll| will) (?:die|be dead|pay for this|regret this|get what'?s "
-    r"coming)", r"(?:you|he|she|they) (?:won'?t|will not) (?:live|make it (?:home|to|through)|"
+    r"(?:you|he|she|they)(?:'ll| will) (?:die|be dead)",
+    r"(?:you|he|she|they) (?:won'?t|will not) (?:live|make it (?:home|to|through)|"
     r"see christmas)", r"i'?ll be waiting (?:for (?:you|him|her|them) )?(?:outside|at|in|after"
     r"|with)", r"(?:bring|bringing|got|have|with) (?:my|a|our|some|loaded) (?:guns?|rifles?|"
     r"ar-?15s?|piece|shotguns?|pistols?|glocks?|knife|machete)", r"(?:have|got) (?:guns|rifles)",
     r"locked and loaded", r"there will be (?:blood|bloodshed)",
-    r"bullet with (?:your|his|her) name", r"(?:you|he|she|they)(?:'ve| have| has) been warned",
-    r"(?:final|last) warning", r"count your days",
-    r"(?:it'?ll|this will|that will) be (?:your|his|her|their) last",
+    r"bullet with (?:your|his|her) name",
     r"see (?:you|him|her) (?:at|in|outside) (?:your|his|her) (?:house|home|driveway|car)",
     r"end up in a (?:ditch|body bag|hospital)",
+])
+# Menace that names no harm: read by the consequence the comment names. Alone, or with
+# violence, it is a threat; beside a lawful consequence ("we know where you live and we
+# will vote you out") it is a voter's promise, which the guard protects.
+MENACE = phrases([
+    r"i know where (?:you|he|she|they) (?:live|lives|sleep|sleeps|park|parks|work|works)",
+    r"(?:we|i) know where (?:you|he|she|they|the \w+(?: \w+)?) (?:live|lives|sleep|sleeps|"
+    r"work|works)", r"(?:watch|better watch) (?:your|his|her|their) backs?",
+    r"(?:your|his|her|their) days are numbered",
+    r"(?:you|he|she|they)(?:'ll| will) (?:pay for this|regret this|get what'?s coming)",
+    r"(?:you|he|she|they)(?:'ve| have| has) been warned",
+    r"(?:final|last) warning", r"count your days",
+    r"(?:it'?ll|this will|that will) be (?:your|his|her|their) last",
+])
+# Consequences a citizen may lawfully bring on an official: elections, recalls, courts,
+# complaints, showing up at meetings.
+LAWFUL = phrases([
+    r"vote (?:you|him|her|them|y'?all|every one of (?:you|them)|the bums|\w+) out",
+    r"vot(?:e|ed|ing) (?:you|him|her|them) (?:out|down)", r"voted? out",
+    r"vote against (?:you|him|her|them)", r"(?:at|to) the (?:ballot box|polls)",
+    r"ballot box", r"next election", r"(?:in|at|by|until|come) (?:the |this )?(?:next )?"
+    r"election", r"election day", r"(?:lose|losing) (?:the |your |his |her |their )?"
+    r"(?:re-?)?election", r"your re-?election", r"in (?:the )?primary",
+    r"primary (?:you|him|her|them)", r"in november", r"come november",
+    r"recall (?:you|him|her|them|the \w+|petitions?|election|vote|campaign)",
+    r"(?:a|the|this) recall", r"recalled", r"impeach\w*", r"(?:see|meet) (?:you|him|her|them) in court",
+    r"in court", r"sue (?:you|him|her|them|the city|the county)", r"lawsuits?",
+    r"(?:file|filing|filed) (?:an? )?(?:ethics )?(?:complaint|grievance|suit|claim)",
+    r"ethics (?:complaint|board|commission)", r"report (?:you|him|her|them) to",
+    r"records requests?",
+    r"(?:we|i)(?:'ll| will|'re| are) (?:all )?(?:be )?(?:at|going to|coming to) (?:the |every )"
+    r"(?:next )?(?:council |city council |board |town hall |public )?(?:meeting|hearing)s?",
+    r"see (?:you|him|her|them) at the (?:next )?(?:council |board )?(?:meeting|hearing)",
+    r"run(?:ning)? against (?:you|him|her|them)", r"campaign(?:ing)? against",
+    r"lose (?:your|his|her|their) (?:seat|job|office)",
 ])
 # Hyperbole and idiom: violent words with no violence meant.
 HYPERBOLE = phrases([
@@ -96,6 +131,10 @@ HYPERBOLE = phrases([
     r"get (?:someone|somebody|people|a kid|kids) (?:killed|hurt)",
     r"(?:people|someone|somebody|kids|children|folks|pedestrians|cyclists|drivers) (?:are|is) "
     r"(?:getting|gonna get|going to get) (?:hurt|killed)",
+    # a defeat at the polls or in court: "we'll beat you at the polls"
+    r"(?:beat|take|vote|kick|throw|knock|crush|destroy|bury|defeat|run|end) (?:you|him|her|"
+    r"them|y'?all)(?: out| down| over)? (?:at the (?:ballot box|polls)|in (?:the )?(?:next )?"
+    r"(?:election|primary|november|court)|on election day|come (?:november|election day))",
 ])
 JOKING = phrases([r"lol", r"lmao", r"haha\w*", r"jk", r"just kidding", r"😂", r"🤣", r"/s"],
                  boundary=False)
@@ -147,9 +186,10 @@ SOLICIT = re.compile(
 
 def true_threats(text: str) -> Evidence | None:
     best: tuple[float, list[Span], str] | None = None
+    lawful = bool(LAWFUL.search(text))
     for start, end in sentences(text):
         sentence = text[start:end]
-        found = _threat_in(sentence)
+        found = _threat_in(sentence, lawful)
         if found and (best is None or found[0] > best[0]):
             best = (found[0], [span(text, start + a, start + b) for a, b in found[1]],
                     found[2])
@@ -165,9 +205,12 @@ def true_threats(text: str) -> Evidence | None:
                     f"unlawful violence against a particular person or group")
 
 
-def _threat_in(sentence: str) -> tuple[float, list[tuple[int, int]], str] | None:
-    """(confidence, spans, why) for one sentence, or None."""
-    intimidation = INTIMIDATION.search(sentence)
+def _threat_in(sentence: str, lawful: bool = False
+               ) -> tuple[float, list[tuple[int, int]], str] | None:
+    """(confidence, spans, why) for one sentence, or None; `lawful`: the comment names a
+    lawful consequence (an election, a recall, a court), which menace is then read as."""
+    intimidation = INTIMIDATION.search(sentence) or (None if lawful else
+                                                     MENACE.search(sentence))
     if intimidation:
         return 0.9, [intimidation.span()], "intimidation aimed at a person"
     aimed = [m for m in VIOLENT.finditer(sentence) if not _hyperbole(sentence, m)]
