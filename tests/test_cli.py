@@ -129,6 +129,20 @@ def test_cli_names_a_database_file_that_is_not_one(cli, account_id, tmp_path, da
     assert db.read_bytes() == kept
 
 
+@pytest.mark.parametrize("database_url", [None])  # about files, not the store
+@pytest.mark.parametrize("output, said", [
+    ("/nonexistent/x.json", "the folder /nonexistent does not exist"),
+    ("/dev/full", "cannot write /dev/full: No space left on device"),
+])
+def test_cli_proof_says_why_it_cannot_write_there(cli, jsonl, account_id, database_url,
+                                                  output, said):
+    cli("ingest-jsonl", jsonl("a.jsonl", [record("1", "Road closed")]), "--account", account_id)
+    result = cli("proof", "1", "-o", output, ok=False)
+    assert type(result.exception) is SystemExit, result.output[-500:]
+    assert result.exit_code == 1 and result.output.startswith("error: ") and \
+        said in result.output, result.output
+
+
 def test_cli_errors_are_one_line_with_a_next_step(cli, tmp_path, account_id):
     result = cli("show", "999", ok=False)
     assert result.exit_code == 1 and result.output.startswith("error: no item with id 999")

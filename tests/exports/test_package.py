@@ -245,6 +245,41 @@ def test_cli_export_never_replaces_a_file(exporting, tmp_path, database_url):
     assert (tmp_path / "new.warc").read_bytes()[:2] == b"\x1f\x8b"  # a gzipped WARC
 
 
+
+@pytest.mark.parametrize("database_url", [None])
+@pytest.mark.parametrize("fmt, output, said", [
+    ("bagit", "file.txt", "file.txt is not a folder"),
+    ("bagit", "/dev/null", "/dev/null is not a folder"),
+    ("warc", ".", "already exists"),
+    ("warc", "typo/records.warc.gz", "the folder {tmp}/typo does not exist"),
+    ("bagit", "typo/package", "the folder {tmp}/typo does not exist"),
+], ids=["bagit-file", "bagit-dev-null", "warc-folder", "warc-no-parent", "bagit-no-parent"])
+def test_cli_export_says_why_it_cannot_write_there(exporting, tmp_path, database_url, fmt,
+                                                   output, said):
+    (tmp_path / "file.txt").write_text("keep me")
+    target = tmp_path / output
+    result = exporting("export", "--version", "1", "--format", fmt, "-o", target, ok=False)
+    assert failed_plainly(result, said.format(tmp=tmp_path)), result.output
+    assert not (tmp_path / "typo").exists()  # a typo'd path makes no folders
+    assert (tmp_path / "file.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("database_url", [None])
+def test_cli_export_that_runs_out_of_space_says_so_and_leaves_nothing(
+        exporting, tmp_path, database_url, monkeypatch):
+    import errno
+
+    from civicarchive import exports
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(exports, "write_warc", full)
+    target = tmp_path / "records.warc.gz"
+    result = exporting("export", "--version", "1", "--format", "warc", "-o", target, ok=False)
+    assert failed_plainly(result, f"cannot write {target}: No space left on device")
+    assert not target.exists()
+
+
 # -- redacted versions ---------------------------------------------------------------
 
 CANARY = "CANARY-7731-private"

@@ -85,26 +85,39 @@ class Evidence:
 
     def export(self, version_ids: list[int], fmt: str, target: Path) -> Path:
         """Write versions as a new WARC file or a BagIt evidence package (a new or empty
-        folder)."""
+        folder), in a folder that exists: a mistyped path is an error, never new folders
+        or a replaced file."""
         from civicarchive import exports
         if not version_ids:
             raise InvalidInput("nothing to export: name versions or items")
         for version_id in version_ids:
             self.reading.version(version_id)
-        if fmt == "warc":
-            try:
-                out = open(target, "xb")  # an export never replaces a file
-            except FileExistsError:
-                raise InvalidInput(f"{target} already exists: an export never replaces a "
-                                   "file; choose a new name", parameter="output") from None
-            with out:
-                exports.write_warc(self.source, version_ids, out)
-        elif fmt == "bagit":
-            exports.write_evidence_package(self.source, version_ids, target)
-        else:
+        if fmt not in EXPORT_FORMATS:
             raise InvalidInput(f"unknown export format {fmt!r}: use "
                                f"{' or '.join(EXPORT_FORMATS)}", parameter="fmt")
+        require_folder(target.parent)
+        try:
+            if fmt == "warc":
+                self._write_warc(version_ids, target)
+            else:
+                exports.write_evidence_package(self.source, version_ids, target)
+        except OSError as error:  # a full disk, a folder that cannot be written...
+            raise unwritable(target, error) from None
         return target
+
+    def _write_warc(self, version_ids: list[int], target: Path) -> None:
+        from civicarchive import exports
+        try:
+            out = open(target, "xb")  # an export never replaces a file
+        except FileExistsError:
+            raise InvalidInput(f"{target} already exists: an export never replaces a "
+                               "file; choose a new name", parameter="output") from None
+        try:
+            with out:
+                exports.write_warc(self.source, version_ids, out)
+        except BaseException:
+            target.unlink(missing_ok=True)  # the part written of a file that was new
+            raise
 
     def package(self, version_ids: list[int], folder: Path, description: str) -> Path:
         """A signed BagIt evidence package of the versions, opening with `description`."""
@@ -114,6 +127,20 @@ class Evidence:
     def public_key_pem(self) -> bytes:
         """The archive's public key, to publish for third-party verification."""
         return self.context.public_key_pem()
+
+
+def require_folder(folder: Path) -> None:
+    """InvalidInput unless `folder` exists: writing a file there must not make folders of
+    a mistyped path."""
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder} is not a folder: correct the path" if folder.exists()
+                           else f"the folder {folder} does not exist: create it, or correct "
+                           "the path", parameter="output")
+
+
+def unwritable(path: Path, error: OSError) -> InvalidInput:
+    """The error for a file that could not be written, as the operating system says why."""
+    return InvalidInput(f"cannot write {path}: {error.strerror or error}", parameter="output")
 
 
 class ArchiveSource:

@@ -404,9 +404,14 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
 @handles_errors
 def proof(ctx: Context, version_id: int, output: Path) -> None:
     """Write a self-contained inclusion proof for one version."""
+    from civicarchive.app.evidence import require_folder, unwritable
+    require_folder(output.parent)
     with ctx.open() as archive:
         doc = archive.evidence.proof(version_id)
-    output.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    try:
+        output.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    except OSError as error:
+        raise unwritable(output, error) from None
     click.echo(f"Wrote proof of version {version_id} (ledger entry {doc['leaf_index']} of "
                f"{doc['tree_size']}) to {output}; check it with `civicarchive verify-proof "
                f"{output}`")

@@ -63,6 +63,8 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
                            "by version or by item", parameter="versions")
     produced = _produced_files(extra)
     stand_ins = renderings(redacted, set(ids))
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{folder} is not a folder: choose a new folder for the package")
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInput(f"{folder} is not empty: choose a new folder for the package")
     created = not folder.exists()
