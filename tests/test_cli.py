@@ -143,6 +143,19 @@ def test_cli_proof_says_why_it_cannot_write_there(cli, jsonl, account_id, databa
         said in result.output, result.output
 
 
+@pytest.mark.parametrize("database_url", [None])
+@pytest.mark.parametrize("text", ["notakey", "-----BEGIN PUBLIC KEY-----\nAAAA\n"])
+def test_cli_verify_against_a_public_key_file_that_is_no_key(cli, account_id, tmp_path,
+                                                             database_url, text):
+    key = tmp_path / "notakey"
+    key.write_text(text)
+    result = cli("verify", "--public-key", key, ok=False)
+    assert type(result.exception) is SystemExit, result.output[-500:]
+    assert result.exit_code == 1 and result.output.startswith(
+        "error: the trusted public key is not an Ed25519 key") and \
+        "(--public-key)" in result.output, result.output
+
+
 def test_cli_errors_are_one_line_with_a_next_step(cli, tmp_path, account_id):
     result = cli("show", "999", ok=False)
     assert result.exit_code == 1 and result.output.startswith("error: no item with id 999")

@@ -48,6 +48,11 @@ class Evidence:
         from civicarchive.store.verification import Problem, VerifyReport, verify_store
         context = self.context
         try:
+            trusted = load_public_key(trusted_key_pem) if trusted_key_pem else None
+        except ValueError as error:
+            raise InvalidInput(f"the trusted public key is not an Ed25519 key: {error}",
+                               parameter="public_key") from None
+        try:
             recorded = context.public_key_raw
         except StoreUnavailable:
             recorded = None
@@ -56,11 +61,11 @@ class Evidence:
         kept = context.settings.keys_dir / LAST_CHECKPOINT_FILE
         if kept.exists():
             witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
-        if trusted_key_pem is None and recorded is None:  # no key to check signatures with
+        if trusted is None and recorded is None:  # no key to check signatures with
             return VerifyReport(complete=False, problems=[Problem(
                 f"archive_info row {context.archive_id}", "public_key is not the base64 of "
                 "an Ed25519 public key; verify against the agency's published key")])
-        public = load_public_key(trusted_key_pem or base64.b64encode(recorded))
+        public = trusted or load_public_key(base64.b64encode(recorded))
         report = verify_store(context.store, public, context.archive_id, progress,
                               witnesses=witnesses)
         if not report.complete:

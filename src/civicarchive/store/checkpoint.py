@@ -19,12 +19,13 @@ stay valid, and count as numbers 1, 2, ... in the order they were written.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -154,13 +155,22 @@ def fingerprint(public_raw_bytes: bytes) -> str:
 
 
 def load_public_key(data: bytes) -> Ed25519PublicKey:
-    """A public key from PEM, or from the base64 of its 32 raw bytes."""
+    """A public key from PEM, or from the base64 of its 32 raw bytes; ValueError when
+    `data` is neither."""
     if data.lstrip().startswith(b"-----BEGIN"):
-        key = serialization.load_pem_public_key(data)
+        try:
+            key = serialization.load_pem_public_key(data)
+        except UnsupportedAlgorithm as error:
+            raise ValueError(f"a key of an algorithm this reader does not know: {error}"
+                             ) from None
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("not an Ed25519 public key")
         return key
-    return Ed25519PublicKey.from_public_bytes(base64.b64decode(data.strip(), validate=True))
+    try:
+        raw = base64.b64decode(data.strip(), validate=True)
+    except binascii.Error as error:
+        raise ValueError(f"it is neither PEM nor base64 ({error})") from None
+    return Ed25519PublicKey.from_public_bytes(raw)  # ValueError unless 32 bytes
 
 
 def signature_valid(public: Ed25519PublicKey, body_text: str, signature: bytes) -> bool:
