@@ -93,6 +93,7 @@ class MastodonReplay:
     media: dict[str, bytes] = field(default_factory=dict)       # path -> bytes
     log: list[httpx.Request] = field(default_factory=list)
     base: str = SERVER
+    moved_to: str | None = None   # a host the API redirects every request to (and answers)
 
     @classmethod
     def agency(cls, account_id: str = AGENCY, **kwargs) -> MastodonReplay:
@@ -128,6 +129,9 @@ class MastodonReplay:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.log.append(request)
+        if self.moved_to and request.url.host != self.moved_to:
+            return httpx.Response(301, headers={
+                "location": str(request.url.copy_with(host=self.moved_to))})
         status, headers, body = self.answer(request.method, request.url.path,
                                             parse_qs(request.url.query.decode()))
         return httpx.Response(status, headers=headers, content=body)

@@ -253,3 +253,13 @@ def test_mastodon_listing_longer_than_the_page_cap_fails_the_pass(archive, masto
     monkeypatch.setattr(mastodon_capture, "MAX_PAGES", 1)   # the replay's statuses take 2
     (report,) = archive.capturing.run(mastodon.id, client=replay.client())
     assert not report.ok and "more than 1 pages" in report.failure["message"]
+
+
+def test_mastodon_api_redirected_to_another_server_files_nothing(archive, mastodon, replay):
+    """Another server answering for this one would have its statuses filed as the
+    agency's: a redirect off the account's server fails the pass and records nothing."""
+    replay.moved_to = "elsewhere.example"
+    (failed,) = archive.capturing.run(mastodon.id, client=replay.client(follow_redirects=True))
+    assert not failed.ok and "redirected to http://elsewhere.example:3000" in \
+        failed.failure["message"]
+    assert items(archive, mastodon.id) == {}

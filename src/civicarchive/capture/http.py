@@ -61,12 +61,15 @@ UNANSWERED = (httpx.TransportError, httpx.DecodingError, httpx.TooManyRedirects)
 class Fetcher:
     """GET requests for one pass: the token as a bearer header, failures as CaptureFailed
     with evidence, a request count; an answer over `max_bytes` is a failure, one not
-    whole within `deadline` seconds is PlatformUnavailable."""
+    whole within `deadline` seconds is PlatformUnavailable. With `same_server`, an answer
+    that came by redirect from another origin than `base_url` is a failure: a Mastodon
+    server's API redirecting elsewhere would file another server's statuses as its own."""
 
     def __init__(self, client: httpx.Client, token: str | None, now: datetime,
                  base_url: str | None = None, max_bytes: int = API_MAX_BYTES,
-                 deadline: float = REQUEST_DEADLINE) -> None:
+                 deadline: float = REQUEST_DEADLINE, same_server: bool = False) -> None:
         self.client = client
+        self.same_server = same_server
         self.token = token
         self.now = now
         self.base_url = base_url.rstrip("/") if base_url else None
@@ -118,6 +121,13 @@ class Fetcher:
                 {"url": self.scrub(url), "error": self.scrub(f"{type(error).__name__}: {error}")}
             ) from None
         status = response.status_code
+        if self.same_server and self.base_url and _origin(response.url) != _origin(
+                httpx.URL(self.base_url)):
+            moved = self.scrub(str(response.url.copy_with(query=None)))
+            raise CaptureFailed(f"{self.scrub(url)}: redirected to {moved}, another server; "
+                                "nothing of it is filed. If the account's server moved, set "
+                                "its new address (capture configure --url)",
+                                {"url": self.scrub(url), "redirected_to": moved})
         if status < 400 and status not in (304,) or status in allow:
             return response
         evidence = self.evidence(response)
@@ -192,6 +202,10 @@ class Fetcher:
                                     "not read further", {"status": response.status_code,
                                                          "url": url, "max_bytes": max_bytes})
         return bytes(body)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 def retry_after(response: httpx.Response, now: datetime) -> float | None:

@@ -66,7 +66,7 @@ class MastodonCapturer:
                 absent: Absent) -> Checked:
         """`statuses/:id` for one absent status: GONE only on Mastodon's own not-found
         answer; any other 404 (a proxy's, an HTML page) is UNKNOWN."""
-        fetch = Fetcher(client, token, job.observed_at, _server(job))
+        fetch = Fetcher(client, token, job.observed_at, _server(job), same_server=True)
         local_id = local_status_id(absent.native_id, _server(job)) or \
             (absent.content or {}).get("local_id")
         if not local_id:
@@ -121,7 +121,7 @@ class _Run:
     def __init__(self, job: CaptureJob, client: httpx.Client, token: str | None,
                  known: Known) -> None:
         self.job = job
-        self.fetch = Fetcher(client, token, job.observed_at, _server(job))
+        self.fetch = Fetcher(client, token, job.observed_at, _server(job), same_server=True)
         self.known = known
         self.cursor = dict(job.cursor)
         self.result = Pass()
