@@ -7,6 +7,9 @@
 
 How a verdict is reached:
 
+0. The detectors read the comment as the words it spells (normalisation.py: zero-width
+   characters, look-alike letters, leetspeak, spaced letters undone); every span is
+   mapped back to the comment as written.
 1. Each detector (threats, obscenity, spam, personal, copyright, relevance) gives evidence
    with a confidence. Evidence below REPORT is dropped; from REPORT to STRONG it is a
    review; at STRONG or above it takes the action the policy's category gives (hide or
@@ -29,13 +32,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from civicarchive.moderation import copyright, obscenity, personal, spam, speech, threats
 from civicarchive.moderation.findings import (Action, Comment, Evidence, Finding, Guarded,
                                               Speech, Verdict)
 from civicarchive.moderation.footing import (FOOTING, HIGH_RISK_FOOTING, UNPROTECTED, Category,
                                              high_risk_word)
+from civicarchive.moderation.normalisation import Normalised, normalise
 from civicarchive.moderation.relevance import Relevance, Stage, similarities
 from civicarchive.moderation.spam import AuthorHistory, Earlier
 from civicarchive.policy.model import ModerationAction, ModerationCategory
@@ -69,6 +73,8 @@ class _Pending:
     evidence: list[Evidence]
     guarded: list[Guarded]
     uncertain: bool  # off-topic left to the encoder
+    read: Normalised  # the comment as the detectors read it
+    post: str  # the post, likewise
 
 
 class Moderator:
@@ -135,7 +141,10 @@ class Moderator:
         yield from self._finish(batch)
 
     def _cheap(self, comment: Comment, earlier: Sequence[Earlier]) -> _Pending:
-        text, post = comment.text, comment.post
+        # The detectors read the words the comment spells (zero-width characters,
+        # look-alike letters, leetspeak and spaced letters undone); spans are mapped back.
+        read = normalise(comment.text)
+        text, post = read.text, normalise(comment.post).text
         guarded = speech.guarded(text, post)
         criticism = any(g.speech is Speech.CRITICISM for g in guarded)
         found = [threats.true_threats(text), threats.incitement(text),
@@ -152,27 +161,30 @@ class Moderator:
         # against a post: without one there is nothing to be off.
         if not evidence and post.strip() and Category.OFF_TOPIC in self.adopted:
             uncertain = self.relevance.cheap(text, post, criticism) is Stage.UNCERTAIN
-        return _Pending(comment, evidence, guarded, uncertain)
+        return _Pending(comment, evidence, guarded, uncertain, read, post)
 
     def _finish(self, batch: list[_Pending]) -> Iterator[Verdict]:
         unsure = [p for p in batch if p.uncertain]
         if unsure and self.embedder is not None:
-            to_post, to_agency = similarities(self.embedder, [p.comment.text for p in unsure],
-                                              [p.comment.post or p.comment.text
-                                               for p in unsure])
+            to_post, to_agency = similarities(self.embedder, [p.read.text for p in unsure],
+                                              [p.post or p.read.text for p in unsure])
             self.encoded += len(unsure)
             for pending, near_post, near_agency in zip(unsure, to_post, to_agency):
-                found = self.relevance.semantic(pending.comment.text, near_post, near_agency)
+                found = self.relevance.semantic(pending.read.text, near_post, near_agency)
                 if found is not None:
                     pending.evidence.append(found)
         else:
             for pending in unsure:
-                pending.evidence.append(self.relevance.lexical(pending.comment.text))
+                pending.evidence.append(self.relevance.lexical(pending.read.text))
         for pending in batch:
             yield self._verdict(pending)
 
     def _verdict(self, pending: _Pending) -> Verdict:
-        evidence, guarded = pending.evidence, pending.guarded
+        read = pending.read
+        evidence = [replace(e, spans=tuple(read.span(s) for s in e.spans)) if read.changed
+                    else e for e in pending.evidence]
+        guarded = [replace(g, spans=tuple(read.span(s) for s in g.spans)) if read.changed
+                   else g for g in pending.guarded]
         strong = [e for e in evidence if e.confidence >= STRONG]
         criticism = any(g.speech is Speech.CRITICISM for g in guarded)
         overriding = [e for e in strong if e.category in UNPROTECTED]

@@ -56,15 +56,26 @@ def personal_information(text: str) -> Evidence | None:
     spans: list[Span] = []
     best, why = 0.0, ""
     own: list[str] = []
-    for found in suggest(text):
-        before = text[max(0, found.start - REACH):found.start]
+    suggested = suggest(text)
+    # A number written as a phone number that is no valid one in the region ("012-555-
+    # 0174") may still be someone's, altered or mistyped: a person decides (PHONE_CAP).
+    shaped = [(m.start(), m.end(), PiiCategory.PHONE, m.group())
+              for m in PHONE_SHAPED.finditer(text)
+              if not any(f.start < m.end() and m.start() < f.end for f in suggested)]
+    for start, end, category, found_text, cap in [
+            *((f.start, f.end, f.category, f.text, 1.0) for f in suggested),
+            *((*found, PHONE_CAP) for found in shaped)]:
+        before = text[max(0, start - REACH):start]
         before = before[before.rfind("\n") + 1:]
-        confidence, reason = _whose(found.category, found.text, before)
+        confidence, reason = _whose(category, found_text, before)
         if reason == "own":
-            own.append(found.category.value)
+            own.append(category.value)
             continue
+        if cap < confidence:
+            confidence, reason = cap, (f"{reason} (written as a phone number, though no "
+                                       f"valid one: a person decides)")
         if confidence >= 0.45:
-            spans.append(span(text, found.start, found.end))
+            spans.append(span(text, start, end))
             if confidence > best:
                 best, why = confidence, reason
     medical = MEDICAL.search(text)
@@ -80,6 +91,8 @@ def personal_information(text: str) -> Evidence | None:
                     + (f" (own {', '.join(sorted(set(own)))} left alone)" if own else ""))
 
 
+PHONE_SHAPED = re.compile(r"(?<![\d-])(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\d-])")
+PHONE_CAP = 0.6
 PRIVATE = re.compile(r"(?i)\b(?:home|personal|private|cell|mobile|lives?|house)\b")
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from civicarchive.moderation.findings import Evidence, span
 from civicarchive.moderation.footing import Category
 from civicarchive.moderation.lexicon import phrases, words
+from civicarchive.moderation.normalisation import normalise as normalised
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+|(?<![@\w.-])(?:[a-z0-9-]+\.)+(?:com|net|"
                  r"org|io|co|biz|info|xyz|ly|shop|store|online|site|app|me|us|gov|tv|gg|cc|"
@@ -94,7 +95,9 @@ def commercial(text: str) -> Evidence | None:
 
 
 def normalise(text: str) -> str:
-    return " ".join(words(text))
+    """The text as repetition compares it: the words it spells (normalisation.py), in
+    lower case, without punctuation."""
+    return " ".join(words(normalised(text).text))
 
 
 @dataclass(frozen=True)

@@ -131,13 +131,43 @@ HYPERBOLE = phrases([
     r"get (?:someone|somebody|people|a kid|kids) (?:killed|hurt)",
     r"(?:people|someone|somebody|kids|children|folks|pedestrians|cyclists|drivers) (?:are|is) "
     r"(?:getting|gonna get|going to get) (?:hurt|killed)",
+    r"kill devil hills", r"kill van kull",  # places
     # a defeat at the polls or in court: "we'll beat you at the polls"
     r"(?:beat|take|vote|kick|throw|knock|crush|destroy|bury|defeat|run|end) (?:you|him|her|"
     r"them|y'?all)(?: out| down| over)? (?:at the (?:ballot box|polls)|in (?:the )?(?:next )?"
     r"(?:election|primary|november|court)|on election day|come (?:november|election day))",
 ])
-JOKING = phrases([r"lol", r"lmao", r"haha\w*", r"jk", r"just kidding", r"😂", r"🤣", r"/s"],
-                 boundary=False)
+JOKING = phrases([r"lol", r"lmao", r"haha\w*", r"jaja\w*", r"jeje\w*", r"mdr", r"ptdr",
+                  r"jk", r"just kidding", r"😂", r"🤣", r"/s"], boundary=False)
+# Threats in Spanish and French, met on US agencies' pages after English: an intent and a
+# violent act aimed at "you" or a person in one phrase ("te voy a matar", "je vais te
+# tuer"), or a call for one ("hay que matarlo", "il faut le tuer").
+_ES_ACT = (r"(?:matar|disparar|apu[ñn]alar|acuchillar|quemar|golpear|ahorcar|colgar|linchar|"
+           r"reventar|partir la cara|romper la cara|pegar (?:un tiro|unos tiros|una paliza)|"
+           r"dar (?:un tiro|una paliza|de balazos)|volar la cabeza|degollar|fusilar)")
+_ES_ACT_ON = (r"(?:matar|disparar|apu[ñn]alar|acuchillar|quemar|golpear|ahorcar|colgar|"
+              r"linchar|reventar|degollar|fusilar)(?:te|lo|la|los|las|le|les|os)")
+_FR_ACT = (r"(?:tuer|buter|crever|descendre|flinguer|[ée]gorger|poignarder|br[ûu]ler|frapper|"
+           r"d[ée]foncer|massacrer|abattre|pendre|[ée]trangler)")
+ABROAD = phrases([
+    rf"(?:te|lo|la|los|las|le|les|os) (?:voy|vamos|van|va) a {_ES_ACT}",
+    rf"(?:voy|vamos|van|va) a {_ES_ACT_ON}",
+    r"te (?:matar[ée]|mataremos|matamos)", r"(?:vas|van) a morir",
+    r"(?:est[áa]s|est[áa]n) muert[oa]s?",
+    rf"(?:je|on|nous) (?:vais|va|allons) (?:te|le|la|les|vous|t') ?{_FR_ACT}",
+    r"(?:je|on) (?:te|vous|le|la|les) (?:tuerai|tuera|buterai|butera|crèverai|crèvera)",
+    r"(?:tu vas|vous allez) (?:mourir|crever)", r"(?:t'es|tu es|vous [êe]tes) mort",
+])
+CALL_ABROAD = phrases([
+    rf"(?:hay|habr[íi]a) que {_ES_ACT_ON}", rf"(?:hay|habr[íi]a) que {_ES_ACT} (?:al|a la|a los|a)",
+    rf"il (?:faut|faudrait) (?:le|la|les) {_FR_ACT}",
+])
+# "te voy a matar de risa" (you'll die laughing), "mourir de rire"
+HYPERBOLE_ABROAD = phrases([
+    r"(?:matar|matarte|matarme|morir|morirme|morirte)(?: \w+)? de (?:risa|la risa|hambre|sed|"
+    r"aburrimiento|calor|fr[íi]o|un susto|pena|ganas|amor)",
+    r"(?:mourir|crever|tuer)(?: \w+)? de (?:rire|faim|soif|chaud|froid|ennui)",
+])
 VIOLENT = re.compile(rf"\b{VIOLENCE}\b|\b{PASSIVE}\b", re.IGNORECASE)
 IMPERATIVE = re.compile(rf"\s*(?:{VIOLENCE})\b", re.IGNORECASE)
 
@@ -213,6 +243,14 @@ def _threat_in(sentence: str, lawful: bool = False
                                                      MENACE.search(sentence))
     if intimidation:
         return 0.9, [intimidation.span()], "intimidation aimed at a person"
+    abroad = [m for m in (ABROAD.search(sentence), CALL_ABROAD.search(sentence)) if m and not
+              any(h.start() < m.end() and m.start() < h.end()
+                  for h in HYPERBOLE_ABROAD.finditer(sentence))]
+    if abroad:
+        called = abroad[0].re is CALL_ABROAD
+        return (0.8 if called else 0.9), [abroad[0].span()], \
+            ("a call for violence against a person" if called
+             else "an intent to commit violence against a person")
     aimed = [m for m in VIOLENT.finditer(sentence) if not _hyperbole(sentence, m)]
     aimed = [m for m in aimed if PERSON.search(sentence)]
     if not aimed:
