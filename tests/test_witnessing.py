@@ -5,6 +5,8 @@ come back to `verify --checkpoint`; `checkpoint reset` is the way back after a r
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 
 import pytest
@@ -124,6 +126,58 @@ def test_witnessing_export_round_trips_through_verify_checkpoint(witnessed, cli,
     out.write_bytes(out.read_bytes().replace(b'"frontier"', b'"frontier_"'))
     failed = cli("verify", "--checkpoint", out, ok=False)
     assert failed.exit_code == 1 and "published.json: a checkpoint file is" in failed.output
+
+
+def _published(witnessed, cli, tmp_path):
+    """A checkpoint file as `checkpoint export` writes it, with its token, and its JSON."""
+    account = witnessed.registry.add_account("x", "city", "agency")
+    witnessed.ingesting.ingest([observe(account.id, "1", "post")], source="t")
+    witnessed.witnessing.timestamp()
+    out = tmp_path / "published.json"
+    cli("checkpoint", "export", "-o", out)
+    return out, json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("database_url", [None])  # about the file, not the store
+def test_witnessing_verify_checkpoint_says_which_file_and_timestamp_it_checked(
+        witnessed, cli, tmp_path, database_url):
+    out, doc = _published(witnessed, cli, tmp_path)
+    shown = cli("verify", "--checkpoint", out).output
+    body = CheckpointFile.read(out.read_bytes(), str(out)).body
+    assert f"checkpoint file {out}: checkpoint {body.number} of {body.size} entries, " \
+           "timestamped 20" in shown, shown
+    report = json.loads(cli("verify", "--checkpoint", out, "--json").output)
+    kept = tmp_path / "home" / "keys" / LAST_CHECKPOINT_FILE  # the signer's, checked too
+    assert [(c["file"], c["checkpoint"]) for c in report["checkpoint_files"]] == \
+        [(str(out), body.number), (str(kept), body.number)]
+
+
+@pytest.mark.parametrize("database_url", [None])
+@pytest.mark.parametrize("token", [b"garbage", "token of another checkpoint"])
+def test_witnessing_verify_checkpoint_checks_its_timestamp(witnessed, cli, tmp_path,
+                                                          database_url, token):
+    out, doc = _published(witnessed, cli, tmp_path)
+    if not isinstance(token, bytes):  # a real token, of the checkpoint before
+        token = stored(witnessed)[0][1]
+        witnessed.ingesting.ingest([observe(1, "2", "post 2")], source="t")
+        witnessed.witnessing.timestamp()
+        cli("checkpoint", "export", "-o", tmp_path / "newer.json")
+        doc = json.loads((tmp_path / "newer.json").read_text())
+    doc["timestamp"] = base64.b64encode(token).decode()
+    out.write_text(json.dumps(doc))
+    failed = cli("verify", "--checkpoint", out, ok=False)
+    assert failed.exit_code == 1 and f"{out}: its timestamp is not valid: " in failed.output, \
+        failed.output
+
+
+def test_witnessing_verify_checkpoint_reads_a_deeply_nested_file_safely(witnessed, cli,
+                                                                        tmp_path):
+    out = tmp_path / "nested.json"
+    out.write_text("[" * 100000 + "]" * 100000)
+    failed = cli("verify", "--checkpoint", out, ok=False)
+    assert type(failed.exception) is SystemExit, failed.output[-500:]
+    assert failed.exit_code == 1 and failed.output.startswith(f"error: {out}: not a "
+                                                              "checkpoint file"), failed.output
 
 
 def test_witnessing_reset_after_a_deliberate_restore(tmp_path, clock):

@@ -73,6 +73,19 @@ class Evidence:
         roots = timestamps.load_roots(context.settings.tsa_ca_file)
         with context.read() as conn:
             report.problems += [Problem(*p) for p in timestamps.timestamp_problems(conn, roots)]
+        for where, witness in witnesses:
+            stamped = None
+            if witness.timestamp is not None:
+                problem = timestamps.token_problem(witness.timestamp, witness.body_text, roots)
+                if problem:
+                    report.problems.append(Problem(where, f"its timestamp is not valid: "
+                                                          f"{problem}"))
+                else:
+                    stamped = timestamps.token_time(witness.timestamp)
+            report.checkpoint_files.append({
+                "file": where, "checkpoint": witness.body.number, "size": witness.body.size,
+                "timestamped_at": stamped, "timestamp_signature_checked": bool(
+                    stamped and roots)})
         key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
         if key_file.exists() and recorded is not None and \
                 public_raw(load_public_key(key_file.read_bytes())) != recorded:

@@ -382,6 +382,13 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
                        f"({report.blob_bytes:,} bytes); checkpoints {report.checkpoints:,}; "
                        f"purged versions {report.purged_versions:,}")
             click.echo(f"root {report.root}")
+        for checked in report.checkpoint_files:
+            stamped = checked["timestamped_at"]
+            click.echo(f"checkpoint file {checked['file']}: checkpoint "
+                       f"{checked['checkpoint'] or '(v1)'} of {checked['size']:,} entries, " +
+                       ("not timestamped" if not stamped else f"timestamped {stamped}" + (
+                           "" if checked["timestamp_signature_checked"] else
+                           " (the authority's signature unchecked: no CA file is set)")))
         if report.unsealed_entries:
             click.echo(f"warning: {report.unsealed_entries} entries after the last checkpoint")
         if report.ok:

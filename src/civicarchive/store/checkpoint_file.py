@@ -70,6 +70,8 @@ class CheckpointFile:
             doc = json.loads(data.decode("utf-8"), object_pairs_hook=unique)
         except (UnicodeDecodeError, ValueError) as error:
             raise fail(f"not a checkpoint file: {error}") from None
+        except RecursionError:
+            raise fail("not a checkpoint file: its JSON is nested too deeply") from None
         if not isinstance(doc, dict) or set(doc) != set(MEMBERS):
             raise fail(f"a checkpoint file is an object with exactly {', '.join(MEMBERS)}")
         if doc["format"] != FORMAT:

@@ -62,6 +62,10 @@ class VerifyReport:
     root: str = ""
     problems: list[Problem] = field(default_factory=list)
     complete: bool = True  # False when damage stopped the checks: the problems say where
+    # The checkpoint files the ledger was found to extend or not: file, checkpoint
+    # (number), size, timestamped_at (the authority's time, or None) and
+    # timestamp_signature_checked (against the authority's CA)
+    checkpoint_files: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -73,7 +77,7 @@ class VerifyReport:
                 "blobs": self.blobs, "blob_bytes": self.blob_bytes,
                 "checkpoints": self.checkpoints, "purged_versions": self.purged_versions,
                 "unsealed_entries": self.unsealed_entries, "root": self.root,
-                "complete": self.complete,
+                "complete": self.complete, "checkpoint_files": self.checkpoint_files,
                 "problems": [{"where": p.where, "what": p.what} for p in self.problems]}
 
 
