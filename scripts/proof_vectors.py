@@ -264,6 +264,11 @@ def invalid_vectors(city: Ledger, single: Ledger) -> list[tuple[str, str, str, d
         text.replace(b'"leaf_index": 2,', b'"leaf_index": 2e0,'))
     add("types", "leaf-index-false", "leaf_index is false where 0 is meant",
         changed(set_member("leaf_index", False), single.prove(1, 1)))
+    negative_zero = serialise(single.prove(1, 1)).replace(b'"leaf_index": 0,',
+                                                          b'"leaf_index": -0,')
+    assert b"-0," in negative_zero
+    add("types", "leaf-index-negative-zero", "leaf_index is written -0 where 0 is meant: a "
+        "reader that takes it for the integer 0 accepts it", negative_zero)
     add("types", "tree-size-string", 'tree_size is the string "23"',
         changed(set_member("tree_size", str(size))))
     add("types", "content-object", "content is the parsed JSON object, not its text",

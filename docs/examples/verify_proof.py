@@ -70,8 +70,12 @@ def load_json(text, where, rule):
     def constant(name):
         raise Invalid(rule, f"{where} holds {name}, which is not JSON")
 
+    def integer(digits):  # -0 is no integer the format writes: as -0.0 it fails the checks
+        return -0.0 if digits == "-0" else int(digits)
+
     try:
-        value = json.loads(text, object_pairs_hook=unique, parse_constant=constant)
+        value = json.loads(text, object_pairs_hook=unique, parse_constant=constant,
+                           parse_int=integer)
     except (ValueError, RecursionError) as error:
         raise Invalid(rule, f"{where} is not JSON: {error}") from None
     check_unicode(value, where)
@@ -114,7 +118,8 @@ def check_members(doc):
     for name in ("body", "signature"):
         check(type(doc["checkpoint"][name]) is str, "types", f"checkpoint.{name} must be a string")
     for name in ("version_id", "leaf_index", "tree_size"):
-        # json reads 1.0 and 1e0 as float, true as bool: neither is a JSON integer
+        # json reads 1.0 and 1e0 as float, true as bool (and load_json -0 as a float):
+        # none is a JSON integer
         check(type(doc[name]) is int, "types",
               f"{name} must be a JSON integer, not {json.dumps(doc[name])}")
     check(doc["content"] is None or type(doc["content"]) is str, "types",

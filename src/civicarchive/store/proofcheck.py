@@ -94,7 +94,8 @@ def _load_json(text: str, where: str, rule: str) -> object:
         raise _broken(rule, f"{where} holds {name}, which is not JSON")
 
     try:
-        value = json.loads(text, object_pairs_hook=unique, parse_constant=constant)
+        value = json.loads(text, object_pairs_hook=unique, parse_constant=constant,
+                           parse_int=_integer)
     except json.JSONDecodeError as error:
         raise _broken(rule, f"{where} is not JSON: {error.msg} at line {error.lineno} "
                             f"column {error.colno}") from None
@@ -102,6 +103,12 @@ def _load_json(text: str, where: str, rule: str) -> object:
         raise _broken(rule, f"{where} is not JSON this verifier can read: {error}") from None
     _check_unicode(value, where)
     return value
+
+
+def _integer(text: str) -> int | float:
+    """A JSON integer as written; -0, which a lenient reader takes for 0, is not one the
+    format writes: read as the float -0.0, it fails the checks for an integer."""
+    return -0.0 if text == "-0" else int(text)
 
 
 def _check_unicode(value: object, where: str) -> None:
@@ -219,9 +226,9 @@ def _check_types(doc: dict) -> None:
         if type(value) is not str:
             raise _broken("types", f"{name} must be a string, not {_shown(value)}")
     for name in ("version_id", "leaf_index", "tree_size"):
-        if type(doc[name]) is not int:  # not 1.0, true or "1"
-            raise _broken("types", f"{name} must be a JSON integer (digits only), not "
-                                   f"{_shown(doc[name])}")
+        if type(doc[name]) is not int:  # not 1.0, true, "1" or -0
+            raise _broken("types", f"{name} must be a JSON integer (digits only, and 0 never "
+                                   f"as -0), not {_shown(doc[name])}")
     if doc["content"] is not None and type(doc["content"]) is not str:
         raise _broken("types", f"content must be a string or null, not {_shown(doc['content'])}")
     path = doc["audit_path"]

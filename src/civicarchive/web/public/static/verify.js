@@ -25,10 +25,10 @@
   }
   function check(condition, rule, reason) { if (!condition) throw new Invalid(rule, reason); }
 
-  // A JSON number, kept as written: 1, 1.0 and 1e0 are different texts, and only the
-  // first is a JSON integer.
+  // A JSON number, kept as written: 1, 1.0, 1e0 (and 0, -0) are different texts, and only
+  // the first (of each) is a JSON integer.
   class Num { constructor(text) { this.text = text; } }
-  const isInt = (v) => v instanceof Num && /^-?(0|[1-9][0-9]*)$/.test(v.text);
+  const isInt = (v) => v instanceof Num && /^(0|-?[1-9][0-9]*)$/.test(v.text);
   const big = (v) => BigInt(v.text);
 
   // Strict JSON (RFC 8259): no member named twice, nothing but JSON.
