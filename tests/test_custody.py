@@ -220,7 +220,7 @@ def test_records_kept_by_the_state_archives_are_purged_only_after_their_transfer
     package = bagit.Bag(done["path"])
     package.validate()
     assert done["items"] == [1, 2] and len(package.payload_entries()) > 2
-    with pytest.raises(InvalidInput, match="--receipt"):
+    with pytest.raises(InvalidInput, match="give their receipt"):
         archive.disposition.execute(batch_id, "clerk", LATER.replace(year=2029), receipt=" ")
     cert = archive.disposition.execute(batch_id, "clerk", LATER.replace(year=2029),
                                        receipt="WSA accession  2029-0042")

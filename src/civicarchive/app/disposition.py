@@ -253,7 +253,7 @@ class Disposition:
         if not (receipt or "").strip():
             raise InvalidInput(f"batch {batch_id} is transferred to the State Archives: give "
                                f"their receipt for package {package['folder']} (an accession "
-                               f"or transmittal number) with --receipt. Nothing was purged",
+                               f"or transmittal number). Nothing was purged",
                                parameter="receipt")
         return certificate.Transfer(package["tagmanifest_sha256"], package["folder"],
                                     " ".join(receipt.split()))

@@ -125,8 +125,8 @@ class Fetcher:
                 httpx.URL(self.base_url)):
             moved = self.scrub(str(response.url.copy_with(query=None)))
             raise CaptureFailed(f"{self.scrub(url)}: redirected to {moved}, another server; "
-                                "nothing of it is filed. If the account's server moved, set "
-                                "its new address (capture configure --url)",
+                                "nothing of it is filed. If the account's server moved, "
+                                "configure the account's capture with its new address",
                                 {"url": self.scrub(url), "redirected_to": moved})
         if status < 400 and status not in (304,) or status in allow:
             return response
