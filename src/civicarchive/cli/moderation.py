@@ -102,6 +102,7 @@ def _show(checked) -> None:  # noqa: ANN001
         evidence = "; ".join(f"\"{s.text[:60]}\"" for s in finding.spans[:3])
         click.echo(f"  {finding.category} ({finding.confidence:.2f}, {finding.action.value}): "
                    f"{evidence}")
+        click.echo(f"    why: {finding.explanation}")
     for guarded in verdict.guarded:
         evidence = "; ".join(f"\"{s.text[:60]}\"" for s in guarded.spans[:3])
         click.echo(f"  protected {guarded.speech.value} (high legal risk to remove): "

@@ -23,7 +23,8 @@ How a verdict is reached:
 3. The action is the strongest finding's. There is no "block": the engine never
    recommends blocking a person (footing.BLOCKING_NOTE).
 
-Off-topic is assessed only for comments without a strong finding of another kind, and the
+Off-topic is assessed only for comments without a strong finding of another kind, never
+decided for a comment in another language than English (a review, with the reason), and the
 sentence encoder runs only on the comments the cheap checks leave uncertain; posts are
 encoded once each (the embedder caches).
 """
@@ -160,7 +161,10 @@ class Moderator:
         # Off-topic only where nothing else applies (spam or a threat is that first), and only
         # against a post: without one there is nothing to be off.
         if not evidence and post.strip() and Category.OFF_TOPIC in self.adopted:
-            uncertain = self.relevance.cheap(text, post, criticism) is Stage.UNCERTAIN
+            stage = self.relevance.cheap(text, post, criticism)
+            uncertain = stage is Stage.UNCERTAIN
+            if stage is Stage.UNJUDGED:  # another language: a person decides
+                evidence.append(self.relevance.unjudged(text))
         return _Pending(comment, evidence, guarded, uncertain, read, post)
 
     def _finish(self, batch: list[_Pending]) -> Iterator[Verdict]:

@@ -47,6 +47,32 @@ zoning planning code enforcement inspector inspectors hall district school board
 workers employees
 """.split())
 
+# The government and its people in the languages most met on US agencies' pages after
+# English (Spanish, French, German, Italian, Portuguese): the guard's targets, and enough
+# to put a comment naming them on topic.
+GOVERNMENT_ABROAD = (
+    # Spanish
+    r"alcaldes?", r"alcaldesas?", r"alcald[íi]a", r"ayuntamiento", r"concejos?",
+    r"concejal(?:es|as?)?", r"cabildo", r"municipio", r"municipalidad", r"gobiernos?",
+    r"gobernador(?:a|es)?", r"polic[íi]as?", r"comisionad[oa]s?", r"funcionari[oa]s?",
+    r"autoridades", r"presupuesto", r"impuestos", r"regidor(?:es|as?)?", r"la ciudad",
+    r"el condado", r"el consejo", r"los pol[íi]ticos",
+    # French
+    r"maires?", r"mairie", r"conseil municipal", r"conseillers?(?: municipaux)?",
+    r"[ée]lus?", r"gouvernement", r"pr[ée]fet", r"pr[ée]fecture", r"policiers?",
+    r"la ville", r"la municipalit[ée]", r"la commune", r"imp[ôo]ts", r"fonctionnaires",
+    r"les politiciens",
+    # German
+    r"b[üu]rgermeister(?:in)?", r"stadtrat", r"gemeinderat", r"stadtverwaltung",
+    r"regierung", r"polizei", r"die stadt", r"steuern", r"beamten?", r"politiker",
+    # Italian
+    r"sindac[oa]", r"comune", r"consiglio comunale", r"giunta", r"governo", r"polizia",
+    r"assessor[ei]", r"politici",
+    # Portuguese
+    r"prefeit[oa]s?", r"prefeitura", r"c[âa]mara municipal", r"vereador(?:es|as?)?",
+    r"governador(?:a|es)?", r"pol[íi]cia", r"pol[íi]ticos",
+)
+
 # Topics of local government: two words of the same topic relate a comment to a post that
 # shares no word with it ("plow" answers "snow").
 TOPICS = {

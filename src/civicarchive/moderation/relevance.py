@@ -8,7 +8,12 @@ sentence encoder sees few comments:
 1. Cheap, certain answers: a short reaction ("Thanks!", "When?") is on topic; so is a
    comment sharing a content word or a municipal topic with the post (lexicon.TOPICS),
    naming the government (lexicon.GOVERNMENT), or criticising it.
-2. The rest are uncertain. With the sentence encoder (embeddings.py), the comment is
+2. A comment in another language than English (language.py) is not judged: the word
+   lists and the encoder were built for English and would call a resident's complaint in
+   Spanish unrelated, so a person reviews it, told why; it is never hidden as off topic.
+   (Naming the government in Spanish, French, German, Italian or Portuguese, or
+   criticising it, puts it on topic at stage 1.)
+3. The rest are uncertain. With the sentence encoder (embeddings.py), the comment is
    compared with the post and with short descriptions of local government business: low
    similarity to both is off topic. Without it, the lexical fallback calls the comment off
    topic, at a confidence that sends it to review unless it also names a subject that
@@ -21,12 +26,14 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from civicarchive.moderation.findings import Evidence, span
-from civicarchive.moderation.footing import Category
 import re
 
-from civicarchive.moderation.lexicon import (GOVERNMENT, MUNICIPAL, content_words, phrases,
-                                             related, topics, words)
+from civicarchive.moderation import language
+from civicarchive.moderation.embeddings import MODEL_NAME as MODEL
+from civicarchive.moderation.findings import Action, Evidence, span
+from civicarchive.moderation.footing import Category
+from civicarchive.moderation.lexicon import (GOVERNMENT, GOVERNMENT_ABROAD, MUNICIPAL,
+                                             content_words, phrases, related, topics, words)
 
 if TYPE_CHECKING:
     from civicarchive.moderation.embeddings import Embedder
@@ -65,6 +72,7 @@ ELSEWHERE = phrases([
     r"video games?", r"playstation", r"xbox", r"crossword", r"wordle", r"vacation",
     r"cruise", r"my ex", r"dating", r"girlfriend", r"boyfriend", r"gas prices",
 ])
+NAMES_GOVERNMENT_ABROAD = phrases(GOVERNMENT_ABROAD)
 REACTION_WORDS = 3  # fewer content words than this: a reaction, never off topic
 # A question or request put to the agency ("Will there be...?", "Please release...") is
 # about its business; one put to "anyone" ("Does anyone know a good vet?") need not be.
@@ -78,6 +86,7 @@ ASKS_ANYONE = re.compile(r"(?i)\b(?:anyone|anybody|someone|somebody|any of you|w
 class Stage(enum.Enum):
     ON_TOPIC = "on topic"
     UNCERTAIN = "uncertain"
+    UNJUDGED = "in a language the check was not built for"
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,22 @@ class Relevance:
             return Stage.ON_TOPIC
         if ASKS_THE_AGENCY.search(comment) and not ASKS_ANYONE.search(comment):
             return Stage.ON_TOPIC
+        if NAMES_GOVERNMENT_ABROAD.search(comment):
+            return Stage.ON_TOPIC
+        if language.other_language(comment):
+            return Stage.UNJUDGED
         return Stage.UNCERTAIN
+
+    @staticmethod
+    def unjudged(comment: str) -> Evidence:
+        """The answer for a comment in another language: a person decides, told why."""
+        code = language.other_language(comment) or "?"
+        return Evidence(Category.OFF_TOPIC, 0.5, (span(comment, 0, len(comment)),),
+                        f"written in {language.name(code)}, and the off-topic check (its "
+                        f"word lists and the {MODEL} sentence encoder) was built for "
+                        f"English: it cannot tell whether this is off topic or about the "
+                        f"agency, so a person decides; never hidden for it",
+                        ceiling=Action.REVIEW)
 
     @staticmethod
     def lexical(comment: str) -> Evidence:

@@ -7,6 +7,8 @@ so that the engine can say why a comment must stay, and so that a moderator sees
 risk before acting. Criticism is found by its words, not by guessing a stance: a negative
 judgement ("waste", "incompetent", "resign", sarcasm such as "great job") about a target
 that is the government's (the council, the mayor, the police, "you", the post's subject).
+Common words of criticism and of government in Spanish, French, German, Italian and
+Portuguese ("el alcalde miente", "le maire, honte à lui") count too.
 
 The lexicon is this project's own; masked forms ("f**k", "sh!t", "a$$") count.
 """
@@ -17,8 +19,8 @@ import re
 
 from civicarchive.moderation.findings import Guarded, Span, Speech, span
 from civicarchive.moderation.footing import CRITICISM_FOOTING, HIGH_RISK_FOOTING
-from civicarchive.moderation.lexicon import (GOVERNMENT, MUNICIPAL, content_words, phrases,
-                                             sentences)
+from civicarchive.moderation.lexicon import (GOVERNMENT, GOVERNMENT_ABROAD, MUNICIPAL,
+                                             content_words, phrases, sentences)
 
 PROFANITY = phrases([
     r"f+u+c+k\w*", r"f[\*\#@!]{1,3}c?k\w*", r"f[\*\#]{2,4}\w*", r"fck\w*", r"fuk\w*", r"effing",
@@ -100,6 +102,36 @@ JUDGEMENT = phrases([
     r"what'?s (?:his|her|their) salary", r"too (?:early|late|short|expensive|much|little)",
     r"inaccessible", r"unsafe", r"dangerous", r"poisoned", r"contaminated", r"skipped",
 ])
+# The same in Spanish, French, German, Italian and Portuguese: common words only, so that
+# criticism of officials there is guarded too (a comment in any other language is never
+# hidden as off topic: relevance.py).
+JUDGEMENT_ABROAD = phrases([
+    # Spanish
+    r"incompetentes?", r"corrupt[oa]s?", r"corrupci[óo]n", r"desastre", r"verg[üu]enza",
+    r"sinverg[üu]enzas?", r"mienten?", r"mentiros[oa]s?", r"mentiras?", r"renuncien?",
+    r"renuncia", r"dimisi[óo]n", r"dimitan?", r"in[úu]til(?:es)?", r"ladr[óo]n(?:es)?",
+    r"ladronas?", r"nos roban?", r"roban", r"fraude", r"basura", r"p[ée]sim[oa]s?",
+    r"fracaso", r"una burla", r"abusos?", r"despilfarro", r"derroche", r"no sirven?",
+    r"no hacen? nada", r"vergonzos[oa]", r"indignante", r"ineptos?", r"payas[oa]s?",
+    r"incapaz", r"incapaces",
+    # French
+    r"incomp[ée]tente?s?", r"corrompue?s?", r"corruption", r"ment", r"mentent",
+    r"menteu(?:r|rs|se|ses)", r"mensonges?", r"honte", r"honteu(?:x|se|ses)",
+    r"scandale", r"scandaleu(?:x|se)", r"d[ée]mission\w*", r"nulle?s?", r"d[ée]sastre",
+    r"catastrophe", r"inutiles?", r"voleurs?", r"gaspillage", r"escrocs?", r"incapables?",
+    r"lamentable", r"n'importe quoi",
+    # German
+    r"inkompetent\w*", r"korrupt\w*", r"l[üu]gt", r"l[üu]gen", r"l[üu]gner(?:in)?",
+    r"schande", r"skandal\w*", r"r[üu]cktritt", r"zur[üu]cktreten", r"katastrophe",
+    r"unf[äa]hig\w*", r"versager", r"verschwendung", r"peinlich",
+    # Italian
+    r"incompetent[ei]", r"corrott[oiae]", r"vergogn\w*", r"bugiard[oiae]", r"mente",
+    r"mentono", r"dimettiti", r"dimissioni", r"disastro", r"ladri", r"inutili",
+    r"schifo",
+    # Portuguese
+    r"corrup[çc][ãa]o", r"vergonha", r"mentem", r"ren[úu]ncia", r"ladr(?:[ãa]o|[õo]es)",
+    r"in[úu]te(?:l|is)", r"fracasso",
+])
 SARCASM = phrases([
     r"great job", r"good job", r"nice job", r"nice work", r"great work", r"well done",
     r"way to go", r"bravo", r"thanks for nothing", r"thanks a lot", r"slow clap",
@@ -121,7 +153,7 @@ TARGET = phrases([
     r"this", r"these", r"that decision", r"that plan", r"the plan", r"the project",
     r"the proposal", r"the policy", r"the rule", r"the rules", r"the law", r"the fees?",
     r"the rates?", r"the increase", r"leadership", r"leaders", r"politicians", r"bureaucrats",
-    r"whoever", r"the state", r"the governor", r"city hall",
+    r"whoever", r"the state", r"the governor", r"city hall", *GOVERNMENT_ABROAD,
 ])
 
 
@@ -166,7 +198,8 @@ def criticism_spans(text: str, post: str = "", swearing: bool = True) -> list[Sp
     for start, end in sentence_list:
         sentence = text[start:end]
         judged = JUDGEMENT.search(sentence) or SARCASM.search(sentence) or \
-            INSULTS.search(sentence) or (swearing and PROFANITY.search(sentence))
+            INSULTS.search(sentence) or JUDGEMENT_ABROAD.search(sentence) or \
+            (swearing and PROFANITY.search(sentence))
         if not judged:
             continue
         # A short comment's target may sit in the sentence before ("The council. Useless.").
