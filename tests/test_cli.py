@@ -137,10 +137,13 @@ def test_cli_names_a_database_file_that_is_not_one(cli, account_id, tmp_path, da
 def test_cli_proof_says_why_it_cannot_write_there(cli, jsonl, account_id, database_url,
                                                   output, said):
     cli("ingest-jsonl", jsonl("a.jsonl", [record("1", "Road closed")]), "--account", account_id)
-    result = cli("proof", "1", "-o", output, ok=False)
-    assert type(result.exception) is SystemExit, result.output[-500:]
-    assert result.exit_code == 1 and result.output.startswith("error: ") and \
-        said in result.output, result.output
+    policy = "src/civicarchive/policy/examples/washington-local.yaml"
+    for command in (["proof", "1"], ["public-key"], ["checkpoint", "export"],
+                    ["policy", "render", policy]):
+        result = cli(*command, "-o", output, ok=False)
+        assert type(result.exception) is SystemExit, (command, result.output[-500:])
+        assert result.exit_code == 1 and result.output.startswith("error: ") and \
+            said in result.output, (command, result.output)
 
 
 @pytest.mark.parametrize("database_url", [None])

@@ -34,6 +34,17 @@ def _emit(data: object) -> None:
     click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
 
 
+def write_output(path: Path, data: bytes) -> None:
+    """Write an -o file in a folder that exists; why not, in a sentence, when it cannot
+    be (a missing folder, a full disk, no permission), never a traceback."""
+    from civicarchive.app.evidence import require_folder, unwritable
+    require_folder(path.parent)
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise unwritable(path, error) from None
+
+
 def _default_actor() -> str:
     try:
         return os.environ.get("CIVICARCHIVE_ACTOR") or getpass.getuser()
@@ -411,14 +422,11 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
 @handles_errors
 def proof(ctx: Context, version_id: int, output: Path) -> None:
     """Write a self-contained inclusion proof for one version."""
-    from civicarchive.app.evidence import require_folder, unwritable
-    require_folder(output.parent)
+    from civicarchive.app.evidence import require_folder
+    require_folder(output.parent)  # before the proof is built
     with ctx.open() as archive:
         doc = archive.evidence.proof(version_id)
-    try:
-        output.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
-    except OSError as error:
-        raise unwritable(output, error) from None
+    write_output(output, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     click.echo(f"Wrote proof of version {version_id} (ledger entry {doc['leaf_index']} of "
                f"{doc['tree_size']}) to {output}; check it with `civicarchive verify-proof "
                f"{output}`")
@@ -516,7 +524,7 @@ def public_key_command(ctx: Context, output: Path | None) -> None:
     with ctx.open() as archive:
         pem = archive.evidence.public_key_pem()
     if output:
-        output.write_bytes(pem)
+        write_output(output, pem)
         click.echo(f"Wrote the public key to {output}")
     else:
         click.echo(pem.decode(), nl=False)

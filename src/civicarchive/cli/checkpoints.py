@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
+from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx, write_output
 
 
 @main.group()
@@ -31,7 +31,7 @@ def checkpoint_export(ctx: Context, output: Path | None) -> None:
     if output is None:
         click.echo(data.decode(), nl=False)
         return
-    output.write_bytes(data)
+    write_output(output, data)
     body = signed.body
     click.echo(f"Wrote checkpoint {body.number} (ledger of {body.size:,} entries, signed "
                f"{body.time}) to {output}" + ("" if signed.timestamp else

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from civicarchive.cli import Context, _emit, accounts, handles_errors, main, pass_ctx
+from civicarchive.cli import (Context, _emit, accounts, handles_errors, main, pass_ctx,
+                              write_output)
 from civicarchive.clock import format_time, parse_time
 
 
@@ -67,7 +68,7 @@ def policy_render(file: str, fmt: str, audience: str, output: Path) -> None:
     """Write the agency's social media policy document, or the guide for officials, from
     its policy file."""
     from civicarchive.app.offline import guide_sha256, render_policy
-    output.write_bytes(render_policy(file, fmt, audience))
+    write_output(output, render_policy(file, fmt, audience))
     if audience == "officials":
         click.echo(f"Wrote the guide for officials ({fmt}) to {output}; its version is "
                    f"SHA-256 {guide_sha256(file)} (of its Markdown), which an "
