@@ -245,6 +245,15 @@ def test_cli_export_never_replaces_a_file(exporting, tmp_path, database_url):
     assert (tmp_path / "new.warc").read_bytes()[:2] == b"\x1f\x8b"  # a gzipped WARC
 
 
+@pytest.mark.parametrize("database_url", [None])
+def test_cli_export_hint_can_be_pasted_whatever_the_folder_is_called(
+        exporting, tmp_path, database_url, monkeypatch):
+    import shlex
+    monkeypatch.chdir(tmp_path)
+    said = exporting("export", "--version", "1", "--format", "bagit", "-o", "-dash it").output
+    hint = said.split("check it with `")[1].split("`")[0]
+    assert hint == "civicarchive verify-package './-dash it'"
+    assert exporting(*shlex.split(hint)[1:]).exit_code == 0
 
 @pytest.mark.parametrize("database_url", [None])
 @pytest.mark.parametrize("fmt, output, said", [

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,13 @@ FORMATS = ["bluesky", "facebook", "feed", "instagram", "mastodon", "x", "youtube
 
 def _emit(data: object) -> None:
     click.echo(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+
+
+def as_argument(path: Path | str) -> str:
+    """A path as it can be pasted into a command: quoted for the shell, and never read
+    as an option (a folder named -dash becomes ./-dash)."""
+    text = str(path)
+    return shlex.quote(f"./{text}" if text.startswith("-") else text)
 
 
 def write_output(path: Path, data: bytes) -> None:
@@ -429,7 +437,7 @@ def proof(ctx: Context, version_id: int, output: Path) -> None:
     write_output(output, orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     click.echo(f"Wrote proof of version {version_id} (ledger entry {doc['leaf_index']} of "
                f"{doc['tree_size']}) to {output}; check it with `civicarchive verify-proof "
-               f"{output}`")
+               f"{as_argument(output)}`")
 
 
 @main.command("verify-proof")
@@ -476,7 +484,7 @@ def export_command(ctx: Context, versions: tuple[int, ...], items: tuple[int, ..
         ids = list(versions) + [v.id for item in items for v in archive.reading.history(item)]
         archive.evidence.export(sorted(set(ids)), fmt, output)
     click.echo(f"Exported {len(set(ids))} version(s) as {fmt} to {output}" +
-               (f"; check it with `civicarchive verify-package {output}`"
+               (f"; check it with `civicarchive verify-package {as_argument(output)}`"
                 if fmt == "bagit" else ""))
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
+from civicarchive.cli import Context, _emit, as_argument, handles_errors, main, pass_ctx
 from civicarchive.errors import InvalidInput
 
 
@@ -342,7 +342,7 @@ def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: 
                + (f"; {result['capture_gaps']} gap(s) in capture listed (see the PDF and "
                   "CERTIFICATE.md)" if result["capture_gaps"] else "")
                + f"\n  {result['folder']}\n  check it with "
-               f"`civicarchive verify-package {result['folder']}`")
+               f"`civicarchive verify-package {as_argument(result['folder'])}`")
     if result["pending_suggestions"]:
         click.echo(f"Warning: {result['pending_suggestions']} suggested redaction(s) of "
                    f"personal information were neither accepted nor rejected, and went out "
