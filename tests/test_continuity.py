@@ -86,6 +86,17 @@ def test_continuity_refuses_to_sign_a_forged_ledger_after_checkpoints_are_delete
     assert "forked" in text and str(continuity.LAST_CHECKPOINT_FILE) in text
 
 
+def test_continuity_verify_says_the_outside_record_is_missing(archive, account):
+    """Deleting keys/last-checkpoint with a rollback of the database must not make the
+    rollback pass unseen: its absence is itself a problem."""
+    ingest_batches(archive, account.id, 0, 2)
+    assert archive.evidence.verify().ok
+    kept = archive.context.settings.keys_dir / continuity.LAST_CHECKPOINT_FILE
+    kept.unlink()
+    problems = archive.evidence.verify().problems
+    assert [p.where for p in problems] == [str(kept)] and "is missing" in problems[0].what
+
+
 def test_continuity_verify_fails_on_deleted_checkpoints_without_the_outside_file(
         archive, account):
     ingest_batches(archive, account.id, 0, 3)

@@ -18,10 +18,11 @@ from civicarchive.store import capture as capture_sql
 from civicarchive.store import records as record_sql
 from civicarchive.store import timestamps
 from civicarchive.store.blobs import BlobStore
-from civicarchive.store.checkpoint import PUBLIC_KEY_FILE, load_public_key, public_raw
+from civicarchive.store import continuity
+from civicarchive.store.checkpoint import (PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, load_public_key,
+                                           public_raw)
 from civicarchive.store.consistency import newest_checkpoint_link
 from civicarchive.store.checkpoint_file import CheckpointFile
-from civicarchive.store.continuity import LAST_CHECKPOINT_FILE
 from civicarchive.store.proof import build_proof, build_proofs
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class Evidence:
             recorded = None
         witnesses = [(str(path), CheckpointFile.read(path.read_bytes(), str(path)))
                      for path in checkpoints]
-        kept = context.settings.keys_dir / LAST_CHECKPOINT_FILE
+        kept = context.settings.keys_dir / continuity.LAST_CHECKPOINT_FILE
         if kept.exists():
             witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
         if trusted is None and recorded is None:  # no key to check signatures with
@@ -86,6 +87,16 @@ class Evidence:
                 "file": where, "checkpoint": witness.body.number, "size": witness.body.size,
                 "timestamped_at": stamped, "timestamp_signature_checked": bool(
                     stamped and roots)})
+        if not kept.exists() and (context.settings.keys_dir / PRIVATE_KEY_FILE).exists():
+            with context.read() as conn:
+                lost = continuity.numbered_checkpoints(conn)
+            if lost:  # a rollback of the database would pass unseen without it
+                report.problems.append(Problem(str(kept), (
+                    "is missing, though this host signed the archive's checkpoints and keeps "
+                    "the last of them there: without it a database rolled back to an older "
+                    "state cannot be told apart. Restore it from the backup of keys/; if it "
+                    "is truly lost, check the archive against a published checkpoint file, "
+                    "then make the newest checkpoint the one to extend (checkpoint reset)")))
         key_file = context.settings.keys_dir / PUBLIC_KEY_FILE
         if key_file.exists() and recorded is not None and \
                 public_raw(load_public_key(key_file.read_bytes())) != recorded:

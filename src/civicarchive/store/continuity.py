@@ -45,6 +45,17 @@ def last_signed(keys_dir: Path) -> CheckpointFile | None:
     return CheckpointFile.read(path.read_bytes(), str(path))
 
 
+def numbered_checkpoints(conn: Connection) -> bool:
+    """Whether the newest checkpoint is numbered (v2): its signer kept it outside the
+    database too, so that record can only be missing if it was lost or deleted."""
+    body = conn.execute(sa.select(t.checkpoints.c.body).order_by(t.checkpoints.c.id.desc())
+                        .limit(1)).scalar()
+    try:
+        return body is not None and CheckpointBody.parse(body).number is not None
+    except ValueError:  # a malformed body: verification names it
+        return False
+
+
 def remember(key: ArchiveKey, signed: CheckpointFile | None) -> None:
     """Keep `signed` as the last checkpoint signed, once its transaction has committed."""
     if signed is not None and key.keys_dir is not None:
