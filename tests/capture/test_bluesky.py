@@ -407,6 +407,14 @@ def test_bluesky_login_is_not_sent_on_to_a_redirect():
         "https://pds.example/xrpc/com.atproto.server.createSession"]
 
 
+def test_bluesky_login_is_never_sent_over_plain_http_off_this_machine():
+    sent = []
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(r)))
+    with pytest.raises(CaptureFailed, match="only over https"):
+        bluesky.create_session(client, "http://pds.example", "did:plc:abc", "app-password")
+    assert sent == []
+
+
 def test_bluesky_stream_goes_through_the_ssrf_guard(pds):
     reading = firehose.Reading()
     with FetchGuard(allow_loopback=False).client() as guarded:

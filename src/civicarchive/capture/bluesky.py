@@ -130,9 +130,15 @@ def _parts(uri: str) -> tuple[str, str, str] | None:
 
 def create_session(client: httpx.Client, server: str, did: str, password: str) -> dict:
     """`com.atproto.server.createSession` with the account's app password: the session
-    (accessJwt, refreshJwt), or the failure a refusal means."""
+    (accessJwt, refreshJwt), or the failure a refusal means. The password is sent only
+    over https, or to a server on this machine (a test PDS on loopback)."""
     url = f"{server}/xrpc/com.atproto.server.createSession"
     scrub = Scrubber([password])
+    parsed = httpx.URL(url)
+    if parsed.scheme != "https" and parsed.host not in ("127.0.0.1", "::1", "localhost"):
+        raise CaptureFailed(f"{url}: the app password is sent only over https, and this "
+                            "server's address is plain http; configure its https address",
+                            {"url": url})
     try:  # never on to a redirect's target: the password is in the body and 307 resends it
         response = client.post(url, json={"identifier": did, "password": password},
                                follow_redirects=False)
