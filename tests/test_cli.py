@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -179,6 +180,17 @@ def test_cli_verify_proof_rejects_a_damaged_file(tmp_path):
     bad.write_text("{not json")
     result = CliRunner().invoke(main, ["verify-proof", str(bad)])
     assert result.exit_code == 1 and "not JSON" in result.output
+
+
+def test_cli_verify_proof_refuses_a_file_larger_than_any_proof_unread(tmp_path, monkeypatch):
+    from civicarchive.app import offline
+    huge = tmp_path / "proof.json"
+    with open(huge, "wb") as out:   # sparse: 40 MiB that take no disk
+        out.truncate(40 * 2**20)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail(f"{self} was read"))
+    result = CliRunner().invoke(main, ["verify-proof", str(huge)])
+    assert result.exit_code == 1 and "is 41,943,040 bytes" in result.output
+    assert f"at most {offline.MAX_PROOF_BYTES:,}" in result.output
 
 
 COMMANDS = [["init"], ["accounts"], ["accounts", "add"], ["accounts", "list"], ["ingest-jsonl"],

@@ -65,6 +65,20 @@ def verify_package(folder: Path | str, trusted_key: bytes | None = None) -> list
     return verify_evidence_package(Path(folder), trusted_key)
 
 
+# A proof holds one version's content and at most 64 hashes: far below this. A file over it
+# is refused before it is read, so that a hostile one cannot take the machine's memory.
+MAX_PROOF_BYTES = 32 * 2**20
+
+
+def read_proof_file(path: Path) -> object:
+    """`read_proof` of a file, refused unread when it is larger than any proof can be."""
+    size = path.stat().st_size
+    if size > MAX_PROOF_BYTES:
+        raise InvalidInput(f"{path} is {size:,} bytes: an inclusion proof is at most "
+                           f"{MAX_PROOF_BYTES:,}, so this is not one", parameter="file")
+    return read_proof(path.read_bytes(), str(path))
+
+
 def read_proof(data: bytes, where: str) -> object:
     """A proof file's JSON, read strictly (docs/proof-format.md): no member named twice,
     no byte order mark, no NaN; ProofError naming `where` otherwise."""

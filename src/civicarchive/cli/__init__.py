@@ -448,8 +448,8 @@ def proof(ctx: Context, version_id: int, output: Path) -> None:
 @handles_errors
 def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> None:
     """Check an inclusion proof offline, without the archive."""
-    from civicarchive.app.offline import check_proof, read_proof
-    doc = read_proof(file.read_bytes(), str(file))
+    from civicarchive.app.offline import check_proof, read_proof_file
+    doc = read_proof_file(file)
     result = check_proof(doc, Path(public_key).read_bytes() if public_key else None)
     if as_json:
         _emit({"ok": True, "version_id": result.version_id, "leaf_index": result.leaf_index,
