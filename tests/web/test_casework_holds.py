@@ -212,3 +212,63 @@ def test_casework_retention_api_certifies_in_the_agencys_name(later):
     city = bearer(later, "records_officer")
     assert client.get(f"{API}/items/{later.items['post']}",
                       headers=city).json()["content"] is not None
+
+
+@pytest.fixture
+def archival(deployment):
+    """The deployment under the Washington example, whose executive communications
+    (GS50-01-12) go to the State Archives, with one city post taken down, in 2031."""
+    from civicarchive import Event
+    from tests.conftest import observe
+    city = deployment.accounts["city"]
+    deployment.archive.ingesting.ingest([observe(city, "gone-1", "Parade route announced", 1)],
+                                        source="t")
+    deployment.archive.ingesting.ingest([observe(city, "gone-1", None, 2, event=Event.DELETED)],
+                                        source="t")
+    deployment.archive.custody.adopt_policy(EXAMPLES / "washington-local.yaml", "clerk")
+    archive = Archive.open(deployment.archive.context.settings.home, clock=FixedClock(LATER))
+    yield Deployment(archive, create_app(archive), dict(deployment.items),
+                     dict(deployment.accounts))
+    archive.close()
+
+
+def test_casework_transfer_api_purges_only_after_the_package_and_the_receipt(archival):
+    client = archival.client()
+    officer, admin = bearer(archival, "records_officer"), bearer(archival, "admin")
+    batch = client.post(f"{API}/disposition-batches", headers=officer,
+                        json={"series": "GS50-01-12"}).json()["id"]
+    approved = client.post(f"{API}/disposition-batches/{batch}/approval", headers=admin).json()
+    assert approved["disposition"] == "transfer_to_state_archives"
+    early = client.post(f"{API}/disposition-batches/{batch}/execution", headers=officer)
+    assert early.status_code == 400 and "no transfer package" in early.text
+    packaged = client.post(f"{API}/disposition-batches/{batch}/transfer-package",
+                           headers=officer).json()
+    (package,) = packaged["transfers"]
+    assert package["folder"] == f"transfer-batch-{batch}" and packaged["executed_at"] is None
+    unreceipted = client.post(f"{API}/disposition-batches/{batch}/execution", headers=officer)
+    assert unreceipted.status_code == 400 and "receipt" in unreceipted.text
+    done = client.post(f"{API}/disposition-batches/{batch}/execution", headers=officer,
+                       json={"receipt": "WSA 2031-0007"})
+    assert done.status_code == 200, done.text
+    assert done.json()["certificate"]["transfer"] == {
+        "package": package["folder"], "receipt": "WSA 2031-0007",
+        "tagmanifest_sha256": package["tagmanifest_sha256"]}
+
+
+def test_casework_transfer_ui_writes_the_package_then_asks_for_the_receipt(archival):
+    officer, admin = archival.client("records_officer"), archival.client("admin")
+    assert form_post(officer, "/retention/review", {"series": "GS50-01-12"},
+                     "/retention").status_code == 303
+    assert form_post(admin, "/retention/batches/1/approve", {}, "/retention").status_code == 303
+    page = officer.get("/retention").text
+    assert "Write transfer package of batch 1" in page and "State Archives receipt" not in page
+    assert "Dispose of batch 1" not in page
+    assert form_post(officer, "/retention/batches/1/transfer", {},
+                     "/retention").status_code == 303
+    page = officer.get("/retention").text
+    assert "Package transfer-batch-1" in page and "State Archives receipt" in page
+    refused = form_post(officer, "/retention/batches/1/execute", {"receipt": ""}, "/retention")
+    assert refused.status_code == 400 and "receipt" in refused.text
+    assert form_post(officer, "/retention/batches/1/execute", {"receipt": "WSA 2031-0007"},
+                     "/retention").status_code == 303
+    assert "executed" in officer.get("/retention").text
