@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 from datetime import datetime, timezone
@@ -298,6 +299,23 @@ def test_verify_catches_a_changed_file_in_the_blob_store(full_home, tmp_path):
     with Archive.open(home) as archive:
         report = archive.evidence.verify()
     assert [p.where for p in report.problems] == [f"blob {path.name}"]
+
+
+@pytest.mark.parametrize("inline", [True, False], ids=["in-the-database", "in-the-blob-store"])
+def test_verify_says_a_blob_s_recorded_size_is_wrong_rather_than_its_hash(full_home, tmp_path,
+                                                                          inline):
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    db = _open_raw(home)
+    (name,) = db.execute("SELECT sha256 FROM blobs WHERE data IS " + (
+        "NOT NULL" if inline else "NULL") + " ORDER BY sha256 LIMIT 1").fetchone()
+    db.execute("UPDATE blobs SET size = size + 1 WHERE sha256 = ?", (name,))
+    db.close()
+    with Archive.open(home) as archive:
+        problems = archive.evidence.verify().problems
+    (problem,) = problems
+    assert problem.where == f"blob {bytes(name).hex()}"
+    assert re.fullmatch(r"its recorded size is (\d+) bytes, but it holds (\d+)", problem.what)
 
 
 def test_verify_names_a_value_that_is_not_utf8(full_home, tmp_path):

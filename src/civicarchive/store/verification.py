@@ -267,20 +267,27 @@ def _check_blobs(store: SqlRecordStore, conn: sa.Connection, part: tuple) -> _Pa
     for rows in store.chunks(conn, query):
         count += len(rows)
         for name, stored_size, data in rows:
-            if data is None:
+            if data is None:  # in the blob store: hashed as it is read, never held whole
+                digest, length = sha256(), 0
                 try:
                     with store.blob_store.open(bytes(name).hex()) as stream:
-                        data = stream.read()
+                        for chunk in iter(lambda: stream.read(1 << 20), b""):
+                            digest.update(chunk)
+                            length += len(chunk)
                 except (FileNotFoundError, ValueError):
                     problems.append(Problem(f"blob {bytes(name).hex()}", "file is missing "
                                             "from the blob store"))
                     count -= 1
                     continue
-            length = len(data)
+            else:
+                digest, length = sha256(data), len(data)
             size += length
-            if length != stored_size or sha256(data).digest() != name:
+            if digest.digest() != name:
                 problems.append(Problem(f"blob {bytes(name).hex()}", "content does not "
                                         "match its hash"))
+            elif length != stored_size:
+                problems.append(Problem(f"blob {bytes(name).hex()}", f"its recorded size is "
+                                        f"{stored_size} bytes, but it holds {length}"))
     result.blobs, result.blob_bytes = count, size
     return result
 
