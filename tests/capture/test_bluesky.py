@@ -407,6 +407,16 @@ def test_bluesky_login_is_not_sent_on_to_a_redirect():
         "https://pds.example/xrpc/com.atproto.server.createSession"]
 
 
+def test_bluesky_login_gives_up_a_server_trickling_its_headers(loopback_only):
+    from civicarchive.capture.failures import PlatformUnavailable
+    from tests.capture.test_http import TrickledHeaders
+    with TrickledHeaders() as server, open_client(timeout=5, allow_loopback=True) as client:
+        with pytest.raises(PlatformUnavailable, match="no whole answer within 0.5 s"):
+            bluesky.create_session(client, server.url, "did:plc:abc", "app-password",
+                                   within=0.5)
+    assert max(server.sent) < 100
+
+
 def test_bluesky_login_is_never_sent_over_plain_http_off_this_machine():
     sent = []
     client = httpx.Client(transport=httpx.MockTransport(lambda r: sent.append(r)))

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from datetime import datetime
 from urllib.parse import quote
 
@@ -63,7 +64,8 @@ from civicarchive.capture.base import (Absent, CaptureJob, CaptureProblem, Check
                                        Pass, Recheck)
 from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
                                            PlatformUnavailable, RateLimited)
-from civicarchive.capture.http import UNANSWERED, Fetcher, Scrubber
+from civicarchive.capture.guard import deadline
+from civicarchive.capture.http import REQUEST_DEADLINE, UNANSWERED, Fetcher, Scrubber
 from civicarchive.connectors.base import ImportContext
 from civicarchive.connectors.bluesky import (FIELDS, PROFILE, blob_digest,
                                              decode_record, media_observation,
@@ -128,10 +130,12 @@ def _parts(uri: str) -> tuple[str, str, str] | None:
     return (parts[0], parts[1], parts[2]) if len(parts) == 3 and all(parts) else None
 
 
-def create_session(client: httpx.Client, server: str, did: str, password: str) -> dict:
+def create_session(client: httpx.Client, server: str, did: str, password: str,
+                   within: float = REQUEST_DEADLINE) -> dict:
     """`com.atproto.server.createSession` with the account's app password: the session
     (accessJwt, refreshJwt), or the failure a refusal means. The password is sent only
-    over https, or to a server on this machine (a test PDS on loopback)."""
+    over https, or to a server on this machine (a test PDS on loopback); the answer must
+    be whole `within` seconds, as every capture request's."""
     url = f"{server}/xrpc/com.atproto.server.createSession"
     scrub = Scrubber([password])
     parsed = httpx.URL(url)
@@ -139,12 +143,17 @@ def create_session(client: httpx.Client, server: str, did: str, password: str) -
         raise CaptureFailed(f"{url}: the app password is sent only over https, and this "
                             "server's address is plain http; configure its https address",
                             {"url": url})
+    until = time.monotonic() + within
     try:  # never on to a redirect's target: the password is in the body and 307 resends it
-        response = client.post(url, json={"identifier": did, "password": password},
-                               follow_redirects=False)
+        with deadline(until):
+            response = client.post(url, json={"identifier": did, "password": password},
+                                   follow_redirects=False)
     except FetchRefused as refused:
         raise CaptureFailed(str(refused), {"url": url, "refused": refused.reason}) from None
     except UNANSWERED as error:
+        if time.monotonic() >= until:
+            raise PlatformUnavailable(f"{url}: no whole answer within {within:g} s; given up",
+                                      {"url": url, "deadline": within}) from None
         raise PlatformUnavailable(f"{url}: {type(error).__name__}",
                                   {"url": url, "error": type(error).__name__}) from None
     if response.is_redirect:
