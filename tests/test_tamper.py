@@ -220,6 +220,16 @@ def _open_raw(home):
     return db
 
 
+def _changed_copy(full_home, tmp_path, statement: str):  # noqa: ANN001, ANN202
+    """A copy of the full archive with one SQL statement run on its file, triggers off."""
+    home = tmp_path / "home"
+    shutil.copytree(full_home, home)
+    db = _open_raw(home)
+    db.execute(statement)
+    db.close()
+    return home
+
+
 def alter(home, how: str, table: sa.Table, column: str | None) -> None:
     """One change by someone with the database file: a value, a deleted or an added row."""
     db = _open_raw(home)
@@ -319,11 +329,8 @@ def test_verify_says_a_blob_s_recorded_size_is_wrong_rather_than_its_hash(full_h
 
 
 def test_verify_names_a_value_that_is_not_utf8(full_home, tmp_path):
-    home = tmp_path / "home"
-    shutil.copytree(full_home, home)
-    db = _open_raw(home)
-    db.execute("UPDATE items SET author = CAST(X'6369747980ff' AS TEXT) WHERE id = 2")
-    db.close()
+    home = _changed_copy(full_home, tmp_path,
+                         "UPDATE items SET author = CAST(X'6369747980ff' AS TEXT) WHERE id = 2")
     with Archive.open(home) as archive:
         report = archive.evidence.verify()
     assert str(report.problems[0]) == "items row 2: author is not valid UTF-8 text"
@@ -331,11 +338,8 @@ def test_verify_names_a_value_that_is_not_utf8(full_home, tmp_path):
 
 
 def test_verify_names_a_column_that_is_not_json(full_home, tmp_path):
-    home = tmp_path / "home"
-    shutil.copytree(full_home, home)
-    db = _open_raw(home)
-    db.execute("UPDATE holds SET scope = '{\"items\": [1' WHERE id = 1")
-    db.close()
+    home = _changed_copy(full_home, tmp_path,
+                         "UPDATE holds SET scope = '{\"items\": [1' WHERE id = 1")
     with Archive.open(home) as archive:
         report = archive.evidence.verify()
     assert [str(p) for p in report.problems] == ["holds row 1: scope is not valid JSON"]
@@ -390,11 +394,7 @@ def test_verify_names_a_value_of_the_wrong_type(full_home, tmp_path, change, whe
     from click.testing import CliRunner
 
     from civicarchive.cli import main
-    home = tmp_path / "home"
-    shutil.copytree(full_home, home)
-    db = _open_raw(home)
-    db.execute(change)
-    db.close()
+    home = _changed_copy(full_home, tmp_path, change)
     result = CliRunner().invoke(main, ["--home", str(home), "verify", "--json"])
     assert type(result.exception) is SystemExit and result.exit_code == 1, \
         result.output[-500:]
@@ -421,11 +421,8 @@ def _revision(home) -> list:
 
 def test_verify_refuses_an_older_schema_and_leaves_it_as_it_is(full_home, tmp_path):
     # Verifying reads: it must not run the migrations every other command runs on open.
-    home = tmp_path / "home"
-    shutil.copytree(full_home, home)
-    db = _open_raw(home)
-    db.execute("UPDATE alembic_version SET version_num = '0013_items_account'")
-    db.close()
+    home = _changed_copy(full_home, tmp_path,
+                         "UPDATE alembic_version SET version_num = '0013_items_account'")
     result = _verify_cli(home, "verify")
     assert type(result.exception) is SystemExit and result.exit_code == 1, \
         result.output[-500:]
@@ -438,11 +435,7 @@ def test_verify_refuses_an_older_schema_and_leaves_it_as_it_is(full_home, tmp_pa
     ("DELETE FROM alembic_version", "records no revision"),
 ], ids=["unknown", "missing"])
 def test_verify_names_a_schema_revision_it_does_not_know(full_home, tmp_path, change, what):
-    home = tmp_path / "home"
-    shutil.copytree(full_home, home)
-    db = _open_raw(home)
-    db.execute(change)
-    db.close()
+    home = _changed_copy(full_home, tmp_path, change)
     before = _revision(home)
     result = _verify_cli(home, "verify", "--json")
     assert type(result.exception) is SystemExit and result.exit_code == 1, \

@@ -138,8 +138,8 @@ class Archive:
     @cached_property
     def disposition(self) -> Disposition:
         from civicarchive.app.disposition import Disposition
-        return Disposition(self.context, self.registry, self.custody,
-                           on_purged=self.finding.sync, package=self.evidence.package)
+        return Disposition(self.context, self.registry, self.custody, self.evidence.package,
+                           on_purged=self.finding.sync)
 
     @cached_property
     def evidence(self) -> Evidence:

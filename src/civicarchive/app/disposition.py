@@ -43,8 +43,8 @@ class Disposition:
     purge commits (search drops the purged text), so this service needs no search."""
 
     def __init__(self, context: ArchiveContext, registry: Registry, custody: Custody,
-                 on_purged: Callable[[], object] = lambda: None,
-                 package: Callable[[list[int], Path, str], Path] | None = None) -> None:
+                 package: Callable[[list[int], Path, str], Path],
+                 on_purged: Callable[[], object] = lambda: None) -> None:
         self.context = context
         self.registry = registry
         self.custody = custody
@@ -158,8 +158,6 @@ class Disposition:
         if series.disposition != DispositionAction.TRANSFER_TO_STATE_ARCHIVES:
             raise InvalidInput(f"batch {batch_id}'s series {series.code} is destroyed, not "
                                "transferred: execute it (retention execute)")
-        if self.package is None:
-            raise InvalidInput("this archive cannot write evidence packages")
         with self.context.read() as conn:
             versions = record_sql.version_ids_of(conn, [f.item_id for f in still])
         folder = self.context.settings.exports_dir / f"transfer-batch-{batch_id}"

@@ -184,7 +184,8 @@ class _Builder:
         self.withheld_media: dict[int, str] = {}
         for redaction in state.redactions.values():
             if isinstance(redaction, MediaRedaction):
-                media_id = reading.media_of(redaction.item).get(redaction.media)
+                media = self.media.get(redaction.item) or reading.media_of(redaction.item)
+                media_id = media.get(redaction.media)
                 if media_id is not None:
                     self.withheld_media.setdefault(media_id, redaction.reason)
         self._identities()

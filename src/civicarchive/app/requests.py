@@ -99,9 +99,10 @@ class Requests(Redacting):
         """A request's details: deadlines (business days left), collection, productions."""
         with self.context.read() as conn:
             row = _row(conn, request_id)
-            state = _state(conn, request_id)
+            events = list(sql.events(conn, request_id))
             productions = sql.productions(conn, request_id)
-            entered = _statuses_entered(conn, request_id)
+        state = fold((e["action"], e["details"]) for e in events)
+        entered = _statuses_entered(events)
         return {"id": row.id, "number": row.number, "requester": row.requester,
                 "contact": row.contact, "description": row.description,
                 "received_at": row.received_at, "status": state.status.value,
@@ -321,10 +322,10 @@ def _row(conn, request_id: int):  # noqa: ANN001, ANN202
     return row
 
 
-def _statuses_entered(conn, request_id: int) -> dict[str, str]:  # noqa: ANN001
-    """When the request first entered each status it has had (audit times)."""
+def _statuses_entered(events: list[dict]) -> dict[str, str]:
+    """When the request first entered each status it has had, from its events."""
     entered: dict[str, str] = {}
-    for event in sql.events(conn, request_id):
+    for event in events:
         if event["action"] == Action.STATUS:
             entered.setdefault(event["details"]["status"], event["at"])
     return entered
