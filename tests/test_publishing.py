@@ -121,6 +121,39 @@ def test_publishing_embargoes_recent_records(archive, tmp_path):
     assert found(archive, "news") == {1, 2}
 
 
+def test_publishing_what_is_under_a_record_shares_its_fate_to_any_depth(archive, tmp_path):
+    # A photo (and the thumbnail under it) sent in a direct message, or shared in a post
+    # still under embargo though taken long before, shows nowhere; two records naming each
+    # other as parent end the walk. Followed as records are added, on both engines.
+    account = archive.registry.add_account("x", "cityofexample", "agency", actor="clerk")
+    now = archive.context.clock.now()
+    old = now - timedelta(days=400)
+
+    def record(native_id, text, kind=Kind.POST, parent=None, made=old):  # noqa: ANN001, ANN202
+        return replace(observe(account.id, native_id, text, kind=kind), created_at=made,
+                       parent_native_id=parent)
+    adopt(archive, tmp_path, embargo_days="30")
+    archive.ingesting.ingest([record("p", "Plain post lineage")], source="test", actor="clerk")
+    assert found(archive, "lineage") == {1}  # the lineage is followed from here on
+    archive.ingesting.ingest([
+        record("dm", "a message lineage", Kind.MESSAGE),
+        record("dm/photo", "photo lineage", Kind.MEDIA, "dm"),
+        record("dm/photo/thumb", "thumbnail lineage", Kind.MEDIA, "dm/photo"),
+        record("new", "Fresh post lineage", made=now - timedelta(days=3)),
+        record("new/photo", "old photo lineage", Kind.MEDIA, "new"),
+        record("new/photo/thumb", "old thumbnail lineage", Kind.MEDIA, "new/photo"),
+        record("a", "loop lineage", Kind.MEDIA, "b"),
+        record("b", "loop lineage", Kind.MEDIA, "a"),
+        record("p/photo", "shown photo lineage", Kind.MEDIA, "p"),
+    ], source="test", actor="clerk")
+    assert found(archive, "lineage") == {1, 8, 9, 10}
+    for hidden in (3, 4, 6, 7):
+        with pytest.raises(NotFound):
+            archive.publishing.record(SLUG, hidden)
+    archive.context.clock._now += timedelta(days=28)  # the fresh post's embargo is over
+    assert found(archive, "lineage") == {1, 5, 6, 7, 8, 9, 10}
+
+
 def test_publishing_deleted_posts_with_a_notice_or_not_at_all(archive, city, tmp_path):
     archive.ingesting.ingest([observe(1, "1", None, minutes=5, event=Event.DELETED)],
                              source="test", actor="clerk")

@@ -307,3 +307,91 @@ def test_replies_under_a_comment_deleted_under_hide_show_nowhere(public, tmp_pat
     assert public.client.get(f"{HOME}/records/{reply}").status_code == 404
     assert "UNDERDELETED" not in public.client.get(
         f"{HOME}/search?q=reply").text.replace('value="reply"', "")
+
+
+def _media(account: int, native_id: str, parent: str, word: str, created):  # noqa: ANN001, ANN202
+    """A photo under `parent` whose alt text and file name carry `word`."""
+    from datetime import timedelta
+
+    from civicarchive.model.record import Kind, Observation
+    from tests.conftest import T0
+    return Observation(account_id=account, native_id=native_id, kind=Kind.MEDIA,
+                       observed_at=T0 + timedelta(minutes=30), created_at=created,
+                       parent_native_id=parent, author="cityofexample",
+                       content={"file": f"{word}.jpg", "media_type": "image/jpeg",
+                                "alt": f"photo {word}"},
+                       raw=b"\xff\xd8\xff" + word.encode(), raw_media_type="image/jpeg")
+
+
+def _shows_nowhere(public, item_id: int, word: str) -> None:  # noqa: ANN001
+    missing = public.client.get(f"{HOME}/records/99999")
+    for suffix in ("", "/check", "/proof.json"):
+        answer = public.client.get(f"{HOME}/records/{item_id}{suffix}")
+        assert answer.status_code == 404 and answer.text == missing.text, (item_id, suffix)
+    for url in (HOME, f"{HOME}/feed.atom", f"{HOME}/search?q={word}", f"{HOME}/search?q=photo",
+                f"{HOME}/accounts/1", f"{HOME}/records/{public.items['post']}"):
+        text = public.client.get(url).text.replace(f'value="{word}"', "")
+        assert word not in text, url
+
+
+def test_a_photo_sent_in_a_direct_message_shows_nowhere(public):
+    # A direct message never shows, so neither may what it carries: its media are records
+    # of their own, under it, which the rules alone would show as any photo.
+    from tests.conftest import T0
+    city = public.archive.registry.accounts()[0].id
+    public.archive.ingesting.ingest([
+        _media(city, "5/photo", str(public.items["message"]), "SENTPRIVATELY", T0),
+        _media(city, "1/photo", str(public.items["post"]), "POSTEDPUBLICLY", T0)],
+        source="test", actor="clerk")
+    _shows_nowhere(public, 9, "SENTPRIVATELY")
+    assert public.client.get(f"{HOME}/records/10").status_code == 200  # the post's photo
+    assert "POSTEDPUBLICLY" in public.client.get(f"{HOME}/search?q=POSTEDPUBLICLY").text
+
+
+def test_a_photo_found_before_its_message_leaves_when_the_message_arrives(public):
+    # The archive follows new records: a photo ingested before the message it came in
+    # (exports and captures arrive in any order) shows as a photo of its own until then.
+    from dataclasses import replace
+
+    from civicarchive.model.record import Kind
+    from tests.conftest import T0, observe
+    city = public.archive.registry.accounts()[0].id
+    public.archive.ingesting.ingest([_media(city, "50/photo", "50", "LATEMESSAGE", T0)],
+                                    source="test", actor="clerk")
+    assert public.client.get(f"{HOME}/records/9").status_code == 200
+    public.archive.ingesting.ingest([replace(observe(city, "50", "a second message",
+                                                     kind=Kind.MESSAGE), created_at=T0)],
+                                    source="test", actor="clerk")
+    _shows_nowhere(public, 9, "LATEMESSAGE")
+
+
+def test_a_photo_older_than_its_embargoed_post_is_held_back_with_it(public):
+    # Facebook dates a photo by when it was taken: shared in a post made yesterday, a photo
+    # from last year is past any embargo by its own date, but shows the post's content.
+    from datetime import datetime, timedelta, timezone
+
+    from tests.conftest import T0
+    city = public.archive.registry.accounts()[0].id
+    public.archive.ingesting.ingest([
+        _media(city, "6/photo", "6", "SHAREDTODAY", T0)], source="test", actor="clerk")
+    _shows_nowhere(public, 9, "SHAREDTODAY")
+    public.archive.context.clock._now = datetime(2026, 3, 8, tzinfo=timezone.utc) + \
+        timedelta(minutes=1)  # the post (made 28 February, embargo 7 days) is out
+    assert public.client.get(f"{HOME}/records/{public.items['embargoed']}").status_code == 200
+    assert public.client.get(f"{HOME}/records/9").status_code == 200
+    assert "SHAREDTODAY" in public.client.get(f"{HOME}/search?q=SHAREDTODAY").text
+
+
+def test_a_photo_under_a_comment_shows_only_where_comments_do(public, tmp_path):
+    from tests.conftest import T0
+    from tests.public.conftest import EXAMPLES
+    city = public.archive.registry.accounts()[0].id
+    public.archive.ingesting.ingest([
+        _media(city, "2/photo", "2", "UNDERCOMMENT", T0)], source="test", actor="clerk")
+    assert public.client.get(f"{HOME}/records/9").status_code == 200
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
+        "  comments: true ", "  comments: false ", 1))
+    assert "comments: false" in policy.read_text()
+    public.archive.custody.adopt_policy(policy, "clerk")
+    _shows_nowhere(public, 9, "UNDERCOMMENT")

@@ -14,7 +14,11 @@ A record does not show when:
 - it is still under embargo: created less than `embargo_days` ago (a record without a
   creation time counts from when it was first captured);
 - it is deleted and the policy hides deleted records;
-- it is a comment hidden under the moderation policy and the policy hides those.
+- it is a comment hidden under the moderation policy and the policy hides those;
+- it is under a record that never shows (a photo sent in a direct message), under a
+  comment when the policy shows no comments, or under a record still under embargo (a
+  photo taken last year, shared in a post made today, is held back with the post):
+  `Lineage` keeps what each record inherits from those it is under.
 
 A deleted record the policy shows carries a notice and its text as it was; a hidden
 comment the policy shows carries a notice and no text.
@@ -22,6 +26,7 @@ comment the policy shows carries a notice and no text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,3 +95,76 @@ def showing(facts: Facts, rules: PublicArchive, now: datetime) -> Showing:
 def embargo_cutoff(rules: PublicArchive, now: datetime) -> datetime:
     """Records created before this have left their embargo."""
     return now - timedelta(days=rules.embargo_days)
+
+
+class Lineage:
+    """What records inherit from the records they are under, built from parent links
+    (parent id, kind and time; child id and time: a time is the creation time, else when
+    first seen) as they are found. Only the records that inherit something are kept: the
+    ones under a direct message or profile, under a comment or reply, or made before a
+    record above them (with the latest time above them)."""
+
+    def __init__(self) -> None:
+        self._children: dict[int, set[int]] = {}
+        self._kinds: dict[int, str] = {}   # a parent's kind
+        self._times: dict[int, str] = {}   # a record's own time
+        self._state: dict[int, tuple[bool, bool, str]] = {}  # never, comment, latest above
+        self._never: frozenset[int] = frozenset()
+        self._comment: frozenset[int] = frozenset()
+        self._later: dict[int, str] = {}  # made before a record above it: the latest time
+
+    def inherits(self, item_id: int) -> bool:
+        """Whether the record inherits something (and so passes it on to those under it)."""
+        return item_id in self._state
+
+    def add(self, links: Iterable[tuple[int, str, str, int, str]]) -> set[int]:
+        """Take these links into account; returns the records that inherit something new
+        (their own links below may not be known yet)."""
+        work = []
+        for parent, kind, parent_time, child, child_time in links:
+            self._kinds[parent], self._times[parent] = kind, parent_time
+            self._times[child] = child_time
+            self._children.setdefault(parent, set()).add(child)
+            work.append(parent)
+        changed: set[int] = set()
+        while work:
+            parent = work.pop()
+            never, comment, latest = self._state.get(parent, (False, False, ""))
+            kind = self._kinds[parent]
+            down = (never or kind in _NEVER, comment or kind in _COMMENTS,
+                    max(latest, self._times[parent]))
+            for child in self._children.get(parent, ()):
+                old = self._state.get(child, (False, False, ""))
+                new = (old[0] or down[0], old[1] or down[1], max(old[2], down[2]))
+                if new != old:
+                    self._state[child] = new
+                    changed.add(child)
+                    if child in self._children:
+                        work.append(child)
+        if changed:  # the answers, worked out once per change and not per question
+            state = self._state.items()
+            self._never = frozenset(i for i, (never, _, _) in state if never)
+            self._comment = frozenset(i for i, (_, comment, _) in state if comment)
+            self._later = {i: latest for i, (_, _, latest) in state if latest > self._times[i]}
+        return changed
+
+    def under_never(self) -> frozenset[int]:
+        """The records under a direct message or profile."""
+        return self._never
+
+    def under_comment(self) -> frozenset[int]:
+        """The records (not themselves comments) under a comment or reply."""
+        return self._comment
+
+    def held_back(self, rules: PublicArchive, now: datetime) -> frozenset[int]:
+        """The records under one still under embargo, though old enough themselves."""
+        cutoff = embargo_cutoff(rules, now)
+        return frozenset(i for i, latest in self._later.items() if _parse(latest) > cutoff)
+
+
+_NEVER = frozenset(k.value for k in NEVER_PUBLIC)
+_COMMENTS = frozenset(k.value for k in COMMENTS)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)

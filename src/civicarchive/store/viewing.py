@@ -5,7 +5,7 @@ none scans an account's records or the whole log to answer one page."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -106,6 +106,78 @@ def descendants(conn: Connection, item_ids: Iterable[int]) -> set[int]:
         under, sa.and_(child.c.account_id == under.c.account_id,
                        child.c.parent_native_id == under.c.native_id)))
     return {row[0] for row in conn.execute(sa.select(under.c.id))} - set(ids)
+
+
+Link = tuple[int, str, str, int, str]  # parent id, kind and time; child id and time
+
+
+def _links(parent: sa.Table, child: sa.Table) -> sa.Select:
+    """Parent links as `Link` rows: a record's time is its creation time, or when it was
+    first seen."""
+    p, c = parent.c, child.c
+    return sa.select(p.id, p.kind, sa.func.coalesce(p.created_at, p.first_seen_at),
+                     c.id, sa.func.coalesce(c.created_at, c.first_seen_at)).join(
+        child, sa.and_(c.account_id == p.account_id, c.parent_native_id == p.native_id))
+
+
+def inheriting_links(conn: Connection, never: Collection[str], comments: Collection[str],
+                     after: int = 0) -> list[Link]:
+    """The parent links by which a record inherits something in the open archive: its
+    parent is of a kind in `never` (and it is not), or in `comments` (and it is not), or
+    was made after it; of the records after item id `after`, as child or as parent."""
+    parent, child = t.items.alias("parent"), t.items.alias("child")
+    p, c = parent.c, child.c
+    inherits = sa.or_(
+        sa.and_(p.kind.in_(sorted(never)), c.kind.not_in(sorted(never))),
+        sa.and_(p.kind.in_(sorted(comments)), c.kind.not_in(sorted(comments))),
+        sa.func.coalesce(p.created_at, p.first_seen_at)
+        > sa.func.coalesce(c.created_at, c.first_seen_at))
+    query = _links(parent, child).where(inherits)
+    if not after:
+        return [tuple(row) for row in conn.execute(query)]
+    return [tuple(row) for part in (c.id > after, p.id > after)
+            for row in conn.execute(query.where(part))]
+
+
+def links_of_records_after(conn: Connection, after: int) -> Iterator[Link]:
+    """The parent links of the records after item id `after`, read as they are used."""
+    parent, child = t.items.alias("parent"), t.items.alias("child")
+    for row in conn.execute(_links(parent, child).where(child.c.id > after)):
+        yield tuple(row)
+
+
+def links_below(conn: Connection, item_ids: Iterable[int]) -> list[Link]:
+    """Every parent link under these records, to any depth (a cycle of parents ends)."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return []
+    # Every column of the recursive part typed as the first part's (PostgreSQL insists).
+    i, child = t.items.c, t.items.alias("child")
+    c = child.c
+
+    def text(column):  # noqa: ANN001, ANN202
+        return sa.cast(column, sa.Text)
+
+    under = sa.select(i.id, i.account_id, i.native_id, text(i.kind).label("kind"),
+                      text(sa.func.coalesce(i.created_at, i.first_seen_at)).label("time"),
+                      sa.cast(sa.null(), i.id.type).label("parent_id"),
+                      text(sa.null()).label("parent_kind"),
+                      text(sa.null()).label("parent_time")) \
+        .where(i.id.in_(ids)).cte("under", recursive=True)
+    under = under.union(sa.select(
+        c.id, c.account_id, c.native_id, text(c.kind),
+        text(sa.func.coalesce(c.created_at, c.first_seen_at)),
+        under.c.id, under.c.kind, under.c.time).join(
+        under, sa.and_(c.account_id == under.c.account_id,
+                       c.parent_native_id == under.c.native_id)))
+    u = under.c
+    return [tuple(row) for row in conn.execute(
+        sa.select(u.parent_id, u.parent_kind, u.parent_time, u.id, u.time)
+        .where(u.parent_id.is_not(None)).distinct())]
+
+
+def newest_item(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.max(t.items.c.id))).scalar_one() or 0
 
 
 def replies_page(conn: Connection, account_id: int, parent: str, leave_out: Iterable[Kind],
