@@ -30,6 +30,27 @@ def test_jsonl_time_out_of_range_in_utc_is_a_malformed_line(tmp_path, field, mom
         list(read_jsonl(path, 1))
 
 
+def _nested(levels: int) -> object:
+    value: object = "deep"
+    for n in range(levels - 1):
+        value = [value] if n % 2 else {"k": value}
+    return value
+
+
+def test_jsonl_nesting_deeper_than_the_archive_keeps_is_a_malformed_line(tmp_path):
+    # orjson reads 1,024 levels but writes 254: such a line passed the check, then the
+    # ingest died in its worker with "Recursion limit reached" and a traceback.
+    from civicarchive.store.canonical import MAX_NESTING, canonical_json
+    path = tmp_path / "in.jsonl"
+    kept, deep = _nested(MAX_NESTING - 1), _nested(MAX_NESTING + 50)
+    wide = [[n] for n in range(MAX_NESTING * 2)]  # many brackets, shallow: kept
+    path.write_text("\n".join([line(extra=kept), line(native_id="2", extra=deep),
+                               line(native_id="3", extra=wide)]) + "\n")
+    [problem] = check_jsonl(path, 1)
+    assert problem.line == 2 and f"more than {MAX_NESTING} levels" in problem.reason
+    canonical_json({"extra": kept, "text": "hi"})  # what is kept can be written
+
+
 def test_jsonl_line_over_the_cap_is_refused_and_the_next_lines_still_count(tmp_path):
     path = tmp_path / "big.jsonl"
     long = line(text="x" * 500)

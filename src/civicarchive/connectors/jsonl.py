@@ -21,6 +21,7 @@ import orjson
 from civicarchive.clock import parse_time
 from civicarchive.errors import InvalidInput, MalformedLine
 from civicarchive.model.record import OBSERVED_EVENTS, Event, Kind, Observation
+from civicarchive.store.canonical import MAX_NESTING, nested_too_deep
 
 REQUIRED = ("native_id", "kind", "created_at", "observed_at", "author", "text")
 REQUIRED_OF_DELETION = REQUIRED[:4]
@@ -59,6 +60,11 @@ def _checked(line: bytes) -> tuple[dict, bool, datetime, datetime]:
         raise ValueError(f"not valid JSON ({error})") from None
     if not isinstance(record, dict):
         raise ValueError("each line must be a JSON object")
+    # Fewer brackets than the limit cannot nest deeper than it: the walk is for the rare
+    # line that holds many.
+    if line.count(b"[") + line.count(b"{") > MAX_NESTING and nested_too_deep(record):
+        raise ValueError(f"arrays and objects nest more than {MAX_NESTING} levels deep, "
+                         "more than the archive keeps")
     event = record.get("event")
     # A deletion may carry nothing but identity: the version then keeps the last content.
     bare_deletion = event == "deleted" and "text" not in record

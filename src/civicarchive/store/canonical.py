@@ -14,6 +14,9 @@ import orjson
 import rfc8785
 
 _SAFE_INT = 2**53 - 1
+# The deepest nesting of arrays and objects the archive keeps: orjson writes up to 254
+# levels, rfc8785 recurses, and no platform's record comes near (a few tens at most).
+MAX_NESTING = 200
 
 
 def canonical_json(value: object) -> bytes:
@@ -21,6 +24,22 @@ def canonical_json(value: object) -> bytes:
     if _fast_path_safe(value):
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     return rfc8785.dumps(value)
+
+
+def nested_too_deep(value: object, limit: int = MAX_NESTING) -> bool:
+    """Whether arrays and objects nest more than `limit` levels deep in `value`."""
+    level: list[tuple[object, int]] = [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        children = node.values() if isinstance(node, dict) else \
+            node if isinstance(node, (list, tuple)) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        level.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list, tuple)))
+    return False
 
 
 def sha256_hex(data: bytes) -> str:
