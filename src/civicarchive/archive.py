@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from civicarchive.app.people import People
     from civicarchive.app.portal import Portal
     from civicarchive.app.productions import Productions
+    from civicarchive.app.lineage import Lineages
     from civicarchive.app.publishing import Publishing
     from civicarchive.app.requests import Requests
     from civicarchive.app.users import Users
@@ -178,7 +179,12 @@ class Archive:
     def publishing(self) -> Publishing:
         from civicarchive.app.publishing import Publishing
         return Publishing(self.context, self.registry, self.reading, self.custody,
-                          self.finding)
+                          self.finding, self.lineages)
+
+    @cached_property
+    def lineages(self) -> Lineages:
+        from civicarchive.app.lineage import Lineages
+        return Lineages(self.context)
 
     @cached_property
     def portal(self) -> Portal:

@@ -10,7 +10,7 @@ Nothing under a record shown only as a marker (withheld, or a hidden comment) or
 all (deleted, under `deleted: hide`) shows anywhere, as its thread shows nothing under it
 (`_buried`). Nor does anything under a record that never shows (a photo sent in a direct
 message), under a comment when comments are not published, or under a record still
-under embargo (`publication.Lineage`).
+under embargo (app/lineage.py).
 
 Search and listings leave out, besides what does not show at all, every record a
 redaction touches (its own text or fields, its author's or account's name, or a mention
@@ -29,6 +29,7 @@ from civicarchive.app import overlays
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
 from civicarchive.app.finding import MAX_LIMIT, Finding, SearchResults
+from civicarchive.app.lineage import Lineages
 from civicarchive.app.overlays import Overlay
 from civicarchive.app.productions import build_items
 from civicarchive.app.reading import ReadAhead, Reading
@@ -50,7 +51,6 @@ from civicarchive.store.proof import build_proof
 
 
 THREAD_LIMIT = 500  # comments and replies shown under one record
-LINEAGE_CHUNK = 1000  # records whose subtrees are read in one statement
 HIDDEN_EXEMPTION = "hidden under the agency's moderation policy"
 
 
@@ -93,19 +93,15 @@ class Publishing:
     """The open archive's reads: agencies, records, listings and search."""
 
     def __init__(self, context: ArchiveContext, registry: Registry, reading: Reading,
-                 custody: Custody, finding: Finding) -> None:
+                 custody: Custody, finding: Finding, lineages: Lineages) -> None:
         self.context = context
+        self.lineages = lineages
         self.registry = registry
         self.reading = reading
         self.custody = custody
         self.finding = finding
         self._overlay: tuple[object, Overlay] | None = None
         self._buried_kept: tuple[tuple, frozenset[int]] | None = None
-        # What records inherit from those above them, followed as records are added (an
-        # item's parent, kind and times never change) through item id `_lineage_at`.
-        self._lineage = publication.Lineage()
-        self._lineage_at = 0
-        self._lineage_lock = threading.Lock()
         # Agencies and accounts, kept with the newest id they were read at: their rows are
         # append-only (the store refuses an UPDATE), so a new id is the only change.
         self._kept: dict[str, tuple[object, tuple]] = {}
@@ -184,34 +180,14 @@ class Publishing:
                 markers |= self._flagged("deleted")
             with self.context.read() as conn:
                 found = viewing_sql.descendants(conn, markers)
-                lineage = self._follow_lineage(conn)
+            lineage = self.lineages.current()
             found |= lineage.under_never()
             if not snapshot.rules.comments:
                 found |= lineage.under_comment()
             kept = (snapshot.marks, frozenset(found))
             self._buried_kept = kept  # one assignment: readers see either
-        held = self._lineage.held_back(snapshot.rules, snapshot.now)
+        held = self.lineages.current().held_back(snapshot.rules, snapshot.now)
         return kept[1] | held if held else kept[1]
-
-    def _follow_lineage(self, conn) -> publication.Lineage:  # noqa: ANN001
-        """The lineage, brought up to the newest record: the links of the records added
-        since, and everything under a record that newly inherits something."""
-        with self._lineage_lock:
-            lineage, after = self._lineage, self._lineage_at
-            newest = viewing_sql.newest_item(conn)
-            if newest == after:
-                return lineage
-            never = {k.value for k in publication.NEVER_PUBLIC}
-            comments = {k.value for k in publication.COMMENTS}
-            links = viewing_sql.inheriting_links(conn, never, comments, after)
-            if after:  # a new record under one that inherits something inherits it too
-                links += [link for link in viewing_sql.links_of_records_after(conn, after)
-                          if lineage.inherits(link[0])]
-            fresh = sorted(lineage.add(links))
-            for start in range(0, len(fresh), LINEAGE_CHUNK):
-                lineage.add(viewing_sql.links_below(conn, fresh[start:start + LINEAGE_CHUNK]))
-            self._lineage_at = newest
-            return lineage
 
     def _flagged(self, flag: str) -> set[int]:
         """Every record hidden under the moderation policy now, or deleted, by the search
