@@ -129,7 +129,7 @@ class Archive:
     @cached_property
     def finding(self) -> Finding:
         from civicarchive.app.finding import Finding
-        return Finding(self.context, self.registry, self.custody)
+        return Finding(self.context, self.registry, self.custody, self.lineages)
 
     @cached_property
     def ingesting(self) -> Ingesting:
@@ -199,7 +199,7 @@ class Archive:
     @cached_property
     def access(self) -> Access:
         from civicarchive.app.access import Access
-        return Access(self.registry, self.reading, self.finding)
+        return Access(self.registry, self.reading, self.finding, self.lineages)
 
     # -- the staff web application's records views (issue 14, webrecords) --------------
 

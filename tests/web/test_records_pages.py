@@ -240,3 +240,36 @@ def test_records_dashboard_shows_the_agencys_requests_due_and_holds(deployment):
     assert "Smith v. City" in page and "County matter" not in page
     assert "overdue" in page or "business day" in page
     assert "County matter" in deployment.client("county_officer").get("/").text
+
+
+@pytest.mark.parametrize("role", ["moderator", "auditor"])
+def test_records_a_photo_sent_in_a_direct_message_is_the_message_s(deployment, role):
+    # A photo sent in a direct message is a record of its own, under the message: for
+    # those who may not read messages it is nowhere, as the message is (page, API,
+    # version proof, search, the account's records); for those who may, it is there.
+    from datetime import datetime, timezone
+
+    from civicarchive.model.record import Kind, Observation
+    from tests.web.conftest import PNG
+    archive = deployment.archive
+    archive.ingesting.ingest([Observation(
+        account_id=deployment.accounts["city"], native_id="102/photo", kind=Kind.MEDIA,
+        observed_at=datetime(2026, 1, 2, tzinfo=timezone.utc), parent_native_id="102",
+        content={"file": "SENTPHOTO.png", "media_type": "image/png", "alt": "SENTPHOTO"},
+        raw=PNG, raw_media_type="image/png", author="resident")], source="test",
+        actor="clerk")
+    photo = records_items(archive)["102/photo"]
+    version = archive.reading.history(photo)[-1].id
+    paths = [f"/records/{photo}", f"/api/v1/items/{photo}",
+             f"/api/v1/items/{photo}/history", f"/records/{photo}/versions/{version}/proof"]
+    barred, allowed = deployment.client(role), deployment.client("records_officer")
+    for path in paths:  # as for ids that do not exist (a permission missing: for both)
+        missing = path.replace(str(photo), "99999").replace(str(version), "99999")
+        assert barred.get(path).status_code == barred.get(missing).status_code, path
+        assert barred.get(path).status_code in (403, 404), path
+        assert allowed.get(path).status_code == 200, path
+    for client, shown in ((barred, False), (allowed, True)):
+        assert (f'href="/records/{photo}"' in client.get("/search?q=SENTPHOTO").text) is shown
+        found = client.get("/api/v1/search", params={"q": "SENTPHOTO"}).json()
+        assert (photo in [hit["item"] for hit in found["items"]]) is shown
+        assert ("SENTPHOTO" in client.get("/accounts/1").text) is shown

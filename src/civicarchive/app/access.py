@@ -2,13 +2,15 @@
 
 A record, account, request or hold of another agency is `NotFound`, exactly as an id that
 does not exist, so that ids reveal nothing across agencies. A direct message is `NotFound`
-too without the permission to read messages. A missing permission for something visible
+too without the permission to read messages, and so is what was sent in one (a photo is a
+record of its own, under its message: app/lineage.py). A missing permission for something visible
 is `AccessDenied`, which the web audits.
 """
 
 from __future__ import annotations
 
 from civicarchive.app.finding import Finding, SearchResults
+from civicarchive.app.lineage import Lineages
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
 from civicarchive.errors import AccessDenied, NotFound
@@ -21,10 +23,12 @@ from civicarchive.model.staff import Permission, Principal
 class Access:
     """Reads scoped to a principal's agency, accounts and permissions."""
 
-    def __init__(self, registry: Registry, reading: Reading, finding: Finding) -> None:
+    def __init__(self, registry: Registry, reading: Reading, finding: Finding,
+                 lineages: Lineages) -> None:
         self.registry = registry
         self.reading = reading
         self.finding = finding
+        self.lineages = lineages
         # Account rows are append-only (the store's triggers refuse an UPDATE): one read
         # once is good for as long as the process runs. Closures and tags live elsewhere.
         self._accounts: dict[int, Account] = {}
@@ -54,9 +58,7 @@ class Access:
     def item(self, principal: Principal, item_id: int) -> Item:
         """The item, if the principal may see it; NotFound as for a missing id otherwise."""
         item = self.reading.item(item_id)
-        account = self._account(item.account_id)
-        if not self.sees_account(principal, account) or (
-                item.kind is Kind.MESSAGE and not principal.can(Permission.READ_MESSAGES)):
+        if not self.shows_item(principal, item, self._account(item.account_id)):
             raise NotFound("item", item_id)
         return item
 
@@ -103,7 +105,15 @@ class Access:
         """Whether `item` of `account` is the principal's to see, as `item` decides (for a
         caller that read both already)."""
         return item.account_id == account.id and self.sees_account(principal, account) and \
-            (item.kind is not Kind.MESSAGE or principal.can(Permission.READ_MESSAGES))
+            (principal.can(Permission.READ_MESSAGES) or not self.is_message(item))
+
+    def is_message(self, item: Item) -> bool:
+        """Whether the record is a direct message, or was sent in one."""
+        return item.kind is Kind.MESSAGE or item.id in self.sent_in_messages()
+
+    def sent_in_messages(self) -> frozenset[int]:
+        """The records under a direct message, to any depth (a photo sent in it)."""
+        return self.lineages.current().under_message()
 
 
     def people(self, principal: Principal, people: list[Person]) -> list[Person]:

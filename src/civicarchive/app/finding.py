@@ -15,6 +15,7 @@ from datetime import datetime
 from civicarchive import policy as policy_file
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.custody import Custody
+from civicarchive.app.lineage import Lineages
 from civicarchive.app.registry import Registry
 from civicarchive.errors import InvalidInput, NotFound, StoreUnavailable
 from civicarchive.model.account import Account
@@ -22,7 +23,7 @@ from civicarchive.model.record import Kind
 from civicarchive.search import Hit, SearchIndex, SearchRequest, catch_up, plan
 from civicarchive.search.index import IndexBusy
 from civicarchive.search.plan import Match, Nothing, Range
-from civicarchive.search.query import AllOf, AnyOf, parse
+from civicarchive.search.query import AllOf, AnyOf, Not, parse
 from civicarchive.search.sync import IngestFeed
 
 MAX_LIMIT = 1000
@@ -49,10 +50,12 @@ class SearchResults:
 class Finding:
     """Search and its index."""
 
-    def __init__(self, context: ArchiveContext, registry: Registry, custody: Custody) -> None:
+    def __init__(self, context: ArchiveContext, registry: Registry, custody: Custody,
+                 lineages: Lineages) -> None:
         self.context = context
         self.registry = registry
         self.custody = custody
+        self.lineages = lineages
         self._index: SearchIndex | None = None
 
     @property
@@ -79,8 +82,9 @@ class Finding:
                count: bool = True) -> SearchResults:
         """Search records (each one's latest version, or every version). `facets` adds
         counts by platform, kind and account (a second pass over every match: ask for it
-        on a first page, not on every page); `public` leaves out direct messages, for
-        answers shown outside the agency; `accounts` limits the search to those accounts'
+        on a first page, not on every page); `public` leaves out direct messages and what
+        was sent in them (a photo is a record of its own, under its message), for answers
+        shown outside the agency and staff who may not read messages; `accounts` limits the search to those accounts'
         records (a web user's agency), whatever the query says; `where` is a further
         condition (search/plan.py) every hit meets (the open archive's rules); `count`
         False leaves the total uncounted when that is cheaper (offset + hits: a feed)."""
@@ -93,6 +97,9 @@ class Finding:
                                else Nothing()))
         if where is not None:
             condition = AllOf((condition, where))
+        sent = self.lineages.current().under_message() if public else ()
+        if sent:
+            condition = AllOf((condition, Not(Match("item", sent))))
         self.sync(wait=0.2)  # an ingest holding the writer publishes it soon
         request = SearchRequest(query=query, condition=condition, all_versions=all_versions,
                                 limit=limit, offset=offset, facets=facets,

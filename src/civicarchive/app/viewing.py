@@ -149,11 +149,14 @@ class Viewing:
     def account_records(self, principal: Principal, account_id: int, limit: int,
                         offset: int) -> tuple[list[tuple[Item, dict | None]], int]:
         """One page of an account's records, newest first, with their latest content;
-        direct messages only for those who read them."""
+        direct messages, and what was sent in them, only for those who read them."""
         account = self.access.account(principal, account_id)
-        leave_out = () if principal.can(Permission.READ_MESSAGES) else (Kind.MESSAGE,)
+        messages = not principal.can(Permission.READ_MESSAGES)
+        leave_out = (Kind.MESSAGE,) if messages else ()
+        sent = self.access.sent_in_messages() if messages else ()
         with self.context.read() as conn:
-            items, total = sql.account_items(conn, account.id, leave_out, limit, offset)
+            items, total = sql.account_items(conn, account.id, leave_out, limit, offset,
+                                             sent)
             latest = sql.latest_versions(conn, [i.id for i in items])
         return [(i, self.reading.content(latest[i.id]) if i.id in latest else None)
                 for i in items], total

@@ -101,14 +101,17 @@ class Lineage:
     """What records inherit from the records they are under, built from parent links
     (parent id, kind and time; child id and time: a time is the creation time, else when
     first seen) as they are found. Only the records that inherit something are kept: the
-    ones under a direct message or profile, under a comment or reply, or made before a
-    record above them (with the latest time above them)."""
+    ones under a direct message (staff who may not read messages do not see them either),
+    under a profile, under a comment or reply, or made before a record above them (with
+    the latest time above them)."""
 
     def __init__(self) -> None:
         self._children: dict[int, set[int]] = {}
         self._kinds: dict[int, str] = {}   # a parent's kind
         self._times: dict[int, str] = {}   # a record's own time
-        self._state: dict[int, tuple[bool, bool, str]] = {}  # never, comment, latest above
+        # under a message, under a message or profile, under a comment, latest time above
+        self._state: dict[int, tuple[bool, bool, bool, str]] = {}
+        self._message: frozenset[int] = frozenset()
         self._never: frozenset[int] = frozenset()
         self._comment: frozenset[int] = frozenset()
         self._later: dict[int, str] = {}  # made before a record above it: the latest time
@@ -129,13 +132,14 @@ class Lineage:
         changed: set[int] = set()
         while work:
             parent = work.pop()
-            never, comment, latest = self._state.get(parent, (False, False, ""))
+            message, never, comment, latest = self._state.get(parent, _NOTHING)
             kind = self._kinds[parent]
-            down = (never or kind in _NEVER, comment or kind in _COMMENTS,
-                    max(latest, self._times[parent]))
+            down = (message or kind == _MESSAGE, never or kind in _NEVER,
+                    comment or kind in _COMMENTS, max(latest, self._times[parent]))
             for child in self._children.get(parent, ()):
-                old = self._state.get(child, (False, False, ""))
-                new = (old[0] or down[0], old[1] or down[1], max(old[2], down[2]))
+                old = self._state.get(child, _NOTHING)
+                new = (old[0] or down[0], old[1] or down[1], old[2] or down[2],
+                       max(old[3], down[3]))
                 if new != old:
                     self._state[child] = new
                     changed.add(child)
@@ -143,10 +147,16 @@ class Lineage:
                         work.append(child)
         if changed:  # the answers, worked out once per change and not per question
             state = self._state.items()
-            self._never = frozenset(i for i, (never, _, _) in state if never)
-            self._comment = frozenset(i for i, (_, comment, _) in state if comment)
-            self._later = {i: latest for i, (_, _, latest) in state if latest > self._times[i]}
+            self._message = frozenset(i for i, (message, _, _, _) in state if message)
+            self._never = frozenset(i for i, (_, never, _, _) in state if never)
+            self._comment = frozenset(i for i, (_, _, comment, _) in state if comment)
+            self._later = {i: latest for i, (_, _, _, latest) in state
+                           if latest > self._times[i]}
         return changed
+
+    def under_message(self) -> frozenset[int]:
+        """The records under a direct message (a photo sent in it)."""
+        return self._message
 
     def under_never(self) -> frozenset[int]:
         """The records under a direct message or profile."""
@@ -162,6 +172,8 @@ class Lineage:
         return frozenset(i for i, latest in self._later.items() if _parse(latest) > cutoff)
 
 
+_NOTHING = (False, False, False, "")
+_MESSAGE = Kind.MESSAGE.value
 _NEVER = frozenset(k.value for k in NEVER_PUBLIC)
 _COMMENTS = frozenset(k.value for k in COMMENTS)
 

@@ -196,13 +196,18 @@ def replies_page(conn: Connection, account_id: int, parent: str, leave_out: Iter
 
 
 def account_items(conn: Connection, account_id: int, leave_out: Iterable[Kind],
-                  limit: int, offset: int) -> tuple[list[Item], int]:
-    """One page of an account's records, newest first, and how many there are."""
+                  limit: int, offset: int, leave_out_ids: Collection[int] = ()
+                  ) -> tuple[list[Item], int]:
+    """One page of an account's records, newest first, and how many there are, leaving
+    out the kinds and records named."""
     i = t.items.c
     condition = [i.account_id == account_id]
     skipped = sorted(k.value for k in leave_out)
     if skipped:
         condition.append(i.kind.not_in(skipped))
+    if leave_out_ids:  # written into the statement: there may be more than it takes values
+        condition.append(i.id.not_in(sa.bindparam("leave_out_ids", sorted(leave_out_ids),
+                                                  expanding=True, literal_execute=True)))
     total = conn.execute(sa.select(sa.func.count()).select_from(t.items)
                          .where(*condition)).scalar_one()
     rows = conn.execute(sa.select(t.items).where(*condition).order_by(i.id.desc())
