@@ -237,3 +237,18 @@ def test_publishing_leaves_embargoed_and_hidden_comments_out_of_threads(archive,
                                       parent_native_id="1", author="neighbour1")],
                              source="test", actor="clerk")
     assert len(archive.publishing.view(SLUG, city["post"]).thread) == 1
+
+
+def test_publishing_lineage_keeps_only_what_inherits_something():
+    # A thread under a record that inherits nothing is not followed: the lineage holds
+    # the few records under messages, profiles, comments or older than what is above.
+    from civicarchive.records.publication import Lineage
+    lineage = Lineage()
+    t = "2026-01-0{}T00:00:00.000000Z".format
+    lineage.add([(1, "post", t(1), 2, t(2)), (2, "comment", t(2), 3, t(3)),
+                 (4, "message", t(1), 5, t(2)), (5, "media", t(2), 6, t(3)),
+                 (7, "post", t(5), 8, t(1))])
+    assert not lineage.inherits(1) and not lineage.inherits(2)
+    assert lineage.under_comment() == {3}
+    assert lineage.under_message() == {5, 6} and lineage.under_never() == {5, 6}
+    assert lineage.inherits(8) and not lineage.inherits(7)

@@ -140,6 +140,8 @@ class Lineage:
                 old = self._state.get(child, _NOTHING)
                 new = (old[0] or down[0], old[1] or down[1], old[2] or down[2],
                        max(old[3], down[3]))
+                if new[:3] == _NOTHING[:3] and new[3] <= self._times[child]:
+                    continue  # under an ordinary record made before it: nothing to keep
                 if new != old:
                     self._state[child] = new
                     changed.add(child)
