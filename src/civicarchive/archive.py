@@ -42,11 +42,11 @@ if TYPE_CHECKING:
     from civicarchive.app.evidence import Evidence
     from civicarchive.app.finding import Finding
     from civicarchive.app.ingesting import Ingesting
+    from civicarchive.app.lineage import Lineages
     from civicarchive.app.moderation import Moderation
     from civicarchive.app.people import People
     from civicarchive.app.portal import Portal
     from civicarchive.app.productions import Productions
-    from civicarchive.app.lineage import Lineages
     from civicarchive.app.publishing import Publishing
     from civicarchive.app.requests import Requests
     from civicarchive.app.users import Users

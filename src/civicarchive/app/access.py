@@ -3,8 +3,8 @@
 A record, account, request or hold of another agency is `NotFound`, exactly as an id that
 does not exist, so that ids reveal nothing across agencies. A direct message is `NotFound`
 too without the permission to read messages, and so is what was sent in one (a photo is a
-record of its own, under its message: app/lineage.py). A missing permission for something visible
-is `AccessDenied`, which the web audits.
+record of its own, under its message: app/lineage.py). A missing permission for something
+visible is `AccessDenied`, which the web audits.
 """
 
 from __future__ import annotations

@@ -84,8 +84,9 @@ class Finding:
         counts by platform, kind and account (a second pass over every match: ask for it
         on a first page, not on every page); `public` leaves out direct messages and what
         was sent in them (a photo is a record of its own, under its message), for answers
-        shown outside the agency and staff who may not read messages; `accounts` limits the search to those accounts'
-        records (a web user's agency), whatever the query says; `where` is a further
+        shown outside the agency and staff who may not read messages; `accounts` limits
+        the search to those accounts' records (a web user's agency), whatever the query
+        says; `where` is a further
         condition (search/plan.py) every hit meets (the open archive's rules); `count`
         False leaves the total uncounted when that is cheaper (offset + hits: a feed)."""
         if not 1 <= limit <= MAX_LIMIT or offset < 0:

@@ -101,7 +101,7 @@ class Publishing:
         self.custody = custody
         self.finding = finding
         self._overlay: tuple[object, Overlay] | None = None
-        self._buried_kept: tuple[tuple, frozenset[int]] | None = None
+        self._buried_kept: tuple[tuple, frozenset[int], publication.Lineage] | None = None
         # Agencies and accounts, kept with the newest id they were read at: their rows are
         # append-only (the store refuses an UPDATE), so a new id is the only change.
         self._kept: dict[str, tuple[object, tuple]] = {}
@@ -184,9 +184,11 @@ class Publishing:
             found |= lineage.under_never()
             if not snapshot.rules.comments:
                 found |= lineage.under_comment()
-            kept = (snapshot.marks, frozenset(found))
+            # The lineage is kept with it: a new record comes with a new version, which
+            # changes the marks, so an answer with the same marks needs no look for one.
+            kept = (snapshot.marks, frozenset(found), lineage)
             self._buried_kept = kept  # one assignment: readers see either
-        held = self.lineages.current().held_back(snapshot.rules, snapshot.now)
+        held = kept[2].held_back(snapshot.rules, snapshot.now)
         return kept[1] | held if held else kept[1]
 
     def _flagged(self, flag: str) -> set[int]:

@@ -28,17 +28,14 @@ def canonical_json(value: object) -> bytes:
 
 def nested_too_deep(value: object, limit: int = MAX_NESTING) -> bool:
     """Whether arrays and objects nest more than `limit` levels deep in `value`."""
-    level: list[tuple[object, int]] = [(value, 1)]
+    containers = (dict, list, tuple)
+    level = [(value, 1)] if isinstance(value, containers) else []
     while level:
         node, depth = level.pop()
-        children = node.values() if isinstance(node, dict) else \
-            node if isinstance(node, (list, tuple)) else None
-        if children is None:
-            continue
         if depth > limit:
             return True
-        level.extend((child, depth + 1) for child in children
-                     if isinstance(child, (dict, list, tuple)))
+        children = node.values() if isinstance(node, dict) else node
+        level.extend((child, depth + 1) for child in children if isinstance(child, containers))
     return False
 
 
