@@ -252,3 +252,41 @@ def test_publishing_lineage_keeps_only_what_inherits_something():
     assert lineage.under_comment() == {3}
     assert lineage.under_message() == {5, 6} and lineage.under_never() == {5, 6}
     assert lineage.inherits(8) and not lineage.inherits(7)
+
+
+def test_publishing_never_what_its_platform_showed_only_to_some(archive, tmp_path):
+    # A Mastodon post to followers only and the public reply under it, a private YouTube
+    # video: archived in full for staff, shown nowhere in the open archive, until the
+    # video is made public; on both engines.
+    agency = archive.registry.add_account("mastodon", "cityofexample", "agency",
+                                          actor="clerk")
+    channel = archive.registry.add_account("youtube", "cityofexample", "agency",
+                                           actor="clerk")
+    archive.ingesting.ingest([
+        observe(agency.id, "1", "Audience notes for everyone", visibility="public"),
+        observe(agency.id, "2", "Audience notes for followers", visibility="private"),
+        replace(observe(agency.id, "3", "Audience reply quoting it", kind=Kind.COMMENT,
+                        visibility="public"), parent_native_id="2", author="neighbour1"),
+        observe(agency.id, "4", "Audience notes, unlisted", visibility="unlisted"),
+        observe(channel.id, "v", "Audience video, not released", visibility="Private"),
+    ], source="test", actor="clerk")
+    adopt(archive, tmp_path)
+    assert found(archive, "audience") == {1, 4}
+    assert archive.publishing.search(SLUG, "audience", facets=True).total == 2
+    for hidden in (2, 3, 5):
+        with pytest.raises(NotFound):
+            archive.publishing.record(SLUG, hidden)
+        with pytest.raises(NotFound):
+            archive.publishing.proof(SLUG, hidden)
+    staff = {h.item for h in archive.finding.search("audience is:restricted").hits}
+    assert staff == {2, 5}
+    users = archive.users
+    officer = users.principal(users.add("officer", "city-of-example", ["records_officer"],
+                                        "clerk"))
+    facts = {f.label: f.value for f in archive.viewing.record(officer, 2).post.facts}
+    assert facts["visibility"].startswith("private")
+    archive.ingesting.ingest([observe(channel.id, "v", "Audience video, released", minutes=5,
+                                      visibility="public")], source="test", actor="clerk")
+    assert found(archive, "audience") == {1, 4, 5}
+    assert archive.publishing.record(SLUG, 5).item.native_id == "v"
+    assert archive.finding.search("is:restricted").total == 1

@@ -1,6 +1,7 @@
 """An agency with a published open archive for the public pages' tests: posts, comments,
 and canaries where nothing public may show them (a direct message, a withheld comment, a
-redacted phrase, an embargoed post, an employee's account, a hidden comment)."""
+redacted phrase, an embargoed post, an employee's account, a hidden comment, a post to
+followers only)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ EXAMPLES = Path(civicarchive.__file__).parent / "policy" / "examples"
 SLUG = "city-of-example"
 CANARIES = {"message": "CANARY-DM-7f3a", "withheld": "CANARY-WITHHELD-51c2",
             "redacted": "CANARY-REDACTED-9d04", "embargoed": "CANARY-EMBARGO-a611",
-            "employee": "CANARY-EMPLOYEE-3be8", "hidden": "CANARY-HIDDEN-c7d9"}
+            "employee": "CANARY-EMPLOYEE-3be8", "hidden": "CANARY-HIDDEN-c7d9",
+            "followers": "CANARY-FOLLOWERS-e25b"}
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
 
 
@@ -60,6 +62,9 @@ def build(home: Path, embargo_days: int = 7) -> OpenArchive:
         made(observe(staff.id, "7", f"Staff budget {CANARIES['employee']}"), old),
         made(replace(observe(city.id, "8", f"Budget spam {CANARIES['hidden']}",
                              kind=Kind.COMMENT), parent_native_id="1", author="spammer"), old),
+        made(observe(city.id, "followers-1", f"Budget note {CANARIES['followers']}",
+                     visibility="private"),
+             old),
     ], source="test", actor="clerk")
     archive.ingesting.ingest([replace(observe(city.id, "8", f"Budget spam {CANARIES['hidden']}",
                                               minutes=5, kind=Kind.COMMENT, event=Event.HIDDEN),
@@ -77,7 +82,7 @@ def build(home: Path, embargo_days: int = 7) -> OpenArchive:
     archive.requests.redact(request, 4, "personal information", "clerk",
                             phrase=CANARIES["redacted"])
     items = {"post": 1, "comment": 2, "withheld": 3, "redacted": 4, "message": 5,
-             "embargoed": 6, "employee": 7, "hidden": 8}
+             "embargoed": 6, "employee": 7, "hidden": 8, "followers": 9}
     return OpenArchive(archive, TestClient(create_app(archive), base_url="http://127.0.0.1"),
                        items)
 

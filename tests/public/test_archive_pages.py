@@ -14,6 +14,7 @@ from civicarchive.store.proof import parse_proof, verify_proof
 from tests.public.conftest import CANARIES, SLUG
 
 HOME = f"/public/{SLUG}"
+NEW = 10  # the first record a test adds: records are numbered as first seen (conftest: 1 to 9)
 
 
 def test_agencies_lists_the_published_agency(public):
@@ -26,7 +27,8 @@ def test_home_lists_newest_public_records_only(public):
     assert page.status_code == 200
     assert f"{HOME}/records/{public.items['post']}" in page.text
     assert f"{HOME}/records/{public.items['comment']}" in page.text
-    for name in ("message", "embargoed", "employee", "hidden", "withheld", "redacted"):
+    for name in ("message", "embargoed", "employee", "hidden", "withheld", "redacted",
+                 "followers"):
         assert f"{HOME}/records/{public.items[name]}\"" not in page.text, name
 
 
@@ -51,7 +53,7 @@ def test_record_page_renders_the_native_card_with_its_thread_escaped(public):
 def test_everything_not_shown_is_the_same_404(public):
     missing = public.client.get(f"{HOME}/records/99999")
     assert missing.status_code == 404
-    for name in ("message", "embargoed", "employee", "hidden", "withheld"):
+    for name in ("message", "embargoed", "employee", "hidden", "withheld", "followers"):
         answer = public.client.get(f"{HOME}/records/{public.items[name]}")
         assert answer.status_code == 404 and answer.text == missing.text, name
     assert public.client.get("/public/no-such-agency").text == missing.text
@@ -212,7 +214,7 @@ def test_a_public_proof_leaves_out_content_that_names_a_redacted_author(public):
                               "media": [{"alt": "photo by resident.ruth"}]}, "cityofexample"),
         seen("10", Kind.COMMENT, {"text": "Nice photo"}, "resident.ruth"),
     ], source="test", actor="clerk")
-    post, comment = 9, 10  # items are numbered in the order first seen (conftest: 1 to 8)
+    post, comment = NEW, NEW + 1
     shown = public.client.get(f"{HOME}/records/{post}/proof.json")
     assert shown.status_code == 200 and "resident.ruth" in shown.text
     public.archive.requests.collect(1, "clerk", items=[comment])
@@ -262,7 +264,7 @@ def test_replies_under_a_withheld_or_hidden_comment_show_nowhere(public, tmp_pat
         reply("21", "20", "UNDERWITHHELD deeper"),
         reply("22", "8", "UNDERHIDDEN reply to spam"),
         reply("23", "2", "UNDERSHOWN a plain reply")], source="test", actor="clerk")
-    ids = {n: 8 + i for i, n in enumerate(("20", "21", "22", "23"), start=1)}
+    ids = {n: NEW + i for i, n in enumerate(("20", "21", "22", "23"))}
     missing = public.client.get(f"{HOME}/records/99999")
     for native_id in ("20", "21", "22"):
         for suffix in ("", "/check", "/proof.json"):
@@ -297,7 +299,7 @@ def test_replies_under_a_comment_deleted_under_hide_show_nowhere(public, tmp_pat
                 parent_native_id="2", author="resident20"),
         replace(observe(city, "2", None, minutes=9, kind=Kind.COMMENT, event=Event.DELETED),
                 parent_native_id="1")], source="test", actor="clerk")
-    reply = 9  # items are numbered in the order first seen (conftest: 1 to 8)
+    reply = NEW
     # `deleted: notice` (the example's): the deleted comment shows, with its replies.
     assert public.client.get(f"{HOME}/records/{reply}").status_code == 200
     policy = tmp_path / "policy.yaml"
@@ -343,8 +345,8 @@ def test_a_photo_sent_in_a_direct_message_shows_nowhere(public):
         _media(city, "5/photo", str(public.items["message"]), "SENTPRIVATELY", T0),
         _media(city, "1/photo", str(public.items["post"]), "POSTEDPUBLICLY", T0)],
         source="test", actor="clerk")
-    _shows_nowhere(public, 9, "SENTPRIVATELY")
-    assert public.client.get(f"{HOME}/records/10").status_code == 200  # the post's photo
+    _shows_nowhere(public, NEW, "SENTPRIVATELY")
+    assert public.client.get(f"{HOME}/records/{NEW + 1}").status_code == 200  # the post's photo
     assert "POSTEDPUBLICLY" in public.client.get(f"{HOME}/search?q=POSTEDPUBLICLY").text
 
 
@@ -358,11 +360,11 @@ def test_a_photo_found_before_its_message_leaves_when_the_message_arrives(public
     city = public.archive.registry.accounts()[0].id
     public.archive.ingesting.ingest([_media(city, "50/photo", "50", "LATEMESSAGE", T0)],
                                     source="test", actor="clerk")
-    assert public.client.get(f"{HOME}/records/9").status_code == 200
+    assert public.client.get(f"{HOME}/records/{NEW}").status_code == 200
     public.archive.ingesting.ingest([replace(observe(city, "50", "a second message",
                                                      kind=Kind.MESSAGE), created_at=T0)],
                                     source="test", actor="clerk")
-    _shows_nowhere(public, 9, "LATEMESSAGE")
+    _shows_nowhere(public, NEW, "LATEMESSAGE")
 
 
 def test_a_photo_older_than_its_embargoed_post_is_held_back_with_it(public):
@@ -374,11 +376,11 @@ def test_a_photo_older_than_its_embargoed_post_is_held_back_with_it(public):
     city = public.archive.registry.accounts()[0].id
     public.archive.ingesting.ingest([
         _media(city, "6/photo", "6", "SHAREDTODAY", T0)], source="test", actor="clerk")
-    _shows_nowhere(public, 9, "SHAREDTODAY")
+    _shows_nowhere(public, NEW, "SHAREDTODAY")
     public.archive.context.clock._now = datetime(2026, 3, 8, tzinfo=timezone.utc) + \
         timedelta(minutes=1)  # the post (made 28 February, embargo 7 days) is out
     assert public.client.get(f"{HOME}/records/{public.items['embargoed']}").status_code == 200
-    assert public.client.get(f"{HOME}/records/9").status_code == 200
+    assert public.client.get(f"{HOME}/records/{NEW}").status_code == 200
     assert "SHAREDTODAY" in public.client.get(f"{HOME}/search?q=SHAREDTODAY").text
 
 
@@ -388,10 +390,10 @@ def test_a_photo_under_a_comment_shows_only_where_comments_do(public, tmp_path):
     city = public.archive.registry.accounts()[0].id
     public.archive.ingesting.ingest([
         _media(city, "2/photo", "2", "UNDERCOMMENT", T0)], source="test", actor="clerk")
-    assert public.client.get(f"{HOME}/records/9").status_code == 200
+    assert public.client.get(f"{HOME}/records/{NEW}").status_code == 200
     policy = tmp_path / "policy.yaml"
     policy.write_text((EXAMPLES / "washington-local.yaml").read_text().replace(
         "  comments: true ", "  comments: false ", 1))
     assert "comments: false" in policy.read_text()
     public.archive.custody.adopt_policy(policy, "clerk")
-    _shows_nowhere(public, 9, "UNDERCOMMENT")
+    _shows_nowhere(public, NEW, "UNDERCOMMENT")

@@ -84,7 +84,8 @@ def condition(rules: PublicArchive, overlay: Overlay, now: datetime,
     cutoff = publication.embargo_cutoff(rules, now)
     clauses: list[object] = [Range("created", None, int(cutoff.timestamp()) + 1),
                              Not(Match("kind", frozenset(k.value for k in
-                                                         publication.NEVER_PUBLIC)))]
+                                                         publication.NEVER_PUBLIC))),
+                             Not(Flag("restricted"))]
     if not rules.comments:
         clauses.append(Not(Match("kind", frozenset(k.value for k in publication.COMMENTS))))
     if rules.deleted is DeletedShown.HIDE:

@@ -38,7 +38,7 @@ from civicarchive.clock import parse_time
 from civicarchive.errors import NotFound
 from civicarchive.model.account import Account, Agency
 from civicarchive.model.production import ProducedItem, Redaction
-from civicarchive.model.record import Event, Item, Kind
+from civicarchive.model.record import Event, Item, Kind, audience_restricted
 from civicarchive.policy.model import DeletedShown, PublicArchive
 from civicarchive.records import publication
 from civicarchive.records.requests import Mark, RequestState, ReviewMark, fold
@@ -168,14 +168,16 @@ class Publishing:
     def _buried(self, snapshot: _Snapshot) -> frozenset[int]:
         """The records under a record the open archive shows only as a marker (withheld
         in a request, or a comment hidden under the moderation policy) or not at all (one
-        deleted, under `deleted: hide`; a direct message or profile; a comment, when the
-        policy shows none; one under embargo), to any depth: a thread shows nothing under
+        deleted, under `deleted: hide`; a direct message or profile; one its platform
+        showed only to some; a comment, when the policy shows none; one under embargo),
+        to any depth: a thread shows nothing under
         them, so neither do search, listings, the feed or their own pages (a reply often
         quotes what was withheld; a photo sent in a message is the message). Kept until a
         version, request event or policy is added, but for the embargo."""
         kept = self._buried_kept
         if kept is None or kept[0] != snapshot.marks:
-            markers = set(snapshot.overlay.withheld) | self._flagged("hidden")
+            markers = set(snapshot.overlay.withheld) | self._flagged("hidden") | \
+                self._flagged("restricted")
             if snapshot.rules.deleted is DeletedShown.HIDE:  # shown nowhere, nor replies
                 markers |= self._flagged("deleted")
             with self.context.read() as conn:
@@ -235,7 +237,8 @@ class Publishing:
     def facts(self, item: Item, account: Account, overlay: Overlay,
               reading: Reading | None = None) -> publication.Facts:
         """What the rules look at about `item` now."""
-        history = (reading or self.reading).history(item.id)
+        reading = reading or self.reading
+        history = reading.history(item.id)
         latest = history[-1] if history else None
         visibility = [v.event for v in history if v.event in (Event.HIDDEN, Event.UNHIDDEN)]
         created = parse_time(item.created_at) if item.created_at else None
@@ -245,7 +248,8 @@ class Publishing:
             deleted_at=latest.observed_at if latest and latest.event is Event.DELETED
             else None,
             hidden=bool(visibility) and visibility[-1] is Event.HIDDEN,
-            withheld=item.id in overlay.withheld)
+            withheld=item.id in overlay.withheld,
+            restricted=_restricted(history, reading))
 
     def record(self, slug: str, item_id: int) -> PublicRecord:
         """A record the open archive shows; NotFound, the same for every reason it does
@@ -378,6 +382,16 @@ class _Accounts:
 
     def __init__(self, account) -> None:  # noqa: ANN001
         self.account = account
+
+
+def _restricted(history: list, reading: Reading) -> bool:
+    """Whether the latest content still held (a deletion keeps the one before it; a purge
+    removes it) was shown by its platform only to some people."""
+    for version in reversed(history):
+        content = reading.content(version)
+        if content is not None:
+            return audience_restricted(content)
+    return False
 
 
 def kinds_shown(rules: PublicArchive) -> frozenset[Kind]:

@@ -93,3 +93,17 @@ def text_of(content: object) -> str:
         return ""
     return "\n".join(value for key in TEXT_FIELDS
                      if isinstance(value := content.get(key), str) and value)
+
+
+# What the platforms call an audience narrower than everyone, in a record's `visibility`:
+# Mastodon's followers-only ("private"), "limited" and "direct"; YouTube's "private".
+# ("unlisted", on both, is anyone's to see, only left out of discovery.)
+RESTRICTED_AUDIENCES = frozenset({"private", "limited", "direct"})
+
+
+def audience_restricted(content: object) -> bool:
+    """Whether the platform showed this content only to some people, not to everyone."""
+    if not isinstance(content, dict):
+        return False
+    visibility = content.get("visibility")
+    return isinstance(visibility, str) and visibility.strip().lower() in RESTRICTED_AUDIENCES

@@ -8,6 +8,9 @@ A record does not show when:
 
 - the open archive is not published;
 - it is a direct message (never, whatever the policy says), or a profile;
+- the platform showed it only to some people (a Mastodon post to followers only, a
+  private YouTube video: `model.record.audience_restricted`), whatever the policy says:
+  publishing it would show everyone what its author did not;
 - its account's classification is not one the policy publishes;
 - it is a comment or reply and the policy shows no comments;
 - staff withheld it (from a request's review, or from the open archive);
@@ -15,8 +18,8 @@ A record does not show when:
   creation time counts from when it was first captured);
 - it is deleted and the policy hides deleted records;
 - it is a comment hidden under the moderation policy and the policy hides those;
-- it is under a record that never shows (a photo sent in a direct message), under a
-  comment when the policy shows no comments, or under a record still under embargo (a
+- it is under a record that never shows (a photo sent in a direct message, a reply to a
+  post to followers only), under a comment when the policy shows no comments, or under a record still under embargo (a
   photo taken last year, shared in a post made today, is held back with the post):
   `Lineage` keeps what each record inherits from those it is under.
 
@@ -48,6 +51,7 @@ class Facts:
     deleted_at: str | None = None   # when its latest version is a deletion
     hidden: bool = False            # its latest visibility event is a hide
     withheld: bool = False
+    restricted: bool = False        # its platform showed it only to some people
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ def showing(facts: Facts, rules: PublicArchive, now: datetime) -> Showing:
         return Showing(False, "the open archive is not published")
     if facts.kind in NEVER_PUBLIC:
         return Showing(False, f"a {facts.kind.value} is never public")
+    if facts.restricted:
+        return Showing(False, "its platform showed it only to some people (followers only, "
+                              "private)")
     if facts.classification not in rules.accounts:
         return Showing(False, f"{facts.classification} accounts are not published")
     if facts.kind in COMMENTS and not rules.comments:

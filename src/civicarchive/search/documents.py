@@ -11,7 +11,7 @@ import orjson
 import sqlalchemy as sa
 
 from civicarchive.clock import parse_time
-from civicarchive.model.record import Event, Kind, text_of
+from civicarchive.model.record import Event, Kind, audience_restricted, text_of
 from civicarchive.search.index import SearchDoc
 from civicarchive.store import schema as t
 
@@ -36,14 +36,15 @@ def fresh_document(record: tuple, accounts: dict[int, tuple[str, str]]) -> Searc
     version_id, item_id, account_id, kind, observed_at, created_at, author, url, content = \
         record
     platform, handle = accounts[account_id]
-    text, media = _text_and_media(orjson.loads(content), Kind(kind))
+    content = orjson.loads(content)
+    text, media = _text_and_media(content, Kind(kind))
     return SearchDoc(version=version_id, item=item_id, account=account_id,
                      platform=platform, kind=kind,
                      author=(author or "").lower().removeprefix("@"),
                      created=int(parse_time(created_at or observed_at).timestamp()),
                      latest=True, deleted=False, edited=False, hidden=False, media=media,
-                     text=text, handle=handle, author_name=author or "",
-                     created_at=created_at or "", url=url or "", event=Event.CREATED.value,
+                     restricted=audience_restricted(content), text=text, handle=handle,
+                     author_name=author or "", created_at=created_at or "", url=url or "", event=Event.CREATED.value,
                      observed_at=observed_at)
 
 
@@ -91,12 +92,14 @@ def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[Searc
                  "hidden": bool(visibility) and visibility[-1] is Event.HIDDEN}
         created = int(parse_time(item.created_at or item.first_seen_at).timestamp())
         author = (item.author or "").lower().removeprefix("@")
-        for n, row in enumerate(rows):
-            if row.purged is not None:
+        contents = [None if row.purged is not None else _content(store, blobs, row)
+                    for row in rows]
+        # The latest content that is still held says (a deletion keeps the one before it).
+        flags["restricted"] = audience_restricted(next(
+            (c for c in reversed(contents) if c is not None), None))
+        for n, (row, content) in enumerate(zip(rows, contents)):
+            if content is None:
                 continue
-            sha = bytes(row.content_sha256)
-            data = blobs.get(sha) or store.blob(sha)
-            content = orjson.loads(data) if data else {}
             text, media = _text_and_media(content, Kind(item.kind))
             yield SearchDoc(version=row.id, item=item_id, account=item.account_id,
                             platform=item.platform, kind=item.kind, author=author,
@@ -104,6 +107,12 @@ def documents(store, conn: sa.Connection, item_ids: list[int]) -> Iterator[Searc
                             text=text, handle=item.handle, author_name=item.author or "",
                             created_at=item.created_at or "", url=item.url or "",
                             event=row.event, observed_at=row.observed_at, **flags)
+
+
+def _content(store, blobs: dict[bytes, bytes], row) -> object:  # noqa: ANN001
+    sha = bytes(row.content_sha256)
+    data = blobs.get(sha) or store.blob(sha)
+    return orjson.loads(data) if data else {}
 
 
 def _text_and_media(content: object, kind: Kind) -> tuple[str, bool]:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from civicarchive.search.plan import SearchRequest
 
-__all__ = ["DISPLAY", "FACETS", "Hit", "IndexBusy", "Results", "SearchDoc", "SearchIndex",
+__all__ = ["DISPLAY", "FACETS", "FLAGS", "Hit", "IndexBusy", "Results", "SearchDoc", "SearchIndex",
            "hit"]
 
 
@@ -41,6 +41,7 @@ class SearchDoc:
     edited: bool
     hidden: bool
     media: bool
+    restricted: bool           # the platform showed its latest content only to some
     text: str
     # Shown with a hit, so that a search needs no query to the store:
     handle: str                # the account's handle
@@ -51,6 +52,7 @@ class SearchDoc:
     observed_at: str
 
 
+FLAGS = ("latest", "deleted", "edited", "hidden", "media", "restricted")
 DISPLAY = ("platform", "kind", "handle", "author_name", "created_at", "url", "event",
            "observed_at")
 

@@ -32,7 +32,7 @@ class Range:
 
 @dataclass(frozen=True)
 class Flag:
-    name: str                  # deleted, edited, hidden, media
+    name: str                  # deleted, edited, hidden, media, restricted
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from civicarchive.search import cjk
-from civicarchive.search.index import DISPLAY, FACETS, Results, SearchDoc, hit
+from civicarchive.search.index import DISPLAY, FACETS, FLAGS, Results, SearchDoc, hit
 from civicarchive.search.plan import Flag, Match, Nothing, Range, SearchRequest, text_terms
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 
 __all__ = ["PostgresIndex"]
 
 CONFIG = "english"
-FORMAT = 2  # bump when what is indexed changes: an older index is then rebuilt
+FORMAT = 3  # bump when what is indexed changes: an older index is then rebuilt
 LOCK = 0x63697669  # pg_advisory_xact_lock key for index writers
 START, STOP = "\x02", "\x03"  # highlight marks ts_headline puts around matches
 # ShortWord=0: the default (3) trims short words off a snippet's ends, every CJK character
@@ -39,7 +39,7 @@ documents = sa.Table(
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("created", sa.BigInteger, nullable=False),
     *(sa.Column(name, sa.Boolean, nullable=False)
-      for name in ("latest", "deleted", "edited", "hidden", "media")),
+      for name in FLAGS),
     sa.Column("text", sa.Text, nullable=False),
     *(sa.Column(name, sa.Text, nullable=False)
       for name in DISPLAY if name not in ("platform", "kind")),

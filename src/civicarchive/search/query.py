@@ -26,12 +26,12 @@ FILTERS = {
     "author": "an author's handle or name",
     "from": "a date (YYYY-MM-DD): created on or after it",
     "to": "a date (YYYY-MM-DD): created on or before it",
-    "is": "deleted, edited or hidden",
+    "is": "deleted, edited, hidden or restricted",
     "has": "media",
     "series": "a record series code from the adopted policy",
     "hold": "a legal hold id",
 }
-FLAGS = {"is": ("deleted", "edited", "hidden"), "has": ("media",)}
+FLAGS = {"is": ("deleted", "edited", "hidden", "restricted"), "has": ("media",)}
 # `https://...` in a query is text, not an unknown filter.
 NOT_FILTERS = frozenset({"http", "https", "mailto", "ftp"})
 

@@ -20,7 +20,8 @@ import tantivy
 
 from civicarchive.errors import StoreUnavailable
 from civicarchive.search import cjk
-from civicarchive.search.index import DISPLAY, FACETS, IndexBusy, Results, SearchDoc, hit
+from civicarchive.search.index import (DISPLAY, FACETS, FLAGS, IndexBusy, Results, SearchDoc,
+                                       hit)
 from civicarchive.search.plan import (Flag, Match, Nothing, Range, SearchRequest, text_terms)
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 
@@ -28,9 +29,9 @@ __all__ = ["TantivyIndex"]
 
 MARK = "indexed-through"
 FORMAT = "format"
-FORMAT_VERSION = "5"  # bump when the schema or the analysis changes: an older index is
-#                        then rebuilt (5: CJK characters are words, search/cjk.py)
-FLAGS = ("latest", "deleted", "edited", "hidden", "media")
+FORMAT_VERSION = "6"  # bump when the schema or the analysis changes: an older index is
+#                        then rebuilt (5: CJK characters are words, search/cjk.py; 6: the
+#                        restricted flag)
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 FEW_TERMS = 64  # an exclusion of up to this many values is looked up term by term
