@@ -8,6 +8,7 @@ import pytest
 
 from civicarchive.connectors import registry
 from civicarchive.connectors.files import ExportFiles
+from civicarchive.errors import InvalidInput
 
 from . import (test_bluesky, test_facebook, test_feed, test_instagram, test_mastodon,
                test_x, test_youtube)
@@ -65,3 +66,43 @@ def test_detection_names_exactly_one_format(tmp_path, expected):
         claims = [name for name in registry.IMPORTERS if registry.importer(name).detect(files)]
         assert claims == [expected]
         assert registry.detect(files).format == expected
+
+
+HTML_EXPORTS = {  # "Download Your Information" in HTML: today's layouts and the older one
+    "facebook": ["start_here.html",
+                 "your_facebook_activity/posts/your_posts__check_ins__photos_and_videos_1.html",
+                 "your_facebook_activity/posts/media/Photos_1/1.jpg"],
+    "facebook (before 2022)": ["index.html", "posts/your_posts_1.html",
+                               "messages/inbox/ann_1/message_1.html"],
+    "instagram": ["start_here.html", "your_instagram_activity/content/posts_1.html",
+                  "personal_information/personal_information/personal_information.html",
+                  "media/posts/202401/1.jpg"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(HTML_EXPORTS))
+def test_an_export_downloaded_in_html_says_to_ask_for_json(tmp_path, name):
+    # Meta offers HTML first; such an export holds the records as web pages only. Detected
+    # or named with --format, it is refused with what to do, never "0 entries imported".
+    platform = name.split()[0]
+    path = test_facebook.zipped(tmp_path / "export.zip",
+                                {n: "<html><body>a page</body></html>" for n in
+                                 HTML_EXPORTS[name]})
+    with ExportFiles.open(path) as files:
+        for attempt in (lambda: list(registry.detect(files).read(files, None)),
+                        lambda: list(registry.importer(platform).read(files, None))):
+            with pytest.raises(InvalidInput) as refused:
+                attempt()
+            message = str(refused.value)
+            assert "HTML format" in message and "Format: JSON" in message and "{" not in message
+            assert f"{'an Instagram' if platform == 'instagram' else 'a Facebook'} export" \
+                in message
+
+
+def test_html_files_beside_json_are_not_an_html_export(tmp_path):
+    # A JSON export may carry pages too; only one with no JSON at all is refused.
+    files = dict(test_facebook.export())
+    files["your_facebook_activity/posts/notes.html"] = "<html></html>"
+    path = test_facebook.zipped(tmp_path / "facebook.zip", files)
+    with ExportFiles.open(path) as opened:
+        assert registry.detect(opened).format == "facebook"

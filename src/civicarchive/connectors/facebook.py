@@ -100,6 +100,7 @@ class FacebookImporter:
         return False
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
+        meta.refuse_html(files.names(), files.path)
         reader = _Reader(files, context)
         reader.colliding = reader.collisions(lambda: _lists(reader, files))
         found: set[Kind] = set()

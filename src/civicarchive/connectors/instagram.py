@@ -73,6 +73,7 @@ class InstagramImporter:
         return False
 
     def read(self, files: ExportFiles, context: ImportContext) -> Iterator[Observation]:
+        meta.refuse_html(files.names(), files.path)
         author = _author(files)
         names = set(files.names())
         posts = _posts_files(files, "posts_*.json")

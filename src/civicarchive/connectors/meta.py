@@ -6,12 +6,52 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
+from civicarchive.errors import InvalidInput
+
 _SPACE = re.compile(r"[ \t\n\r]*")
 HASHTAG = re.compile(r"(?<!\w)#(\w+)")
+# The folders of "Download Your Information" exports, today's and older ones': an export
+# with web pages in them and no JSON anywhere was asked for in HTML, which holds the same
+# records as pages and nothing a program can read faithfully.
+FOLDERS = frozenset({
+    "your_facebook_activity", "your_instagram_activity", "personal_information",
+    "logged_information", "connections", "ads_information", "security_and_login_information",
+    "preferences", "apps_and_websites_off_of_facebook", "posts", "comments",
+    "comments_and_reactions", "messages", "photos_and_videos", "profile_information",
+    "media", "content", "inbox"})
+
+
+def html_format(names: Iterable[str]) -> str | None:
+    """"instagram" or "facebook" when these are the files of a Meta export downloaded in
+    HTML format; None otherwise."""
+    pages = False
+    instagram = False
+    for name in names:
+        path = PurePosixPath(name)
+        if path.suffix.lower() == ".json":
+            return None
+        instagram = instagram or "your_instagram_activity" in path.parts[:-1] or \
+            path.name.lower() == "instagram.html"
+        pages = pages or (path.suffix.lower() in (".html", ".htm") and
+                          not FOLDERS.isdisjoint(p.lower() for p in path.parts[:-1]))
+    return ("instagram" if instagram else "facebook") if pages else None
+
+
+def refuse_html(names: Iterable[str], where: object) -> None:
+    """InvalidInput, saying what to do, for an export downloaded in HTML format."""
+    platform = html_format(names)
+    if platform is not None:
+        name, site = ("an Instagram", "Accounts Center") if platform == "instagram" else \
+            ("a Facebook", "Download Your Information")
+        raise InvalidInput(
+            f"{where}: this is {name} export in HTML format (web pages and no JSON files), "
+            "which civicarchive cannot read faithfully; nothing was imported. Request the "
+            f"download again ({site}), choosing Format: JSON, and import that",
+            parameter="path")
 
 
 def seconds(value: object) -> int:

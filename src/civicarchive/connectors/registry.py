@@ -45,6 +45,8 @@ def detect(files: ExportFiles) -> Importer:
         candidate = importer(name)
         if candidate.detect(files):
             return candidate
+    from civicarchive.connectors import meta
+    meta.refuse_html(files.names(), files.path)  # say what to do, where it is that
     raise InvalidInput(f"{files.path}: not an export format civicarchive recognises "
                        f"({', '.join(available())}); name the format if you know it",
                        parameter="format")
