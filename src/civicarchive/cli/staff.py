@@ -26,13 +26,20 @@ ROLE_HELP = ("Roles: admin, records_officer, moderator, attorney, auditor, offic
               help="Worker processes (each opens the archive).")
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="Mark cookies Secure (default: when the request came over https).")
+@click.option("--forwarded-allow-ips", default=None, metavar="ADDRESSES",
+              help="The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, "
+                   "comma-separated addresses or networks (default: 127.0.0.1, or "
+                   "$FORWARDED_ALLOW_IPS). Behind a proxy on another machine, name it: "
+                   "else every request seems to come from the proxy, and sign-in "
+                   "throttling and the request form's limit per address apply to everyone "
+                   "at once.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
               help="How much to log (to stderr).")
 @pass_ctx
 @handles_errors
 def serve(ctx: Context, host: str, port: int, workers: int, secure_cookies: bool | None,
-          log_level: str) -> None:
+          forwarded_allow_ips: str | None, log_level: str) -> None:
     """Serve the staff web application and the REST API (/api/v1) until SIGTERM or
     Ctrl-C. Sign in with a user made by `civicarchive users add`."""
     import uvicorn
@@ -52,7 +59,8 @@ def serve(ctx: Context, host: str, port: int, workers: int, secure_cookies: bool
                    f"(API: http://{host}:{port}/api/v1/openapi.json; the open archive: "
                    f"http://{host}:{port}/public/)", err=True)
         options = {"host": host, "port": port, "access_log": False, "log_config": None,
-                   "log_level": log_level.lower(), "server_header": False}
+                   "log_level": log_level.lower(), "server_header": False,
+                   "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
         if workers == 1:
             uvicorn.run(create_app(archive, secure_cookies=secure_cookies), **options)
             return
