@@ -9,8 +9,10 @@ checkpoint, so the ledger on disk is always sealed and a crash loses at most the
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -161,6 +163,16 @@ class WriteTx:
             conn.execute(t.checkpoints.insert(), [row])
 
 
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _disk_full(error: BaseException) -> bool:
+    """Whether the database refused a write for want of room: SQLite's SQLITE_FULL, or
+    PostgreSQL's disk_full (SQLSTATE 53100)."""
+    return getattr(error, "sqlite_errorname", None) == "SQLITE_FULL" or \
+        getattr(error, "sqlstate", None) == "53100" or "database or disk is full" in str(error)
+
+
 class SqlRecordStore:
     """The archive's records, versions, blobs, ledger and audit log in one database."""
 
@@ -244,8 +256,16 @@ class SqlRecordStore:
                                        f"({damage}): it is damaged, or not an archive's "
                                        "database; check the path, or restore the file from "
                                        "a backup") from None
+            if self.no_room():
+                raise StoreUnavailable(f"cannot open the database at {self.where} "
+                                       f"({error.orig}): the disk holding it is full; free "
+                                       "some space and try again") from None
             raise StoreUnavailable(f"cannot open the database at {self.where}: "
                                    f"{error.orig}; check the path or URL") from error
+
+    def no_room(self) -> bool:
+        """Whether the disk holding the database file is full (never, for a server's)."""
+        return False
 
     def require_initialised(self) -> None:
         if not self.is_initialised():
@@ -268,11 +288,36 @@ class SqlRecordStore:
             if "append-only" in str(error.orig):
                 raise AppendOnlyViolation(str(error.orig).splitlines()[0]) from error
             raise
+        except sa.exc.OperationalError as error:
+            if _disk_full(error.orig):
+                raise self._full(str(error.orig).splitlines()[0], committed=False) from None
+            raise
+        except OSError as error:  # a blob file in the blob store
+            if error.errno in DISK_FULL:
+                raise self._full(f"{error.strerror}: {error.filename}", committed=False) \
+                    from None
+            raise
         self._committed()
         if tx.sealed is not None:
-            continuity.remember(key, tx.sealed)  # outside the database, once committed
+            try:
+                continuity.remember(key, tx.sealed)  # outside the database, once committed
+            except OSError as error:
+                if error.errno not in DISK_FULL:
+                    raise
+                raise self._full(f"{error.strerror}: {error.filename}", committed=True) \
+                    from None
             for listener in self._sealed_listeners:
                 listener()
+
+    def _full(self, cause: str, committed: bool) -> StoreUnavailable:
+        """The error for a write the disk had no room for, saying what was kept."""
+        done = ("the write under way was committed (the note of its checkpoint kept "
+                "beside the key could not be updated, which the next write makes good)"
+                if committed else "the write under way was undone")
+        return StoreUnavailable(f"the disk holding the archive at {self.where} is full "
+                                f"({cause}): {done}, and everything written before it is "
+                                "kept. Free some space, then run the same command again: "
+                                "an ingest, import or capture resumes where it stopped")
 
     def _lock(self, conn: Connection) -> None:
         """Serialise writers (SQLite takes its lock at BEGIN IMMEDIATE)."""
@@ -538,6 +583,12 @@ class SqliteRecordStore(SqlRecordStore):
         return [line for name in tables
                 for (text,) in conn.exec_driver_sql(f'PRAGMA quick_check("{name}")')
                 for line in text.splitlines() if line != "ok" and not line.startswith("***")]
+
+    def no_room(self) -> bool:
+        try:  # (a page's worth, in case the file system keeps some for itself)
+            return shutil.disk_usage(Path(self._location).parent).free < 65536
+        except (OSError, TypeError):
+            return False
 
     def damage(self, error: BaseException) -> str | None:
         error = getattr(error, "orig", None) or error
