@@ -14,9 +14,10 @@ import sqlalchemy as sa
 
 from civicarchive import Archive
 from civicarchive.app import witnessing
-from civicarchive.errors import LedgerRolledBack
+from civicarchive.errors import ArchiveError, ContinuityBroken, LedgerRolledBack
 from civicarchive.store import schema as t
 from civicarchive.store import timestamps
+from civicarchive.store.checkpoint import PRIVATE_KEY_FILE
 from civicarchive.store.checkpoint_file import CheckpointFile
 from civicarchive.store.continuity import LAST_CHECKPOINT_FILE
 
@@ -246,3 +247,51 @@ def test_witnessing_evidence_package_carries_the_token_and_catches_a_forged_one(
     bagit.Bag(str(folder)).save(manifests=True)
     problems = verify_package(folder, pem)
     assert any("checkpoint's timestamp" in p for p in problems), problems
+
+
+def test_witnessing_a_damaged_note_is_named_verified_around_and_reset(tmp_path, clock):
+    # keys/last-checkpoint damaged (a disk fault, a stray edit): writes are refused with
+    # what to do, verify reports it and checks the rest, and `checkpoint reset` (the way
+    # the message gives) sets it aside, where before it failed on the same note.
+    from click.testing import CliRunner
+
+    from civicarchive.cli import main
+    home = tmp_path / "home"
+    with Archive.init("City", home=home, clock=clock) as archive:
+        account = archive.registry.add_account("x", "city", "agency")
+        ingest_batches(archive, account.id, 0, 1)
+    note = home / "keys" / LAST_CHECKPOINT_FILE
+    note.write_bytes(b"\x00garbage")
+    with Archive.open(home, clock=clock) as archive:
+        with pytest.raises(ContinuityBroken) as refused:
+            ingest_batches(archive, account.id, 5, 1)
+        assert str(note) in str(refused.value) and "checkpoint reset" in str(refused.value)
+        report = archive.evidence.verify()
+        assert report.complete and report.versions == 3
+        assert [p.where for p in report.problems] == [str(note)]
+    result = CliRunner().invoke(main, ["--home", str(home), "checkpoint", "reset",
+                                       "--reason", "the note was damaged by a disk fault"])
+    assert result.exit_code == 0, result.output
+    assert "Set aside the damaged note" in result.output
+    (aside,) = (home / "keys").glob(f"{LAST_CHECKPOINT_FILE}.superseded-*")
+    assert aside.read_bytes() == b"\x00garbage"
+    with Archive.open(home, clock=clock) as archive:
+        ingest_batches(archive, account.id, 5, 1)
+        assert archive.evidence.verify().ok
+        with archive.context.read() as conn:
+            details = [d for a, d in conn.execute(sa.select(t.audit_events.c.action,
+                                                            t.audit_events.c.details))
+                       if a == "checkpoint.reset"]
+    assert "not a checkpoint file" in details[0]
+
+
+def test_witnessing_a_damaged_signing_key_is_named(tmp_path, clock):
+    home = tmp_path / "home"
+    Archive.init("City", home=home, clock=clock).close()
+    key = home / "keys" / PRIVATE_KEY_FILE
+    key.write_bytes(key.read_bytes()[:50])
+    with Archive.open(home, clock=clock) as archive:
+        with pytest.raises(ArchiveError) as refused:
+            archive.registry.add_account("x", "city", "agency")
+    assert str(key) in str(refused.value) and "restore it from your backup" in \
+        str(refused.value)

@@ -141,6 +141,19 @@ class LedgerForked(ContinuityBroken):
     """The database holds a ledger or checkpoint that differs from what was signed."""
 
 
+class CheckpointNoteDamaged(ContinuityBroken):
+    """The note of the last checkpoint signed (keys/last-checkpoint) cannot be read, so
+    nothing can be checked against it. `fault` says what is wrong with it."""
+
+    def __init__(self, where: str, fault: str) -> None:
+        super().__init__(f"{where}, the note of the last checkpoint this archive signed, "
+                         f"is damaged ({fault}): restore the keys folder that belongs with "
+                         "this database from a backup, or, once you trust the database, "
+                         "set the note aside with `civicarchive checkpoint reset --reason "
+                         "...`")
+        self.where, self.fault = where, fault
+
+
 class TimestampMissed(ArchiveError):
     """The time-stamping authority could not be reached, or its answer is not a valid
     timestamp of the checkpoint (recorded as a miss; writes never fail for it)."""

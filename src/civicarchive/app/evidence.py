@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.reading import Reading
 from civicarchive.app.registry import Registry
-from civicarchive.errors import InvalidInput, StoreUnavailable
+from civicarchive.errors import CheckpointNoteDamaged, InvalidInput, StoreUnavailable
 from civicarchive.store import capture as capture_sql
 from civicarchive.store import records as record_sql
 from civicarchive.store import timestamps
@@ -60,8 +60,17 @@ class Evidence:
         witnesses = [(str(path), CheckpointFile.read(path.read_bytes(), str(path)))
                      for path in checkpoints]
         kept = context.settings.keys_dir / continuity.LAST_CHECKPOINT_FILE
-        if kept.exists():
-            witnesses.append((str(kept), CheckpointFile.read(kept.read_bytes(), str(kept))))
+        note_problems = []
+        try:
+            note = continuity.last_signed(context.settings.keys_dir)
+        except CheckpointNoteDamaged as error:  # a problem to report; the rest is checked
+            note_problems.append(Problem(error.where, f"the note of the last checkpoint "
+                                         f"signed is damaged ({error.fault}); restore the "
+                                         "keys folder, or `checkpoint reset` once the rest "
+                                         "verifies"))
+        else:
+            if note is not None:
+                witnesses.append((str(kept), note))
         if trusted is None and recorded is None:  # no key to check signatures with
             return VerifyReport(complete=False, problems=[Problem(
                 f"archive_info row {context.archive_id}", "public_key is not the base64 of "
@@ -69,6 +78,7 @@ class Evidence:
         public = trusted or load_public_key(base64.b64encode(recorded))
         report = verify_store(context.store, public, context.archive_id, progress,
                               witnesses=witnesses)
+        report.problems += note_problems
         if not report.complete:
             return report
         roots = timestamps.load_roots(context.settings.tsa_ca_file)

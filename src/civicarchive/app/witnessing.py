@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 
 from civicarchive.app.context import ArchiveContext
-from civicarchive.errors import InvalidInput, TimestampMissed
+from civicarchive.errors import CheckpointNoteDamaged, InvalidInput, TimestampMissed
 from civicarchive.store import timestamps
 from civicarchive.store.checkpoint_file import CheckpointFile
 from civicarchive.store.continuity import LAST_CHECKPOINT_FILE, last_signed
@@ -133,19 +133,26 @@ class Witnessing:
             raise InvalidInput("say why the checkpoints are reset", parameter="reason")
         keys = self.context.settings.keys_dir
         kept = keys / LAST_CHECKPOINT_FILE
-        old = last_signed(keys)
+        damaged = None
+        try:
+            old = last_signed(keys)
+        except CheckpointNoteDamaged as error:  # set aside as it is: nothing to compare
+            old, damaged = None, error.fault
         aside = keys / f"{LAST_CHECKPOINT_FILE}.superseded-{self.context.now_text()}"
-        if old is not None:
+        moved = old is not None or damaged is not None
+        if moved:
             kept.rename(aside)
         try:
             with self.context.write() as tx:
-                tx.audit(actor, "checkpoint.reset", "checkpoints",
-                         {"reason": reason.strip(),
-                          "superseded": old.body_text if old is not None else None})
+                details = {"reason": reason.strip(),
+                           "superseded": old.body_text if old is not None else None}
+                if damaged is not None:
+                    details["damaged"] = damaged
+                tx.audit(actor, "checkpoint.reset", "checkpoints", details)
         except BaseException:
-            if old is not None:
+            if moved:
                 aside.rename(kept)
             raise
         return {"superseded": old.body.number if old is not None else None,
-                "set_aside": str(aside) if old is not None else None,
+                "damaged": damaged, "set_aside": str(aside) if moved else None,
                 "now": last_signed(keys).body.number}

@@ -77,5 +77,8 @@ def checkpoint_reset(ctx: Context, reason: str) -> None:
         result = archive.witnessing.reset(reason, actor=ctx.actor)
     if result["superseded"] is not None:
         click.echo(f"Set aside checkpoint {result['superseded']} as {result['set_aside']}")
+    elif result["damaged"] is not None:
+        click.echo(f"Set aside the damaged note ({result['damaged']}) as "
+                   f"{result['set_aside']}")
     click.echo(f"Continuity now extends checkpoint {result['now']}; run `civicarchive "
                "verify` and publish a new checkpoint (civicarchive checkpoint export)")

@@ -117,10 +117,16 @@ class ArchiveKey:
 
     @classmethod
     def load(cls, keys_dir: Path) -> ArchiveKey:
-        private = serialization.load_pem_private_key((keys_dir / PRIVATE_KEY_FILE).read_bytes(),
-                                                     password=None)
+        """The key in `keys_dir`; ValueError naming the file when it is not one."""
+        path = keys_dir / PRIVATE_KEY_FILE
+        try:
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (ValueError, TypeError) as error:  # damaged, or a key with a password
+            fault = str(error).split(". See https://", 1)[0]
+            raise ValueError(f"{path} cannot be read as a key ({fault}): it is damaged; "
+                             "restore it from your backup to write to this archive") from None
         if not isinstance(private, Ed25519PrivateKey):
-            raise ValueError(f"{keys_dir / PRIVATE_KEY_FILE} is not an Ed25519 key")
+            raise ValueError(f"{path} is not an Ed25519 key")
         return cls(private, keys_dir)
 
     def sign(self, body: CheckpointBody) -> bytes:

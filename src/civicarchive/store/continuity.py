@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
-from civicarchive.errors import ContinuityBroken, LedgerForked, LedgerRolledBack
+from civicarchive.errors import (CheckpointNoteDamaged, ContinuityBroken, InvalidInput,
+                                 LedgerForked, LedgerRolledBack)
 from civicarchive.store import schema as t
 from civicarchive.store.checkpoint import GENESIS, ArchiveKey, CheckpointBody, signature_valid
 from civicarchive.store.checkpoint_file import CheckpointFile, write_atomically
@@ -38,11 +39,20 @@ LAST_CHECKPOINT_FILE = "last-checkpoint"
 
 
 def last_signed(keys_dir: Path) -> CheckpointFile | None:
-    """The last checkpoint the signer of `keys_dir` signed, or None before the first."""
+    """The last checkpoint the signer of `keys_dir` signed, or None before the first;
+    CheckpointNoteDamaged when the note cannot be read."""
     path = keys_dir / LAST_CHECKPOINT_FILE
-    if not path.exists():
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
         return None
-    return CheckpointFile.read(path.read_bytes(), str(path))
+    except OSError as error:
+        raise CheckpointNoteDamaged(str(path), error.strerror or str(error)) from None
+    try:
+        return CheckpointFile.read(data, str(path))
+    except InvalidInput as error:
+        raise CheckpointNoteDamaged(str(path), str(error).removeprefix(f"{path}: ")) \
+            from None
 
 
 def numbered_checkpoints(conn: Connection) -> bool:
