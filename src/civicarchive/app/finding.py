@@ -9,8 +9,11 @@ only ever leaves the index behind, never wrong.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 
 from civicarchive import policy as policy_file
 from civicarchive.app.context import ArchiveContext
@@ -57,6 +60,7 @@ class Finding:
         self.custody = custody
         self.lineages = lineages
         self._index: SearchIndex | None = None
+        self._scratch: Path | None = None
 
     @property
     def index(self) -> SearchIndex:
@@ -65,7 +69,10 @@ class Finding:
             context = self.context
             if context.settings.database_url is None:
                 from civicarchive.search.tantivy_index import TantivyIndex
-                self._index = TantivyIndex(context.settings.home / "search")
+                folder = context.settings.home / "search"
+                if context.store.readonly:  # tantivy must lock even to read: a copy
+                    folder = self._scratch_copy(folder)
+                self._index = TantivyIndex(folder)
             else:
                 from civicarchive.search.postgres_index import PostgresIndex
                 self._index = PostgresIndex(context.store.engine)
@@ -148,6 +155,18 @@ class Finding:
         if self._index is not None:
             self._index.close()
             self._index = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _scratch_copy(self, folder: Path) -> Path:
+        """A temporary copy of the index of an archive on a read-only file system (what
+        it lacks is indexed into the copy), removed at `close`."""
+        self._scratch = Path(tempfile.mkdtemp(prefix="civicarchive-search-"))
+        copy = self._scratch / "search"
+        if folder.is_dir():
+            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("*.lock"))
+        return copy
 
 
 class _Resolver:

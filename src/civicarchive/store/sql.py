@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from importlib.resources import files
 from operator import itemgetter
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 import sqlalchemy as sa
@@ -166,6 +167,21 @@ class WriteTx:
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
+def _read_only_copy(path: Path) -> bool:
+    """Whether the database file lies in a folder this process may not write (and so is
+    read as an immutable file); StoreUnavailable when its write-ahead log holds changes
+    not yet in it, which such a reading would miss."""
+    if not path.exists() or os.access(path.parent, os.W_OK):
+        return False
+    log = Path(f"{path}-wal")
+    if log.exists() and log.stat().st_size > 0:
+        raise StoreUnavailable(f"the archive at {path} is on a read-only file system, and "
+                               f"its write-ahead log ({log.name}) holds changes not yet in "
+                               "the database file: it was copied while in use. Copy its "
+                               "folder somewhere writable to read it whole")
+    return True
+
+
 def _disk_full(error: BaseException) -> bool:
     """Whether the database refused a write for want of room: SQLite's SQLITE_FULL, or
     PostgreSQL's disk_full (SQLSTATE 53100)."""
@@ -177,6 +193,7 @@ class SqlRecordStore:
     """The archive's records, versions, blobs, ledger and audit log in one database."""
 
     dialect: str
+    readonly = False  # a SQLite file in a folder nobody may write: read as it is
 
     def __init__(self, engine: Engine, blob_store: BlobStore, where: str) -> None:
         self.engine = engine
@@ -221,6 +238,7 @@ class SqlRecordStore:
                     f"the database at {self.where} records no schema revision "
                     "(alembic_version): it was altered outside the archive; restore it from "
                     "a backup and verify it")
+            self.refuse_writes()  # (an older schema on a read-only copy)
             from alembic import command
             from alembic.config import Config
             config = Config()
@@ -273,9 +291,17 @@ class SqlRecordStore:
 
     # -- writing ------------------------------------------------------------------------
 
+    def refuse_writes(self) -> None:
+        if self.readonly:
+            raise StoreUnavailable(f"the archive at {self.where} is on a read-only file "
+                                   "system: it can be read, searched, exported and verified, "
+                                   "not written; copy its folder somewhere writable to "
+                                   "change it")
+
     @contextlib.contextmanager
     def write(self, key: ArchiveKey, origin: str, now: str) -> Iterator[WriteTx]:
         """A serialised write transaction that ends with a signed checkpoint."""
+        self.refuse_writes()
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(civicarchive_write=True)
@@ -658,13 +684,18 @@ class SqliteRecordStore(SqlRecordStore):
         per connection: the writer's default suits sha256 keys inserted at random; a
         process that only reads (the search indexer) needs far less, and its resident
         memory would otherwise grow with the archive up to that size."""
-        engine = sa.create_engine(f"sqlite:///{path}")
+        readonly = _read_only_copy(Path(path))
+        # A folder nobody may write (a read-only mount: a copy handed to an auditor) is
+        # read as it is, which SQLite's write-ahead mode could not otherwise do.
+        engine = sa.create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&immutable=1"
+                                  "&uri=true" if readonly else f"sqlite:///{path}")
 
         @sa.event.listens_for(engine, "connect")
         def _configure(dbapi_connection, _record):  # noqa: ANN001
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            if not readonly:
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # Else REPLACE deletes the row it collides with without firing DELETE triggers
@@ -686,6 +717,7 @@ class SqliteRecordStore(SqlRecordStore):
         store = cls(engine, blob_store, str(path))
         store._location = path
         store.cache_mib = cache_mib
+        store.readonly = readonly
         return store
 
     def limit_cache(self, mib: int) -> None:
