@@ -315,9 +315,16 @@ class SqlRecordStore:
                 raise AppendOnlyViolation(str(error.orig).splitlines()[0]) from error
             raise
         except sa.exc.OperationalError as error:
+            cause = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() \
+                else type(error.orig).__name__
             if _disk_full(error.orig):
-                raise self._full(str(error.orig).splitlines()[0], committed=False) from None
-            raise
+                raise self._full(cause, committed=False) from None
+            raise StoreUnavailable(
+                f"the database at {self.where} failed during a write ({cause}): the write "
+                "under way was undone, unless the connection was lost as it committed; "
+                "everything written before it is kept. Check the database, then run the "
+                "same command again: an ingest, import or capture resumes where it "
+                "stopped and adds nothing twice") from None
         except OSError as error:  # a blob file in the blob store
             if error.errno in DISK_FULL:
                 raise self._full(f"{error.strerror}: {error.filename}", committed=False) \
@@ -688,7 +695,8 @@ class SqliteRecordStore(SqlRecordStore):
         # A folder nobody may write (a read-only mount: a copy handed to an auditor) is
         # read as it is, which SQLite's write-ahead mode could not otherwise do.
         engine = sa.create_engine(f"sqlite:///file:{quote(str(path))}?mode=ro&immutable=1"
-                                  "&uri=true" if readonly else f"sqlite:///{path}")
+                                  "&uri=true" if readonly else f"sqlite:///{path}",
+                                  hide_parameters=True)  # (records' bytes: never in errors)
 
         @sa.event.listens_for(engine, "connect")
         def _configure(dbapi_connection, _record):  # noqa: ANN001
@@ -758,7 +766,7 @@ class PostgresRecordStore(SqlRecordStore):
         parsed = sa.engine.make_url(url)
         if parsed.drivername in ("postgresql", "postgres"):
             parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         store = cls(engine, blob_store, parsed.render_as_string(hide_password=True))
         store._location = url
         return store

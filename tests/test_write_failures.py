@@ -1,6 +1,7 @@
-"""A full disk: the user is told so in a sentence (never a traceback), the write under way
-is undone, what was written before it is kept and verifies, and running the same command
-again once there is room completes it.
+"""Writes the store refuses: a full disk, a database locked too long, a connection lost.
+The user is told so in a sentence (never a traceback, and never the bound values of the
+rows, which are records' own bytes), the write under way is undone, what was written
+before it is kept and verifies, and running the same command again completes it.
 
 SQLite is held to a page budget (`PRAGMA max_page_count`), which makes it refuse a write
 with SQLITE_FULL, the error a full disk gives; the blob store and the checkpoint note
@@ -124,3 +125,52 @@ def test_opening_an_archive_on_a_full_disk_says_so(tmp_path, monkeypatch):
 def test_postgresqls_disk_full_is_recognised():
     assert sql._disk_full(psycopg.errors.DiskFull("could not extend file: No space left"))
     assert not sql._disk_full(psycopg.errors.LockNotAvailable("lock timeout"))
+
+
+def test_a_database_locked_too_long_is_a_sentence_without_the_rows(city):
+    import sqlite3
+    archive, account, sample = city
+    engine = archive.context.store.engine
+
+    def impatient(dbapi_connection, _record):  # noqa: ANN001, ANN202
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+    sa.event.listen(engine, "connect", impatient)
+    engine.dispose()
+    other = sqlite3.connect(archive.context.settings.sqlite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+    try:
+        with pytest.raises(StoreUnavailable) as refused:
+            archive.ingesting.ingest_jsonl(sample, account, batch_size=1000)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    message = str(refused.value)
+    assert "failed during a write (database is locked)" in message
+    assert "run the same command again" in message and "About " not in message
+    assert archive.reading.stats()["versions"] == 0 and archive.evidence.verify().ok
+
+
+def test_a_postgresql_connection_lost_mid_write_is_a_sentence_without_the_rows(pg_url,
+                                                                                tmp_path):
+    # The server ends the session inside the write, as a restart or a failover does.
+    from civicarchive.model.record import Kind, Observation
+    from tests.conftest import T0
+    with Archive.init("City of Example", home=tmp_path / "home", database_url=pg_url) as \
+            archive:
+        account = archive.registry.add_account("x", "cityofexample", "agency")
+        secret = Observation(account_id=account.id, native_id="dm", kind=Kind.MESSAGE,
+                             observed_at=T0, content={"text": "SECRET-IN-A-DM"},
+                             raw=b"SECRET-IN-A-DM")
+        with pytest.raises(StoreUnavailable) as refused:
+            with archive.context.write() as tx:
+                tx.conn.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        message = str(refused.value)
+        assert "failed during a write" in message and "Traceback" not in message
+        archive.ingesting.ingest([secret], source="test")  # a new connection, once back
+        assert archive.reading.stats()["versions"] == 1 and archive.evidence.verify().ok
+        engine = archive.context.store.engine
+        with pytest.raises(sa.exc.DBAPIError) as failed, engine.connect() as conn:
+            conn.execute(sa.text("INSERT INTO blobs (sha256, size, media_type, data, "
+                                 "created_at) VALUES (:s, 1, 'x', :d, NULL)"),
+                         {"s": b"x", "d": b"SECRET-IN-A-DM"})
+        assert "SECRET-IN-A-DM" not in str(failed.value)  # bound values never in errors
