@@ -78,6 +78,23 @@ def test_the_feed_is_atom_of_what_shows(public):
                      for n in ("post", "comment")}
 
 
+def test_the_feed_stays_well_formed_whatever_the_text_holds(public):
+    # Text pasted from a word processor carries a vertical tab; a platform may pass a NUL.
+    # XML cannot hold either, even escaped: one such post made the whole feed unreadable.
+    from dataclasses import replace
+
+    from tests.conftest import T0, observe
+    city = public.archive.registry.accounts()[0].id
+    public.archive.ingesting.ingest([replace(
+        observe(city, "controls", "Road\x0bclosure\x00 notice\x1b on Elm"),
+        created_at=T0)], source="test", actor="clerk")
+    answer = public.client.get(f"{HOME}/feed.atom")
+    feed = feedparser.parse(answer.content)
+    assert not feed.bozo, feed.bozo_exception
+    assert any("Road\ufffdclosure\ufffd notice\ufffd on Elm" in e.summary
+               for e in feed.entries)
+
+
 def test_a_public_proof_verifies_and_leaves_redacted_text_out(public):
     answer = public.client.get(f"{HOME}/records/{public.items['post']}/proof.json")
     assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]

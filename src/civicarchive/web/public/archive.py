@@ -5,6 +5,7 @@ proof, the agency's key and checkpoint, and an Atom feed."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 from xml.etree import ElementTree
@@ -21,6 +22,10 @@ from civicarchive.web.public import MAX_AGE, cached, page, reading
 router = APIRouter(prefix="/public")
 PER_PAGE = 20
 FEED_SIZE = 50
+# What XML 1.0 cannot hold, even escaped (a NUL, most C0 controls, U+FFFE, a lone
+# surrogate): archived text may carry any of them, and one would make the whole feed
+# unreadable to every reader. Each becomes U+FFFD, as an HTML parser shows it.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 FACET_AT_ONCE = 2000  # matches counted by facet without being asked
 
 
@@ -189,9 +194,11 @@ def feed(request: Request, slug: str) -> Response:
     root = ElementTree.Element(f"{{{atom}}}feed")
 
     def add(parent, name, text=None, **attributes):  # noqa: ANN001, ANN003, ANN202
-        element = ElementTree.SubElement(parent, f"{{{atom}}}{name}", attributes)
+        element = ElementTree.SubElement(parent, f"{{{atom}}}{name}",
+                                         {k: NOT_XML.sub("\ufffd", v) for k, v in
+                                          attributes.items()})
         if text is not None:
-            element.text = text
+            element.text = NOT_XML.sub("\ufffd", text)
         return element
 
     add(root, "id", f"{home}/feed.atom")
