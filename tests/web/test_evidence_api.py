@@ -167,3 +167,28 @@ def test_an_uploads_errors_and_source_name_the_uploaded_file_not_the_server(depl
         sources = [r.subject for r in conn.execute(audit_rows()) if r.action == "ingest"]
     assert sources[-1] == "jsonl:nightly_capture.jsonl"
     assert not list((deployment.archive.context.settings.home / "uploads").iterdir())
+
+
+def test_a_checkpoint_reset_is_for_admins_and_sets_a_damaged_note_aside(deployment):
+    from civicarchive.store.continuity import LAST_CHECKPOINT_FILE
+    keys = deployment.archive.context.settings.keys_dir
+    admin, officer = bearer(deployment, "admin"), bearer(deployment, "records_officer")
+    (keys / LAST_CHECKPOINT_FILE).write_text("damaged")
+    api = deployment.client()
+    refused_write = api.post("/api/v1/agencies", json={"name": "Town of Third"},
+                             headers=admin)
+    assert refused_write.status_code == 503
+    assert "checkpoint reset" in refused_write.json()["detail"]
+    denied = api.post("/api/v1/checkpoint/reset", json={"reason": "disk fault"},
+                      headers=officer)  # (403, or 503 while its audit cannot be written)
+    assert denied.status_code in (403, 503)
+    assert (keys / LAST_CHECKPOINT_FILE).read_text() == "damaged"
+    answer = api.post("/api/v1/checkpoint/reset", json={"reason": "disk fault"},
+                      headers=admin)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["superseded"] is None and "not a checkpoint file" in body["damaged"]
+    assert (keys / body["set_aside"].rsplit("/", 1)[1]).read_text() == "damaged"
+    assert api.post("/api/v1/agencies", json={"name": "Town of Third"},
+                    headers=admin).status_code == 201
+    assert api.post("/api/v1/verify", headers=bearer(deployment, "auditor")).json()["ok"]

@@ -153,6 +153,27 @@ def timestamp(request: Request) -> TimestampOut:
     return TimestampOut(**archive_of(request).witnessing.timestamp().as_dict())
 
 
+class ResetIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000,
+                        description="Why, after investigation, the database's checkpoints are "
+                                    "to be trusted (recorded in the audit log)")
+
+
+class ResetOut(BaseModel):
+    superseded: int | None = Field(description="The number of the checkpoint set aside")
+    damaged: str | None = Field(description="What was wrong with a damaged note set aside")
+    set_aside: str | None = Field(description="Where it was set aside, beside the key")
+    now: int = Field(description="The checkpoint continuity now extends")
+
+
+@router.post("/checkpoint/reset", response_model=ResetOut,
+             summary="Accept the database's newest signed checkpoint after writes were "
+                     "refused (docs/continuity.md)")
+def reset(request: Request, wanted: ResetIn) -> ResetOut:
+    principal = permit(request, Permission.OPERATE, "resetting the checkpoints")
+    return ResetOut(**archive_of(request).witnessing.reset(wanted.reason, principal.name))
+
+
 @router.get("/stats", response_model=dict[str, int],
             summary="Counts of the records of your agency's accounts")
 def stats(request: Request) -> dict[str, int]:
