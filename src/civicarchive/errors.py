@@ -60,7 +60,8 @@ LISTINGS = {"account": "accounts list", "agency": "accounts list", "hold": "hold
             "term": "people show", "alert": "alerts list", "moderation action": "moderation log",
             "user": "users list", "API token": "users tokens",
             "record": "the open archive's search", "production": "requests show",
-            "media file": "the record's media list", "policy": "policy adopt"}
+            "media file": "the record's media list", "policy": "policy adopt",
+            "account owner": "accounts list"}
 
 
 class NotFound(ArchiveError):

@@ -95,6 +95,12 @@ class Administration:
         """When the account's credentials were set and expire: never the token."""
         return self.credentials.info(self.account(principal, account_id).id)
 
+    def store_credentials(self, principal: Principal, account_id: int, token: str,
+                          expires: datetime | None) -> CredentialInfo:
+        """Keep the account's platform token, encrypted; it is never shown again."""
+        account = self.account(principal, account_id)
+        return self.credentials.store_token(account.id, token, expires, principal.name)
+
     def run(self, principal: Principal, account_id: int) -> RunReport:
         """One capture pass for the account, now (slow: the web runs it in the background)."""
         account = self.account(principal, account_id)

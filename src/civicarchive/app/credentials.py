@@ -10,9 +10,10 @@ from pathlib import Path
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.registry import Registry
-from civicarchive.capture.credentials import Keyring, read_token
+from civicarchive.capture.credentials import MAX_TOKEN_BYTES, Keyring, read_token
 from civicarchive.capture.health import expires_at
 from civicarchive.clock import format_time, parse_time
+from civicarchive.errors import InvalidInput
 from civicarchive.store import capture as sql
 
 
@@ -44,8 +45,16 @@ class Credentials:
         """Encrypt the token in `token_file` and keep it as the account's credentials.
         Without `expires`, a platform with fixed-lifetime tokens (Meta: 60 days) gets its
         lifetime from now."""
+        return self.store_token(account_id, read_token(token_file), expires, actor)
+
+    def store_token(self, account_id: int, token: str, expires: datetime | None = None,
+                    actor: str = "system") -> CredentialInfo:
+        """As `store`, with the token itself (from the API: never from a command line)."""
         account = self.registry.account(account_id)
-        token = read_token(token_file)
+        token = token.strip()
+        if not token or "\n" in token or len(token.encode()) > MAX_TOKEN_BYTES:
+            raise InvalidInput(f"a token is one line of at most {MAX_TOKEN_BYTES} bytes",
+                               parameter="token")
         keyring = Keyring.load(self.context.settings.keys_dir, create=True)
         expiry = expires_at(account.platform, self.context.clock.now(), expires)
         with self.context.write() as tx:

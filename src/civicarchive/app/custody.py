@@ -39,12 +39,17 @@ class Custody:
         """Adopt a policy file (checked first): retention and disposition follow it."""
         path = Path(path)
         policy_file.load_policy(path)  # raises with every problem listed
-        text = path.read_text(encoding="utf-8")
+        return self.adopt_policy_text(path.read_text(encoding="utf-8"), path.name, actor)
+
+    def adopt_policy_text(self, text: str, name: str, actor: str) -> int:
+        """As `adopt_policy`, for a policy file's text (`name` is what the audit log and
+        problem messages call it: an upload's file name)."""
+        policy_file.parse_policy(text, name)  # raises with every problem listed
         digest = hashlib.sha256(text.encode()).hexdigest()
         with self.context.write() as tx:
             policy_id = sql.add_policy(tx, text, digest, actor)
             tx.audit(actor, "policy.adopt", f"policy {policy_id}",
-                     {"file": path.name, "sha256": digest})
+                     {"file": name, "sha256": digest})
         return policy_id
 
     def policy(self) -> tuple[int, Policy]:

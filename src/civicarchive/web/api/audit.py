@@ -3,10 +3,11 @@ and the adopted policy as a structured document."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from civicarchive.errors import NotFound
 from civicarchive.model.staff import Permission
@@ -67,3 +68,26 @@ def policy(request: Request) -> PolicyOut:
         raise NotFound("policy", "adopted")
     return PolicyOut(policy_id=document.policy_id, title=document.title,
                      sections=[PolicySection(**s) for s in document.sections])
+
+
+class PolicyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1_000_000,
+                      description="The policy file's YAML (docs/policy.md)")
+    name: str = Field("policy.yaml", min_length=1, max_length=200,
+                      description="The file's name, for the audit log and problem messages")
+
+
+class AdoptedOut(BaseModel):
+    policy_id: int
+    sha256: str
+
+
+@router.post("/policy", response_model=AdoptedOut, status_code=201,
+             summary="Adopt a policy file: retention, holds, moderation and deadlines follow "
+                     "it from now on (checked first: a 400 lists every problem)")
+def adopt(request: Request, body: PolicyIn) -> AdoptedOut:
+    principal = permit(request, Permission.MANAGE_POLICY, "adopting a policy")
+    policy_id = archive_of(request).custody.adopt_policy_text(body.text, body.name,
+                                                              principal.name)
+    return AdoptedOut(policy_id=policy_id,
+                      sha256=hashlib.sha256(body.text.encode()).hexdigest())

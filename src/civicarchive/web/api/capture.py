@@ -9,10 +9,11 @@ import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from civicarchive.app.administration import Administration
 from civicarchive.capture import capturer_for
+from civicarchive.capture.credentials import MAX_TOKEN_BYTES
 from civicarchive.errors import ArchiveError
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.web.deps import archive_of, permit
@@ -247,3 +248,20 @@ def configure(request: Request, account_id: PathId, body: SettingsIn) -> dict:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return settings_out(account_id, admin_of(request).configure(principal, account_id,
                                                                 **changes))
+
+
+class CredentialsIn(BaseModel):
+    token: str = Field(min_length=1, max_length=MAX_TOKEN_BYTES,
+                       description="The platform token, on one line: kept encrypted and never "
+                                   "shown again")
+    expires_at: AwareDatetime | None = Field(None, description="When it expires (Meta "
+                                             "tokens: 60 days from now when not given)")
+
+
+@router.put("/accounts/{account_id}/credentials", response_model=CredentialOut,
+            summary="Store an account's platform token for live capture, encrypted (the "
+                    "answer never holds it)")
+def store_credentials(request: Request, account_id: PathId, body: CredentialsIn) -> dict:
+    principal = permit(request, Permission.MANAGE_CAPTURE, "capture credentials")
+    return admin_of(request).store_credentials(principal, account_id, body.token,
+                                               body.expires_at).as_dict()

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from civicarchive.app.oversight import ACK_PERMISSIONS
 from civicarchive.model.staff import Permission
 from civicarchive.web.api.moderation import PROBLEMS, PathId, QueryId, oversight_of
-from civicarchive.web.deps import permit
+from civicarchive.web.deps import archive_of, permit
 from civicarchive.web.paging import Page, Paging, page
 
 router = APIRouter(tags=["compliance"], responses=PROBLEMS)
@@ -186,3 +186,34 @@ def acknowledge(request: Request, alert_id: int, note: str | None) -> dict:
     needed = ACK_PERMISSIONS.get(kind.split(".")[0], Permission.MANAGE_REGISTRY)
     permit(request, needed, f"acknowledging a {kind} alert")
     return oversight.ack(principal, alert_id, note)
+
+
+class WarningOut(BaseModel):
+    action: str
+    finding: str
+    message: str
+    suggestion: str | None
+    reasons: list[ReasonOut]
+
+
+class MonitorOut(BaseModel):
+    alerts: list[int] = Field(description="The new alerts of your agency")
+
+
+@router.get("/items/{item_id}/restriction-warnings", response_model=dict[str, WarningOut | None],
+            summary="Before blocking a commenter or deleting a comment on or under this post: "
+                    "the state-action warning for each (null: none)")
+def restriction_warnings(request: Request, item_id: PathId) -> dict:
+    principal = permit(request, Permission.READ_RECORDS, "state-action warnings")
+    return oversight_of(request).warnings(principal, item_id)
+
+
+@router.post("/compliance/monitor", response_model=MonitorOut,
+             summary="Record an alert for each finding of the compliance report and the record "
+                     "monitors not alerted before")
+def monitor(request: Request) -> MonitorOut:
+    principal = permit(request, Permission.OPERATE, "the compliance monitor")
+    oversight = oversight_of(request)
+    new = set(archive_of(request).compliance.monitor(principal.name))
+    return MonitorOut(alerts=sorted(a["id"] for a in oversight.alerts(principal)
+                                    if a["id"] in new))

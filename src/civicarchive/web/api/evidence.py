@@ -174,6 +174,20 @@ def reset(request: Request, wanted: ResetIn) -> ResetOut:
     return ResetOut(**archive_of(request).witnessing.reset(wanted.reason, principal.name))
 
 
+class RotationOut(BaseModel):
+    reencrypted: int = Field(description="Credentials re-encrypted under the new key")
+    key_fingerprint: str
+    previous_fingerprint: str | None
+
+
+@router.post("/credentials-key/rotation", response_model=RotationOut,
+             summary="Re-encrypt every stored platform credential under a new key and drop "
+                     "the old key (back up the keys folder afterwards)")
+def rotate(request: Request) -> RotationOut:
+    principal = permit(request, Permission.OPERATE, "rotating the credentials key")
+    return RotationOut(**archive_of(request).credentials.rotate(principal.name))
+
+
 @router.get("/stats", response_model=dict[str, int],
             summary="Counts of the records of your agency's accounts")
 def stats(request: Request) -> dict[str, int]:

@@ -238,3 +238,43 @@ def train(request: Request, person_id: Id, body: NewTraining) -> PersonOut:
     found = _person(request, principal, person_id)
     archive.people.train(found.id, body.course, principal.name, at=body.at)
     return person_out(archive.people.person(found.id))
+
+
+# -- the registry's gaps, and owners' acknowledgements (accounts report, acknowledge) -------
+
+class ReportRow(BaseModel):
+    account: int
+    platform: str
+    handle: str
+    classification: str
+    owner: str | None
+    series: list[str]
+    records: int
+    issues: list[str] = Field(description="What is missing: an owner, a current "
+                              "acknowledgement, any captured record, a record series")
+
+
+class OwnerAcknowledgement(BaseModel):
+    owner: str = Field(min_length=1, max_length=200, description="An account owner, as the "
+                       "registry records it")
+    at: AwareDatetime | None = None
+
+
+@router.get("/registry/report", response_model=list[ReportRow],
+            summary="Your agency's accounts missing an owner, a current acknowledgement of "
+                    "the policy, or any captured record")
+def registry_report(request: Request) -> list[dict]:
+    principal = _manager(request, "the registry report")
+    archive = archive_of(request)
+    mine = {a.id for a in archive.access.accounts(principal)}
+    return [row for row in archive.custody.accounts_report() if row["account"] in mine]
+
+
+@router.post("/registry/acknowledgements", status_code=204,
+             summary="Record an account owner's acknowledgement of the adopted policy")
+def acknowledge_owner(request: Request, body: OwnerAcknowledgement) -> None:
+    principal = _manager(request, "owners' acknowledgements")
+    archive = archive_of(request)
+    if body.owner not in {a.owner for a in archive.access.accounts(principal)}:
+        raise NotFound("account owner", body.owner)  # another agency's, as a missing one
+    archive.custody.acknowledge(body.owner, principal.name, body.at)
