@@ -225,3 +225,39 @@ def test_the_compliance_monitor_answers_only_the_agencys_new_alerts(deployment):
     assert set(answer.json()["alerts"]) <= visible
     again = api.post("/api/v1/compliance/monitor", headers=bearer(deployment, "admin"))
     assert again.json()["alerts"] == []  # each finding alerted once
+
+
+def test_bodies_are_limited_before_anything_reads_them(deployment):
+    # FastAPI reads a body before the route asks who calls: without a limit anyone could
+    # make the server hold gigabytes (a 400 MB JSON body took 830 MB of its memory).
+    api = deployment.client()
+    huge = b'{"requester": "' + b"x" * (5 * 1024 * 1024) + b'"}'
+    for headers in ({}, bearer(deployment, "records_officer")):
+        answer = api.post("/api/v1/requests", content=huge,
+                          headers={"content-type": "application/json", **headers})
+        assert answer.status_code == 413, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(6):
+            yield b"x" * (1024 * 1024)
+    chunked = api.post("/api/v1/requests", content=chunks(),
+                       headers={"content-type": "application/json"})
+    assert chunked.status_code == 413
+    form = api.post(f"/public/{deployment.archive.registry.agencies()[0].slug}/requests",
+                    content=b"description=" + b"x" * (5 * 1024 * 1024),
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 413
+
+
+def test_an_upload_is_refused_before_it_is_read_unless_signed_in(deployment):
+    api = deployment.client()
+    path = f"/api/v1/accounts/{deployment.accounts['city']}/jsonl"
+    files = {"file": ("capture.jsonl", b"{}\n" * (2 * 1024 * 1024))}  # over BODY_LIMIT
+    anonymous = api.post(path, files=files)
+    assert anonymous.status_code == 401 and "upload" in anonymous.json()["detail"]
+    uploads = deployment.archive.context.settings.home / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+    signed_in = api.post(path, files=files, headers=bearer(deployment, "records_officer"))
+    assert signed_in.status_code == 400  # read, and found malformed: no longer refused
+    assert "malformed" in signed_in.json()["detail"]

@@ -22,6 +22,7 @@ from civicarchive.archive import Archive
 from civicarchive.errors import ArchiveError
 from civicarchive.web import problems
 from civicarchive.web.deps import check_csrf
+from civicarchive.web.limits import BodyLimit
 from civicarchive.web.routing import gated
 from civicarchive.web.security import SecurityHeaders
 from civicarchive.web.sessions import SessionRefresh, Sessions, Throttle, web_key
@@ -104,6 +105,7 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
     def health() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
+    app.add_middleware(BodyLimit, sessions=sessions)  # innermost: before a body is read
     app.add_middleware(SessionRefresh, sessions=sessions)  # inside SecurityHeaders
     app.add_middleware(SecurityHeaders)
     return app
