@@ -30,6 +30,7 @@ COMMANDS = {
     "agencies add": "POST /api/v1/agencies",
     "alerts ack": "POST /api/v1/alerts/{alert_id}/ack",
     "alerts list": "GET /api/v1/alerts",
+    "backup": LOCAL,
     "capture configure": "PATCH /api/v1/capture/settings/{account_id}",
     "capture daemon": LOCAL,
     "capture run": "POST /api/v1/capture/runs",

@@ -423,6 +423,51 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
 
 
 @main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Verify the copy once it is made.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+@handles_errors
+def backup(ctx: Context, folder: Path, verify: bool, as_json: bool) -> None:
+    """Copy the archive (SQLite) into a new FOLDER while it is in use: the keys, one
+    snapshot of the database, the blob files it names; then verify the copy. The
+    credentials key and the search index are left out."""
+    from civicarchive.app.backup import back_up
+    from civicarchive.archive import Archive
+
+    def progress(what: str, done: int, of: int) -> None:
+        if not as_json:
+            click.echo(f"  {what}: {done:,} of {of:,} copied", err=True)
+
+    with ctx.open(upgrade=False) as archive:
+        report = back_up(archive.context, folder, progress)
+    result = report.as_dict()
+    if verify:
+        with Archive.open(folder, upgrade=False) as copy:
+            checked = copy.evidence.verify()
+        result["verified"] = checked.ok
+        result["problems"] = [str(p) for p in checked.problems[:50]]
+    if as_json:
+        _emit(result)
+    else:
+        click.echo(f"Backed up to {report.folder}: database {report.database_bytes:,} bytes, "
+                   f"{report.blob_files:,} blob files ({report.blob_bytes:,} bytes)")
+        for what in report.left_out:
+            click.echo(f"  left out: {what}")
+        if report.missing_blob_files:
+            click.echo(f"warning: {report.missing_blob_files} blob file(s) the database names "
+                       "are missing from the archive itself: run `civicarchive verify`",
+                       err=True)
+        if verify:
+            click.echo("The copy verifies." if result["verified"] else
+                       f"FAILED: the copy does not verify; first: {result['problems'][0]}",
+                       err=not result["verified"])
+    if verify and not result["verified"]:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("version_id", type=int)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the proof (JSON).")
