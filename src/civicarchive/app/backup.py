@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from civicarchive.app.context import ArchiveContext
 from civicarchive.capture.credentials import KEY_FILE
 from civicarchive.errors import InvalidInput
 from civicarchive.settings import SETTINGS_FILE
+from civicarchive.store import snapshot
 
 Progress = Callable[[str, int, int], None]  # (what, done, of)
 
@@ -45,6 +45,7 @@ class BackupReport:
     left_out: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
+        """Plain JSON-ready data, as `--json` prints it."""
         return dict(vars(self), left_out=list(self.left_out))
 
 
@@ -78,9 +79,9 @@ def back_up(context: ArchiveContext, folder: Path, progress: Progress | None = N
     if config.is_file():
         shutil.copy2(config, folder / SETTINGS_FILE)
     database = folder / "archive.db"
-    _copy_database(context, database)
+    snapshot.copy_database(settings.sqlite_path, database, context.store.readonly)
     report.database_bytes = database.stat().st_size
-    names = _blob_files(database)
+    names = snapshot.file_blobs(database)
     blobs = settings.blobs_dir
     for n, sha in enumerate(names, 1):
         source = blobs / sha[:2] / sha[2:4] / sha
@@ -98,29 +99,3 @@ def back_up(context: ArchiveContext, folder: Path, progress: Progress | None = N
     (folder / "blobs").mkdir(exist_ok=True)
     report.left_out = tuple(left_out)
     return report
-
-
-def _copy_database(context: ArchiveContext, target: Path) -> None:
-    """SQLite's online backup of the archive's database into `target`, synced to disk."""
-    path = context.settings.sqlite_path
-    uri = f"file:{path}?mode=ro" + ("&immutable=1" if context.store.readonly else "")
-    source = sqlite3.connect(uri, uri=True, timeout=60)
-    copy = sqlite3.connect(target)
-    try:
-        source.backup(copy)
-        copy.execute("PRAGMA journal_mode=DELETE")  # one file, nothing beside it
-    finally:
-        copy.close()
-        source.close()
-    with open(target, "rb") as stream:
-        os.fsync(stream.fileno())
-
-
-def _blob_files(database: Path) -> list[str]:
-    """The blobs the copied database keeps as files (not inline), by sha256 hex."""
-    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        return [bytes(sha).hex() for (sha,) in
-                conn.execute("SELECT sha256 FROM blobs WHERE data IS NULL ORDER BY rowid")]
-    finally:
-        conn.close()

@@ -20,7 +20,7 @@ from civicarchive.app.registry import Registry
 from civicarchive.clock import parse_time
 from civicarchive.connectors import registry as importers
 from civicarchive.connectors.base import ImportContext, ImportProblem
-from civicarchive.connectors.files import ExportFiles
+from civicarchive.connectors.files import DEFAULT_LIMITS, ExportFiles
 from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
 from civicarchive.errors import InvalidInput, NotFound
 from civicarchive.model.record import Event, Kind, Observation
@@ -42,6 +42,10 @@ FORMATS = list(importers.IMPORTERS)
 EXPORT_PLATFORMS = frozenset(FORMATS) - {"feed"}
 
 Progress = Callable[[IngestReport], None]
+
+
+# The largest upload worth receiving: what an import reads of an export (connectors/files).
+UPLOAD_LIMIT = DEFAULT_LIMITS.max_total_bytes
 
 
 @dataclass

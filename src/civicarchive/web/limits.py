@@ -22,10 +22,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from civicarchive.connectors.files import DEFAULT_LIMITS
+from civicarchive.app.ingesting import UPLOAD_LIMIT
 
 BODY_LIMIT = 4 * 1024 * 1024
-UPLOAD_LIMIT = DEFAULT_LIMITS.max_total_bytes
 UPLOADS = re.compile(r"^/api/v1/accounts/\d+/(imports|jsonl)$")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
