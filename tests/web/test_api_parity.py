@@ -128,15 +128,18 @@ def test_every_command_has_its_operation_or_says_why_not(deployment):
 
 
 def test_a_policy_is_adopted_through_the_api_checked_first(deployment):
+    # (the deployment has two agencies: the policy every agency follows is an admin's)
     api = deployment.client()
+    assert api.post("/api/v1/policy", json={"text": "x: 1"},
+                    headers=bearer(deployment, "records_officer")).status_code == 403
     text = (civicarchive.policy.EXAMPLES / "texas-local.yaml").read_text()
     adopted = api.post("/api/v1/policy", json={"text": text, "name": "texas.yaml"},
-                       headers=bearer(deployment, "records_officer"))
+                       headers=bearer(deployment, "admin"))
     assert adopted.status_code == 201, adopted.text
     assert api.get("/api/v1/policy", headers=bearer(deployment, "auditor")).json()[
         "policy_id"] == adopted.json()["policy_id"]
     broken = api.post("/api/v1/policy", json={"text": "retention: [", "name": "broken.yaml"},
-                      headers=bearer(deployment, "records_officer"))
+                      headers=bearer(deployment, "admin"))
     assert broken.status_code == 400 and "broken.yaml" in broken.json()["detail"]
     assert api.post("/api/v1/policy", json={"text": text},
                     headers=bearer(deployment, "moderator")).status_code == 403
