@@ -265,3 +265,19 @@ def test_an_upload_is_refused_before_it_is_read_unless_signed_in(deployment):
     signed_in = api.post(path, files=files, headers=bearer(deployment, "records_officer"))
     assert signed_in.status_code == 400  # read, and found malformed: no longer refused
     assert "malformed" in signed_in.json()["detail"]
+
+
+def test_in_a_deployment_of_one_agency_its_records_officer_adopts_the_policy(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from civicarchive import Archive
+    from civicarchive.web.app import create_app
+    with Archive.init("Town of One", home=tmp_path / "home") as archive:
+        user = archive.users.add("officer", None, ["records_officer"], "clerk")
+        secret, _ = archive.users.create_token(user.id, "tests", "clerk")
+        api = TestClient(create_app(archive), base_url="http://127.0.0.1")
+        text = (civicarchive.policy.EXAMPLES / "washington-local.yaml").read_text()
+        adopted = api.post("/api/v1/policy", json={"text": text},
+                           headers={"Authorization": f"Bearer {secret}"})
+        assert adopted.status_code == 201, adopted.text
+        assert archive.custody.policy()[0] == adopted.json()["policy_id"]
