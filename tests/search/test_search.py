@@ -186,6 +186,32 @@ def test_search_index_survives_reopening(tmp_path, clock):
         assert archive.finding.search("plow").total == 1
 
 
+@pytest.mark.parametrize("damage", ["meta.json", "segment"])
+def test_a_damaged_index_is_set_aside_and_rebuilt_and_never_stops_an_ingest(tmp_path, clock,
+                                                                           damage):
+    # The index is derived: damaged (a disk fault, a copy cut short), it stopped every
+    # search, every ingest and capture, and even `search-index rebuild`.
+    from civicarchive import Archive
+    home = tmp_path / "home"
+    with Archive.init("Town", home=home, clock=clock) as archive:
+        account = archive.registry.add_account("x", "town", "agency")
+        archive.ingesting.ingest([observe(account.id, "a", "snow plow schedule")], source="test")
+        assert archive.finding.search("plow").total == 1
+    folder = home / "search"
+    if damage == "meta.json":
+        (folder / "meta.json").write_text("garbage")
+    else:
+        for segment in folder.glob("*.idx"):
+            segment.write_bytes(b"\x00" * 10)
+    with Archive.open(home, clock=clock) as archive:
+        archive.ingesting.ingest([observe(account.id, "b", "plow routes tonight", 5)],
+                                 source="test")
+        assert archive.finding.search("plow").total == 2  # the old record, re-read
+        assert archive.evidence.verify().ok
+    (aside,) = home.glob("search.damaged-*")
+    assert aside.is_dir()
+
+
 def test_search_hits_carry_what_a_person_recognises_and_facets_only_on_request(archive,
                                                                                corpus):
     results = archive.finding.search('"main street"')

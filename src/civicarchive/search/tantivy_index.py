@@ -8,6 +8,7 @@ it is never ahead of the index; replaying is harmless, see search/index.py).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -26,6 +27,8 @@ from civicarchive.search.plan import (Flag, Match, Nothing, Range, SearchRequest
 from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 
 __all__ = ["TantivyIndex"]
+
+log = logging.getLogger("civicarchive.search")
 
 MARK = "indexed-through"
 FORMAT = "format"
@@ -103,10 +106,31 @@ class TantivyIndex:
         self.schema = _schema()
         try:
             self.index = tantivy.Index(self.schema, path=str(self.folder), reuse=True)
-        except (OSError, ValueError) as error:
-            raise StoreUnavailable(f"the search index in {self.folder} cannot be opened ({error}): "
-                                   "remove that folder and run `civicarchive search-index "
-                                   "rebuild`") from error
+        except ValueError as error:  # damaged (tantivy says "Data corrupted"): derived data
+            self.index = self._start_again(error)
+        except OSError as error:
+            raise StoreUnavailable(f"the search index in {self.folder} cannot be opened "
+                                   f"({error}): check the folder's permissions") from error
+
+    def _start_again(self, error: Exception) -> tantivy.Index:
+        """A damaged index is set aside and an empty one started, which catch-up refills
+        from the archive (search/sync.py): the records never depended on it, and neither
+        may an ingest or a capture."""
+        aside = self.folder.with_name(f"{self.folder.name}.damaged-{int(time.time())}")
+        log.warning("the search index in %s is damaged (%s): set aside as %s, and rebuilt "
+                    "from the archive; delete that folder once you no longer need it",
+                    self.folder, str(error)[:200], aside)
+        try:
+            self.folder.rename(aside)
+        except OSError:  # another process (an ingest's indexer) set it aside first
+            pass
+        self.folder.mkdir(exist_ok=True)
+        (self.folder / FORMAT).write_text(FORMAT_VERSION)
+        try:
+            return tantivy.Index(self.schema, path=str(self.folder), reuse=True)
+        except (OSError, ValueError) as again:
+            raise StoreUnavailable(f"the search index in {self.folder} cannot be made "
+                                   f"({again})") from again
 
     # -- keeping current ----------------------------------------------------------------
 
