@@ -269,17 +269,21 @@ def test_publishing_never_what_its_platform_showed_only_to_some(archive, tmp_pat
                         visibility="public"), parent_native_id="2", author="neighbour1"),
         observe(agency.id, "4", "Audience notes, unlisted", visibility="unlisted"),
         observe(channel.id, "v", "Audience video, not released", visibility="Private"),
+        observe(agency.id, "6", "Audience notes for friends",
+                visibility={"value": "ALL_FRIENDS"}),  # as Facebook states privacy
+        observe(agency.id, "7", "Audience notes for someone", visibility="circle-42"),
+        observe(agency.id, "8", "Audience notes, Public", visibility=" Public "),
     ], source="test", actor="clerk")
     adopt(archive, tmp_path)
-    assert found(archive, "audience") == {1, 4}
-    assert archive.publishing.search(SLUG, "audience", facets=True).total == 2
-    for hidden in (2, 3, 5):
+    assert found(archive, "audience") == {1, 4, 8}
+    assert archive.publishing.search(SLUG, "audience", facets=True).total == 3
+    for hidden in (2, 3, 5, 6, 7):
         with pytest.raises(NotFound):
             archive.publishing.record(SLUG, hidden)
         with pytest.raises(NotFound):
             archive.publishing.proof(SLUG, hidden)
     staff = {h.item for h in archive.finding.search("audience is:restricted").hits}
-    assert staff == {2, 5}
+    assert staff == {2, 5, 6, 7}
     users = archive.users
     officer = users.principal(users.add("officer", "city-of-example", ["records_officer"],
                                         "clerk"))
@@ -287,6 +291,6 @@ def test_publishing_never_what_its_platform_showed_only_to_some(archive, tmp_pat
     assert facts["visibility"].startswith("private")
     archive.ingesting.ingest([observe(channel.id, "v", "Audience video, released", minutes=5,
                                       visibility="public")], source="test", actor="clerk")
-    assert found(archive, "audience") == {1, 4, 5}
+    assert found(archive, "audience") == {1, 4, 5, 8}
     assert archive.publishing.record(SLUG, 5).item.native_id == "v"
-    assert archive.finding.search("is:restricted").total == 1
+    assert archive.finding.search("is:restricted").total == 3

@@ -27,7 +27,8 @@ from civicarchive.app.reading import Reading
 from civicarchive.errors import NotFound
 from civicarchive.model.account import Account
 from civicarchive.model.media import inline_media, media_essence
-from civicarchive.model.record import Event, Item, Kind, Version, audience_restricted
+from civicarchive.model.record import (Event, Item, Kind, Version, audience,
+                                       audience_restricted)
 from civicarchive.model.staff import Permission, Principal
 from civicarchive.model.view import Fact, MediaView, PostView, VersionView
 from civicarchive.store import accounts as accounts_sql
@@ -331,7 +332,7 @@ def _view(loaded: _Loaded, item: Item, account: Account, versions: Iterable[Vers
     if latest is not None:
         facts.append(Fact("ledger entry", str(latest.ledger_index)))
     if audience_restricted(content):  # which is why the open archive never shows it
-        facts.append(Fact("visibility", f"{content['visibility']}: not shown to everyone"))
+        facts.append(Fact("visibility", f"{audience(content)}: not shown to everyone"))
     return PostView(
         platform=account.platform,
         display_name=str(content.get("author_name") or content.get("display_name")

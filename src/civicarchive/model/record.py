@@ -95,15 +95,24 @@ def text_of(content: object) -> str:
                      if isinstance(value := content.get(key), str) and value)
 
 
-# What the platforms call an audience narrower than everyone, in a record's `visibility`:
-# Mastodon's followers-only ("private"), "limited" and "direct"; YouTube's "private".
-# ("unlisted", on both, is anyone's to see, only left out of discovery.)
-RESTRICTED_AUDIENCES = frozenset({"private", "limited", "direct"})
+# What the platforms call an audience of everyone, in a record's `visibility` ("unlisted",
+# on Mastodon and YouTube, is anyone's to see, only left out of discovery). Any other stated
+# audience is narrower: Mastodon's "private" (followers only), "limited" and "direct",
+# YouTube's "private", Facebook's "ALL_FRIENDS" or "SELF", and names not known here.
+PUBLIC_AUDIENCES = frozenset({"public", "unlisted", "everyone"})
+
+
+def audience(content: object) -> str | None:
+    """The audience the content states: its `visibility`, or that object's `value` (as
+    Facebook gives privacy); None when it states none."""
+    visibility = content.get("visibility") if isinstance(content, dict) else None
+    if isinstance(visibility, dict):
+        visibility = visibility.get("value")
+    return None if visibility is None or visibility == "" else str(visibility).strip()
 
 
 def audience_restricted(content: object) -> bool:
-    """Whether the platform showed this content only to some people, not to everyone."""
-    if not isinstance(content, dict):
-        return False
-    visibility = content.get("visibility")
-    return isinstance(visibility, str) and visibility.strip().lower() in RESTRICTED_AUDIENCES
+    """Whether the platform showed this content only to some people, not to everyone: the
+    audience it states is any but everyone. No audience stated says nothing."""
+    stated = audience(content)
+    return stated is not None and stated.lower() not in PUBLIC_AUDIENCES
