@@ -31,6 +31,7 @@ from civicarchive.capture.credentials import KEY_FILE
 from civicarchive.errors import InvalidInput
 from civicarchive.settings import SETTINGS_FILE
 from civicarchive.store import snapshot
+from civicarchive.store.blobs import FileBlobStore
 
 Progress = Callable[[str, int, int], None]  # (what, done, of)
 
@@ -82,10 +83,9 @@ def back_up(context: ArchiveContext, folder: Path, progress: Progress | None = N
     snapshot.copy_database(settings.sqlite_path, database, context.store.readonly)
     report.database_bytes = database.stat().st_size
     names = snapshot.file_blobs(database)
-    blobs = settings.blobs_dir
+    blobs, copies = FileBlobStore(settings.blobs_dir), FileBlobStore(folder / "blobs")
     for n, sha in enumerate(names, 1):
-        source = blobs / sha[:2] / sha[2:4] / sha
-        target = folder / "blobs" / sha[:2] / sha[2:4] / sha
+        source, target = blobs.path(sha), copies.path(sha)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)

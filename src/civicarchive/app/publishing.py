@@ -170,10 +170,10 @@ class Publishing:
         in a request, or a comment hidden under the moderation policy) or not at all (one
         deleted, under `deleted: hide`; a direct message or profile; one its platform
         showed only to some; a comment, when the policy shows none; one under embargo),
-        to any depth: a thread shows nothing under
-        them, so neither do search, listings, the feed or their own pages (a reply often
-        quotes what was withheld; a photo sent in a message is the message). Kept until a
-        version, request event or policy is added, but for the embargo."""
+        to any depth: a thread shows nothing under them, so neither do search, listings,
+        the feed or their own pages (a reply often quotes what was withheld; a photo sent
+        in a message is the message). Kept until a version, request event or policy is
+        added, but for the embargo."""
         kept = self._buried_kept
         if kept is None or kept[0] != snapshot.marks:
             markers = set(snapshot.overlay.withheld) | self._flagged("hidden") | \

@@ -108,7 +108,8 @@ def audience(content: object) -> str | None:
     visibility = content.get("visibility") if isinstance(content, dict) else None
     if isinstance(visibility, dict):
         visibility = visibility.get("value")
-    return None if visibility is None or visibility == "" else str(visibility).strip()
+    stated = "" if visibility is None else str(visibility).strip()
+    return stated or None
 
 
 def audience_restricted(content: object) -> bool:

@@ -19,9 +19,10 @@ A record does not show when:
 - it is deleted and the policy hides deleted records;
 - it is a comment hidden under the moderation policy and the policy hides those;
 - it is under a record that never shows (a photo sent in a direct message, a reply to a
-  post to followers only), under a comment when the policy shows no comments, or under a record still under embargo (a
-  photo taken last year, shared in a post made today, is held back with the post):
-  `Lineage` keeps what each record inherits from those it is under.
+  post to followers only), under a comment when the policy shows no comments, or under a
+  record still under embargo (a photo taken last year, shared in a post made today, is
+  held back with the post): `Lineage` keeps what each record inherits from those it is
+  under.
 
 A deleted record the policy shows carries a notice and its text as it was; a hidden
 comment the policy shows carries a notice and no text.

@@ -44,8 +44,8 @@ def fresh_document(record: tuple, accounts: dict[int, tuple[str, str]]) -> Searc
                      created=int(parse_time(created_at or observed_at).timestamp()),
                      latest=True, deleted=False, edited=False, hidden=False, media=media,
                      restricted=audience_restricted(content), text=text, handle=handle,
-                     author_name=author or "", created_at=created_at or "", url=url or "", event=Event.CREATED.value,
-                     observed_at=observed_at)
+                     author_name=author or "", created_at=created_at or "", url=url or "",
+                     event=Event.CREATED.value, observed_at=observed_at)
 
 
 def read_documents(store, items: list[int], progress: Progress | None  # noqa: ANN001
