@@ -186,3 +186,76 @@ def test_files_says_a_damaged_entry_is_damaged(tmp_path, damage):
             with pytest.raises(InvalidInput, match=r"export\.zip:data/tweets\.js: cannot be "
                                                    r"read, the export is damaged"):
                 read()
+
+
+# -- an export split into numbered parts (Google Takeout) -------------------------------------
+
+STAMP = "takeout-20261130T081502Z"
+
+
+def test_files_reads_every_part_of_a_split_takeout_whichever_is_named(tmp_path):
+    make_zip(tmp_path / f"{STAMP}-001.zip", {"Takeout/a.csv": b"one"})
+    with tarfile.open(tmp_path / f"{STAMP}-002.tgz", "w:gz"):
+        pass  # another export's format: not a part of this one
+    make_zip(tmp_path / f"{STAMP}-002.zip", {"Takeout/b/c.csv": b"two"})
+    make_zip(tmp_path / "takeout-20251201T000000Z-003.zip", {"Takeout/d.csv": b"other"})
+    for named in ("001", "002"):
+        with ExportFiles.open(tmp_path / f"{STAMP}-{named}.zip") as files:
+            assert files.kind == "parts"
+            assert sorted(files.names()) == ["Takeout/a.csv", "Takeout/b/c.csv"]
+            assert files.read("Takeout/b/c.csv") == b"two"
+            assert files.where("Takeout/a.csv") == f"{tmp_path / STAMP}-001.zip:Takeout/a.csv"
+            assert files.where("Takeout/b/c.csv") == \
+                f"{tmp_path / STAMP}-002.zip:Takeout/b/c.csv"
+            assert [p.name for p in files.part_paths] == [f"{STAMP}-001.zip",
+                                                         f"{STAMP}-002.zip"]
+
+
+def test_files_a_single_part_is_an_ordinary_export(tmp_path):
+    make_zip(tmp_path / f"{STAMP}-001.zip", {"Takeout/a.csv": b"one"})
+    with ExportFiles.open(tmp_path / f"{STAMP}-001.zip") as files:
+        assert files.kind == "zip" and files.part_paths == []
+
+
+def test_files_refuses_a_split_takeout_with_a_part_missing(tmp_path):
+    make_zip(tmp_path / f"{STAMP}-001.zip", {"Takeout/a.csv": b"one"})
+    make_zip(tmp_path / f"{STAMP}-003.zip", {"Takeout/c.csv": b"three"})
+    with pytest.raises(InvalidInput, match=rf"{STAMP}-002.zip is not beside it"):
+        ExportFiles.open(tmp_path / f"{STAMP}-003.zip")
+    (tmp_path / f"{STAMP}-001.zip").unlink()
+    with pytest.raises(InvalidInput, match=rf"{STAMP}-001.zip, {STAMP}-002.zip are not"):
+        ExportFiles.open(tmp_path / f"{STAMP}-003.zip")
+
+
+def test_files_a_file_in_two_parts_is_one_file_or_two_named_apart(tmp_path):
+    make_zip(tmp_path / f"{STAMP}-001.zip", {"Takeout/archive_browser.html": b"index of 1",
+                                              "Takeout/same.txt": b"same"})
+    make_zip(tmp_path / f"{STAMP}-002.zip", {"Takeout/archive_browser.html": b"index of 2",
+                                              "Takeout/same.txt": b"same"})
+    with ExportFiles.open(tmp_path / f"{STAMP}-001.zip") as files:
+        assert sorted(files.names()) == ["Takeout/archive_browser.html", "Takeout/same.txt",
+                                         f"{STAMP}-002.zip/Takeout/archive_browser.html"]
+        assert files.read("Takeout/archive_browser.html") == b"index of 1"
+        assert files.read(f"{STAMP}-002.zip/Takeout/archive_browser.html") == b"index of 2"
+        assert files.where(f"{STAMP}-002.zip/Takeout/archive_browser.html") == \
+            f"{tmp_path / STAMP}-002.zip:Takeout/archive_browser.html"
+
+
+def test_files_limits_apply_to_all_parts_together_and_each_part_is_checked(tmp_path):
+    make_zip(tmp_path / f"{STAMP}-001.zip", {f"Takeout/{n}.txt": b"x" for n in range(6)})
+    make_zip(tmp_path / f"{STAMP}-002.zip", {f"Takeout/{n}.csv": b"x" for n in range(6)})
+    with pytest.raises(UnsafeExport, match="12 entries, over the limit of 10"):
+        ExportFiles.open(tmp_path / f"{STAMP}-001.zip", Limits(max_entries=10))
+    make_zip(tmp_path / f"{STAMP}-002.zip", {"../escape.csv": b"x"})
+    with pytest.raises(UnsafeExport, match="climbs out"):
+        ExportFiles.open(tmp_path / f"{STAMP}-001.zip")
+
+
+def test_files_folders_unpacked_from_the_parts_are_read_as_one(tmp_path):
+    for number, name in (("001", "a.csv"), ("002", "b.csv")):
+        (tmp_path / f"{STAMP}-{number}" / "Takeout").mkdir(parents=True)
+        (tmp_path / f"{STAMP}-{number}" / "Takeout" / name).write_bytes(number.encode())
+    with ExportFiles.open(tmp_path / f"{STAMP}-001") as files:
+        assert sorted(files.names()) == ["Takeout/a.csv", "Takeout/b.csv"]
+        assert files.read("Takeout/b.csv") == b"002"
+        assert files.where_folder("Takeout/b.csv") == f"{tmp_path / STAMP}-002:Takeout/"

@@ -427,3 +427,43 @@ def test_youtube_a_skipped_comment_row_withdraws_the_comments_claim(tmp_path):
                                         "comments/comments.csv": comments}))
     assert Kind.POST in context.complete_kinds
     assert not {Kind.COMMENT, Kind.REPLY} & context.complete_kinds
+
+
+# -- a Takeout split into numbered parts ------------------------------------------------------
+
+SPLIT = "takeout-20261130T081502Z"
+
+
+def test_youtube_a_split_takeout_is_imported_whole_from_any_of_its_parts(tmp_path, archive):
+    """Takeout puts each file whole into one part, and a large channel's comments in
+    several files: part 2 alone would claim the comments complete and record those of
+    part 1 deleted. Named by any part, every part is read, and problems name the part."""
+    header = COMMENTS_CSV.split("\n", 1)[0]
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256))
+    with zipfile.ZipFile(tmp_path / f"{SPLIT}-001.zip", "w") as part:
+        part.writestr("Takeout/archive_browser.html", "<html>part 1</html>")
+    takeout(tmp_path, {"channels/channel.csv": CHANNEL_CSV,
+                       "video metadata/videos.csv": VIDEOS_CSV,
+                       "comments/comments.csv": f"{header}\n{COMMENT_NEW}\n"},
+            name=f"{SPLIT}-002.zip")
+    with zipfile.ZipFile(tmp_path / f"{SPLIT}-003.zip", "w") as part:
+        part.writestr(f"{ROOT}/comments/comments(1).csv", f"{header}\n{COMMENT_POST}\n")
+        part.writestr(f"{ROOT}/videos/Council meeting_ March 4.mp4", video)
+        part.writestr("Takeout/archive_browser.html", "<html>part 3</html>")
+    account = archive.registry.add_account("youtube", "cityofexample", "agency")
+    first = archive.ingesting.import_export(tmp_path / f"{SPLIT}-002.zip", account.id)
+    report = first.as_dict()
+    assert report["evidence"]["parts"] == \
+        f"{SPLIT}-001.zip, {SPLIT}-002.zip, {SPLIT}-003.zip"
+    assert report["by_kind"]["comment"]["created"] == 2  # UgxC1 from part 2, UgxC2 from 3
+    assert report["by_kind"]["media"]["created"] == 1
+    unread = sorted(p["where"] for p in report["problems"]
+                    if p["what"] == "1 file(s) not imported: archive_browser.html")
+    assert unread == [f"{tmp_path / SPLIT}-001.zip:Takeout/",
+                      f"{tmp_path / SPLIT}-003.zip:Takeout/"], report["problems"]
+    again = archive.ingesting.import_export(tmp_path / f"{SPLIT}-001.zip", account.id)
+    assert again.as_dict()["created"] == 0 and again.as_dict()["deleted"] == 0
+    (tmp_path / f"{SPLIT}-002.zip").unlink()
+    with pytest.raises(InvalidInput, match=f"{SPLIT}-002.zip is not beside it"):
+        archive.ingesting.import_export(tmp_path / f"{SPLIT}-003.zip", account.id)
+    assert archive.evidence.verify().ok

@@ -147,8 +147,10 @@ class Ingesting:
                                    f"{account_id} is on {account.platform}: pick the "
                                    "account it belongs to", parameter="account_id")
             observed_at = self.context.clock.now()
-            context = ImportContext(account_id, observed_at,
-                                    evidence={"public_key": public_key} if public_key else {})
+            evidence = {"public_key": public_key} if public_key else {}
+            if files.part_paths:
+                evidence["parts"] = ", ".join(part.name for part in files.part_paths)
+            context = ImportContext(account_id, observed_at, evidence=evidence)
             stream = WorkerStream(lambda: importer.read(files, context), min(batch_size, CHUNK),
                                   finish=lambda: (context.problems, context.complete_kinds,
                                                   context.evidence))

@@ -1,4 +1,5 @@
-"""A read-only, size-capped view of an export: a zip, a tar(.gz), a folder or one file.
+"""A read-only, size-capped view of an export: a zip, a tar(.gz), a folder or one file,
+or the numbered parts Google Takeout splits a large export into, read as one.
 
 Nothing is ever extracted to disk. Entry names are checked before anything is read:
 absolute paths, `..` components, links and device files are refused (zip slip), and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import re
 import stat
 import tarfile
 import zipfile
@@ -36,6 +38,13 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+# Google Takeout splits an export larger than the size chosen for it (2 GB unless the
+# user picks another) into archives numbered from 001, each a whole zip or tgz of its own:
+# takeout-20261130T081502Z-001.zip, -002.zip, ... (some exports add a number before the
+# part's). Each file lies whole in one part; a part names no total.
+PART_NAME = re.compile(r"(?P<export>takeout-\d{8}T\d{6}Z(?:-\d+)*)-(?P<part>\d+)"
+                       r"(?P<suffix>\.zip|\.tgz|\.tar\.gz|\.tbz|\.tar\.bz2)?$", re.IGNORECASE)
 
 
 def _safe_name(name: str, where: str) -> str:
@@ -63,9 +72,11 @@ def _refuse_duplicate(sizes: dict[str, int], name: str, written: str, path: Path
 class ExportFiles:
     """The files of one export, by relative POSIX path."""
 
+    parts: tuple[ExportFiles, ...] = ()  # of a split export, each part's own
+
     def __init__(self, path: Path, kind: str, sizes: dict[str, int], limits: Limits) -> None:
         self.path = path
-        self.kind = kind  # zip | tar | folder | file
+        self.kind = kind  # zip | tar | folder | file | parts
         self.sizes = sizes
         self.limits = limits
         self._zip: zipfile.ZipFile | None = None
@@ -76,9 +87,18 @@ class ExportFiles:
 
     @classmethod
     def open(cls, path: Path | str, limits: Limits = DEFAULT_LIMITS) -> ExportFiles:
+        """The export at `path`; a part of a split Takeout opens with every other part
+        beside it (which part is named does not matter)."""
         path = Path(path)
         if not path.exists():
             raise InvalidInput(f"{path}: no such file or folder")
+        parts = _parts_beside(path)
+        if len(parts) > 1:
+            return _Parts.of(path, parts, limits)
+        return cls._one(path, limits)
+
+    @classmethod
+    def _one(cls, path: Path, limits: Limits) -> ExportFiles:
         if path.is_dir():
             return cls._folder(path, limits)
         if zipfile.is_zipfile(path):
@@ -185,6 +205,11 @@ class ExportFiles:
     def names(self) -> list[str]:
         return list(self.sizes)
 
+    @property
+    def part_paths(self) -> list[Path]:
+        """The parts read, for an export split into several (else none)."""
+        return [part.path for part in self.parts]
+
     def find(self, pattern: str) -> list[str]:
         """Files whose *name* (not whole path) matches a glob: export layouts move
         files between folders from one era to the next."""
@@ -218,6 +243,11 @@ class ExportFiles:
     def where(self, name: str) -> str:
         return str(self.path) if self.kind == "file" else f"{self.path}:{name}"
 
+    def where_folder(self, name: str) -> str:
+        """Where the folder holding the file `name` is."""
+        folder = str(PurePosixPath(name).parent)
+        return str(self.path) if folder == "." else f"{self.path}:{folder}/"
+
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
@@ -229,6 +259,107 @@ class ExportFiles:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _parts_beside(path: Path) -> list[Path]:
+    """The parts of the split export `path` belongs to, in order: itself alone unless its
+    name is a Takeout part's. A missing part in the numbering is refused: its files would
+    be missing from the import, and kinds the export holds completely would be recorded
+    deleted."""
+    match = PART_NAME.fullmatch(path.name)
+    if match is None:
+        return [path]
+    export, suffix = match["export"].lower(), (match["suffix"] or "").lower()
+    numbered: dict[int, Path] = {}
+    for sibling in path.parent.iterdir():
+        other = PART_NAME.fullmatch(sibling.name)
+        if other and other["export"].lower() == export and \
+                (other["suffix"] or "").lower() == suffix:
+            numbered[int(other["part"])] = sibling
+    missing = sorted(set(range(1, max(numbered) + 1)) - numbered.keys())
+    if missing:
+        width = len(match["part"])
+        names = ", ".join(f"{match['export']}-{n:0{width}d}{match['suffix'] or ''}"
+                          for n in missing)
+        raise InvalidInput(f"{path}: part of a Takeout export split into numbered parts, "
+                           f"but {names} {'is' if len(missing) == 1 else 'are'} not beside it "
+                           f"in {path.parent}: download every part into the same folder and "
+                           "import again (nothing was imported)")
+    return [numbered[n] for n in sorted(numbered)]
+
+
+class _Parts(ExportFiles):
+    """The parts of one split export, read as one: each file is found in its own part,
+    and the limits apply to all of them together. A file that several parts hold with the
+    same bytes is one file; with other bytes (Takeout's `archive_browser.html`, the
+    index page it writes into each part), the first part's copy keeps the name and each
+    later copy is named after its part, `<part file name>/<name>`, so that nothing is
+    read as if it were the only copy and nothing is dropped unsaid."""
+
+    def __init__(self, path: Path, sizes: dict[str, int], limits: Limits,
+                 parts: list[ExportFiles], homes: dict[str, tuple[ExportFiles, str]]) -> None:
+        super().__init__(path, "parts", sizes, limits)
+        self.parts = tuple(parts)
+        self._homes = homes  # name -> (part, the name within it)
+
+    @classmethod
+    def of(cls, path: Path, paths: list[Path], limits: Limits) -> _Parts:
+        parts: list[ExportFiles] = []
+        try:
+            sizes: dict[str, int] = {}
+            homes: dict[str, tuple[ExportFiles, str]] = {}
+            for part_path in paths:
+                part = ExportFiles._one(part_path, limits)
+                parts.append(part)
+                for name, size in part.sizes.items():
+                    if name in homes and not _same_file(homes[name], (part, name)):
+                        name_here = f"{part_path.name}/{name}"
+                    elif name in homes:
+                        continue
+                    else:
+                        name_here = name
+                    sizes[name_here], homes[name_here] = size, (part, name)
+            files = cls(path, sizes, limits, parts, homes)
+            files._check_totals()
+        except BaseException:
+            for part in parts:
+                part.close()
+            raise
+        return files
+
+    def open_file(self, name: str) -> BinaryIO:
+        if name not in self._homes:
+            raise KeyError(name)
+        part, name_there = self._homes[name]
+        return part.open_file(name_there)
+
+    def where(self, name: str) -> str:
+        if name in self._homes:
+            part, name_there = self._homes[name]
+            return part.where(name_there)
+        return f"{self.path}:{name}"
+
+    def where_folder(self, name: str) -> str:
+        part, name_there = self._homes[name]
+        return part.where_folder(name_there)
+
+    def close(self) -> None:
+        for part in self.parts:
+            part.close()
+
+
+def _same_file(one: tuple[ExportFiles, str], other: tuple[ExportFiles, str]) -> bool:
+    (a, name_a), (b, name_b) = one, other
+    if a.sizes[name_a] != b.sizes[name_b]:
+        return False
+    if a._zip is not None and b._zip is not None:  # (the CRCs the zips declare)
+        if a._entries[name_a].CRC != b._entries[name_b].CRC:
+            return False
+    with a.open_file(name_a) as first, b.open_file(name_b) as second:
+        while chunk := first.read(1 << 20):
+            if chunk != second.read(len(chunk)):
+                return False
+    return True
 
 
 class _Capped(io.RawIOBase):

@@ -62,10 +62,8 @@ def report_unread_files(files: ExportFiles, read: Iterable[str],
     by_folder: dict[str, list[str]] = {}
     for name in files.names():
         if name not in taken:
-            path = PurePosixPath(name)
-            by_folder.setdefault(str(path.parent), []).append(path.name)
-    for folder, names in sorted(by_folder.items()):
-        where = str(files.path) if folder == "." else files.where(f"{folder}/")
+            by_folder.setdefault(files.where_folder(name), []).append(PurePosixPath(name).name)
+    for where, names in sorted(by_folder.items()):
         context.problem(where, f"{len(names)} file(s) not imported: {_listed(sorted(names))}")
 
 
