@@ -192,3 +192,39 @@ def test_a_checkpoint_reset_is_for_admins_and_sets_a_damaged_note_aside(deployme
     assert api.post("/api/v1/agencies", json={"name": "Town of Third"},
                     headers=admin).status_code == 201
     assert api.post("/api/v1/verify", headers=bearer(deployment, "auditor")).json()["ok"]
+
+
+def test_a_split_takeout_is_uploaded_with_every_part(deployment, tmp_path):
+    from tests.connectors.test_youtube import CHANNEL_CSV, COMMENTS_CSV, ROOT, VIDEOS_CSV
+    api, headers = deployment.client(), bearer(deployment, "records_officer")
+    account = deployment.archive.registry.add_account(
+        "youtube", "cityofexample", "agency", agency="city-of-example")
+    stamp = "takeout-20251130T081502Z"
+    parts = {}
+    for number, files in (("001", {"channels/channel.csv": CHANNEL_CSV,
+                                   "video metadata/videos.csv": VIDEOS_CSV}),
+                          ("002", {"comments/comments.csv": COMMENTS_CSV})):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as part:
+            for name, text in files.items():
+                part.writestr(f"{ROOT}/{name}", text)
+        parts[number] = buffer.getvalue()
+    url = f"/api/v1/accounts/{account.id}/imports"
+    alone = api.post(url, headers=headers,
+                     files=[("file", (f"{stamp}-002.zip", parts["002"]))])
+    assert alone.status_code == 400, alone.text
+    assert f"{stamp}-001.zip is not beside it in the upload" in alone.json()["detail"]
+    assert "uploads" not in alone.text
+    both = api.post(url, headers=headers,
+                    files=[("file", (f"{stamp}-002.zip", parts["002"])),
+                           ("file", (f"{stamp}-001.zip", parts["001"]))])
+    assert both.status_code == 200, both.text
+    report = both.json()
+    assert report["evidence"]["parts"] == f"{stamp}-001.zip, {stamp}-002.zip"
+    assert {kind: n["created"] for kind, n in report["by_kind"].items()} == \
+        {"comment": 2, "post": 2, "profile": 1, "reply": 1}
+    twice = api.post(url, headers=headers,
+                     files=[("file", (f"{stamp}-001.zip", parts["001"])),
+                            ("file", (f"{stamp}-001.zip", parts["001"]))])
+    assert twice.status_code == 400 and "uploaded twice" in twice.json()["detail"]
+    assert not list((deployment.archive.context.settings.home / "uploads").iterdir())

@@ -283,8 +283,9 @@ def _parts_beside(path: Path) -> list[Path]:
                           for n in missing)
         raise InvalidInput(f"{path}: part of a Takeout export split into numbered parts, "
                            f"but {names} {'is' if len(missing) == 1 else 'are'} not beside it "
-                           f"in {path.parent}: download every part into the same folder and "
-                           "import again (nothing was imported)")
+                           f"in {path.parent}: the parts are imported together, so put every "
+                           "part in the same folder (or send every part with the upload) "
+                           "and import again; nothing was imported")
     return [numbered[n] for n in sorted(numbered)]
 
 

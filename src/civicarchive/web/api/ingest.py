@@ -1,7 +1,8 @@
 """Importing a platform's export, or a JSONL capture, for one account: uploaded, kept in
 a temporary folder under the archive's home (never at a path the caller names), under
 the uploaded file's name made safe, imported as `civicarchive import` would, then
-removed."""
+removed. A Takeout split into numbered parts is uploaded whole: every part, as the same
+field repeated, into one folder, where the import finds them all."""
 
 from __future__ import annotations
 
@@ -41,21 +42,26 @@ def _safe_name(name: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _spooled(request: Request, upload: UploadFile) -> Iterator[Path]:
-    """The upload in a folder of its own under the archive's home, under its own (safe)
-    name, removed afterwards. An error names the file as the caller knows it, never the
-    server's folders."""
-    uploads = archive_of(request).context.settings.home / "uploads"
-    uploads.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=uploads))
-    path = folder / _safe_name(upload.filename)
+def _spooled(request: Request, *uploads: UploadFile) -> Iterator[Path]:
+    """The uploaded files in a folder of their own under the archive's home, each under
+    its own (safe) name, removed afterwards; the path of the first. An error names the
+    files as the caller knows them, never the server's folders."""
+    home = archive_of(request).context.settings.home / "uploads"
+    home.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=home))
     try:
-        with open(path, "wb") as out:
-            shutil.copyfileobj(upload.file, out, CHUNK)
-        yield path
+        paths = []
+        for upload in uploads:
+            path = folder / _safe_name(upload.filename)
+            if path in paths:
+                raise InvalidInput(f"{path.name} is uploaded twice", parameter="file")
+            with open(path, "wb") as out:
+                shutil.copyfileobj(upload.file, out, CHUNK)
+            paths.append(path)
+        yield paths[0]
     except ArchiveError as error:
-        error.args = tuple(arg.replace(f"{folder}{os.sep}", "") if isinstance(arg, str)
-                           else arg for arg in error.args)
+        error.args = tuple(arg.replace(f"{folder}{os.sep}", "").replace(
+            str(folder), "the upload") if isinstance(arg, str) else arg for arg in error.args)
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -65,7 +71,9 @@ def _spooled(request: Request, upload: UploadFile) -> Iterator[Path]:
              summary="Import a platform's own export of this account (zip, tar.gz, CAR, "
              "feed...); the answer is the import report")
 def import_export(request: Request, account_id: int,
-                  file: Annotated[UploadFile, File(description="The export.")],
+                  file: Annotated[list[UploadFile], File(
+                      description="The export; of a Takeout split into numbered parts, "
+                      "every part (the field repeated).")],
                   format: Annotated[str | None, Form(description=  # noqa: A002
                                     "One of " + ", ".join(FORMATS) + "; detected if "
                                     "not given.")] = None,
@@ -76,7 +84,7 @@ def import_export(request: Request, account_id: int,
     if format is not None and format not in FORMATS:
         raise InvalidInput(f"unknown format {format!r}: use one of {', '.join(FORMATS)}",
                            parameter="format")
-    with _spooled(request, file) as path:
+    with _spooled(request, *file) as path:
         report = archive.ingesting.import_export(path, account_id, format=format,
                                                  actor=principal.name, partial=partial)
         result = report.as_dict()
