@@ -252,9 +252,10 @@ def import_command(ctx: Context, path: Path, account_id: int, format: str | None
     """Import a platform's own export of one account (zip, tar.gz, folder or file).
 
     Formats: X archive, Facebook and Instagram "Download your information" (JSON),
-    Mastodon archive, Bluesky repository (CAR), YouTube Takeout, RSS/Atom feed. Re-running
-    an import adds nothing; a later export adds edits, and records items it no longer
-    holds as deleted.
+    Mastodon archive, Bluesky repository (CAR), YouTube Takeout, RSS/Atom feed. A Takeout
+    split into numbered parts is imported whole from any part, with the others beside it.
+    Re-running an import adds nothing; a later export adds edits, and records items it no
+    longer holds as deleted.
     """
     with ctx.open() as archive:
         report = archive.ingesting.import_export(path, account_id, format=format,
