@@ -271,7 +271,11 @@ def _parts_beside(path: Path) -> list[Path]:
         return [path]
     export, suffix = match["export"].lower(), (match["suffix"] or "").lower()
     numbered: dict[int, Path] = {}
-    for sibling in path.parent.iterdir():
+    try:
+        siblings = list(path.parent.iterdir())
+    except OSError:  # a folder that may not be listed: the part named is all there is
+        return [path]
+    for sibling in siblings:
         other = PART_NAME.fullmatch(sibling.name)
         if other and other["export"].lower() == export and \
                 (other["suffix"] or "").lower() == suffix:
