@@ -259,3 +259,13 @@ def test_files_folders_unpacked_from_the_parts_are_read_as_one(tmp_path):
         assert sorted(files.names()) == ["Takeout/a.csv", "Takeout/b.csv"]
         assert files.read("Takeout/b.csv") == b"002"
         assert files.where_folder("Takeout/b.csv") == f"{tmp_path / STAMP}-002:Takeout/"
+
+
+def test_files_refuses_more_parts_than_it_holds_open(tmp_path, monkeypatch):
+    from civicarchive.connectors import files
+    monkeypatch.setattr(files, "MAX_PARTS", 3)
+    for number in range(1, 5):
+        make_zip(tmp_path / f"{STAMP}-{number:03d}.zip", {f"Takeout/{number}.csv": b"x"})
+    with pytest.raises(UnsafeExport, match="4 parts of one split export beside it, over the "
+                                           "limit of 3"):
+        ExportFiles.open(tmp_path / f"{STAMP}-001.zip")

@@ -45,6 +45,7 @@ DEFAULT_LIMITS = Limits()
 # part's). Each file lies whole in one part; a part names no total.
 PART_NAME = re.compile(r"(?P<export>takeout-\d{8}T\d{6}Z(?:-\d+)*)-(?P<part>\d+)"
                        r"(?P<suffix>\.zip|\.tgz|\.tar\.gz|\.tbz|\.tar\.bz2)?$", re.IGNORECASE)
+MAX_PARTS = 500  # 1 TB in Takeout's default 2 GB parts
 
 
 def _safe_name(name: str, where: str) -> str:
@@ -280,6 +281,9 @@ def _parts_beside(path: Path) -> list[Path]:
         if other and other["export"].lower() == export and \
                 (other["suffix"] or "").lower() == suffix:
             numbered[int(other["part"])] = sibling
+    if len(numbered) > MAX_PARTS:  # (each is held open while the import reads)
+        raise UnsafeExport(f"{path}: {len(numbered):,} parts of one split export beside it, "
+                           f"over the limit of {MAX_PARTS}; refusing the export")
     missing = sorted(set(range(1, max(numbered) + 1)) - numbered.keys())
     if missing:
         width = len(match["part"])
