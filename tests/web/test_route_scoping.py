@@ -243,8 +243,11 @@ def minimal_body(route) -> dict:  # noqa: ANN001
     schema = content["schema"]
     if "$ref" in schema:
         schema = definitions[schema["$ref"].rsplit("/", 1)[-1]]
+    def is_file(part: dict) -> bool:
+        return part.get("format") == "binary" or "contentMediaType" in part
+
     uploads = {name for name, part in schema.get("properties", {}).items()
-               if part.get("format") == "binary" or "contentMediaType" in part}
+               if is_file(part) or is_file(part.get("items", {}))}  # (one file, or several)
     files = {name: ("upload.json", b"{}", "application/json") for name in uploads
              if name in body}
     return {"data": {k: v for k, v in body.items() if k not in uploads},
