@@ -287,11 +287,12 @@ def _parts_beside(path: Path) -> list[Path]:
     missing = sorted(set(range(1, max(numbered) + 1)) - numbered.keys())
     if missing:
         width = len(match["part"])
+        folder = "the current folder" if str(path.parent) == "." else path.parent
         names = ", ".join(f"{match['export']}-{n:0{width}d}{match['suffix'] or ''}"
                           for n in missing)
         raise InvalidInput(f"{path}: part of a Takeout export split into numbered parts, "
                            f"but {names} {'is' if len(missing) == 1 else 'are'} not beside it "
-                           f"in {path.parent}: the parts are imported together, so put every "
+                           f"in {folder}: the parts are imported together, so put every "
                            "part in the same folder (or send every part with the upload) "
                            "and import again; nothing was imported")
     return [numbered[n] for n in sorted(numbered)]
