@@ -322,13 +322,12 @@ class _Parts(ExportFiles):
                 part = ExportFiles._one(part_path, limits)
                 parts.append(part)
                 for name, size in part.sizes.items():
-                    if name in homes and not _same_file(homes[name], (part, name)):
-                        name_here = f"{part_path.name}/{name}"
-                    elif name in homes:
-                        continue
-                    else:
-                        name_here = name
-                    sizes[name_here], homes[name_here] = size, (part, name)
+                    here = name
+                    if name in homes:
+                        if _same_file(homes[name], (part, name)):
+                            continue
+                        here = f"{part_path.name}/{name}"
+                    sizes[here], homes[here] = size, (part, name)
             files = cls(path, sizes, limits, parts, homes)
             files._check_totals()
         except BaseException:
