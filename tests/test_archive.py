@@ -265,3 +265,12 @@ def test_failed_init_leaves_nothing_that_blocks_a_retry(tmp_path, monkeypatch):
     monkeypatch.undo()
     with Archive.init("Town", home=tmp_path / "home") as archive:
         assert archive.evidence.verify().ok
+
+
+def test_the_audit_log_gives_the_event_type_the_package_exports(archive, account):
+    import civicarchive
+    archive.ingesting.ingest([observe(account.id, "1", "Council meets Tuesday")], source="test")
+    page = archive.auditing.events(account.agency_id)
+    assert page.events and all(isinstance(e, civicarchive.AuditEvent) for e in page.events)
+    assert {e.action for e in page.events} >= {"ingest", "account.register"}
+    assert {e.scope for e in page.events} == {"agency"}

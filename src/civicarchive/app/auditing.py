@@ -21,24 +21,13 @@ import orjson
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.app.registry import Registry
+from civicarchive.model.audit import AuditEvent
 from civicarchive.store import viewing as sql
 
 _SUBJECT = re.compile(r"(account|item|person|user|alert|agency|hold|request|batch) (\d+)\Z")
 _USERNAME = re.compile(r"username ('.*'|\".*\")\Z")  # the name as Python writes a str
 _CHUNK = 500
 MAX_SCAN = 200_000  # events looked at for one page; the total is "at least" beyond it
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    id: int
-    at: str
-    actor: str
-    action: str
-    subject: str
-    ledger_index: int
-    scope: str               # "agency": the reader's own; "deployment": of no agency
-    details: dict | None     # None when withheld
 
 
 @dataclass(frozen=True)

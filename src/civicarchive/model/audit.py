@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """One event of the audit log, as a reader of one agency sees it (app/auditing.py)."""
+
     id: int
     at: str
     actor: str
     action: str
     subject: str
-    details: dict = field(default_factory=dict)
-    ledger_index: int | None = None
+    ledger_index: int
+    scope: str               # "agency": the reader's own; "deployment": of no agency
+    details: dict | None     # None when withheld
