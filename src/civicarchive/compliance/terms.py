@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
-
-@dataclass(frozen=True)
-class Span:
-    """Where in the post's text a piece of evidence is: text[start:end]."""
-
-    start: int
-    end: int
-    text: str
-
-    def as_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "text": self.text}
+from civicarchive.model.span import Span
 
 
 @lru_cache(maxsize=4096)

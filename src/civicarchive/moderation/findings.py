@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from civicarchive.model.span import Span
 from civicarchive.moderation.footing import Category
 
 
@@ -38,16 +39,6 @@ class Speech(enum.StrEnum):
     PROFANITY = "profanity"
     INSULT = "insult"  # "offensive", "disrespectful": rude words about a person
     HATEFUL = "hateful"  # "hate speech": demeaning words about a group, without a threat
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int
-    end: int
-    text: str
-
-    def as_dict(self) -> dict:
-        return {"start": self.start, "end": self.end, "text": self.text}
 
 
 @dataclass(frozen=True)
