@@ -33,7 +33,8 @@ import nh3
 from markupsafe import Markup, escape
 
 from civicarchive.model.production import Redaction, RedactedText
-from civicarchive.model.view import PLATFORMS, Fact, Field, MediaView, PostView, VersionView
+from civicarchive.model.view import (PLATFORMS, Fact, Field, MediaView, PostView, VersionView,
+                                     unredacted)
 
 __all__ = ["TEMPLATES", "environment", "render_history", "render_post", "sanitize_html",
            "stylesheet"]
@@ -141,19 +142,10 @@ def segments(value: Field) -> Markup:
     return Markup("".join(out))
 
 
-def _plain(value: Field) -> str | None:
-    """The field as one string, or None when any part of it is redacted (or it is absent)."""
-    if value is None or isinstance(value, str):
-        return value
-    if any(isinstance(s, Redaction) for s in value):
-        return None
-    return "".join(value)
-
-
 def link(value: Field) -> Markup:
     """An archived URL as a text link (http and https only); any other scheme, and any
     redacted part, is shown as text and not linked."""
-    url = _plain(value)
+    url = unredacted(value)
     if url is None or not url.lower().startswith(("https://", "http://")):
         return segments(value)
     return Markup(f'<a class="np-link" href="{escape(url)}" rel="{REL}">{escape(url)}</a>')
@@ -174,7 +166,7 @@ def fact(f: Fact) -> str:
 
 def initials(value: Field) -> str:
     """Up to two initials for the avatar placeholder; "?" when the name is redacted."""
-    name = _plain(value)
+    name = unredacted(value)
     letters = [w[0] for w in re.findall(r"\w+", name or "")][:2]
     return "".join(letters).upper() or "?"
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from civicarchive.model.production import ProducedItem, ProducedMedia, ProducedVersion, Redaction
-from civicarchive.model.view import Fact, Field, MediaView, PostView, VersionView, WithheldView
+from civicarchive.model.production import ProducedItem, ProducedMedia, ProducedVersion
+from civicarchive.model.view import (Fact, Field, MediaView, PostView, VersionView, WithheldView,
+                                     unredacted)
 
 __all__ = ["ANCHOR", "view_of"]
 
@@ -48,19 +49,10 @@ def _field(value) -> Field:
     return tuple(value)
 
 
-def _plain(value: Field) -> str | None:
-    """The field as one string when nothing in it is redacted, else None."""
-    if value is None or isinstance(value, str):
-        return value
-    if any(isinstance(s, Redaction) for s in value):
-        return None
-    return "".join(value)
-
-
 def _facts(item: ProducedItem) -> tuple[Fact, ...]:
     # `account` and `native_id` are plain text with markers in place of what was redacted
     facts = [Fact("Item", str(item.item_id)), Fact("", f"@{item.account}")]
-    url = _plain(_field(item.url))
+    url = unredacted(_field(item.url))
     if url is None or item.native_id not in url:  # else the URL already shows it
         facts.append(Fact("native id", item.native_id))
     facts.append(Fact("first seen", item.first_seen_at))

@@ -12,10 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civicarchive.model.production import RedactedText
+from civicarchive.model.production import Redaction, RedactedText
 
 #: A field that may be redacted in part or whole: plain text, segments, or absent.
 Field = str | RedactedText | None
+
+
+def unredacted(value: Field) -> str | None:
+    """The field as one string when nothing in it is redacted, else None (also when it is
+    absent)."""
+    if value is None or isinstance(value, str):
+        return value
+    if any(isinstance(s, Redaction) for s in value):
+        return None
+    return "".join(value)
 
 #: The platforms the renderer knows; anything else renders as a generic web page.
 PLATFORMS = ("x", "facebook", "instagram", "mastodon", "bluesky", "youtube", "feed", "web")
