@@ -9,7 +9,7 @@ import pytest
 
 from civicarchive.connectors import jsonl
 from civicarchive.connectors.jsonl import check_jsonl, read_jsonl
-from civicarchive.errors import MalformedLine
+from civicarchive.errors import InvalidInput, MalformedLine
 
 
 def line(**fields) -> str:
@@ -102,3 +102,38 @@ def test_jsonl_check_halfway_point_is_a_line_start(tmp_path, monkeypatch):
     assert jsonl._halfway(path) is None   # too small
     monkeypatch.setattr(jsonl, "SPLIT_BYTES", 1)
     assert jsonl._halfway(path) == (32, 2)   # past the middle, after the second line
+
+
+def test_jsonl_starting_with_a_utf8_byte_order_mark_is_read_without_it(tmp_path):
+    # Windows editors and spreadsheets save UTF-8 with a byte order mark; it marks the
+    # file's encoding and is no part of the first line's record.
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + line().encode() + b"\n" + line(native_id="2").encode())
+    assert check_jsonl(path, 1) == []
+    first, second = read_jsonl(path, 1)
+    assert first.raw == line().encode() and first.native_id == "1"
+    assert second.native_id == "2"
+
+
+@pytest.mark.parametrize("name,head,said", [
+    ("in.jsonl.gz", b"\x1f\x8b\x08\x00", "compressed with gzip"),
+    ("in.jsonl.bz2", b"BZh91AY&SY", "compressed with bzip2"),
+    ("in.jsonl.xz", b"\xfd7zXZ\x00\x00", "compressed with xz"),
+    ("in.jsonl.zst", b"\x28\xb5\x2f\xfd\x00", "compressed with zstd"),
+    ("in.zip", b"PK\x03\x04\x14\x00", "a zip archive"),
+    ("utf16.jsonl", "\ufeff{}\n".encode("utf-16-le"), "UTF-16"),
+    ("utf16be.jsonl", "\ufeff{}\n".encode("utf-16-be"), "UTF-16"),
+    ("utf16-no-mark.jsonl", "{}\n".encode("utf-16-le"), "UTF-16"),
+    ("utf32.jsonl", "\ufeff{}\n".encode("utf-32-le"), "UTF-32"),
+])
+def test_jsonl_that_is_compressed_or_not_utf8_is_refused_once_saying_what_it_is(
+        tmp_path, name, head, said):
+    # Before, each line was "not valid JSON (str is not valid UTF-8: surrogates not
+    # allowed)", twenty times over, which says nothing of the file.
+    path = tmp_path / name
+    path.write_bytes(head + b"\n" * 3)
+    with pytest.raises(InvalidInput, match=said) as refused:
+        check_jsonl(path, 1)
+    assert not isinstance(refused.value, MalformedLine) and name in str(refused.value)
+    with pytest.raises(InvalidInput, match=said):
+        list(read_jsonl(path, 1))

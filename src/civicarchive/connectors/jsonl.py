@@ -32,6 +32,23 @@ _EVENTS = {e.value for e in OBSERVED_EVENTS}
 MAX_LINE_BYTES = 64 * 1024**2   # with its line break; no real record is that big
 _CHUNK = 1024**2                # how much of an over-long line is skipped at a time
 SPLIT_BYTES = 8 * 1024**2       # from this size, a file is checked in two processes
+UTF8_BOM = b"\xef\xbb\xbf"      # skipped: it marks the file's encoding, not a record's bytes
+_DECOMPRESS = "decompress it first (for example `{tool} {name}`) and ingest the file inside"
+_WIDE = ("JSON lines are UTF-8: save it as UTF-8 (for example `iconv -f {encoding} -t UTF-8 "
+         "{name} > {stem}-utf8.jsonl`)")
+# What a file that is not JSON lines in UTF-8 starts with (longest first), and what to do.
+_OTHER_FORMATS = (
+    (b"\x00\x00\xfe\xff", "is UTF-32 text", _WIDE, "UTF-32"),
+    (b"\xff\xfe\x00\x00", "is UTF-32 text", _WIDE, "UTF-32"),
+    (b"\xfd7zXZ\x00", "is compressed with xz", _DECOMPRESS, "unxz"),
+    (b"\x28\xb5\x2f\xfd", "is compressed with zstd", _DECOMPRESS, "unzstd"),
+    (b"PK\x03\x04", "is a zip archive", "take the .jsonl file out of it first (a platform's "
+     "own export is read by `civicarchive import`)", ""),
+    (b"BZh", "is compressed with bzip2", _DECOMPRESS, "bunzip2"),
+    (b"\x1f\x8b", "is compressed with gzip", _DECOMPRESS, "gunzip"),
+    (b"\xfe\xff", "is UTF-16 text", _WIDE, "UTF-16"),
+    (b"\xff\xfe", "is UTF-16 text", _WIDE, "UTF-16"),
+)
 
 
 def parse_line(line: bytes, account_id: int) -> Observation:
@@ -114,7 +131,12 @@ def _lines(path: Path, max_line_bytes: int, start: int = 0, stop: int | None = N
     except OSError as error:
         raise InvalidInput(f"cannot read {path}: {error.strerror}") from None
     with stream:
-        stream.seek(start)
+        if start == 0:
+            head = stream.read(6)  # (the longest mark below)
+            _refuse_other_formats(path, head)
+            stream.seek(len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0)
+        else:
+            stream.seek(start)
         while (stop is None or stream.tell() < stop) and \
                 (line := stream.readline(max_line_bytes + 1)):
             number += 1
@@ -126,6 +148,21 @@ def _lines(path: Path, max_line_bytes: int, start: int = 0, stop: int | None = N
             line = line.rstrip(b"\r\n")
             if line and not line.isspace():  # (strip would copy every line)
                 yield number, line
+
+
+def _refuse_other_formats(path: Path, head: bytes) -> None:
+    """InvalidInput, once for the file, when its first bytes show it is compressed, an
+    archive, or text in UTF-16 or UTF-32: else each of its lines would be "not valid JSON"
+    for a reason that says nothing of the file."""
+    name = Path(path).name
+    found = next(((what, hint, tool) for mark, what, hint, tool in _OTHER_FORMATS
+                  if head.startswith(mark)), None)
+    if found is None and b"\x00" in head[:2]:  # no mark: ASCII characters, NUL-padded
+        found = ("is UTF-16 or UTF-32 text", _WIDE, "UTF-16")
+    if found is not None:
+        what, hint, tool = found
+        raise InvalidInput(f"{path} {what}, not JSON lines: " + hint.format(
+            tool=tool, encoding=tool, name=name, stem=Path(name).stem), parameter="file")
 
 
 def _too_long(max_line_bytes: int) -> ValueError:
