@@ -531,3 +531,45 @@ def test_a_damaged_car_named_as_bluesky_says_it_is_damaged(tmp_path):
     with pytest.raises(InvalidInput, match=r"repo\.car: does not begin with a CAR header, "
                                            r"so it is damaged or not a repository"):
         read(damaged)
+
+
+def test_bluesky_fields_of_the_wrong_shape_are_reported_not_crashes(tmp_path):
+    post = "app.bsky.feed.post"
+    recs = {
+        f"{post}/3kabc2aaaaa22": {"$type": post, "text": "Road works", "tags": 5,
+                                  "langs": "en", "createdAt": "2025-03-01T10:00:00Z"},
+        f"{post}/3kabc3bbbbb22": {"$type": post, "text": b"not text", "tags": "roads",
+                                  "createdAt": "2025-03-02T10:00:00Z"},
+    }
+    car, _, _ = build_repo(recs)
+    path = tmp_path / "repo.car"
+    path.write_bytes(car)
+    observations, context = read(path)
+    found = by_id(observations)
+    first, second = (found[f"at://{DID}/{post}/{rkey}"] for rkey in ("3kabc2aaaaa22",
+                                                                     "3kabc3bbbbb22"))
+    assert first.content["text"] == "Road works" and first.content["languages"] == []
+    assert second.content["hashtags"] == []   # not one tag per letter of "roads"
+    unread = " | ".join(p.what for p in context.problems)
+    for what in (f"{post} key 'tags' that is not a list",
+                 f"{post} key 'langs' that is not a list",
+                 f"{post} key 'text' that is not text"):
+        assert what in unread
+    assert context.complete_kinds == {Kind.POST, Kind.REPLY}
+
+
+def test_bluesky_video_captions_are_reported_not_dropped(tmp_path):
+    post = "app.bsky.feed.post"
+    video = {"$type": "app.bsky.embed.video", "video": blob(IMAGE, "video/mp4"),
+             "alt": "Council meeting", "aspectRatio": {"width": 16, "height": 9},
+             "captions": [{"lang": "en", "file": blob(b"WEBVTT\n\n00:00 Welcome", "text/vtt")}]}
+    recs = {f"{post}/3kabc2aaaaa22": {"$type": post, "text": "Watch", "embed": video,
+                                      "createdAt": "2025-03-01T10:00:00Z"}}
+    car, _, _ = build_repo(recs)
+    path = tmp_path / "repo.car"
+    path.write_bytes(car)
+    observations, context = read(path)
+    assert observations[0].content["attachments"][0]["alt"] == "Council meeting"
+    [problem] = [p for p in context.problems if "captions" in p.what]
+    assert "embed key 'captions' (app.bsky.embed.video)" in problem.what
+    assert "aspectRatio" not in " ".join(p.what for p in context.problems)

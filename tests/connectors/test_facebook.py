@@ -506,3 +506,28 @@ def test_facebook_comments_of_one_second_are_told_apart_in_any_order(tmp_path):
         return {o.content["text"]: o.native_id for o in found if o.kind == Kind.COMMENT}
     one, other = comment("Thanks, fixed"), comment("See the agenda")
     assert ids([one, other], "a.zip") == ids([other, one], "b.zip")
+
+
+def test_facebook_post_parts_of_an_unknown_shape_are_reported_not_dropped(tmp_path):
+    not_text = {"timestamp": T1, "data": [{"post": ["Words in a list"]}]}
+    not_lists = {"timestamp": T2, "data": {"post": "Words in an object"},
+                 "attachments": {"data": [{"media": {"uri": "posts/media/1_n.jpg"}}]}}
+    two_texts = {"timestamp": T3, "data": [{"post": "First words"}, {"post": "More words"}]}
+    observations, context = read(zipped(tmp_path / "e.zip", {
+        "posts/your_posts_1.json": dumps([not_text, not_lists, two_texts])}))
+    assert [o.content["text"] for o in observations] == ["", "", "First words"]
+    found = {p.what.split(" is not read")[0]: p.what for p in context.problems}
+    assert "(post 1)" in found["a 'post' that is not text"]
+    assert "(post 2)" in found["'data' that is not a list"]
+    assert "(post 2)" in found["'attachments' that is not a list"]
+    assert "(post 3)" in found["a 'post' after the first in data"]
+
+
+def test_facebook_posts_object_with_other_keys_reports_them(tmp_path):
+    written = dumps({"status_updates": [text_post(T1, "Read")],
+                     "other_updates": [text_post(T2, "Not read")], "count": 2})
+    [post], context = read(zipped(tmp_path / "e.zip", {"posts/your_posts.json": written}))
+    assert post.content["text"] == "Read"
+    found = {p.what.split(" is not read")[0]: p for p in context.problems}
+    assert {"posts file key 'other_updates'", "posts file key 'count'"} <= set(found)
+    assert found["posts file key 'count'"].where.endswith("your_posts.json")

@@ -160,3 +160,35 @@ def test_an_entry_whose_text_shows_item_markup_keeps_all_its_bytes(tmp_path):
         first.endswith("<pubDate>Tue, 04 Mar 2025 09:00:00 GMT</pubDate></item>")
     assert observations[1].raw.decode() == "<item><title>Second</title><guid>a2</guid></item>"
     assert not [p for p in context.problems if "bytes" in p.what]
+
+
+CHANNEL = ('<?xml version="1.0"?><rss version="2.0" '
+           'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+           '<title>City of Example News</title><link>https://city.example</link>')
+
+
+def test_feed_summary_beside_the_content_is_reported(tmp_path):
+    rss = (CHANNEL + '<item><guid>g1</guid><title>Budget</title>'
+           '<description>What the budget means for you, in short.</description>'
+           '<content:encoded><![CDATA[<p>The full budget text.</p>]]></content:encoded></item>'
+           '<item><guid>g2</guid><title>Only a body</title>'
+           '<content:encoded><![CDATA[<p>Body.</p>]]></content:encoded></item>'
+           '</channel></rss>')
+    (first, _), context = read(tmp_path, rss)
+    assert first.content["text"] == "<p>The full budget text.</p>"
+    [problem] = context.problems
+    assert problem.what.startswith("a summary beside the content is not read (entry 1)")
+
+
+def test_feed_repeated_id_and_unreadable_date_are_reported(tmp_path):
+    rss = (CHANNEL + '<item><guid>g1</guid><title>First</title><description>one</description>'
+           '<pubDate>21/01/2025 10:00</pubDate></item>'
+           '<item><guid>g1</guid><title>Second</title><description>two</description></item>'
+           '</channel></rss>')
+    observations, context = read(tmp_path, rss)
+    assert [o.content["title"] for o in observations] == ["First", "Second"]
+    assert observations[0].created_at is None
+    found = " | ".join(str(p) for p in context.problems)
+    assert "entry 2: has the id of entry 1 (g1)" in found
+    assert ("a published time in a form feedparser does not know is not read "
+            "(entry 1: '21/01/2025 10:00')") in found

@@ -476,3 +476,39 @@ def test_mastodon_an_activity_with_its_own_ordered_items_is_read(tmp_path):
     observations, context = read(zipped(build(tmp_path / "a", entries=entries)))
     assert len([o for o in observations if o.kind in (Kind.POST, Kind.REPLY)]) == 2
     assert not [p for p in context.problems if "orderedItems" in p.what]
+
+
+def test_mastodon_status_with_only_a_content_map_keeps_its_words(tmp_path):
+    # ActivityPub allows the text in contentMap alone; some servers write it so.
+    only_map = note(1, "", [PUBLIC], [FOLLOWERS])
+    del only_map["object"]["content"]
+    only_map["object"]["contentMap"] = {"de": "<p>Laubabholung ab Montag.</p>"}
+    translated = note(2, "<p>Leaf pickup Monday.</p>", [PUBLIC], [FOLLOWERS],
+                      contentMap={"en": "<p>Leaf pickup Monday.</p>",
+                                  "fr": "<p>Ramassage des feuilles lundi.</p>"})
+    observations, context = read(build(tmp_path / "a", entries=[only_map, translated]))
+    found = by_id(observations)
+    assert found[status_uri(1)].content["text"] == "Laubabholung ab Montag."
+    assert found[status_uri(1)].content["language"] == "de"
+    assert found[status_uri(2)].content["text"] == "Leaf pickup Monday."
+    [problem] = [p for p in context.problems if "contentMap" in p.what]
+    assert "'fr'" in problem.what and "(item 2)" in problem.what
+
+
+def test_mastodon_profile_fields_of_the_wrong_type_are_problems_not_crashes(tmp_path):
+    actor = {**ACTOR_JSON, "preferredUsername": ["cityofexample"], "summary": 7,
+             "followers": [FOLLOWERS],
+             "attachment": [{"type": "PropertyValue", "name": "Website", "value": 5}]}
+    observations, context = read(build(tmp_path / "a", actor=actor, entries=[POST]))
+    profile = by_id(observations)[ACTOR]
+    assert profile.author == "cityofexample" and profile.content["text"] == ""
+    assert by_id(observations)[status_uri(1)].author == "cityofexample"
+    assert not [p for p in context.problems if "malformed" in p.what]
+    problems = [p.what for p in context.problems if p.where.endswith("actor.json")]
+    assert any("'summary'" in what for what in problems)
+    assert any("'value'" in what for what in problems)
+
+
+def test_mastodon_plain_text_leaves_out_scripts_and_styles():
+    assert plain_text("<p>Hello<script>alert(1)</script><style>p{}</style> all</p>") == \
+        "Hello all"

@@ -74,9 +74,12 @@ FIELDS = {POST: frozenset({"$type", "text", "createdAt", "langs", "facets", "rep
                               "pinnedPost", "labels", "createdAt"}),
           REPOST: frozenset({"$type", "subject", "createdAt"}),
           LIKE: frozenset({"$type", "subject", "createdAt"})}
-EMBEDS = frozenset({"app.bsky.embed.images", "app.bsky.embed.video",
-                    "app.bsky.embed.external", "app.bsky.embed.record",
-                    "app.bsky.embed.recordWithMedia"})
+# The keys of each embed read (or, like aspectRatio, holding no words or media).
+EMBEDS = {"app.bsky.embed.images": frozenset({"$type", "images"}),
+          "app.bsky.embed.video": frozenset({"$type", "video", "alt", "aspectRatio"}),
+          "app.bsky.embed.external": frozenset({"$type", "external"}),
+          "app.bsky.embed.record": frozenset({"$type", "record"}),
+          "app.bsky.embed.recordWithMedia": frozenset({"$type", "record", "media"})}
 CURVE_ORDERS = {SECP256K1_JWT_ALG: SECP256K1_CURVE_ORDER, P256_JWT_ALG: P256_CURVE_ORDER}
 TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"   # base32-sortable
 
@@ -277,10 +280,12 @@ def profile_content(record: dict, did: str) -> dict:
 
 
 def _post(record: dict, did: str, unknown: Callable[[str], None]) -> dict:
+    if not isinstance(record.get("text", ""), str):
+        unknown(f"{POST} key 'text' that is not text")
     content: dict = {"type": "post", "text": _str(record.get("text")), "author": did,
                      "visibility": "public", "urls": [], "mentions": [],
-                     "hashtags": [t for t in record.get("tags") or [] if isinstance(t, str)],
-                     "languages": [x for x in record.get("langs") or [] if isinstance(x, str)],
+                     "hashtags": _strings(record, "tags", unknown),
+                     "languages": _strings(record, "langs", unknown),
                      "labels": _labels(record), "attachments": []}
     for facet in _dicts(record.get("facets")):
         for feature in _dicts(facet.get("features")):
@@ -300,8 +305,11 @@ def _post(record: dict, did: str, unknown: Callable[[str], None]) -> dict:
 
 def _embed(embed: dict, content: dict, unknown: Callable[[str], None]) -> None:
     kind = embed.get("$type")
-    if embed and kind not in EMBEDS:
+    known = EMBEDS.get(kind)
+    if embed and known is None:
         unknown(f"embed {kind!r}")
+    for key in sorted(k for k in embed if known is not None and k not in known):
+        unknown(f"embed key {key!r} ({kind})")
     if kind == "app.bsky.embed.images":
         for image in _dicts(embed.get("images")):
             content["attachments"].append(_attachment("image", image.get("image"),
@@ -412,6 +420,17 @@ def _uri(ref: object) -> str | None:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _strings(record: dict, key: str, unknown: Callable[[str], None]) -> list[str]:
+    """A post's list of texts (tags, languages); another shape is reported, not read."""
+    value = record.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        unknown(f"{POST} key {key!r} that is not a list")
+        return []
+    return [v for v in value if isinstance(v, str)]
 
 
 def _dict(value: object) -> dict:

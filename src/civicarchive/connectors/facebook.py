@@ -194,6 +194,10 @@ class _Reader:
         with the media it lists; an entry that cannot be read becomes a problem."""
         text, document = self.load(name)
         where = self.files.where(name)
+        if key is None and isinstance(document, dict):  # 2018's {"status_updates": [...]}
+            key = next((k for k, v in document.items() if isinstance(v, list)), None)
+            for other in (k for k in document if k != key):
+                self.unread.note(where, f"{kind.value}s file key {other!r}", "top level")
         start = _list_start(text, document, key)
         if start is None:
             self.context.problem(where, f"holds no list of {kind.value}s where one was "
@@ -236,6 +240,13 @@ class _Reader:
         """Report the keys of `holder` (in the entry being read) that are not read."""
         self.unread.keys(self.at[0], holder, known, label, self.at[1])
 
+    def lists(self, holder: dict, keys: Iterable[str]) -> None:
+        """Report each of `keys` that `holder` holds as something other than a list,
+        which `list_at` reads as empty."""
+        for key in keys:
+            if holder.get(key) is not None and not isinstance(holder[key], list):
+                self.unread.note(self.at[0], f"{key!r} that is not a list", self.at[1])
+
     def unique(self, native_id: str, tiebreak: str) -> str:
         """The id, told apart by a digest of `tiebreak` (the text) when other entries of
         this export share it (`collisions`) or one already took it."""
@@ -254,10 +265,14 @@ class _Reader:
             raise ValueError("is not a JSON object")
         seconds = meta.seconds(entry.get("timestamp"))
         self.unknown(entry, POST_KEYS, "post")
+        self.lists(entry, ("data", "attachments", "tags"))
         data = [d for d in list_at(entry, "data") if isinstance(d, dict)]
         for part in data:
             self.unknown(part, POST_DATA_KEYS, "post data")
-        text = next((d["post"] for d in data if isinstance(d.get("post"), str)), "")
+        said = [d for d in data if d.get("post") is not None]
+        text = self.text_of(said[0], "post") if said else ""
+        if len(said) > 1:
+            self.unread.note(self.at[0], "a 'post' after the first in data", self.at[1])
         updated = next((d["update_timestamp"] for d in data if "update_timestamp" in d), None)
         details = attached(entry, self.unknown)
         native_id = self.unique(f"{seconds}-{_identity(details)}", text)
@@ -285,6 +300,7 @@ class _Reader:
         if said is None:
             raise ValueError("has no data[].comment")
         self.unknown(entry, COMMENT_ENTRY_KEYS, "comment")
+        self.lists(entry, ("data", "attachments"))
         self.unknown(said, COMMENT_KEYS_READ, "comment data")
         seconds = meta.seconds(said.get("timestamp", entry.get("timestamp")))
         text = self.text_of(said, "comment")
@@ -308,6 +324,7 @@ class _Reader:
         if type(sent_ms) is not int or sent_ms <= 0:
             raise ValueError(f"timestamp_ms {sent_ms!r} is not a positive number")
         self.unknown(entry, MESSAGE_KEYS, "message")
+        self.lists(entry, (*MESSAGE_MEDIA, "reactions"))
         sender = as_text(entry.get("sender_name")) or ""
         thread = PurePosixPath(name).parent.name
         text = self.text_of(entry, "content")

@@ -5,8 +5,10 @@ missing from a later feed has aged out, not been deleted. A feed's `updated` or
 observations are dated by the import.
 
 What feedparser finds in an entry but the content does not hold (Media RSS elements,
-comment links, a second author or content value, links other than the entry's own and
-its enclosures) is reported as not read; the entry's own XML keeps it."""
+comment links, a second author or content value, a summary beside the content, a time it
+cannot read, links other than the entry's own and its enclosures) is reported as not read;
+the entry's own XML keeps it. So is an id two entries share: both become versions of one
+item."""
 
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class FeedImporter:
                             "bytes of each version are the whole feed")
         author = parsed.feed.get("title") or parsed.feed.get("link") or "feed"
         unread = Unread(context)
+        first_with: dict[str, int] = {}   # id -> the entry that has it first
         for position, (entry, raw) in enumerate(zip(parsed.entries, raw_entries, strict=True)):
             _note_unread(entry, unread, files.where(name), f"entry {position + 1}")
             native_id = entry.get("id") or entry.get("link")
@@ -79,6 +82,11 @@ class FeedImporter:
                 context.problem(f"{files.where(name)} entry {position + 1}",
                                 "has neither id nor link; skipped")
                 continue
+            if native_id in first_with:
+                context.problem(f"{files.where(name)} entry {position + 1}",
+                                f"has the id of entry {first_with[native_id]} ({native_id}): "
+                                "both are read as versions of one item, this one the later")
+            first_with.setdefault(native_id, position + 1)
             # dict.get: feedparser's own get() maps a missing `updated` to `published`
             updated = dict.get(entry, "updated_parsed")
             created = _time(dict.get(entry, "published_parsed") or updated)
@@ -105,8 +113,16 @@ def _note_unread(entry: dict, unread: Unread, where: str, label: str) -> None:
     for link in entry.get("links", []):
         if link.get("rel", "alternate") not in _READ_LINKS:
             unread.note(where, f"a link with rel {link.get('rel')!r}", label)
-    if len(entry.get("content", [])) > 1:
+    content = entry.get("content", [])
+    if len(content) > 1:
         unread.note(where, "a content value after the first", label)
+    # feedparser copies the content into a missing summary: one that differs is the feed's.
+    if content and entry.get("summary") and entry["summary"] != content[0].get("value"):
+        unread.note(where, "a summary beside the content", label)
+    for key in ("published", "updated"):   # dict.get: feedparser's get() maps one to the other
+        if dict.get(entry, key) and not dict.get(entry, f"{key}_parsed"):
+            unread.note(where, f"a {key} time in a form feedparser does not know",
+                        f"{label}: {dict.get(entry, key)!r}")
     if len(entry.get("authors", [])) > 1:
         unread.note(where, "an author after the first", label)
 

@@ -25,7 +25,9 @@ Not read: likes.json and bookmarks.json (other people's statuses), the CSV lists
 follows, mutes and blocks, and edit history (the archive holds only the current text;
 `edited_at` says when it last changed). Those files, and any other file not read, are
 reported as problems, as are an attachment or tag that is not an object, a tag type other
-than Hashtag or Mention (custom Emoji), and an object type other than Note or Question.
+than Hashtag or Mention (custom Emoji), an object type other than Note or Question, a
+`contentMap` text in another language than the content (a status without `content` is read
+from its `contentMap`), and a profile text that is not text.
 
 Mastodon names the archive `archive-<UTC time, YYYYMMDDHHMMSS>-<32 hex digits>` when it
 finishes writing it; while the file keeps that name, the observations are dated by it.
@@ -143,6 +145,10 @@ def _note_unread(activity: object, unread: Unread, where: str, label: str) -> No
         return
     if note.get("type", "Note") not in STATUS_TYPES:
         unread.note(where, f"status type {note.get('type')!r} (read as a Note)", label)
+    html = _html_of(note)
+    for language, text in _content_map(note).items():
+        if text != html:
+            unread.note(where, f"contentMap text in {language!r} beside the content", label)
     for field in ("attachment", "tag"):
         for value in _as_list(note.get(field)):
             if not isinstance(value, dict):
@@ -248,7 +254,7 @@ def _status(activity: dict, raw: bytes, account: _Account, media: dict[str, str]
     visibility = _visibility(note, account.followers_of(actor))
     reply_to = _id_of(note.get("inReplyTo"))
     kind = Kind.MESSAGE if visibility == "direct" else Kind.REPLY if reply_to else Kind.POST
-    html = note.get("content") or ""
+    html = _html_of(note)
     tags = [t for t in _as_list(note.get("tag")) if isinstance(t, dict)]
     attachments = [a for a in _as_list(note.get("attachment")) if isinstance(a, dict)]
     attached = [(_attachment(a), _media_file(_url_of(a.get("url")) or "", media))
@@ -265,7 +271,7 @@ def _status(activity: dict, raw: bytes, account: _Account, media: dict[str, str]
         "content_warning": note.get("summary") or "",
         "sensitive": bool(note.get("sensitive", False)),
         "in_reply_to": reply_to,
-        "language": next(iter(note.get("contentMap") or {}), None),
+        "language": next(iter(_content_map(note)), None),
         "hashtags": [str(t.get("name", "")).lstrip("#") for t in tags
                      if t.get("type") == "Hashtag"],
         "mentions": [{"name": t.get("name"), "href": t.get("href")} for t in tags
@@ -298,6 +304,22 @@ def _boost(activity: dict, raw: bytes, account: _Account,
         account_id=context.account_id, native_id=uri, kind=Kind.POST,
         observed_at=context.observed_at, created_at=parse_time(activity["published"]),
         content=content, raw=raw, raw_media_type=ACTIVITY_JSON, author=author)
+
+
+def _content_map(note: dict) -> dict[str, str]:
+    """The status's text by language (ActivityStreams `contentMap`)."""
+    found = note.get("contentMap")
+    return {k: v for k, v in found.items() if isinstance(v, str)} \
+        if isinstance(found, dict) else {}
+
+
+def _html_of(note: dict) -> str:
+    """The status's HTML: `content`, else its first language in `contentMap`, which
+    ActivityPub allows to stand alone (Mastodon writes both)."""
+    content = note.get("content")
+    if isinstance(content, str) and content:
+        return content
+    return next(iter(_content_map(note).values()), content or "")
 
 
 def _visibility(addressed: dict, followers: str) -> str:
@@ -351,8 +373,11 @@ def _media(files: ExportFiles, name: str, post: Observation, attachment: dict,
 
 
 def _account_of(actor: dict) -> _Account:
-    username = actor.get("preferredUsername") or _Account().author_of(actor["id"])
-    return _Account(actor["id"], username, actor.get("followers"))
+    username = actor.get("preferredUsername")
+    if not isinstance(username, str) or not username:
+        username = _Account().author_of(actor["id"])
+    followers = actor.get("followers")
+    return _Account(actor["id"], username, followers if isinstance(followers, str) else None)
 
 
 def _profile(files: ExportFiles, name: str, actor: dict, account: _Account,
@@ -362,16 +387,18 @@ def _profile(files: ExportFiles, name: str, actor: dict, account: _Account,
     folder = name[:-len("actor.json")]
     images = {role: _image_file(files, folder, actor.get(field), where, context)
               for role, field in (("avatar", "icon"), ("header", "image"))}
-    summary = actor.get("summary") or ""
+    summary = _profile_text(actor, "summary", where, context)
     url = _url_of(actor.get("url"))
     yield Observation(
         account_id=context.account_id, native_id=account.actor_id, kind=Kind.PROFILE,
         observed_at=context.observed_at,
         created_at=_optional_time(actor.get("published")),
         content={"type": "profile", "text": plain_text(summary), "html": summary,
-                 "author": account.author, "display_name": actor.get("name") or "",
+                 "author": account.author,
+                 "display_name": _profile_text(actor, "name", where, context),
                  "uri": account.actor_id, "url": url,
-                 "fields": [{"name": f.get("name"), "value": plain_text(f.get("value") or "")}
+                 "fields": [{"name": f.get("name"),
+                             "value": plain_text(_profile_text(f, "value", where, context))}
                             for f in _as_list(actor.get("attachment"))
                             if isinstance(f, dict) and f.get("type") == "PropertyValue"],
                  "locked": bool(actor.get("manuallyApprovesFollowers", False)),
@@ -389,6 +416,16 @@ def _profile(files: ExportFiles, name: str, actor: dict, account: _Account,
                      "size": len(data), "role": role},
             raw=data, raw_media_type=media_type_of(image), author=account.author,
             parent_native_id=account.actor_id)
+
+
+def _profile_text(holder: dict, key: str, where: str, context: ImportContext) -> str:
+    """A text of the profile; one that is there but is not text is a problem."""
+    value = holder.get(key)
+    if value is None or isinstance(value, str):
+        return value or ""
+    context.problem(where, f"the profile's {key!r} is not text; it is kept in the raw "
+                    "bytes only")
+    return ""
 
 
 def _image_file(files: ExportFiles, folder: str, image: object, where: str,
@@ -442,20 +479,28 @@ def _as_list(value: object) -> list:
 class _TextOfHtml(HTMLParser):
     BLOCKS = frozenset({"p", "blockquote", "pre", "li", "h1", "h2", "h3", "h4", "h5", "h6"})
 
+    HIDDEN = frozenset({"script", "style"})   # code, never words a reader sees
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag == "br":
             self.parts.append("\n")
+        elif tag in self.HIDDEN:
+            self.hidden += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.BLOCKS:
             self.parts.append("\n\n")
+        elif tag in self.HIDDEN:
+            self.hidden = max(self.hidden - 1, 0)
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.hidden:
+            self.parts.append(data)
 
 
 def plain_text(html: str) -> str:
