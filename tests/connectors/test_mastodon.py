@@ -512,3 +512,20 @@ def test_mastodon_profile_fields_of_the_wrong_type_are_problems_not_crashes(tmp_
 def test_mastodon_plain_text_leaves_out_scripts_and_styles():
     assert plain_text("<p>Hello<script>alert(1)</script><style>p{}</style> all</p>") == \
         "Hello all"
+
+
+def test_mastodon_content_warning_and_poll_options_are_words_search_finds(archive, tmp_path):
+    # A reader sees a status's content warning above its text, and a poll's options below
+    # it: a records request for "detour" or "Thursday" must find those statuses.
+    warned = note(8, "<p>Details inside.</p>", [PUBLIC], [FOLLOWERS],
+                  summary="Detour map for Elm Street", sensitive=True)
+    account = archive.registry.add_account("mastodon", "cityofexample@social.example.gov",
+                                           "agency", actor="clerk")
+    archive.ingesting.import_export(zipped(build(tmp_path / "a", entries=[POST, warned, POLL])),
+                                    account.id)
+    [cw] = archive.finding.search("detour").hits
+    assert archive.reading.item(cw.item).native_id == status_uri(8)
+    assert "Detour" in cw.snippet and "Details inside" in cw.snippet
+    [poll] = archive.finding.search("thursday").hits
+    assert archive.reading.item(poll.item).native_id == status_uri(7)
+    assert archive.finding.search("tuesday").total == 1

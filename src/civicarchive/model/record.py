@@ -84,15 +84,21 @@ class Version:
     ledger_index: int
 
 
-TEXT_FIELDS = ("title", "text", "alt", "description")
+TEXT_FIELDS = ("title", "content_warning", "text", "alt", "description")
 
 
 def text_of(content: object) -> str:
-    """The words a person reads in a record's content: title, text, alt text, description."""
+    """The words a person reads in a record's content, in the order they are shown: title,
+    content warning (Mastodon's, above the text), text, alt text, description, and a
+    poll's options."""
     if not isinstance(content, dict):
         return ""
-    return "\n".join(value for key in TEXT_FIELDS
-                     if isinstance(value := content.get(key), str) and value)
+    parts = [value for key in TEXT_FIELDS if isinstance(value := content.get(key), str) and value]
+    poll = content.get("poll")
+    if isinstance(poll, dict) and isinstance(options := poll.get("options"), list):
+        parts += [title for option in options if isinstance(option, dict)
+                  and isinstance(title := option.get("title"), str) and title]
+    return "\n".join(parts)
 
 
 # What the platforms call an audience of everyone, in a record's `visibility` ("unlisted",

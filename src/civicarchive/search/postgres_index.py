@@ -21,7 +21,8 @@ from civicarchive.search.query import AllOf, AnyOf, Not, Phrase, Word
 __all__ = ["PostgresIndex"]
 
 CONFIG = "english"
-FORMAT = 3  # bump when what is indexed changes: an older index is then rebuilt
+FORMAT = 4  # bump when what is indexed changes: an older index is then rebuilt (4: content
+#            warnings and poll options, model/record.py text_of)
 LOCK = 0x63697669  # pg_advisory_xact_lock key for index writers
 START, STOP = "\x02", "\x03"  # highlight marks ts_headline puts around matches
 # ShortWord=0: the default (3) trims short words off a snippet's ends, every CJK character

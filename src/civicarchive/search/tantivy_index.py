@@ -32,9 +32,9 @@ log = logging.getLogger("civicarchive.search")
 
 MARK = "indexed-through"
 FORMAT = "format"
-FORMAT_VERSION = "6"  # bump when the schema or the analysis changes: an older index is
-#                        then rebuilt (5: CJK characters are words, search/cjk.py; 6: the
-#                        restricted flag)
+FORMAT_VERSION = "7"  # bump when the schema, the analysis or the text changes: an older
+#                        index is then rebuilt (5: CJK characters are words, search/cjk.py;
+#                        6: the restricted flag; 7: content warnings and poll options)
 TEXT = ("text", "earlier")
 SNIPPET_CHARS = 160
 FEW_TERMS = 64  # an exclusion of up to this many values is looked up term by term
