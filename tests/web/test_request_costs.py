@@ -38,13 +38,19 @@ def test_a_fresh_cookie_is_not_reissued(deployment):
     assert session_cookies(client.get("/api/v1/me")) == []
 
 
-def test_html_pages_are_kept_out_of_caches_and_json_is_not_marked(deployment):
+def test_staff_answers_are_kept_out_of_caches_and_static_files_are_not(deployment):
     client = deployment.client("auditor")
     page = client.get("/")
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-store"
     assert "content-security-policy" in page.headers  # the outer middleware still runs
-    assert "cache-control" not in client.get("/api/v1/me").headers
+    # JSON read with the session cookie, a problem and a proof download too: a shared
+    # cache must not keep one user's answer for the next.
+    version = deployment.archive.reading.history(1)[-1].id
+    for answer in (client.get("/api/v1/me"), client.get("/api/v1/items/99999"),
+                   client.get(f"/records/1/versions/{version}/proof")):
+        assert answer.headers["cache-control"] == "no-store", answer.request.url
+    assert "cache-control" not in client.get("/static/site.css").headers
 
 
 def test_item_counts_stay_exact_as_records_arrive(deployment):

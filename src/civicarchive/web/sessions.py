@@ -33,6 +33,7 @@ KEY_FILE = "web-session.key"
 IDLE_SECONDS = 30 * 60
 REFRESH_SECONDS = 60  # the cookie is re-issued at most this often
 CACHE_SECONDS = 2.0   # a live session is looked up again after this long
+CACHEABLE = ("/static/", "/public/static/")  # the same for everyone: left to caches
 
 
 def web_key(keys_dir: Path) -> bytes:
@@ -79,7 +80,10 @@ class Sessions:
 
     def _decode(self, value: str) -> tuple[str, int] | None:
         parts = value.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        # A time is a few ASCII digits: int() refuses "²" (a digit to isdigit) and a
+        # number of thousands of digits, which a cookie is free to hold.
+        if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()) or \
+                len(parts[1]) > 12:
             return None
         secret, last, mac = parts[0], int(parts[1]), parts[2]
         if not hmac.compare_digest(self._mac(secret, last), mac):
@@ -170,7 +174,9 @@ class Sessions:
 
 class SessionRefresh:
     """ASGI middleware: re-issues the session cookie when the request's caller asks for
-    it (its last-used time moves on), and keeps HTML pages out of caches. A plain ASGI
+    it (its last-used time moves on), and keeps every answer that does not say otherwise
+    out of caches (pages, JSON, downloads, errors: one user's, not for the next one
+    behind the same proxy); the static files say nothing and stay cacheable. A plain ASGI
     middleware, not Starlette's BaseHTTPMiddleware, which costs every request a task group
     and a body stream."""
 
@@ -195,7 +201,7 @@ class SessionRefresh:
                     for name, value in cookie.raw_headers:
                         if name == b"set-cookie":
                             headers.append("set-cookie", value.decode("latin-1"))
-                if headers.get("content-type", "").startswith("text/html"):
+                if not scope["path"].startswith(CACHEABLE):
                     headers.setdefault("cache-control", "no-store")
             await send(message)
 
