@@ -156,6 +156,18 @@ def test_records_media_of_a_malformed_type_is_an_attachment_of_bytes(deployment,
     assert f'src="/records/{post}/media/evil.png"' not in client.get(f"/records/{post}").text
 
 
+@pytest.mark.parametrize("media_type", ["text/ecmascript", "text/css", "text/plain"])
+def test_records_media_neither_image_video_nor_audio_is_served_as_bytes(deployment,
+                                                                      media_type):
+    # With its archived type, a same-site file would be a script or a stylesheet that
+    # the pages' policy (script-src 'self') lets any injected tag load.
+    post = _media(deployment, "406", "notes.txt", media_type, b"window.__xss = 1")
+    response = deployment.client("moderator").get(f"/records/{post}/media/notes.txt")
+    assert response.status_code == 200 and response.content == b"window.__xss = 1"
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment")
+
+
 def test_records_media_type_parameters_are_dropped_and_case_folded(deployment):
     post = _media(deployment, "406", "photo2.png", "Image/PNG; name=x", PNG)
     response = deployment.client("moderator").get(f"/records/{post}/media/photo2.png")
