@@ -53,6 +53,19 @@ def test_the_form_needs_its_token(public):
     assert len(public.archive.requests.list()) == 1  # the fixture's own
 
 
+def test_a_signed_in_staff_member_can_send_the_form_too(public):
+    # The browser carries a staff session: the form's token must be bound to it, as the
+    # check of every form is.
+    from civicarchive.model.staff import StaffRole
+    from tests.web.conftest import PASSWORD, sign_in
+    public.archive.users.add("clerk2", SLUG, [StaffRole.RECORDS_OFFICER], "clerk",
+                             password=PASSWORD)
+    sign_in(public.client, "clerk2")
+    sent = _submit(public.client)
+    assert sent.status_code == 201, sent.text
+    assert len(public.archive.requests.list()) == 2
+
+
 def test_the_honeypot_drops_a_bot_quietly(public):
     answer = _submit(public.client, website="http://spam.example")
     assert answer.status_code == 200 and "Thank you" in answer.text

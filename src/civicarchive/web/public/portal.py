@@ -43,9 +43,11 @@ def _form(request: Request, slug: str, values: dict, error: str | None = None,
     presession = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
     sessions = request.app.state.sessions
     from civicarchive.web.security import csrf_token
+    # Bound as the check binds it (web/deps.py): to a staff session the browser carries.
+    binding = sessions.caller(request).secret or presession
     response = _private(page(request, "request_new.html", {
         "title": "Ask for records", "agency": agency, "values": values, "error": error,
-        "csrf_token": csrf_token(sessions.key, presession),
+        "csrf_token": csrf_token(sessions.key, binding),
         "notes": archive_of(request).publishing.rules().notes}, status_code=status_code))
     response.set_cookie(PRE_COOKIE, presession, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https")
