@@ -66,6 +66,14 @@ def test_settings_then_run_now_in_the_background_shows_the_run(captured):
     assert feed["last_outcome"] == "ok" and feed["running"] is False
 
 
+def test_settings_of_a_number_in_other_digits_are_refused_at_the_field(captured):
+    client = captured.client("admin")
+    page = client.get("/capture")
+    refused = client.post(f"/capture/{FEED}/settings", data={
+        "csrf_token": csrf_of(page.text), "url": captured.feed_url, "interval": "\u00b2"})
+    assert refused.status_code == 400 and "interval is a whole number" in refused.text
+
+
 def test_a_failed_pass_shows_its_failure_and_one_without_capture_is_refused(captured):
     client = captured.client("admin")
     page = client.get("/capture")  # never configured: no feed address

@@ -223,6 +223,23 @@ def test_log_filters_by_account_and_action(moderated):
     assert page.status_code == 200 and ">2: unhide<" in page.text and "1: hide" not in page.text
 
 
+@pytest.mark.parametrize("account_id", ["\u00b2", "99999999999999999999999"])
+def test_log_takes_an_account_that_is_no_id_as_none(moderated, account_id):
+    # "²" is a digit to str.isdigit() but not to int(); the other is past any id.
+    page = moderated.client("moderator").get("/moderation/log",
+                                             params={"account_id": account_id})
+    assert page.status_code == 200
+
+
+def test_ui_action_with_a_next_comment_that_is_no_id_returns_to_the_queue(moderated):
+    client = moderated.client("moderator")
+    page = client.get("/moderation")
+    done = client.post(f"/moderation/{SPAM_ID}/act", data={
+        "csrf_token": csrf_of(page.text), "action": "hide", "clause": "spam",
+        "reason": "spam", "next_item": "\u00b2", "offset": "0"}, follow_redirects=False)
+    assert done.status_code == 303 and "focus" not in done.headers["location"]
+
+
 def test_queue_pages_across_more_comments_than_a_page(moderated):
     archive = moderated.archive
     city = moderated.accounts["city"]

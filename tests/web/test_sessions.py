@@ -112,6 +112,14 @@ def test_a_forged_cookie_timestamp_is_refused(deployment):
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_a_cookie_whose_time_is_no_number_signs_no_one_in(deployment):
+    client = deployment.client()
+    # More digits than int() reads; the byte of "²", a digit to str.isdigit() alone.
+    for last in (b"9" * 5000, b"\xb2"):
+        cookie = f"{COOKIE}=secret.".encode() + last + b".mac"
+        assert client.get("/api/v1/me", headers={"cookie": cookie}).status_code == 401
+
+
 def test_absolute_timeout_ends_a_session(deployment):
     from datetime import timedelta
     client = deployment.client("auditor")

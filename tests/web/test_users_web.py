@@ -48,6 +48,15 @@ def test_a_refused_form_says_why_at_the_field(deployment):
     assert "short" not in refused.text.split('id="new-password"')[1].split(">")[0]
 
 
+def test_a_person_that_is_no_id_is_no_person(deployment):
+    admin = deployment.client("admin")
+    page = admin.get("/users")
+    added = admin.post("/users", data={
+        "csrf_token": csrf_of(page.text), "username": "clerk4", "password": PASSWORD,
+        "roles": ["auditor"], "person": "\u00b2"}, follow_redirects=False)
+    assert added.status_code == 303, added.text
+
+
 def test_roles_change_and_disabling_ends_access(deployment):
     admin = deployment.client("admin")
     target = user_id(deployment, "auditor")

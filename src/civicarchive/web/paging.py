@@ -17,6 +17,16 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
+def number_of(text: str) -> int | None:
+    """The whole number `text` writes in ASCII digits, up to `MAX_ID`; None for anything
+    else. (str.isdigit() alone takes "²", which int() refuses, and any number of digits,
+    which the database refuses.)"""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
+
 class Paging:
     """The `limit` and `offset` query parameters, as a dependency."""
 

@@ -59,7 +59,7 @@ def configure(request: Request, account_id: PathId, url: str = Form("", max_leng
         changes: dict = {"enabled": enabled, "url": url.strip() or None}
         for name, value in (("interval", interval), ("full_every", full_every)):
             if value.strip():
-                if not value.strip().isdigit():
+                if not (value.strip().isascii() and value.strip().isdigit()):  # not "²"
                     raise InvalidInput(f"{name.replace('_', ' ')} is a whole number",
                                        parameter=name)
                 changes[name] = int(value)

@@ -18,6 +18,7 @@ from civicarchive.model.staff import Permission
 from civicarchive.web.api.moderation import oversight_of, with_warnings
 from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import archive_of, permit
+from civicarchive.web.paging import number_of
 from civicarchive.web.ui import render
 
 router = APIRouter()
@@ -90,8 +91,8 @@ def act(request: Request, item_id: PathId, action: str = Form(..., max_length=20
     # The comment leaves the queue (unless acted-on ones are shown): the next one takes
     # its place on the same page.
     target = f"/moderation?acted={done['id']}&offset={max(offset, 0)}{_kept(include)}"
-    if next_item.isdigit():
-        target += f"&focus={int(next_item)}"
+    if (focus := number_of(next_item)) is not None:
+        target += f"&focus={focus}"
     return RedirectResponse(target, status_code=303)
 
 
@@ -109,7 +110,7 @@ def log(request: Request, account_id: str = "", action: str = "",
         offset: int = 0) -> Response:
     principal = permit(request, Permission.MODERATE, "the moderation log")
     oversight = oversight_of(request)
-    account = int(account_id) if account_id.isdigit() else None
+    account = number_of(account_id)
     chosen = action if action in set(ModerationKind) else None
     rows = oversight.log(principal, account, chosen)
     offset = max(offset, 0)
