@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import feedparser
 import pytest
 import orjson
+from fastapi.testclient import TestClient
 
 from civicarchive.store.proof import parse_proof, verify_proof
 from tests.public.conftest import CANARIES, SLUG
@@ -76,6 +77,33 @@ def test_the_feed_is_atom_of_what_shows(public):
     links = {entry.link for entry in feed.entries}
     assert links == {f"http://127.0.0.1{HOME}/records/{public.items[n]}"
                      for n in ("post", "comment")}
+
+
+def test_the_feed_links_to_the_public_url_whatever_host_a_request_names(public):
+    # A cache in front (nginx keys on the upstream's name by default) would keep a feed
+    # whose links point to the host a request made up, and serve it to every reader.
+    from civicarchive.web.app import create_app
+    forged = public.client.get(f"{HOME}/feed.atom", headers={"Host": "evil.example"})
+    assert "evil.example" in forged.text  # without a public URL: the request's own host
+    client = TestClient(create_app(public.archive, public_url="https://records.example.gov/"),
+                        base_url="http://127.0.0.1")
+    answer = client.get(f"{HOME}/feed.atom", headers={"Host": "evil.example"})
+    feed = feedparser.parse(answer.content)
+    assert "evil.example" not in answer.text and feed.feed.link == \
+        f"https://records.example.gov{HOME}"
+    assert {e.link for e in feed.entries} == {
+        f"https://records.example.gov{HOME}/records/{public.items[n]}"
+        for n in ("post", "comment")}
+
+
+@pytest.mark.parametrize("url", ["records.example.gov", "ftp://records.example.gov",
+                                 "https://", "https://records.example.gov/?a=1",
+                                 "https://records.example.gov/#top"])
+def test_a_public_url_that_is_no_web_address_is_refused(public, url):
+    from civicarchive.errors import InvalidInput
+    from civicarchive.web.app import create_app
+    with pytest.raises(InvalidInput, match="public URL"):
+        create_app(public.archive, public_url=url)
 
 
 def test_the_feed_stays_well_formed_whatever_the_text_holds(public):

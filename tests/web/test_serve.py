@@ -98,3 +98,24 @@ def test_the_request_forms_limit_is_per_address_behind_a_proxy_it_is_told_of(hom
             assert _ask(client, "198.51.100.7") == (201 if believed else 429)
     finally:
         assert served.stop() == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_links_the_feed_to_its_public_url_in_every_worker(home, tmp_path, workers):
+    served = Served(home, tmp_path / "serve.log", "--workers", workers,
+                    "--public-url", "https://records.example.gov/")
+    try:
+        feed = httpx.get(f"{served.url}/public/{SLUG}/feed.atom",
+                         headers={"Host": "evil.example"})
+        assert feed.status_code == 200 and "evil.example" not in feed.text
+        assert f'href="https://records.example.gov/public/{SLUG}/feed.atom"' in feed.text
+    finally:
+        assert served.stop() == 0
+
+
+def test_serve_refuses_a_public_url_that_is_no_web_address(home):
+    done = subprocess.run([str(CLI), "--home", str(home), "serve", "--port", "0",
+                           "--public-url", "records.example.gov"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "public URL 'records.example.gov'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -33,20 +33,27 @@ ROLE_HELP = ("Roles: admin, records_officer, moderator, attorney, auditor, offic
                    "else every request seems to come from the proxy, and sign-in "
                    "throttling and the request form's limit per address apply to everyone "
                    "at once.")
+@click.option("--public-url", default=None, envvar="CIVICARCHIVE_PUBLIC_URL", metavar="URL",
+              help="The address readers reach this server at, e.g. "
+                   "https://records.example.gov (or $CIVICARCHIVE_PUBLIC_URL). The open "
+                   "archive's feed links there; without it, to whatever host a request "
+                   "names, which a cache in front may keep and serve to everyone: set it "
+                   "in production.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
               help="How much to log (to stderr).")
 @pass_ctx
 @handles_errors
 def serve(ctx: Context, host: str, port: int, workers: int, secure_cookies: bool | None,
-          forwarded_allow_ips: str | None, log_level: str) -> None:
+          forwarded_allow_ips: str | None, public_url: str | None, log_level: str) -> None:
     """Serve the staff web application and the REST API (/api/v1) until SIGTERM or
     Ctrl-C. Sign in with a user made by `civicarchive users add`."""
     import uvicorn
 
-    from civicarchive.web.app import create_app
+    from civicarchive.web.app import checked_public_url, create_app
     if workers < 1:
         raise click.BadParameter("at least 1", param_hint="--workers")
+    public_url = checked_public_url(public_url) if public_url else None
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -62,12 +69,13 @@ def serve(ctx: Context, host: str, port: int, workers: int, secure_cookies: bool
                    "log_level": log_level.lower(), "server_header": False,
                    "proxy_headers": True, "forwarded_allow_ips": forwarded_allow_ips}
         if workers == 1:
-            uvicorn.run(create_app(archive, secure_cookies=secure_cookies), **options)
+            uvicorn.run(create_app(archive, secure_cookies=secure_cookies,
+                                   public_url=public_url), **options)
             return
     # Several processes: each worker opens the archive itself (web/app.py, from_environment).
     os.environ.update({"CIVICARCHIVE_HOME": str(archive.context.settings.home),
                        "CIVICARCHIVE_SECURE_COOKIES": {True: "1", False: "0", None: ""}[
-                           secure_cookies]})
+                           secure_cookies], "CIVICARCHIVE_PUBLIC_URL": public_url or ""})
     if ctx.database_url:
         os.environ["CIVICARCHIVE_DATABASE_URL"] = ctx.database_url
     uvicorn.run("civicarchive.web.app:from_environment", factory=True, workers=workers,

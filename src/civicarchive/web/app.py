@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from civicarchive import __version__
 from civicarchive.archive import Archive
-from civicarchive.errors import ArchiveError
+from civicarchive.errors import ArchiveError, InvalidInput
 from civicarchive.web import problems
 from civicarchive.web.deps import check_csrf
 from civicarchive.web.limits import BodyLimit
@@ -32,10 +33,12 @@ STATIC = Path(__file__).parent / "ui" / "static"
 
 
 def create_app(archive: Archive, *, secure_cookies: bool | None = None,
-               idle_seconds: int | None = None) -> FastAPI:
+               idle_seconds: int | None = None, public_url: str | None = None) -> FastAPI:
     """The staff application over one archive. `secure_cookies` None marks cookies
     Secure when the request came over https (behind a proxy: run uvicorn with
-    --proxy-headers so that it knows)."""
+    --proxy-headers so that it knows). `public_url` is the address readers reach it at
+    (https://records.example.gov): the open archive's feed links there, else to the host
+    each request names, which a cache in front may keep for everyone."""
     app = FastAPI(title="civicarchive", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=f"{API}/openapi.json",
                   description="The REST API of a civicarchive deployment. Sign in with an "
@@ -44,6 +47,7 @@ def create_app(archive: Archive, *, secure_cookies: bool | None = None,
                   "`limit` and `offset`.",
                   dependencies=[Depends(check_csrf)])
     app.state.archive = archive
+    app.state.public_url = checked_public_url(public_url) if public_url else None
     key = web_key(archive.context.settings.keys_dir)
     sessions = Sessions(archive, key, secure_cookies)
     if idle_seconds is not None:
@@ -119,4 +123,16 @@ def from_environment() -> FastAPI:
     archive = Archive.open(os.environ.get("CIVICARCHIVE_HOME"),
                            os.environ.get("CIVICARCHIVE_DATABASE_URL"))
     secure = {"1": True, "0": False}.get(os.environ.get("CIVICARCHIVE_SECURE_COOKIES", ""))
-    return create_app(archive, secure_cookies=secure)
+    return create_app(archive, secure_cookies=secure,
+                      public_url=os.environ.get("CIVICARCHIVE_PUBLIC_URL") or None)
+
+
+def checked_public_url(url: str) -> str:
+    """The address without its trailing slash; InvalidInput unless it is an http(s) one
+    naming a host (and no query or fragment)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
+            parts.fragment:
+        raise InvalidInput(f"the public URL {url!r} is no web address to link to: give one "
+                           "like https://records.example.gov", parameter="public_url")
+    return parts.geturl().rstrip("/")

@@ -187,7 +187,7 @@ def feed(request: Request, slug: str) -> Response:
     archive = archive_of(request)
     agency = _agency(request, slug)
     results = archive.publishing.search(slug, "", limit=FEED_SIZE, count=False)
-    site = str(request.base_url).rstrip("/")
+    site = request.app.state.public_url or str(request.base_url).rstrip("/")
     home = f"{site}/public/{slug}"
     atom = "http://www.w3.org/2005/Atom"
     ElementTree.register_namespace("", atom)
