@@ -2,8 +2,10 @@
 request, and CSRF tokens for forms.
 
 Archived content is third-party input. Templates escape it, and the policy makes sure a
-miss cannot run: no script without this request's nonce, no plugins, no <base>, no
-framing, forms posting only here.
+miss cannot run: no inline script without this request's nonce, no script from
+elsewhere, no plugins, no <base>, no framing, forms posting only here. Scripts from this
+site's own address ('self') run without the nonce: a public page revalidated by its ETag
+keeps its cached body, whose scripts carry an earlier answer's nonce (docs/web.md).
 """
 
 from __future__ import annotations
