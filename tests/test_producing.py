@@ -463,3 +463,29 @@ def test_a_withheld_media_record_produced_alone_ships_neither_bytes_nor_name(
         for canary in (FILENAME, ALT, MEDIA.decode()):
             assert canary not in text, f"{canary} leaked into {name}"
     assert verify_package(tmp_path / "out") == []
+
+
+def test_a_content_warning_and_poll_options_are_produced_and_redacted_as_text(
+        archive, account, tmp_path):
+    # A reader sees a Mastodon status's content warning above its text and a poll's options
+    # below it: a request for their words collects the record, and its production shows
+    # them, with the redaction applied there too.
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    archive.ingesting.ingest([
+        observe(account.id, "cw", "Details inside.",
+                content_warning="Detour map for Elm Street"),
+        observe(account.id, "poll", "Which day suits the town hall?",
+                poll={"multiple": False, "options": [{"title": "Tuesday", "votes": 5},
+                                                     {"title": "Thursday", "votes": 7}]})],
+        source="test")
+    request = archive.requests.new("A. Reporter", RECEIVED, "detours", "clerk")
+    archive.requests.collect(request, "clerk", query="detour OR thursday")
+    ids = [item_id(archive, "cw"), item_id(archive, "poll")]
+    archive.requests.mark(request, ids, "responsive", "clerk")
+    archive.requests.redact(request, ids[0], "personal information", "clerk",
+                            phrase="Elm Street")
+    archive.productions.produce(request, "clerk", folder=tmp_path / "out")
+    text = (tmp_path / "out" / "data" / "production.csv").read_text()
+    assert "Detour map for" in text and "Details inside." in text
+    assert "Tuesday" in text and "Thursday" in text
+    assert "Elm Street" not in "".join(texts_of(tmp_path / "out").values())
