@@ -531,3 +531,19 @@ def test_facebook_posts_object_with_other_keys_reports_them(tmp_path):
     found = {p.what.split(" is not read")[0]: p for p in context.problems}
     assert {"posts file key 'other_updates'", "posts file key 'count'"} <= set(found)
     assert found["posts file key 'count'"].where.endswith("your_posts.json")
+
+
+def test_facebook_attachment_media_without_a_file_is_reported_with_what_it_says(tmp_path):
+    # Meta writes a media entry without a uri when the file is gone from its servers: its
+    # title and description were dropped with it, and nothing said so.
+    gone = {"timestamp": T1, "data": [{"post": "Ribbon cutting"}], "attachments": [
+        {"data": [{"media": {"title": "Mayor at the ribbon", "description": "Elm Park"}}]}]}
+    in_note = {"timestamp": T2, "data": [{"post": "Minutes"}], "attachments": [{"data": [
+        {"note": {"title": "Minutes", "text": "Approved.", "media": [{"title": "Scan"}]}}]}]}
+    observations, context = read(zipped(tmp_path / "e.zip", {
+        "posts/your_posts_1.json": dumps([gone, in_note])}))
+    assert [o.content["text"] for o in observations] == ["Ribbon cutting", "Minutes"]
+    found = {p.what.split(" is not read")[0]: p.what for p in context.problems}
+    assert "(post 1)" in found["attachment media without a uri, key 'title'"]
+    assert "(post 1)" in found["attachment media without a uri, key 'description'"]
+    assert "(post 2)" in found["note media without a uri, key 'title'"]

@@ -40,6 +40,8 @@ def _read(data: dict, found: dict, unknown: Unknown) -> None:
         unknown(media, MEDIA_KEYS, "media")
         found["media"].append(media)
         found["attachments"].append(attachment(media))
+    elif isinstance(media, dict):  # the file gone from Meta's servers: what it said goes too
+        unknown(media, frozenset(), "attachment media without a uri,")
     link = data.get("external_context")
     if isinstance(link, dict):
         unknown(link, LINK_KEYS, "link")
@@ -64,6 +66,9 @@ def _read(data: dict, found: dict, unknown: Unknown) -> None:
         unknown(note, NOTE_KEYS, "note")
         media = [m for m in list_at(note, "media")
                  if isinstance(m, dict) and isinstance(m.get("uri"), str)]
+        for gone in (m for m in list_at(note, "media")
+                     if isinstance(m, dict) and not isinstance(m.get("uri"), str)):
+            unknown(gone, frozenset(), "note media without a uri,")
         found["more_media"] += media
         found["attachments"] += [attachment(m) for m in media]
         found["note"] = {"title": as_text(note.get("title")),
