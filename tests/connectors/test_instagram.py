@@ -382,3 +382,25 @@ def test_instagram_json_nested_too_deep_is_a_clear_error(tmp_path):
                            "[" * 100_000 + "]" * 100_000})
     with pytest.raises(InvalidInput, match=r"posts_1\.json: JSON nested too deeply"):
         read_all(zipped(tmp_path / "export.zip", export))
+
+
+def test_instagram_carousel_photos_keep_their_own_captions_where_search_reads(archive,
+                                                                             tmp_path):
+    # A carousel whose photos each carry a caption of their own (and the post none): the
+    # captions were only in the post's attachments, which no search or production reads.
+    post = carousel(T2, ["media/posts/202402/222_n_17900000000000002.png",
+                         "media/posts/202402/333_n_17900000000000003.mp4"], "")
+    post["media"][0]["title"] = "Ice rink at Elm Park"
+    post["media"][1]["title"] = "Lantern parade"
+    account = archive.registry.add_account("instagram", "cityofexample", "agency",
+                                           actor="clerk")
+    archive.ingesting.import_export(zipped(tmp_path / "e.zip", new_export([post])),
+                                    account.id)
+    [rink] = archive.finding.search("rink").hits
+    [lantern] = archive.finding.search("lantern").hits
+    assert archive.reading.item(rink.item).native_id.endswith("222_n_17900000000000002.png")
+    assert archive.reading.item(lantern.item).native_id.endswith("333_n_17900000000000003.mp4")
+    # Photos without a caption of their own read as they always did.
+    observations, _ = read_all(zipped(tmp_path / "s.zip", new_export()))
+    assert [o.content for o in observations if o.kind is Kind.MEDIA] and \
+        not any("title" in o.content for o in observations if o.kind is Kind.MEDIA)

@@ -195,11 +195,15 @@ def attachment(media: dict, posted: datetime, caption: str) -> dict:
 def _media(data: bytes, attachment: dict, post: Observation, author: str,
            context: ImportContext) -> Observation:
     name, media_type = attachment["file"], attachment["media_type"]
+    # A carousel photo's own caption, where search and productions read it (text_of);
+    # only when it has one, so that the others read as they always did.
+    own = {"title": attachment["title"]} if "title" in attachment else {}
     return Observation(
         account_id=context.account_id, native_id=f"{post.native_id}/{name}", kind=Kind.MEDIA,
         observed_at=context.observed_at,
         created_at=datetime.fromisoformat(attachment["created_at"]),
-        content={"file": name, "media_type": media_type, "alt": None, "size": len(data)},
+        content={"file": name, "media_type": media_type, "alt": None, "size": len(data),
+                 **own},
         raw=data, raw_media_type=media_type, author=author,
         parent_native_id=post.native_id, event=post.event)
 
