@@ -4,6 +4,7 @@ collection, review marks, redactions, suggested redactions and status."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -164,3 +165,17 @@ def test_redacted_words_stay_out_of_the_log_and_the_ledgered_audit(desk):
         audit = conn.execute(sa.select(t.audit_events.c.details)).scalars().all()
     assert not any(PII_EMAIL in details for details in audit)
     assert desk.evidence.verify().ok
+
+
+def test_request_deadline_met_on_the_local_day_after_daylight_saving_begins(desk):
+    """A request logged in winter (-08:00) and acknowledged at 00:30 on the day after its
+    due date, when Seattle is on -07:00: the answer came the day after, so it is late."""
+    received = datetime(2026, 3, 5, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
+    request = desk.requests.new("A. Reporter", received, "zoning", "clerk")
+    (running,) = desk.requests.show(request)["deadlines"]
+    assert running["due"] == "2026-03-12"  # Fri 6, Mon 9 (clocks changed Sun 8) ... Thu 12
+    acknowledged = datetime(2026, 3, 13, 0, 30, tzinfo=ZoneInfo("America/Los_Angeles"))
+    desk.context.clock._now = acknowledged.astimezone(timezone.utc)
+    desk.requests.set_status(request, "acknowledged", "clerk", "estimate: 2 weeks")
+    (answered,) = desk.requests.show(request)["deadlines"]
+    assert answered["met_on"] == "2026-03-13" and answered["late"]

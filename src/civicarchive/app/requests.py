@@ -119,9 +119,12 @@ class Requests(Redacting):
     def _deadlines(self, row, state: RequestState, entered: dict[str, str],  # noqa: ANN001
                    today: date | None) -> list[dict]:
         rules = self.custody.adopted(row.policy_id).requests
-        offset = datetime.fromisoformat(row.received_at).tzinfo
-        today = today or self.context.clock.now().astimezone(offset).date()
-        local = {status: datetime.fromisoformat(at).astimezone(offset).date()
+        # The agency's zone, not the offset stored with the time received: a request logged
+        # in winter may be answered after the clocks change.
+        zone = (ZoneInfo(rules.timezone) if rules.timezone
+                else datetime.fromisoformat(row.received_at).tzinfo)
+        today = today or self.context.clock.now().astimezone(zone).date()
+        local = {status: datetime.fromisoformat(at).astimezone(zone).date()
                  for status, at in entered.items()}
         return deadline_status(orjson.loads(row.deadlines), today, rules.calendar,
                                state.status, local)
