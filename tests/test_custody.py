@@ -243,3 +243,70 @@ def test_a_destroyed_series_has_no_transfer_step(texas):
     archive.disposition.approve(batch_id, "records officer")
     with pytest.raises(InvalidInput, match="destroyed, not transferred"):
         archive.disposition.transfer(batch_id, "clerk", LATER)
+
+
+@pytest.mark.parametrize("scope, parameter", [
+    # Covers nothing: every record would stay disposable under a hold that looks placed.
+    (HoldScope(start=datetime(2026, 5, 1, tzinfo=timezone.utc),
+               end=datetime(2026, 1, 1, tzinfo=timezone.utc)), "end"),
+    # Says nothing ("" or a lone "-"): the hold would silently cover every record.
+    (HoldScope(query=""), "query"),
+    (HoldScope(query=' - "" '), "query"),
+])
+def test_a_hold_whose_scope_says_nothing_or_covers_nothing_is_refused(texas, scope, parameter):
+    archive, _, _ = texas
+    with pytest.raises(InvalidInput) as refused:
+        archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation", scope, "attorney")
+    assert refused.value.parameter == parameter
+    assert archive.custody.holds() == []
+
+
+def test_execute_follows_the_policy_adopted_since_the_review(texas, tmp_path):
+    """A batch reviewed under a series that a later policy no longer gives its records
+    (here: employees' posts now transferred to the State Archives, not destroyed) purges
+    none of them; a batch whose series the policy dropped says so."""
+    archive, _, _ = texas
+    batch_id = archive.disposition.review("GR1000-26b", "clerk", LATER)
+    archive.disposition.approve(batch_id, "records officer")
+    archival = TEXAS.read_text().replace("""  - series: GR1000-26b
+    classifications: [employee]""", """  - series: ARCHIVAL
+    classifications: [employee]""").replace("""series:
+""", """series:
+  - code: ARCHIVAL
+    title: Employees' correspondence of lasting value
+    citation: Local Schedule GR (13 TAC 7.125(a)(1))
+    retention: {years: 1}
+    trigger: created
+    disposition: transfer_to_state_archives
+""")
+    (tmp_path / "archival.yaml").write_text(archival)
+    archive.custody.adopt_policy(tmp_path / "archival.yaml", "clerk")
+    with pytest.raises(InvalidInput, match="no longer eligible"):
+        archive.disposition.execute(batch_id, "clerk", LATER)
+    assert all(archive.reading.content(v) is not None
+               for item in (1, 2, 3) for v in archive.reading.history(item))
+    (tmp_path / "dropped.yaml").write_text(archival.replace("code: GR1000-26b", "code: GR1000-26c"))
+    archive.custody.adopt_policy(tmp_path / "dropped.yaml", "clerk")
+    with pytest.raises(InvalidInput, match="GR1000-26b") as dropped:
+        archive.disposition.execute(batch_id, "clerk", LATER)
+    assert "no longer" in str(dropped.value)
+
+
+def test_a_hold_placed_after_executes_last_check_still_stops_the_purge(texas, monkeypatch):
+    """Another officer places a hold while `execute` is past its check (the check reads,
+    the purge writes later): the purge checks again in its own transaction."""
+    archive, _, _ = texas
+    batch_id = archive.disposition.review("GR1000-26b", "clerk", LATER)
+    archive.disposition.approve(batch_id, "records officer")
+    checked = archive.disposition._ready
+
+    def then_a_hold(*args):
+        found = checked(*args)
+        archive.custody.add_hold("Smith v. City", "2026-CV-001", "litigation",
+                                 HoldScope(query="budget"), "attorney")
+        return found
+    monkeypatch.setattr(archive.disposition, "_ready", then_a_hold)
+    with pytest.raises(InvalidInput, match="hold"):
+        archive.disposition.execute(batch_id, "clerk", LATER)
+    assert all(archive.reading.content(v) is not None
+               for item in (1, 2, 3) for v in archive.reading.history(item))

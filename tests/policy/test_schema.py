@@ -79,6 +79,12 @@ PROBLEMS = {
                            "keep: forever", "unknown key 'keep'"),
     "wrong type": (("{years: 2}", "{years: two}"), "{years: two}", "whole number"),
     "negative retention": (("{years: 2}", "{years: -1}"), "{years: -1}", "cannot be negative"),
+    # A period past any date the archive can reach would pass here and crash later.
+    "retention beyond the calendar": (("{years: 2}", "{years: 100000}"), "{years: 100000}",
+                                      "years must be 1000 or less, not 100000"),
+    "deadline beyond the calendar": (("business_days: 5", "business_days: 5000000"),
+                                     "business_days: 5000000",
+                                     "business_days must be 3660 or less, not 5000000"),
     "unknown enum value": (("disposition: destroy", "disposition: shred"), "shred",
                            "use one of 'destroy' or 'transfer_to_state_archives'"),
     "unknown series referenced": (("  - series: S2", "  - series: S3"), "series: S3",

@@ -131,8 +131,20 @@ class Custody:
         """Place a legal hold: the records in its scope may not be disposed of."""
         if not (name.strip() and matter.strip() and reason.strip()):
             raise InvalidInput("a hold needs a name, the matter it is for and a reason")
-        if scope.query:
-            hold_rules.parse_query(scope.query)
+        if scope.query is not None:
+            try:
+                terms = hold_rules.parse_query(scope.query)
+            except InvalidInput as error:
+                error.parameter = "query"
+                raise
+            if not any(terms):  # "" or a lone "-" would widen the hold to every record
+                raise InvalidInput(f"the hold query {scope.query!r} names no word or phrase: "
+                                   f"give the words the records must contain, or no query "
+                                   f"to hold every record of the scope", parameter="query")
+        if scope.start and scope.end and scope.end <= scope.start:
+            raise InvalidInput(f"the hold's end ({format_time(scope.end)}) must come after its "
+                               f"start ({format_time(scope.start)}): as given it covers no "
+                               f"record", parameter="end")
         scope_json = canonical_json(_scope_dict(scope)).decode()
         with self.context.write() as tx:
             hold_id = sql.add_hold(tx, name, matter, reason, scope_json, actor)

@@ -34,7 +34,7 @@ from civicarchive.policy import RecordSeries
 from civicarchive.policy.model import DispositionAction
 from civicarchive.records import certificate, holds as hold_rules, retention
 from civicarchive.model.custody import Eligibility, RecordFacts
-from civicarchive.store import dispositions as sql
+from civicarchive.store import custody as custody_sql, dispositions as sql
 from civicarchive.store import records as record_sql
 
 
@@ -191,7 +191,7 @@ class Disposition:
             versions = record_sql.version_ids_of(conn, [f.item_id for f in still])
         indexes = self.purge([v for vs in versions.values() for v, _ in vs],
                              reason=f"disposition batch {batch_id} ({series.code})",
-                             actor=actor)
+                             actor=actor, unless_held=[f.item_id for f in still])
         cert = self._certificate(batch, series, still, versions, indexes, now, agency_id,
                                  transfer)
         document = certificate.certificate_json(cert)
@@ -221,10 +221,18 @@ class Disposition:
             raise InvalidInput(f"batch {batch_id} has no approval yet: approve it first "
                                "(retention approve)")
         _, adopted = self.custody.policy()
-        series = next(s for s in adopted.series if s.code == batch["series"])
+        series = next((s for s in adopted.series if s.code == batch["series"]), None)
+        if series is None:
+            raise InvalidInput(f"batch {batch_id}'s series {batch['series']} is no longer in "
+                               f"the adopted policy, so its retention and disposition are "
+                               f"not known: review its records again under the policy in "
+                               f"force (retention review). Nothing was purged")
         wanted = set(batch["items"])
+        # Under the policy in force now: a record a later policy puts in another series
+        # (one transferred rather than destroyed, say) is no longer this batch's to dispose of.
         still = [facts for facts, result in self.eligibilities(now or self.context.clock.now())
-                 if facts.item_id in wanted and result.eligible and not facts.purged]
+                 if facts.item_id in wanted and result.eligible and not facts.purged
+                 and result.series == series.code]
         if not still:
             raise InvalidInput(f"none of batch {batch_id}'s records may be disposed of now "
                                "(a hold covers them, or they are no longer eligible); nothing "
@@ -256,16 +264,24 @@ class Disposition:
         return certificate.Transfer(package["tagmanifest_sha256"], package["folder"],
                                     " ".join(receipt.split()))
 
-    def purge(self, version_ids: Iterable[int], reason: str, actor: str) -> list[int]:
+    def purge(self, version_ids: Iterable[int], reason: str, actor: str,
+              unless_held: Iterable[int] = ()) -> list[int]:
         """Remove versions' content and blobs, keeping their hashes, with tombstones.
 
         The only way content ever leaves the archive; `execute` calls it once a batch is
         approved. Blobs still used by a version that is kept stay. Returns ledger indexes.
+        The items `unless_held` are checked for holds again inside the purge's own
+        (serialised) transaction, so a hold placed since any earlier check stops it all.
         """
         if not reason.strip():
             raise InvalidInput("a purge needs a reason (the approved disposition it executes)")
         ids = sorted(set(version_ids))
         with self.context.write() as tx:
+            held = self._held(tx.conn, list(unless_held))
+            if held:
+                raise InvalidInput(f"a legal hold placed since the last check covers items "
+                                   f"{held}: nothing was purged; run it again to dispose of "
+                                   f"the records no hold covers")
             try:
                 indexes, purged, orphans = record_sql.purge(tx, ids, reason)
             except LookupError as missing:
@@ -276,6 +292,16 @@ class Disposition:
             self.context.store.blob_store.delete(sha.hex())
         self.on_purged()  # purged text must stop being found
         return indexes
+
+    def _held(self, conn, item_ids: list[int]) -> list[int]:  # noqa: ANN001
+        """Which of the items an active hold covers, read on `conn`."""
+        now = self.context.clock.now()
+        active = [h for h in custody_sql.holds(conn) if hold_rules.active(h, now)]
+        if not (active and item_ids):
+            return []
+        facts = custody_sql.record_facts(conn, self.context.store.blob,
+                                         any(h.scope.query for h in active), item_ids)
+        return sorted(f.item_id for f in facts if hold_rules.holding(active, f, now))
 
     def _certificate(self, batch: dict, series: RecordSeries, records: list[RecordFacts],
                      versions: dict, indexes: list[int], now: datetime,

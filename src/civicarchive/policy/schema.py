@@ -30,6 +30,10 @@ from civicarchive.policy.marks import Located, MarkedReader, Marks
 
 Count = Annotated[int, Field(strict=True, ge=0)]
 Days = Annotated[int, Field(strict=True, ge=1)]
+# Bounds that keep every date the archive computes from them within the calendar
+# (datetime ends at year 9999): a period past them is a typo, refused here, not a crash
+# when a request is logged or retention is reviewed.
+DeadlineDays = Annotated[int, Field(strict=True, ge=1, le=3660)]
 Flag = Annotated[bool, Field(strict=True)]
 Text = Annotated[str, Field(min_length=1)]
 Word = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
@@ -71,9 +75,9 @@ class _In(BaseModel):
 
 
 class RetentionIn(_In):
-    years: Count = 0
-    months: Count = 0
-    days: Count = 0
+    years: Annotated[Count, Field(le=1000)] = 0
+    months: Annotated[Count, Field(le=12_000)] = 0
+    days: Annotated[Count, Field(le=366_000)] = 0
 
 
 class SeriesIn(_In):
@@ -122,8 +126,8 @@ class TrainingIn(_In):
 
 class DeadlineIn(_In):
     name: Text
-    business_days: Days | None = None
-    calendar_days: Days | None = None
+    business_days: DeadlineDays | None = None
+    calendar_days: DeadlineDays | None = None
     citation: Text
     uncertain: Text | None = None
     met_by: list[RequestStatus] = []
@@ -399,6 +403,8 @@ def _message(kind: str, field: str, value: object, error: dict) -> str:
         return f"{field} cannot be negative ({value}): give a whole number of 0 or more"
     if kind == "greater_than_equal":
         return f"{field} must be {ctx.get('ge')} or more, not {value!r}"
+    if kind == "less_than_equal":
+        return f"{field} must be {ctx.get('le')} or less, not {value!r}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{field} must be a whole number, not {value!r}"
     if kind in ("bool_type", "bool_parsing"):
