@@ -10,6 +10,7 @@ import gzip
 import io
 import subprocess
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -489,3 +490,56 @@ def test_a_content_warning_and_poll_options_are_produced_and_redacted_as_text(
     assert "Detour map for" in text and "Details inside." in text
     assert "Tuesday" in text and "Thursday" in text
     assert "Elm Street" not in "".join(texts_of(tmp_path / "out").values())
+
+
+def test_a_phrase_written_in_other_unicode_forms_is_redacted_in_every_file(
+        archive, account, tmp_path):
+    """The redacted name typed with é composed, written by a commenter with a combining
+    accent, in full-width letters, and by the author's display name: one name to a reader,
+    so no file of the production may show any of them."""
+    archive.custody.adopt_policy(WASHINGTON, "clerk")
+    a = account.id
+    archive.ingesting.ingest([
+        observe(a, "p7", "Zoning notice"),
+        _by(observe(a, "c7", "Zoning: ask Qxcanary José", 1, kind=Kind.COMMENT),
+            "resident7", "p7"),
+        _by(observe(a, "c7", "Zoning: ask Qxcanary Jose\u0301 next door", 2, kind=Kind.COMMENT),
+            "resident7", "p7"),
+        _by(observe(a, "c7", "Zoning: ask ＱＸＣＡＮＡＲＹ ＪＯＳÉ next door", 3,
+                    kind=Kind.COMMENT), "resident7", "p7"),
+    ], source="test")
+    request = archive.requests.new("A. Reporter", RECEIVED, "zoning", "clerk")
+    ids = [item_id(archive, native) for native in ("p7", "c7")]
+    archive.requests.collect(request, "clerk", items=ids)
+    archive.requests.mark(request, ids, "responsive", "clerk")
+    archive.requests.redact(request, ids[1], REASON, "clerk", phrase="qxcanary josé")
+    archive.productions.produce(request, "clerk", folder=tmp_path / "out", prefix="CITY-")
+    for name, text in texts_of(tmp_path / "out").items():
+        readable = unicodedata.normalize("NFKC", text.encode("latin-1", "ignore").decode(
+            "utf-8", "ignore") + text).casefold()
+        assert "qxcanary" not in readable, f"the name leaked into {name}"
+    assert verify_package(tmp_path / "out") == []
+
+
+def test_two_productions_made_at_once_never_share_a_production_number(
+        case, tmp_path, monkeypatch):
+    """Another production with the same prefix commits while this one is being written
+    (the PDF takes a while): this one must not take the numbers the other took."""
+    from civicarchive import exports
+    archive, request, _ = case
+    write, other = exports.write_evidence_package, []
+
+    def meanwhile(*args, **kwargs):
+        folder = write(*args, **kwargs)
+        monkeypatch.setattr(exports, "write_evidence_package", write)
+        other.append(archive.productions.produce(request, "clerk", folder=tmp_path / "other",
+                                                 prefix="CITY-"))
+        return folder
+    monkeypatch.setattr(exports, "write_evidence_package", meanwhile)
+    with pytest.raises(InvalidInput, match="produce again"):
+        archive.productions.produce(request, "clerk", folder=tmp_path / "out", prefix="CITY-")
+    assert not (tmp_path / "out").exists()
+    again = archive.productions.produce(request, "clerk", folder=tmp_path / "out",
+                                        prefix="CITY-")
+    assert other[0]["numbers"][0] == "CITY-000001"
+    assert int(again["numbers"][0][5:]) == int(other[0]["numbers"][1][5:]) + 1

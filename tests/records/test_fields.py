@@ -90,3 +90,13 @@ def test_a_redacted_identity_removes_exactly_its_mentions(text, name):
     covered = {i for s, e in term_spans(text, Term(name, PERSONAL)) for i in range(s, e)}
     kept = "".join(s for s in shown.texts[0] if isinstance(s, str))
     assert kept == "".join(c for i, c in enumerate(text) if i not in covered)
+
+
+def test_term_spans_read_a_name_however_it_is_spaced_or_spelled():
+    """A display name broken over a line, spaced with a no-break space, its accent
+    written as a combining mark or in full-width letters, is still the name."""
+    text = "Ask Jane\nDoe, Jane\u00a0Doe, Jane\u00adDoe, José Roe, Ｊｏｓｅ́ Ｒｏｅ or Jose\u0301 Roe"
+    found = [text[s:e] for name in ("Jane Doe", "JaneDoe", "Jose\u0301 Roe")
+             for s, e in term_spans(text, Term(name, PERSONAL))]
+    assert found == ["Jane\nDoe", "Jane\u00a0Doe", "Jane\u00adDoe", "José Roe",
+                     "Ｊｏｓｅ́ Ｒｏｅ", "Jose\u0301 Roe"]

@@ -142,3 +142,22 @@ def test_apply_removes_exactly_the_redacted_characters(case):
         if isinstance(segment, Redaction):
             reasons = segment.reason.split("; ")
             assert len(reasons) == len(set(reasons)) and set(reasons) <= {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("written", [
+    "Jose\u0301 Morales",                # é decomposed: e and a combining acute accent
+    "ＪＯＳＥ́ Ｍｏｒａｌｅｓ",     # full-width letters
+    "JOSÉ MORALES",
+])
+@pytest.mark.parametrize("phrase", ["José Morales", "Jose\u0301 Morales"])
+def test_span_of_sees_through_unicode_normalisation(written, phrase):
+    """é composed or decomposed, full-width letters: the same name to a reader, so the
+    same redaction; the span covers the characters as written."""
+    text = f"Ask {written} tonight"
+    (found,) = span_of(text, phrase)
+    assert text[slice(*found)] == written
+
+
+def test_span_of_reads_an_accented_letter_alike_however_it_is_written():
+    # A letter and its accent are one character to a reader: never half of one.
+    assert span_of("Jose\u0301", "Jose") == span_of("José", "Jose") == []

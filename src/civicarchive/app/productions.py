@@ -105,6 +105,7 @@ class Productions:
         exports.write_csv(production, rendered.ranges, csv_text)
         exports.write_jsonl(production, rendered.ranges, jsonl)
         manifest = canonical_json(_manifest(production, rendered, numbers, built))
+        existed = folder.exists()  # and empty: write_evidence_package refuses it otherwise
         exports.write_evidence_package(
             self.evidence.source, built.version_ids, folder, redacted=built.redacted,
             extra={"production.pdf": rendered.pdf,
@@ -120,16 +121,28 @@ class Productions:
                             "URL (their hashes are in manifest.json)"
                             if built.entry_withheld else "") + ".", gaps=gaps)
         digest = hashlib.sha256(manifest).hexdigest()
-        with self.context.write() as tx:
-            production_id = sql.add_production(tx, {
-                "request_id": request_id, "prefix": prefix, "first_number": first,
-                "last_number": last_number, "items": len(built.produced),
-                "withheld": len(production.withheld), "folder": str(folder),
-                "manifest_sha256": digest}, actor)
-            self.requests.record_event(tx, request_id, Action.PRODUCED, {
-                "production": production_id, "first": first, "last": last_number,
-                "items": len(built.produced), "withheld": len(production.withheld),
-                "manifest_sha256": digest, "prefix": prefix, "folder": str(folder)}, actor)
+        try:
+            with self.context.write() as tx:
+                # The numbers were taken from the last production read before the package
+                # was written; one made meanwhile with the same prefix may have used them.
+                if sql.last_production_number(tx.conn, prefix) != last:
+                    raise InvalidInput(f"another production numbered with {prefix} was made "
+                                       f"while this one was being written, and took its "
+                                       f"numbers: nothing was produced; produce again",
+                                       parameter="prefix")
+                production_id = sql.add_production(tx, {
+                    "request_id": request_id, "prefix": prefix, "first_number": first,
+                    "last_number": last_number, "items": len(built.produced),
+                    "withheld": len(production.withheld), "folder": str(folder),
+                    "manifest_sha256": digest}, actor)
+                self.requests.record_event(tx, request_id, Action.PRODUCED, {
+                    "production": production_id, "first": first, "last": last_number,
+                    "items": len(built.produced), "withheld": len(production.withheld),
+                    "manifest_sha256": digest, "prefix": prefix, "folder": str(folder)},
+                    actor)
+        except BaseException:  # a package that no production records is none: remove it
+            exports.discard(folder, remove=not existed)
+            raise
         return {"id": production_id, "folder": str(folder), "pages": rendered.pages,
                 "numbers": list(numbers), "items": len(built.produced),
                 "withheld": len(production.withheld),

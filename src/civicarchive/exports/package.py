@@ -34,7 +34,7 @@ from civicarchive.exports.versions import ExportSource, Payload, Rendering, rend
 from civicarchive.exports.warc import write_warc
 from civicarchive.store.checkpoint import CheckpointBody
 
-__all__ = ["PackageReport", "check_evidence_package", "verify_evidence_package",
+__all__ = ["PackageReport", "check_evidence_package", "discard", "verify_evidence_package",
            "write_evidence_package"]
 
 RESERVED = frozenset(name.lower() for name in (RECORDS, WARC, KEY, CERTIFICATE, PROOFS,
@@ -72,7 +72,7 @@ def write_evidence_package(source: ExportSource, version_ids: Iterable[int],
         _write(source, ids, folder, stand_ins, redacted, produced, description,
                gaps if gaps is not None else source.capture_gaps(ids))
     except BaseException:
-        _empty(folder, remove=created)
+        discard(folder, remove=created)
         raise
     return folder
 
@@ -146,8 +146,8 @@ def _produced_files(extra: Mapping[str, bytes] | None) -> dict[str, bytes]:
     return files
 
 
-def _empty(folder: Path, remove: bool) -> None:
-    """Undo a failed write: the folder was new (remove it) or empty (empty it again)."""
+def discard(folder: Path, remove: bool) -> None:
+    """Undo a write: the folder was new (remove it) or empty (empty it again)."""
     if remove:
         shutil.rmtree(folder, ignore_errors=True)
     elif folder.is_dir():

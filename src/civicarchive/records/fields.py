@@ -20,9 +20,10 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from civicarchive.model.production import RedactedText, Redaction
-from civicarchive.records.redaction import apply, span_of
+from civicarchive.records.redaction import apply, find, fold, phrase_regex, span_of
 
 __all__ = ["Field", "FieldRules", "RecordFields", "RedactedFields", "Term", "identity_terms",
            "redact_fields", "term_spans", "url_spans"]
@@ -108,12 +109,18 @@ def identity_terms(names: Iterable[str | None], reason: str) -> tuple[Term, ...]
 def term_spans(text: str, term: Term) -> list[tuple[int, int]]:
     """Where `term` appears in `text` as a whole word, in any case, with its leading @
     (which is then hidden too) or, unless `mention_only`, without it."""
-    if not term.text:
+    if not term.text.strip():
         return []
-    at = "@" if term.mention_only else "@?"
-    pattern = re.compile(rf"(?<![\w@]){at}{re.escape(term.text)}(?![\w@]|\.\w|-\w)",
-                         re.IGNORECASE)
-    return [match.span() for match in pattern.finditer(text)]
+    return find(_term_pattern(fold(term.text), term.mention_only), text)
+
+
+@lru_cache(maxsize=256)
+def _term_pattern(term: str, mention_only: bool) -> re.Pattern[str]:
+    # As a phrase is found (any spacing, invisible characters, any Unicode spelling: a
+    # display name broken over a line is still the name), but only as whole words.
+    at = "@" if mention_only else "@?"
+    return re.compile(rf"(?<![\w@]){at}{phrase_regex(term)}(?![\w@]|\.\w|-\w)",
+                      re.IGNORECASE)
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:

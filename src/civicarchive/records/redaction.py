@@ -14,6 +14,7 @@ ends. The law may require each redaction to cite its exemption (in Washington, R
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -42,20 +43,36 @@ def apply(text: str, spans: Iterable[tuple[int, int, str]]) -> RedactedText:
 
 def span_of(text: str, phrase: str) -> list[tuple[int, int]]:
     """(start, end) of every occurrence of `phrase` in `text`, in order: in any case, with
-    any run of white space where the phrase has one, and with invisible characters (a
-    soft hyphen, zero-width spaces and joiners) anywhere inside, since "Jo\u00adhn" and
-    "JOHN" read as John and a redaction that missed them would leak the name.
+    any run of white space where the phrase has one, with invisible characters (a
+    soft hyphen, zero-width spaces and joiners) anywhere inside, and however Unicode
+    spells its letters (an accent composed or combining, full-width forms), since
+    "Jo\u00adhn", "JOHN" and "ＪＯＨＮ" read as John and a redaction that missed them would
+    leak the name.
 
     Occurrences may overlap ("aa" in "aaa" is found at 0 and 1), so redacting them all
     leaves no copy of the phrase behind; `apply` merges them.
     """
-    pattern = _phrase_pattern(phrase)
-    found = []
-    match = pattern.search(text)
+    return find(_phrase_pattern(fold(phrase)), text)
+
+
+def fold(text: str) -> str:
+    """`text` as matching compares it: NFKC-normalised and casefolded, so "É", "e\u0301"
+    and "Ｅ́" are one letter."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+
+
+def find(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """(start, end) in `text` of every match of `pattern` (written for `fold`ed text) in
+    the folded `text`, overlapping ones included. Each span covers whole characters as
+    written: a letter with its combining marks is never cut in two."""
+    folded, origin = _folded(text)
+    found: dict[tuple[int, int], None] = {}
+    match = pattern.search(folded)
     while match is not None:
-        found.append(match.span())
-        match = pattern.search(text, match.start() + 1)
-    return found
+        if match.end() > match.start():
+            found[origin[match.start()][0], origin[match.end() - 1][1]] = None
+        match = pattern.search(folded, match.start() + 1)
+    return list(found)
 
 
 # Characters that change nothing a reader sees: soft hyphen, Mongolian vowel separator,
@@ -63,13 +80,37 @@ def span_of(text: str, phrase: str) -> list[tuple[int, int]]:
 _INVISIBLE = "[\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff]*"
 
 
-@lru_cache(maxsize=256)
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+@lru_cache(maxsize=64)
+def _folded(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    # The folded text, and for each of its characters the (start, end) in `text` of the
+    # character it came from with its combining marks (folding may change lengths: "ß"
+    # is "ss", "ﬁ" is "fi").
+    folded: list[str] = []
+    origin: list[tuple[int, int]] = []
+    start = 0
+    for end in range(1, len(text) + 1):
+        if end < len(text) and unicodedata.combining(text[end]):
+            continue
+        letter = fold(text[start:end])
+        folded.append(letter)
+        origin.extend([(start, end)] * len(letter))
+        start = end
+    return "".join(folded), tuple(origin)
+
+
+def phrase_regex(phrase: str) -> str:
+    """The regular expression (over `fold`ed text) of `phrase` as `span_of` finds it: any
+    white space where it has some, invisible characters anywhere inside."""
     words = phrase.split()
     if not words:
         raise InvalidInput("the phrase to redact is empty: give the words to find")
     spelled = [_INVISIBLE.join(re.escape(c) for c in word) for word in words]
-    return re.compile(f"{_INVISIBLE}\\s+{_INVISIBLE}".join(spelled), re.IGNORECASE)
+    return f"{_INVISIBLE}\\s+{_INVISIBLE}".join(spelled)
+
+
+@lru_cache(maxsize=256)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(phrase_regex(phrase), re.IGNORECASE)
 
 
 def _checked(text: str, number: int, span: tuple[int, int, str]) -> tuple[int, int, str]:
