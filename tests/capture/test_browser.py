@@ -13,7 +13,10 @@ import io
 import json
 import subprocess
 import sys
+import time
+import tracemalloc
 import zipfile
+import zlib
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -28,6 +31,7 @@ from civicarchive.capture.walls import WallKind, wall_in_dom, wall_in_response
 from civicarchive.clock import FixedClock
 from civicarchive.errors import BrowserUnavailable
 from civicarchive.model.record import Event, Kind
+from tests.capture.loopback import Loopback
 from tests.capture.test_guard import Answers, serving
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -297,3 +301,41 @@ def test_page_observation_keeps_the_wacz_and_the_content():
     assert observation.content["screenshot_sha256"] == hashlib.sha256(b"png").hexdigest()
     assert (observation.raw, observation.raw_media_type) == (b"zip", "application/wacz")
     assert observation.url == "https://a.example/p/"
+
+
+def test_browser_capture_never_inflates_a_gzip_bomb(chromium, loopback_only):
+    """256 KiB of gzip that is 256 MiB of zeros: stopped at the resource cap, decoded a
+    piece at a time, and the page kept as received in the WARC, not shown."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = packer.compress(bytes(256 * 1024 * 1024)) + packer.flush()
+    with Loopback(lambda m, p, q, h: (200, {**HTML, "Content-Encoding": "gzip"}, bomb)
+                  ) as server:
+        tracemalloc.start()
+        try:
+            capture = capturer(user_agent="civicarchive test",
+                               max_resource_bytes=1024 * 1024).capture(f"{server.url}/news")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024
+    assert capture.outcome is Outcome.FAILED
+    assert [p.kind for p in capture.problems] == [ProblemKind.TOO_LARGE]
+    assert "larger than 1048576 bytes once decoded" in capture.problems[0].what
+
+
+def test_browser_capture_gives_up_a_trickling_page_at_the_request_timeout(chromium,
+                                                                          loopback_only):
+    def trickle(method, path, query, headers):   # a byte every 0.2 s, for 30 s
+        def body():
+            for _ in range(150):
+                time.sleep(0.2)
+                yield b" "
+        return 200, HTML, body()
+    with Loopback(trickle) as server:
+        started = time.monotonic()
+        capture = capturer(user_agent="civicarchive test",
+                           request_timeout=0.5).capture(f"{server.url}/news")
+        took = time.monotonic() - started
+    assert took < 5
+    assert capture.outcome is Outcome.FAILED
+    assert [p.kind for p in capture.problems] == [ProblemKind.UNREACHABLE]

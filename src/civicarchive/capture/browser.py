@@ -27,13 +27,15 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from civicarchive.capture.guard import FetchGuard, shown
+from civicarchive.capture.encoding import ACCEPT_ENCODING, decoded
+from civicarchive.capture.guard import FetchGuard, deadline, shown
 from civicarchive.capture.walls import CONSENT_SELECTORS, DOM_PROBE, Wall, wall_in_dom, \
     wall_in_response
 from civicarchive.capture.webarchive import WACZ_MEDIA_TYPE, Exchange, WarcRecorder, \
@@ -189,7 +191,8 @@ class _Session:
             urls.append(str(request.url))
             following = exchange.response.next_request
             if not (exchange.response.is_redirect and following is not None):
-                return _Fetched(urls, exchange, _decoded(exchange))
+                return _Fetched(urls, exchange,
+                                _decoded(exchange, self.settings.max_resource_bytes))
             request = following
         raise httpx.TooManyRedirects(f"more than {MAX_REDIRECTS} redirects", request=request)
 
@@ -199,20 +202,22 @@ class _Session:
                          f"requests")
         self.requests += 1
         at = self.clock.now()
-        response = self.client.send(request, stream=True)
-        address = peer_address(response)
-        body, truncated = bytearray(), False
-        cap = min(self.settings.max_resource_bytes,
-                  self.settings.max_capture_bytes - self.received)
-        try:
-            for chunk in response.iter_raw():
-                body += chunk
-                if len(body) > cap:
-                    del body[cap:]
-                    truncated = True
-                    break
-        finally:
-            response.close()
+        # httpx's timeout is per read: a server sending a byte at a time is cut off here
+        with deadline(time.monotonic() + self.settings.request_timeout):
+            response = self.client.send(request, stream=True)
+            address = peer_address(response)
+            body, truncated = bytearray(), False
+            cap = min(self.settings.max_resource_bytes,
+                      self.settings.max_capture_bytes - self.received)
+            try:
+                for chunk in response.iter_raw():
+                    body += chunk
+                    if len(body) > cap:
+                        del body[cap:]
+                        truncated = True
+                        break
+            finally:
+                response.close()
         self.received += len(body)
         exchange = Exchange(request, response, bytes(body), at, address, truncated)
         self.recorder.exchange(exchange)
@@ -229,13 +234,19 @@ class _Session:
             self.problems.append(problem)
 
 
-def _decoded(exchange: Exchange) -> bytes:
-    """The body with its Content-Encoding undone, as the browser needs it."""
+def _decoded(exchange: Exchange, cap: int) -> bytes:
+    """The body with its Content-Encoding undone, as the browser needs it; _Limit when
+    that is over `cap` bytes (a gzip bomb is stopped a piece at a time, never inflated)."""
+    body = bytearray()
     try:
-        return httpx.Response(200, headers=exchange.response.headers,
-                              content=exchange.body).content
+        for piece in decoded([exchange.body], exchange.response.headers.get("content-encoding")):
+            body += piece
+            if len(body) > cap:
+                raise _Limit(f"the response is larger than {cap} bytes once decoded: kept "
+                             "in the WARC as received, not shown to the page")
     except httpx.DecodingError:
         return exchange.body
+    return bytes(body)
 
 
 @dataclass
@@ -269,6 +280,7 @@ class BrowserCapturer:
         with tempfile.TemporaryDirectory(prefix="civicarchive-browser-") as folder, \
                 open(Path(folder) / "capture.warc.gz", "wb") as warc, \
                 self.guard.client(timeout=self.settings.request_timeout,
+                                  headers={"Accept-Encoding": ACCEPT_ENCODING},
                                   follow_redirects=False) as client:
             recorder = WarcRecorder(warc, software="civicarchive browser capture", at=started)
             session = _Session(client, recorder, self.settings, self.clock)

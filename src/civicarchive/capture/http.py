@@ -12,12 +12,14 @@ one place where the archive's client is made, and where the SSRF-guarded transpo
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
 
+from civicarchive.capture.encoding import ACCEPT_ENCODING, decoded
 from civicarchive.capture.guard import deadline
 from civicarchive.errors import FetchRefused
 from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
@@ -38,7 +40,8 @@ def open_client(timeout: float = 30.0, allow_loopback: bool = False) -> httpx.Cl
     the capture service take whatever this returns."""
     from civicarchive.capture.guard import FetchGuard
     return FetchGuard(allow_loopback=allow_loopback).client(
-        timeout=timeout, headers={"User-Agent": USER_AGENT})
+        timeout=timeout, headers={"User-Agent": USER_AGENT,
+                                  "Accept-Encoding": ACCEPT_ENCODING})
 
 
 class Scrubber:
@@ -100,8 +103,8 @@ class Fetcher:
         until = time.monotonic() + self.deadline
         try:
             with deadline(until):  # the headers too, on a guarded client
-                response = self.client.send(self.client.build_request(
-                    method, url, params=params, headers=sent, data=data), stream=True)
+                response = self.follow(self.client.build_request(
+                    method, url, params=params, headers=sent, data=data), sent)
                 try:
                     # what response.read() would keep, read under the cap and the deadline
                     response._content = self.read(response, self.max_bytes, until)
@@ -116,8 +119,9 @@ class Fetcher:
                                           f"{self.deadline:g} s; given up",
                                           {"url": self.scrub(url), "deadline": self.deadline}
                                           ) from None
+            said = error if isinstance(error, httpx.DecodingError) else type(error).__name__
             raise PlatformUnavailable(
-                f"{self.scrub(url)}: {type(error).__name__}",
+                self.scrub(f"{url}: {said}"),
                 {"url": self.scrub(url), "error": self.scrub(f"{type(error).__name__}: {error}")}
             ) from None
         status = response.status_code
@@ -141,6 +145,26 @@ class Fetcher:
         if status >= 500:
             raise PlatformUnavailable(f"{where}: server error", evidence, retry)
         raise CaptureFailed(f"{where}: unexpected answer", evidence, retry)
+
+    def follow(self, request: httpx.Request, own: Iterable[str] = ()) -> httpx.Response:
+        """The streamed answer to `request`, redirects followed as the client would (its
+        limit, each hop through its transport), except that a hop to another origin
+        carries none of the headers `own` names (the token, a key, validators): httpx
+        drops only Authorization, and a key may travel in another (YouTube's
+        X-Goog-Api-Key)."""
+        for _ in range(self.client.max_redirects + 1):
+            response = self.client.send(request, stream=True, follow_redirects=False)
+            following = response.next_request
+            if following is None or not self.client.follow_redirects:
+                return response
+            response.close()
+            if _origin(following.url) != _origin(request.url):
+                for name in own:
+                    following.headers.pop(name, None)
+                own = ()
+            request = following
+        raise httpx.TooManyRedirects(f"more than {self.client.max_redirects} redirects",
+                                     request=request)
 
     def evidence(self, response: httpx.Response) -> dict:
         """The status, the URL without its query, a bounded excerpt of the body and the
@@ -182,16 +206,22 @@ class Fetcher:
             return None, "application/octet-stream", f"{failure}; not downloaded"
         except UNANSWERED as error:
             late = f"no whole answer within {self.deadline:g} s" \
-                if time.monotonic() >= until else type(error).__name__
+                if time.monotonic() >= until else error \
+                if isinstance(error, httpx.DecodingError) else type(error).__name__
             return None, "application/octet-stream", self.scrub(f"{late}; not downloaded")
 
     def read(self, response: httpx.Response, max_bytes: int, until: float) -> bytes:
         """The decoded body of a streamed answer; CaptureFailed as soon as it passes
-        `max_bytes` (decoded, so a small gzip bomb is stopped too), PlatformUnavailable
+        `max_bytes` (decoded a piece at a time, so a small gzip bomb is stopped too, and
+        an encoding capture cannot bound is httpx.DecodingError), PlatformUnavailable
         when it is not whole by `until` (a time.monotonic())."""
         url = self.scrub(str(response.request.url.copy_with(query=None)))
         body = bytearray()
-        for chunk in response.iter_bytes():
+        if hasattr(response, "_content"):   # read whole by its transport (httpx.MockTransport)
+            pieces: Iterable[bytes] = [response.content]
+        else:
+            pieces = decoded(response.iter_raw(), response.headers.get("content-encoding"))
+        for chunk in pieces:
             if time.monotonic() > until:
                 raise PlatformUnavailable(f"{url}: the answer was not whole within "
                                           f"{self.deadline:g} s; given up",
