@@ -263,3 +263,38 @@ def test_mastodon_api_redirected_to_another_server_files_nothing(archive, mastod
     assert not failed.ok and "redirected to http://elsewhere.example:3000" in \
         failed.failure["message"]
     assert items(archive, mastodon.id) == {}
+
+
+def test_mastodon_recheck_answered_with_html_deletes_nothing_and_says_so(archive, mastodon,
+                                                                          replay):
+    """A 200 that is a maintenance page, not a status: a problem of the run naming the
+    status, the item kept; the pass is recorded and the other accounts still run."""
+    archive.capturing.configure(mastodon.id, full_every=1)
+    archive.capturing.run(mastodon.id, client=replay.client())
+    victim = min(replay.statuses, key=int)
+    uri = status(replay, victim)["uri"]
+    replay.statuses.pop(victim)
+    original = replay.answer
+    replay.answer = lambda method, path, query: \
+        (200, {"content-type": "text/html"}, b"<html><h1>Back soon</h1></html>") \
+        if path == f"/api/v1/statuses/{victim}" else original(method, path, query)
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert report.ok and report.counts["deleted"] == 0
+    assert latest_event(archive, mastodon.id, uri) == "created"
+    (problem,) = [p for p in report.problems if p["where"] == uri]
+    assert f"account {mastodon.id} (mastodonpy_test_2)" in problem["what"]
+    assert "not what the mastodon capturer reads (JSONDecodeError" in problem["what"]
+
+
+def test_mastodon_json_nested_past_the_recursion_limit_fails_the_pass_clearly(archive,
+                                                                             mastodon, replay):
+    original = replay.answer
+    deep = b"[" * 200_000 + b"]" * 200_000
+    replay.answer = lambda method, path, query: \
+        (200, {"content-type": "application/json"}, deep) \
+        if path == "/api/v1/accounts/lookup" else original(method, path, query)
+    (report,) = archive.capturing.run(mastodon.id, client=replay.client())
+    assert not report.ok
+    assert report.failure["message"].startswith(f"account {mastodon.id} (mastodonpy_test_2): "
+                                                "the platform's answer is not what the "
+                                                "mastodon capturer reads (RecursionError")

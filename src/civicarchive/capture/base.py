@@ -22,6 +22,7 @@ stays as it was.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from typing import Protocol
 
 import httpx
 
+from civicarchive.capture.failures import CaptureFailed
 from civicarchive.model.record import Kind, Observation
 
 
@@ -155,3 +157,32 @@ class Capturer(Protocol):
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
         """Look up one item on its own."""
+
+
+# What reading an answer of a shape the capturer does not know raises: a field missing or
+# of another type, a body that is not JSON, JSON nested past Python's recursion limit.
+ODD_ANSWERS = (ValueError, LookupError, TypeError, AttributeError, RecursionError)
+
+
+def answers_checked(method: Callable) -> Callable:
+    """A capturer's `capture` or `recheck` that, on an answer it cannot read, raises
+    CaptureFailed naming the account and what was wrong, never a traceback: the
+    capture service records it (a failed run; for a re-check a problem of the run, the
+    item kept as it was), and the other accounts are still captured."""
+    from civicarchive.capture.http import Scrubber
+
+    @functools.wraps(method)
+    def checked(self, job: CaptureJob, client: httpx.Client, token: str | None,  # noqa: ANN001
+                *args: object, **kwargs: object) -> object:
+        try:
+            return method(self, job, client, token, *args, **kwargs)
+        except CaptureFailed:
+            raise
+        except ODD_ANSWERS as error:
+            said = Scrubber([token])(f"{type(error).__name__}: {error}")[:300]
+            raise CaptureFailed(f"account {job.account_id} ({job.handle}): the platform's "
+                                f"answer is not what the {job.platform} capturer reads "
+                                f"({said}); nothing of it was kept. If it persists, the "
+                                "platform's API changed and capture needs updating",
+                                {"error": type(error).__name__}) from None
+    return checked

@@ -60,8 +60,8 @@ from atproto_core.did_doc import DidDocument
 from atproto_core.exceptions import AtProtocolError
 
 from civicarchive.capture import firehose
-from civicarchive.capture.base import (Absent, CaptureJob, CaptureProblem, Checked, Known,
-                                       Pass, Recheck)
+from civicarchive.capture.base import (Absent, CaptureJob, CaptureProblem, Checked, Known, Pass,
+                                       Recheck, answers_checked)
 from civicarchive.capture.failures import (CaptureFailed, CredentialsRejected,
                                            PlatformUnavailable, RateLimited)
 from civicarchive.capture.guard import deadline
@@ -88,11 +88,13 @@ STREAM_LIMIT = 120.0   # seconds a pass reads the stream at most
 class BlueskyCapturer:
     platform = "bluesky"
 
+    @answers_checked
     def capture(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 known: Known = lambda ids: set()) -> Pass:
         """One pass over the account (see the module docstring)."""
         return _Run(job, client, token, known).run()
 
+    @answers_checked
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
         """`com.atproto.repo.getRecord` for one absent record: GONE only when the PDS

@@ -37,7 +37,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from civicarchive.capture.base import Absent, CaptureJob, Checked, Known, Pass, Thread
+from civicarchive.capture.base import (Absent, CaptureJob, Checked, Known, Pass, Thread,
+                                       answers_checked)
 from civicarchive.capture.failures import CaptureFailed
 from civicarchive.capture.graph import JSON, GraphPass, file_of, graph_time
 from civicarchive.connectors import meta
@@ -57,11 +58,13 @@ LINK_TYPES = ("share", "link")
 class FacebookCapturer:
     platform = "facebook"
 
+    @answers_checked
     def capture(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 known: Known = lambda ids: set()) -> Pass:
         """One pass over the Page (see the module docstring)."""
         return _PageRun(job, client, token, known).run()
 
+    @answers_checked
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
         """`/{id}` for one absent post or comment: GONE only on 404 or error 100/33."""

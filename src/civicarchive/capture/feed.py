@@ -18,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from civicarchive.capture.base import Absent, CaptureJob, Checked, Known, Pass, Recheck
+from civicarchive.capture.base import (Absent, CaptureJob, Checked, Known, Pass, Recheck,
+                                       answers_checked)
 from civicarchive.capture.failures import CaptureFailed
 from civicarchive.capture.http import Fetcher
 from civicarchive.connectors.base import ImportContext
@@ -35,6 +36,7 @@ _TOMBSTONE = re.compile(rb"<(?:[\w-]+:)?deleted-entry\b[^>]*?\bref=[\"']([^\"']+
 class FeedCapturer:
     platform = "feed"
 
+    @answers_checked
     def capture(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 known: Known = lambda ids: set()) -> Pass:
         """Poll the feed once; a 304 is an empty pass."""

@@ -33,7 +33,8 @@ from datetime import datetime
 
 import httpx
 
-from civicarchive.capture.base import Absent, CaptureJob, Checked, Known, Pass, Thread
+from civicarchive.capture.base import (Absent, CaptureJob, Checked, Known, Pass, Thread,
+                                       answers_checked)
 from civicarchive.capture.failures import CaptureFailed
 from civicarchive.capture.graph import JSON, GraphPass, file_of, graph_time, nested_items
 from civicarchive.connectors import meta
@@ -51,11 +52,13 @@ PAGE = 50
 class InstagramCapturer:
     platform = "instagram"
 
+    @answers_checked
     def capture(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 known: Known = lambda ids: set()) -> Pass:
         """One pass over the account (see the module docstring)."""
         return _AccountRun(job, client, token, known).run()
 
+    @answers_checked
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
         """`/{id}` for one absent media or comment: GONE only on 404 or error 100/33."""

@@ -36,8 +36,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-from civicarchive.capture.base import (Absent, CaptureJob, Checked, Known, Pass, Recheck,
-                                       Thread)
+from civicarchive.capture.base import (Absent, CaptureJob, Checked, Known, Pass, Recheck, Thread,
+                                       answers_checked)
 from civicarchive.capture.failures import CaptureFailed
 from civicarchive.capture.http import Fetcher
 from civicarchive.clock import parse_time
@@ -57,11 +57,13 @@ NOT_FOUND = frozenset({"record not found", "not found"})   # Mastodon's JSON err
 class MastodonCapturer:
     platform = "mastodon"
 
+    @answers_checked
     def capture(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 known: Known = lambda ids: set()) -> Pass:
         """One pass over the account (see the module docstring)."""
         return _Run(job, client, token, known).run()
 
+    @answers_checked
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
         """`statuses/:id` for one absent status: GONE only on Mastodon's own not-found

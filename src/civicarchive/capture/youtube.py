@@ -53,7 +53,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import orjson
 
-from civicarchive.capture.base import Absent, CaptureJob, Checked, Known, Pass, Recheck, Thread
+from civicarchive.capture.base import (Absent, CaptureJob, Checked, Known, Pass, Recheck, Thread,
+                                       answers_checked)
 from civicarchive.capture.failures import CaptureFailed, CredentialsRejected, RateLimited
 from civicarchive.capture.http import Fetcher, Scrubber
 from civicarchive.clock import parse_time
@@ -80,11 +81,13 @@ _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 class YouTubeCapturer:
     platform = "youtube"
 
+    @answers_checked
     def capture(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 known: Known = lambda ids: set()) -> Pass:
         """One pass over the channel (see the module docstring)."""
         return _Run(job, client, token, known).run()
 
+    @answers_checked
     def recheck(self, job: CaptureJob, client: httpx.Client, token: str | None,
                 absent: Absent) -> Checked:
         """`videos.list?id=` or `comments.list?id=` for one absent item: GONE when the
