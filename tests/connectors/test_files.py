@@ -269,3 +269,50 @@ def test_files_refuses_more_parts_than_it_holds_open(tmp_path, monkeypatch):
     with pytest.raises(UnsafeExport, match="4 parts of one split export beside it, over the "
                                            "limit of 3"):
         ExportFiles.open(tmp_path / f"{STAMP}-001.zip")
+
+
+def test_files_refuses_an_encrypted_zip_naming_the_entry(tmp_path):
+    # zipfile raised a bare RuntimeError ("password required") when the entry was read
+    path = make_zip(tmp_path / "locked.zip", {"data/tweets.js": b"window.YTD = []"})
+    data = bytearray(path.read_bytes())
+    data[6] |= 1  # the "encrypted" flag, in the local header and the central directory
+    data[data.find(b"PK\x01\x02") + 8] |= 1
+    path.write_bytes(data)
+    with pytest.raises(InvalidInput, match=r"locked\.zip: entry 'data/tweets\.js' is "
+                                           r"encrypted.*password"):
+        ExportFiles.open(path)
+
+
+def test_files_refuses_a_zip_compressed_in_a_way_it_cannot_read(tmp_path):
+    # Windows' own zip writes Deflate64 (method 9) for large files; zipfile raised a bare
+    # NotImplementedError when the entry was read
+    path = make_zip(tmp_path / "deflate64.zip", {"data/tweets.js": b"window.YTD = []"})
+    data = bytearray(path.read_bytes())
+    data[8] = 9
+    data[data.find(b"PK\x01\x02") + 10] = 9
+    path.write_bytes(data)
+    with pytest.raises(InvalidInput, match=r"deflate64\.zip: entry 'data/tweets\.js' is "
+                                           r"compressed with method 9 \(Deflate64\)"):
+        ExportFiles.open(path)
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_files_counts_entries_before_holding_each_in_memory(tmp_path, monkeypatch, kind):
+    # a 60 MB tar.gz (or a zip) of ten million empty entries took gigabytes to list
+    # before the count was checked: the count is checked as the entries are listed
+    path = tmp_path / f"many.{kind}"
+    listed = []
+    if kind == "zip":
+        make_zip(path, {f"f{i}": b"" for i in range(50)})
+        monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: pytest.fail(
+            "the whole central directory was parsed"))
+    else:
+        with tarfile.open(path, "w:gz") as archive:
+            for i in range(50):
+                archive.addfile(tarfile.TarInfo(f"f{i}"), io.BytesIO(b""))
+        header = tarfile.TarInfo.fromtarfile
+        monkeypatch.setattr(tarfile.TarInfo, "fromtarfile", classmethod(
+            lambda cls, tar: listed.append(1) or header(tar)))
+    with pytest.raises(UnsafeExport, match="more than 10 entries"):
+        ExportFiles.open(path, Limits(max_entries=10))
+    assert len(listed) <= 12  # (one more to tell it is a tar)

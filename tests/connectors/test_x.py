@@ -278,6 +278,25 @@ def note_tweet(note_id: str, text: str, created: str = "2025-01-21T00:21:51.000Z
                  "hashtags": []}}}
 
 
+def test_a_note_tweets_text_is_unescaped_as_its_tweets_is(tmp_path):
+    # X escapes & < > in a note's text as in a tweet's; the join read the note unescaped,
+    # but the note's text went into the record as written: "Parks &amp; Rec"
+    long_text = "Parks & Rec budget: <b>two</b> new pools, \"soon\" &amp; more. " * 8
+    def escape(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    path = build(tmp_path, {
+        "data/tweets.js": ytd("tweets", [tweet("19", escape(long_text[:200]) + "… "
+                                                     "https://t.co/more")]),
+        "data/note-tweet.js": ytd("note_tweet", [note_tweet("1800000000000000097",
+                                                            escape(long_text))])})
+    [post], context = read_all(path)
+    assert post.content["note_tweet_id"] == "1800000000000000097"
+    assert post.content["text"] == long_text
+    assert post.content["truncated_text"] == long_text[:200] + "… https://t.co/more"
+    assert context.problems == []
+
+
 def test_a_note_is_joined_only_to_the_tweet_of_its_second_whose_text_begins_it(tmp_path):
     # a thread posted at once: three tweets in one second, only the second one is long
     long_text = "Part 2: the budget adds two librarians and extends hours. " * 8
@@ -762,3 +781,51 @@ def test_a_tweet_id_twice_in_the_export_is_reported(tmp_path):
         "data/manifest.js": manifest("data/tweets.js"),
         "data/tweets.js": ytd("tweets", [tweet("81", "Snow plan"), tweet("82", "Parks")])}))
     assert not [p for p in clean.problems if "more than once" in p.what]
+
+
+# -- whose archive ----------------------------------------------------------------------------
+
+def other_accounts(tmp_path: Path, name: str = "other.zip") -> Path:
+    return build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js").replace("cityofexample", "countyof")
+        .replace(ACCOUNT_ID, "1500000000000000999"),
+        "data/account.js": ACCOUNT.replace("cityofexample", "countyof")
+        .replace(ACCOUNT_ID, "1500000000000000999"),
+        "data/tweets.js": ytd("tweets", [tweet("77", "County news")])}, name)
+
+
+def test_an_archive_of_another_account_is_refused_before_anything_is_written(archive, account,
+                                                                              tmp_path):
+    # It was imported: the county's tweets joined the city's records, and every city
+    # tweet the county's archive lacks was recorded deleted.
+    own = build(tmp_path, {"data/manifest.js": manifest("data/tweets.js"),
+                           "data/tweets.js": ytd("tweets", [tweet("11", "Parade today")])})
+    archive.ingesting.import_export(own, account.id)
+    before = archive.reading.stats()
+    with pytest.raises(InvalidInput, match=r"other\.zip.* archive of @countyof \(account id "
+                                           r"1500000000000000999\), but account \d+ is "
+                                           r"@cityofexample: pick the account it belongs to"):
+        archive.ingesting.import_export(other_accounts(tmp_path), account.id)
+    assert archive.reading.stats() == before
+
+
+def test_an_archive_of_the_account_under_a_new_name_or_its_id_is_its_own(tmp_path):
+    renamed = build(tmp_path, {
+        "data/manifest.js": manifest("data/tweets.js").replace("cityofexample", "examplecity"),
+        "data/screen-name-change.js": ytd("screen_name_change", [{"screenNameChange": {
+            "accountId": ACCOUNT_ID, "screenNameChange": {
+                "changedAt": "2024-05-01T10:00:00.000Z", "changedFrom": "CityOfExample",
+                "changedTo": "examplecity"}}}]),
+        "data/tweets.js": ytd("tweets", [tweet("11", "Parade today")])}, "renamed.zip")
+    for path, handle, platform_id in ((renamed, "cityofexample", None),
+                                      (other_accounts(tmp_path), "anything",
+                                       "1500000000000000999")):
+        context = ImportContext(account_id=7, observed_at=EXPORTED, handle=handle,
+                                platform_id=platform_id)
+        with ExportFiles.open(path) as files:
+            assert len(list(XArchiveImporter().read(files, context))) == 1
+    context = ImportContext(account_id=7, observed_at=EXPORTED, handle="countyof",
+                            platform_id=ACCOUNT_ID)  # the handle is the county's, the id not
+    with ExportFiles.open(other_accounts(tmp_path, "again.zip")) as files, \
+            pytest.raises(InvalidInput, match="archive of @countyof"):
+        list(XArchiveImporter().read(files, context))

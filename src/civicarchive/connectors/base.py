@@ -43,6 +43,9 @@ class ImportContext:
     problems: list[ImportProblem] = field(default_factory=list)
     complete_kinds: set[Kind] = field(default_factory=set)   # filled by the importer
     evidence: dict = field(default_factory=dict)             # e.g. signature checks
+    # The account as registered, for an export that says whose it is to be checked by.
+    handle: str | None = None
+    platform_id: str | None = None
 
     def problem(self, where: str, what: str) -> None:
         self.problems.append(ImportProblem(where, what))

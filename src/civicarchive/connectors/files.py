@@ -15,6 +15,7 @@ import fnmatch
 import io
 import re
 import stat
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -59,6 +60,78 @@ def _safe_name(name: str, where: str) -> str:
         raise UnsafeExport(f"{where}: entry {name!r} climbs out of the export with '..'; "
                            "refusing the export")
     return str(path)
+
+
+def _too_many(path: Path, limits: Limits) -> UnsafeExport:
+    return UnsafeExport(f"{path}: more than {limits.max_entries:,} entries, over the limit; "
+                        "refusing the export")
+
+
+def _count_zip_entries(path: Path, limits: Limits) -> None:
+    """Refuse a zip whose central directory lists more entries than the limit, counted
+    from the directory's own records before zipfile builds an object for each (ten
+    million tiny entries would take gigabytes). A directory zipfile cannot find or read
+    is left to zipfile to report."""
+    with open(path, "rb") as stream:
+        end = zipfile._EndRecData(stream)  # (private, but it alone reads zip64 ends)
+        if not end:
+            return
+        size = end[zipfile._ECD_SIZE]
+        start = end[zipfile._ECD_LOCATION] - size
+        if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
+            start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+        stream.seek(max(start, 0))
+        count, left = 0, size
+        while left >= _CENTRAL_RECORD:
+            record = stream.read(_CENTRAL_RECORD)
+            if len(record) < _CENTRAL_RECORD or not record.startswith(b"PK\x01\x02"):
+                return
+            count += 1
+            if count > limits.max_entries:
+                raise _too_many(path, limits)
+            name, extra, comment = struct.unpack_from("<3H", record, 28)
+            stream.seek(name + extra + comment, io.SEEK_CUR)
+            left -= _CENTRAL_RECORD + name + extra + comment
+
+
+_CENTRAL_RECORD = 46  # bytes of a central directory record before its name
+# What zipfile can decompress; the others (Deflate64, which Windows writes for large
+# files, PPMd, ...) fail only when the entry is read.
+_COMPRESSIONS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "Deflate",
+                 zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
+_OTHER_COMPRESSIONS = {9: "Deflate64", 98: "PPMd", 93: "Zstandard", 99: "AES encryption"}
+
+
+def _refuse_unreadable(info: zipfile.ZipInfo, path: Path) -> None:
+    """An entry that is encrypted, or compressed by a method zipfile lacks, is refused
+    before anything is read (reading it would fail halfway through the import)."""
+    if info.flag_bits & 0x1 or info.compress_type == 99:
+        raise InvalidInput(f"{path}: entry {info.filename!r} is encrypted; civicarchive "
+                           "reads no password-protected zip: unzip it with its password "
+                           "and import the folder")
+    if info.compress_type not in _COMPRESSIONS:
+        method = _OTHER_COMPRESSIONS.get(info.compress_type, "unknown")
+        raise InvalidInput(f"{path}: entry {info.filename!r} is compressed with method "
+                           f"{info.compress_type} ({method}), which civicarchive cannot "
+                           "read: unzip it with a tool that can (7-Zip, Windows Explorer) "
+                           "and import the folder")
+
+
+def _tar_members(archive: tarfile.TarFile, path: Path, limits: Limits
+                 ) -> list[tarfile.TarInfo]:
+    """The members, listed one header at a time so that the entry count and the total
+    size are capped as they are read, not after millions of headers are held (or a
+    compressed stream decompressed to its end)."""
+    members, total = [], 0
+    for member in archive:
+        members.append(member)
+        total += member.size
+        if len(members) > limits.max_entries:
+            raise _too_many(path, limits)
+        if total > limits.max_total_bytes:
+            raise UnsafeExport(f"{path}: would expand to more than "
+                               f"{limits.max_total_bytes:,} bytes, over the limit")
+    return members
 
 
 def _refuse_duplicate(sizes: dict[str, int], name: str, written: str, path: Path) -> None:
@@ -131,6 +204,7 @@ class ExportFiles:
     @classmethod
     def _zipfile(cls, path: Path, limits: Limits) -> ExportFiles:
         try:
+            _count_zip_entries(path, limits)
             archive = zipfile.ZipFile(path)
             infos = archive.infolist()
         except (zipfile.BadZipFile, OSError) as error:
@@ -147,6 +221,7 @@ class ExportFiles:
             if info.is_dir():
                 continue
             _refuse_duplicate(sizes, name, info.filename, path)
+            _refuse_unreadable(info, path)
             if info.file_size > limits.max_entry_bytes:
                 raise UnsafeExport(f"{path}: entry {name!r} would expand to "
                                    f"{info.file_size:,} bytes, over the limit")
@@ -165,7 +240,7 @@ class ExportFiles:
     def _tarfile(cls, path: Path, limits: Limits) -> ExportFiles:
         try:
             archive = tarfile.open(path)
-            members = archive.getmembers()
+            members = _tar_members(archive, path, limits)
         except (tarfile.TarError, OSError, EOFError) as error:
             raise InvalidInput(f"{path}: not a readable tar archive ({error}); is the "
                                "download complete?") from None

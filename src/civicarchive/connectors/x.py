@@ -131,6 +131,7 @@ class _ArchiveReader:
             self._check_manifest(manifest[0])
         self._report_unread()
         self._read_account()
+        self._check_owner()
         self._read_notes()
         try:
             yield from self._tweets(tweet_files + data_files(self.files, DELETED_FILES))
@@ -201,6 +202,41 @@ class _ArchiveReader:
                 if isinstance(account, dict):
                     self.username = account.get("username") or self.username
                     self.user_id = account.get("accountId") or self.user_id
+
+    def _check_owner(self) -> None:
+        """An archive of another account than the one imported into is refused: its
+        tweets would join this account's records, and every record of this account it
+        lacks would be recorded deleted. By the account id where both are known (a
+        handle can change); else by the handle, or one the account had before
+        (`screen-name-change.js`)."""
+        registered = (self.context.handle or "").removeprefix("@").lower()
+        if self.user_id and self.context.platform_id:
+            if str(self.user_id) == self.context.platform_id:
+                return
+        elif not (self.username and registered) or self.username.lower() == registered \
+                or registered in self._former_names():
+            return
+        raise InvalidInput(
+            f"{self.files.path} is the X archive of @{self.username or '?'} (account id "
+            f"{self.user_id or 'not given'}), but account {self.context.account_id} is "
+            f"@{registered or '?'}"
+            + (f" (account id {self.context.platform_id})" if self.context.platform_id
+               else "") + ": pick the account it belongs to, or register that account; "
+            "nothing was imported", parameter="account_id")
+
+    def _former_names(self) -> set[str]:
+        names: set[str] = set()
+        for name in data_files(self.files, ("screen-name-change",)):
+            for element in self._entries(name, None):
+                value = element.value
+                change = value.get("screenNameChange", value) if isinstance(value, dict) \
+                    else None
+                change = change.get("screenNameChange", change) if isinstance(change, dict) \
+                    else None
+                if isinstance(change, dict):
+                    names |= {str(change[key]).lower() for key in ("changedFrom", "changedTo")
+                              if change.get(key)}
+        return names
 
     def _read_notes(self) -> None:
         for name in data_files(self.files, ("note-tweet",)):
@@ -313,7 +349,8 @@ class _ArchiveReader:
             note = joined.get(entry.id)
             if note is not None:
                 body = orjson.loads(self.held.get(note.at))
-                content = {**content, "text": str(body.get("noteTweet", body)["core"]["text"]),
+                text = html.unescape(str(body.get("noteTweet", body)["core"]["text"]))
+                content = {**content, "text": text,  # (escaped as a tweet's text is)
                            "truncated_text": content["text"], "note_tweet_id": note.id}
             yield self._post(entry, created, observed, content, None)
             yield from self._media(entry.id, entry.initial_id, entry.media, entry.file,
