@@ -137,3 +137,33 @@ def test_jsonl_that_is_compressed_or_not_utf8_is_refused_once_saying_what_it_is(
     assert not isinstance(refused.value, MalformedLine) and name in str(refused.value)
     with pytest.raises(InvalidInput, match=said):
         list(read_jsonl(path, 1))
+
+
+def test_jsonl_a_key_twice_in_one_object_is_a_malformed_line(tmp_path):
+    # The parser kept the last value: the record lost the words of the first, and with
+    # native_id twice which record a line is of could not be told.
+    path = tmp_path / "in.jsonl"
+    twice = line()[:-1] + ', "text": "bye"}'
+    nested = line(media={"alt": "a park", "url": "u"}).replace('"url"', '"alt": "a pool", "url"')
+    quoted = line(text='he said "stop": twice', note={"a": 'x": y'})  # `":` inside strings
+    path.write_text("\n".join([twice, nested, quoted, line(native_id="4")]) + "\n")
+    first, second = check_jsonl(path, 1)
+    assert (first.line, first.reason) == (1, "the key 'text' appears twice in one object; "
+                                              "which value is meant cannot be told")
+    assert second.line == 2 and "'alt' appears twice" in second.reason
+
+
+@pytest.mark.parametrize("number", ["9007199254740993", "-9007199254740993",
+                                    "18446744073709551617", "123456789012345678901234567890"])
+def test_jsonl_an_integer_canonical_json_cannot_keep_is_a_malformed_line(tmp_path, number):
+    # One beyond 2**53 passed the check and stopped the ingest halfway ("exceeds safe
+    # integer domain"); one beyond 64 bits became a float, its last digits lost.
+    path = tmp_path / "in.jsonl"
+    kept = line(native_id=1881000000000000001, tweet_id="12345678901234567890123",
+                likes=9007199254740991, mass=1e20)
+    lost = line(native_id=1881000000000000002)[:-1] + f', "count": {{"n": [{number}]}}}}'
+    path.write_text(kept + "\n" + lost + "\n")
+    [problem] = check_jsonl(path, 1)
+    assert problem.line == 2 and problem.reason.startswith(
+        "the integer ") and "write it as a string" in problem.reason
+    assert number[:12] in problem.reason

@@ -99,7 +99,7 @@ class Ingesting:
         Lines are parsed and hashed in a worker process while this one checks, then writes.
         """
         self.registry.account(account_id)
-        batches = WorkerStream(functools.partial(read_jsonl, path, account_id),
+        batches = WorkerStream(functools.partial(read_jsonl, path, account_id, checked=True),
                                min(batch_size, CHUNK))
         batches.start()  # its first batches are ready when the check is done
         try:
@@ -150,7 +150,9 @@ class Ingesting:
             evidence = {"public_key": public_key} if public_key else {}
             if files.part_paths:
                 evidence["parts"] = ", ".join(part.name for part in files.part_paths)
-            context = ImportContext(account_id, observed_at, evidence=evidence)
+            context = ImportContext(account_id, observed_at, evidence=evidence,
+                                    handle=account.handle,
+                                    platform_id=account.platform_id)
             stream = WorkerStream(lambda: importer.read(files, context), min(batch_size, CHUNK),
                                   finish=lambda: (context.problems, context.complete_kinds,
                                                   context.evidence))

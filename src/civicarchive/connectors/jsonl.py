@@ -10,8 +10,10 @@ memory beyond about twice the line cap. See docs/jsonl-format.md.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +35,11 @@ MAX_LINE_BYTES = 64 * 1024**2   # with its line break; no real record is that bi
 _CHUNK = 1024**2                # how much of an over-long line is skipped at a time
 SPLIT_BYTES = 8 * 1024**2       # from this size, a file is checked in two processes
 UTF8_BOM = b"\xef\xbb\xbf"      # skipped: it marks the file's encoding, not a record's bytes
+_KEY_END = re.compile(rb'"[ \t\r\n]*:')  # every key ends so (and some strings hold it)
+_DIGITS = bytes.maketrans(b"0123456789", b"9" * 10)  # a run of digits as a run of 9s:
+_LONG_DIGITS = b"9" * 16  # no integer past 2**53 is written shorter (a regex costs 10x)
+_HUGE_INTEGER = re.compile(rb"[:\[,][ \t]*(-?\d{20,})(?![\d.eE])")  # past 64 bits
+_SAFE_INT = 2**53 - 1                       # what RFC 8785 keeps exactly (I-JSON)
 _DECOMPRESS = "decompress it first (for example `{tool} {name}`) and ingest the file inside"
 _WIDE = ("JSON lines are UTF-8: save it as UTF-8 (for example `iconv -f {encoding} -t UTF-8 "
          "{name} > {stem}-utf8.jsonl`)")
@@ -51,9 +58,11 @@ _OTHER_FORMATS = (
 )
 
 
-def parse_line(line: bytes, account_id: int) -> Observation:
-    """One observation from one line; raises ValueError saying what is wrong."""
-    record, bare_deletion, created_at, observed_at = _checked(line)
+def parse_line(line: bytes, account_id: int, checked: bool = False) -> Observation:
+    """One observation from one line; raises ValueError saying what is wrong. `checked`:
+    the line passed `check_jsonl`, whose search for repeated keys and long integers is
+    then not made again (a few microseconds a line)."""
+    record, bare_deletion, created_at, observed_at = _checked(line, thorough=not checked)
     event, raw, parent, url = (record.get(name) for name in ("event", "raw", "parent_id", "url"))
     content = None if bare_deletion else \
         {key: value for key, value in record.items() if key not in IDENTITY}
@@ -67,7 +76,7 @@ def parse_line(line: bytes, account_id: int) -> Observation:
         event=Event(event) if event is not None else None)
 
 
-def _checked(line: bytes) -> tuple[dict, bool, datetime, datetime]:
+def _checked(line: bytes, thorough: bool = True) -> tuple[dict, bool, datetime, datetime]:
     """(record, whether it is a bare deletion, created at, observed at) of a line that is
     a valid observation; raises ValueError saying what is wrong. The checking pass stops
     here: building the observation cannot fail once this passed."""
@@ -82,6 +91,8 @@ def _checked(line: bytes) -> tuple[dict, bool, datetime, datetime]:
     if line.count(b"[") + line.count(b"{") > MAX_NESTING and nested_too_deep(record):
         raise ValueError(f"arrays and objects nest more than {MAX_NESTING} levels deep, "
                          "more than the archive keeps")
+    if thorough:
+        _check_keys_and_numbers(line, record)
     event = record.get("event")
     # A deletion may carry nothing but identity: the version then keeps the last content.
     bare_deletion = event == "deleted" and "text" not in record
@@ -108,6 +119,52 @@ def _checked(line: bytes) -> tuple[dict, bool, datetime, datetime]:
         if value is not None and type(value) not in (str, int):
             raise ValueError(f"{name} must be a string")
     return record, bare_deletion, _time(record, "created_at"), _time(record, "observed_at")
+
+
+def _check_keys_and_numbers(line: bytes, record: dict) -> None:
+    """A key twice in one object (the parser keeps the last value, and the words of the
+    first would be lost), or an integer canonical JSON cannot keep exactly (beyond
+    2**53, or beyond 64 bits, which the parser reads as a float, its digits lost), is a
+    ValueError. The objects are walked only when the line could hold either."""
+    keys_written = len(_KEY_END.findall(line))
+    long_digits = _LONG_DIGITS in line.translate(_DIGITS)
+    if keys_written == len(record) and not long_digits:
+        return  # (no key left over for a nested object, nor digits enough)
+    keys, number, level = 0, None, [record]
+    identity = (record.get("native_id"), record.get("parent_id"))  # (kept as strings)
+    while level:
+        node = level.pop()
+        values = node.values() if isinstance(node, dict) else node
+        keys += len(node) if isinstance(node, dict) else 0
+        for value in values:
+            if isinstance(value, (dict, list)):
+                level.append(value)
+            elif number is None and long_digits and (
+                    type(value) is int and not -_SAFE_INT <= value <= _SAFE_INT or
+                    type(value) is float and value.is_integer() and abs(value) >= 2**63) \
+                    and not any(value is kept for kept in identity):
+                number = value
+    if keys_written > keys:  # (or a string holds `":`: then the exact check finds none)
+        json.loads(line, object_pairs_hook=_refuse_twice)
+    if number is None:
+        return
+    # (a float is the parser's reading of an integer only where the line writes one of
+    # 20 digits or more; 1e20 as written is a float, which canonical JSON keeps)
+    shown = number if type(number) is int else \
+        (found := _HUGE_INTEGER.search(line)) and found.group(1).decode()
+    if shown:
+        raise ValueError(f"the integer {shown} is larger than canonical JSON keeps exactly "
+                         f"(±{_SAFE_INT:,}): write it as a string")
+
+
+def _refuse_twice(pairs: list[tuple[str, object]]) -> dict:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object; which value is "
+                             "meant cannot be told")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _time(record: dict, name: str) -> datetime:
@@ -249,14 +306,15 @@ def _halfway(path: Path) -> tuple[int, int] | None:
     return offset, lines
 
 
-def read_jsonl(path: Path, account_id: int,
-               max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Observation]:
-    """Each line's observation; the first malformed line raises MalformedLine."""
+def read_jsonl(path: Path, account_id: int, max_line_bytes: int = MAX_LINE_BYTES,
+               checked: bool = False) -> Iterator[Observation]:
+    """Each line's observation; the first malformed line raises MalformedLine. `checked`:
+    the file passed `check_jsonl` (see `parse_line`)."""
     for number, line in _lines(path, max_line_bytes):
         try:
             if line is None:
                 raise _too_long(max_line_bytes)
-            observation = parse_line(line, account_id)
+            observation = parse_line(line, account_id, checked)
         except ValueError as error:
             raise MalformedLine(str(path), number, str(error)) from None
         yield observation
