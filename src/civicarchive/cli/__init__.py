@@ -21,7 +21,8 @@ import click
 import orjson
 
 from civicarchive.cli import terminal
-from civicarchive.errors import AlreadyInitialised, ArchiveError, NotInitialised
+from civicarchive.cli.inputs import ID, published_key, require_parent
+from civicarchive.errors import ArchiveError, NotInitialised
 from civicarchive.model.account import Classification
 
 if TYPE_CHECKING:
@@ -75,9 +76,7 @@ def handles_errors(command):  # noqa: ANN001, ANN201
 
 
 # What to type next, for errors whose fix is a command.
-CLI_HINTS = {NotInitialised: "run `civicarchive init --agency NAME`, or pass --home / set "
-                             "CIVICARCHIVE_HOME to an existing archive",
-             AlreadyInitialised: "choose another --home"}
+CLI_HINTS = {NotInitialised: "`civicarchive init --agency NAME` makes one; CIVICARCHIVE_HOME names it"}
 
 
 def flag_for(parameter: str | None) -> str | None:
@@ -199,7 +198,7 @@ def accounts_list(ctx: Context, as_json: bool) -> None:
 
 @main.command("ingest-jsonl")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--account", "account_id", required=True, type=int, help="Account id.")
+@click.option("--account", "account_id", required=True, type=ID, help="Account id.")
 @click.option("--batch-size", default=DEFAULT_BATCH, show_default=True,
               type=click.IntRange(1, 100000),
               help="Observations per transaction.")
@@ -231,7 +230,7 @@ def ingest_jsonl(ctx: Context, file: Path, account_id: int, batch_size: int, as_
 
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--account", "account_id", required=True, type=int, help="Account id.")
+@click.option("--account", "account_id", required=True, type=ID, help="Account id.")
 @click.option("--format", "format", type=click.Choice(FORMATS),
               help="The export's format; detected when left out.")
 @click.option("--public-key", help="The account's public key, where the format carries "
@@ -307,7 +306,7 @@ def _version_dict(version, purged: set[int]) -> dict:  # noqa: ANN001
 
 
 @main.command()
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
 @pass_ctx
 @handles_errors
@@ -350,7 +349,7 @@ def show(ctx: Context, item_id: int, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the versions as JSON.")
 @pass_ctx
 @handles_errors
@@ -389,7 +388,7 @@ def verify(ctx: Context, public_key: str | None, checkpoint: tuple[Path, ...],
             click.echo(f"  {stage}: {count:,} checked", err=True)
 
     with ctx.open(upgrade=False) as archive:  # verifying never writes
-        trusted = Path(public_key).read_bytes() if public_key else None
+        trusted = published_key(public_key)
         report = archive.evidence.verify(progress=progress, trusted_key_pem=trusted,
                                          checkpoints=checkpoint)
     if as_json:
@@ -436,6 +435,7 @@ def backup(ctx: Context, folder: Path, verify: bool, as_json: bool) -> None:
     credentials key and the search index are left out."""
     from civicarchive.app.backup import back_up
     from civicarchive.archive import Archive
+    require_parent(folder)
 
     def progress(what: str, done: int, of: int) -> None:
         if not as_json:
@@ -469,7 +469,7 @@ def backup(ctx: Context, folder: Path, verify: bool, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("version_id", type=int)
+@click.argument("version_id", type=ID)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the proof (JSON).")
 @pass_ctx
@@ -496,7 +496,7 @@ def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> N
     """Check an inclusion proof offline, without the archive."""
     from civicarchive.app.offline import check_proof, read_proof_file
     doc = read_proof_file(file)
-    result = check_proof(doc, Path(public_key).read_bytes() if public_key else None)
+    result = check_proof(doc, published_key(public_key))
     if as_json:
         _emit({"ok": True, "version_id": result.version_id, "leaf_index": result.leaf_index,
                "tree_size": result.tree_size, "root": result.root,
@@ -515,8 +515,8 @@ def verify_proof_command(file: Path, public_key: str | None, as_json: bool) -> N
 
 
 @main.command("export")
-@click.option("--version", "versions", type=int, multiple=True, help="A version (repeat).")
-@click.option("--item", "items", type=int, multiple=True,
+@click.option("--version", "versions", type=ID, multiple=True, help="A version (repeat).")
+@click.option("--item", "items", type=ID, multiple=True,
               help="Every version of an item (repeat).")
 @click.option("--format", "fmt", type=click.Choice(["warc", "bagit"]), required=True)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
@@ -542,7 +542,7 @@ def export_command(ctx: Context, versions: tuple[int, ...], items: tuple[int, ..
 def verify_package_command(folder: Path, public_key: str | None) -> None:
     """Check an evidence package offline: bag hashes, content hashes, proofs, signature."""
     from civicarchive.app.offline import verify_package
-    problems = verify_package(folder, Path(public_key).read_bytes() if public_key else None)
+    problems = verify_package(folder, published_key(public_key))
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from civicarchive.cli import Context, _emit, accounts, handles_errors, main, pass_ctx
+from civicarchive.cli.inputs import ID
 
 
 def _when(text: str | None) -> datetime | None:
@@ -35,7 +36,7 @@ def capture() -> None:
 
 
 @capture.command("configure")
-@click.argument("account_id", type=int)
+@click.argument("account_id", type=ID)
 @click.option("--url", help="The account's server (Mastodon, a Bluesky PDS) or the feed's "
               "address.")
 @click.option("--stream-url", help="Bluesky: the event stream replies are read from (a "
@@ -74,7 +75,7 @@ def configure(ctx: Context, account_id: int, url: str | None, stream_url: str | 
 
 
 @capture.command("run")
-@click.option("--account", "account_id", type=int, help="Capture this account only (default: "
+@click.option("--account", "account_id", type=ID, help="Capture this account only (default: "
               "every configured account).")
 @click.option("--json", "as_json", is_flag=True, help="Print each run as JSON.")
 @pass_ctx
@@ -188,7 +189,7 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--account", "account_id", type=int, help="Only this account's alerts.")
+@click.option("--account", "account_id", type=ID, help="Only this account's alerts.")
 @click.option("--kind", help="Only alerts of this kind, e.g. capture.gap.")
 @click.option("--open", "open_only", is_flag=True, help="Only alerts not acknowledged yet.")
 @click.option("--limit", default=100, show_default=True, help="How many, newest first.")
@@ -214,7 +215,7 @@ def alerts_list(ctx: Context, account_id: int | None, kind: str | None, open_onl
 
 
 @alerts.command("ack")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @click.option("--note", help="What was done about it, kept with the acknowledgement.")
 @pass_ctx
 @handles_errors
@@ -248,7 +249,7 @@ def rotate(ctx: Context, as_json: bool) -> None:
 
 
 @accounts.command("credentials")
-@click.argument("account_id", type=int)
+@click.argument("account_id", type=ID)
 @click.option("--token-file", required=True,
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="A file holding the token alone (never pass a token on the command line).")

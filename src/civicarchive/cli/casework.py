@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from civicarchive.cli import Context, _emit, as_argument, handles_errors, main, pass_ctx
+from civicarchive.cli.inputs import ID, require_parent
 from civicarchive.errors import InvalidInput
 
 
@@ -85,7 +86,7 @@ def requests_list(ctx: Context, as_json: bool) -> None:
 
 
 @requests_group.command("show")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the request as JSON.")
 @pass_ctx
 @handles_errors
@@ -110,7 +111,7 @@ def requests_show(ctx: Context, request_id: int, as_json: bool) -> None:
 
 
 @requests_group.command("explain")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the computation as JSON.")
 @pass_ctx
 @handles_errors
@@ -134,10 +135,10 @@ def requests_explain(ctx: Context, request_id: int, as_json: bool) -> None:
 
 
 @requests_group.command("add")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--search", "query", help="Add every record this search finds (docs/search.md).")
 @click.option("--all-versions", is_flag=True, help="With --search: match earlier versions too.")
-@click.option("--item", "items", type=int, multiple=True, help="Add this record (repeat).")
+@click.option("--item", "items", type=ID, multiple=True, help="Add this record (repeat).")
 @pass_ctx
 @handles_errors
 def requests_add(ctx: Context, request_id: int, query: str | None, all_versions: bool,
@@ -152,8 +153,8 @@ def requests_add(ctx: Context, request_id: int, query: str | None, all_versions:
 
 
 @requests_group.command("mark")
-@click.argument("request_id", type=int)
-@click.option("--item", "items", type=int, multiple=True, required=True,
+@click.argument("request_id", type=ID)
+@click.option("--item", "items", type=ID, multiple=True, required=True,
               help="The record (repeat for several).")
 @click.option("--as", "mark", required=True,
               type=click.Choice(["responsive", "non-responsive", "withheld"]),
@@ -173,10 +174,10 @@ def requests_mark(ctx: Context, request_id: int, items: tuple[int, ...], mark: s
 
 
 @requests_group.command("redact")
-@click.argument("request_id", type=int)
-@click.option("--item", type=int, required=True, help="The record.")
+@click.argument("request_id", type=ID)
+@click.option("--item", type=ID, required=True, help="The record.")
 @click.option("--phrase", help="Words to redact (every occurrence, every version).")
-@click.option("--version", type=int, help="With --span: the version whose text it counts in.")
+@click.option("--version", type=ID, help="With --span: the version whose text it counts in.")
 @click.option("--span", help="START:END character offsets in that version's text.")
 @click.option("--media", help="A media file's name, to withhold the whole file.")
 @click.option("--author", is_flag=True, help="The author's name, wherever the production "
@@ -224,8 +225,8 @@ def requests_redact(ctx: Context, request_id: int, item: int, phrase: str | None
 
 
 @requests_group.command("unredact")
-@click.argument("request_id", type=int)
-@click.argument("redaction_id", type=int)
+@click.argument("request_id", type=ID)
+@click.argument("redaction_id", type=ID)
 @click.option("--why", required=True, help="Why the redaction is removed.")
 @pass_ctx
 @handles_errors
@@ -237,8 +238,8 @@ def requests_unredact(ctx: Context, request_id: int, redaction_id: int, why: str
 
 
 @requests_group.command("redactions")
-@click.argument("request_id", type=int)
-@click.option("--item", type=int, help="Only this record's redactions.")
+@click.argument("request_id", type=ID)
+@click.option("--item", type=ID, help="Only this record's redactions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the redactions as JSON.")
 @pass_ctx
 @handles_errors
@@ -260,7 +261,7 @@ def requests_redactions(ctx: Context, request_id: int, item: int | None, as_json
 
 
 @requests_group.command("suggestions")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the suggestions as JSON.")
 @pass_ctx
 @handles_errors
@@ -286,7 +287,7 @@ def _decide(ctx: Context, request_id: int, keys: tuple[str, ...], accepted: bool
 
 
 @requests_group.command("accept")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--reason", required=True, help="The exemption and citation for the redactions.")
 @pass_ctx
@@ -297,7 +298,7 @@ def requests_accept(ctx: Context, request_id: int, keys: tuple[str, ...], reason
 
 
 @requests_group.command("reject")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.argument("keys", nargs=-1, required=True)
 @pass_ctx
 @handles_errors
@@ -307,7 +308,7 @@ def requests_reject(ctx: Context, request_id: int, keys: tuple[str, ...]) -> Non
 
 
 @requests_group.command("status")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.argument("status")
 @click.option("--note", default="", help="A note for the request's log.")
 @pass_ctx
@@ -321,7 +322,7 @@ def requests_status(ctx: Context, request_id: int, status: str, note: str) -> No
 
 
 @requests_group.command("produce")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--prefix", help="Production number prefix (default: from the agency name).")
 @click.option("-o", "--output", type=click.Path(file_okay=False),
               help="Folder to write (new or empty; default under the archive's exports/).")
@@ -331,6 +332,8 @@ def requests_status(ctx: Context, request_id: int, status: str, note: str) -> No
 def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: str | None,
                      as_json: bool) -> None:
     """Produce the responsive records: PDF, CSV, JSONL, WARC and proofs in a BagIt bag."""
+    if output:  # before a production number is taken
+        require_parent(output)
     with ctx.open() as archive:
         result = archive.productions.produce(request_id, ctx.actor, folder=output, prefix=prefix)
     if as_json:
@@ -351,7 +354,7 @@ def requests_produce(ctx: Context, request_id: int, prefix: str | None, output: 
 
 
 @requests_group.command("log")
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
 @pass_ctx
 @handles_errors

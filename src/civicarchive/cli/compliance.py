@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
+from civicarchive.cli.inputs import ID
 
 
 def _excerpt(text: str, width: int = 70) -> str:
@@ -21,8 +22,8 @@ def compliance_group() -> None:
 
 
 @compliance_group.command("assess")
-@click.option("--account", "account_id", type=int, help="Only this official's account.")
-@click.option("--item", "item_id", type=int,
+@click.option("--account", "account_id", type=ID, help="Only this official's account.")
+@click.option("--item", "item_id", type=ID,
               help="Only this post (or the post a comment answers).")
 @click.option("--json", "as_json", is_flag=True, help="Print the assessments as JSON.")
 @pass_ctx
@@ -102,7 +103,7 @@ def compliance_monitor(ctx: Context, as_json: bool) -> None:
 
 
 @compliance_group.command("warn")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--action", required=True, type=click.Choice(["block", "delete", "hide"]),
               help="What is contemplated: block the commenter, delete or hide the comment.")
 @click.option("--json", "as_json", is_flag=True, help="Print the warning as JSON.")

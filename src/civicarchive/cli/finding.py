@@ -8,6 +8,7 @@ import time
 import click
 
 from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
+from civicarchive.cli.inputs import LARGEST_ID, search_offset
 
 
 def _marked(snippet: str, highlights: tuple) -> str:
@@ -25,7 +26,8 @@ def _marked(snippet: str, highlights: tuple) -> str:
               help="Search every version (edits, earlier text), not only each record's "
                    "latest.")
 @click.option("--limit", default=20, show_default=True, help="Results per page (1-1000).")
-@click.option("--page", default=1, show_default=True, help="Which page of results.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, LARGEST_ID),
+              help="Which page of results.")
 @click.option("--public", is_flag=True, help="Leave out direct messages, as for an answer "
               "shown outside the agency.")
 @click.option("--facets/--no-facets", default=True, show_default=True,
@@ -39,13 +41,18 @@ def search(ctx: Context, query: str, all_versions: bool, limit: int, page: int, 
     platform:facebook kind:comment is:deleted from:2026-01-01 (docs/search.md)."""
     with ctx.open() as archive:
         results = archive.finding.search(query, all_versions=all_versions, limit=limit,
-                                         offset=max(page - 1, 0) * limit, public=public,
+                                         offset=search_offset(page, limit), public=public,
                                          facets=facets)
     if as_json:
         _emit(results.as_dict())
         return
     if not results.total:
         click.echo("No records match.")
+        return
+    if not results.hits:
+        pages = -(-results.total // limit)
+        click.echo(f"No records on page {page}: {results.total:,} record(s) match, on "
+                   f"{pages:,} page(s) of {limit}")
         return
     first = results.offset + 1
     click.echo(f"{results.total:,} record(s) match; showing {first}-"

@@ -10,6 +10,7 @@ import sys
 import click
 
 from civicarchive.cli import Context, _emit, handles_errors, pass_ctx
+from civicarchive.cli.inputs import ID
 from civicarchive.cli.moderation import moderation_group
 from civicarchive.model.moderation import ModerationKind, Stance
 
@@ -20,7 +21,7 @@ def _excerpt(text: str, width: int = 70) -> str:
 
 
 @moderation_group.command("review")
-@click.option("--account", "account_id", type=int, help="Only this account's comments.")
+@click.option("--account", "account_id", type=ID, help="Only this account's comments.")
 @click.option("--all", "everything", is_flag=True,
               help="Every comment, not only those with a recommendation or protected mark.")
 @click.option("--json", "as_json", is_flag=True, help="Print the queue as JSON.")
@@ -59,7 +60,7 @@ def moderation_review(ctx: Context, account_id: int | None, everything: bool,
 
 
 @moderation_group.command("act")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.argument("action", type=click.Choice([k.value for k in ModerationKind]))
 @click.option("--clause", help="The policy's moderation category relied on, e.g. spam "
                                "(needed for hide, delete and block).")
@@ -95,7 +96,7 @@ def moderation_act(ctx: Context, item_id: int, action: str, clause: str | None,
 
 
 @moderation_group.command("log")
-@click.option("--account", "account_id", type=int, help="Only this account's actions.")
+@click.option("--account", "account_id", type=ID, help="Only this account's actions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the log as JSON.")
 @pass_ctx
 @handles_errors
@@ -122,7 +123,7 @@ def moderation_log(ctx: Context, account_id: int | None, as_json: bool) -> None:
 
 
 @moderation_group.command("label")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ID)
 @click.option("--stance", required=True, type=click.Choice([s.value for s in Stance]),
               help="The commenter's stance toward the post's subject, as you read it.")
 @pass_ctx

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
-from civicarchive.cli.records import _time
+from civicarchive.cli.inputs import ID, parse_time_option
 
 
 def _day(text: str, what: str) -> date:
@@ -42,7 +42,7 @@ def people_group() -> None:
 @click.option("--term", "terms", multiple=True, metavar="OFFICE:FROM[:TO]",
               help="A term in one of the policy's offices, e.g. mayor:2024-01-01:2027-12-31 "
                    "(repeat for several).")
-@click.option("--account", "accounts", type=int, multiple=True,
+@click.option("--account", "accounts", type=ID, multiple=True,
               help="A registered account of the person's, of any classification (repeat).")
 @click.option("--agency", help="Agency slug, when the archive holds several.")
 @click.option("--json", "as_json", is_flag=True, help="Print the person as JSON.")
@@ -150,7 +150,7 @@ def people_term(ctx: Context, person: str, office: str, starts_on: str,
 
 
 @people_group.command("end-term")
-@click.argument("term_id", type=int)
+@click.argument("term_id", type=ID)
 @click.option("--on", "ends_on", required=True, help="The term's last day (2026-06-30).")
 @pass_ctx
 @handles_errors
@@ -163,7 +163,7 @@ def people_end_term(ctx: Context, term_id: int, ends_on: str) -> None:
 
 @people_group.command("link-account")
 @click.argument("person")
-@click.argument("account_id", type=int)
+@click.argument("account_id", type=ID)
 @pass_ctx
 @handles_errors
 def people_link_account(ctx: Context, person: str, account_id: int) -> None:
@@ -187,7 +187,8 @@ def people_acknowledge(ctx: Context, person: str, at: str | None,
     """Record a person's acknowledgement of the officials' guide, by its SHA-256."""
     digest = hashlib.sha256(guide_file.read_bytes()).hexdigest() if guide_file else None
     with ctx.open() as archive:
-        ack = archive.people.acknowledge(person, ctx.actor, _time(at) if at else None,
+        ack = archive.people.acknowledge(person, ctx.actor,
+                                         parse_time_option(at, "--at") if at else None,
                                          guide=digest)
         current = archive.people.guide()[1]
     click.echo(f"Recorded the acknowledgement of the guide {ack.guide_sha256} on "
@@ -205,5 +206,5 @@ def people_acknowledge(ctx: Context, person: str, at: str | None,
 def people_train(ctx: Context, person: str, course: str, at: str | None) -> None:
     """Record that a person completed a training course."""
     with ctx.open() as archive:
-        archive.people.train(person, course, ctx.actor, _time(at) if at else None)
+        archive.people.train(person, course, ctx.actor, parse_time_option(at, "--at") if at else None)
     click.echo(f"Recorded the training {course!r}")

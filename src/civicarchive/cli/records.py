@@ -11,7 +11,8 @@ import click
 
 from civicarchive.cli import (Context, _emit, accounts, handles_errors, main, pass_ctx,
                               write_output)
-from civicarchive.clock import format_time, parse_time
+from civicarchive.cli.inputs import ID, parse_time_option
+from civicarchive.clock import format_time
 
 
 @main.group("policy")
@@ -88,19 +89,19 @@ def policy_diff(old: str, new: str) -> None:
 
 
 @accounts.command("close")
-@click.argument("account_id", type=int)
+@click.argument("account_id", type=ID)
 @click.option("--at", "closed_at", required=True, help="When it closed (ISO 8601 with offset).")
 @pass_ctx
 @handles_errors
 def accounts_close(ctx: Context, account_id: int, closed_at: str) -> None:
     """Record that an account was closed (series counted from closure start then)."""
     with ctx.open() as archive:
-        archive.registry.close_account(account_id, _time(closed_at), ctx.actor)
+        archive.registry.close_account(account_id, parse_time_option(closed_at, "--at"), ctx.actor)
     click.echo(f"Recorded account {account_id} as closed at {closed_at}")
 
 
 @accounts.command("tag")
-@click.argument("account_id", type=int)
+@click.argument("account_id", type=ID)
 @click.argument("tag")
 @pass_ctx
 @handles_errors
@@ -119,7 +120,8 @@ def accounts_tag(ctx: Context, account_id: int, tag: str) -> None:
 def accounts_acknowledge(ctx: Context, owner: str, at: str | None) -> None:
     """Record an owner's acknowledgement of the adopted policy."""
     with ctx.open() as archive:
-        archive.custody.acknowledge(owner, ctx.actor, _time(at) if at else None)
+        archive.custody.acknowledge(owner, ctx.actor,
+                                    parse_time_option(at, "--at") if at else None)
     click.echo(f"Recorded {owner}'s acknowledgement of the adopted policy")
 
 
@@ -149,12 +151,12 @@ def holds_group() -> None:
 @click.option("--name", required=True, help="A short name, e.g. 'Smith v. City'.")
 @click.option("--matter", required=True, help="The matter: case number, claim, request.")
 @click.option("--reason", required=True, help="Why the records must be preserved.")
-@click.option("--account", "accounts", type=int, multiple=True,
+@click.option("--account", "accounts", type=ID, multiple=True,
               help="Only records of this account (repeat for several).")
 @click.option("--from", "start", help="Only records created at or after (ISO 8601).")
 @click.option("--to", "end", help="Only records created before (ISO 8601).")
 @click.option("--query", help='Only records whose text has these words, "phrases", -not.')
-@click.option("--item", "items", type=int, multiple=True, help="Exactly these items.")
+@click.option("--item", "items", type=ID, multiple=True, help="Exactly these items.")
 @pass_ctx
 @handles_errors
 def holds_add(ctx: Context, name: str, matter: str, reason: str, accounts: tuple[int, ...],
@@ -162,8 +164,9 @@ def holds_add(ctx: Context, name: str, matter: str, reason: str, accounts: tuple
               items: tuple[int, ...]) -> None:
     """Place a legal hold; it also covers matching records captured later."""
     from civicarchive.model.custody import HoldScope
-    scope = HoldScope(accounts=frozenset(accounts) or None, start=_time(start) if start else None,
-                      end=_time(end) if end else None, query=query,
+    scope = HoldScope(accounts=frozenset(accounts) or None,
+                      start=parse_time_option(start, "--from") if start else None,
+                      end=parse_time_option(end, "--to") if end else None, query=query,
                       items=frozenset(items) or None)
     with ctx.open() as archive:
         hold_id = archive.custody.add_hold(name, matter, reason, scope, ctx.actor)
@@ -171,7 +174,7 @@ def holds_add(ctx: Context, name: str, matter: str, reason: str, accounts: tuple
 
 
 @holds_group.command("release")
-@click.argument("hold_id", type=int)
+@click.argument("hold_id", type=ID)
 @click.option("--reason", required=True, help="Why the hold ends (e.g. the case closed).")
 @pass_ctx
 @handles_errors
@@ -243,7 +246,7 @@ def retention_review(ctx: Context, series: str) -> None:
 
 
 @retention_group.command("approve")
-@click.argument("batch_id", type=int)
+@click.argument("batch_id", type=ID)
 @pass_ctx
 @handles_errors
 def retention_approve(ctx: Context, batch_id: int) -> None:
@@ -254,7 +257,7 @@ def retention_approve(ctx: Context, batch_id: int) -> None:
 
 
 @retention_group.command("transfer")
-@click.argument("batch_id", type=int)
+@click.argument("batch_id", type=ID)
 @pass_ctx
 @handles_errors
 def retention_transfer(ctx: Context, batch_id: int) -> None:
@@ -269,7 +272,7 @@ def retention_transfer(ctx: Context, batch_id: int) -> None:
 
 
 @retention_group.command("execute")
-@click.argument("batch_id", type=int)
+@click.argument("batch_id", type=ID)
 @click.option("--receipt", help="For a transfer to the State Archives: their receipt for the "
               "transfer package (an accession or transmittal number).")
 @click.option("--json", "as_json", is_flag=True, help="Print the certificate as JSON.")
@@ -285,12 +288,3 @@ def retention_execute(ctx: Context, batch_id: int, receipt: str | None, as_json:
         return
     click.echo(f"Disposed of {cert['record_count']} record(s) ({cert['version_count']} "
                f"versions) in batch {batch_id}; certificate: {where}.json and {where}.pdf")
-
-
-def _time(text: str):  # noqa: ANN202
-    try:
-        return parse_time(text)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-

@@ -12,6 +12,7 @@ from datetime import datetime
 import click
 
 from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
+from civicarchive.cli.inputs import ID
 
 ROLE_HELP = ("Roles: admin, records_officer, moderator, attorney, auditor, official "
              "(repeat the option for several).")
@@ -122,7 +123,7 @@ def _password(password_file: str | None, prompt: bool) -> str | None:
 @click.option("--password-file", type=click.Path(exists=True, dir_okay=False),
               help="Read the password from this file (else CIVICARCHIVE_PASSWORD, else a "
                    "prompt; none: the user signs in only through SSO).")
-@click.option("--person", type=int, help="An official's id in the people registry: they "
+@click.option("--person", type=ID, help="An official's id in the people registry: they "
               "see the accounts linked to them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
 @pass_ctx
@@ -203,7 +204,7 @@ def users_token(ctx: Context, username: str, name: str, expires: datetime | None
 
 @users.command("tokens")
 @click.argument("username")
-@click.option("--revoke", "revoke_id", type=int, help="Revoke the token with this id.")
+@click.option("--revoke", "revoke_id", type=ID, help="Revoke the token with this id.")
 @pass_ctx
 @handles_errors
 def users_tokens(ctx: Context, username: str, revoke_id: int | None) -> None:
