@@ -252,6 +252,11 @@ def test_a_destroyed_series_has_no_transfer_step(texas):
     # Says nothing ("" or a lone "-"): the hold would silently cover every record.
     (HoldScope(query=""), "query"),
     (HoldScope(query=' - "" '), "query"),
+    # Names an account or a record the archive does not hold: a typo'd id would leave the
+    # account meant without a hold, and one id too large for canonical JSON crashed.
+    (HoldScope(accounts=frozenset({99})), "accounts"),
+    (HoldScope(accounts=frozenset({9007199254740993})), "accounts"),
+    (HoldScope(items=frozenset({12345})), "items"),
 ])
 def test_a_hold_whose_scope_says_nothing_or_covers_nothing_is_refused(texas, scope, parameter):
     archive, _, _ = texas

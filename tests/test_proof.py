@@ -9,7 +9,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from civicarchive import ProofError
+from civicarchive import InvalidInput, ProofError
 from civicarchive.app.offline import check_proof
 from civicarchive.store.proof import parse_proof, verify_proof
 
@@ -180,3 +180,12 @@ def test_proof_lax_forms_are_rejected_naming_the_rule(proof, name):
     change(doc)
     with pytest.raises(ProofError, match=rf"\(rule {rule}\)$"):
         check_proof(doc)
+
+
+def test_an_empty_trusted_key_is_refused_not_read_as_no_key(archive, account):
+    # Read as "no key", the signatures were checked against the archive's own record of its
+    # key while the result read as checked against the agency's published one.
+    with pytest.raises(InvalidInput, match="trusted public key"):
+        archive.evidence.verify(trusted_key_pem=b"")
+    with pytest.raises(InvalidInput, match="trusted public key"):
+        check_proof({}, trusted_key=b"  \n")

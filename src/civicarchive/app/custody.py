@@ -22,6 +22,7 @@ from civicarchive.policy import Policy
 from civicarchive.records import holds as hold_rules
 from civicarchive.model.custody import Hold, HoldScope, RecordFacts
 from civicarchive.store import custody as sql
+from civicarchive.store import records as record_sql
 from civicarchive.store.canonical import canonical_json
 
 
@@ -126,6 +127,25 @@ class Custody:
 
     # -- holds --------------------------------------------------------------------------
 
+    def _check_named(self, scope: HoldScope) -> None:
+        """InvalidInput when the scope names an account or a record the archive does not
+        hold: a mistyped id would leave the one meant without a hold."""
+        if scope.accounts:
+            missing = sorted(scope.accounts - {a.id for a in self.registry.accounts()})
+            if missing:
+                raise InvalidInput(f"no account {', '.join(map(str, missing))} in this "
+                                   "archive: a hold names accounts by their ids (accounts "
+                                   "list)", parameter="accounts")
+        if scope.items:
+            possible = [i for i in scope.items if 0 < i < 2**53]  # (no id is larger)
+            with self.context.read() as conn:
+                found = record_sql.native_ids(conn, possible) if possible else {}
+            missing = sorted(scope.items - found.keys())
+            if missing:
+                raise InvalidInput(f"no record {', '.join(map(str, missing[:20]))} in this "
+                                   "archive: a hold names records by their item ids",
+                                   parameter="items")
+
     def add_hold(self, name: str, matter: str, reason: str, scope: HoldScope,
                  actor: str) -> int:
         """Place a legal hold: the records in its scope may not be disposed of."""
@@ -141,6 +161,7 @@ class Custody:
                 raise InvalidInput(f"the hold query {scope.query!r} names no word or phrase: "
                                    f"give the words the records must contain, or no query "
                                    f"to hold every record of the scope", parameter="query")
+        self._check_named(scope)
         if scope.start and scope.end and scope.end <= scope.start:
             raise InvalidInput(f"the hold's end ({format_time(scope.end)}) must come after its "
                                f"start ({format_time(scope.start)}): as given it covers no "

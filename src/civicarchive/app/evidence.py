@@ -49,7 +49,7 @@ class Evidence:
         from civicarchive.store.verification import Problem, VerifyReport, verify_store
         context = self.context
         try:
-            trusted = load_public_key(trusted_key_pem) if trusted_key_pem else None
+            trusted = load_public_key(trusted_key_pem) if trusted_key_pem is not None else None
         except ValueError as error:
             raise InvalidInput(f"the trusted public key is not an Ed25519 key: {error}",
                                parameter="public_key") from None

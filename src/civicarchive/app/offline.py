@@ -88,7 +88,7 @@ def read_proof(data: bytes, where: str) -> object:
 def check_proof(doc: object, trusted_key: bytes | None = None) -> ProofResult:
     """Verify an inclusion proof offline; `trusted_key` (PEM or base64) pins the signer."""
     try:
-        key = load_public_key(trusted_key) if trusted_key else None
+        key = load_public_key(trusted_key) if trusted_key is not None else None
     except ValueError as error:
         raise InvalidInput(f"the trusted public key is not an Ed25519 key: {error}",
                            parameter="public_key") from None
