@@ -13,12 +13,11 @@ import orjson
 
 from civicarchive.app.context import ArchiveContext
 from civicarchive.errors import NotFound
-from civicarchive.model.record import Item, Kind, Version
+from civicarchive.model.record import LARGEST_ID, Item, Kind, Version
 from civicarchive.store import records as sql
 from civicarchive.store import viewing as batch
 
 
-LARGEST_ID = 2**63 - 1  # what the store's integer ids hold
 
 
 class Reading:

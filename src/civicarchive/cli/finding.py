@@ -8,7 +8,8 @@ import time
 import click
 
 from civicarchive.cli import Context, _emit, handles_errors, main, pass_ctx
-from civicarchive.cli.inputs import LARGEST_ID, search_offset
+from civicarchive.cli.inputs import search_offset
+from civicarchive.model.record import LARGEST_ID
 
 
 def _marked(snippet: str, highlights: tuple) -> str:

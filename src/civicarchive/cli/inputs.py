@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from civicarchive.errors import InvalidInput
+from civicarchive.model.record import LARGEST_ID, id_of
 
-LARGEST_ID = 2**63 - 1  # what the store's integer ids hold (app/reading.py)
 MAX_OFFSET = 10_000_000  # as the API's paging: an index keeps every hit up to the page
 
 
@@ -24,8 +24,7 @@ class Id(click.ParamType):
         if isinstance(value, int):
             number = value
         else:
-            text = str(value).strip()
-            number = int(text) if text.isascii() and text.isdigit() else None
+            number = id_of(str(value).strip())
         if number is None or not 0 < number <= LARGEST_ID:
             self.fail(f"{value!r} is not an id: ids are whole numbers from 1 to {LARGEST_ID}",
                       param, ctx)

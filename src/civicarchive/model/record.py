@@ -84,6 +84,19 @@ class Version:
     ledger_index: int
 
 
+LARGEST_ID = 2**63 - 1  # what the store's integer ids hold: a larger one cannot be looked up
+
+
+def id_of(text: str) -> int | None:
+    """The id `text` writes in ASCII digits, from 1 to LARGEST_ID; None for anything else.
+    (str.isdigit() alone takes "²", which int() refuses, and any number of digits, which
+    the database refuses.)"""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(LARGEST_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= LARGEST_ID else None
+
+
 TEXT_FIELDS = ("title", "content_warning", "text", "alt", "description")
 
 

@@ -9,22 +9,14 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Path, Query, Request
 from pydantic import BaseModel
 
+from civicarchive.model.record import LARGEST_ID
+
 T = TypeVar("T")
 MAX_LIMIT = 100
 # An id in a path: what the store's integer columns hold (larger ones are a 422, not a
 # database error).
-MAX_ID = 2**63 - 1
+MAX_ID = LARGEST_ID
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def number_of(text: str) -> int | None:
-    """The whole number `text` writes in ASCII digits, up to `MAX_ID`; None for anything
-    else. (str.isdigit() alone takes "²", which int() refuses, and any number of digits,
-    which the database refuses.)"""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
-        return None
-    number = int(text)
-    return number if number <= MAX_ID else None
 
 
 class Paging:

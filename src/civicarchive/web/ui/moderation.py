@@ -18,7 +18,7 @@ from civicarchive.model.staff import Permission
 from civicarchive.web.api.moderation import oversight_of, with_warnings
 from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import archive_of, permit
-from civicarchive.web.paging import number_of
+from civicarchive.model.record import id_of
 from civicarchive.web.ui import render
 
 router = APIRouter()
@@ -91,7 +91,7 @@ def act(request: Request, item_id: PathId, action: str = Form(..., max_length=20
     # The comment leaves the queue (unless acted-on ones are shown): the next one takes
     # its place on the same page.
     target = f"/moderation?acted={done['id']}&offset={max(offset, 0)}{_kept(include)}"
-    if (focus := number_of(next_item)) is not None:
+    if (focus := id_of(next_item)) is not None:
         target += f"&focus={focus}"
     return RedirectResponse(target, status_code=303)
 
@@ -110,7 +110,7 @@ def log(request: Request, account_id: str = "", action: str = "",
         offset: int = 0) -> Response:
     principal = permit(request, Permission.MODERATE, "the moderation log")
     oversight = oversight_of(request)
-    account = number_of(account_id)
+    account = id_of(account_id)
     chosen = action if action in set(ModerationKind) else None
     rows = oversight.log(principal, account, chosen)
     offset = max(offset, 0)

@@ -11,7 +11,7 @@ from civicarchive.model.staff import Permission, StaffRole
 from civicarchive.web.api.users import admin_of
 from civicarchive.web.api.moderation import PathId
 from civicarchive.web.deps import archive_of, permit
-from civicarchive.web.paging import number_of
+from civicarchive.model.record import id_of
 from civicarchive.web.ui import render
 
 router = APIRouter()
@@ -61,7 +61,7 @@ def add(request: Request, username: str = Form("", max_length=100),
         person = fields["person"]
         user = admin_of(request).add_user(
             principal, fields["username"].strip(), roles, fields["display_name"].strip(),
-            fields["password"], number_of(person))
+            fields["password"], id_of(person))
     except InvalidInput as refused:
         return _list(request, {"parameter": refused.parameter, "message": str(refused)},
                      {**fields, "password": "", "roles": roles}, status_code=400)
